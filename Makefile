@@ -1,0 +1,38 @@
+# Two entry points: `make demo` and `make test`. Each sets up .venv by itself.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean system-deps
+
+demo: $(STAMP)
+	$(PY) generate.py demo
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_leaflet.py
+
+# WeasyPrint needs Pango (>= 1.44) from the system. Installed with apt when we are root,
+# otherwise we say which command to run.
+system-deps:
+	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0'; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 python3-venv; \
+	  else \
+	    echo "Missing Pango. Run: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 python3-venv"; exit 1; \
+	  fi; \
+	fi
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
+
+$(STAMP): pyproject.toml | system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --editable '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) output/*/ .pytest_cache .ruff_cache

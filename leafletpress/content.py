@@ -1,0 +1,112 @@
+"""Leaflets: ``leaflets/<slug>/<lang>.md``, YAML front matter + Markdown body."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from pydantic import Field
+
+from .errors import ContentError, InputError, choices
+from .project import Project
+from .validation import HttpUrl, Slug, Strict, Text, parse_yaml, validate
+
+# Languages a leaflet may be written in, with the Babel locale used for dates.
+LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
+HTML_LANG = {"nl": "nl-BE", "fr": "fr-BE", "en": "en-GB"}
+DEFAULT_LANGUAGE = "nl"
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.DOTALL)
+
+
+class Variant(Strict):
+    label: Text
+
+
+class Timing(Strict):
+    fasting_hours: int = Field(ge=0, le=24)
+    blood_thinner_notice_days: int = Field(ge=0, le=60)
+    arrival_minutes_before: int = Field(default=60, ge=0, le=240)
+
+
+class LeafletMeta(Strict):
+    title: Text
+    subtitle: Text | None = None
+    code: Text
+    version: Text
+    updated: date
+    review_by: date
+    url: HttpUrl
+    service: Text
+    sites: list[Slug] = Field(min_length=1)
+    variants: dict[Slug, Variant] = Field(min_length=1)
+    timing: Timing
+
+
+@dataclass(frozen=True)
+class Leaflet:
+    slug: str
+    lang: str
+    shown_as: str  # path as shown in messages, e.g. leaflets/avn-hip/nl.md
+    meta: LeafletMeta
+    body: str
+    body_first_line: int  # file line number of the body's first line
+
+    def require_variant(self, variant: str) -> str:
+        if variant not in self.meta.variants:
+            raise InputError(
+                f"onbekende variant '{variant}' voor folder '{self.slug}'",
+                field="variant",
+                hint=f"kies uit: {choices(self.meta.variants)}",
+            )
+        return variant
+
+
+def catalogue(project: Project) -> dict[str, list[str]]:
+    """Leaflet slugs with the languages they exist in."""
+    found: dict[str, list[str]] = {}
+    if project.leaflets_dir.is_dir():
+        for folder in sorted(project.leaflets_dir.iterdir()):
+            langs = sorted(p.stem for p in folder.glob("*.md") if p.stem in LOCALES)
+            if folder.is_dir() and langs:
+                found[folder.name] = langs
+    return found
+
+
+def parse_leaflet(text: str, slug: str, lang: str, shown_as: str) -> Leaflet:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise ContentError(
+            "front matter ontbreekt",
+            file=shown_as,
+            row=1,
+            hint="begin het bestand met een regel '---', de gegevens in YAML, en weer '---'",
+        )
+    data = parse_yaml(match.group(1), shown_as, first_line=2)
+    meta = validate(LeafletMeta, data, shown_as)
+    body_first_line = match.group(0).count("\n") + 1
+    return Leaflet(slug, lang, shown_as, meta, text[match.end() :], body_first_line)
+
+
+def load_leaflet(project: Project, slug: str, lang: str = DEFAULT_LANGUAGE) -> Leaflet:
+    """Load one leaflet; an unknown slug or language is refused with the valid ones."""
+    available = catalogue(project)
+    if slug not in available:
+        raise InputError(
+            f"onbekende folder '{slug}'", field="leaflet", hint=f"kies uit: {choices(available)}"
+        )
+    if lang not in available[slug]:
+        raise InputError(
+            f"folder '{slug}' bestaat niet in taal '{lang}'",
+            field="lang",
+            hint=f"beschikbaar: {choices(available[slug])}",
+        )
+    path = project.leaflets_dir / slug / f"{lang}.md"
+    shown_as = project.relative(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ContentError("is geen UTF-8-tekst", file=shown_as, hint="bewaar als UTF-8") from None
+    return parse_leaflet(text, slug, lang, shown_as)

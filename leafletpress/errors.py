@@ -1,0 +1,79 @@
+"""User-facing errors: each names where the problem is and how to fix it.
+
+Messages are Dutch (the users' language); the CLI prints them without a traceback and exits
+with the error's code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Exit codes, documented in the README.
+EXIT_OK = 0
+EXIT_PROBLEMS = 1  # `check` found problems, or some documents could not be made
+EXIT_USAGE = 2  # invalid command-line input (also argparse's own code)
+EXIT_CONTENT = 3  # leaflets/ or config/ are invalid
+EXIT_OUTPUT = 4  # the PDF could not be written
+EXIT_INTERNAL = 70  # a bug: please report it
+
+
+class LeafletpressError(Exception):
+    """A problem the user can fix. Carries where it is (file, row, field) and a hint."""
+
+    exit_code = EXIT_PROBLEMS
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        row: int | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.row = row
+        self.field = field
+        self.hint = hint
+
+    def where(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.row is not None:
+            parts.append(f"rij {self.row}")
+        if self.field:
+            parts.append(f"veld '{self.field}'")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.where()
+        text = f"{where}: {self.message}" if where else self.message
+        if self.hint:
+            text += f"\n  oplossing: {self.hint}"
+        return text
+
+
+class InputError(LeafletpressError):
+    """The visit or command-line input is invalid (unknown site, impossible date...)."""
+
+    exit_code = EXIT_USAGE
+
+
+class ContentError(LeafletpressError):
+    """Leaflet content or configuration is invalid; an editor or admin must fix a file."""
+
+    exit_code = EXIT_CONTENT
+
+
+class OutputError(LeafletpressError):
+    """A PDF could not be written."""
+
+    exit_code = EXIT_OUTPUT
+
+
+def choices(values: object) -> str:
+    """Format valid options for a hint: 'a, b, c'."""
+    return ", ".join(sorted(str(v) for v in values)) or "(geen)"

@@ -1,0 +1,168 @@
+"""Leaflet Markdown -> HTML for one variant, and the placeholders filled in afterwards.
+
+Editors write Markdown with two additions (documented in the README):
+
+* blocks ``::: variant a b`` / ``::: checklist Title`` / ``::: contact Title`` /
+  ``::: info Title`` closed by ``:::`` (use ``::::`` for a block around other blocks);
+* placeholders ``[[name]]`` from the closed list ``PLACEHOLDERS``.
+
+Markdown is rendered once per leaflet and variant, with raw HTML disabled. Personal values are
+put in afterwards by ``fill``: HTML-escaped and never parsed as Markdown or as a template, so a
+patient called ``**x**`` or ``{{ 7*7 }}`` is printed exactly like that.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from html import escape
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
+
+# The closed list of placeholders, with what each becomes in the patient's leaflet.
+PLACEHOLDERS: dict[str, str] = {
+    "patient_name": "name of the patient",
+    "procedure": "label of the chosen variant, e.g. 'Totale heupprothese'",
+    "date": "day of the procedure, e.g. 'dinsdag 3 december 2026'",
+    "time": "time of the procedure, e.g. '08:30'",
+    "arrival_time": "time to report, e.g. '07:30'",
+    "fasting_from": "day and time from which to fast, e.g. 'dinsdag 3 december 2026 om 02:30'",
+    "blood_thinners_by": "last day to report blood thinners, e.g. 'maandag 23 november 2026'",
+    "surgeon": "surgeon's title and name, e.g. 'dr. Lotte Verbeeck'",
+    "site": "campus name, e.g. 'ZAS Augustinus'",
+    "site_address": "campus address",
+    "site_phone": "campus phone number",
+    "report_to": "where to report on the day",
+}
+
+BOXES = ("checklist", "contact", "info")
+BLOCKS = ("variant", *BOXES)
+PLACEHOLDER_RE = re.compile(r"\[\[\s*([A-Za-z0-9_]+)\s*\]\]")
+_FENCE_RE = re.compile(r"^\s*(:{3,})\s*(.*?)\s*$")
+
+
+def _render_box(self, tokens: Sequence[Token], idx: int, _options, _env) -> str:  # noqa: ANN001
+    token = tokens[idx]
+    if token.nesting == -1:
+        return "</aside>\n"
+    kind, _, title = token.info.strip().partition(" ")
+    heading = f'<h3 class="box-title">{escape(title.strip())}</h3>\n' if title.strip() else ""
+    return f'<aside class="box box-{kind}">\n{heading}'
+
+
+def _render_nothing(*_args: object) -> str:
+    return ""
+
+
+@cache
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True})
+    md.enable("replacements")
+    md.disable("smartquotes")  # Dutch "'s ochtends" must keep its apostrophe
+    container_plugin(md, "variant", render=_render_nothing)
+    for kind in BOXES:
+        container_plugin(md, kind, render=_render_box)
+    return md
+
+
+def _variants_of(token: Token) -> set[str]:
+    return set(token.info.split()[1:])
+
+
+def _select(tokens: list[Token], variant: str) -> list[Token]:
+    """Drop every ``::: variant`` block that does not name ``variant``."""
+    kept: list[Token] = []
+    skipping = 0
+    for token in tokens:
+        if token.type == "container_variant_open":
+            if skipping or variant not in _variants_of(token):
+                skipping += 1
+                continue
+        elif token.type == "container_variant_close" and skipping:
+            skipping -= 1
+            continue
+        if not skipping:
+            kept.append(token)
+    return kept
+
+
+@cache
+def body_html(source: str, variant: str) -> str:
+    """The leaflet body as HTML for one variant, placeholders still in place."""
+    md = _parser()
+    tokens = _select(md.parse(source), variant)
+    return md.renderer.render(tokens, md.options, {})
+
+
+def fill(html: str, values: Mapping[str, str]) -> str:
+    """Put escaped personal values in place of ``[[name]]``; one pass, never re-scanned."""
+
+    def value(match: re.Match[str]) -> str:
+        return escape(values[match.group(1)])
+
+    return PLACEHOLDER_RE.sub(value, html)
+
+
+@dataclass(frozen=True)
+class Finding:
+    line: int
+    message: str
+    hint: str
+
+
+def lint(source: str, first_line: int, variants: Sequence[str]) -> list[Finding]:
+    """Editor mistakes that would print wrongly: unknown placeholders, undeclared variants,
+    unknown or unclosed blocks. ``first_line`` is the file line of the body's first line."""
+    findings: list[Finding] = []
+    open_blocks: list[tuple[int, int]] = []  # (marker length, line)
+    for number, line in enumerate(source.splitlines(), start=first_line):
+        for match in PLACEHOLDER_RE.finditer(line):
+            if match.group(1) not in PLACEHOLDERS:
+                findings.append(
+                    Finding(
+                        number,
+                        f"onbekende plaatshouder [[{match.group(1)}]]",
+                        f"gebruik een van: {', '.join(PLACEHOLDERS)}",
+                    )
+                )
+        fence = _FENCE_RE.match(line)
+        if not fence:
+            continue
+        marker, params = len(fence.group(1)), fence.group(2)
+        if not params:
+            if open_blocks and open_blocks[-1][0] == marker:
+                open_blocks.pop()
+            else:
+                findings.append(
+                    Finding(number, "':::' sluit geen open blok", "verwijder deze regel")
+                )
+            continue
+        kind, *names = params.split()
+        open_blocks.append((marker, number))
+        if kind not in BLOCKS:
+            findings.append(
+                Finding(number, f"onbekend bloktype '{kind}'", f"gebruik een van: {', '.join(BLOCKS)}")
+            )
+        elif kind == "variant":
+            if not names:
+                findings.append(
+                    Finding(number, "'::: variant' zonder variant", "noem minstens één variant")
+                )
+            for name in names:
+                if name not in variants:
+                    findings.append(
+                        Finding(
+                            number,
+                            f"variant '{name}' is niet gedeclareerd",
+                            f"declareer ze onder 'variants:' of kies uit: {', '.join(variants)}",
+                        )
+                    )
+    for marker, number in open_blocks:
+        findings.append(
+            Finding(number, "blok wordt nooit gesloten", f"sluit het af met een regel '{':' * marker}'")
+        )
+    return findings

@@ -1,0 +1,136 @@
+"""The hospital, its sites and its surgeons, loaded from config/ and validated on load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import Field
+
+from .errors import ContentError
+from .project import Project
+from .validation import (
+    ContentErrors,
+    HexColour,
+    HttpUrl,
+    Slug,
+    Strict,
+    Text,
+    load_yaml,
+    validate,
+)
+
+
+class Colours(Strict):
+    primary: HexColour
+    accent: HexColour
+    tint: HexColour
+
+
+class Hospital(Strict):
+    example: bool = False
+    name: Text
+    full_name: Text
+    website: HttpUrl
+    logo: str | None = None
+    colours: Colours
+    ombudsman_url: HttpUrl
+    publisher: Text | None = None
+
+
+class Site(Strict):
+    name: Text
+    address: Text
+    phone: Text
+    contact_url: HttpUrl
+    day_hospital: bool = False
+    report_to: Text
+
+
+class Surgeon(Strict):
+    name: Text
+    title: str = ""
+    service: Text
+    sites: list[Slug] = Field(min_length=1)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.title} {self.name}".strip()
+
+
+class _SitesFile(Strict):
+    example: bool = False
+    sites: dict[Slug, Site] = Field(min_length=1)
+
+
+class _SurgeonsFile(Strict):
+    example: bool = False
+    surgeons: dict[Slug, Surgeon] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Registry:
+    hospital: Hospital
+    sites: dict[str, Site]
+    surgeons: dict[str, Surgeon]
+    logo_path: Path | None
+    example_files: tuple[str, ...]
+
+
+def load_registry(project: Project) -> Registry:
+    """Load and cross-check config/; every problem names its file and key."""
+    problems: list[ContentError] = []
+
+    def load(name: str, model):  # noqa: ANN001, ANN202 - local helper
+        shown = f"config/{name}"
+        try:
+            return validate(model, load_yaml(project.config_dir / name, shown), shown)
+        except ContentErrors as exc:
+            problems.extend(exc.problems)
+        except ContentError as exc:
+            problems.append(exc)
+        return None
+
+    hospital = load("hospital.yaml", Hospital)
+    sites_file = load("sites.yaml", _SitesFile)
+    surgeons_file = load("surgeons.yaml", _SurgeonsFile)
+
+    logo_path = None
+    if hospital is not None and hospital.logo:
+        assets = (project.config_dir / "assets").resolve()
+        logo_path = (project.config_dir / hospital.logo).resolve()
+        if not logo_path.is_relative_to(assets) or not logo_path.is_file():
+            problems.append(
+                ContentError(
+                    f"logo '{hospital.logo}' niet gevonden in config/assets/",
+                    file="config/hospital.yaml",
+                    field="logo",
+                    hint="zet het logo (SVG of PNG) in config/assets/ en verwijs ernaar "
+                    "als assets/<bestand>",
+                )
+            )
+    if sites_file is not None and surgeons_file is not None:
+        for key, surgeon in surgeons_file.surgeons.items():
+            for index, site in enumerate(surgeon.sites):
+                if site not in sites_file.sites:
+                    problems.append(
+                        ContentError(
+                            f"onbekende campus '{site}'",
+                            file="config/surgeons.yaml",
+                            field=f"surgeons.{key}.sites.{index}",
+                            hint=f"kies uit: {', '.join(sites_file.sites)}",
+                        )
+                    )
+    if problems:
+        raise ContentErrors(problems)
+    assert hospital and sites_file and surgeons_file
+    examples = tuple(
+        f"config/{name}"
+        for name, data in (
+            ("hospital.yaml", hospital),
+            ("sites.yaml", sites_file),
+            ("surgeons.yaml", surgeons_file),
+        )
+        if data.example
+    )
+    return Registry(hospital, sites_file.sites, surgeons_file.surgeons, logo_path, examples)
