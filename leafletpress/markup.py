@@ -45,7 +45,7 @@ PLACEHOLDER_RE = re.compile(r"\[\[\s*([A-Za-z0-9_]+)\s*\]\]")
 _FENCE_RE = re.compile(r"^\s*(:{3,})\s*(.*?)\s*$")
 
 
-def _render_box(self, tokens: Sequence[Token], idx: int, _options, _env) -> str:  # noqa: ANN001
+def _render_box(self, tokens: Sequence[Token], idx: int, _options, _env) -> str:
     token = tokens[idx]
     if token.nesting == -1:
         return "</aside>\n"
@@ -145,7 +145,9 @@ def lint(source: str, first_line: int, variants: Sequence[str]) -> list[Finding]
         open_blocks.append((marker, number))
         if kind not in BLOCKS:
             findings.append(
-                Finding(number, f"onbekend bloktype '{kind}'", f"gebruik een van: {', '.join(BLOCKS)}")
+                Finding(
+                    number, f"onbekend bloktype '{kind}'", f"gebruik een van: {', '.join(BLOCKS)}"
+                )
             )
         elif kind == "variant":
             if not names:
@@ -163,6 +165,8 @@ def lint(source: str, first_line: int, variants: Sequence[str]) -> list[Finding]
                     )
     for marker, number in open_blocks:
         findings.append(
-            Finding(number, "blok wordt nooit gesloten", f"sluit het af met een regel '{':' * marker}'")
+            Finding(
+                number, "blok wordt nooit gesloten", f"sluit het af met een regel '{':' * marker}'"
+            )
         )
     return findings

@@ -7,6 +7,10 @@ from pathlib import Path
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent
 
+# Paper formats: name -> stylesheet in styles/ that sets the page size.
+FORMATS = {"a5": "a5.css", "a4": "a4.css"}
+DEFAULT_FORMAT = "a5"
+
 
 @dataclass(frozen=True)
 class Project:

@@ -7,17 +7,41 @@ from functools import lru_cache
 
 import qrcode
 import qrcode.constants
-from qrcode.image.svg import SvgPathImage
+
+QUIET_ZONE = 4  # modules of white border, as the QR standard requires
+
+
+def _svg(matrix: list[list[bool]]) -> str:
+    """One path of horizontal runs: a third of the subpaths of one square per module,
+    which keeps PDF writing fast (WeasyPrint parses SVG paths in Python)."""
+    size = len(matrix)
+    runs = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < size:
+            if row[x]:
+                start = x
+                while x < size and row[x]:
+                    x += 1
+                runs.append(f"M{start} {y}h{x - start}v1h{start - x}z")
+            else:
+                x += 1
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
+        f'width="{size}mm" height="{size}mm" shape-rendering="crispEdges">'
+        f'<rect width="{size}" height="{size}" fill="#fff"/>'
+        f'<path fill="#000" d="{"".join(runs)}"/></svg>'
+    )
 
 
 @lru_cache(maxsize=256)
 def qr_data_uri(url: str) -> str:
-    """An SVG QR code for ``url`` (error correction M, 4-module quiet zone).
+    """An SVG QR code for ``url`` (error correction M, standard quiet zone).
 
     Cached: a clinic day reuses the same few contact and leaflet URLs for every patient.
     """
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE)
     code.add_data(url)
     code.make(fit=True)
-    svg = code.make_image(image_factory=SvgPathImage).to_string()
-    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    svg = _svg(code.get_matrix())
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("ascii")).decode("ascii")

@@ -13,6 +13,7 @@ from .validation import (
     ContentErrors,
     HexColour,
     HttpUrl,
+    M,
     Slug,
     Strict,
     Text,
@@ -81,7 +82,7 @@ def load_registry(project: Project) -> Registry:
     """Load and cross-check config/; every problem names its file and key."""
     problems: list[ContentError] = []
 
-    def load(name: str, model):  # noqa: ANN001, ANN202 - local helper
+    def load(name: str, model: type[M]) -> M | None:
         shown = f"config/{name}"
         try:
             return validate(model, load_yaml(project.config_dir / name, shown), shown)

@@ -24,16 +24,12 @@ from .content import HTML_LANG
 from .errors import ContentError
 from .i18n import load_labels, placeholder_values, short_date
 from .markup import body_html, fill
-from .project import Project
+from .project import DEFAULT_FORMAT, FORMATS, Project
 from .qr import qr_data_uri
 from .registry import Registry
 from .visit import Personalisation
 
 log = logging.getLogger(__name__)
-
-# Paper formats: name -> stylesheet in styles/ that sets the page size.
-FORMATS = {"a5": "a5.css", "a4": "a4.css"}
-DEFAULT_FORMAT = "a5"
 
 
 class AssetFetcher(URLFetcher):

@@ -1,0 +1,169 @@
+"""`generate.py check`: validate all content, configuration and templates before printing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+
+from .content import DEFAULT_LANGUAGE, Leaflet, catalogue, load_leaflet
+from .errors import ContentError, LeafletpressError
+from .markup import lint
+from .project import Project
+from .registry import Registry, load_registry
+from .validation import ContentErrors
+
+REVIEW_SOON = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Problem:
+    error: LeafletpressError
+    warning: bool = False
+
+    def __str__(self) -> str:
+        return f"{'waarschuwing' if self.warning else 'fout'}: {self.error}"
+
+
+def _error(message: str, **where: object) -> Problem:
+    return Problem(ContentError(message, **where))  # type: ignore[arg-type]
+
+
+def _warn(message: str, **where: object) -> Problem:
+    return Problem(ContentError(message, **where), warning=True)  # type: ignore[arg-type]
+
+
+def _collect(exc: ContentError) -> list[Problem]:
+    return [Problem(e) for e in (exc.problems if isinstance(exc, ContentErrors) else [exc])]
+
+
+def check_project(project: Project, today: date) -> list[Problem]:
+    """Every problem found, errors and warnings; an empty list means ready to print."""
+    problems: list[Problem] = []
+    registry: Registry | None = None
+    try:
+        registry = load_registry(project)
+    except ContentError as exc:
+        problems += _collect(exc)
+    else:
+        problems += [
+            _warn(
+                "bevat voorbeeldgegevens (example: true)",
+                file=name,
+                hint="vul de echte gegevens in en verwijder 'example: true'",
+            )
+            for name in registry.example_files
+        ]
+
+    leaflets = catalogue(project)
+    if not leaflets:
+        problems.append(
+            _error("geen folders gevonden", file="leaflets/", hint="maak leaflets/<naam>/nl.md")
+        )
+    for slug, langs in leaflets.items():
+        if DEFAULT_LANGUAGE not in langs:
+            problems.append(
+                _error(
+                    f"de basisversie {DEFAULT_LANGUAGE}.md ontbreekt",
+                    file=f"leaflets/{slug}/",
+                    hint="elke folder heeft een Nederlandse versie nodig",
+                )
+            )
+        for lang in langs:
+            try:
+                leaflet = load_leaflet(project, slug, lang)
+            except ContentError as exc:
+                problems += _collect(exc)
+                continue
+            found = _check_leaflet(leaflet, registry, today)
+            if registry is not None and not any(not p.warning for p in found):
+                found += _try_render(project, registry, leaflet, today)
+            problems += found
+    return problems
+
+
+def _check_leaflet(leaflet: Leaflet, registry: Registry | None, today: date) -> list[Problem]:
+    meta, where = leaflet.meta, leaflet.shown_as
+    found = [
+        _error(f.message, file=where, row=f.line, hint=f.hint)
+        for f in lint(leaflet.body, leaflet.body_first_line, list(meta.variants))
+    ]
+    if meta.review_by < today:
+        found.append(
+            _warn(
+                f"herzieningsdatum {meta.review_by:%d/%m/%Y} is voorbij",
+                file=where,
+                field="review_by",
+                hint="laat de inhoud nakijken en pas versie en datums aan",
+            )
+        )
+    elif meta.review_by - today <= REVIEW_SOON:
+        found.append(
+            _warn(
+                f"herzieningsdatum {meta.review_by:%d/%m/%Y} nadert",
+                file=where,
+                field="review_by",
+                hint="plan het nakijken van de inhoud",
+            )
+        )
+    if registry is not None:
+        found += [
+            _error(
+                f"onbekende campus '{site}'",
+                file=where,
+                field=f"sites.{index}",
+                hint=f"kies uit: {', '.join(registry.sites)}",
+            )
+            for index, site in enumerate(meta.sites)
+            if site not in registry.sites
+        ]
+    return found
+
+
+def _try_render(
+    project: Project, registry: Registry, leaflet: Leaflet, today: date
+) -> list[Problem]:
+    """Render the HTML of every variant for a sample visit: catches template mistakes."""
+    from .render import Renderer
+    from .visit import make_visit, personalise
+
+    pairs = [
+        (site, key)
+        for site in leaflet.meta.sites
+        for key, surgeon in registry.surgeons.items()
+        if site in surgeon.sites
+    ]
+    if not pairs:
+        return [
+            _error(
+                "geen chirurg opereert in de campussen van deze folder",
+                file=leaflet.shown_as,
+                field="sites",
+                hint="voeg de campus toe aan een chirurg in config/surgeons.yaml",
+            )
+        ]
+    site, surgeon = pairs[0]
+    renderer = Renderer(project, registry)
+    found = []
+    for variant in leaflet.meta.variants:
+        visit = make_visit(
+            name="Test",
+            leaflet=leaflet.slug,
+            variant=variant,
+            surgeon=surgeon,
+            site=site,
+            date=today + timedelta(days=30),
+            time=time(8, 0),
+            language=leaflet.lang,
+        )
+        try:
+            renderer.html(personalise(visit, leaflet, registry))
+        except LeafletpressError as exc:
+            found.append(Problem(exc))
+        except Exception as exc:  # a template bug: report it against the templates
+            found.append(
+                _error(
+                    f"sjabloon faalt voor variant '{variant}': {exc}",
+                    file="templates/leaflet.html.j2",
+                )
+            )
+    return found
