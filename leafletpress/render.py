@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
@@ -61,6 +61,15 @@ def _css_string(value: object) -> Markup:
     return Markup(f'"{escaped}"')
 
 
+def _url_text(url: str) -> Markup:
+    """A printed URL that wraps only after a '/', never at a hyphen that belongs to it."""
+    scheme, sep, rest = url.partition("://")
+    host, *segments = rest.split("/")
+    chunks = [f"{scheme}{sep}{host}/"] + [f"{s}/" for s in segments[:-1]] + segments[-1:]
+    spans = (f'<span class="nowrap">{escape(c)}</span>' for c in chunks if c)
+    return Markup('<span class="url">' + "<wbr>".join(spans) + "</span>")
+
+
 @dataclass(frozen=True)
 class Rendered:
     pdf: bytes
@@ -80,6 +89,7 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.filters["css_string"] = _css_string
+        self.env.filters["url"] = _url_text
         self.fetcher = AssetFetcher(project.asset_dirs)
         self.font_config = FontConfiguration()
         self._stylesheets: dict[str, list[CSS]] = {}

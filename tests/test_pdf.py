@@ -1,0 +1,230 @@
+"""The personalised PDF itself: content per variant, personal fields, QR codes, print quality."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pypdf
+import pytest
+from conftest import (
+    all_text,
+    decode_qr_codes,
+    embedded_fonts,
+    normalise,
+    page_sizes_mm,
+    page_texts,
+)
+
+from leafletpress.markup import body_html
+
+VARIANTS = ("decompressie", "heupprothese", "osteotomie")
+
+# Phrases only one variant's leaflet may print (procedure, anaesthesia, rehabilitation).
+ONLY_IN = {
+    "decompressie": [
+        "boort kleine gaatjes in het dijbeenbot",
+        "verdooft de arts alleen je onderlichaam",
+        "Reken op een aantal maanden",
+    ],
+    "heupprothese": [
+        "vervangt het aangetaste heupgewricht door een kunstheup",
+        "metalen of keramische kop",
+        "1 à 2 dagen na de operatie",
+        "Na 6 weken stap je weer normaal",
+        "tot 3 maanden",
+        "uit de kom gaan van de nieuwe heup",
+    ],
+    "osteotomie": [
+        "zet het heupgewricht in een andere stand",
+        "snede in je lies",
+        "3 tot 4 dagen na de operatie",
+        "beperkt steunen op het geopereerde been",
+        "tot 6 maanden",
+    ],
+}
+# Facts every variant must carry, exactly as in the source leaflet.
+EVERY_VARIANT = [
+    "Vanaf 6 uur vóór de ingreep mag je niet meer eten, drinken of roken, zelfs geen water",
+    "dagelijkse medicatie",
+    "minstens 10 dagen vóór je ingreep",
+    "koorts die aanhoudt (meer dan 38 °C)",
+    "je onderbeen (kuit) is pijnlijk, stijf, rood of dik",
+    "er komt vocht uit de wonde",
+    "kortademig",
+    "infectie",
+    "trombose",
+    "bloeduitstorting of nabloeding",
+    "verschil in beenlengte",
+    "blaasontsteking of zenuwbeschadiging",
+    "paracetamol",
+    "röntgenfoto",
+    "aanvullende hospitalisatieverzekering",
+    "Info ombudsdienst",
+    "https://www.zas.be/ombudsdienst",
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_only_the_chosen_variant_is_printed(render, variant: str) -> None:
+    text = all_text(render(variant=variant))
+    for phrase in ONLY_IN[variant] + EVERY_VARIANT:
+        assert phrase in text, f"{variant}: missing {phrase!r}"
+    for other, phrases in ONLY_IN.items():
+        if other != variant:
+            for phrase in phrases:
+                assert phrase not in text, f"{variant} leaflet mentions {other}: {phrase!r}"
+
+
+def test_prosthesis_leaflet_never_mentions_osteotomy_and_back(render) -> None:
+    assert "osteotom" not in all_text(render(variant="heupprothese")).lower()
+    osteotomy = all_text(render(variant="osteotomie")).lower()
+    assert "prothese" not in osteotomy and "kunstheup" not in osteotomy
+
+
+def test_first_page_shows_the_appointment(render) -> None:
+    first = normalise(page_texts(render())[0])
+    for expected in (
+        "Jouw afspraak",
+        "Marie Peeters",
+        "geboren 12/03/1958",
+        "PAT-0042",
+        "Ingreep Totale heupprothese",
+        "Datum dinsdag 15 december 2026",
+        "Aanmelden om 07:30",
+        "Uur van de ingreep 08:30",
+        "ZAS Augustinus",
+        "Oosterveldlaan 24, 2610 Wilrijk",
+        "Nuchter vanaf dinsdag 15 december 2026 om 02:30",
+        "zaterdag 5 december 2026",  # blood thinners: 10 days before
+        "prof. dr. Sofie Wouters",
+        "03 000 00 01",
+    ):
+        assert expected in first, expected
+
+
+def test_fasting_that_starts_the_day_before_names_that_day(render) -> None:
+    from datetime import time
+
+    text = all_text(render(time=time(5, 0)))
+    assert "Nuchter vanaf maandag 14 december 2026 om 23:00" in text
+
+
+def test_placeholders_in_the_body_are_filled(render) -> None:
+    text = all_text(render())
+    assert "[[" not in text
+    assert "dus uiterlijk op zaterdag 5 december 2026" in text
+    assert "Dat is vanaf dinsdag 15 december 2026 om 02:30" in text
+    assert "Jouw ingreep is gepland in ZAS Augustinus" in text
+    assert "Neem zeker contact op met ZAS Augustinus via 03 000 00 01" in text
+
+
+def test_qr_codes_decode_to_contact_page_and_online_leaflet(render, registry) -> None:
+    pdf = render(site="cadix", surgeon="claes")
+    contact = registry.sites["cadix"].contact_url
+    online = "https://www.zas.be/behandelingen/avasculaire-necrose-avn"
+    assert decode_qr_codes(pdf, page=0, dpi=150) == sorted([contact, online])
+    first = normalise(page_texts(pdf)[0]).replace(" ", "")
+    assert contact in first and online in first, "each URL is printed beside its QR code"
+
+
+def test_qr_codes_are_vector_graphics(render) -> None:
+    reader = pypdf.PdfReader(io.BytesIO(render()))
+    xobjects = reader.pages[0]["/Resources"].get("/XObject") or {}
+    images = [x for x in xobjects.values() if x.get_object().get("/Subtype") == "/Image"]
+    assert images == [], "QR codes and logo must be vectors, not bitmaps"
+
+
+def test_a5_by_default_and_a4_on_request(render) -> None:
+    assert set(page_sizes_mm(render())) == {(148.0, 210.0)}
+    assert set(page_sizes_mm(render("a4"))) == {(210.0, 297.0)}
+
+
+def test_running_footer_on_every_page(render) -> None:
+    pages = page_texts(render())
+    for number, text in enumerate(pages, start=1):
+        flat = normalise(text)
+        assert "ORT-AVN-01 · versie 3.0 · laatst bijgewerkt 19/12/2025" in flat
+        assert f"pagina {number} van {len(pages)}" in flat
+
+
+def test_only_bundled_fonts_are_used_and_all_are_embedded(render) -> None:
+    for pdf in (render(), render("a4")):
+        fonts = embedded_fonts(pdf)
+        assert fonts, "no fonts found"
+        assert all(fonts.values()), f"not embedded: {fonts}"
+        assert all("Open-Sans" in name for name in fonts), f"fallback font used: {fonts}"
+
+
+def test_metadata(render) -> None:
+    reader = pypdf.PdfReader(io.BytesIO(render()))
+    meta = reader.metadata
+    assert meta.title == "Avasculaire necrose van de heup – Totale heupprothese"
+    assert meta.author == "Ziekenhuis aan de Stroom (ZAS)"
+    assert "ORT-AVN-01 versie 3.0" in meta.subject
+    assert reader.trailer["/Root"]["/Lang"] == "nl-BE"
+    assert "Marie" not in str(dict(meta)), "no patient name in metadata"
+
+
+def test_same_input_gives_the_same_bytes(renderer, personalisation, project, registry) -> None:
+    from leafletpress.render import Renderer
+
+    p = personalisation(variant="osteotomie")
+    first = renderer.render(p).pdf
+    assert renderer.render(p).pdf == first
+    assert Renderer(project, registry).render(p).pdf == first
+
+
+def test_dutch_hyphenation_is_applied(render) -> None:
+    raw = "".join(page_texts(render()))
+    broken = re.findall(r"\w+\ufffe\w+", raw)
+    assert len(broken) >= 3, "long Dutch words should be hyphenated on A5"
+
+
+def _body_lines(page_text: str, header: str) -> list[str]:
+    lines = [line.strip() for line in page_text.replace("\r", "").split("\n") if line.strip()]
+    return [line for line in lines if "pagina " not in line and line != header]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("fmt", ["a5", "a4"])
+def test_no_heading_stranded_at_a_page_bottom(render, variant: str, fmt: str) -> None:
+    html = body_html(open_leaflet_body(), variant)
+    headings = {
+        normalise(re.sub(r"<[^>]+>", "", h)) for h in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", html)
+    }
+    header = f"ZAS · Avasculaire necrose van de heup {label(variant)}"
+    pages = page_texts(render(fmt, variant=variant))
+    for number, text in enumerate(pages[:-1], start=1):
+        last = normalise(_body_lines(text, header)[-1].replace("\ufffe", ""))
+        assert not any(h.endswith(last) for h in headings), (
+            f"page {number} ends with heading {last!r}"
+        )
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("fmt", ["a5", "a4"])
+def test_call_out_boxes_are_never_split(render, variant: str, fmt: str) -> None:
+    html = body_html(open_leaflet_body(), variant)
+    boxes = re.findall(r'<h3 class="box-title">(.*?)</h3>(.*?)</aside>', html, re.DOTALL)
+    assert len(boxes) == 2
+    pages = [normalise(t) for t in page_texts(render(fmt, variant=variant))]
+    for title, inner in boxes:
+        last_words = normalise(re.sub(r"<[^>]+>", " ", inner)).split()[-3:]
+        tail = " ".join(last_words)
+        on = [i for i, page in enumerate(pages) if title in page]
+        assert len(on) == 1 and tail in pages[on[0]], f"box {title!r} is split"
+
+
+def open_leaflet_body() -> str:
+    from conftest import ROOT
+
+    from leafletpress.content import parse_leaflet
+
+    text = (ROOT / "leaflets/avn-hip/nl.md").read_text(encoding="utf-8")
+    return parse_leaflet(text, "avn-hip", "nl", "nl.md").body
+
+
+def label(variant: str) -> str:
+    return {"decompressie": "Decompressie (forage)", "heupprothese": "Totale heupprothese",
+            "osteotomie": "Osteotomie (standcorrectie)"}[variant]  # fmt: skip
