@@ -1,0 +1,220 @@
+"""generate.py as users run it: commands, messages, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, all_text
+
+GOOD = [
+    "leaflet", "avn-hip", "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes",
+    "--date", "2026-12-15", "--time", "8u30", "--patient", "Marie Peeters",
+    "--reference", "PAT-0042",
+]  # fmt: skip
+
+
+def with_option(option: str, value: str) -> list[str]:
+    args = list(GOOD)
+    args[args.index(option) + 1] = value
+    return args
+
+
+def test_generate_py_runs_as_a_script_and_writes_the_pdf(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "generate.py"), *GOOD, "--out-dir", str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    written = Path(result.stdout.strip())
+    assert written == Path("2026-12-15/PAT-0042_0830_avn-hip-heupprothese.pdf")
+    pdf = (tmp_path / written).read_bytes()
+    assert pdf.startswith(b"%PDF") and "Marie Peeters" in all_text(pdf)
+    assert [p.name for p in (tmp_path / "2026-12-15").iterdir()] == [written.name]
+
+
+@pytest.mark.parametrize("command", [[], ["list"], ["check"], ["leaflet"], ["demo"]])
+def test_help_everywhere(cli, command: list[str]) -> None:
+    code, out, _ = cli(*command, "--help")
+    assert code == 0
+    assert "gebruik:" in out and "opties:" in out
+
+
+def test_list_shows_leaflets_variants_sites_and_surgeons(cli) -> None:
+    code, out, _ = cli("list")
+    assert code == 0
+    for expected in ("avn-hip", "heupprothese", "osteotomie", "decompressie", "ZAS Cadix",
+                     "dr. Pieter Claes"):  # fmt: skip
+        assert expected in out
+
+
+def test_list_json_for_scripts(cli) -> None:
+    code, out, _ = cli("list", "--json")
+    data = json.loads(out)
+    assert code == 0
+    leaflet = data["leaflets"][0]
+    assert leaflet["slug"] == "avn-hip" and leaflet["code"] == "ORT-AVN-01"
+    assert set(leaflet["variants"]) == {"decompressie", "heupprothese", "osteotomie"}
+    assert "augustinus" in data["sites"] and "claes" in data["surgeons"]
+
+
+def test_leaflet_prints_the_path_it_wrote(cli, tmp_path: Path) -> None:
+    code, out, err = cli(*GOOD, "--out-dir", str(tmp_path), "--format", "a4")
+    assert code == 0, err
+    path = Path(out.strip())
+    assert path.is_file() and path.is_relative_to(tmp_path)
+
+
+def test_output_name_stays_inside_the_output_folder(cli, tmp_path: Path) -> None:
+    code, _, err = cli(*GOOD, "--out-dir", str(tmp_path / "out"), "--output", "../escape.pdf")
+    assert code == 4 and "buiten de uitvoermap" in err
+    assert not (tmp_path / "escape.pdf").exists()
+    code, out, _ = cli(*GOOD, "--out-dir", str(tmp_path / "out"), "--output", "mine.pdf")
+    assert code == 0 and Path(out.strip()) == (tmp_path / "out" / "mine.pdf").resolve()
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "hint"),
+    [
+        (["leaflet", "knie", *GOOD[2:]], "onbekende folder 'knie'", "avn-hip"),
+        (with_option("--variant", "knie"), "onbekende variant 'knie'",
+         "decompressie, heupprothese, osteotomie"),
+        (with_option("--site", "gent"), "onbekende campus 'gent'", "augustinus, cadix"),
+        (with_option("--site", "middelheim"), "gebeurt niet in ZAS Middelheim",
+         "augustinus, cadix, palfijn"),
+        (with_option("--surgeon", "house"), "onbekende chirurg 'house'", "claes"),
+        (with_option("--date", "31/02/2026"), "de datum '31/02/2026' bestaat niet", "dag en maand"),
+        (with_option("--date", "morgen"), "'morgen' is geen datum", "03/12/2026"),
+        (with_option("--time", "25:00"), "het uur '25:00' bestaat niet", "0-23"),
+        (with_option("--time", "half negen"), "'half negen' is geen uur", "8u30"),
+        (with_option("--patient", "  "), "mag niet leeg zijn", None),
+        (with_option("--reference", "../../etc"), "veld 'reference'", "letters, cijfers"),
+        ([*GOOD, "--birth-date", "1958-02-30"], "bestaat niet", None),
+    ],
+)  # fmt: skip
+def test_bad_input_is_refused_clearly(cli, tmp_path, args, message, hint) -> None:
+    code, out, err = cli(*args, "--out-dir", str(tmp_path))
+    assert code == 2, err
+    assert message in err
+    if hint:
+        assert hint in err
+    assert "Traceback" not in err and out == ""
+    assert not any(tmp_path.rglob("*.pdf"))
+
+
+def test_surgeon_not_working_at_the_site_lists_who_does(cli, tmp_path) -> None:
+    code, _, err = cli(*with_option("--surgeon", "verbeeck"), "--site", "palfijn",
+                       "--out-dir", str(tmp_path))  # fmt: skip
+    assert code == 2
+    assert "opereert niet in ZAS Palfijn" in err and "claes, el-amrani, wouters" in err
+
+
+def test_missing_required_option_is_a_usage_error(cli) -> None:
+    code, _, err = cli("leaflet", "avn-hip", "--variant", "heupprothese")
+    assert code == 2 and "deze argumenten ontbreken" in err
+
+
+def test_unknown_format_is_refused(cli) -> None:
+    code, _, err = cli(*GOOD, "--format", "a3")
+    assert code == 2 and "ongeldige keuze" in err
+
+
+def test_passed_blood_thinner_deadline_is_flagged(cli, tmp_path) -> None:
+    soon = (date.today() + timedelta(days=3)).isoformat()
+    code, _, err = cli(*with_option("--date", soon), "--out-dir", str(tmp_path))
+    assert code == 0
+    assert "waarschuwing: de termijn om bloedverdunners te melden" in err
+
+
+def test_demo_makes_every_variant(cli, tmp_path: Path) -> None:
+    code, out, err = cli("demo", "--out-dir", str(tmp_path))
+    assert code == 0, err
+    paths = [Path(line) for line in out.split()]
+    assert len(paths) == 3 and all(p.is_file() for p in paths)
+    assert {p.name.split("avn-hip-")[1] for p in paths} == {
+        "decompressie.pdf", "heupprothese.pdf", "osteotomie.pdf"}  # fmt: skip
+    assert not any("Peeters" in p.name or "Janssens" in p.name for p in paths)
+
+
+# --- check -------------------------------------------------------------------------------
+
+
+def test_check_passes_on_the_shipped_project_with_example_warnings(cli) -> None:
+    code, out, _ = cli("check")
+    assert code == 0
+    assert "0 fout(en)" in out
+    assert "config/sites.yaml: bevat voorbeeldgegevens" in out
+    code, _, _ = cli("check", "--strict")
+    assert code == 1, "--strict fails on warnings"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_check_reports_unknown_placeholders_and_undeclared_variants(cli, project_copy) -> None:
+    leaflet = project_copy / "leaflets/avn-hip/nl.md"
+    edit(leaflet, "uiterlijk op [[blood_thinners_by]]", "uiterlijk op [[bloedverdunners]]")
+    edit(leaflet, "::: variant osteotomie\n**Osteotomie", "::: variant osteotomy\n**Osteotomie")
+    edit(leaflet, ":::: checklist", ":::: checklijst")
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 1
+    line = next(
+        n for n, t in enumerate(leaflet.read_text().splitlines(), 1) if "[[bloedverdunners]]" in t
+    )
+    assert f"leaflets/avn-hip/nl.md, rij {line}: onbekende plaatshouder [[bloedverdunners]]" in out
+    assert "variant 'osteotomy' is niet gedeclareerd" in out
+    assert "onbekend bloktype 'checklijst'" in out
+
+
+def test_check_reports_unclosed_blocks(cli, project_copy) -> None:
+    leaflet = project_copy / "leaflets/avn-hip/nl.md"
+    edit(leaflet, "terug te winnen.\n:::\n", "terug te winnen.\n")
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 1 and "blok wordt nooit gesloten" in out
+
+
+def test_check_warns_on_a_leaflet_past_its_review_date(cli, project_copy) -> None:
+    edit(project_copy / "leaflets/avn-hip/nl.md", "review_by: 2027-12-19", "review_by: 2025-01-31")
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 0
+    where = "leaflets/avn-hip/nl.md, veld 'review_by'"
+    assert f"waarschuwing: {where}: herzieningsdatum 31/01/2025 is voorbij" in out
+
+
+def test_leaflet_past_review_date_is_flagged_when_printed(cli, project_copy, tmp_path) -> None:
+    edit(project_copy / "leaflets/avn-hip/nl.md", "review_by: 2027-12-19", "review_by: 2025-01-31")
+    code, _, err = cli("--project", str(project_copy), *GOOD, "--out-dir", str(tmp_path))
+    assert code == 0 and "moest herzien zijn op 31/01/2025" in err
+
+
+def test_broken_config_names_file_and_key(cli, project_copy) -> None:
+    sites = project_copy / "config/sites.yaml"
+    edit(sites, "    phone: 03 000 00 02\n", "")
+    edit(project_copy / "config/hospital.yaml", 'primary: "#00507d"', 'primary: "blauw"')
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 1
+    assert "config/sites.yaml, veld 'sites.cadix.phone': ontbreekt" in out
+    assert "config/hospital.yaml, veld 'colours.primary': heeft niet de juiste vorm" in out
+    code, _, err = cli("--project", str(project_copy), *GOOD)
+    assert code == 3, "rendering refuses invalid configuration"
+    assert "config/sites.yaml" in err and "Traceback" not in err
+
+
+def test_yaml_syntax_error_names_the_line(cli, project_copy) -> None:
+    edit(project_copy / "config/surgeons.yaml", "  claes:\n", "  claes\n")
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 1 and "config/surgeons.yaml, rij" in out and "ongeldige YAML" in out
+
+
+def test_front_matter_errors_name_the_key(cli, project_copy) -> None:
+    edit(project_copy / "leaflets/avn-hip/nl.md", "  fasting_hours: 6", "  fasting_hours: zes")
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 1
+    assert "leaflets/avn-hip/nl.md, veld 'timing.fasting_hours': moet een geheel getal zijn" in out

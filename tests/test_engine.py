@@ -1,0 +1,119 @@
+"""Pure parts of the engine: Markdown blocks, input parsing, derived times, formatting."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import pytest
+from conftest import visit_fields
+
+from leafletpress.content import Timing, load_leaflet
+from leafletpress.errors import InputError
+from leafletpress.i18n import long_date, placeholder_values
+from leafletpress.markup import PLACEHOLDERS, body_html, lint
+from leafletpress.visit import make_visit, parse_date, parse_time, schedule
+
+SOURCE = """Intro.
+
+::: variant a
+Only A.
+:::
+
+:::: checklist Doe dit
+- one
+::: variant b
+- only B in box
+:::
+::::
+
+::: contact Bel ons
+Call [[site_phone]].
+:::
+"""
+
+
+def test_variant_blocks_keep_only_the_chosen_variant() -> None:
+    a, b = body_html(SOURCE, "a"), body_html(SOURCE, "b")
+    assert "Only A." in a and "Only A." not in b
+    assert "only B in box" in b and "only B in box" not in a
+    assert '<aside class="box box-checklist">' in a and '<h3 class="box-title">Doe dit</h3>' in a
+    assert '<aside class="box box-contact">' in b and "[[site_phone]]" in b
+
+
+def test_lint_names_lines_of_editor_mistakes() -> None:
+    source = "[[patient_name]] [[naam]]\n::: variant a c\nx\n:::\n::: kader\ny\n"
+    findings = {(f.line, f.message) for f in lint(source, first_line=10, variants=["a", "b"])}
+    assert findings == {
+        (10, "onbekende plaatshouder [[naam]]"),
+        (11, "variant 'c' is niet gedeclareerd"),
+        (14, "onbekend bloktype 'kader'"),
+        (14, "blok wordt nooit gesloten"),
+    }
+
+
+def test_the_shipped_leaflet_is_clean_and_carries_the_source_facts(project) -> None:
+    leaflet = load_leaflet(project, "avn-hip")
+    assert lint(leaflet.body, leaflet.body_first_line, list(leaflet.meta.variants)) == []
+    meta = leaflet.meta
+    assert meta.timing.fasting_hours == 6 and meta.timing.blood_thinner_notice_days == 10
+    assert set(meta.variants) == {"decompressie", "heupprothese", "osteotomie"}
+    assert meta.sites == ["augustinus", "cadix", "palfijn"]
+    assert meta.updated == date(2025, 12, 19)
+    assert meta.url == "https://www.zas.be/behandelingen/avasculaire-necrose-avn"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2026-12-03", date(2026, 12, 3)), ("03/12/2026", date(2026, 12, 3)),
+     ("3/12/2026", date(2026, 12, 3)), ("03.12.2026", date(2026, 12, 3))],
+)  # fmt: skip
+def test_dates_in_belgian_and_iso_form(text: str, expected: date) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["31/02/2026", "2026-13-01", "00/01/2026", "12/2026", "gisteren"])
+def test_impossible_or_unreadable_dates_are_refused(text: str) -> None:
+    with pytest.raises(InputError):
+        parse_date(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("08:30", time(8, 30)), ("8:30", time(8, 30)), ("8u30", time(8, 30)), ("8U", time(8)),
+     ("14.05", time(14, 5)), ("0:00", time(0))],
+)  # fmt: skip
+def test_times(text: str, expected: time) -> None:
+    assert parse_time(text) == expected
+
+
+@pytest.mark.parametrize("text", ["24:00", "7:60", "8", "830", "8:3"])
+def test_impossible_times_are_refused(text: str) -> None:
+    with pytest.raises(InputError):
+        parse_time(text)
+
+
+def test_derived_times_come_from_the_timing_rules() -> None:
+    timing = Timing(fasting_hours=6, blood_thinner_notice_days=10, arrival_minutes_before=60)
+    s = schedule(date(2026, 12, 15), time(5, 0), timing)
+    assert s.arrival_at == datetime(2026, 12, 15, 4, 0)
+    assert s.fasting_from == datetime(2026, 12, 14, 23, 0), "fasting starts the evening before"
+    assert s.blood_thinners_by == date(2026, 12, 5)
+
+
+def test_dates_are_written_out_in_dutch() -> None:
+    assert long_date(date(2026, 12, 3), "nl_BE") == "donderdag 3 december 2026"
+    assert long_date(date(2026, 12, 15), "nl_BE") == "dinsdag 15 december 2026"
+
+
+def test_every_placeholder_has_a_value(personalisation) -> None:
+    values = placeholder_values(personalisation(), {"date_at_time": "{date} om {time}"})
+    assert set(values) == set(PLACEHOLDERS)
+    assert values["fasting_from"] == "dinsdag 15 december 2026 om 02:30"
+
+
+def test_visit_fields_are_validated() -> None:
+    with pytest.raises(InputError, match="stuurtekens"):
+        make_visit(**visit_fields(name="Marie\x00Peeters"))
+    with pytest.raises(InputError) as error:
+        make_visit(**visit_fields(reference="a/b"))
+    assert error.value.field == "reference"

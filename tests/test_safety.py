@@ -1,0 +1,137 @@
+"""Patient data is escaped and never evaluated; rendering reads only project assets; files are
+written atomically and only inside the output folder."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import normalise, page_texts
+
+from leafletpress.errors import OutputError
+from leafletpress.files import inside, leaflet_file_name, write_atomic
+from leafletpress.markup import body_html, fill
+
+HOSTILE_NAMES = [
+    "<img src=file:///etc/passwd>",
+    "{{ 7*7 }}",
+    "**x**",
+    "Ünal Çelik-O'Brien",
+    "{% include 'leaflet.html.j2' %}",
+    "[[patient_name]] & <b>vet</b>",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_patient_names_are_printed_literally(renderer, personalisation, name: str) -> None:
+    p = personalisation(name=name)
+    html = renderer.html(p)
+    assert "<img src=file" not in html and "<b>vet" not in html, "name must be HTML-escaped"
+    first_page = normalise(page_texts(renderer.render(p).pdf)[0])
+    assert name in first_page
+    assert not renderer.fetcher.refused, "an escaped name must not even try to fetch"
+
+
+def test_template_syntax_in_a_name_is_not_evaluated(renderer, personalisation) -> None:
+    text = normalise(page_texts(renderer.render(personalisation(name="{{ 7*7 }}")).pdf)[0])
+    assert "{{ 7*7 }}" in text and "Patiënt 49" not in text
+
+
+def test_placeholder_values_are_escaped_and_filled_in_one_pass() -> None:
+    html = fill("<p>[[patient_name]] [[site]]</p>", {"patient_name": "[[site]] <i>", "site": "X"})
+    assert html == "<p>[[site]] &lt;i&gt; X</p>"
+
+
+def test_raw_html_and_file_images_in_leaflet_markdown_are_not_rendered() -> None:
+    html = body_html("<script>alert(1)</script>\n\n![x](file:///etc/passwd)\n", "any")
+    assert "<script>" not in html
+    assert 'src="file:' not in html
+
+
+@pytest.fixture
+def http_server() -> Iterator[tuple[str, list[str]]]:
+    """A real HTTP server on 127.0.0.1 that records every request it gets."""
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/svg+xml")
+            self.end_headers()
+            self.wfile.write(b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    server.shutdown()
+    server.server_close()
+
+
+def test_rendering_fetches_nothing_from_the_network_or_outside_the_assets(
+    renderer, http_server, tmp_path: Path
+) -> None:
+    base, requests = http_server
+    secret = tmp_path / "secret.svg"
+    secret.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    attempts = [
+        f"{base}/tracker.svg",
+        secret.as_uri(),
+        "file:///etc/passwd",
+        "styles/../../../etc/passwd",
+    ]
+    html = "<html><body>" + "".join(f'<img src="{u}">' for u in attempts)
+    html += f'<p style="background: url({base}/bg.png)">x</p>'
+    html += f'<link rel="stylesheet" href="{base}/evil.css"></body></html>'
+    renderer.fetcher.refused.clear()
+    renderer.pdf(html)
+    assert requests == [], "the local HTTP server must receive no request"
+    refused = " ".join(renderer.fetcher.refused)
+    assert base in refused and "secret.svg" in refused and "/etc/passwd" in refused
+
+
+def test_project_assets_are_still_served(renderer, project) -> None:
+    font = (project.styles_dir / "fonts" / "OpenSans-Regular.ttf").resolve().as_uri()
+    assert renderer.fetcher.fetch(font).read(4) == b"\x00\x01\x00\x00"
+
+
+def test_write_is_atomic_and_leaves_nothing_half_written(tmp_path: Path) -> None:
+    target = tmp_path / "day" / "a.pdf"
+    write_atomic(target, b"%PDF-1.7 first")
+
+    with pytest.raises(TypeError):
+        write_atomic(target, "not bytes")  # type: ignore[arg-type]
+    assert target.read_bytes() == b"%PDF-1.7 first", "old file intact"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["a.pdf"], "no temp file left"
+
+
+def test_unwritable_folder_gives_an_output_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError) as error:
+        write_atomic(blocker / "a.pdf", b"x")
+    assert "file" in str(error.value)
+
+
+@pytest.mark.parametrize("name", ["../evil.pdf", "/etc/evil.pdf", "a/../../evil.pdf", "."])
+def test_nothing_is_written_outside_the_output_folder(tmp_path: Path, name: str) -> None:
+    with pytest.raises(OutputError):
+        inside(tmp_path / "out", name)
+
+
+def test_file_names_carry_no_patient_name(personalisation) -> None:
+    with_ref = personalisation(name="Marie Peeters", reference="PAT-7").visit
+    assert leaflet_file_name(with_ref, "nl") == "2026-12-15/PAT-7_0830_avn-hip-heupprothese.pdf"
+    anonymous = personalisation(name="Marie Peeters", reference=None).visit
+    name = leaflet_file_name(anonymous, "nl")
+    assert "Marie" not in name and "Peeters" not in name
+    assert name.startswith("2026-12-15/p") and name.endswith("_0830_avn-hip-heupprothese.pdf")
+    other = personalisation(name="Jan Janssens", reference=None).visit
+    assert leaflet_file_name(other, "nl") != name, "two patients never share a file"
