@@ -16,14 +16,19 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_leaflet.py
 
-# WeasyPrint needs Pango (>= 1.44) from the system. Installed with apt when we are root,
-# otherwise we say which command to run.
+# WeasyPrint needs Pango (>= 1.44) and, to subset fonts quickly, HarfBuzz-subset: both from the
+# system. Installed with apt when we are root, otherwise we print the command to run.
+SYSTEM_LIBS := libpangoft2-1.0.so.0 libharfbuzz-subset.so.0
+SYSTEM_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 python3-venv
 system-deps:
-	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0'; then \
+	@missing=""; for lib in $(SYSTEM_LIBS); do \
+	  ldconfig -p | grep -q "$$lib" || missing="$$missing $$lib"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 python3-venv; \
+	    echo "Installing system libraries:$$missing"; \
+	    apt-get update -qq && apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null; \
 	  else \
-	    echo "Missing Pango. Run: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 python3-venv"; exit 1; \
+	    echo "Missing:$$missing. Run: sudo apt-get install $(SYSTEM_PKGS)"; exit 1; \
 	  fi; \
 	fi
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'

@@ -73,11 +73,10 @@ def _loaded(args: argparse.Namespace) -> tuple[Project, Registry]:
 
 
 def _renderer(project: Project, registry: Registry) -> Renderer:
-    """A warm renderer. WeasyPrint is imported only here, so `list` and `check` start fast;
-    afterwards the import-time objects are frozen out of the garbage collector's scans."""
-    from .render import Renderer
+    """A warm renderer. WeasyPrint is imported only here, so `list` and `check` start fast."""
+    from .render import Renderer, tune_gc
 
-    gc.freeze()
+    tune_gc()
     return Renderer(project, registry)
 
 
@@ -364,9 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Layout allocates millions of short-lived objects; collecting every 700 allocations (the
-    # default) costs about 10% of a leaflet. Cycles are still collected, just less often.
-    gc.set_threshold(50_000, 50, 100)
+    gc.set_threshold(50_000, 50, 100)  # start-up allocates a lot too; see render.tune_gc
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         format="%(levelname)s: %(message)s", level=logging.INFO if args.verbose else logging.WARNING

@@ -7,6 +7,7 @@ that is what makes a clinic day fast. Rendering reads nothing but the project's 
 
 from __future__ import annotations
 
+import gc
 import logging
 import mimetypes
 from dataclasses import dataclass
@@ -30,6 +31,17 @@ from .registry import Registry
 from .visit import Personalisation
 
 log = logging.getLogger(__name__)
+
+
+def tune_gc() -> None:
+    """Fit the garbage collector to rendering; call once per process, after the imports.
+
+    Layout allocates millions of short-lived objects: by default Python collects every 700
+    allocations and rescans everything imported so far, which costs 10-15% of a leaflet.
+    Cycles are still collected, just less often; imported modules are left out of the scans.
+    """
+    gc.set_threshold(50_000, 50, 100)
+    gc.freeze()
 
 
 class AssetFetcher(URLFetcher):

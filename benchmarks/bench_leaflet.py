@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""One leaflet, three ways, side by side in one run (medians; the machine is noisy):
+
+1. warm: one Renderer in this process renders every leaflet (what batches will use);
+2. cold: one `weasyprint` process per leaflet, on the same HTML and stylesheets;
+3. cli: one `generate.py leaflet` call, start-up included (what a secretary waits for).
+
+Targets (issue 2): warm at least 4x faster than cold; the CLI call under 1.5 s wall.
+Run: make bench   (or .venv/bin/python benchmarks/bench_leaflet.py --leaflets 12)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from leafletpress.cli import demo_date  # noqa: E402
+from leafletpress.content import load_leaflet  # noqa: E402
+from leafletpress.project import FORMATS, Project  # noqa: E402
+from leafletpress.registry import load_registry  # noqa: E402
+from leafletpress.render import Renderer, tune_gc  # noqa: E402
+from leafletpress.visit import make_visit, personalise  # noqa: E402
+
+COMBOS = [  # (variant, site, surgeon)
+    ("decompressie", "augustinus", "verbeeck"),
+    ("heupprothese", "cadix", "claes"),
+    ("osteotomie", "palfijn", "el-amrani"),
+    ("heupprothese", "augustinus", "wouters"),
+]
+
+
+def visits(count: int):
+    project = Project(ROOT)
+    registry = load_registry(project)
+    leaflet = load_leaflet(project, "avn-hip")
+    day = demo_date(date.today())
+    for i in range(count):
+        variant, site, surgeon = COMBOS[i % len(COMBOS)]
+        visit = make_visit(
+            name=f"Patiënt {i:03d}", reference=f"BENCH-{i:03d}", leaflet="avn-hip",
+            variant=variant, site=site, surgeon=surgeon, date=day + timedelta(days=i % 3),
+            time=clock_time(7 + i % 9, 15 * (i % 4)),
+        )  # fmt: skip
+        yield personalise(visit, leaflet, registry)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leaflets", type=int, default=8, help="leaflets per method")
+    parser.add_argument("--cli-runs", type=int, default=5, help="generate.py calls to time")
+    parser.add_argument("--format", default="a5", choices=sorted(FORMATS))
+    args = parser.parse_args()
+
+    project = Project(ROOT)
+    tune_gc()  # as generate.py does
+    renderer = Renderer(project, load_registry(project))
+    people = list(visits(args.leaflets))
+    work = Path(tempfile.mkdtemp(prefix="leafletpress-bench-"))
+
+    # 1. warm process: HTML and PDF per leaflet, renderer reused. First call warms up.
+    renderer.render(people[0], args.format)
+    warm, warm_pages, warm_bytes, htmls = [], [], [], []
+    for p in people:
+        started = time.perf_counter()
+        html = renderer.html(p, args.format)
+        result = renderer.pdf(html, args.format)
+        warm.append(time.perf_counter() - started)
+        warm_pages.append(result.pages)
+        warm_bytes.append(len(result.pdf))
+        htmls.append(html)
+
+    # 2. one weasyprint process per leaflet, same HTML, same stylesheets, same assets.
+    weasyprint = Path(sys.executable).with_name("weasyprint")
+    sheets = [
+        str(project.styles_dir / "leaflet.css"),
+        str(project.styles_dir / FORMATS[args.format]),
+    ]
+    cold, cold_bytes = [], []
+    for i, html in enumerate(htmls):
+        source, target = work / f"{i}.html", work / f"{i}.pdf"
+        source.write_text(html, encoding="utf-8")
+        command = [str(weasyprint), "-q", "-u", renderer.base_url]
+        for sheet in sheets:
+            command += ["-s", sheet]
+        started = time.perf_counter()
+        subprocess.run([*command, str(source), str(target)], check=True)
+        cold.append(time.perf_counter() - started)
+        cold_bytes.append(target.stat().st_size)
+
+    # 3. the secretary's command, start-up included.
+    cli = []
+    for i in range(args.cli_runs):
+        command = [
+            sys.executable, str(ROOT / "generate.py"), "leaflet", "avn-hip",
+            "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes",
+            "--date", demo_date(date.today()).isoformat(), "--time", "08:30",
+            "--patient", "Bench Patiënt", "--reference", f"CLI-{i}", "--out-dir", str(work),
+        ]  # fmt: skip
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        cli.append(time.perf_counter() - started)
+
+    med = statistics.median
+    ratio = med(cold) / med(warm)
+    print(f"leafletpress benchmark: {args.leaflets} AVN leaflets ({args.format.upper()}), "
+          f"{args.cli_runs} CLI calls, medians")  # fmt: skip
+    print(f"{'method':<34}{'s/leaflet':>10}{'pages':>7}{'kB':>8}")
+    print(f"{'warm renderer (one process)':<34}{med(warm):>10.3f}{med(warm_pages):>7.0f}"
+          f"{med(warm_bytes) / 1024:>8.1f}")  # fmt: skip
+    print(f"{'weasyprint process per leaflet':<34}{med(cold):>10.3f}{med(warm_pages):>7.0f}"
+          f"{med(cold_bytes) / 1024:>8.1f}")  # fmt: skip
+    print(f"{'generate.py leaflet (wall)':<34}{med(cli):>10.3f}")
+    print(f"warm vs process-per-leaflet: {ratio:.1f}x faster (target >= 4x: "
+          f"{'met' if ratio >= 4 else 'NOT met'})")  # fmt: skip
+    print(f"generate.py leaflet: {med(cli):.2f} s wall (target < 1.5 s: "
+          f"{'met' if med(cli) < 1.5 else 'NOT met'})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
