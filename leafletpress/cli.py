@@ -51,6 +51,10 @@ _ARGPARSE_NL = {
 argparse._ = lambda text: _ARGPARSE_NL.get(text, text)  # type: ignore[attr-defined]
 
 
+# Visit fields as the user typed them on the command line.
+_OPTIONS = {"name": "--patient", "leaflet": "FOLDER", "birth_date": "--birth-date"}
+
+
 def _say(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -177,7 +181,7 @@ def cmd_leaflet(args: argparse.Namespace) -> int:
     visit = make_visit(
         name=args.patient,
         reference=args.reference,
-        birth_date=parse_date(args.birth_date, "birth-date") if args.birth_date else None,
+        birth_date=parse_date(args.birth_date, "birth_date") if args.birth_date else None,
         language=args.lang,
         leaflet=args.leaflet,
         variant=args.variant,
@@ -374,6 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command(args)
     except LeafletpressError as exc:
+        if isinstance(exc, InputError) and exc.field and not exc.file:
+            exc.field = _OPTIONS.get(exc.field, "--" + exc.field.replace("_", "-"))
         _say(f"fout: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:

@@ -44,7 +44,11 @@ class LeafletpressError(Exception):
             parts.append(self.file)
         if self.row is not None:
             parts.append(f"rij {self.row}")
-        if self.field:
+        if self.field and self.field.startswith("-"):
+            parts.append(f"optie {self.field}")  # as typed on the command line
+        elif self.field and self.field.isupper():
+            parts.append(f"argument {self.field}")
+        elif self.field:
             parts.append(f"veld '{self.field}'")
         return ", ".join(parts)
 

@@ -80,8 +80,8 @@ def test_output_name_stays_inside_the_output_folder(cli, tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("args", "message", "hint"),
     [
-        (["leaflet", "knie", *GOOD[2:]], "onbekende folder 'knie'", "avn-hip"),
-        (with_option("--variant", "knie"), "onbekende variant 'knie'",
+        (["leaflet", "knie", *GOOD[2:]], "argument FOLDER: onbekende folder 'knie'", "avn-hip"),
+        (with_option("--variant", "knie"), "optie --variant: onbekende variant 'knie'",
          "decompressie, heupprothese, osteotomie"),
         (with_option("--site", "gent"), "onbekende campus 'gent'", "augustinus, cadix"),
         (with_option("--site", "middelheim"), "gebeurt niet in ZAS Middelheim",
@@ -92,7 +92,7 @@ def test_output_name_stays_inside_the_output_folder(cli, tmp_path: Path) -> None
         (with_option("--time", "25:00"), "het uur '25:00' bestaat niet", "0-23"),
         (with_option("--time", "half negen"), "'half negen' is geen uur", "8u30"),
         (with_option("--patient", "  "), "mag niet leeg zijn", None),
-        (with_option("--reference", "../../etc"), "veld 'reference'", "letters, cijfers"),
+        (with_option("--reference", "../../etc"), "optie --reference", "letters, cijfers"),
         ([*GOOD, "--birth-date", "1958-02-30"], "bestaat niet", None),
     ],
 )  # fmt: skip
