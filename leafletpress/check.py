@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from typing import Any
 
 from .content import DEFAULT_LANGUAGE, Leaflet, catalogue, load_leaflet
 from .errors import ContentError, LeafletpressError
@@ -24,12 +25,12 @@ class Problem:
         return f"{'waarschuwing' if self.warning else 'fout'}: {self.error}"
 
 
-def _error(message: str, **where: object) -> Problem:
-    return Problem(ContentError(message, **where))  # type: ignore[arg-type]
+def _error(message: str, **where: Any) -> Problem:
+    return Problem(ContentError(message, **where))
 
 
-def _warn(message: str, **where: object) -> Problem:
-    return Problem(ContentError(message, **where), warning=True)  # type: ignore[arg-type]
+def _warn(message: str, **where: Any) -> Problem:
+    return Problem(ContentError(message, **where), warning=True)
 
 
 def _collect(exc: ContentError) -> list[Problem]:

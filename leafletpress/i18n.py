@@ -14,13 +14,25 @@ from .validation import load_yaml
 from .visit import Personalisation
 
 
+class Labels(dict[str, str]):
+    """Printed labels of one language; a missing one names the file to add it to."""
+
+    def __init__(self, values: dict[str, str], shown_as: str) -> None:
+        super().__init__(values)
+        self.shown_as = shown_as
+
+    def __missing__(self, key: str) -> str:
+        raise ContentError(f"label '{key}' ontbreekt", file=self.shown_as,
+                           hint=f"voeg '{key}: <tekst>' toe")  # fmt: skip
+
+
 @cache
-def load_labels(templates_dir: Path, lang: str) -> dict[str, str]:
+def load_labels(templates_dir: Path, lang: str) -> Labels:
     shown = f"templates/i18n/{lang}.yaml"
     labels = load_yaml(templates_dir / "i18n" / f"{lang}.yaml", shown)
     if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
         raise ContentError("moet een lijst 'sleutel: tekst' zijn", file=shown)
-    return labels
+    return Labels(labels, shown)
 
 
 def long_date(value: date, locale: str) -> str:

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+)
 from markupsafe import Markup, escape
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -31,6 +37,7 @@ from .registry import Registry
 from .visit import Personalisation
 
 log = logging.getLogger(__name__)
+TEMPLATE = "leaflet.html.j2"
 
 
 def tune_gc() -> None:
@@ -160,7 +167,13 @@ class Renderer:
             "body": Markup(fill(body_html(leaflet.body, p.visit.variant), values)),
             "generator": f"leafletpress {__version__}",
         }
-        return self.env.get_template("leaflet.html.j2").render(context)
+        try:
+            return self.env.get_template(TEMPLATE).render(context)
+        except TemplateSyntaxError as exc:
+            raise ContentError(f"sjabloonfout: {exc.message}", file=f"templates/{exc.name}",
+                               row=exc.lineno) from None  # fmt: skip
+        except TemplateError as exc:
+            raise ContentError(f"sjabloonfout: {exc}", file=f"templates/{TEMPLATE}") from None
 
     def pdf(self, html: str, fmt: str = DEFAULT_FORMAT) -> Rendered:
         document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(

@@ -218,3 +218,17 @@ def test_front_matter_errors_name_the_key(cli, project_copy) -> None:
     code, out, _ = cli("--project", str(project_copy), "check")
     assert code == 1
     assert "leaflets/avn-hip/nl.md, veld 'timing.fasting_hours': moet een geheel getal zijn" in out
+
+
+def test_template_mistakes_name_the_template(cli, project_copy, tmp_path) -> None:
+    edit(project_copy / "templates/partials/appointment.html.j2", "{{ v.date }}", "{{ v.date }")
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 1 and "templates/partials/appointment.html.j2, rij" in out
+    code, _, err = cli("--project", str(project_copy), *GOOD, "--out-dir", str(tmp_path))
+    assert code == 3 and "sjabloonfout" in err and "Traceback" not in err
+
+
+def test_missing_label_names_the_language_file(cli, project_copy, tmp_path) -> None:
+    edit(project_copy / "templates/i18n/nl.yaml", "date_at_time:", "datum_om_uur:")
+    code, _, err = cli("--project", str(project_copy), *GOOD, "--out-dir", str(tmp_path))
+    assert code == 3 and "templates/i18n/nl.yaml: label 'date_at_time' ontbreekt" in err
