@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 import mimetypes
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -57,7 +58,7 @@ class AssetFetcher(URLFetcher):
     def __init__(self, allowed: tuple[Path, ...]) -> None:
         super().__init__(allowed_protocols={"data"}, timeout=1)
         self.allowed = allowed
-        self.refused: list[str] = []
+        self.refused: deque[str] = deque(maxlen=100)  # recent refusals, for tests and logs
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         scheme = urlsplit(url).scheme.lower()
