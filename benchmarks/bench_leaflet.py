@@ -78,7 +78,7 @@ def main() -> None:
     warm, cold, pages, warm_bytes, cold_bytes = [], [], [], [], []
     for i, p in enumerate(people):
         started = time.perf_counter()
-        html = renderer.html(p, args.format)
+        html = renderer.composer.html(p)
         result = renderer.pdf(html, args.format)
         warm.append(time.perf_counter() - started)
         pages.append(result.pages)

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
 
+from .compose import Composer
 from .content import DEFAULT_LANGUAGE, Leaflet, catalogue, load_leaflet
 from .errors import ContentError, LeafletpressError
 from .markup import lint
 from .project import Project
 from .registry import Registry, load_registry
 from .validation import ContentErrors
+from .visit import make_visit, personalise
 
 REVIEW_SOON = timedelta(days=30)
 
@@ -55,6 +57,7 @@ def check_project(project: Project, today: date) -> list[Problem]:
             for name in registry.example_files
         ]
 
+    composer = Composer(project, registry) if registry is not None else None
     leaflets = catalogue(project)
     if not leaflets:
         problems.append(
@@ -76,8 +79,8 @@ def check_project(project: Project, today: date) -> list[Problem]:
                 problems += _collect(exc)
                 continue
             found = _check_leaflet(leaflet, registry, today)
-            if registry is not None and not any(not p.warning for p in found):
-                found += _try_render(project, registry, leaflet, today)
+            if composer is not None and not any(not p.warning for p in found):
+                found += _try_compose(composer, leaflet, today)
             problems += found
     return problems
 
@@ -120,13 +123,9 @@ def _check_leaflet(leaflet: Leaflet, registry: Registry | None, today: date) -> 
     return found
 
 
-def _try_render(
-    project: Project, registry: Registry, leaflet: Leaflet, today: date
-) -> list[Problem]:
-    """Render the HTML of every variant for a sample visit: catches template mistakes."""
-    from .render import Renderer
-    from .visit import make_visit, personalise
-
+def _try_compose(composer: Composer, leaflet: Leaflet, today: date) -> list[Problem]:
+    """Compose the HTML of every variant for a sample visit: catches template mistakes."""
+    registry = composer.registry
     pairs = [
         (site, key)
         for site in leaflet.meta.sites
@@ -143,7 +142,6 @@ def _try_render(
             )
         ]
     site, surgeon = pairs[0]
-    renderer = Renderer(project, registry)
     found = []
     for variant in leaflet.meta.variants:
         visit = make_visit(
@@ -157,7 +155,7 @@ def _try_render(
             language=leaflet.lang,
         )
         try:
-            renderer.html(personalise(visit, leaflet, registry))
+            composer.html(personalise(visit, leaflet, registry))
         except LeafletpressError as exc:
             found.append(Problem(exc))
         except Exception as exc:  # a template bug: report it against the templates

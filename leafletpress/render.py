@@ -1,4 +1,4 @@
-"""Personalisation -> HTML (Jinja2) -> PDF (WeasyPrint), with a warm, reusable Renderer.
+"""Personalisation -> HTML (compose.py) -> PDF (WeasyPrint), with a warm, reusable Renderer.
 
 One Renderer loads templates, fonts and stylesheets once and then serves many documents:
 that is what makes a clinic day fast. Rendering reads nothing but the project's own assets
@@ -15,30 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from jinja2 import (
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
-    TemplateError,
-    TemplateSyntaxError,
-)
-from markupsafe import Markup, escape
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
-from . import __version__
-from .content import HTML_LANG
+from .compose import Composer
 from .errors import ContentError
-from .i18n import load_labels, placeholder_values, short_date
-from .markup import body_html, fill
 from .project import DEFAULT_FORMAT, FORMATS, Project
-from .qr import qr_data_uri
 from .registry import Registry
 from .visit import Personalisation
 
 log = logging.getLogger(__name__)
-TEMPLATE = "leaflet.html.j2"
 
 
 def tune_gc() -> None:
@@ -74,22 +61,6 @@ class AssetFetcher(URLFetcher):
         raise URLFetchingError(f"refused: {url[:200]}")
 
 
-def _css_string(value: object) -> Markup:
-    """A CSS string literal; safe inside <style> whatever the text contains."""
-    text = str(value)
-    escaped = "".join(c if c.isalnum() or c in " .,:;-_()/'" else f"\\{ord(c):x} " for c in text)
-    return Markup(f'"{escaped}"')
-
-
-def _url_text(url: str) -> Markup:
-    """A printed URL that wraps only after a '/', never at a hyphen that belongs to it."""
-    scheme, sep, rest = url.partition("://")
-    host, *segments = rest.split("/")
-    chunks = [f"{scheme}{sep}{host}/"] + [f"{s}/" for s in segments[:-1]] + segments[-1:]
-    spans = (f'<span class="nowrap">{escape(c)}</span>' for c in chunks if c)
-    return Markup('<span class="url">' + "<wbr>".join(spans) + "</span>")
-
-
 @dataclass(frozen=True)
 class Rendered:
     pdf: bytes
@@ -101,15 +72,7 @@ class Renderer:
 
     def __init__(self, project: Project, registry: Registry) -> None:
         self.project = project
-        self.registry = registry
-        self.env = Environment(
-            loader=FileSystemLoader(project.templates_dir),
-            autoescape=True,
-            undefined=StrictUndefined,
-            keep_trailing_newline=True,
-        )
-        self.env.filters["css_string"] = _css_string
-        self.env.filters["url"] = _url_text
+        self.composer = Composer(project, registry)
         self.fetcher = AssetFetcher(project.asset_dirs)
         self.font_config = FontConfiguration()
         self._stylesheets: dict[str, list[CSS]] = {}
@@ -129,53 +92,6 @@ class Renderer:
             self._stylesheets[fmt] = sheets
         return self._stylesheets[fmt]
 
-    def html(self, p: Personalisation, fmt: str = DEFAULT_FORMAT) -> str:
-        """The complete HTML of one personalised leaflet."""
-        leaflet, hospital = p.leaflet, self.registry.hospital
-        labels = load_labels(self.project.templates_dir, leaflet.lang)
-        values = placeholder_values(p, labels)
-        qr_codes = [
-            (labels["qr_contact"].format(site=p.site.name), p.site.contact_url),
-            (labels["qr_online"], leaflet.meta.url),
-        ]
-        logo = self.registry.logo_path
-        context = {
-            "lang": HTML_LANG[leaflet.lang],
-            "format": fmt,
-            "labels": labels,
-            "hospital": hospital,
-            "logo_url": logo.as_uri() if logo else None,
-            "meta": leaflet.meta,
-            "variant_label": values["procedure"],
-            "updated": short_date(leaflet.meta.updated, p.locale),
-            "patient": p.visit.patient,
-            "birth_date": (
-                short_date(p.visit.patient.birth_date, p.locale)
-                if p.visit.patient.birth_date
-                else None
-            ),
-            "v": values,
-            "site": p.site,
-            "qr_codes": [
-                {
-                    "label": label,
-                    "url": url,
-                    "src": qr_data_uri(url),
-                    "alt": labels["qr_alt"].format(url=url),
-                }
-                for label, url in qr_codes
-            ],
-            "body": Markup(fill(body_html(leaflet.body, p.visit.variant), values)),
-            "generator": f"leafletpress {__version__}",
-        }
-        try:
-            return self.env.get_template(TEMPLATE).render(context)
-        except TemplateSyntaxError as exc:
-            raise ContentError(f"sjabloonfout: {exc.message}", file=f"templates/{exc.name}",
-                               row=exc.lineno) from None  # fmt: skip
-        except TemplateError as exc:
-            raise ContentError(f"sjabloonfout: {exc}", file=f"templates/{TEMPLATE}") from None
-
     def pdf(self, html: str, fmt: str = DEFAULT_FORMAT) -> Rendered:
         document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
             stylesheets=self.stylesheets(fmt),
@@ -185,4 +101,4 @@ class Renderer:
         return Rendered(document.write_pdf(), len(document.pages))
 
     def render(self, p: Personalisation, fmt: str = DEFAULT_FORMAT) -> Rendered:
-        return self.pdf(self.html(p, fmt), fmt)
+        return self.pdf(self.composer.html(p), fmt)

@@ -58,9 +58,12 @@ def renderer(project: Project, registry) -> Renderer:
 
 
 @pytest.fixture(scope="session")
-def personalisation(project: Project, registry) -> Callable[..., object]:
-    leaflet = load_leaflet(project, "avn-hip")
+def leaflet(project: Project):
+    return load_leaflet(project, "avn-hip")
 
+
+@pytest.fixture(scope="session")
+def personalisation(leaflet, registry) -> Callable[..., object]:
     def make(**overrides: object):
         return personalise(make_visit(**visit_fields(**overrides)), leaflet, registry)
 

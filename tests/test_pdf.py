@@ -188,12 +188,12 @@ def _body_lines(page_text: str, header: str) -> list[str]:
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("fmt", ["a5", "a4"])
-def test_no_heading_stranded_at_a_page_bottom(render, variant: str, fmt: str) -> None:
-    html = body_html(open_leaflet_body(), variant)
+def test_no_heading_stranded_at_a_page_bottom(render, leaflet, variant: str, fmt: str) -> None:
+    html = body_html(leaflet.body, variant)
     headings = {
         normalise(re.sub(r"<[^>]+>", "", h)) for h in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", html)
     }
-    header = f"ZAS · Avasculaire necrose van de heup {label(variant)}"
+    header = f"ZAS · Avasculaire necrose van de heup {leaflet.meta.variants[variant].label}"
     pages = page_texts(render(fmt, variant=variant))
     for number, text in enumerate(pages[:-1], start=1):
         last = normalise(_body_lines(text, header)[-1].replace("\ufffe", ""))
@@ -204,8 +204,8 @@ def test_no_heading_stranded_at_a_page_bottom(render, variant: str, fmt: str) ->
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("fmt", ["a5", "a4"])
-def test_call_out_boxes_are_never_split(render, variant: str, fmt: str) -> None:
-    html = body_html(open_leaflet_body(), variant)
+def test_call_out_boxes_are_never_split(render, leaflet, variant: str, fmt: str) -> None:
+    html = body_html(leaflet.body, variant)
     boxes = re.findall(r'<h3 class="box-title">(.*?)</h3>(.*?)</aside>', html, re.DOTALL)
     assert len(boxes) == 2
     pages = [normalise(t) for t in page_texts(render(fmt, variant=variant))]
@@ -214,17 +214,3 @@ def test_call_out_boxes_are_never_split(render, variant: str, fmt: str) -> None:
         tail = " ".join(last_words)
         on = [i for i, page in enumerate(pages) if title in page]
         assert len(on) == 1 and tail in pages[on[0]], f"box {title!r} is split"
-
-
-def open_leaflet_body() -> str:
-    from conftest import ROOT
-
-    from leafletpress.content import parse_leaflet
-
-    text = (ROOT / "leaflets/avn-hip/nl.md").read_text(encoding="utf-8")
-    return parse_leaflet(text, "avn-hip", "nl", "nl.md").body
-
-
-def label(variant: str) -> str:
-    return {"decompressie": "Decompressie (forage)", "heupprothese": "Totale heupprothese",
-            "osteotomie": "Osteotomie (standcorrectie)"}[variant]  # fmt: skip
