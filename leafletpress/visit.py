@@ -157,7 +157,7 @@ def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personali
         raise InputError(
             f"onbekende campus '{visit.site}'",
             field="site",
-            hint=f"kies uit: {choices(registry.sites)}",
+            hint=f"kies uit: {choices(leaflet.meta.sites)}",  # where this procedure is done
         )
     if visit.site not in leaflet.meta.sites:
         raise InputError(
