@@ -78,14 +78,13 @@ def main() -> None:
     warm, cold, pages, warm_bytes, cold_bytes = [], [], [], [], []
     for i, p in enumerate(people):
         started = time.perf_counter()
-        html = renderer.composer.html(p)
-        result = renderer.pdf(html, args.format)
+        result = renderer.render(p, args.format)
         warm.append(time.perf_counter() - started)
         pages.append(result.pages)
         warm_bytes.append(len(result.pdf))
 
         source, target = work / f"{i}.html", work / f"{i}.pdf"
-        source.write_text(html, encoding="utf-8")
+        source.write_text(renderer.composer.whole(p), encoding="utf-8")
         started = time.perf_counter()
         subprocess.run([*command, str(source), str(target)], check=True)
         cold.append(time.perf_counter() - started)

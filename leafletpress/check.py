@@ -155,7 +155,9 @@ def _try_compose(composer: Composer, leaflet: Leaflet, today: date) -> list[Prob
             language=leaflet.lang,
         )
         try:
-            composer.html(personalise(visit, leaflet, registry))
+            p = personalise(visit, leaflet, registry)
+            composer.cover(p, total_pages=1)
+            composer.leaflet(p)
         except LeafletpressError as exc:
             found.append(Problem(exc))
         except Exception as exc:  # a template bug: report it against the templates

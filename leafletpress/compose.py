@@ -25,7 +25,10 @@ from .qr import qr_data_uri
 from .registry import Registry
 from .visit import Personalisation
 
-TEMPLATE = "leaflet.html.j2"
+# A leaflet is rendered in two parts: the patient's own first page, and the rest, which is the
+# same for every patient with the same procedure, campus, surgeon and day.
+COVER = "cover.html.j2"
+LEAFLET = "leaflet.html.j2"
 
 
 def _css_string(value: object) -> Markup:
@@ -59,28 +62,31 @@ class Composer:
         self.env.filters["css_string"] = _css_string
         self.env.filters["url"] = _url_text
 
-    def html(self, p: Personalisation) -> str:
-        """The complete HTML of one personalised leaflet."""
-        leaflet, hospital, locale = p.leaflet, self.registry.hospital, p.locale
-        labels = load_labels(self.project.templates_dir, leaflet.lang)
-        values = placeholder_values(p, labels)
-        qr_codes = [
-            (labels["qr_contact"].format(site=p.site.name), p.site.contact_url),
-            (labels["qr_online"], leaflet.meta.url),
-        ]
+    def cover(self, p: Personalisation, total_pages: int) -> str:
+        """The HTML of page 1: masthead, title and the appointment card with QR codes."""
+        return self._render(COVER, p, total_pages=total_pages, **self._cover_context(p))
+
+    def leaflet(self, p: Personalisation, cover_pages: int = 1) -> str:
+        """The HTML of the leaflet after the cover. It holds no more of the patient than the
+        editor's placeholders put in the text, so many patients of a day share one layout."""
+        return self._render(LEAFLET, p, total_pages=None, cover_pages=cover_pages)
+
+    def whole(self, p: Personalisation) -> str:
+        """Cover and leaflet in one HTML document, as a simple tool would render it."""
+        return self._render(LEAFLET, p, total_pages=None, cover_pages=0, **self._cover_context(p))
+
+    def _cover_context(self, p: Personalisation) -> dict[str, object]:
+        labels = load_labels(self.project.templates_dir, p.leaflet.lang)
         logo = self.registry.logo_path
         birth_date = p.visit.patient.birth_date
-        context = {
-            "lang": HTML_LANG[leaflet.lang],
-            "labels": labels,
-            "hospital": hospital,
+        qr_codes = [
+            (labels["qr_contact"].format(site=p.site.name), p.site.contact_url),
+            (labels["qr_online"], p.leaflet.meta.url),
+        ]
+        return {
             "logo_url": logo.as_uri() if logo else None,
-            "meta": leaflet.meta,
-            "variant_label": values["procedure"],
-            "updated": short_date(leaflet.meta.updated, locale),
             "patient": p.visit.patient,
-            "birth_date": short_date(birth_date, locale) if birth_date else None,
-            "v": values,
+            "birth_date": short_date(birth_date, p.locale) if birth_date else None,
             "site": p.site,
             "qr_codes": [
                 {
@@ -91,14 +97,29 @@ class Composer:
                 }
                 for label, url in qr_codes
             ],
-            "body": Markup(fill(body_html(leaflet.body, p.visit.variant), values)),
+        }
+
+    def _render(self, template: str, p: Personalisation, **context: object) -> str:
+        meta = p.leaflet.meta
+        labels = load_labels(self.project.templates_dir, p.leaflet.lang)
+        values = placeholder_values(p, labels)
+        context |= {
+            "lang": HTML_LANG[p.leaflet.lang],
+            "labels": labels,
+            "hospital": self.registry.hospital,
+            "meta": meta,
+            "variant_label": values["procedure"],
+            "updated": short_date(meta.updated, p.locale),
+            "v": values,
             "generator": f"leafletpress {__version__}",
         }
+        if template == LEAFLET:
+            context["body"] = Markup(fill(body_html(p.leaflet.body, p.visit.variant), values))
         try:
-            return self.env.get_template(TEMPLATE).render(context)
+            return self.env.get_template(template).render(context)
         except TemplateSyntaxError as exc:
             raise ContentError(
                 f"sjabloonfout: {exc.message}", file=f"templates/{exc.name}", row=exc.lineno
             ) from None
         except TemplateError as exc:
-            raise ContentError(f"sjabloonfout: {exc}", file=f"templates/{TEMPLATE}") from None
+            raise ContentError(f"sjabloonfout: {exc}", file=f"templates/{template}") from None

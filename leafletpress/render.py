@@ -1,21 +1,26 @@
 """Personalisation -> HTML (compose.py) -> PDF (WeasyPrint), with a warm, reusable Renderer.
 
 One Renderer loads templates, fonts and stylesheets once and then serves many documents:
-that is what makes a clinic day fast. Rendering reads nothing but the project's own assets
-(``styles/`` and ``config/assets/``) and ``data:`` URIs; every other URL is refused.
+that is what makes a clinic day fast. A leaflet is laid out in two parts: the patient's own
+first page, and the rest, which is laid out once and reused for every patient whose text is
+the same (same procedure, campus, surgeon and day); both are joined into one PDF.
+
+Rendering reads nothing but the project's own assets (``styles/`` and ``config/assets/``) and
+``data:`` URIs; every other URL is refused.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 import mimetypes
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
@@ -70,6 +75,10 @@ class Rendered:
 class Renderer:
     """Turns personalisations into PDFs; keep one per process and reuse it."""
 
+    # Laid-out leaflet bodies kept for reuse (a few MB each). Batches render patients sorted
+    # by body, so a handful is enough and memory stays flat however long the day is.
+    BODIES_KEPT = 6
+
     def __init__(self, project: Project, registry: Registry) -> None:
         self.project = project
         self.composer = Composer(project, registry)
@@ -77,7 +86,9 @@ class Renderer:
         self.font_config = FontConfiguration()
         self._stylesheets: dict[str, list[CSS]] = {}
         self._image_cache: dict = {}
+        self._bodies: OrderedDict[tuple[str, str], Document] = OrderedDict()
         self.base_url = project.root.resolve().as_uri() + "/"
+        self.layouts = 0  # documents laid out so far (the benchmark reports reuse)
 
     def stylesheets(self, fmt: str) -> list[CSS]:
         if fmt not in self._stylesheets:
@@ -92,13 +103,37 @@ class Renderer:
             self._stylesheets[fmt] = sheets
         return self._stylesheets[fmt]
 
-    def pdf(self, html: str, fmt: str = DEFAULT_FORMAT) -> Rendered:
-        document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
+    def layout(self, html: str, fmt: str = DEFAULT_FORMAT) -> Document:
+        self.layouts += 1
+        return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
             stylesheets=self.stylesheets(fmt),
             font_config=self.font_config,
             cache=self._image_cache,
         )
+
+    def pdf(self, html: str, fmt: str = DEFAULT_FORMAT) -> Rendered:
+        """Any HTML, in one piece (tests and benchmarks)."""
+        document = self.layout(html, fmt)
         return Rendered(document.write_pdf(), len(document.pages))
 
+    def _body(self, html: str, fmt: str) -> Document:
+        key = (fmt, hashlib.sha256(html.encode("utf-8")).hexdigest())
+        if key in self._bodies:
+            self._bodies.move_to_end(key)
+        else:
+            self._bodies[key] = self.layout(html, fmt)
+            if len(self._bodies) > self.BODIES_KEPT:
+                self._bodies.popitem(last=False)
+        return self._bodies[key]
+
     def render(self, p: Personalisation, fmt: str = DEFAULT_FORMAT) -> Rendered:
-        return self.pdf(self.composer.html(p), fmt)
+        """One patient's leaflet: page 1 laid out for them, the rest reused when it can be."""
+        cover_pages = 1
+        while True:  # a second round only if the cover does not fit on one page
+            body = self._body(self.composer.leaflet(p, cover_pages), fmt)
+            cover = self.layout(self.composer.cover(p, total_pages=len(body.pages)), fmt)
+            if len(cover.pages) == cover_pages:
+                break
+            cover_pages = len(cover.pages)
+        document = cover.copy(cover.pages + body.pages[cover_pages:])
+        return Rendered(document.write_pdf(), len(document.pages))

@@ -39,7 +39,7 @@ _MESSAGES = {
     "extra_forbidden": "onbekende sleutel (tikfout?)",
     "string_pattern_mismatch": "heeft niet de juiste vorm",
     "string_too_short": "mag niet leeg zijn",
-    "string_too_long": "is te lang",
+    "string_too_long": "is te lang (maximaal {max_length} tekens)",
     "string_type": "moet tekst zijn",
     "date_from_datetime_parsing": "is geen geldige datum (gebruik JJJJ-MM-DD)",
     "date_parsing": "is geen geldige datum (gebruik JJJJ-MM-DD)",
@@ -56,10 +56,16 @@ _MESSAGES = {
 }
 
 
-def _dutch(error: dict[str, Any]) -> str:
+def dutch(error: Any) -> str:
+    """A pydantic error in Dutch, without the offending value."""
     message = _MESSAGES.get(error["type"])
     if message is None:
-        message = str(error["msg"]).removeprefix("Value error, ")
+        return str(error["msg"]).removeprefix("Value error, ")
+    return message.format_map(error.get("ctx") or {})
+
+
+def _with_value(error: Any) -> str:
+    message = dutch(error)
     if error["type"] not in ("missing", "extra_forbidden") and "input" in error:
         shown = repr(error["input"])
         message += f" (nu: {shown[:60]})"
@@ -106,5 +112,5 @@ def validate(model: type[M], data: Any, shown_as: str, prefix: str = "") -> M:
         problems = []
         for error in exc.errors():
             key = ".".join(str(part) for part in (*prefixes, *error["loc"]))
-            problems.append(ContentError(_dutch(error), file=shown_as, field=key or None))
+            problems.append(ContentError(_with_value(error), file=shown_as, field=key or None))
         raise ContentErrors(problems) from None

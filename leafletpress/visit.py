@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, V
 from .content import LOCALES, Leaflet, Timing
 from .errors import InputError, choices
 from .registry import Registry, Site, Surgeon
-from .validation import Slug
+from .validation import Slug, dutch
 
 _DATE_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -106,12 +106,7 @@ def make_visit(**fields: object) -> Visit:
     except ValidationError as exc:
         error = exc.errors()[0]
         field = str(error["loc"][-1])
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "missing":
-            message = "ontbreekt"
-        elif error["type"] == "string_too_short":
-            message = "mag niet leeg zijn"
-        raise InputError(message, field=field, hint=_FIELD_HINTS.get(field)) from None
+        raise InputError(dutch(error), field=field, hint=_FIELD_HINTS.get(field)) from None
 
 
 @dataclass(frozen=True)

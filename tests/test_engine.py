@@ -58,7 +58,7 @@ def test_the_shipped_leaflet_is_clean_and_carries_the_source_facts(project) -> N
     assert meta.timing.fasting_hours == 6 and meta.timing.blood_thinner_notice_days == 10
     assert set(meta.variants) == {"decompressie", "heupprothese", "osteotomie"}
     assert meta.sites == ["augustinus", "cadix", "palfijn"]
-    assert meta.updated == date(2025, 12, 19)
+    assert meta.updated == date(2026, 11, 25)
     assert meta.url == "https://www.zas.be/behandelingen/avasculaire-necrose-avn"
 
 

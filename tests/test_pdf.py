@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import time
 
 import pypdf
 import pytest
@@ -14,6 +15,7 @@ from conftest import (
     normalise,
     page_sizes_mm,
     page_texts,
+    visit_fields,
 )
 
 from leafletpress.markup import body_html
@@ -104,7 +106,6 @@ def test_first_page_shows_the_appointment(render) -> None:
 
 
 def test_fasting_that_starts_the_day_before_names_that_day(render) -> None:
-    from datetime import time
 
     text = all_text(render(time=time(5, 0)))
     assert "Nuchter vanaf maandag 14 december 2026 om 23:00" in text
@@ -114,7 +115,7 @@ def test_placeholders_in_the_body_are_filled(render) -> None:
     text = all_text(render())
     assert "[[" not in text
     assert "dus uiterlijk op zaterdag 5 december 2026" in text
-    assert "Dat is vanaf dinsdag 15 december 2026 om 02:30" in text
+    assert "Het juiste uur staat op pagina 1, bij ‘Nuchter vanaf’" in text
     assert "Jouw ingreep is gepland in ZAS Augustinus" in text
     assert "Neem zeker contact op met ZAS Augustinus via 03 000 00 01" in text
 
@@ -144,7 +145,7 @@ def test_running_footer_on_every_page(render) -> None:
     pages = page_texts(render())
     for number, text in enumerate(pages, start=1):
         flat = normalise(text)
-        assert "ORT-AVN-01 · versie 3.0 · laatst bijgewerkt 19/12/2025" in flat
+        assert "ORT-AVN-01 · versie 3.1 · laatst bijgewerkt 25/11/2026" in flat
         assert f"pagina {number} van {len(pages)}" in flat
 
 
@@ -161,7 +162,7 @@ def test_metadata(render) -> None:
     meta = reader.metadata
     assert meta.title == "Avasculaire necrose van de heup – Totale heupprothese"
     assert meta.author == "Ziekenhuis aan de Stroom (ZAS)"
-    assert "ORT-AVN-01 versie 3.0" in meta.subject
+    assert "ORT-AVN-01 versie 3.1" in meta.subject
     assert reader.trailer["/Root"]["/Lang"] == "nl-BE"
     assert "Marie" not in str(dict(meta)), "no patient name in metadata"
 
@@ -214,3 +215,50 @@ def test_call_out_boxes_are_never_split(render, leaflet, variant: str, fmt: str)
         tail = " ".join(last_words)
         on = [i for i, page in enumerate(pages) if title in page]
         assert len(on) == 1 and tail in pages[on[0]], f"box {title!r} is split"
+
+
+def test_cover_and_shared_leaflet_join_into_what_one_document_would_give(
+    renderer, personalisation
+) -> None:
+    p = personalisation(name="Ünal Çelik-O'Brien", variant="decompressie")
+    joined = renderer.render(p)
+    whole = renderer.pdf(renderer.composer.whole(p))
+    assert joined.pages == whole.pages
+    assert [normalise(t) for t in page_texts(joined.pdf)] == [
+        normalise(t) for t in page_texts(whole.pdf)
+    ]
+
+
+def test_patients_with_the_same_text_share_one_layout(renderer, personalisation) -> None:
+    first = renderer.render(personalisation(name="Eerste Patiënt", time=time(8, 0))).pdf
+    before = renderer.layouts
+    second = renderer.render(personalisation(name="Tweede Patiënt", time=time(11, 15))).pdf
+    assert renderer.layouts == before + 1, "only the cover is laid out again"
+    a, b = page_texts(first), page_texts(second)
+    assert "Eerste Patiënt" in a[0] and "Tweede Patiënt" in b[0] and "11:15" in b[0]
+    assert a[1:] == b[1:]
+    renderer.render(personalisation(name="Derde Patiënt", surgeon="el-amrani"))
+    assert renderer.layouts == before + 3, "another surgeon is named in the text: new layout"
+
+
+def test_a_cover_that_runs_over_still_numbers_every_page(project_copy, leaflet) -> None:
+    from leafletpress.project import Project
+    from leafletpress.registry import load_registry
+    from leafletpress.render import Renderer
+    from leafletpress.visit import make_visit, personalise
+
+    sites = project_copy / "config" / "sites.yaml"
+    directions = "Volg de gele lijn tot aan de lift en neem die naar de tweede verdieping. " * 6
+    text = sites.read_text(encoding="utf-8")
+    text = text.replace(
+        "report_to: Dagziekenhuis, gelijkvloers.", f"report_to: {directions.strip()}", 1
+    )
+    sites.write_text(text, encoding="utf-8")
+    project = Project(project_copy)
+    registry = load_registry(project)
+    p = personalise(make_visit(**visit_fields(name="N" * 120)), leaflet, registry)
+    pages = page_texts(Renderer(project, registry).render(p, "a5").pdf)
+    assert "Volg de gele lijn" in pages[1], "the cover runs over onto page 2"
+    assert "Wat is avasculaire necrose?" not in pages[1], "the leaflet text starts after it"
+    for number, text in enumerate(pages, start=1):
+        assert f"pagina {number} van {len(pages)}" in normalise(text)

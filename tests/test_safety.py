@@ -28,7 +28,7 @@ HOSTILE_NAMES = [
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_patient_names_are_printed_literally(renderer, personalisation, name: str) -> None:
     p = personalisation(name=name)
-    html = renderer.composer.html(p)
+    html = renderer.composer.whole(p)
     assert "<img src=file" not in html and "<b>vet" not in html, "name must be HTML-escaped"
     first_page = normalise(page_texts(renderer.render(p).pdf)[0])
     assert name in first_page
