@@ -262,6 +262,89 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- batch -------------------------------------------------------------------------------
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from .batch import run_batch
+    from .daylist import read_day_list
+    from .plan import plan
+
+    started = clock.perf_counter()
+    project, registry = _loaded(args)
+    day = read_day_list(Path(args.file), project, args.sheet, shown=args.file)
+    planned = plan(day, project, registry, date.today())
+    for refusal in planned.refusals:
+        _say(f"fout: {args.file}, {refusal}")
+    for entry in planned.entries:
+        for warning in entry.warnings:
+            _say(f"waarschuwing: {args.file}, rij {entry.row} ({entry.who}): {warning}")
+    refused = len({r.row for r in planned.refusals})
+    if not args.quiet:
+        _say(
+            f"{len(day.rows)} rijen gelezen ({day.source}): {len(planned.entries)} in orde, "
+            f"{refused} geweigerd."
+        )
+    outcome = None
+    if planned.entries:
+        console = Console(stderr=True)
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=args.quiet or not console.is_terminal,
+            transient=True,
+        ) as progress:
+            bar = progress.add_task("folders maken", total=len(planned.entries))
+            try:
+                outcome = run_batch(
+                    day,
+                    planned,
+                    project,
+                    registry,
+                    Path(args.out_dir),
+                    args.format,
+                    force=args.force,
+                    separators=args.separators,
+                    jobs=args.jobs,
+                    on_progress=lambda done, total: progress.update(bar, completed=done),
+                )
+            except KeyboardInterrupt:
+                _say(
+                    "onderbroken: wat klaar was, blijft bewaard. Start dezelfde opdracht "
+                    "opnieuw om verder te gaan."
+                )
+                return 130
+        for row, problem in outcome.failed:
+            _say(f"fout: {args.file}, rij {row}: {problem}")
+        for path in outcome.print_files + outcome.manifests:
+            print(_shown(path))
+        if outcome.strays and not args.quiet:
+            _say(
+                f"let op: {len(outcome.strays)} PDF('s) in {_shown(outcome.strays[0].parent)} "
+                "horen niet bij deze lijst (geannuleerd of uit een andere lijst?), bv. "
+                f"{outcome.strays[0].name}"
+            )
+    made = outcome.made + outcome.unchanged if outcome else 0
+    failed = len(outcome.failed) if outcome else 0
+    reused = (
+        f" ({outcome.unchanged} ongewijzigd van een vorige run)"
+        if outcome and outcome.unchanged
+        else ""
+    )
+    _say(
+        f"{len(day.rows)} rijen gelezen, {made} folders gemaakt{reused}, {refused} rijen "
+        f"geweigerd{f', {failed} mislukt' if failed else ''}; "
+        f"{clock.perf_counter() - started:.1f} s"
+    )
+    return EXIT_PROBLEMS if refused or failed else EXIT_OK
+
+
 # --- parser -------------------------------------------------------------------------------
 
 
@@ -355,6 +438,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_output(p_leaflet)
     p_leaflet.set_defaults(func=cmd_leaflet)
+
+    p_batch = commands.add_parser(
+        "batch",
+        help="maak alle folders van een dag uit een lijst (CSV of Excel)",
+        description="Lees de afsprakenlijst van een dag (CSV of XLSX) en maak per patiënt een "
+        "folder, per campus een afdrukbestand (recto verso) en een manifest. Rijen met fouten "
+        "worden gemeld en overgeslagen; de andere worden gemaakt. Opnieuw starten na een "
+        "onderbreking gaat verder waar het stopte.",
+        epilog="Voorbeeld: generate.py batch examples/dag-2026-12-03.csv",
+    )
+    p_batch.add_argument("file", metavar="BESTAND", help="de lijst: .csv of .xlsx")
+    p_batch.add_argument(
+        "--sheet", metavar="NAAM", help="werkblad in de Excel-lijst (standaard het eerste)"
+    )
+    p_batch.add_argument(
+        "--separators",
+        action="store_true",
+        help="scheidingsblad met de naam van de patiënt vóór elke folder in de afdrukbestanden",
+    )
+    p_batch.add_argument(
+        "--force",
+        action="store_true",
+        help="alles opnieuw maken, ook wat al klaar en ongewijzigd is",
+    )
+    p_batch.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="enkel problemen en de samenvatting (voor geplande taken)",
+    )
+    p_batch.add_argument(
+        "--jobs", type=int, metavar="N", help="aantal processen (standaard: alle processorkernen)"
+    )
+    add_output(p_batch)
+    p_batch.set_defaults(func=cmd_batch)
 
     p_demo = commands.add_parser(
         "demo",

@@ -16,7 +16,7 @@ from jinja2 import (
 from markupsafe import Markup, escape
 
 from . import __version__
-from .content import HTML_LANG
+from .content import DEFAULT_LANGUAGE, HTML_LANG
 from .errors import ContentError
 from .i18n import load_labels, placeholder_values, short_date
 from .markup import body_html, fill
@@ -29,6 +29,7 @@ from .visit import Personalisation
 # same for every patient with the same procedure, campus, surgeon and day.
 COVER = "cover.html.j2"
 LEAFLET = "leaflet.html.j2"
+SEPARATORS = "separators.html.j2"  # sheets between leaflets in a print file
 
 
 def _css_string(value: object) -> Markup:
@@ -75,6 +76,18 @@ class Composer:
         """Cover and leaflet in one HTML document, as a simple tool would render it."""
         return self._render(LEAFLET, p, total_pages=None, cover_pages=0, **self._cover_context(p))
 
+    def separators(self, site: str, day: str, sheets: list[dict[str, object]]) -> str:
+        """Separator sheets for a print file, one per leaflet, in Dutch (for the secretary)."""
+        context = {
+            "lang": HTML_LANG[DEFAULT_LANGUAGE],
+            "labels": load_labels(self.project.templates_dir, DEFAULT_LANGUAGE),
+            "site": site,
+            "day": day,
+            "sheets": sheets,
+            "generator": f"leafletpress {__version__}",
+        }
+        return self._template(SEPARATORS, context)
+
     def _cover_context(self, p: Personalisation) -> dict[str, object]:
         labels = load_labels(self.project.templates_dir, p.leaflet.lang)
         logo = self.registry.logo_path
@@ -115,6 +128,9 @@ class Composer:
         }
         if template == LEAFLET:
             context["body"] = Markup(fill(body_html(p.leaflet.body, p.visit.variant), values))
+        return self._template(template, context)
+
+    def _template(self, template: str, context: dict[str, object]) -> str:
         try:
             return self.env.get_template(template).render(context)
         except TemplateSyntaxError as exc:

@@ -10,6 +10,9 @@ from pathlib import Path
 from .errors import OutputError
 from .visit import Visit
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path``, then rename: readers never see half a PDF,
@@ -20,6 +23,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     except OSError as exc:
         raise OutputError(f"kan de map niet aanmaken: {exc.strerror}", file=path.parent) from None
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # as open() would; mkstemp makes it owner-only
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

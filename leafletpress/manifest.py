@@ -1,0 +1,65 @@
+"""The audit manifest of a clinic day: which patient got which leaflet version, in which file.
+
+Written as JSON (for programs, such as the email step) and as CSV (for Excel: semicolons and a
+UTF-8 BOM, as Belgian Excel expects). Patients appear by reference only, never by name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from .files import write_atomic
+
+JSON_NAME = "manifest.json"
+CSV_NAME = "manifest.csv"
+
+# One row per line of the clinic-day list. `status`: made (rendered in this run), unchanged
+# (made in an earlier run, same input), refused (bad row: see `problem`), failed (rendering
+# failed). `print_page` is where the leaflet starts in `print_file`.
+FIELDS = (
+    "row",
+    "status",
+    "reference",
+    "date",
+    "time",
+    "site",
+    "leaflet",
+    "code",
+    "version",
+    "variant",
+    "language",
+    "file",
+    "pages",
+    "sha256",
+    "print_file",
+    "print_page",
+    "warnings",
+    "problem",
+)
+
+
+def write_manifest(
+    folder: Path, batch: dict[str, Any], leaflets: list[dict[str, Any]], prints: list[dict]
+) -> tuple[Path, Path]:
+    """Write manifest.json and manifest.csv into ``folder`` (atomically, JSON last)."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, FIELDS, delimiter=";", extrasaction="raise")
+    writer.writeheader()
+    for record in leaflets:
+        writer.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in record.items()})
+    csv_path, json_path = folder / CSV_NAME, folder / JSON_NAME
+    write_atomic(csv_path, text.getvalue().encode("utf-8-sig"))
+    document = {"batch": batch, "leaflets": leaflets, "print_files": prints}
+    write_atomic(json_path, json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8"))
+    return json_path, csv_path
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """A manifest.json (or the folder holding it)."""
+    if path.is_dir():
+        path = path / JSON_NAME
+    return json.loads(path.read_text(encoding="utf-8"))

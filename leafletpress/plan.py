@@ -1,0 +1,202 @@
+"""From the rows of a clinic-day list to the leaflets to make. Every row is checked before
+anything is rendered; a bad row is refused with its row, column and a hint, the others go on.
+
+Hospital exports name things their own way, so a row may give a campus, surgeon, variant or
+leaflet by its key or by its name ("ZAS Cadix", "Pieter Claes", "Totale heupprothese",
+"ORT-AVN-01"); comparison ignores case, accents and spaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TypeVar
+
+from .content import DEFAULT_LANGUAGE, Leaflet, catalogue, load_leaflet
+from .daylist import DayList, Row, header_key
+from .errors import InputError, LeafletpressError
+from .files import leaflet_file_name, pseudonym
+from .project import Project
+from .registry import Registry
+from .visit import Personalisation, make_visit, parse_date, parse_time, personalise, warnings
+
+T = TypeVar("T")
+
+_HINTS = {
+    "name": "vul de naam van de patiënt in",
+    "date": "schrijf 2026-12-03 of 03/12/2026",
+    "time": "schrijf 08:30 of 8u30",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A row that will not be made, and why."""
+
+    row: int
+    column: str | None  # the header as written in the file
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = f"rij {self.row}" + (f", kolom '{self.column}'" if self.column else "")
+        return f"{where}: {self.message}" + (f"\n  oplossing: {self.hint}" if self.hint else "")
+
+    @property
+    def problem(self) -> str:
+        """One line for the manifest."""
+        where = f"kolom '{self.column}': " if self.column else ""
+        return where + self.message + (f" (oplossing: {self.hint})" if self.hint else "")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A row that checked out: one leaflet to make."""
+
+    row: int
+    p: Personalisation
+    file: str  # relative to the output folder: <date>/<who>_<HHMM>_<leaflet>-<variant>.pdf
+    who: str  # patient reference, or a pseudonym; never the name
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class Plan:
+    entries: list[Entry] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+
+
+class _Names:
+    """Keys and the names people write for them, compared ignoring case, accents and spaces."""
+
+    def __init__(self, names: dict[str, str], what: str, field: str) -> None:
+        self.names, self.what, self.field = names, what, field
+        self.lookup: dict[str, str] = {}
+        for key, name in names.items():
+            self.lookup.setdefault(header_key(key), key)
+            self.lookup.setdefault(header_key(name), key)
+
+    def key(self, value: str, allowed: Iterable[str] | None = None) -> str:
+        keys = list(allowed) if allowed is not None else list(self.names)
+        hint = "kies uit: " + ", ".join(f"{self.names[k]} ({k})" for k in sorted(keys))
+        if not value:
+            raise InputError("ontbreekt", field=self.field, hint=hint)
+        key = self.lookup.get(header_key(value))
+        if key is None:
+            raise InputError(f"onbekende {self.what} '{value}'", field=self.field, hint=hint)
+        return key
+
+
+class Planner:
+    """Checks rows against the leaflets and registry; loads each leaflet once."""
+
+    def __init__(self, project: Project, registry: Registry, today: date) -> None:
+        self.project, self.registry, self.today = project, registry, today
+        self._leaflets: dict[tuple[str, str], Leaflet] = {}
+        codes = {}
+        for slug, langs in catalogue(project).items():
+            lang = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in langs else langs[0]
+            try:
+                codes[slug] = self.leaflet(slug, lang).meta.code
+            except LeafletpressError:
+                codes[slug] = slug  # refused with its own message if a row asks for it
+        self.leaflets = _Names(codes, "folder", "leaflet")
+        self.sites = _Names({k: s.name for k, s in registry.sites.items()}, "campus", "site")
+        self.surgeons = _Names(
+            {k: s.display_name for k, s in registry.surgeons.items()}, "chirurg", "surgeon"
+        )
+        for key, surgeon in registry.surgeons.items():  # "Claes" and "Pieter Claes" too
+            self.surgeons.lookup.setdefault(header_key(surgeon.name), key)
+
+    def leaflet(self, slug: str, lang: str) -> Leaflet:
+        if (slug, lang) not in self._leaflets:
+            self._leaflets[slug, lang] = load_leaflet(self.project, slug, lang)
+        return self._leaflets[slug, lang]
+
+    def check(self, row: Row) -> Entry | list[InputError]:
+        """The row as an Entry, or every problem that stops it."""
+        values = row.values
+        problems: list[InputError] = []
+
+        def attempt(step: Callable[[], T]) -> T | None:
+            try:
+                return step()
+            except InputError as exc:
+                problems.append(exc)
+                return None
+
+        def parsed(name: str, parse: Callable[[str, str], T], required: bool = True) -> T | None:
+            text = values.get(name, "")
+            if not text:
+                if required:
+                    problems.append(InputError("ontbreekt", field=name, hint=_HINTS[name]))
+                return None
+            return attempt(lambda: parse(text, name))
+
+        on, at = parsed("date", parse_date), parsed("time", parse_time)
+        birth_date = parsed("birth_date", parse_date, required=False)
+        lang = (values.get("language") or DEFAULT_LANGUAGE).casefold()
+        leaflet = attempt(lambda: self.leaflet(self.leaflets.key(values["leaflet"]), lang))
+        variant = site = None
+        if leaflet is not None:
+            labels = {k: v.label for k, v in leaflet.meta.variants.items()}
+            variant = attempt(lambda: _Names(labels, "variant", "variant").key(values["variant"]))
+            site = attempt(lambda: self.sites.key(values["site"], leaflet.meta.sites))
+        surgeon = attempt(lambda: self.surgeons.key(values["surgeon"]))
+        if problems or leaflet is None:
+            return problems
+        try:
+            visit = make_visit(
+                name=values["name"],
+                reference=values.get("reference") or None,
+                birth_date=birth_date,
+                language=lang,
+                leaflet=leaflet.slug,
+                variant=variant,
+                surgeon=surgeon,
+                site=site,
+                date=on,
+                time=at,
+            )
+            p = personalise(visit, leaflet, self.registry)
+        except InputError as exc:
+            return [exc]
+        return Entry(
+            row=row.number,
+            p=p,
+            file=leaflet_file_name(visit, leaflet.lang),
+            who=visit.patient.reference or pseudonym(visit),
+            warnings=tuple(warnings(p, self.today)),
+        )
+
+
+def plan(day: DayList, project: Project, registry: Registry, today: date) -> Plan:
+    """Check every row; duplicates (same patient, leaflet, day and hour) are refused."""
+    planner = Planner(project, registry, today)
+    result = Plan()
+    seen: dict[str, int] = {}
+    for row in day.rows:
+        try:
+            checked = planner.check(row)
+        except LeafletpressError as exc:  # a broken leaflet file: refuse its rows, go on
+            result.refusals.append(Refusal(row.number, None, str(exc)))
+            continue
+        if isinstance(checked, list):
+            for problem in checked:
+                field_name = {"lang": "language"}.get(problem.field or "", problem.field)
+                column = day.headers.get(field_name or "", field_name)
+                result.refusals.append(Refusal(row.number, column, problem.message, problem.hint))
+        elif checked.file in seen:
+            result.refusals.append(
+                Refusal(
+                    row.number,
+                    None,
+                    f"dubbele rij: dezelfde patiënt, folder en uur als rij {seen[checked.file]}",
+                    "verwijder een van beide rijen",
+                )
+            )
+        else:
+            seen[checked.file] = row.number
+            result.entries.append(checked)
+    return result

@@ -1,0 +1,62 @@
+"""One print file per site: the day's leaflets in appointment order, ready for a duplex printer.
+
+Every leaflet starts on a fresh sheet: an odd page count gets a blank back page. An optional
+separator sheet (printed one side, blank back) names the patient, so the secretary can tell
+the stack apart; it stays in the print file and is never in the patient's own PDF.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from pypdf import PageObject, PdfReader, PdfWriter
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a leaflet landed in the print file (1-based page numbers)."""
+
+    file: Path
+    first_page: int
+    pages: int
+
+
+def _append(writer: PdfWriter, pages: list[PageObject]) -> None:
+    """Append pages, then a blank one if needed, so the next item starts on a fresh sheet."""
+    for page in pages:
+        writer.add_page(page)
+    if len(pages) % 2:
+        box = pages[-1].mediabox
+        writer.add_blank_page(width=box.width, height=box.height)
+
+
+@dataclass(frozen=True)
+class PrintFile:
+    pdf: bytes
+    pages: int
+    placed: list[Placed]
+
+
+def build_print_file(
+    leaflets: list[Path], title: str, separators: bytes | None = None
+) -> PrintFile:
+    """Merge ``leaflets`` in the given order. ``separators``, when given, is a PDF with one
+    page per leaflet, placed before it on a sheet of its own."""
+    writer = PdfWriter()
+    sheets = PdfReader(io.BytesIO(separators)) if separators else None
+    placed = []
+    for index, path in enumerate(leaflets):
+        if sheets is not None:
+            _append(writer, [sheets.pages[index]])
+        first = len(writer.pages) + 1
+        pages = list(PdfReader(path).pages)
+        _append(writer, pages)
+        placed.append(Placed(path, first, len(pages)))
+    writer.add_metadata({"/Title": title, "/Producer": "leafletpress"})
+    # The same fonts and page contents recur for every patient of a group: store them once.
+    writer.compress_identical_objects()
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return PrintFile(buffer.getvalue(), len(writer.pages), placed)
