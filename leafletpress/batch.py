@@ -20,6 +20,7 @@ import signal
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 JOURNAL = ".journal.jsonl"
 LOCK = ".lock"
 PRINT_PREFIX = "print-"
-CHUNK = 6  # leaflets per task: a smooth progress bar, and layouts reused within the task
+MIN_CHUNK = 6  # below this many leaflets, starting worker processes costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -223,20 +224,23 @@ def _clean_parts(folder: Path) -> None:
 
 
 def _executor(jobs: int, tasks: int) -> Executor:
-    if jobs <= 1 or tasks <= CHUNK:
+    if jobs <= 1 or tasks <= MIN_CHUNK:
         return _InProcess()
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["leafletpress.render"])  # workers start with it imported
     return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
 
 
-def _chunks(tasks: list[Task], keys: dict[int, str]) -> list[list[Task]]:
-    """Tasks of the same leaflet text together (the layout is reused), biggest groups first."""
+def _chunks(tasks: list[Task], keys: dict[int, str], workers: int) -> list[list[Task]]:
+    """Tasks that share a leaflet text go to one worker, so its layout is made once; groups
+    larger than a fair share are split so every core stays busy. Biggest first, so the last
+    tasks are small and no core waits long for the others."""
     groups: dict[str, list[Task]] = defaultdict(list)
     for task in tasks:
         groups[keys[task.row]].append(task)
+    size = max(MIN_CHUNK, -(-len(tasks) // (workers * 4)))
     ordered = sorted(groups.values(), key=len, reverse=True)
-    return [group[i : i + CHUNK] for group in ordered for i in range(0, len(group), CHUNK)]
+    return [group[i : i + size] for group in ordered for i in range(0, len(group), size)]
 
 
 def run_batch(
@@ -288,8 +292,10 @@ def run_batch(
         done = len(results)
         if on_progress:
             on_progress(done, len(plan.entries))
-        executor = stack.enter_context(_executor(jobs or os.cpu_count() or 1, len(tasks)))
-        futures = [executor.submit(_render_tasks, root, chunk) for chunk in _chunks(tasks, keys)]
+        workers = jobs or os.cpu_count() or 1
+        executor = stack.enter_context(_executor(workers, len(tasks)))
+        chunks = _chunks(tasks, keys, workers)
+        futures = [executor.submit(_render_tasks, root, chunk) for chunk in chunks]
         try:
             for future in as_completed(futures):
                 finished = future.result()
@@ -311,6 +317,11 @@ def run_batch(
                 done += len(finished)
                 if on_progress:
                     on_progress(done, len(plan.entries))
+        except BrokenProcessPool:
+            raise LeafletpressError(
+                "een werkproces stopte onverwacht (te weinig geheugen of afgebroken?)",
+                hint="start dezelfde opdracht opnieuw: wat klaar was, wordt niet opnieuw gemaakt",
+            ) from None
         except BaseException:
             for future in futures:
                 future.cancel()

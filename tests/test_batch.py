@@ -1,0 +1,411 @@
+"""Clinic-day batches: reading lists, refusing bad rows, print files, manifest, resuming."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import pypdf
+import pytest
+from conftest import ROOT, normalise, page_sizes_mm, page_texts
+from openpyxl import Workbook
+
+from leafletpress.daylist import read_day_list
+from leafletpress.plan import plan
+
+DAY = date(2026, 12, 15)
+
+
+def cells(*lines: str) -> list[list[str]]:
+    """Rows written as in the CSV file, for readability."""
+    return [line.split(";") for line in lines]
+
+
+[HEADER] = cells("Referentie;Naam;Geboortedatum;Folder;Ingreep;Chirurg;Campus;Datum;Uur")
+GOOD = cells(
+    "PAT-1;Marie Peeters;23/04/1961;avn-hip;heupprothese;wouters;augustinus;15/12/2026;9u30",
+    "PAT-2;Hélène Dubois;;ORT-AVN-01;Totale heupprothese;Pieter Claes;ZAS Cadix;2026-12-15;8:00",
+    "PAT-3;Ünal Çelik-O'Brien;12/03/1958;avn-hip;osteotomie;wouters;augustinus;15/12/2026;7u45",
+    "PAT-4;Jan Janssens;;avn-hip;decompressie;claes;palfijn;15/12/2026;10:15",
+)
+BAD = {  # what is wrong: (row, column, words the message must contain)
+    "site": ("PAT-5;Karel Goossens;;avn-hip;heupprothese;claes;ZAS Gent;15/12/2026;9u00",
+             "Campus", "ZAS Cadix (cadix)"),
+    "date": ("PAT-6;Emma Jacobs;;avn-hip;heupprothese;claes;cadix;31/11/2026;9u00",
+             "Datum", "bestaat niet"),
+    "name": ("PAT-7;;;avn-hip;heupprothese;claes;cadix;15/12/2026;9u15",
+             "Naam", "mag niet leeg zijn"),
+    "variant": ("PAT-8;Tom Aerts;;avn-hip;heupresectie;claes;cadix;15/12/2026;9u20",
+                "Ingreep", "Totale heupprothese (heupprothese)"),
+    "leaflet": ("PAT-9;Tom Aerts;;avn-knie;heupprothese;claes;cadix;15/12/2026;9u25",
+                "Folder", "ORT-AVN-01 (avn-hip)"),
+    "time": ("PAT-10;Tom Aerts;;avn-hip;heupprothese;claes;cadix;15/12/2026;25u00",
+             "Uur", "bestaat niet"),
+    "duplicate": (";".join(GOOD[0]), None, "dubbele rij"),
+}  # fmt: skip
+MORE = cells(  # two more patients at one campus, so a print file holds several leaflets
+    "PAT-11;Luc Vermeulen;;avn-hip;heupprothese;wouters;augustinus;15/12/2026;8u15",
+    "PAT-12;Noor Van Damme;;avn-hip;heupprothese;wouters;augustinus;15/12/2026;11u00",
+)
+
+
+def write_csv(path: Path, rows: list[list[str]], encoding: str, delimiter: str) -> Path:
+    text = io.StringIO()
+    csv.writer(text, delimiter=delimiter, lineterminator="\r\n").writerows([HEADER, *rows])
+    path.write_bytes(text.getvalue().encode(encoding))
+    return path
+
+
+def write_xlsx(path: Path, rows: list[list[str]], sheet: str = "Dag") -> Path:
+    """As Excel stores it: real dates and times in the cells, not text."""
+    book = Workbook()
+    book.active.title = "Overzicht"
+    book.active.append(["niets hier"])
+    ws = book.create_sheet(sheet)
+    ws.append(HEADER)
+    for row in rows:
+        values: list[object] = list(row)
+        for i, form in ((2, "%d/%m/%Y"), (7, "%d/%m/%Y"), (8, "%Hu%M")):
+            try:
+                parsed = datetime.strptime(row[i], form)
+            except ValueError:
+                continue  # as Excel keeps what it cannot read: text
+            values[i] = parsed.time() if i == 8 else parsed
+        ws.append(values)
+    book.save(path)
+    return path
+
+
+ALL_ROWS = GOOD + cells(*(bad[0] for bad in BAD.values()))
+
+
+# --- reading and checking lists (no rendering) -----------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+@pytest.mark.parametrize("delimiter", [";", ","])
+def test_csv_lists_in_every_encoding_read_the_same(
+    tmp_path, project, registry, encoding, delimiter
+) -> None:
+    path = write_csv(tmp_path / "dag.csv", ALL_ROWS, encoding, delimiter)
+    day = read_day_list(path, project)
+    assert [r.values["name"] for r in day.rows[:4]] == [row[1] for row in GOOD]
+    checked = plan(day, project, registry, date(2026, 11, 25))
+    assert [e.who for e in checked.entries] == ["PAT-1", "PAT-2", "PAT-3", "PAT-4"]
+    assert checked.entries[2].p.visit.patient.name == "Ünal Çelik-O'Brien"
+    assert checked.entries[1].p.site.name == "ZAS Cadix", "a campus may be given by its name"
+
+
+def test_an_excel_list_reads_dates_and_times_from_real_cells(tmp_path, project, registry) -> None:
+    day = read_day_list(write_xlsx(tmp_path / "dag.xlsx", ALL_ROWS), project, sheet="Dag")
+    checked = plan(day, project, registry, date(2026, 11, 25))
+    assert [e.who for e in checked.entries] == ["PAT-1", "PAT-2", "PAT-3", "PAT-4"]
+    first = checked.entries[0].p.visit
+    assert (first.date, f"{first.time:%H:%M}", first.patient.birth_date) == (
+        DAY,
+        "09:30",
+        date(1961, 4, 23),
+    )
+
+
+def test_every_bad_row_is_refused_with_row_column_and_hint(tmp_path, project, registry) -> None:
+    path = write_csv(tmp_path / "dag.csv", ALL_ROWS, "utf-8", ";")
+    checked = plan(read_day_list(path, project), project, registry, date(2026, 11, 25))
+    refused = {r.row: r for r in checked.refusals}
+    for offset, (column, words) in enumerate((c, w) for _, c, w in BAD.values()):
+        refusal = refused[len(GOOD) + 2 + offset]  # header is row 1
+        assert refusal.column == column
+        assert words in str(refusal), str(refusal)
+    assert "rij 2" in str(refused[len(ALL_ROWS) + 1]), "a duplicate names the first row"
+    assert all(r.hint for r in checked.refusals), "every refusal says how to fix it"
+
+
+def test_the_column_mapping_is_configuration(tmp_path, project_copy, registry) -> None:
+    from leafletpress.project import Project
+
+    columns = project_copy / "config" / "columns.yaml"
+    columns.write_text(
+        columns.read_text(encoding="utf-8").replace("[referentie,", "[Patiënt-ID, referentie,"),
+        encoding="utf-8",
+    )
+    path = write_csv(tmp_path / "dag.csv", GOOD, "utf-8", ";")
+    path.write_text(path.read_text(encoding="utf-8").replace("Referentie", "PATIENT ID"))
+    day = read_day_list(path, Project(project_copy))
+    assert day.headers["reference"] == "PATIENT ID"
+    assert day.rows[0].values["reference"] == "PAT-1"
+
+
+def test_a_missing_column_names_what_is_expected_and_what_was_found(tmp_path, cli) -> None:
+    path = tmp_path / "dag.csv"
+    path.write_text("Naam;Campus\nMarie;cadix\n", encoding="utf-8")
+    code, _, err = cli("batch", str(path), "--out-dir", str(tmp_path / "out"))
+    assert code == 2
+    assert "rij 1: kolom ontbreekt" in err and "'Naam', 'Campus'" in err
+    assert "config/columns.yaml" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("dag.xls", b"\xd0\xcf\x11\xe0", "onbekend bestandstype '.xls'"),
+        ("dag.xlsx", b"not a zip", "geen leesbaar Excel-bestand"),
+        ("dag.csv", b"", "het bestand is leeg"),
+        ("dag.csv", b"Naam;Uur\n\x81\x8d\x8f\n", "onbekende tekenset"),
+    ],
+)
+def test_unreadable_lists_get_one_clear_message(tmp_path, cli, name, content, expected) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, _, err = cli("batch", str(path), "--out-dir", str(tmp_path / "out"))
+    assert code == 2 and expected in err and "Traceback" not in err
+
+
+def test_an_unknown_sheet_lists_the_sheets(tmp_path, cli) -> None:
+    path = write_xlsx(tmp_path / "dag.xlsx", GOOD)
+    code, _, err = cli("batch", str(path), "--sheet", "Maandag", "--out-dir", str(tmp_path))
+    assert code == 2 and "geen werkblad 'Maandag'" in err and "Dag, Overzicht" in err
+
+
+# --- a whole batch ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def batch_run(tmp_path_factory) -> dict[str, object]:
+    """One real batch (the CLI, in a subprocess, two workers) with good and bad rows."""
+    work = tmp_path_factory.mktemp("batch")
+    rows = ALL_ROWS + MORE
+    path = write_csv(work / "dag.csv", rows, "cp1252", ";")
+    result = run_cli("batch", str(path), "--out-dir", str(work / "out"), "--separators")
+    folder = work / "out" / DAY.isoformat()
+    return {
+        "result": result,
+        "folder": folder,
+        "manifest": json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
+    }
+
+
+def run_cli(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "generate.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def test_good_rows_are_made_bad_rows_refused_and_the_exit_code_says_so(batch_run) -> None:
+    result = batch_run["result"]
+    assert result.returncode == 1, result.stderr
+    assert "13 rijen gelezen, 6 folders gemaakt, 7 rijen geweigerd" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "rij 6, kolom 'Campus': onbekende campus 'ZAS Gent'" in result.stderr
+    made = sorted(p.name for p in batch_run["folder"].glob("PAT-*.pdf"))
+    assert made == sorted(
+        f"PAT-{n}_{t}_avn-hip-{v}.pdf"
+        for n, t, v in [
+            (1, "0930", "heupprothese"),
+            (2, "0800", "heupprothese"),
+            (3, "0745", "osteotomie"),
+            (4, "1015", "decompressie"),
+            (11, "0815", "heupprothese"),
+            (12, "1100", "heupprothese"),
+        ]
+    )
+
+
+def test_file_names_and_manifest_carry_no_patient_names(batch_run) -> None:
+    folder = batch_run["folder"]
+    names = " ".join(p.name for p in folder.iterdir())
+    text = (folder / "manifest.json").read_text(encoding="utf-8")
+    text += (folder / "manifest.csv").read_text(encoding="utf-8-sig")
+    for row in ALL_ROWS:
+        if row[1]:
+            assert row[1] not in names and row[1] not in text
+
+
+def test_the_manifest_records_every_row(batch_run) -> None:
+    folder, manifest = batch_run["folder"], batch_run["manifest"]
+    records = {r["row"]: r for r in manifest["leaflets"]}
+    assert sorted(records) == list(range(2, 15)), "every row of the list, made or refused"
+    made = [r for r in records.values() if r["status"] == "made"]
+    assert len(made) == 6
+    for record in made:
+        pdf = (folder / record["file"]).read_bytes()
+        import hashlib
+
+        assert record["sha256"] == hashlib.sha256(pdf).hexdigest()
+        assert record["pages"] == len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+        assert (record["code"], record["version"], record["language"]) == (
+            "ORT-AVN-01",
+            "3.1",
+            "nl",
+        )
+    refused = [r for r in records.values() if r["status"] == "refused"]
+    assert len(refused) == 7 and all(r["problem"] and not r["file"] for r in refused)
+    assert manifest["batch"]["source"] == "dag.csv"
+    assert manifest["batch"]["read_as"] == "CSV, Windows-1252, ';'"
+    with open(folder / "manifest.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    assert [int(r["row"]) for r in rows] == sorted(records)
+    assert {r["sha256"] for r in rows if r["status"] == "made"} == {r["sha256"] for r in made}
+
+
+def test_print_files_follow_appointment_order_on_fresh_sheets(batch_run) -> None:
+    folder, manifest = batch_run["folder"], batch_run["manifest"]
+    made = [r for r in manifest["leaflets"] if r["status"] == "made"]
+    for printed in manifest["print_files"]:
+        pdf = (folder / printed["file"]).read_bytes()
+        texts = page_texts(pdf)
+        assert len(texts) == printed["pages"] and printed["pages"] % 2 == 0
+        assert set(page_sizes_mm(pdf)) == {(148.0, 210.0)}
+        here = sorted((r for r in made if r["site"] == printed["site"]), key=lambda r: r["time"])
+        assert [r["print_file"] for r in here] == [printed["file"]] * len(here)
+        position = 1
+        for record in here:
+            separator, back = texts[position - 1], texts[position]
+            assert "SCHEIDINGSBLAD" in separator and record["reference"] in separator
+            assert back.strip() == "", "the separator's back stays blank"
+            position += 2
+            assert record["print_page"] == position
+            assert position % 2 == 1, "each leaflet starts on the front of a sheet"
+            first = normalise(texts[position - 1])
+            assert f"Ref. {record['reference']}" in first and record["time"] in first
+            assert f"pagina {record['pages']} van {record['pages']}" in normalise(
+                texts[position + record["pages"] - 2]
+            )
+            position += record["pages"] + record["pages"] % 2
+        assert position - 1 == printed["pages"]
+
+
+def test_separator_sheets_stay_out_of_the_patients_pdf(batch_run) -> None:
+    for pdf in batch_run["folder"].glob("PAT-*.pdf"):
+        assert "SCHEIDINGSBLAD" not in "".join(page_texts(pdf.read_bytes()))
+
+
+def test_the_print_file_is_not_larger_than_the_leaflets_together(tmp_path, cli) -> None:
+    listing = write_csv(tmp_path / "dag.csv", GOOD + MORE, "utf-8", ";")
+    assert cli("batch", str(listing), "--out-dir", str(tmp_path), "-q")[0] == 0
+    folder = tmp_path / DAY.isoformat()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    # Fonts and pages shared by patients are stored once. (A print file of a single leaflet
+    # is about 9% larger than it: pypdf writes no compressed object streams.)
+    checked = 0
+    for printed in manifest["print_files"]:
+        leaflets = [r["file"] for r in manifest["leaflets"] if r["print_file"] == printed["file"]]
+        if len(leaflets) >= 3:
+            size = (folder / printed["file"]).stat().st_size
+            assert size <= sum((folder / f).stat().st_size for f in leaflets)
+            checked += 1
+    assert checked
+
+
+# --- resuming -------------------------------------------------------------------------------
+
+
+def day_rows(count: int) -> list[list[str]]:
+    sites = [("augustinus", "wouters"), ("cadix", "claes"), ("palfijn", "el-amrani")]
+    variants = ["heupprothese", "decompressie", "osteotomie"]
+    return [
+        [
+            f"R-{i:03d}",
+            f"Patiënt {i}",
+            "",
+            "avn-hip",
+            variants[i % 3],
+            sites[i % 3][1],
+            sites[i % 3][0],
+            "15/12/2026",
+            f"{7 + i // 4}:{(i % 4) * 15:02d}",
+        ]
+        for i in range(count)
+    ]
+
+
+def outputs(folder: Path) -> dict[str, object]:
+    """Everything a batch leaves, with the run's own timings and statuses taken out."""
+    found: dict[str, object] = {}
+    for path in sorted(folder.iterdir()):
+        if path.name == "manifest.json":
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            for key in ("started", "finished", "counts"):
+                manifest["batch"].pop(key)
+            for record in manifest["leaflets"]:
+                record.pop("status")
+            found[path.name] = manifest
+        elif path.suffix == ".pdf":
+            found[path.name] = path.read_bytes()
+    return found
+
+
+def test_a_killed_batch_resumes_and_ends_as_if_never_interrupted(tmp_path) -> None:
+    rows = day_rows(24)
+    listing = write_csv(tmp_path / "dag.csv", rows, "utf-8", ";")
+    clean = run_cli("batch", str(listing), "--out-dir", str(tmp_path / "clean"), "-q")
+    assert clean.returncode == 0, clean.stderr
+
+    out = tmp_path / "killed"
+    journal = out / DAY.isoformat() / ".journal.jsonl"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "generate.py"),
+            "batch",
+            str(listing),
+            "--out-dir",
+            str(out),
+            "-q",
+            "--jobs",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if journal.is_file() and journal.read_text().count("\n") >= 6:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the batch finished before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)  # the parent and its workers, mid-write
+    process.wait()
+    folder = out / DAY.isoformat()
+    assert not (folder / "manifest.json").exists(), "killed before the manifest was written"
+    for pdf in folder.glob("*.pdf"):
+        pypdf.PdfReader(pdf)  # every PDF under its final name is whole
+
+    resumed = run_cli("batch", str(listing), "--out-dir", str(out))
+    assert resumed.returncode == 0, resumed.stderr
+    assert "ongewijzigd van een vorige run" in resumed.stderr
+    assert not list(folder.glob(".*.part")), "no temporary files left"
+    assert outputs(folder) == outputs(tmp_path / "clean" / DAY.isoformat())
+
+    again = run_cli("batch", str(listing), "--out-dir", str(out), "--force")
+    assert "24 folders gemaakt, 0 rijen" in again.stderr, "--force makes everything again"
+
+
+def test_a_changed_row_is_made_again_and_the_rest_is_kept(tmp_path, cli) -> None:
+    rows = day_rows(4)
+    listing = write_csv(tmp_path / "dag.csv", rows, "utf-8", ";")
+    out = tmp_path / "out"
+    assert cli("batch", str(listing), "--out-dir", str(out), "-q")[0] == 0
+    rows[1][5] = "wouters"  # another surgeon for one patient
+    write_csv(listing, rows, "utf-8", ";")
+    code, _, err = cli("batch", str(listing), "--out-dir", str(out), "-q")
+    assert code == 0 and "(3 ongewijzigd van een vorige run)" in err
+    manifest = json.loads((out / DAY.isoformat() / "manifest.json").read_text(encoding="utf-8"))
+    assert [r["status"] for r in manifest["leaflets"]] == [
+        "unchanged",
+        "made",
+        "unchanged",
+        "unchanged",
+    ]
