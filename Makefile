@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed
 
 demo: $(STAMP)
 	$(PY) generate.py demo
+	$(PY) generate.py batch examples/dag-2026-12-15.csv --out-dir output/demo --separators
 
 test: $(STAMP)
 	$(PY) -m ruff check .
@@ -15,6 +16,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_leaflet.py
+	$(PY) benchmarks/bench_batch.py
 
 # WeasyPrint needs Pango (>= 1.44) and, to subset fonts quickly, HarfBuzz-subset: both from the
 # system. Installed with apt when we are root, otherwise we print the command to run.

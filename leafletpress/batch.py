@@ -298,8 +298,8 @@ def run_batch(
         futures = [executor.submit(_render_tasks, root, chunk) for chunk in chunks]
         try:
             for future in as_completed(futures):
-                finished = future.result()
-                made = [r for r in finished if r.status == "made"]
+                chunk_results = future.result()
+                made = [r for r in chunk_results if r.status == "made"]
                 by_folder: dict[Path, list[dict[str, Any]]] = defaultdict(list)
                 for r in made:
                     target = out_dir / entries[r.row].file
@@ -313,8 +313,8 @@ def run_batch(
                     )
                 for folder, records in by_folder.items():
                     journals[folder].add(records)
-                results.update((r.row, r) for r in finished)
-                done += len(finished)
+                results.update((r.row, r) for r in chunk_results)
+                done += len(chunk_results)
                 if on_progress:
                     on_progress(done, len(plan.entries))
         except BrokenProcessPool:
@@ -366,7 +366,7 @@ class _DayFinisher:
         """Returns the names of this day's leaflet files."""
         entries = [e for e in self.plan.entries if Path(e.file).parent.name == folder.name]
         names = {Path(e.file).name for e in entries}
-        placed = self._print_files(folder, entries, separators, outcome)
+        placed, prints = self._print_files(folder, entries, separators, outcome)
         outcome.strays += sorted(
             path
             for path in folder.glob("*.pdf")
@@ -390,17 +390,14 @@ class _DayFinisher:
             "separator_sheets": separators,
             "counts": dict(sorted(count.items())),
         }
-        prints = [
-            {"site": site, "file": name, "pages": pages, "sha256": digest}
-            for site, name, pages, digest in self._prints
-        ]
         outcome.manifests += write_manifest(folder, batch, records, prints)
         return names
 
     def _print_files(
         self, folder: Path, entries: list[Entry], separators: bool, outcome: Outcome
-    ) -> dict[int, tuple[str, int]]:
-        """One print file per site, in appointment order; row -> (print file, first page)."""
+    ) -> tuple[dict[int, tuple[str, int]], list[dict[str, Any]]]:
+        """One print file per site, in appointment order. Returns where each leaflet landed
+        (row -> print file, first page) and the print files for the manifest."""
         good = [e for e in entries if self.results[e.row].status != "failed"]
         by_site: dict[str, list[Entry]] = defaultdict(list)
         for entry in sorted(good, key=lambda e: (e.p.visit.time, e.row)):
@@ -423,18 +420,18 @@ class _DayFinisher:
                 self.fmt,
             )
         placed: dict[int, tuple[str, int]] = {}
-        self._prints = []
+        prints = []
         for site, future in futures.items():
             pages, digest, firsts = future.result()
             name = f"{PRINT_PREFIX}{site}.pdf"
-            self._prints.append((site, name, pages, digest))
+            prints.append({"site": site, "file": name, "pages": pages, "sha256": digest})
             outcome.print_files.append(folder / name)
             for entry, first in zip(by_site[site], firsts, strict=True):
                 placed[entry.row] = (name, first)
         for old in folder.glob(f"{PRINT_PREFIX}*.pdf"):  # a site no longer on the list
-            if old.name not in {name for _, name, _, _ in self._prints}:
+            if old.name not in {p["file"] for p in prints}:
                 old.unlink()
-        return placed
+        return placed, prints
 
     def _sheet(self, entry: Entry) -> dict[str, object]:
         visit, meta = entry.p.visit, entry.p.leaflet.meta

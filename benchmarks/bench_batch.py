@@ -1,0 +1,138 @@
+"""Clinic-day batch, end to end, against the naive way, in one run. Prints figures.
+
+1. `generate.py batch` on a generated day of --rows appointments (and of --big-rows, for
+   memory), as a secretary runs it: wall time, leaflets per second, peak memory of the whole
+   process tree (parent and workers, sampled every 20 ms), print-file size against the sum of
+   the patient PDFs.
+2. The naive way on the same day: for each patient, the complete leaflet HTML rendered by a
+   fresh `weasyprint` process, one after the other, then merged per campus with pypdf.
+   --naive-rows N renders only the first N patients and scales the time up (stated in the
+   output); by default every patient is rendered.
+
+Targets (issue 3, 2 cores): >= 10 leaflets/s, >= 8x the naive way, peak memory < 500 MB and
+about the same at 1,000 rows as at 200, print file no larger than the PDFs together.
+Run: make bench-batch   (or .venv/bin/python benchmarks/bench_batch.py --help)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import psutil
+from clinic_day import clinic_day
+from pypdf import PdfReader, PdfWriter
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from leafletpress.compose import Composer  # noqa: E402
+from leafletpress.daylist import read_day_list  # noqa: E402
+from leafletpress.plan import plan  # noqa: E402
+from leafletpress.project import FORMATS, Project  # noqa: E402
+from leafletpress.registry import load_registry  # noqa: E402
+
+
+def run_batch(listing: Path, out: Path) -> dict[str, float]:
+    """The real CLI in a subprocess; peak memory summed over the process tree."""
+    command = [sys.executable, str(ROOT / "generate.py"), "batch", str(listing), "-q",
+               "--out-dir", str(out)]  # fmt: skip
+    started = time.perf_counter()
+    process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        total = 0
+        try:
+            for p in [process, *process.children(recursive=True)]:
+                total += p.memory_info().rss
+        except psutil.Error:
+            pass
+        peak = max(peak, total)
+        time.sleep(0.02)
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        sys.exit(f"batch failed:\n{process.stderr.read().decode()}")
+    folder = next(p for p in out.iterdir() if p.is_dir())
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    leaflets = sum((folder / r["file"]).stat().st_size for r in manifest["leaflets"])
+    prints = sum((folder / p["file"]).stat().st_size for p in manifest["print_files"])
+    return {"wall": wall, "peak_mb": peak / 2**20, "leaflets_bytes": leaflets,
+            "print_bytes": prints, "rows": len(manifest["leaflets"])}  # fmt: skip
+
+
+def run_naive(listing: Path, work: Path, limit: int | None) -> tuple[float, int]:
+    """One `weasyprint` process per leaflet on the whole-leaflet HTML, then a pypdf merge."""
+    project = Project(ROOT)
+    registry = load_registry(project)
+    entries = plan(read_day_list(listing, project), project, registry, date.today()).entries
+    done = entries[:limit] if limit else entries
+    composer = Composer(project, registry)
+    weasyprint = Path(sys.executable).with_name("weasyprint")
+    command = [str(weasyprint), "-q", "-u", project.root.resolve().as_uri() + "/"]
+    for sheet in ("leaflet.css", FORMATS["a5"]):
+        command += ["-s", str(project.styles_dir / sheet)]
+    started = time.perf_counter()
+    by_site: dict[str, list[Path]] = defaultdict(list)
+    for i, entry in enumerate(done):
+        source, target = work / f"{i}.html", work / f"{i}.pdf"
+        source.write_text(composer.whole(entry.p), encoding="utf-8")
+        subprocess.run([*command, str(source), str(target)], check=True)
+        by_site[entry.p.visit.site].append(target)
+    for site, files in by_site.items():
+        writer = PdfWriter()
+        for file in files:
+            writer.append(PdfReader(file))
+        with open(work / f"print-{site}.pdf", "wb") as handle:
+            writer.write(handle)
+    return time.perf_counter() - started, len(done)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=200)
+    parser.add_argument("--big-rows", type=int, default=1000, help="0 to skip")
+    parser.add_argument("--naive-rows", type=int, default=0, help="0: all rows")
+    args = parser.parse_args()
+    day = date.today() + timedelta(days=14)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        listings = {}
+        for rows in {args.rows, args.big_rows} - {0}:
+            listings[rows] = work / f"day-{rows}.csv"
+            listings[rows].write_text(clinic_day(rows, day), encoding="utf-8")
+        batch = run_batch(listings[args.rows], work / "batch")
+        big = run_batch(listings[args.big_rows], work / "big") if args.big_rows else None
+        (work / "naive").mkdir()
+        naive_wall, naive_done = run_naive(
+            listings[args.rows], work / "naive", args.naive_rows or None
+        )
+    naive_total = naive_wall * args.rows / naive_done
+    rate = args.rows / batch["wall"]
+    print(f"clinic day of {args.rows} rows (A5, 3 campuses, 3 variants, 5 surgeons)")
+    print(f"  leafletpress batch : {batch['wall']:6.1f} s wall   {rate:5.1f} leaflets/s"
+          f"   peak memory {batch['peak_mb']:5.0f} MB")  # fmt: skip
+    scaled = "" if naive_done == args.rows else f" (measured on {naive_done}, scaled)"
+    print(f"  naive              : {naive_total:6.1f} s wall   "
+          f"{args.rows / naive_total:5.1f} leaflets/s{scaled}")  # fmt: skip
+    print(f"  speed-up           : {naive_total / batch['wall']:6.1f}x")
+    print(f"  print files        : {batch['print_bytes'] / 1e6:6.2f} MB for "
+          f"{batch['leaflets_bytes'] / 1e6:.2f} MB of patient PDFs "
+          f"({batch['print_bytes'] / batch['leaflets_bytes']:.0%})")  # fmt: skip
+    if big:
+        print(f"clinic day of {args.big_rows} rows")
+        print(f"  leafletpress batch : {big['wall']:6.1f} s wall   "
+              f"{args.big_rows / big['wall']:5.1f} leaflets/s   peak memory "
+              f"{big['peak_mb']:5.0f} MB ({big['peak_mb'] / batch['peak_mb']:.2f}x the "
+              f"{args.rows}-row day)")  # fmt: skip
+    print("targets: >= 10 leaflets/s, >= 8x naive, < 500 MB and flat, print <= PDFs")
+
+
+if __name__ == "__main__":
+    main()
