@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 JOURNAL = ".journal.jsonl"
 LOCK = ".lock"
 PRINT_PREFIX = "print-"
+# A print file holds at most this many leaflets (about 300 sheets, a printer's paper tray);
+# a bigger campus day gets print-<site>-1.pdf, -2, ... This also bounds the memory it takes.
+PRINT_PART_LEAFLETS = 100
 MIN_CHUNK = 6  # below this many leaflets, starting worker processes costs more than it saves
 
 
@@ -402,31 +405,38 @@ class _DayFinisher:
         by_site: dict[str, list[Entry]] = defaultdict(list)
         for entry in sorted(good, key=lambda e: (e.p.visit.time, e.row)):
             by_site[entry.p.visit.site].append(entry)
-        futures = {}
+        parts = []  # (site, file name, leaflets)
         for site, items in sorted(by_site.items()):
+            size = PRINT_PART_LEAFLETS
+            chunks = [items[i : i + size] for i in range(0, len(items), size)]
+            for number, chunk in enumerate(chunks, start=1):
+                suffix = f"-{number}" if len(chunks) > 1 else ""
+                parts.append((site, f"{PRINT_PREFIX}{site}{suffix}.pdf", chunk))
+        futures = []
+        for site, name, items in parts:
             site_name = self.registry.sites[site].name
             sheets = None
             if separators:
                 sheets = self.composer.separators(
                     site_name, f"{items[0].p.visit.date:%d/%m/%Y}", [self._sheet(e) for e in items]
                 )
-            futures[site] = self.executor.submit(
+            future = self.executor.submit(
                 _print_task,
                 self.root,
-                str(folder / f"{PRINT_PREFIX}{site}.pdf"),
+                str(folder / name),
                 [str(folder / Path(e.file).name) for e in items],
-                f"{self.registry.hospital.name} · {site_name} · {folder.name}",
+                f"{self.registry.hospital.name} · {site_name} · {folder.name} · {name}",
                 sheets,
                 self.fmt,
             )
+            futures.append(future)
         placed: dict[int, tuple[str, int]] = {}
         prints = []
-        for site, future in futures.items():
+        for (site, name, items), future in zip(parts, futures, strict=True):
             pages, digest, firsts = future.result()
-            name = f"{PRINT_PREFIX}{site}.pdf"
             prints.append({"site": site, "file": name, "pages": pages, "sha256": digest})
             outcome.print_files.append(folder / name)
-            for entry, first in zip(by_site[site], firsts, strict=True):
+            for entry, first in zip(items, firsts, strict=True):
                 placed[entry.row] = (name, first)
         for old in folder.glob(f"{PRINT_PREFIX}*.pdf"):  # a site no longer on the list
             if old.name not in {p["file"] for p in prints}:

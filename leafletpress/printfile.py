@@ -7,6 +7,7 @@ the stack apart; it stays in the print file and is never in the patient's own PD
 
 from __future__ import annotations
 
+import gc
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,9 +55,14 @@ def build_print_file(
         pages = list(PdfReader(path).pages)
         _append(writer, pages)
         placed.append(Placed(path, first, len(pages)))
+        if index % 20 == 19:
+            gc.collect()  # each reader is cyclic garbage once copied; don't let it pile up
     writer.add_metadata({"/Title": title, "/Producer": "leafletpress"})
     # The same fonts and page contents recur for every patient of a group: store them once.
     writer.compress_identical_objects()
     buffer = io.BytesIO()
     writer.write(buffer)
-    return PrintFile(buffer.getvalue(), len(writer.pages), placed)
+    built = PrintFile(buffer.getvalue(), len(writer.pages), placed)
+    del writer, sheets
+    gc.collect()
+    return built

@@ -409,3 +409,22 @@ def test_a_changed_row_is_made_again_and_the_rest_is_kept(tmp_path, cli) -> None
         "unchanged",
         "unchanged",
     ]
+
+
+def test_a_big_campus_day_is_split_into_print_files_of_bounded_size(
+    tmp_path, cli, monkeypatch
+) -> None:
+    from leafletpress import batch
+
+    monkeypatch.setattr(batch, "PRINT_PART_LEAFLETS", 3)
+    listing = write_csv(tmp_path / "dag.csv", GOOD + MORE, "utf-8", ";")
+    assert cli("batch", str(listing), "--out-dir", str(tmp_path), "-q", "--jobs", "1")[0] == 0
+    folder = tmp_path / DAY.isoformat()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    augustinus = [r for r in manifest["leaflets"] if r["site"] == "augustinus"]
+    assert [r["print_file"] for r in sorted(augustinus, key=lambda r: r["time"])] == [
+        "print-augustinus-1.pdf"] * 3 + ["print-augustinus-2.pdf"]  # fmt: skip
+    assert {p["file"] for p in manifest["print_files"]} == {
+        "print-augustinus-1.pdf", "print-augustinus-2.pdf", "print-cadix.pdf",
+        "print-palfijn.pdf"}  # fmt: skip
+    assert not (folder / "print-augustinus.pdf").exists()
