@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 demo: $(STAMP)
 	$(PY) generate.py demo
-	$(PY) generate.py batch examples/dag-2026-12-15.csv --out-dir output/demo --separators
+	$(PY) generate.py batch examples/dag-2026-12-15.csv --out-dir output/demo/dag --separators
 
 test: $(STAMP)
 	$(PY) -m ruff check .
