@@ -358,6 +358,9 @@ class _DayFinisher:
     root: str
     fmt: str
 
+    def __post_init__(self) -> None:
+        self.source_sha256 = _sha256(self.day.path)  # once, not per day folder
+
     def __call__(
         self,
         folder: Path,
@@ -383,7 +386,7 @@ class _DayFinisher:
             count[record["status"]] += 1
         batch = {
             "source": self.day.path.name,
-            "source_sha256": _sha256(self.day.path),
+            "source_sha256": self.source_sha256,
             "read_as": self.day.source,
             "date": folder.name,
             "started": started.isoformat(timespec="seconds"),

@@ -70,12 +70,14 @@ class Plan:
 class _Names:
     """Keys and the names people write for them, compared ignoring case, accents and spaces."""
 
-    def __init__(self, names: dict[str, str], what: str, field: str) -> None:
-        self.names, self.what, self.field = names, what, field
+    def __init__(self, names: dict[str, list[str]], what: str, field: str) -> None:
+        """``names``: per key, the names it may be written as; the first is shown in hints."""
+        self.names = {key: aliases[0] for key, aliases in names.items()}
+        self.what, self.field = what, field
         self.lookup: dict[str, str] = {}
-        for key, name in names.items():
-            self.lookup.setdefault(header_key(key), key)
-            self.lookup.setdefault(header_key(name), key)
+        for key, aliases in names.items():
+            for name in (key, *aliases):
+                self.lookup.setdefault(header_key(name), key)
 
     def key(self, value: str, allowed: Iterable[str] | None = None) -> str:
         keys = list(allowed) if allowed is not None else list(self.names)
@@ -98,16 +100,16 @@ class Planner:
         for slug, langs in catalogue(project).items():
             lang = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in langs else langs[0]
             try:
-                codes[slug] = self.leaflet(slug, lang).meta.code
+                codes[slug] = [self.leaflet(slug, lang).meta.code]
             except LeafletpressError:
-                codes[slug] = slug  # refused with its own message if a row asks for it
+                codes[slug] = [slug]  # refused with its own message if a row asks for it
         self.leaflets = _Names(codes, "folder", "leaflet")
-        self.sites = _Names({k: s.name for k, s in registry.sites.items()}, "campus", "site")
-        self.surgeons = _Names(
-            {k: s.display_name for k, s in registry.surgeons.items()}, "chirurg", "surgeon"
+        self.sites = _Names({k: [s.name] for k, s in registry.sites.items()}, "campus", "site")
+        self.surgeons = _Names(  # "dr. Pieter Claes", "Pieter Claes" or "claes"
+            {k: [s.display_name, s.name] for k, s in registry.surgeons.items()},
+            "chirurg",
+            "surgeon",
         )
-        for key, surgeon in registry.surgeons.items():  # "Claes" and "Pieter Claes" too
-            self.surgeons.lookup.setdefault(header_key(surgeon.name), key)
 
     def leaflet(self, slug: str, lang: str) -> Leaflet:
         if (slug, lang) not in self._leaflets:
@@ -140,7 +142,7 @@ class Planner:
         leaflet = attempt(lambda: self.leaflet(self.leaflets.key(values["leaflet"]), lang))
         variant = site = None
         if leaflet is not None:
-            labels = {k: v.label for k, v in leaflet.meta.variants.items()}
+            labels = {k: [v.label] for k, v in leaflet.meta.variants.items()}
             variant = attempt(lambda: _Names(labels, "variant", "variant").key(values["variant"]))
             site = attempt(lambda: self.sites.key(values["site"], leaflet.meta.sites))
         surgeon = attempt(lambda: self.surgeons.key(values["surgeon"]))

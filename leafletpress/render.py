@@ -116,7 +116,7 @@ class Renderer:
         )
 
     def pdf(self, html: str, fmt: str = DEFAULT_FORMAT) -> Rendered:
-        """Any HTML, in one piece (tests and benchmarks)."""
+        """Any HTML as one document: separator sheets, and the tests and benchmarks."""
         document = self.layout(html, fmt)
         return Rendered(document.write_pdf(), len(document.pages))
 

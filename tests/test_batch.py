@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -240,8 +241,6 @@ def test_the_manifest_records_every_row(batch_run) -> None:
     assert len(made) == 6
     for record in made:
         pdf = (folder / record["file"]).read_bytes()
-        import hashlib
-
         assert record["sha256"] == hashlib.sha256(pdf).hexdigest()
         assert record["pages"] == len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
         assert (record["code"], record["version"], record["language"]) == (
