@@ -7,12 +7,14 @@ from datetime import date, time, timedelta
 from typing import Any
 
 from .compose import Composer
-from .content import DEFAULT_LANGUAGE, Leaflet, catalogue, load_leaflet
+from .content import DEFAULT_LANGUAGE, Leaflet, catalogue, lags_behind, load_leaflet
 from .errors import ContentError, LeafletpressError
+from .i18n import load_labels
+from .languages import language_name
 from .markup import lint
 from .project import Project
 from .registry import Registry, load_registry
-from .validation import ContentErrors
+from .validation import ContentErrors, Translations
 from .visit import make_visit, personalise
 
 REVIEW_SOON = timedelta(days=30)
@@ -72,13 +74,16 @@ def check_project(project: Project, today: date) -> list[Problem]:
                     hint="elke folder heeft een Nederlandse versie nodig",
                 )
             )
-        for lang in langs:
+        loaded: dict[str, Leaflet] = {}
+        for lang in sorted(langs, key=lambda lang: lang != DEFAULT_LANGUAGE):  # Dutch first
             try:
-                leaflet = load_leaflet(project, slug, lang)
+                leaflet = loaded[lang] = load_leaflet(project, slug, lang)
             except ContentError as exc:
                 problems += _collect(exc)
                 continue
             found = _check_leaflet(leaflet, registry, today)
+            if lang != DEFAULT_LANGUAGE and DEFAULT_LANGUAGE in loaded:
+                found += _check_translation(project, leaflet, loaded[DEFAULT_LANGUAGE], registry)
             if composer is not None and not any(not p.warning for p in found):
                 found += _try_compose(composer, leaflet, today)
             problems += found
@@ -121,6 +126,85 @@ def _check_leaflet(leaflet: Leaflet, registry: Registry | None, today: date) -> 
             if site not in registry.sites
         ]
     return found
+
+
+def _check_translation(
+    project: Project, leaflet: Leaflet, dutch: Leaflet, registry: Registry | None
+) -> list[Problem]:
+    """A translation must say the same things as the Dutch leaflet it translates."""
+    ours, theirs, where = leaflet.meta, dutch.meta, leaflet.shown_as
+    language = language_name(leaflet.lang)
+    found = []
+    if lags_behind(ours, theirs):
+        found.append(
+            _warn(
+                f"vertaling loopt achter: versie {ours.version}, Nederlands is versie "
+                f"{theirs.version}; tot ze bijgewerkt is, krijgen patiënten de Nederlandse",
+                file=where,
+                field="version",
+                hint=f"vertaal de wijzigingen sinds {ours.version} en zet version op "
+                f"{theirs.version}",
+            )
+        )
+    for name in ("code", "sites", "timing"):
+        if getattr(ours, name) != getattr(theirs, name):
+            found.append(
+                _error(
+                    f"verschilt van {dutch.shown_as}",
+                    file=where,
+                    field=name,
+                    hint="een vertaling neemt deze gegevens ongewijzigd over",
+                )
+            )
+    if set(ours.variants) != set(theirs.variants):
+        found.append(
+            _error(
+                f"andere varianten dan {dutch.shown_as}",
+                file=where,
+                field="variants",
+                hint=f"gebruik dezelfde sleutels: {', '.join(theirs.variants)}",
+            )
+        )
+    try:
+        missing = set(load_labels(project.templates_dir, DEFAULT_LANGUAGE)) - set(
+            load_labels(project.templates_dir, leaflet.lang)
+        )
+    except ContentError as exc:
+        found += _collect(exc)
+    else:
+        found += [
+            _error(
+                f"label '{key}' ontbreekt",
+                file=f"templates/i18n/{leaflet.lang}.yaml",
+                hint=f"vertaal '{key}' uit templates/i18n/{DEFAULT_LANGUAGE}.yaml",
+            )
+            for key in sorted(missing)
+        ]
+    if registry is not None:
+        untranslated = [
+            ("config/sites.yaml", f"sites.{key}.report_to")
+            for key in ours.sites
+            if key in registry.sites and _lacks(registry.sites[key].report_to, leaflet.lang)
+        ] + [
+            ("config/surgeons.yaml", f"surgeons.{key}.title")
+            for key, surgeon in registry.surgeons.items()
+            if set(surgeon.sites) & set(ours.sites) and _lacks(surgeon.title, leaflet.lang)
+        ]
+        found += [
+            _warn(
+                f"niet vertaald in het {language}: wordt in het Nederlands gedrukt",
+                file=file,
+                field=field,
+                hint=f"schrijf {{nl: ..., {leaflet.lang}: ...}}",
+            )
+            for file, field in untranslated
+        ]
+    return found
+
+
+def _lacks(value: Translations | None, lang: str) -> bool:
+    """A configured text that has no version in `lang` (a plain text is Dutch)."""
+    return value is not None and not getattr(value, lang)
 
 
 def _try_compose(composer: Composer, leaflet: Leaflet, today: date) -> list[Problem]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .content import DEFAULT_LANGUAGE, LOCALES, catalogue, load_leaflet
+from .content import DEFAULT_LANGUAGE, LOCALES, catalogue, load_leaflet, load_translation
 from .errors import EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEMS, InputError, LeafletpressError
 from .project import DEFAULT_FORMAT, FORMATS, Project
 from .registry import load_registry
@@ -177,12 +177,12 @@ def _render_to_file(
 
 def cmd_leaflet(args: argparse.Namespace) -> int:
     project, registry = _loaded(args)
-    leaflet = load_leaflet(project, args.leaflet, args.lang)
+    leaflet, notes = load_translation(project, args.leaflet, args.lang)
     visit = make_visit(
         name=args.patient,
         reference=args.reference,
         birth_date=parse_date(args.birth_date, "birth_date") if args.birth_date else None,
-        language=args.lang,
+        language=leaflet.lang,
         leaflet=args.leaflet,
         variant=args.variant,
         surgeon=args.surgeon,
@@ -191,7 +191,7 @@ def cmd_leaflet(args: argparse.Namespace) -> int:
         time=parse_time(args.time),
     )
     p = personalise(visit, leaflet, registry)
-    for warning in warnings(p, date.today()):
+    for warning in notes + warnings(p, date.today()):
         _say(f"waarschuwing: {warning}")
     started = clock.perf_counter()
     path = _render_to_file(
@@ -426,9 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_leaflet.add_argument("--birth-date", metavar="DATUM", help="geboortedatum (optioneel)")
     p_leaflet.add_argument(
         "--lang",
-        choices=sorted(LOCALES),
+        metavar="TAAL",
         default=DEFAULT_LANGUAGE,
-        help="taal van de folder (standaard nl)",
+        help=f"taal van de patiënt: {', '.join(LOCALES)}, of een taalnaam zoals Frans "
+        "(standaard nl; ontbreekt de vertaling, dan Nederlands met een waarschuwing)",
     )
     p_leaflet.add_argument(
         "--output",

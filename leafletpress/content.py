@@ -9,6 +9,7 @@ from datetime import date
 from pydantic import Field
 
 from .errors import ContentError, InputError, choices
+from .languages import language_code, language_name
 from .project import Project
 from .validation import HttpUrl, Slug, Strict, Text, parse_yaml, validate
 
@@ -109,3 +110,49 @@ def load_leaflet(project: Project, slug: str, lang: str = DEFAULT_LANGUAGE) -> L
     except UnicodeDecodeError:
         raise ContentError("is geen UTF-8-tekst", file=shown_as, hint="bewaar als UTF-8") from None
     return parse_leaflet(text, slug, lang, shown_as)
+
+
+def version_key(version: str) -> tuple[int, ...] | None:
+    """'3.10' -> (3, 10), so versions compare as numbers; None if not dotted numbers."""
+    parts = version.split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
+
+
+def lags_behind(translation: LeafletMeta, dutch: LeafletMeta) -> bool:
+    """True when a translation was made from an older version than the current Dutch one."""
+    ours, theirs = version_key(translation.version), version_key(dutch.version)
+    if ours is None or theirs is None:
+        return translation.version != dutch.version
+    return ours < theirs
+
+
+def load_translation(project: Project, slug: str, wanted: str) -> tuple[Leaflet, list[str]]:
+    """The leaflet in the patient's language, with warnings; never silently another one.
+
+    ``wanted`` is a code or a name ('fr', 'Frans', 'French'). A language the leaflet lacks
+    falls back to Dutch, with a warning; so does a translation of an older Dutch version.
+    An unrecognisable language is refused, as it is probably a typing error.
+    """
+    code = language_code(wanted) if wanted else DEFAULT_LANGUAGE
+    if code is None:
+        raise InputError(
+            f"onbekende taal '{wanted}'",
+            field="lang",
+            hint=f"schrijf een taalcode of -naam, bv. {', '.join(LOCALES)} of Frans",
+        )
+    available = catalogue(project).get(slug, [])
+    if code == DEFAULT_LANGUAGE or code not in available:
+        leaflet = load_leaflet(project, slug, DEFAULT_LANGUAGE)
+        if code == DEFAULT_LANGUAGE:
+            return leaflet, []
+        return leaflet, [
+            f"'{slug}' bestaat niet in het {language_name(code)}: Nederlandse versie gemaakt"
+        ]
+    leaflet = load_leaflet(project, slug, code)
+    dutch = load_leaflet(project, slug, DEFAULT_LANGUAGE)
+    if lags_behind(leaflet.meta, dutch.meta):
+        return dutch, [
+            f"de vertaling in het {language_name(code)} (versie {leaflet.meta.version}) loopt "
+            f"achter op het Nederlands (versie {dutch.meta.version}): Nederlandse versie gemaakt"
+        ]
+    return leaflet, []

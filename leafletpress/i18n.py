@@ -10,7 +10,7 @@ from babel.dates import format_date, format_time
 
 from .errors import ContentError
 from .markup import PLACEHOLDERS
-from .validation import load_yaml
+from .validation import in_language, load_yaml
 from .visit import Personalisation
 
 
@@ -63,11 +63,11 @@ def placeholder_values(p: Personalisation, labels: dict[str, str]) -> dict[str, 
             date=long_date(s.fasting_from.date(), loc), time=clock(s.fasting_from, loc)
         ),
         "blood_thinners_by": long_date(s.blood_thinners_by, loc),
-        "surgeon": p.surgeon.display_name,
+        "surgeon": p.surgeon.name_in(p.leaflet.lang),
         "site": p.site.name,
         "site_address": p.site.address,
         "site_phone": p.site.phone,
-        "report_to": p.site.report_to,
+        "report_to": in_language(p.site.report_to, p.leaflet.lang),
     }
     assert values.keys() == PLACEHOLDERS.keys()
     return values

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from .content import DEFAULT_LANGUAGE, Leaflet, catalogue, load_leaflet
+from .content import DEFAULT_LANGUAGE, Leaflet, catalogue, load_leaflet, load_translation
 from .daylist import DayList, Row, header_key
 from .errors import InputError, LeafletpressError
 from .files import leaflet_file_name, pseudonym
@@ -96,6 +96,7 @@ class Planner:
     def __init__(self, project: Project, registry: Registry, today: date) -> None:
         self.project, self.registry, self.today = project, registry, today
         self._leaflets: dict[tuple[str, str], Leaflet] = {}
+        self._translations: dict[tuple[str, str], tuple[Leaflet, tuple[str, ...]]] = {}
         codes = {}
         for slug, langs in catalogue(project).items():
             lang = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in langs else langs[0]
@@ -115,6 +116,13 @@ class Planner:
         if (slug, lang) not in self._leaflets:
             self._leaflets[slug, lang] = load_leaflet(self.project, slug, lang)
         return self._leaflets[slug, lang]
+
+    def translation(self, slug: str, wanted: str) -> tuple[Leaflet, tuple[str, ...]]:
+        """The leaflet in the language a row asks for, or Dutch with a warning why not."""
+        if (slug, wanted) not in self._translations:
+            leaflet, notes = load_translation(self.project, slug, wanted)
+            self._translations[slug, wanted] = (leaflet, tuple(notes))
+        return self._translations[slug, wanted]
 
     def check(self, row: Row) -> Entry | list[InputError]:
         """The row as an Entry, or every problem that stops it."""
@@ -138,11 +146,16 @@ class Planner:
 
         on, at = parsed("date", parse_date), parsed("time", parse_time)
         birth_date = parsed("birth_date", parse_date, required=False)
-        lang = (values.get("language") or DEFAULT_LANGUAGE).casefold()
-        leaflet = attempt(lambda: self.leaflet(self.leaflets.key(values["leaflet"]), lang))
+        found = attempt(
+            lambda: self.translation(
+                self.leaflets.key(values["leaflet"]), values.get("language", "")
+            )
+        )
+        leaflet, language_notes = found or (None, ())
         variant = site = None
         if leaflet is not None:
-            labels = {k: [v.label] for k, v in leaflet.meta.variants.items()}
+            dutch = self.leaflet(leaflet.slug, DEFAULT_LANGUAGE).meta.variants
+            labels = {k: [v.label, dutch.get(k, v).label] for k, v in leaflet.meta.variants.items()}
             variant = attempt(lambda: _Names(labels, "variant", "variant").key(values["variant"]))
             site = attempt(lambda: self.sites.key(values["site"], leaflet.meta.sites))
         surgeon = attempt(lambda: self.surgeons.key(values["surgeon"]))
@@ -153,7 +166,7 @@ class Planner:
                 name=values["name"],
                 reference=values.get("reference") or None,
                 birth_date=birth_date,
-                language=lang,
+                language=leaflet.lang,
                 leaflet=leaflet.slug,
                 variant=variant,
                 surgeon=surgeon,
@@ -169,7 +182,7 @@ class Planner:
             p=p,
             file=leaflet_file_name(visit, leaflet.lang),
             who=visit.patient.reference or pseudonym(visit),
-            warnings=tuple(warnings(p, self.today)),
+            warnings=language_notes + tuple(warnings(p, self.today)),
         )
 
 

@@ -13,10 +13,12 @@ from .validation import (
     ContentErrors,
     HexColour,
     HttpUrl,
+    Localised,
     M,
     Slug,
     Strict,
     Text,
+    in_language,
     load_yaml,
     validate,
 )
@@ -45,18 +47,22 @@ class Site(Strict):
     phone: Text
     contact_url: HttpUrl
     day_hospital: bool = False
-    report_to: Text
+    report_to: Localised  # a text, or one per language (nl, fr, en)
 
 
 class Surgeon(Strict):
     name: Text
-    title: str = ""
+    title: Localised | None = None  # "dr.", or one per language: {nl: dr., fr: Dr, en: Dr}
     service: Text
     sites: list[Slug] = Field(min_length=1)
 
     @property
     def display_name(self) -> str:
-        return f"{self.title} {self.name}".strip()
+        return self.name_in("nl")
+
+    def name_in(self, lang: str) -> str:
+        """The name with its title as written in `lang`."""
+        return f"{in_language(self.title, lang) if self.title else ''} {self.name}".strip()
 
 
 class _SitesFile(Strict):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError
 
 from .errors import ContentError
 
@@ -21,6 +21,27 @@ class Strict(BaseModel):
     """Base for configuration models: unknown keys are typos, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Translations(Strict):
+    """A configured text in each language; Dutch is required, the others fall back to it."""
+
+    nl: Text
+    fr: Text | None = None
+    en: Text | None = None
+
+
+def _as_translations(value: Any) -> Any:
+    return {"nl": value} if isinstance(value, str) else value
+
+
+# A text, or one per language: {nl: ..., fr: ...}. A plain text is the Dutch one.
+Localised = Annotated[Translations, BeforeValidator(_as_translations)]
+
+
+def in_language(value: Translations, lang: str) -> str:
+    """The text in `lang`, or in Dutch when that translation is missing."""
+    return getattr(value, lang, None) or value.nl
 
 
 class ContentErrors(ContentError):

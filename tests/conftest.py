@@ -158,6 +158,13 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str
     return run
 
 
+def edit(path: Path, old: str, new: str) -> None:
+    """Change a copied project file; the text to replace must be there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
     """A writable copy of the project's content, config, templates and styles."""

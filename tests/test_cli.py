@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, all_text
+from conftest import ROOT, all_text, edit
 
 GOOD = [
     "leaflet", "avn-hip", "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes",
@@ -150,12 +150,6 @@ def test_check_passes_on_the_shipped_project_with_example_warnings(cli) -> None:
     assert "config/sites.yaml: bevat voorbeeldgegevens" in out
     code, _, _ = cli("check", "--strict")
     assert code == 1, "--strict fails on warnings"
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def test_check_reports_unknown_placeholders_and_undeclared_variants(cli, project_copy) -> None:

@@ -250,9 +250,7 @@ def test_a_cover_that_runs_over_still_numbers_every_page(project_copy, leaflet) 
     sites = project_copy / "config" / "sites.yaml"
     directions = "Volg de gele lijn tot aan de lift en neem die naar de tweede verdieping. " * 6
     text = sites.read_text(encoding="utf-8")
-    text = text.replace(
-        "report_to: Dagziekenhuis, gelijkvloers.", f"report_to: {directions.strip()}", 1
-    )
+    text = text.replace("nl: Dagziekenhuis, gelijkvloers.", f"nl: {directions.strip()}", 1)
     sites.write_text(text, encoding="utf-8")
     project = Project(project_copy)
     registry = load_registry(project)

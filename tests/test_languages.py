@@ -1,0 +1,177 @@
+"""The leaflet in the patient's language: translations, labels and dates (Babel), fallbacks."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import VISIT_DATE, all_text, edit, page_texts, visit_fields
+
+from leafletpress.content import load_leaflet, load_translation
+from leafletpress.daylist import read_day_list
+from leafletpress.languages import language_code
+from leafletpress.plan import plan
+from leafletpress.visit import make_visit, personalise
+
+# Per language: words that must be printed (title, body, labels, Babel dates, configuration
+# translated per language), and Dutch words that must not be.
+PRINTED = {
+    "nl": [
+        "Avasculaire necrose van de heup", "Wat is avasculaire necrose?", "Jouw afspraak",
+        "dinsdag 15 december 2026", "Nuchter vanaf dinsdag 15 december 2026 om 02:30",
+        "uiterlijk op zaterdag 5 december 2026", "Dagziekenhuis, gelijkvloers",
+        "prof. dr. Sofie Wouters", "pagina 1 van 6",
+    ],
+    "fr": [
+        "Nécrose avasculaire de la hanche", "Qu’est-ce que la nécrose avasculaire ?",
+        "Votre rendez-vous", "mardi 15 décembre 2026",
+        "À jeun à partir de mardi 15 décembre 2026 à 02:30",
+        "au plus tard le samedi 5 décembre 2026", "Hôpital de jour, rez-de-chaussée",
+        "Pr Sofie Wouters", "page 1 sur 6", "Prothèse totale de hanche",
+    ],
+    "en": [
+        "Avascular necrosis of the hip", "What is avascular necrosis?", "Your appointment",
+        "Tuesday 15 December 2026", "Fasting from Tuesday 15 December 2026 at 02:30",
+        "by Saturday 5 December 2026 at the latest", "Day hospital, ground floor",
+        "Prof. Sofie Wouters", "page 1 of 6", "Total hip replacement",
+    ],
+}  # fmt: skip
+DUTCH_ONLY = ["Jouw afspraak", "Nuchter vanaf", "pagina", "versie", "Dagziekenhuis", "dr."]
+
+
+@pytest.fixture(scope="module")
+def in_language(project, registry, renderer):
+    cache: dict[str, bytes] = {}
+
+    def rendered(lang: str) -> bytes:
+        if lang not in cache:
+            visit = make_visit(**visit_fields(language=lang))
+            leaflet = load_leaflet(project, "avn-hip", lang)
+            cache[lang] = renderer.render(personalise(visit, leaflet, registry)).pdf
+        return cache[lang]
+
+    return rendered
+
+
+@pytest.mark.parametrize("lang", sorted(PRINTED))
+def test_each_language_prints_its_own_text_labels_and_dates(in_language, lang) -> None:
+    pdf = in_language(lang)
+    text = all_text(pdf).replace("\u00a0", " ")
+    for words in PRINTED[lang]:
+        assert words in text, words
+    if lang != "nl":
+        for words in DUTCH_ONLY:
+            assert words not in text, f"Dutch left in the {lang} leaflet: {words}"
+    assert len(page_texts(pdf)) == 6
+
+
+def test_translations_keep_the_dutch_structure(project) -> None:
+    dutch = load_leaflet(project, "avn-hip", "nl")
+    for lang in ("fr", "en"):
+        meta = load_leaflet(project, "avn-hip", lang).meta
+        assert meta.timing == dutch.meta.timing, "fasting hours must never differ"
+        assert (meta.code, meta.version, meta.sites) == (
+            dutch.meta.code,
+            dutch.meta.version,
+            dutch.meta.sites,
+        )
+        assert meta.variants.keys() == dutch.meta.variants.keys()
+
+
+@pytest.mark.parametrize(
+    "written, code",
+    [("fr", "fr"), ("FR", "fr"), ("fr-BE", "fr"), ("Frans", "fr"), ("français", "fr"),
+     ("English", "en"), ("Engels", "en"), ("nl_BE", "nl"), ("Nederlands", "nl"),
+     ("Duits", "de"), ("Arabisch", "ar"), ("xyz", None), ("", None)],
+)  # fmt: skip
+def test_languages_are_recognised_by_code_or_name(written, code) -> None:
+    assert language_code(written) == code
+
+
+def test_a_missing_translation_falls_back_to_dutch_with_a_warning(project) -> None:
+    leaflet, notes = load_translation(project, "avn-hip", "Duits")
+    assert leaflet.lang == "nl"
+    assert notes == ["'avn-hip' bestaat niet in het Duits: Nederlandse versie gemaakt"]
+    assert load_translation(project, "avn-hip", "Frans") == (
+        load_leaflet(project, "avn-hip", "fr"),
+        [],
+    )
+
+
+def test_the_cli_falls_back_and_says_so(cli, tmp_path) -> None:
+    args = ["leaflet", "avn-hip", "--variant", "heupprothese", "--site", "cadix",
+            "--surgeon", "claes", "--date", "2026-12-15", "--time", "8u30",
+            "--patient", "Marie Peeters", "--out-dir", str(tmp_path)]  # fmt: skip
+    code, out, err = cli(*args, "--lang", "Duits")
+    assert code == 0 and "bestaat niet in het Duits: Nederlandse versie gemaakt" in err
+    assert "Jouw afspraak" in all_text(Path(out.strip()).read_bytes())
+    code, out, err = cli(*args, "--lang", "Engels")
+    assert code == 0 and out.strip().endswith("-en.pdf") and not err
+    code, _, err = cli(*args, "--lang", "xyz")
+    assert code == 2 and "onbekende taal 'xyz'" in err and "Traceback" not in err
+
+
+ROWS = [
+    "Referentie;Naam;Taal;Folder;Ingreep;Chirurg;Campus;Datum;Uur",
+    "PAT-1;Hélène Dubois;Frans;avn-hip;Prothèse totale de hanche;claes;cadix;15/12/2026;8u00",
+    "PAT-2;John Smith;en;avn-hip;heupprothese;claes;cadix;15/12/2026;8u30",
+    "PAT-3;Hans Müller;Duits;avn-hip;heupprothese;claes;cadix;15/12/2026;9u00",
+    "PAT-4;Jan Janssens;;avn-hip;heupprothese;claes;cadix;15/12/2026;9u30",
+    "PAT-5;Tom Aerts;xyz;avn-hip;heupprothese;claes;cadix;15/12/2026;10u00",
+]
+
+
+def test_the_language_column_picks_the_translation_or_warns(tmp_path, project, registry) -> None:
+    path = tmp_path / "dag.csv"
+    path.write_text("\n".join(ROWS), encoding="utf-8")
+    checked = plan(read_day_list(path, project), project, registry, date(2026, 11, 25))
+    langs = {e.who: (e.p.leaflet.lang, e.warnings) for e in checked.entries}
+    assert langs["PAT-1"] == ("fr", ()), "a variant may be written in the patient's language"
+    assert langs["PAT-2"] == ("en", ())
+    assert langs["PAT-3"][0] == "nl" and "niet in het Duits" in langs["PAT-3"][1][0]
+    assert langs["PAT-4"] == ("nl", ())
+    [refusal] = checked.refusals
+    assert (refusal.row, refusal.column) == (6, "Taal") and "onbekende taal" in refusal.message
+
+
+def test_a_batch_records_the_fallback_in_its_output_and_manifest(tmp_path, cli) -> None:
+    path = tmp_path / "dag.csv"
+    path.write_text("\n".join(ROWS[:4]), encoding="utf-8")
+    code, _, err = cli("batch", str(path), "--out-dir", str(tmp_path / "out"), "-q", "--jobs", "1")
+    assert code == 0, err
+    assert "rij 4 (PAT-3): 'avn-hip' bestaat niet in het Duits" in err
+    folder = tmp_path / "out" / VISIT_DATE.isoformat()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    records = {r["reference"]: r for r in manifest["leaflets"]}
+    assert [records[f"PAT-{n}"]["language"] for n in (1, 2, 3)] == ["fr", "en", "nl"]
+    assert "niet in het Duits" in records["PAT-3"]["warnings"][0]
+    assert "Votre rendez-vous" in all_text((folder / records["PAT-1"]["file"]).read_bytes())
+
+
+def test_a_lagging_translation_is_reported_and_not_printed(cli, project_copy, tmp_path) -> None:
+    edit(project_copy / "leaflets/avn-hip/fr.md", 'version: "3.1"', 'version: "3.0"')
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 0, "a warning: the Dutch version is printed meanwhile"
+    assert (
+        "waarschuwing: leaflets/avn-hip/fr.md, veld 'version': vertaling loopt achter: "
+        "versie 3.0, Nederlands is versie 3.1" in out
+    )
+    code, _, _ = cli("--project", str(project_copy), "check", "--strict")
+    assert code == 1
+    from leafletpress.project import Project
+
+    leaflet, notes = load_translation(Project(project_copy), "avn-hip", "fr")
+    assert leaflet.lang == "nl" and "loopt achter op het Nederlands (versie 3.1)" in notes[0]
+
+
+def test_a_translation_must_keep_the_facts_and_labels(cli, project_copy) -> None:
+    edit(project_copy / "leaflets/avn-hip/en.md", "fasting_hours: 6", "fasting_hours: 4")
+    edit(project_copy / "templates/i18n/fr.yaml", "qr_alt:", "qr_alternative:")
+    edit(project_copy / "config/sites.yaml", "      fr: Hôpital de jour, deuxième", "      de: x")
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 1
+    assert "leaflets/avn-hip/en.md, veld 'timing': verschilt van leaflets/avn-hip/nl.md" in out
+    assert "templates/i18n/fr.yaml: label 'qr_alt' ontbreekt" in out
+    assert "config/sites.yaml, veld 'sites.palfijn.report_to.de'" in out
