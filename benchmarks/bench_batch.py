@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from leafletpress.compose import Composer  # noqa: E402
 from leafletpress.daylist import read_day_list  # noqa: E402
 from leafletpress.plan import plan  # noqa: E402
-from leafletpress.project import FORMATS, Project  # noqa: E402
+from leafletpress.project import LAYOUTS, Project  # noqa: E402
 from leafletpress.registry import load_registry  # noqa: E402
 
 
@@ -76,7 +76,7 @@ def run_naive(listing: Path, work: Path, limit: int | None) -> tuple[float, int]
     composer = Composer(project, registry)
     weasyprint = Path(sys.executable).with_name("weasyprint")
     command = [str(weasyprint), "-q", "-u", project.root.resolve().as_uri() + "/"]
-    for sheet in ("leaflet.css", FORMATS["a5"]):
+    for sheet in ("leaflet.css", *LAYOUTS["a5"]):
         command += ["-s", str(project.styles_dir / sheet)]
     started = time.perf_counter()
     by_site: dict[str, list[Path]] = defaultdict(list)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from leafletpress.cli import demo_date  # noqa: E402
 from leafletpress.content import load_leaflet  # noqa: E402
-from leafletpress.project import FORMATS, Project  # noqa: E402
+from leafletpress.project import LAYOUTS, Project  # noqa: E402
 from leafletpress.registry import load_registry  # noqa: E402
 from leafletpress.render import Renderer, tune_gc  # noqa: E402
 from leafletpress.visit import make_visit, personalise  # noqa: E402
@@ -58,7 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leaflets", type=int, default=8, help="leaflets per method")
     parser.add_argument("--cli-runs", type=int, default=5, help="generate.py calls to time")
-    parser.add_argument("--format", default="a5", choices=sorted(FORMATS))
+    parser.add_argument("--format", default="a5", choices=sorted(LAYOUTS))
     args = parser.parse_args()
 
     project = Project(ROOT)
@@ -73,7 +73,7 @@ def main() -> None:
     renderer.render(people[0], args.format)
     weasyprint = Path(sys.executable).with_name("weasyprint")
     command = [str(weasyprint), "-q", "-u", renderer.base_url]
-    for sheet in ("leaflet.css", FORMATS[args.format]):
+    for sheet in ("leaflet.css", *LAYOUTS[args.format]):
         command += ["-s", str(project.styles_dir / sheet)]
     warm, cold, pages, warm_bytes, cold_bytes = [], [], [], [], []
     for i, p in enumerate(people):

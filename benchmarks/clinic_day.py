@@ -11,11 +11,50 @@ import random
 import sys
 from datetime import date, timedelta
 
-FIRST = ["Marie", "Jan", "Luc", "Noor", "Fatima", "Willy", "Anneleen", "Jozef", "Sofie", "Björn",
-         "Hélène", "Ünal", "Emma", "Lucas", "Mohamed", "Elif", "Lotte", "Pieter", "Chloé", "Arne"]
-LAST = ["Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes", "Goossens",
-        "Wouters", "De Smet", "Dubois", "Lambert", "Çelik", "El Idrissi", "Van Damme",
-        "Vermeulen", "Aerts", "Hermans", "Lemmens", "O'Brien"]
+FIRST = [
+    "Marie",
+    "Jan",
+    "Luc",
+    "Noor",
+    "Fatima",
+    "Willy",
+    "Anneleen",
+    "Jozef",
+    "Sofie",
+    "Björn",
+    "Hélène",
+    "Ünal",
+    "Emma",
+    "Lucas",
+    "Mohamed",
+    "Elif",
+    "Lotte",
+    "Pieter",
+    "Chloé",
+    "Arne",
+]
+LAST = [
+    "Peeters",
+    "Janssens",
+    "Maes",
+    "Jacobs",
+    "Mertens",
+    "Willems",
+    "Claes",
+    "Goossens",
+    "Wouters",
+    "De Smet",
+    "Dubois",
+    "Lambert",
+    "Çelik",
+    "El Idrissi",
+    "Van Damme",
+    "Vermeulen",
+    "Aerts",
+    "Hermans",
+    "Lemmens",
+    "O'Brien",
+]
 VARIANTS = ["decompressie", "heupprothese", "osteotomie"]
 # Which surgeon operates where (config/surgeons.yaml).
 TEAMS = {
@@ -23,8 +62,17 @@ TEAMS = {
     "cadix": ["verbeeck", "claes", "wouters"],
     "palfijn": ["claes", "el-amrani", "wouters"],
 }
-HEADER = ["Referentie", "Naam", "Geboortedatum", "Folder", "Ingreep", "Chirurg", "Campus",
-          "Datum", "Uur"]
+HEADER = [
+    "Referentie",
+    "Naam",
+    "Geboortedatum",
+    "Folder",
+    "Ingreep",
+    "Chirurg",
+    "Campus",
+    "Datum",
+    "Uur",
+]
 
 
 def clinic_day(rows: int, on: date, seed: int = 7) -> str:
@@ -37,17 +85,19 @@ def clinic_day(rows: int, on: date, seed: int = 7) -> str:
         site = rng.choice(list(TEAMS))
         minutes = 7 * 60 + rng.randrange(0, 36) * 15 + i % 15  # distinct per patient
         birth = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 60 * 365))
-        writer.writerow([
-            f"BENCH-{i + 1:05d}",
-            f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-            f"{birth:%d/%m/%Y}",
-            "avn-hip",
-            rng.choice(VARIANTS),
-            rng.choice(TEAMS[site]),
-            site,
-            f"{on:%d/%m/%Y}",
-            f"{minutes // 60}u{minutes % 60:02d}",
-        ])
+        writer.writerow(
+            [
+                f"BENCH-{i + 1:05d}",
+                f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                f"{birth:%d/%m/%Y}",
+                "avn-hip",
+                rng.choice(VARIANTS),
+                rng.choice(TEAMS[site]),
+                site,
+                f"{on:%d/%m/%Y}",
+                f"{minutes // 60}u{minutes % 60:02d}",
+            ]
+        )
     return out.getvalue()
 
 

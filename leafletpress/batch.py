@@ -36,7 +36,7 @@ from .files import write_atomic
 from .manifest import write_manifest
 from .plan import Entry, Plan
 from .printfile import build_print_file
-from .project import Project
+from .project import Edition, Project
 from .registry import Registry, load_registry
 from .visit import Visit, parse_date, personalise
 
@@ -57,7 +57,8 @@ class Task:
     row: int
     visit: Visit
     lang: str
-    fmt: str
+    layout: str
+    archive: bool
     path: str  # where to write, absolute
 
 
@@ -114,7 +115,7 @@ def _render_tasks(root: str, tasks: list[Task]) -> list[Result]:
             if key not in _leaflets:
                 _leaflets[key] = load_leaflet(renderer.project, *key)
             p = personalise(task.visit, _leaflets[key], renderer.composer.registry)
-            rendered = renderer.render(p, task.fmt)
+            rendered = renderer.render(p, task.layout, task.archive)
             write_atomic(Path(task.path), rendered.pdf)
             digest = hashlib.sha256(rendered.pdf).hexdigest()
             results.append(Result(task.row, "made", rendered.pages, digest))
@@ -127,11 +128,19 @@ def _render_tasks(root: str, tasks: list[Task]) -> list[Result]:
 
 
 def _print_task(
-    root: str, target: str, leaflets: list[str], title: str, separators: str | None, fmt: str
+    root: str,
+    target: str,
+    leaflets: list[str],
+    title: str,
+    separators: str | None,
+    edition: Edition,
 ) -> tuple[int, str, list[int]]:
     """Build one print file; returns its page count, SHA-256 and each leaflet's first page."""
-    sheets = _init_renderer(root).pdf(separators, fmt).pdf if separators else None
-    built = build_print_file([Path(f) for f in leaflets], title, sheets)
+    sheets = None
+    if separators:  # on the print file's paper: A4 for booklets
+        layout = "a4" if edition.booklet else edition.layout
+        sheets = _init_renderer(root).pdf(separators, layout).pdf
+    built = build_print_file([Path(f) for f in leaflets], title, sheets, edition.booklet)
     write_atomic(Path(target), built.pdf)
     return built.pages, hashlib.sha256(built.pdf).hexdigest(), [p.first_page for p in built.placed]
 
@@ -252,7 +261,7 @@ def run_batch(
     project: Project,
     registry: Registry,
     out_dir: Path,
-    fmt: str,
+    edition: Edition,
     *,
     force: bool = False,
     separators: bool = False,
@@ -263,7 +272,8 @@ def run_batch(
     started = datetime.now().astimezone()
     outcome = Outcome()
     root = str(project.root)
-    fingerprint_base = inputs_digest(project) + fmt
+    # What the patient's PDF depends on (booklets are imposed in the print files only).
+    fingerprint_base = inputs_digest(project) + edition.layout + str(edition.archive)
     entries = {e.row: e for e in plan.entries}
     folders = sorted({(out_dir / e.file).parent for e in plan.entries})
     results: dict[int, Result] = {}
@@ -286,7 +296,16 @@ def run_batch(
                     entry.row, "unchanged", record["pages"], record["sha256"]
                 )
             else:
-                tasks.append(Task(entry.row, entry.p.visit, entry.p.leaflet.lang, fmt, str(target)))
+                tasks.append(
+                    Task(
+                        entry.row,
+                        entry.p.visit,
+                        entry.p.leaflet.lang,
+                        edition.layout,
+                        edition.archive,
+                        str(target),
+                    )
+                )
         composer = Composer(project, registry)
         keys = {
             t.row: hashlib.sha256(composer.leaflet(entries[t.row].p).encode()).hexdigest()
@@ -331,7 +350,7 @@ def run_batch(
             raise
 
         finished = datetime.now().astimezone()
-        finish = _DayFinisher(day, plan, results, registry, composer, executor, root, fmt)
+        finish = _DayFinisher(day, plan, results, registry, composer, executor, root, edition)
         for folder in folders:
             names = finish(folder, separators, started, finished, outcome)
             journals[folder].compact(names)
@@ -356,7 +375,7 @@ class _DayFinisher:
     composer: Composer
     executor: Executor
     root: str
-    fmt: str
+    edition: Edition
 
     def __post_init__(self) -> None:
         self.source_sha256 = _sha256(self.day.path)  # once, not per day folder
@@ -392,7 +411,7 @@ class _DayFinisher:
             "started": started.isoformat(timespec="seconds"),
             "finished": finished.isoformat(timespec="seconds"),
             "leafletpress": __version__,
-            "format": self.fmt,
+            "format": self.edition.name,
             "separator_sheets": separators,
             "counts": dict(sorted(count.items())),
         }
@@ -430,7 +449,7 @@ class _DayFinisher:
                 [str(folder / Path(e.file).name) for e in items],
                 f"{self.registry.hospital.name} · {site_name} · {folder.name} · {name}",
                 sheets,
-                self.fmt,
+                self.edition,
             )
             futures.append(future)
         placed: dict[int, tuple[str, int]] = {}

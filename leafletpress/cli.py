@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .content import DEFAULT_LANGUAGE, LOCALES, catalogue, load_leaflet, load_translation
 from .errors import EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEMS, InputError, LeafletpressError
-from .project import DEFAULT_FORMAT, FORMATS, Project
+from .project import DEFAULT_FORMAT, FORMATS, Edition, Project
 from .registry import load_registry
 from .visit import make_visit, parse_date, parse_time, personalise, warnings
 
@@ -160,19 +160,33 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _render_to_file(
-    renderer: Renderer, p: Personalisation, fmt: str, out_dir: Path, output: str | None
+    renderer: Renderer, p: Personalisation, edition: Edition, out_dir: Path, output: str | None
 ) -> Path:
+    from .booklet import impose
     from .files import inside, leaflet_file_name, write_atomic
 
-    target = inside(out_dir, output or leaflet_file_name(p.visit, p.leaflet.lang))
+    suffix = "-groot" * edition.large_print + "-boekje" * edition.booklet
+    target = inside(out_dir, output or leaflet_file_name(p.visit, p.leaflet.lang, suffix))
     if target.suffix.lower() != ".pdf":
         raise InputError(
             f"'{output}' eindigt niet op .pdf",
             field="output",
             hint="geef een bestandsnaam zoals folder.pdf",
         )
-    write_atomic(target, renderer.render(p, fmt).pdf)
+    pdf = renderer.render(p, edition.layout, edition.archive).pdf
+    write_atomic(target, impose(pdf) if edition.booklet else pdf)
     return target
+
+
+def _edition(args: argparse.Namespace) -> Edition:
+    if args.large_print and args.format not in (None, "a4"):
+        raise InputError(
+            f"grote letters bestaan niet als {args.format}",
+            field="format",
+            hint="grote letters worden altijd op A4 gedrukt: laat --format weg",
+        )
+    fmt = "a4" if args.large_print else args.format or DEFAULT_FORMAT
+    return Edition(fmt, args.large_print, args.archive)
 
 
 def cmd_leaflet(args: argparse.Namespace) -> int:
@@ -195,7 +209,7 @@ def cmd_leaflet(args: argparse.Namespace) -> int:
         _say(f"waarschuwing: {warning}")
     started = clock.perf_counter()
     path = _render_to_file(
-        _renderer(project, registry), p, args.format, Path(args.out_dir), args.output
+        _renderer(project, registry), p, _edition(args), Path(args.out_dir), args.output
     )
     print(_shown(path))
     logging.getLogger(__name__).info("klaar in %.2f s", clock.perf_counter() - started)
@@ -244,6 +258,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     project, registry = _loaded(args)
     leaflet = load_leaflet(project, "avn-hip", DEFAULT_LANGUAGE)
     renderer = _renderer(project, registry)
+    edition = _edition(args)
     on = demo_date(date.today())
     started = clock.perf_counter()
     for example in DEMO_VISITS:
@@ -254,7 +269,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             language=DEFAULT_LANGUAGE,
         )
         p = personalise(visit, leaflet, registry)
-        print(_shown(_render_to_file(renderer, p, args.format, Path(args.out_dir) / "demo", None)))
+        path = _render_to_file(renderer, p, edition, Path(args.out_dir) / "demo", None)
+        print(_shown(path))
     _say(
         f"{len(DEMO_VISITS)} folders gemaakt in {clock.perf_counter() - started:.1f} s "
         f"(ingreep op {on:%d/%m/%Y}); open ze met een PDF-lezer."
@@ -308,7 +324,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                     project,
                     registry,
                     Path(args.out_dir),
-                    args.format,
+                    _edition(args),
                     force=args.force,
                     separators=args.separators,
                     jobs=args.jobs,
@@ -390,9 +406,19 @@ def build_parser() -> argparse.ArgumentParser:
     def add_output(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
             "--format",
-            choices=sorted(FORMATS),
-            default=DEFAULT_FORMAT,
-            help=f"papierformaat (standaard {DEFAULT_FORMAT})",
+            choices=FORMATS,
+            help=f"papierformaat (standaard {DEFAULT_FORMAT}); booklet: A5-boekje op A4, "
+            "dubbelzijdig afdrukken (omslaan langs de korte zijde) en in het midden vouwen",
+        )
+        sub.add_argument(
+            "--large-print",
+            action="store_true",
+            help="grote letters voor slechtzienden: A4, alle tekst minstens 16 pt",
+        )
+        sub.add_argument(
+            "--archive",
+            action="store_true",
+            help="PDF/A-1a voor het patiëntendossier (standaard: toegankelijke PDF/UA-1)",
         )
         sub.add_argument(
             "--out-dir",

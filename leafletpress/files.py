@@ -66,12 +66,12 @@ def pseudonym(visit: Visit) -> str:
     return "p" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
 
 
-def leaflet_file_name(visit: Visit, lang: str) -> str:
-    """'<date>/<reference>_<HHMM>_<leaflet>-<variant>[-<lang>].pdf'; references are already
-    restricted to [A-Za-z0-9._-], so the name is safe on every file system."""
+def leaflet_file_name(visit: Visit, lang: str, suffix: str = "") -> str:
+    """'<date>/<reference>_<HHMM>_<leaflet>-<variant>[-<lang>][suffix].pdf'; references are
+    already restricted to [A-Za-z0-9._-], so the name is safe on every file system."""
     who = visit.patient.reference or pseudonym(visit)
-    suffix = "" if lang == "nl" else f"-{lang}"
+    language = "" if lang == "nl" else f"-{lang}"
     return (
         f"{visit.date.isoformat()}/{who}_{visit.time:%H%M}_{visit.leaflet}-{visit.variant}"
-        f"{suffix}.pdf"
+        f"{language}{suffix}.pdf"
     )

@@ -1,6 +1,7 @@
 """One print file per site: the day's leaflets in appointment order, ready for a duplex printer.
 
-Every leaflet starts on a fresh sheet: an odd page count gets a blank back page. An optional
+Every leaflet starts on a fresh sheet: an odd page count gets a blank back page. In booklet
+mode every leaflet is imposed as a folded A5 booklet of its own (booklet.py). An optional
 separator sheet (printed one side, blank back) names the patient, so the secretary can tell
 the stack apart; it stays in the print file and is never in the patient's own PDF.
 """
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pypdf import PageObject, PdfReader, PdfWriter
+
+from .booklet import impose_pages
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,11 @@ class PrintFile:
 
 
 def build_print_file(
-    leaflets: list[Path], title: str, separators: bytes | None = None
+    leaflets: list[Path], title: str, separators: bytes | None = None, booklet: bool = False
 ) -> PrintFile:
     """Merge ``leaflets`` in the given order. ``separators``, when given, is a PDF with one
-    page per leaflet, placed before it on a sheet of its own."""
+    page per leaflet, placed before it on a sheet of its own. ``booklet``: impose each
+    leaflet as an A5 booklet on A4 sheets."""
     writer = PdfWriter()
     sheets = PdfReader(io.BytesIO(separators)) if separators else None
     placed = []
@@ -53,8 +57,11 @@ def build_print_file(
             _append(writer, [sheets.pages[index]])
         first = len(writer.pages) + 1
         pages = list(PdfReader(path).pages)
-        _append(writer, pages)
-        placed.append(Placed(path, first, len(pages)))
+        if booklet:
+            placed.append(Placed(path, first, impose_pages(writer, pages)))
+        else:
+            _append(writer, pages)
+            placed.append(Placed(path, first, len(pages)))
         if index % 20 == 19:
             gc.collect()  # each reader is cyclic garbage once copied; don't let it pile up
     writer.add_metadata({"/Title": title, "/Producer": "leafletpress"})

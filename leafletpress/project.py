@@ -7,9 +7,41 @@ from pathlib import Path
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent
 
-# Paper formats: name -> stylesheet in styles/ that sets the page size.
-FORMATS = {"a5": "a5.css", "a4": "a4.css"}
+# Page layouts: name -> stylesheets in styles/, applied after leaflet.css.
+LAYOUTS = {"a5": ("a5.css",), "a4": ("a4.css",), "large": ("a4.css", "large.css")}
+# Layouts laid out as one document, page 1 flowing into the text: large print, where the
+# appointment takes more than a page. The others give page 1 to the patient alone, so the
+# rest can be shared by every patient with the same text (see render.py).
+FLOWING = {"large"}
+# Paper formats to choose from; a booklet is the A5 leaflet imposed on A4 (booklet.py).
+FORMATS = ("a5", "a4", "booklet")
 DEFAULT_FORMAT = "a5"
+
+
+@dataclass(frozen=True)
+class Edition:
+    """How leaflets are made: paper format, large print, and the archive standard."""
+
+    format: str = DEFAULT_FORMAT
+    large_print: bool = False  # A4, every text at least 16 pt
+    archive: bool = False  # PDF/A-1a (and PDF/UA-1) instead of PDF/UA-1 only
+
+    @property
+    def layout(self) -> str:
+        """The page layout rendered (a key of LAYOUTS)."""
+        if self.large_print:
+            return "large"
+        return "a5" if self.booklet else self.format
+
+    @property
+    def booklet(self) -> bool:
+        return self.format == "booklet"
+
+    @property
+    def name(self) -> str:
+        """As recorded in manifests: 'booklet', 'a4, grote letters, PDF/A-1a', ..."""
+        parts = [self.format] + ["grote letters"] * self.large_print + ["PDF/A-1a"] * self.archive
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from .compose import Composer
 from .errors import ContentError
-from .project import DEFAULT_FORMAT, FORMATS, Project
+from .project import DEFAULT_FORMAT, FLOWING, LAYOUTS, Project
 from .registry import Registry
+from .standards import write_pdf
 from .visit import Personalisation
 
 log = logging.getLogger(__name__)
@@ -94,53 +95,61 @@ class Renderer:
         self.layouts = 0  # documents laid out so far (tests check the reuse)
         self.rendered = 0
 
-    def stylesheets(self, fmt: str) -> list[CSS]:
-        if fmt not in self._stylesheets:
+    def stylesheets(self, layout: str) -> list[CSS]:
+        if layout not in self._stylesheets:
             sheets = []
-            for name in ("leaflet.css", FORMATS[fmt]):
+            for name in ("leaflet.css", *LAYOUTS[layout]):
                 path = self.project.styles_dir / name
                 if not path.is_file():
                     raise ContentError("stijlblad ontbreekt", file=f"styles/{name}")
                 sheets.append(
                     CSS(filename=path, url_fetcher=self.fetcher, font_config=self.font_config)
                 )
-            self._stylesheets[fmt] = sheets
-        return self._stylesheets[fmt]
+            self._stylesheets[layout] = sheets
+        return self._stylesheets[layout]
 
-    def layout(self, html: str, fmt: str = DEFAULT_FORMAT) -> Document:
+    def layout(self, html: str, layout: str = DEFAULT_FORMAT) -> Document:
         self.layouts += 1
         return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
-            stylesheets=self.stylesheets(fmt),
+            stylesheets=self.stylesheets(layout),
             font_config=self.font_config,
             cache=self._image_cache,
         )
 
-    def pdf(self, html: str, fmt: str = DEFAULT_FORMAT) -> Rendered:
+    def pdf(self, html: str, layout: str = DEFAULT_FORMAT) -> Rendered:
         """Any HTML as one document: separator sheets, and the tests and benchmarks."""
-        document = self.layout(html, fmt)
-        return Rendered(document.write_pdf(), len(document.pages))
+        document = self.layout(html, layout)
+        return Rendered(write_pdf(document), len(document.pages))
 
-    def _body(self, html: str, fmt: str) -> Document:
-        key = (fmt, hashlib.sha256(html.encode("utf-8")).hexdigest())
+    def _body(self, html: str, layout: str) -> Document:
+        key = (layout, hashlib.sha256(html.encode("utf-8")).hexdigest())
         if key in self._bodies:
             self._bodies.move_to_end(key)
         else:
-            self._bodies[key] = self.layout(html, fmt)
+            self._bodies[key] = self.layout(html, layout)
             if len(self._bodies) > self.BODIES_KEPT:
                 self._bodies.popitem(last=False)
         return self._bodies[key]
 
-    def render(self, p: Personalisation, fmt: str = DEFAULT_FORMAT) -> Rendered:
-        """One patient's leaflet: page 1 laid out for them, the rest reused when it can be."""
+    def render(
+        self, p: Personalisation, layout: str = DEFAULT_FORMAT, archive: bool = False
+    ) -> Rendered:
+        """One patient's leaflet: page 1 laid out for them, the rest reused when it can be.
+        Tagged PDF/UA-1; with ``archive``, PDF/A-1a for the patient record."""
+        if layout in FLOWING:
+            document = self.layout(self.composer.whole(p), layout)
+            return self._done(document, archive)
         cover_pages = 1
         while True:  # a second round only if the cover does not fit on one page
-            body = self._body(self.composer.leaflet(p, cover_pages), fmt)
-            cover = self.layout(self.composer.cover(p, total_pages=len(body.pages)), fmt)
+            body = self._body(self.composer.leaflet(p, cover_pages), layout)
+            cover = self.layout(self.composer.cover(p, total_pages=len(body.pages)), layout)
             if len(cover.pages) == cover_pages:
                 break
             cover_pages = len(cover.pages)
-        document = cover.copy(cover.pages + body.pages[cover_pages:])
-        result = Rendered(document.write_pdf(), len(document.pages))
+        return self._done(cover.copy(cover.pages + body.pages[cover_pages:]), archive)
+
+    def _done(self, document: Document, archive: bool) -> Rendered:
+        result = Rendered(write_pdf(document, archive), len(document.pages))
         self.rendered += 1
         if self.rendered % self.COLLECT_EVERY == 0:
             gc.collect()

@@ -1,0 +1,67 @@
+"""The PDF standards a leaflet claims: PDF/UA-1 always (tagged, for screen readers), and
+PDF/A-1a as well for the copy filed in the patient record (``--archive``).
+
+WeasyPrint writes the structure tree, the language, the alternative texts and the PDF/A
+rules. This module only rewrites the XMP metadata packet so that archive validators read
+it: every schema in its own ``rdf:Description`` that declares its namespace, properties as
+elements, and the PDF/UA identification described by a PDF/A extension schema (PDF/A-1
+allows no undeclared schemas). Both forms are valid RDF; Apache PDFBox's Preflight, used
+by many archives, only reads this one.
+"""
+
+from __future__ import annotations
+
+from xml.etree.ElementTree import SubElement, fromstring, tostring
+
+from weasyprint import Document
+from weasyprint.pdf.metadata import NS, DocumentMetadata
+
+ACCESSIBLE = "pdf/ua-1"  # every leaflet
+ARCHIVE = "pdf/a-1a"  # PDF/A-1, level A (tagged); PDF/A-1 is readable by every archive
+_RDF = f"{{{NS['rdf']}}}"
+
+# PDF/A needs every schema that is not in XMP itself described in the file (ISO 19005-1, 6.7.8).
+_PDFUA_SCHEMA = b"""<rdf:Description xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" \
+xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" \
+xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" \
+xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#" rdf:about="">\
+<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">\
+<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>\
+<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>\
+<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>\
+<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">\
+<pdfaProperty:name>part</pdfaProperty:name>\
+<pdfaProperty:valueType>Integer</pdfaProperty:valueType>\
+<pdfaProperty:category>internal</pdfaProperty:category>\
+<pdfaProperty:description>Part of ISO 14289 the file conforms to</pdfaProperty:description>\
+</rdf:li></rdf:Seq></pdfaSchema:property></rdf:li></rdf:Bag></pdfaExtension:schemas>\
+</rdf:Description>"""
+
+
+class _Metadata(DocumentMetadata):
+    """WeasyPrint's metadata, written as described in the module docstring."""
+
+    def generate_rdf_metadata(self, variant: str, version: int, conformance: str | None) -> bytes:
+        rdf = fromstring(super().generate_rdf_metadata(variant, version, conformance))
+        if variant == "a":  # an archive copy is tagged too: it claims PDF/UA-1 as well
+            claim = SubElement(rdf, f"{_RDF}Description", {f"{_RDF}about": ""})
+            claim.set(f"{{{NS['pdfuaid']}}}part", "1")
+        descriptions = []
+        for description in rdf:
+            for name in [n for n in description.attrib if not n.startswith(_RDF)]:
+                SubElement(description, name).text = description.attrib.pop(name)
+            descriptions.append(tostring(description))  # declares the namespaces it uses
+        if variant == "a":
+            descriptions.append(_PDFUA_SCHEMA)
+        return b'<rdf:RDF xmlns:rdf="%s">%s</rdf:RDF>' % (
+            NS["rdf"].encode(),
+            b"".join(descriptions),
+        )
+
+
+def write_pdf(document: Document, archive: bool = False) -> bytes:
+    """The document as a tagged PDF/UA-1 file, or as PDF/A-1a (also tagged) for filing."""
+    metadata = _Metadata()
+    metadata.__dict__.update(vars(document.metadata))
+    document.metadata = metadata
+    return document.write_pdf(pdf_variant=ARCHIVE if archive else ACCESSIBLE)
