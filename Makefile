@@ -4,13 +4,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean system-deps
+.PHONY: demo test lint bench clean system-deps test-deps
 
 demo: $(STAMP)
 	$(PY) generate.py demo
 	$(PY) generate.py batch examples/dag-2026-12-15.csv --out-dir output/demo/dag --separators
 
-test: $(STAMP)
+test: $(STAMP) test-deps
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
@@ -34,6 +34,23 @@ system-deps:
 	  fi; \
 	fi
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
+
+# The tests check archive copies with an independent PDF/A validator: Apache PDFBox Preflight,
+# from Debian (Java). Its jars, and the two Java libraries it needs on Java 11+, in one list.
+PREFLIGHT_JARS := preflight pdfbox2 fontbox2 xmpbox commons-logging javax.activation jaxb-api
+TEST_PKGS      := default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java
+test-deps:
+	@missing=""; command -v java >/dev/null || missing=" java"; \
+	for jar in $(PREFLIGHT_JARS); do \
+	  [ -f /usr/share/java/$$jar.jar ] || missing="$$missing $$jar.jar"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing the PDF/A validator for the tests:$$missing"; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $(TEST_PKGS) >/dev/null; \
+	  else \
+	    echo "Missing:$$missing. Run: sudo apt-get install $(TEST_PKGS)"; exit 1; \
+	  fi; \
+	fi
 
 $(STAMP): pyproject.toml | system-deps
 	$(PYTHON) -m venv $(VENV)

@@ -11,6 +11,9 @@ import io
 
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 
+# The sheet: A4 landscape. Two A5 pages take 296 of its 297 mm, so they meet at the fold.
+SHEET_WIDTH, SHEET_HEIGHT = 297 * 72 / 25.4, 210 * 72 / 25.4
+
 
 def saddle_stitch(pages: int) -> list[tuple[int | None, int | None]]:
     """Per printed side, in print order: the pages (0-based) on its left and right half;
@@ -28,17 +31,19 @@ def saddle_stitch(pages: int) -> list[tuple[int | None, int | None]]:
 def impose_pages(writer: PdfWriter, pages: list[PageObject]) -> int:
     """Add ``pages`` to ``writer`` as booklet sheets; returns how many sides were added."""
     width, height = float(pages[0].mediabox.width), float(pages[0].mediabox.height)
+    fold, bottom = SHEET_WIDTH / 2, (SHEET_HEIGHT - height) / 2
     sides = saddle_stitch(len(pages))
     for halves in sides:
-        side = writer.add_blank_page(width=2 * width, height=height)
-        for index, offset in zip(halves, (0.0, width), strict=True):
+        side = writer.add_blank_page(width=SHEET_WIDTH, height=SHEET_HEIGHT)
+        for index, left in zip(halves, (fold - width, fold), strict=True):
             if index is not None:
-                side.merge_transformed_page(pages[index], Transformation().translate(offset, 0))
+                move = Transformation().translate(left, bottom)
+                side.merge_transformed_page(pages[index], move)
     return len(sides)
 
 
 def impose(pdf: bytes) -> bytes:
-    """A leaflet PDF (A5) as a booklet to print (A4 landscape)."""
+    """A leaflet PDF (A5) as a booklet to print on A4."""
     reader = PdfReader(io.BytesIO(pdf))
     writer = PdfWriter()
     impose_pages(writer, list(reader.pages))

@@ -1,0 +1,327 @@
+"""Editions: folded A5 booklets, large print, and accessible (PDF/UA) and archival (PDF/A) PDFs,
+checked on the real files: imposed sheets read back, font sizes, tags, independent validators."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pdfua
+import pypdf
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+from conftest import MM_PER_PT, VISIT_DATE, all_text, page_sizes_mm, visit_fields
+
+from leafletpress.booklet import impose, saddle_stitch
+from leafletpress.content import load_leaflet
+from leafletpress.visit import make_visit, personalise
+
+A4_LANDSCAPE = (297.0, 210.0)
+
+
+def footer_numbers(pdf: bytes) -> list[tuple[int | None, int | None]]:
+    """For each imposed side, the page number printed in the footer of its left and right
+    half ("pagina 3 van 6"), or None for a blank half."""
+    document = pdfium.PdfDocument(pdf)
+    sides = []
+    for index in range(len(document)):
+        page = document[index]
+        width, height = page.get_size()
+        text = page.get_textpage()
+        halves = []
+        for left in (0, width / 2):
+            found = re.search(
+                r"pagina (\d+) van", text.get_text_bounded(left, 0, left + width / 2, height)
+            )
+            halves.append(int(found.group(1)) if found else None)
+        sides.append(tuple(halves))
+    return sides
+
+
+# --- booklets ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pages", range(1, 14))
+def test_saddle_stitch_folds_into_reading_order(pages: int) -> None:
+    sides = saddle_stitch(pages)
+    total = len(sides) * 2
+    assert total % 4 == 0 and total - 4 < pages <= total, "padded to a multiple of 4"
+    # Folding a stack: the two halves of one side always add up to total - 1 (0-based) ...
+    for left, right in sides:
+        halves = [i if i is not None else None for i in (left, right)]
+        filled = [h for h in halves if h is not None]
+        if len(filled) == 2:
+            assert sum(filled) == total - 1
+    # ... the front of sheet 1 holds the cover (right) and back cover (left), and every page
+    # appears exactly once.
+    assert sides[0][1] == 0
+    assert sorted(i for side in sides for i in side if i is not None) == list(range(pages))
+
+
+def test_a_booklet_reads_in_order_when_folded(render) -> None:
+    a5 = render("a5")
+    booklet = impose(a5)
+    assert page_sizes_mm(a5) == [(148.0, 210.0)] * 6
+    assert page_sizes_mm(booklet) == [A4_LANDSCAPE] * 4, "6 pages padded to 8 = 2 sheets"
+    # Sheet 1 front: back cover (blank) | page 1; back: 2 | 7 (blank); sheet 2: 6 | 3, 4 | 5.
+    assert footer_numbers(booklet) == [(None, 1), (2, None), (6, 3), (4, 5)]
+    assert decode_qr(booklet, 0) == decode_qr(a5, 0), "QR codes survive the imposition"
+
+
+def decode_qr(pdf: bytes, page: int) -> list[str]:
+    image = pdfium.PdfDocument(pdf)[page].render(scale=150 / 72).to_pil()
+    return sorted(r.text for r in zxingcpp.read_barcodes(image))
+
+
+def test_the_leaflet_command_makes_a_booklet_to_print(cli, tmp_path) -> None:
+    code, out, err = cli(
+        "leaflet", "avn-hip", "--variant", "osteotomie", "--site", "palfijn", "--surgeon",
+        "claes", "--date", "2026-12-15", "--time", "9u00", "--patient", "Jan Janssens",
+        "--reference", "PAT-7", "--format", "booklet", "--out-dir", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, err
+    path = Path(out.strip())
+    assert path.name == "PAT-7_0900_avn-hip-osteotomie-boekje.pdf"
+    pdf = path.read_bytes()
+    assert set(page_sizes_mm(pdf)) == {A4_LANDSCAPE} and len(page_sizes_mm(pdf)) % 2 == 0
+
+
+def test_batch_print_files_are_booklets_and_patient_pdfs_stay_a5(tmp_path, cli) -> None:
+    rows = [
+        "Referentie;Naam;Folder;Ingreep;Chirurg;Campus;Datum;Uur",
+        "PAT-1;Marie Peeters;avn-hip;heupprothese;claes;cadix;15/12/2026;8u00",
+        "PAT-2;Jan Janssens;avn-hip;decompressie;claes;cadix;15/12/2026;9u00",
+    ]
+    path = tmp_path / "dag.csv"
+    path.write_text("\n".join(rows), encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = cli(
+        "batch", str(path), "--format", "booklet", "--separators", "--out-dir", str(out), "-q"
+    )
+    assert code == 0, err
+    folder = out / VISIT_DATE.isoformat()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["batch"]["format"] == "booklet"
+    printed = (folder / "print-cadix.pdf").read_bytes()
+    sizes = page_sizes_mm(printed)
+    for record in manifest["leaflets"]:
+        patient_pdf = (folder / record["file"]).read_bytes()
+        assert set(page_sizes_mm(patient_pdf)) == {(148.0, 210.0)}, "the patient's PDF is A5"
+        first = record["print_page"] - 1
+        assert sizes[first - 2] == (210.0, 297.0), "an A4 separator sheet, one-sided"
+        sides = footer_numbers(printed)[first : first + 4]
+        assert sides == [(None, 1), (2, None), (6, 3), (4, 5)], record["reference"]
+    assert all(size in {A4_LANDSCAPE, (210.0, 297.0)} for size in sizes), "one paper size: A4"
+
+
+# --- large print ---------------------------------------------------------------------------
+
+
+def font_sizes(pdf: bytes) -> dict[float, int]:
+    """Printed size in points -> number of characters, over every page (pypdf's visitor gives
+    the font size with the text and page matrices applied)."""
+    sizes: dict[float, int] = {}
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+
+        def visit(text, cm, tm, font, size) -> None:
+            if text.strip():
+                scale = math.hypot(tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3])
+                key = round(size * scale, 1)
+                sizes[key] = sizes.get(key, 0) + len(text.strip())
+
+        page.extract_text(visitor_text=visit)
+    return sizes
+
+
+@pytest.fixture(scope="module")
+def large_print(renderer, personalisation) -> bytes:
+    return renderer.render(personalisation(), "large").pdf
+
+
+def test_large_print_is_a4_with_every_text_at_least_16_pt(large_print, render) -> None:
+    assert set(page_sizes_mm(large_print)) == {(210.0, 297.0)}
+    sizes = font_sizes(large_print)
+    assert min(sizes) >= 16.0, sizes
+    assert min(font_sizes(render("a5"))) < 8, "the measure sees the small standard footer"
+    assert sum(n for size, n in sizes.items() if size == 16.0) > 5000, "the body is 16 pt"
+
+
+def test_large_print_has_the_same_content(large_print, render) -> None:
+    def words(pdf: bytes) -> list[str]:
+        """The leaflet's text, without running headers and footers (they differ by design)."""
+        text = all_text(pdf)
+        text = text[text.index("Wat is avasculaire necrose?") : text.index("Heb je nog vragen?")]
+        text = re.sub(r"ORT-AVN-01 · versie 3\.1 · laatst bijgewerkt 25/11/2026", " ", text)
+        text = re.sub(r"pagina \d+ van \d+|ZAS · Avasculaire necrose van de heup", " ", text)
+        return (
+            text.replace("Totale heupprothese", " ").replace("•", " ").split()
+        )  # markers: painted last
+
+    assert words(large_print) == words(render("a5")), "large print changes size, not content"
+
+
+def test_large_print_qr_codes_are_at_least_30_mm_and_scan(large_print) -> None:
+    image = pdfium.PdfDocument(large_print)[1].render(scale=300 / 72).to_pil()
+    results = zxingcpp.read_barcodes(image)
+    assert len(results) == 2
+    for result in results:
+        p = result.position
+        width_px = math.dist((p.top_left.x, p.top_left.y), (p.top_right.x, p.top_right.y))
+        assert width_px / 300 * 25.4 >= 30, f"{result.text}: {width_px / 300 * 25.4:.1f} mm"
+
+
+# Headings never end a large-print page: see test_pdf.test_no_heading_stranded_at_a_page_bottom.
+
+
+# --- tagged PDF/UA and archival PDF/A -----------------------------------------------------
+
+
+def structure(pdf: bytes) -> list[tuple[str, str | None]]:
+    """The structure tree in reading order: (role, alternative text)."""
+    root = pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/StructTreeRoot"]
+    found: list[tuple[str, str | None]] = []
+
+    def walk(node) -> None:
+        node = node.get_object()
+        if isinstance(node, pypdf.generic.DictionaryObject) and "/S" in node:
+            found.append((str(node["/S"]), str(node["/Alt"]) if "/Alt" in node else None))
+        kids = node.get("/K") if isinstance(node, pypdf.generic.DictionaryObject) else None
+        if isinstance(kids, pypdf.generic.ArrayObject):
+            for kid in kids:
+                walk(kid)
+        elif kids is not None and not isinstance(kids, pypdf.generic.NumberObject):
+            walk(kids)
+
+    walk(root)
+    return found
+
+
+@pytest.mark.parametrize("lang, html_lang", [("nl", "nl-BE"), ("fr", "fr-BE"), ("en", "en-GB")])
+def test_every_leaflet_is_tagged_with_language_title_and_alt_texts(
+    project, registry, renderer, lang, html_lang
+) -> None:
+    leaflet = load_leaflet(project, "avn-hip", lang)
+    p = personalise(make_visit(**visit_fields(language=lang)), leaflet, registry)
+    pdf = renderer.render(p).pdf
+    catalog = pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    assert catalog["/MarkInfo"]["/Marked"] == True  # noqa: E712 (a PDF boolean object)
+    assert catalog["/Lang"] == html_lang
+    assert catalog["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+    title = pypdf.PdfReader(io.BytesIO(pdf)).metadata.title
+    assert title == f"{leaflet.meta.title} – {leaflet.meta.variants['heupprothese'].label}"
+    roles = structure(pdf)
+    names = [role for role, _ in roles]
+    assert names.count("/H1") == 1 and names.index("/H1") < names.index("/H2")
+    assert {"/Table", "/TH", "/TD", "/L", "/LI", "/P"} <= set(names)
+    figures = [alt for role, alt in roles if role == "/Figure"]
+    assert figures[0] == "Ziekenhuis aan de Stroom", "the logo"
+    assert all(alt and "https://www.zas.be/" in alt for alt in figures[1:3]), "QR codes"
+
+
+def test_headings_are_tagged_in_reading_order(render) -> None:
+    pdf = render("a5")
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    root = reader.trailer["/Root"]["/StructTreeRoot"]
+    headings: list[str] = []
+    page_text = all_text(pdf)
+
+    def walk(node) -> None:
+        node = node.get_object()
+        if not isinstance(node, pypdf.generic.DictionaryObject):
+            return
+        if node.get("/S") in ("/H1", "/H2", "/H3"):
+            headings.append(str(node["/S"]))
+        kids = node.get("/K")
+        for kid in kids if isinstance(kids, pypdf.generic.ArrayObject) else [kids]:
+            if kid is not None and not isinstance(kid, pypdf.generic.NumberObject):
+                walk(kid)
+
+    walk(root)
+    printed = [h for h in ("Jouw afspraak", "Wat is avasculaire necrose?", "Je revalidatie")]
+    positions = [page_text.index(h) for h in printed]
+    assert positions == sorted(positions)
+    assert headings[:3] == ["/H1", "/H2", "/H2"], "title, card, first section, in order"
+    assert len(headings) >= 12
+
+
+# Independent checkers: pdfua (PyPI) for PDF/UA-1, Apache PDFBox Preflight (Debian) for PDF/A.
+KNOWN_UA_WARNINGS = {
+    # pdfua 0.1.3 looks for /Scope or /Headers on the header cells; WeasyPrint links each data
+    # cell to its header with /Headers and /IDs instead, one of the two methods PDF/UA allows.
+    "UA-15-003",
+}
+
+
+def ua_findings(pdf: bytes, tmp_path: Path) -> list[pdfua.Finding]:
+    path = tmp_path / "checked.pdf"
+    path.write_bytes(pdf)
+    return list(pdfua.validate(str(path)).findings)
+
+
+@pytest.mark.parametrize("archive", [False, True])
+def test_pdfua_checker_finds_no_errors(renderer, personalisation, tmp_path, archive) -> None:
+    findings = ua_findings(renderer.render(personalisation(), archive=archive).pdf, tmp_path)
+    assert [f for f in findings if f.severity >= pdfua.Severity.ERROR] == []
+    assert {f.rule_id for f in findings} <= KNOWN_UA_WARNINGS, findings
+
+
+def test_pdfua_checker_fails_an_untagged_pdf(renderer, personalisation, tmp_path) -> None:
+    untagged = renderer.layout(renderer.composer.whole(personalisation())).write_pdf()
+    errors = {
+        f.rule_id for f in ua_findings(untagged, tmp_path) if f.severity >= pdfua.Severity.ERROR
+    }
+    assert {"UA-01-005", "UA-01-002"} <= errors, "the checker can fail: no structure tree"
+
+
+PREFLIGHT_JARS = ("preflight", "pdfbox2", "fontbox2", "xmpbox", "commons-logging",
+                  "javax.activation", "jaxb-api")  # fmt: skip
+
+
+def preflight(pdf: bytes, tmp_path: Path) -> str:
+    """Apache PDFBox Preflight's verdict on a file (it validates PDF/A-1b)."""
+    jars = [Path("/usr/share/java") / f"{name}.jar" for name in PREFLIGHT_JARS]
+    missing = [str(j) for j in jars if not j.is_file()] + [] if shutil.which("java") else ["java"]
+    if missing:
+        pytest.fail(f"the PDF/A validator is not installed ({missing}); run `make test-deps`")
+    path = tmp_path / "checked.pdf"
+    path.write_bytes(pdf)
+    command = ["java", "-cp", ":".join(map(str, jars)), "org.apache.pdfbox.preflight.Validator_A1b"]
+    result = subprocess.run([*command, str(path)], capture_output=True, text=True, timeout=120)
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr", "en"])
+def test_archive_copies_pass_pdfbox_preflight(project, registry, renderer, tmp_path, lang) -> None:
+    leaflet = load_leaflet(project, "avn-hip", lang)
+    p = personalise(make_visit(**visit_fields(language=lang)), leaflet, registry)
+    archive = renderer.render(p, archive=True).pdf
+    verdict = preflight(archive, tmp_path)
+    assert "is a valid PDF/A-1b file" in verdict, verdict
+    reader = pypdf.PdfReader(io.BytesIO(archive))
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert "<pdfaid:part>1</pdfaid:part><pdfaid:conformance>A</pdfaid:conformance>" in xmp
+    assert "<pdfuaid:part>1</pdfuaid:part>" in xmp, "the archive copy stays accessible"
+    assert structure(archive), "PDF/A-1a is tagged"
+
+
+def test_preflight_fails_a_pdf_that_is_not_pdfa(render, tmp_path) -> None:
+    verdict = preflight(render("a5"), tmp_path)
+    assert "is not a valid PDF/A-1b file" in verdict, "the validator can fail"
+
+
+def test_the_archive_flag_reaches_the_file(cli, tmp_path) -> None:
+    code, out, err = cli(
+        "leaflet", "avn-hip", "--variant", "decompressie", "--site", "cadix", "--surgeon",
+        "claes", "--date", "2026-12-15", "--time", "9u00", "--patient", "Jan Janssens",
+        "--archive", "--out-dir", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, err
+    pdf = Path(out.strip()).read_bytes()
+    assert pdf.startswith(b"%PDF-1.4") and b"pdfaid:part" in pdf
+    assert round(pypdf.PdfReader(io.BytesIO(pdf)).pages[0].mediabox.width * MM_PER_PT) == 148
