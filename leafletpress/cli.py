@@ -290,6 +290,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from .plan import plan
 
     started = clock.perf_counter()
+    edition = _edition(args)
     project, registry = _loaded(args)
     day = read_day_list(Path(args.file), project, args.sheet, shown=args.file)
     planned = plan(day, project, registry, date.today())
@@ -324,7 +325,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                     project,
                     registry,
                     Path(args.out_dir),
-                    _edition(args),
+                    edition,
                     force=args.force,
                     separators=args.separators,
                     jobs=args.jobs,

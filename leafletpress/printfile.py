@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
 from pypdf import PageObject, PdfReader, PdfWriter
 
 from .booklet import impose_pages
@@ -36,6 +37,25 @@ def _append(writer: PdfWriter, pages: list[PageObject]) -> None:
         writer.add_blank_page(width=box.width, height=box.height)
 
 
+def _untagged_pages(path: Path) -> list[PageObject]:
+    """A leaflet's pages without its structure tree (tags).
+
+    The tags of several documents cannot be merged into one, and paper needs none. Dropping
+    them first (qpdf, via pikepdf) also saves pypdf from parsing the whole tree of every
+    leaflet, which made print files about 4 times slower to build.
+    """
+    with pikepdf.open(path) as source:
+        for key in ("/StructTreeRoot", "/MarkInfo"):
+            if key in source.Root:
+                del source.Root[key]
+        for page in source.pages:
+            if "/StructParents" in page.obj:
+                del page.obj["/StructParents"]
+        buffer = io.BytesIO()
+        source.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    return list(PdfReader(buffer).pages)
+
+
 @dataclass(frozen=True)
 class PrintFile:
     pdf: bytes
@@ -56,7 +76,7 @@ def build_print_file(
         if sheets is not None:
             _append(writer, [sheets.pages[index]])
         first = len(writer.pages) + 1
-        pages = list(PdfReader(path).pages)
+        pages = _untagged_pages(path)
         if booklet:
             placed.append(Placed(path, first, impose_pages(writer, pages)))
         else:

@@ -39,8 +39,8 @@ class Edition:
 
     @property
     def name(self) -> str:
-        """As recorded in manifests: 'booklet', 'a4, grote letters, PDF/A-1a', ..."""
-        parts = [self.format] + ["grote letters"] * self.large_print + ["PDF/A-1a"] * self.archive
+        """As recorded in manifests: 'booklet', 'a4, large print, PDF/A-1a', ..."""
+        parts = [self.format] + ["large print"] * self.large_print + ["PDF/A-1a"] * self.archive
         return ", ".join(parts)
 
 
