@@ -8,7 +8,7 @@ from functools import cache
 
 from babel import Locale
 
-_UI_LANGUAGES = ("nl", "fr", "en")
+_UI_LANGUAGES = ("nl", "fr", "en")  # content.LOCALES (not imported: content imports us)
 
 
 def _key(text: str) -> str:

@@ -325,3 +325,14 @@ def test_the_archive_flag_reaches_the_file(cli, tmp_path) -> None:
     pdf = Path(out.strip()).read_bytes()
     assert pdf.startswith(b"%PDF-1.4") and b"pdfaid:part" in pdf
     assert round(pypdf.PdfReader(io.BytesIO(pdf)).pages[0].mediabox.width * MM_PER_PT) == 148
+
+
+def test_large_print_comes_only_on_a4(cli, tmp_path) -> None:
+    code, out, err = cli(
+        "leaflet", "avn-hip", "--variant", "decompressie", "--site", "cadix", "--surgeon",
+        "claes", "--date", "2026-12-15", "--time", "9u00", "--patient", "Jan Janssens",
+        "--large-print", "--format", "booklet", "--out-dir", str(tmp_path),
+    )  # fmt: skip
+    assert code == 2 and not out and not list(tmp_path.iterdir())
+    assert "fout: optie --format: grote letters bestaan niet als booklet" in err
+    assert "Traceback" not in err
