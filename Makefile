@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.installed
 demo: $(STAMP)
 	$(PY) generate.py demo
 	$(PY) generate.py batch examples/dag-2026-12-15.csv --out-dir output/demo/dag --separators
+	$(PY) generate.py email output/demo/dag/2026-12-15 --list examples/dag-2026-12-15.csv
 
 test: $(STAMP) test-deps
 	$(PY) -m ruff check .

@@ -32,7 +32,7 @@ from .compose import Composer
 from .content import load_leaflet
 from .daylist import DayList
 from .errors import LeafletpressError, OutputError
-from .files import write_atomic
+from .files import sha256_of, write_atomic
 from .manifest import write_manifest
 from .plan import Entry, Plan
 from .printfile import build_print_file
@@ -172,10 +172,6 @@ def inputs_digest(project: Project) -> str:
     return digest.hexdigest()
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @contextmanager
 def _locked(folder: Path) -> Iterator[None]:
     """One batch at a time per day folder."""
@@ -212,7 +208,7 @@ class _Journal:
             record is not None
             and record.get("fingerprint") == fingerprint
             and file.is_file()
-            and _sha256(file) == record.get("sha256")
+            and sha256_of(file) == record.get("sha256")
         )
         return record if unchanged else None
 
@@ -378,7 +374,7 @@ class _DayFinisher:
     edition: Edition
 
     def __post_init__(self) -> None:
-        self.source_sha256 = _sha256(self.day.path)  # once, not per day folder
+        self.source_sha256 = sha256_of(self.day.path)  # once, not per day folder
 
     def __call__(
         self,

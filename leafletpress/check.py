@@ -8,6 +8,7 @@ from typing import Any
 
 from .compose import Composer
 from .content import DEFAULT_LANGUAGE, Leaflet, catalogue, lags_behind, load_leaflet
+from .emailconfig import EMAIL_CONFIG, load_email_config
 from .errors import ContentError, LeafletpressError
 from .i18n import load_labels
 from .languages import language_name
@@ -58,6 +59,19 @@ def check_project(project: Project, today: date) -> list[Problem]:
             )
             for name in registry.example_files
         ]
+
+    if (project.config_dir / EMAIL_CONFIG).is_file():
+        try:
+            if load_email_config(project).example:
+                problems.append(
+                    _warn(
+                        "bevat voorbeeldgegevens (example: true)",
+                        file=f"config/{EMAIL_CONFIG}",
+                        hint="vul de echte mailserver en afzender in en verwijder 'example: true'",
+                    )
+                )
+        except ContentError as exc:
+            problems += _collect(exc)
 
     composer = Composer(project, registry) if registry is not None else None
     leaflets = catalogue(project)

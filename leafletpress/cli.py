@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .content import DEFAULT_LANGUAGE, LOCALES, catalogue, load_leaflet, load_translation
-from .errors import EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEMS, InputError, LeafletpressError
+from .errors import (
+    EXIT_INTERNAL,
+    EXIT_MAIL,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    InputError,
+    LeafletpressError,
+)
 from .project import DEFAULT_FORMAT, FORMATS, Edition, Project
 from .registry import load_registry
 from .visit import make_visit, parse_date, parse_time, personalise, warnings
@@ -362,6 +369,56 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if refused or failed else EXIT_OK
 
 
+# --- email -------------------------------------------------------------------------------
+
+
+def cmd_email(args: argparse.Namespace) -> int:
+    from .emailing import run_email
+
+    started = clock.perf_counter()
+    project, registry = _loaded(args)
+    report = run_email(
+        Path(args.batch),
+        Path(args.list),
+        project,
+        registry,
+        send=args.send,
+        resend=args.resend,
+        sheet=args.sheet,
+        shown=args.list,
+    )
+    where = f"{args.batch}, rij"
+    for label, items in (
+        ("geen e-mail", report.unaddressed),
+        ("geweigerd door de server", report.refused),
+        ("mislukt", report.failed),
+        ("onzeker, niet opnieuw verstuurd (controleer; --resend verstuurt toch)", report.uncertain),
+        ("niet geprobeerd", report.not_tried),
+    ):
+        for row, reference, detail in items:
+            _say(f"fout: {where} {row} ({reference}): {label}: {detail}")
+    if report.stopped:
+        _say(f"gestopt: {report.stopped}. Niets gaat verloren: start dezelfde opdracht opnieuw.")
+    if not args.send:
+        if report.written:
+            print(_shown(report.written[0].parent))
+        _say(
+            f"proefdraai: {len(report.written)} bericht(en) klaar als .eml, "
+            f"{len(report.already)} al eerder verstuurd, {len(report.unaddressed)} zonder "
+            f"e-mail; niets verstuurd (verstuur met --send); "
+            f"{clock.perf_counter() - started:.1f} s"
+        )
+    else:
+        _say(
+            f"{len(report.sent)} verstuurd, {len(report.already)} al eerder verstuurd, "
+            f"{len(report.refused) + len(report.failed) + len(report.not_tried)} niet verstuurd, "
+            f"{len(report.unaddressed)} zonder e-mail; {clock.perf_counter() - started:.1f} s"
+        )
+    if report.server_trouble:
+        return EXIT_MAIL
+    return EXIT_OK if report.complete else EXIT_PROBLEMS
+
+
 # --- parser -------------------------------------------------------------------------------
 
 
@@ -370,7 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="generate.py",
         description="Gepersonaliseerde, drukklare patiëntenfolders (PDF).",
         epilog="Exitcodes: 0 gelukt, 1 problemen gevonden, 2 ongeldige invoer, "
-        "3 inhoud of configuratie ongeldig, 4 kan PDF niet schrijven, 70 interne fout.",
+        "3 inhoud of configuratie ongeldig, 4 kan PDF niet schrijven, 5 mailserver weigert of "
+        "is onveilig, 70 interne fout.",
     )
     parser.add_argument(
         "--version",
@@ -501,6 +559,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_output(p_batch)
     p_batch.set_defaults(func=cmd_batch)
+
+    p_email = commands.add_parser(
+        "email",
+        help="mail de folders van een batch naar de patiënten",
+        description="Mail elke folder van een batch naar de patiënt. Standaard een proefdraai: "
+        "de volledige berichten komen als .eml in <batch>/outbox/; --send verstuurt ze echt. "
+        "Een bericht dat de server aanvaardde, gaat nooit een tweede keer.",
+        epilog="Voorbeeld: generate.py email output/2026-12-15 --list dag.csv --send",
+    )
+    p_email.add_argument("batch", metavar="BATCH", help="de map van de batch, of zijn manifest")
+    p_email.add_argument(
+        "--list",
+        required=True,
+        metavar="BESTAND",
+        help="de lijst waarmee de batch gemaakt is (e-mailadressen, geboortedatums)",
+    )
+    p_email.add_argument("--sheet", metavar="WERKBLAD", help="werkblad van een .xlsx-lijst")
+    p_email.add_argument("--send", action="store_true", help="echt versturen")
+    p_email.add_argument(
+        "--resend",
+        action="store_true",
+        help="ook berichten die al verstuurd zijn (of onderbroken werden) opnieuw versturen",
+    )
+    p_email.set_defaults(func=cmd_email)
 
     p_demo = commands.add_parser(
         "demo",

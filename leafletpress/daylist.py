@@ -39,6 +39,7 @@ class Columns(Strict):
     site: HeaderNames = Field(min_length=1)
     date: HeaderNames = Field(min_length=1)
     time: HeaderNames = Field(min_length=1)
+    email: HeaderNames = ()
 
 
 REQUIRED = ("name", "leaflet", "variant", "surgeon", "site", "date", "time")

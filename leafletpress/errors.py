@@ -14,6 +14,7 @@ EXIT_PROBLEMS = 1  # `check` found problems, or some documents could not be made
 EXIT_USAGE = 2  # invalid command-line input (also argparse's own code)
 EXIT_CONTENT = 3  # leaflets/ or config/ are invalid
 EXIT_OUTPUT = 4  # the PDF could not be written
+EXIT_MAIL = 5  # the mail server cannot be reached safely, or refuses our login
 EXIT_INTERNAL = 70  # a bug: please report it
 
 

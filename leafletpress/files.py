@@ -14,6 +14,10 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path``, then rename: readers never see half a PDF,
     and an interrupted run leaves nothing behind under the final name."""

@@ -1,0 +1,206 @@
+"""`generate.py email`: a batch's leaflets to their patients. A dry run by default: the
+complete messages go to an outbox folder as .eml files; with --send they go to the server.
+
+Addresses and birth dates come from the day's list, which must be the very list the batch was
+made from (its SHA-256 is in the manifest); the manifest itself holds no contact data. Every
+attempt is in the send log, so a message the server accepted is never sent twice, and a run
+that stopped half-way is finished by running it again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from datetime import time as time_of_day
+from email.message import EmailMessage
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+
+from .daylist import read_day_list
+from .emailconfig import EmailConfig, ca_path, load_email_config
+from .errors import InputError
+from .files import sha256_of, write_atomic
+from .mailer import Fatal, Mailer, Refused, Temporary, Unreachable
+from .manifest import JSON_NAME, read_manifest
+from .messages import Composer, Letter
+from .project import Project
+from .registry import Registry
+from .sendlog import ACCEPTED, FAILED, REFUSED, SEND_LOG, SENDING, Message, SendLog
+from .visit import parse_date
+
+OUTBOX = "outbox"
+
+
+@dataclass
+class Report:
+    """What happened to each leaflet of the batch: (row, reference, detail) per outcome."""
+
+    written: list[Path] = field(default_factory=list)  # dry run: the .eml files
+    sent: list[tuple[int, str, str]] = field(default_factory=list)
+    already: list[tuple[int, str, str]] = field(default_factory=list)  # accepted earlier
+    uncertain: list[tuple[int, str, str]] = field(default_factory=list)
+    unaddressed: list[tuple[int, str, str]] = field(default_factory=list)
+    refused: list[tuple[int, str, str]] = field(default_factory=list)
+    failed: list[tuple[int, str, str]] = field(default_factory=list)
+    not_tried: list[tuple[int, str, str]] = field(default_factory=list)
+    stopped: str | None = None  # why sending stopped early
+    server_trouble: bool = False  # stopped because the server refuses us or is unreachable
+
+    @property
+    def complete(self) -> bool:
+        problems = (self.uncertain, self.unaddressed, self.refused, self.failed, self.not_tried)
+        return not self.stopped and not any(problems)
+
+
+def _hide(text: str, address: str) -> str:
+    """A server's answer for printing: servers often repeat the address; logs must not."""
+    return text.replace(address, "<adres>")
+
+
+def run_email(
+    batch: Path,
+    list_path: Path,
+    project: Project,
+    registry: Registry,
+    *,
+    send: bool = False,
+    resend: bool = False,
+    sheet: str | None = None,
+    shown: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    folder = batch if batch.is_dir() else batch.parent
+    if not (folder / JSON_NAME).is_file():
+        raise InputError(
+            f"geen {JSON_NAME} in {folder}",
+            field="batch",
+            hint="geef de map van een batch, bv. output/2026-12-15, of zijn manifest.json",
+        )
+    manifest = read_manifest(folder)
+    if sha256_of(list_path) != manifest["batch"]["source_sha256"]:
+        raise InputError(
+            f"{shown or list_path} is niet de lijst waarmee deze batch gemaakt is",
+            field="list",
+            hint="geef dezelfde lijst, of maak de batch opnieuw met deze lijst",
+        )
+    day = read_day_list(list_path, project, sheet, shown=shown)
+    rows = {row.number: row.values for row in day.rows}
+    config = load_email_config(project)
+    composer = Composer(project, registry, config)
+    report = Report()
+    outbox = folder / OUTBOX
+    if not send:
+        outbox.mkdir(exist_ok=True)
+        for old in outbox.glob("*.eml"):
+            old.unlink()
+    log = SendLog(folder.parent / SEND_LOG)
+    mailer = Mailer(config, config.password(), ca_path(project, config)) if send else None
+    records = [r for r in manifest["leaflets"] if r["status"] in ("made", "unchanged")]
+    try:
+        for done, record in enumerate(records):
+            if on_progress:
+                on_progress(done, len(records))
+            who = (record["row"], record["reference"])
+            letter = _letter(record, rows.get(record["row"], {}), folder, config)
+            if isinstance(letter, str):
+                report.unaddressed.append((*who, letter))
+                continue
+            if report.stopped:
+                report.not_tried.append((*who, "gestopt na de fout hierboven"))
+                continue
+            message_id = Message(
+                manifest["batch"]["date"], record["row"], record["reference"], record["code"],
+                record["version"], record["sha256"], letter.recipient,
+            )  # fmt: skip
+            state = log.state(message_id)
+            if state == ACCEPTED and not resend:
+                report.already.append((*who, "eerder verstuurd"))
+                continue
+            if state == SENDING and not resend:
+                report.uncertain.append((*who, "een vorige poging werd onderbroken"))
+                continue
+            message = composer.message(letter)
+            if not send:
+                path = outbox / f"{Path(record['file']).stem}.eml"
+                write_atomic(path, bytes(message))
+                report.written.append(path)
+                continue
+            assert mailer is not None
+            _deliver(mailer, log, message_id, message, config, report, who)
+    finally:
+        if mailer is not None:
+            mailer.close()
+        log.close()
+    if on_progress:
+        on_progress(len(records), len(records))
+    return report
+
+
+def _letter(
+    record: dict, values: dict[str, str], folder: Path, config: EmailConfig
+) -> Letter | str:
+    """The letter for one leaflet, or why there is none."""
+    try:
+        recipient = validate_email(values.get("email", ""), check_deliverability=False).normalized
+    except EmailNotValidError:
+        return "geen geldig e-mailadres"
+    birth = values.get("birth_date", "")
+    birth_date = parse_date(birth, "birth_date") if birth else None
+    if config.protect_pdf and birth_date is None:
+        return "geen geboortedatum, nodig voor het wachtwoord van de PDF"
+    path = folder / Path(record["file"]).name
+    if not path.is_file() or sha256_of(path) != record["sha256"]:
+        return "de PDF is weg of veranderd sinds de batch; maak de batch opnieuw"
+    return Letter(
+        recipient=recipient,
+        patient_name=values["name"],
+        birth_date=birth_date,
+        lang=record["language"],
+        site=record["site"],
+        day=date.fromisoformat(record["date"]),
+        at=time_of_day.fromisoformat(record["time"]),
+        code=record["code"],
+        pdf=path.read_bytes(),
+    )
+
+
+def _deliver(
+    mailer: Mailer,
+    log: SendLog,
+    message_id: Message,
+    message: EmailMessage,
+    config: EmailConfig,
+    report: Report,
+    who: tuple[int, str],
+) -> None:
+    """Send one message: retried with growing waits after temporary failures, then reported.
+    After a message fails every try, the server is in trouble: the run stops there."""
+    for attempt in range(config.retries + 1):
+        entry = log.begin(message_id)
+        try:
+            answer = mailer.send(message)
+        except Refused as exc:
+            log.finish(entry, REFUSED, str(exc))
+            report.refused.append((*who, _hide(str(exc), message_id.recipient)))
+            return
+        except Temporary as exc:
+            log.finish(entry, FAILED, str(exc))
+            if attempt < config.retries:
+                time.sleep(config.retry_wait_seconds * 2**attempt)
+                continue
+            report.failed.append((*who, _hide(str(exc), message_id.recipient)))
+            report.stopped = str(exc) if isinstance(exc, Unreachable) else "de server faalt"
+            report.server_trouble = isinstance(exc, Unreachable)
+            return
+        except Fatal as exc:
+            log.finish(entry, FAILED, str(exc))
+            report.failed.append((*who, str(exc)))
+            report.stopped = str(exc)
+            report.server_trouble = True
+            return
+        log.finish(entry, ACCEPTED, answer)
+        report.sent.append((*who, answer))
+        return

@@ -1,0 +1,106 @@
+"""One patient's email: subject and body from templates/email/<lang>/, the leaflet attached
+under a clean name, optionally protected with a password (AES-256, pypdf).
+
+The message carries no medical details: no procedure or leaflet title in the subject, body or
+attachment name, only the appointment's date, time and campus, and the hospital's contacts.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, time
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from pypdf import PdfReader, PdfWriter
+
+from .content import DEFAULT_LANGUAGE, HTML_LANG, LOCALES
+from .emailconfig import EmailConfig
+from .errors import ContentError
+from .i18n import clock, long_date
+from .project import Project
+from .registry import Registry
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What goes into one message."""
+
+    recipient: str
+    patient_name: str
+    birth_date: date | None
+    lang: str
+    site: str  # key
+    day: date
+    at: time
+    code: str  # the leaflet's document code, for the attachment's name
+    pdf: bytes
+
+
+def pdf_password(birth_date: date) -> str:
+    """The password rule 'birth_date_ddmmyyyy': 12 March 1958 -> '12031958'."""
+    return f"{birth_date:%d%m%Y}"
+
+
+def protect(pdf: bytes, password: str) -> bytes:
+    """The PDF encrypted with AES-256; it opens only with ``password``."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.encrypt(user_password=password, algorithm="AES-256")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+class Composer:
+    """Builds messages; templates are loaded once."""
+
+    def __init__(self, project: Project, registry: Registry, config: EmailConfig) -> None:
+        self.registry, self.config = registry, config
+        self.folder = project.templates_dir / "email"
+        self.env = Environment(
+            loader=FileSystemLoader(self.folder),
+            undefined=StrictUndefined,
+            autoescape=False,  # plain text; values are inserted, never evaluated
+        )
+
+    def _text(self, lang: str, name: str, context: dict[str, object]) -> str:
+        try:
+            return self.env.get_template(f"{lang}/{name}").render(context).strip()
+        except TemplateError as exc:
+            raise ContentError(
+                f"e-mailsjabloon: {exc}", file=f"templates/email/{lang}/{name}"
+            ) from None
+
+    def message(self, letter: Letter) -> EmailMessage:
+        lang = letter.lang if (self.folder / letter.lang).is_dir() else DEFAULT_LANGUAGE
+        locale = LOCALES[lang]
+        protected = self.config.protect_pdf
+        context = {
+            "patient_name": letter.patient_name,
+            "date": long_date(letter.day, locale),
+            "time": clock(letter.at, locale),
+            "site": self.registry.sites[letter.site],
+            "hospital": self.registry.hospital,
+            "protected": protected,
+        }
+        sender = self.config.sender
+        message = EmailMessage()
+        message["From"] = formataddr((sender.name, sender.address))
+        message["To"] = letter.recipient
+        if self.config.reply_to:
+            message["Reply-To"] = self.config.reply_to
+        message["Subject"] = self._text(lang, "subject.txt.j2", context)
+        message["Date"] = formatdate(localtime=True)
+        message["Message-ID"] = make_msgid(domain=sender.address.rpartition("@")[2] or None)
+        message["Auto-Submitted"] = "auto-generated"
+        message.set_content(self._text(lang, "body.txt.j2", context) + "\n")
+        pdf = letter.pdf
+        if protected:
+            assert letter.birth_date is not None, "checked before composing"
+            pdf = protect(pdf, pdf_password(letter.birth_date))
+        name = f"{self.registry.hospital.name}-{letter.code}.pdf".replace(" ", "-")
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=name)
+        message["Content-Language"] = HTML_LANG[lang]  # after the parts: set_content drops it
+        return message

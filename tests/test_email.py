@@ -1,0 +1,359 @@
+"""Emailing a batch: against a real SMTP server on 127.0.0.1 (aiosmtpd) with STARTTLS and
+authentication; messages are read back as the server received them."""
+
+from __future__ import annotations
+
+import email
+import io
+import shutil
+import socket
+import sqlite3
+import ssl
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pypdf
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from conftest import ROOT, all_text
+
+from leafletpress.cli import main
+
+USER, PASSWORD, PASSWORD_ENV = "folders", "geheim-42", "LEAFLETPRESS_TEST_SMTP_PASSWORD"
+ROWS = [
+    "Referentie;Naam;Geboortedatum;Taal;E-mail;Folder;Ingreep;Chirurg;Campus;Datum;Uur",
+    "PAT-1;Marie Peeters;12/03/1958;nl;marie.peeters@example.org;avn-hip;heupprothese;claes;cadix;15/12/2026;8u00",  # noqa: E501
+    "PAT-2;Hélène Dubois;02/11/1970;fr;helene@example.org;avn-hip;osteotomie;claes;cadix;15/12/2026;8u30",  # noqa: E501
+    "PAT-3;John Smith;21/07/1963;en;john.smith@example.org;avn-hip;decompressie;claes;palfijn;15/12/2026;9u00",  # noqa: E501
+    "PAT-4;Jan Janssens;;nl;;avn-hip;heupprothese;claes;cadix;15/12/2026;9u30",
+    "PAT-5;Tom Aerts;05/05/1944;nl;tom.aerts(at)example;avn-hip;heupprothese;claes;cadix;15/12/2026;10u00",  # noqa: E501
+]  # fmt: skip
+ADDRESSES = ["marie.peeters@example.org", "helene@example.org", "john.smith@example.org"]
+NAMES = ["Marie Peeters", "Hélène Dubois", "John Smith", "Jan Janssens", "Tom Aerts"]
+
+
+# --- a real SMTP server ---------------------------------------------------------------------
+
+
+class Mailbox:
+    """aiosmtpd handler: keeps what it accepts; can refuse addresses or drop a connection."""
+
+    def __init__(self) -> None:
+        self.received: list[EmailMessage] = []
+        self.refuse: set[str] = set()
+        self.drop_next_data = False
+
+    async def handle_RCPT(self, server, session, envelope, address, options) -> str:
+        if address in self.refuse:
+            return f"550 5.1.1 <{address}>: Recipient address rejected"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if self.drop_next_data:  # the connection breaks before the server took the message
+            self.drop_next_data = False
+            server.transport.close()
+            return "421 closing"
+        parsed = email.message_from_bytes(envelope.content, policy=default_policy)
+        self.received.append(parsed)  # type: ignore[arg-type]
+        return f"250 2.0.0 Ok: queued as Q{len(self.received)}"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.received if m["To"] == address]
+
+
+def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+        USER.encode(),
+        PASSWORD.encode(),
+    )
+    return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory) -> tuple[trustme.CA, Path]:
+    authority = trustme.CA()
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    authority.cert_pem.write_to_path(str(path))
+    return authority, path
+
+
+class Server:
+    def __init__(self, ca: trustme.CA, port: int) -> None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(context)
+        self.mailbox = Mailbox()
+        self.port = port
+        self.controller = Controller(
+            self.mailbox,
+            hostname="127.0.0.1",
+            port=port,
+            tls_context=context,
+            require_starttls=True,
+            auth_required=True,
+            auth_require_tls=True,
+            authenticator=_authenticate,
+        )
+
+    def start(self) -> Server:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture
+def server(work, ca):
+    running = Server(ca[0], port_of(work)).start()
+    yield running
+    running.stop()
+
+
+# --- a batch to email -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory) -> Path:
+    """A project copy with a batch made from ROWS (made once; copied per test)."""
+    work = tmp_path_factory.mktemp("made")
+    project = work / "project"
+    for name in ("leaflets", "config", "templates", "styles"):
+        shutil.copytree(ROOT / name, project / name)
+    (work / "dag.csv").write_text("\n".join(ROWS), encoding="utf-8")
+    code = main(["--project", str(project), "batch", str(work / "dag.csv"),
+                 "--out-dir", str(work / "out"), "-q", "--jobs", "1"])  # fmt: skip
+    assert code == 0
+    return work
+
+
+@pytest.fixture
+def work(made, tmp_path, ca, monkeypatch) -> Path:
+    shutil.copytree(made, tmp_path / "w")
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    configure(tmp_path / "w", port=free_port(), ca_file=ca[1])
+    return tmp_path / "w"
+
+
+def configure(work: Path, **settings: object) -> None:
+    values: dict[str, object] = {
+        "host": "127.0.0.1", "security": "starttls", "protect_pdf": "false",
+        "retries": 2, "retry_wait_seconds": 0.05, "rate_per_minute": 6000,
+    } | settings  # fmt: skip
+    (work / "project/config/email.yaml").write_text(
+        f"""sender: {{name: ZAS Patiëntenfolders, address: folders@zas.be}}
+reply_to: info@zas.be
+smtp:
+  host: {values["host"]}
+  port: {values["port"]}
+  security: {values["security"]}
+  username: {USER}
+  password_env: {PASSWORD_ENV}
+  ca_file: {values["ca_file"]}
+  timeout_seconds: 5
+rate_per_minute: {values["rate_per_minute"]}
+retries: {values["retries"]}
+retry_wait_seconds: {values["retry_wait_seconds"]}
+protect_pdf: {values["protect_pdf"]}
+""",
+        encoding="utf-8",
+    )
+
+
+def email_cli(work: Path, capsys, *options: str) -> tuple[int, str, str]:
+    code = main(["--project", str(work / "project"), "email", str(work / "out/2026-12-15"),
+                 "--list", str(work / "dag.csv"), *options])  # fmt: skip
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def port_of(work: Path) -> int:
+    text = (work / "project/config/email.yaml").read_text(encoding="utf-8")
+    return int(text.split("port: ")[1].split()[0])
+
+
+def patient_pdf(work: Path, reference: str) -> bytes:
+    [path] = (work / "out/2026-12-15").glob(f"{reference}_*.pdf")
+    return path.read_bytes()
+
+
+def attachment(message: EmailMessage) -> tuple[str, bytes]:
+    [part] = list(message.iter_attachments())
+    return part.get_filename(), part.get_content()
+
+
+def assert_nothing_personal(text: str) -> None:
+    for secret in NAMES + ADDRESSES:
+        assert secret not in text, f"{secret!r} in the output"
+
+
+# --- the tests ------------------------------------------------------------------------------
+
+
+def test_a_dry_run_writes_complete_messages_and_sends_nothing(work, ca, capsys) -> None:
+    server = Server(ca[0], port_of(work)).start()
+    try:
+        code, out, err = email_cli(work, capsys)
+    finally:
+        server.stop()
+    assert server.mailbox.received == [], "a dry run never talks to the server"
+    assert code == 1, "two rows have no usable address"
+    outbox = work / "out/2026-12-15/outbox"
+    assert out.strip().endswith("outbox")
+    emls = sorted(outbox.glob("*.eml"))
+    assert [p.name.split("_")[0] for p in emls] == ["PAT-1", "PAT-2", "PAT-3"]
+    assert "proefdraai: 3 bericht(en) klaar als .eml" in err and "2 zonder e-mail" in err
+    assert "rij 5 (PAT-4): geen e-mail: geen geldig e-mailadres" in err
+    assert "rij 6 (PAT-5): geen e-mail: geen geldig e-mailadres" in err
+    assert_nothing_personal(out + err)
+    message = email.message_from_bytes(emls[0].read_bytes(), policy=default_policy)
+    assert message["To"] == "marie.peeters@example.org"
+    assert attachment(message)[1] == patient_pdf(work, "PAT-1")
+
+
+def test_sent_messages_arrive_intact_in_the_patients_language(work, server, capsys) -> None:
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 1 and "3 verstuurd" in err, err
+    assert_nothing_personal(err)
+    expected = {
+        "marie.peeters@example.org": ("nl-BE", "Informatie voor je afspraak op dinsdag 15 december 2026", "PAT-1", "Beste Marie Peeters"),  # noqa: E501
+        "helene@example.org": ("fr-BE", "Informations pour votre rendez-vous du mardi 15 décembre 2026", "PAT-2", "Bonjour Hélène Dubois"),  # noqa: E501
+        "john.smith@example.org": ("en-GB", "Information for your appointment on Tuesday 15 December 2026", "PAT-3", "Dear John Smith"),  # noqa: E501
+    }  # fmt: skip
+    for address, (lang, subject, reference, greeting) in expected.items():
+        [message] = server.mailbox.to(address)
+        assert message["Content-Language"] == lang
+        assert message["Subject"].startswith(subject)
+        assert message["From"] == "ZAS Patiëntenfolders <folders@zas.be>"
+        assert message["Reply-To"] == "info@zas.be"
+        name, pdf = attachment(message)
+        assert pdf == patient_pdf(work, reference), "attachment bytes identical to the PDF"
+        assert name == "ZAS-ORT-AVN-01.pdf", "a clean name: no patient, no diagnosis"
+        body = message.get_body(("plain",)).get_content()
+        assert greeting in body and "03 000 00 0" in body and "https://www.zas.be" in body
+        medical = ("necrose", "nécrose", "necrosis", "heupprothese", "prothèse", "hip")
+        assert not any(word in (message["Subject"] + body).lower() for word in medical)
+
+
+def test_nothing_is_sent_twice_unless_asked(work, server, capsys) -> None:
+    email_cli(work, capsys, "--send")
+    _, _, err = email_cli(work, capsys, "--send")
+    assert "0 verstuurd, 3 al eerder verstuurd" in err
+    _, _, err = email_cli(work, capsys)
+    assert "proefdraai: 0 bericht(en) klaar als .eml, 3 al eerder verstuurd" in err
+    assert len(server.mailbox.received) == 3
+    email_cli(work, capsys, "--send", "--resend")
+    assert len(server.mailbox.received) == 6, "--resend sends again"
+
+
+def test_the_send_log_records_every_attempt(work, server, capsys) -> None:
+    server.mailbox.refuse.add("helene@example.org")
+    email_cli(work, capsys, "--send")
+    db = sqlite3.connect(work / "out/sendlog.sqlite")
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    rows = db.execute(
+        "SELECT reference, leaflet, version, sha256, recipient, status, response, started"
+        " FROM attempts ORDER BY id"
+    ).fetchall()
+    assert [(r[0], r[5]) for r in rows] == [
+        ("PAT-1", "accepted"), ("PAT-2", "refused"), ("PAT-3", "accepted")]  # fmt: skip
+    assert rows[0][1:3] == ("ORT-AVN-01", "3.1") and rows[0][4] == "marie.peeters@example.org"
+    assert rows[0][6].startswith("250 2.0.0 Ok: queued as") and rows[1][6].startswith("550")
+    import hashlib
+
+    assert rows[0][3] == hashlib.sha256(patient_pdf(work, "PAT-1")).hexdigest()
+
+
+def test_a_refused_recipient_is_reported_and_sent_when_fixed(work, server, capsys) -> None:
+    server.mailbox.refuse.add("helene@example.org")
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 1 and "2 verstuurd" in err
+    assert "rij 3 (PAT-2): geweigerd door de server: 550 5.1.1 <<adres>>" in err
+    assert_nothing_personal(err)
+    server.mailbox.refuse.clear()
+    code, _, err = email_cli(work, capsys, "--send")
+    assert "1 verstuurd, 2 al eerder verstuurd" in err
+    for address in ADDRESSES:
+        assert len(server.mailbox.to(address)) == 1, address
+
+
+def test_a_dropped_connection_is_retried_and_nothing_doubles(work, server, capsys) -> None:
+    server.mailbox.drop_next_data = True
+    _, _, err = email_cli(work, capsys, "--send")
+    assert "3 verstuurd" in err, err
+    email_cli(work, capsys, "--send")
+    for address in ADDRESSES:
+        assert len(server.mailbox.to(address)) == 1, address
+
+
+def test_a_server_that_is_down_stops_the_run_and_loses_nothing(work, ca, capsys) -> None:
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 5 and "Traceback" not in err
+    assert err.count("niet bereikbaar") <= 3, "one message, not one per patient"
+    assert "start dezelfde opdracht opnieuw" in err
+    server = Server(ca[0], port_of(work)).start()
+    try:
+        code, _, err = email_cli(work, capsys, "--send")
+    finally:
+        server.stop()
+    assert "3 verstuurd" in err
+    for address in ADDRESSES:
+        assert len(server.mailbox.to(address)) == 1, address
+
+
+def test_a_wrong_password_gives_one_clear_message(work, server, capsys, monkeypatch) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, "fout")
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 5 and "de server weigert de aanmelding (535" in err
+    assert err.count("aanmelding") <= 2 and "Traceback" not in err
+    assert server.mailbox.received == []
+    monkeypatch.delenv(PASSWORD_ENV)
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 3 and f"zet de omgevingsvariabele {PASSWORD_ENV}" in err
+
+
+def test_an_untrusted_certificate_is_refused(work, server, capsys, tmp_path) -> None:
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    configure(work, port=server.port, ca_file=other)
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 5 and "geen veilige verbinding" in err
+    assert server.mailbox.received == []
+
+
+def test_protected_pdfs_open_with_the_birth_date(work, server, capsys, ca) -> None:
+    configure(work, port=server.port, ca_file=ca[1], protect_pdf="true")
+    email_cli(work, capsys, "--send")
+    [message] = server.mailbox.to("marie.peeters@example.org")
+    _, pdf = attachment(message)
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert reader.is_encrypted
+    assert reader.decrypt("01011990") == pypdf.PasswordType.NOT_DECRYPTED
+    assert reader.decrypt("12031958") != pypdf.PasswordType.NOT_DECRYPTED
+    assert "/AESV3" in str(reader.trailer["/Encrypt"]["/CF"]), "AES-256"
+    assert "Jouw afspraak" in all_text(_decrypted(pdf, "12031958"))
+    body = message.get_body(("plain",)).get_content()
+    assert "je geboortedatum als acht cijfers" in body and "12031958" not in body
+
+
+def _decrypted(pdf: bytes, password: str) -> bytes:
+    reader = pypdf.PdfReader(io.BytesIO(pdf), password=password)
+    writer = pypdf.PdfWriter(clone_from=reader)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def test_the_list_must_be_the_batch_list(work, capsys) -> None:
+    (work / "dag.csv").write_text("\n".join(ROWS[:3]), encoding="utf-8")
+    code, _, err = email_cli(work, capsys)
+    assert code == 2 and "is niet de lijst waarmee deze batch gemaakt is" in err
