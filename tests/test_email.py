@@ -357,3 +357,13 @@ def test_the_list_must_be_the_batch_list(work, capsys) -> None:
     (work / "dag.csv").write_text("\n".join(ROWS[:3]), encoding="utf-8")
     code, _, err = email_cli(work, capsys)
     assert code == 2 and "is niet de lijst waarmee deze batch gemaakt is" in err
+
+
+def test_the_rate_limit_spaces_messages(work, server, capsys, ca) -> None:
+    configure(work, port=server.port, ca_file=ca[1], rate_per_minute=120)  # one per 0.5 s
+    email_cli(work, capsys, "--send")
+    db = sqlite3.connect(work / "out/sendlog.sqlite")
+    assert db.execute("SELECT count(*) FROM attempts WHERE status = 'accepted'").fetchone() == (3,)
+    _, _, err = email_cli(work, capsys, "--send", "--resend")
+    seconds = float(err.strip().rsplit(";", 1)[1].removesuffix("s").strip())
+    assert seconds >= 1.0, "3 messages at 120 a minute take at least two intervals of 0.5 s"
