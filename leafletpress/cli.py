@@ -462,6 +462,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("--strict", action="store_true", help="ook waarschuwingen doen falen")
     p_check.set_defaults(func=cmd_check)
 
+    def add_sheet(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--sheet", metavar="NAAM", help="werkblad in de Excel-lijst (standaard het eerste)"
+        )
+
     def add_output(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
             "--format",
@@ -535,9 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Voorbeeld: generate.py batch examples/dag-2026-12-03.csv",
     )
     p_batch.add_argument("file", metavar="BESTAND", help="de lijst: .csv of .xlsx")
-    p_batch.add_argument(
-        "--sheet", metavar="NAAM", help="werkblad in de Excel-lijst (standaard het eerste)"
-    )
+    add_sheet(p_batch)
     p_batch.add_argument(
         "--separators",
         action="store_true",
@@ -575,7 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="BESTAND",
         help="de lijst waarmee de batch gemaakt is (e-mailadressen, geboortedatums)",
     )
-    p_email.add_argument("--sheet", metavar="WERKBLAD", help="werkblad van een .xlsx-lijst")
+    add_sheet(p_email)
     p_email.add_argument("--send", action="store_true", help="echt versturen")
     p_email.add_argument(
         "--resend",

@@ -65,7 +65,8 @@ def load_columns(project: Project) -> Columns:
 
 
 def header_key(header: str) -> str:
-    """'Geboorte-datum ' -> 'geboortedatum': how headers are compared."""
+    """'Geboorte-datum ' -> 'geboortedatum': how headers, and names written in cells
+    (campuses, surgeons, languages), are compared."""
     text = unicodedata.normalize("NFKD", header).casefold()
     return "".join(c for c in text if c.isalnum())
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .errors import ContentError
 from .project import Project
@@ -29,6 +29,13 @@ class Smtp(Strict):
     password_env: Text = "LEAFLETPRESS_SMTP_PASSWORD"
     ca_file: str | None = None
     timeout_seconds: float = Field(default=30, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> Smtp:
+        if self.username and self.security == "none":
+            raise ValueError("aanmelden zonder TLS stuurt het wachtwoord leesbaar: kies "
+                             "security: starttls of tls, of laat username weg")  # fmt: skip
+        return self
 
 
 class EmailConfig(Strict):

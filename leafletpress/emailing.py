@@ -9,8 +9,8 @@ that stopped half-way is finished by running it again.
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from datetime import time as time_of_day
@@ -20,12 +20,12 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from .daylist import read_day_list
-from .emailconfig import EmailConfig, ca_path, load_email_config
-from .errors import InputError
+from .emailconfig import EMAIL_CONFIG, EmailConfig, ca_path, load_email_config
+from .errors import ContentError, InputError
 from .files import sha256_of, write_atomic
 from .mailer import Fatal, Mailer, Refused, Temporary, Unreachable
 from .manifest import JSON_NAME, read_manifest
-from .messages import Composer, Letter
+from .messages import EmailComposer, Letter
 from .project import Project
 from .registry import Registry
 from .sendlog import ACCEPTED, FAILED, REFUSED, SEND_LOG, SENDING, Message, SendLog
@@ -51,8 +51,8 @@ class Report:
 
     @property
     def complete(self) -> bool:
-        problems = (self.uncertain, self.unaddressed, self.refused, self.failed, self.not_tried)
-        return not self.stopped and not any(problems)
+        """Every leaflet sent (or written, in a dry run); a stop always leaves a failure."""
+        return not any((self.uncertain, self.unaddressed, self.refused, self.failed))
 
 
 def _hide(text: str, address: str) -> str:
@@ -70,26 +70,32 @@ def run_email(
     resend: bool = False,
     sheet: str | None = None,
     shown: str | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
 ) -> Report:
-    folder = batch if batch.is_dir() else batch.parent
+    folder = batch.parent if batch.name == JSON_NAME else batch
     if not (folder / JSON_NAME).is_file():
         raise InputError(
-            f"geen {JSON_NAME} in {folder}",
+            f"geen {JSON_NAME} in {batch}",
             field="batch",
             hint="geef de map van een batch, bv. output/2026-12-15, of zijn manifest.json",
         )
     manifest = read_manifest(folder)
+    day = read_day_list(list_path, project, sheet, shown=shown)  # a missing file: its message
     if sha256_of(list_path) != manifest["batch"]["source_sha256"]:
         raise InputError(
             f"{shown or list_path} is niet de lijst waarmee deze batch gemaakt is",
             field="list",
             hint="geef dezelfde lijst, of maak de batch opnieuw met deze lijst",
         )
-    day = read_day_list(list_path, project, sheet, shown=shown)
     rows = {row.number: row.values for row in day.rows}
     config = load_email_config(project)
-    composer = Composer(project, registry, config)
+    if send and config.example:
+        raise ContentError(
+            "bevat voorbeeldgegevens: er wordt niets verstuurd",
+            file=f"config/{EMAIL_CONFIG}",
+            hint="vul de mailserver en afzender van het ziekenhuis in en verwijder "
+            "'example: true'; zonder --send kan je de berichten al bekijken",
+        )
+    composer = EmailComposer(project, registry, config)
     report = Report()
     outbox = folder / OUTBOX
     if not send:
@@ -100,20 +106,19 @@ def run_email(
     mailer = Mailer(config, config.password(), ca_path(project, config)) if send else None
     records = [r for r in manifest["leaflets"] if r["status"] in ("made", "unchanged")]
     try:
-        for done, record in enumerate(records):
-            if on_progress:
-                on_progress(done, len(records))
+        for record in records:
             who = (record["row"], record["reference"])
-            letter = _letter(record, rows.get(record["row"], {}), folder, config)
-            if isinstance(letter, str):
-                report.unaddressed.append((*who, letter))
+            values = rows.get(record["row"], {})
+            recipient, why_not = _recipient(values, config)
+            if why_not:
+                report.unaddressed.append((*who, why_not))
                 continue
             if report.stopped:
                 report.not_tried.append((*who, "gestopt na de fout hierboven"))
                 continue
             message_id = Message(
                 manifest["batch"]["date"], record["row"], record["reference"], record["code"],
-                record["version"], record["sha256"], letter.recipient,
+                record["version"], record["sha256"], recipient,
             )  # fmt: skip
             state = log.state(message_id)
             if state == ACCEPTED and not resend:
@@ -122,7 +127,12 @@ def run_email(
             if state == SENDING and not resend:
                 report.uncertain.append((*who, "een vorige poging werd onderbroken"))
                 continue
-            message = composer.message(letter)
+            path = folder / Path(record["file"]).name
+            pdf = path.read_bytes() if path.is_file() else b""
+            if hashlib.sha256(pdf).hexdigest() != record["sha256"]:
+                report.failed.append((*who, "de PDF is weg of veranderd sinds de batch"))
+                continue
+            message = composer.message(_letter(record, values, recipient, pdf))
             if not send:
                 path = outbox / f"{Path(record['file']).stem}.eml"
                 write_atomic(path, bytes(message))
@@ -134,36 +144,32 @@ def run_email(
         if mailer is not None:
             mailer.close()
         log.close()
-    if on_progress:
-        on_progress(len(records), len(records))
     return report
 
 
-def _letter(
-    record: dict, values: dict[str, str], folder: Path, config: EmailConfig
-) -> Letter | str:
-    """The letter for one leaflet, or why there is none."""
+def _recipient(values: dict[str, str], config: EmailConfig) -> tuple[str, str]:
+    """The row's address and '', or '' and why it cannot be emailed."""
     try:
-        recipient = validate_email(values.get("email", ""), check_deliverability=False).normalized
+        address = validate_email(values.get("email", ""), check_deliverability=False).normalized
     except EmailNotValidError:
-        return "geen geldig e-mailadres"
-    birth = values.get("birth_date", "")
-    birth_date = parse_date(birth, "birth_date") if birth else None
-    if config.protect_pdf and birth_date is None:
-        return "geen geboortedatum, nodig voor het wachtwoord van de PDF"
-    path = folder / Path(record["file"]).name
-    if not path.is_file() or sha256_of(path) != record["sha256"]:
-        return "de PDF is weg of veranderd sinds de batch; maak de batch opnieuw"
+        return "", "geen geldig e-mailadres"
+    if config.protect_pdf and not values.get("birth_date"):
+        return "", "geen geboortedatum, nodig voor het wachtwoord van de PDF"
+    return address, ""
+
+
+def _letter(record: dict, values: dict[str, str], recipient: str, pdf: bytes) -> Letter:
+    birth = values.get("birth_date")
     return Letter(
         recipient=recipient,
         patient_name=values["name"],
-        birth_date=birth_date,
+        birth_date=parse_date(birth, "birth_date") if birth else None,
         lang=record["language"],
         site=record["site"],
         day=date.fromisoformat(record["date"]),
         at=time_of_day.fromisoformat(record["time"]),
         code=record["code"],
-        pdf=path.read_bytes(),
+        pdf=pdf,
     )
 
 

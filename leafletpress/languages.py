@@ -3,17 +3,13 @@ all French. Names come from Babel (CLDR), in the three languages leafletpress sp
 
 from __future__ import annotations
 
-import unicodedata
 from functools import cache
 
 from babel import Locale
 
+from .daylist import header_key as _key
+
 _UI_LANGUAGES = ("nl", "fr", "en")  # content.LOCALES (not imported: content imports us)
-
-
-def _key(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).casefold()
-    return "".join(c for c in text if c.isalnum())
 
 
 @cache

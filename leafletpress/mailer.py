@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import smtplib
+import socket
 import ssl
 import time
 from email.message import EmailMessage
@@ -29,7 +30,7 @@ class Unreachable(Temporary):
 
 
 class Fatal(Exception):
-    """Nothing can be sent: the server cannot be reached, or refuses our login."""
+    """Nothing can be sent: an unknown host, a refused login, an untrusted certificate."""
 
 
 def _answer(code: int, text: bytes | str) -> str:
@@ -64,6 +65,8 @@ class Mailer:
             raise Fatal(f"geen veilige verbinding met {s.host}: {exc.reason or exc}") from None
         except smtplib.SMTPNotSupportedError:
             raise Fatal(f"{s.host} kent geen STARTTLS") from None
+        except socket.gaierror:  # a typing error in the settings: waiting will not help
+            raise Fatal(f"onbekende mailserver '{s.host}' (controleer smtp.host)") from None
         except (OSError, smtplib.SMTPException) as exc:
             raise Unreachable(f"mailserver {s.host}:{s.port} niet bereikbaar ({exc})") from None
         return smtp

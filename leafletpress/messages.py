@@ -53,7 +53,7 @@ def protect(pdf: bytes, password: str) -> bytes:
     return buffer.getvalue()
 
 
-class Composer:
+class EmailComposer:
     """Builds messages; templates are loaded once."""
 
     def __init__(self, project: Project, registry: Registry, config: EmailConfig) -> None:
@@ -74,7 +74,8 @@ class Composer:
             ) from None
 
     def message(self, letter: Letter) -> EmailMessage:
-        lang = letter.lang if (self.folder / letter.lang).is_dir() else DEFAULT_LANGUAGE
+        has_templates = letter.lang in LOCALES and (self.folder / letter.lang).is_dir()
+        lang = letter.lang if has_templates else DEFAULT_LANGUAGE
         locale = LOCALES[lang]
         protected = self.config.protect_pdf
         context = {

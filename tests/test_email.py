@@ -4,6 +4,7 @@ authentication; messages are read back as the server received them."""
 from __future__ import annotations
 
 import email
+import hashlib
 import io
 import shutil
 import socket
@@ -268,8 +269,6 @@ def test_the_send_log_records_every_attempt(work, server, capsys) -> None:
         ("PAT-1", "accepted"), ("PAT-2", "refused"), ("PAT-3", "accepted")]  # fmt: skip
     assert rows[0][1:3] == ("ORT-AVN-01", "3.1") and rows[0][4] == "marie.peeters@example.org"
     assert rows[0][6].startswith("250 2.0.0 Ok: queued as") and rows[1][6].startswith("550")
-    import hashlib
-
     assert rows[0][3] == hashlib.sha256(patient_pdf(work, "PAT-1")).hexdigest()
 
 
@@ -367,3 +366,30 @@ def test_the_rate_limit_spaces_messages(work, server, capsys, ca) -> None:
     _, _, err = email_cli(work, capsys, "--send", "--resend")
     seconds = float(err.strip().rsplit(";", 1)[1].removesuffix("s").strip())
     assert seconds >= 1.0, "3 messages at 120 a minute take at least two intervals of 0.5 s"
+
+
+def test_bad_input_gets_a_clear_message(work, capsys) -> None:
+    main(["--project", str(work / "project"), "email", str(work / "out/2026-12-16"),
+          "--list", str(work / "dag.csv")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert "geen manifest.json in" in err and "2026-12-16" in err
+    code = main(["--project", str(work / "project"), "email", str(work / "out/2026-12-15"),
+                 "--list", str(work / "nope.csv")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "nope.csv" in err and "Traceback" not in err
+    configure(work, port=1, ca_file="null", host="smtp.invalid")
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 5 and "onbekende mailserver 'smtp.invalid'" in err, "no retries for a typo"
+    configure(work, port=25, ca_file="null", security="none")
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 3 and "wachtwoord leesbaar" in err
+
+
+def test_example_settings_never_send(work, server, capsys) -> None:
+    settings = work / "project/config/email.yaml"
+    settings.write_text("example: true\n" + settings.read_text(encoding="utf-8"), "utf-8")
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 3 and "bevat voorbeeldgegevens: er wordt niets verstuurd" in err
+    assert server.mailbox.received == []
+    code, _, err = email_cli(work, capsys)
+    assert "proefdraai: 3 bericht(en)" in err, "a dry run still works"
