@@ -537,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
         "folder, per campus een afdrukbestand (recto verso) en een manifest. Rijen met fouten "
         "worden gemeld en overgeslagen; de andere worden gemaakt. Opnieuw starten na een "
         "onderbreking gaat verder waar het stopte.",
-        epilog="Voorbeeld: generate.py batch examples/dag-2026-12-03.csv",
+        epilog="Voorbeeld: generate.py batch examples/dag-2026-12-15.csv --separators",
     )
     p_batch.add_argument("file", metavar="BESTAND", help="de lijst: .csv of .xlsx")
     add_sheet(p_batch)
