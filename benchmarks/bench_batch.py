@@ -33,11 +33,11 @@ from pypdf import PdfReader, PdfWriter
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from leafletpress.compose import Composer  # noqa: E402
-from leafletpress.daylist import read_day_list  # noqa: E402
-from leafletpress.plan import plan  # noqa: E402
-from leafletpress.project import LAYOUTS, Project  # noqa: E402
-from leafletpress.registry import load_registry  # noqa: E402
+from leafletpress.common.project import LAYOUTS, Project  # noqa: E402
+from leafletpress.content.registry import load_registry  # noqa: E402
+from leafletpress.pdf.compose import Composer  # noqa: E402
+from leafletpress.visit.daylist import read_day_list  # noqa: E402
+from leafletpress.visit.plan import plan  # noqa: E402
 
 
 def run_batch(listing: Path, out: Path) -> dict[str, float]:

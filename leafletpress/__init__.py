@@ -1,3 +1,17 @@
-"""leafletpress: approved leaflet content + a visit -> a personalised, print-ready PDF."""
+"""leafletpress: approved leaflet content + a visit -> a personalised, print-ready PDF.
+
+The packages are the pipeline, in the order data flows through them; each imports only the
+ones before it (checked by import-linter in ``make lint``):
+
+``common``    errors, project folders and editions, validation, safe file writes
+``content``   1. leaflets, markup, the hospital's registry, labels and languages
+``visit``     2. the visit, its personalisation and derived times; day lists and their plan
+``pdf``       3. HTML (Jinja2) and PDF (WeasyPrint): the warm Renderer, QR codes, standards
+``printing``  4. print files for duplex printers, folded booklets
+``day``       5. a clinic day: parallel, resumable rendering, print files per campus, manifest
+``mail``      6. email to patients, with the send log
+``check``     validates all content and configuration (uses every stage, changes nothing)
+``cli``       the front end: parses input, calls the stages, prints results
+"""
 
 __version__ = "0.1.0"

@@ -6,17 +6,18 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
 
-from .compose import Composer
-from .content import DEFAULT_LANGUAGE, Leaflet, catalogue, lags_behind, load_leaflet
-from .emailconfig import EMAIL_CONFIG, load_email_config
-from .errors import ContentError, LeafletpressError
-from .i18n import load_labels
-from .languages import language_name
-from .markup import lint
-from .project import Project
-from .registry import Registry, load_registry
-from .validation import ContentErrors, Translations
-from .visit import make_visit, personalise
+from .common.errors import ContentError, LeafletpressError
+from .common.project import Project
+from .common.validation import ContentErrors, Translations
+from .content.labels import load_labels
+from .content.languages import language_name
+from .content.leaflet import DEFAULT_LANGUAGE, Leaflet, catalogue, lags_behind, load_leaflet
+from .content.markup import lint
+from .content.registry import Registry, load_registry
+from .mail.config import EMAIL_CONFIG, load_email_config
+from .pdf.compose import Composer
+from .visit.appointment import make_visit
+from .visit.personalise import personalise
 
 REVIEW_SOON = timedelta(days=30)
 

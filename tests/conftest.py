@@ -15,11 +15,12 @@ import pytest
 import zxingcpp
 
 from leafletpress.cli import main
-from leafletpress.content import load_leaflet
-from leafletpress.project import Project
-from leafletpress.registry import load_registry
-from leafletpress.render import Renderer
-from leafletpress.visit import make_visit, personalise
+from leafletpress.common.project import Project
+from leafletpress.content.leaflet import load_leaflet
+from leafletpress.content.registry import load_registry
+from leafletpress.pdf.render import Renderer
+from leafletpress.visit.appointment import make_visit
+from leafletpress.visit.personalise import personalise
 
 ROOT = Path(__file__).resolve().parent.parent
 VISIT_DATE = date(2026, 12, 15)  # a Tuesday

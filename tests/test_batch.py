@@ -19,8 +19,8 @@ import pytest
 from conftest import ROOT, normalise, page_sizes_mm, page_texts
 from openpyxl import Workbook
 
-from leafletpress.daylist import read_day_list
-from leafletpress.plan import plan
+from leafletpress.visit.daylist import read_day_list
+from leafletpress.visit.plan import plan
 
 DAY = date(2026, 12, 15)
 
@@ -130,7 +130,7 @@ def test_every_bad_row_is_refused_with_row_column_and_hint(tmp_path, project, re
 
 
 def test_the_column_mapping_is_configuration(tmp_path, project_copy, registry) -> None:
-    from leafletpress.project import Project
+    from leafletpress.common.project import Project
 
     columns = project_copy / "config" / "columns.yaml"
     columns.write_text(
@@ -413,7 +413,7 @@ def test_a_changed_row_is_made_again_and_the_rest_is_kept(tmp_path, cli) -> None
 def test_a_big_campus_day_is_split_into_print_files_of_bounded_size(
     tmp_path, cli, monkeypatch
 ) -> None:
-    from leafletpress import batch
+    from leafletpress.day import batch
 
     monkeypatch.setattr(batch, "PRINT_PART_LEAFLETS", 3)
     listing = write_csv(tmp_path / "dag.csv", GOOD + MORE, "utf-8", ";")

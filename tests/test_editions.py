@@ -18,9 +18,10 @@ import pytest
 import zxingcpp
 from conftest import MM_PER_PT, VISIT_DATE, all_text, page_sizes_mm, visit_fields
 
-from leafletpress.booklet import impose, saddle_stitch
-from leafletpress.content import load_leaflet
-from leafletpress.visit import make_visit, personalise
+from leafletpress.content.leaflet import load_leaflet
+from leafletpress.printing.booklet import impose, saddle_stitch
+from leafletpress.visit.appointment import make_visit
+from leafletpress.visit.personalise import personalise
 
 A4_LANDSCAPE = (297.0, 210.0)
 

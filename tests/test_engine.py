@@ -7,11 +7,12 @@ from datetime import date, datetime, time
 import pytest
 from conftest import visit_fields
 
-from leafletpress.content import Timing, load_leaflet
-from leafletpress.errors import InputError
-from leafletpress.i18n import long_date, placeholder_values
-from leafletpress.markup import PLACEHOLDERS, body_html, lint
-from leafletpress.visit import make_visit, parse_date, parse_time, schedule
+from leafletpress.common.errors import InputError
+from leafletpress.content.labels import long_date
+from leafletpress.content.leaflet import Timing, load_leaflet
+from leafletpress.content.markup import PLACEHOLDERS, body_html, lint
+from leafletpress.visit.appointment import make_visit, parse_date, parse_time
+from leafletpress.visit.personalise import placeholder_values, schedule
 
 SOURCE = """Intro.
 

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from conftest import VISIT_DATE, all_text, edit, page_texts, visit_fields
 
-from leafletpress.content import load_leaflet, load_translation
-from leafletpress.daylist import read_day_list
-from leafletpress.languages import language_code
-from leafletpress.plan import plan
-from leafletpress.visit import make_visit, personalise
+from leafletpress.content.languages import language_code
+from leafletpress.content.leaflet import load_leaflet, load_translation
+from leafletpress.visit.appointment import make_visit
+from leafletpress.visit.daylist import read_day_list
+from leafletpress.visit.personalise import personalise
+from leafletpress.visit.plan import plan
 
 # Per language: words that must be printed (title, body, labels, Babel dates, configuration
 # translated per language), and Dutch words that must not be.
@@ -160,7 +161,7 @@ def test_a_lagging_translation_is_reported_and_not_printed(cli, project_copy, tm
     )
     code, _, _ = cli("--project", str(project_copy), "check", "--strict")
     assert code == 1
-    from leafletpress.project import Project
+    from leafletpress.common.project import Project
 
     leaflet, notes = load_translation(Project(project_copy), "avn-hip", "fr")
     assert leaflet.lang == "nl" and "loopt achter op het Nederlands (versie 3.1)" in notes[0]

@@ -18,7 +18,7 @@ from conftest import (
     visit_fields,
 )
 
-from leafletpress.markup import body_html
+from leafletpress.content.markup import body_html
 
 VARIANTS = ("decompressie", "heupprothese", "osteotomie")
 
@@ -168,7 +168,7 @@ def test_metadata(render) -> None:
 
 
 def test_same_input_gives_the_same_bytes(renderer, personalisation, project, registry) -> None:
-    from leafletpress.render import Renderer
+    from leafletpress.pdf.render import Renderer
 
     p = personalisation(variant="osteotomie")
     first = renderer.render(p).pdf
@@ -243,10 +243,11 @@ def test_patients_with_the_same_text_share_one_layout(renderer, personalisation)
 
 
 def test_a_cover_that_runs_over_still_numbers_every_page(project_copy, leaflet) -> None:
-    from leafletpress.project import Project
-    from leafletpress.registry import load_registry
-    from leafletpress.render import Renderer
-    from leafletpress.visit import make_visit, personalise
+    from leafletpress.common.project import Project
+    from leafletpress.content.registry import load_registry
+    from leafletpress.pdf.render import Renderer
+    from leafletpress.visit.appointment import make_visit
+    from leafletpress.visit.personalise import personalise
 
     sites = project_copy / "config" / "sites.yaml"
     directions = "Volg de gele lijn tot aan de lift en neem die naar de tweede verdieping. " * 6

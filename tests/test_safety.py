@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import normalise, page_texts
 
-from leafletpress.errors import OutputError
-from leafletpress.files import inside, leaflet_file_name, write_atomic
-from leafletpress.markup import body_html, fill
+from leafletpress.common.errors import OutputError
+from leafletpress.common.files import inside, write_atomic
+from leafletpress.content.markup import body_html, fill
+from leafletpress.visit.naming import leaflet_file_name
 
 HOSTILE_NAMES = [
     "<img src=file:///etc/passwd>",

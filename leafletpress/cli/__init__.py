@@ -17,9 +17,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
-from .content import DEFAULT_LANGUAGE, LOCALES, catalogue, load_leaflet, load_translation
-from .errors import (
+from .. import __version__
+from ..common.errors import (
     EXIT_INTERNAL,
     EXIT_MAIL,
     EXIT_OK,
@@ -27,14 +26,16 @@ from .errors import (
     InputError,
     LeafletpressError,
 )
-from .project import DEFAULT_FORMAT, FORMATS, Edition, Project
-from .registry import load_registry
-from .visit import make_visit, parse_date, parse_time, personalise, warnings
+from ..common.project import DEFAULT_FORMAT, FORMATS, Edition, Project
+from ..content.leaflet import DEFAULT_LANGUAGE, LOCALES, catalogue, load_leaflet, load_translation
+from ..content.registry import load_registry
+from ..visit.appointment import make_visit, parse_date, parse_time
+from ..visit.personalise import personalise, warnings
 
 if TYPE_CHECKING:
-    from .registry import Registry
-    from .render import Renderer
-    from .visit import Personalisation
+    from ..content.registry import Registry
+    from ..pdf.render import Renderer
+    from ..visit.personalise import Personalisation
 
 DEFAULT_OUT = Path("output")
 
@@ -85,7 +86,7 @@ def _loaded(args: argparse.Namespace) -> tuple[Project, Registry]:
 
 def _renderer(project: Project, registry: Registry) -> Renderer:
     """A warm renderer. WeasyPrint is imported only here, so `list` and `check` start fast."""
-    from .render import Renderer, tune_gc
+    from ..pdf.render import Renderer, tune_gc
 
     tune_gc()
     return Renderer(project, registry)
@@ -151,7 +152,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .check import check_project
+    from ..check import check_project
 
     problems = check_project(_project(args), date.today())
     for problem in problems:
@@ -169,8 +170,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _render_to_file(
     renderer: Renderer, p: Personalisation, edition: Edition, out_dir: Path, output: str | None
 ) -> Path:
-    from .booklet import impose
-    from .files import inside, leaflet_file_name, write_atomic
+    from ..common.files import inside, write_atomic
+    from ..printing.booklet import impose
+    from ..visit.naming import leaflet_file_name
 
     suffix = "-groot" * edition.large_print + "-boekje" * edition.booklet
     target = inside(out_dir, output or leaflet_file_name(p.visit, p.leaflet.lang, suffix))
@@ -292,9 +294,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from .batch import run_batch
-    from .daylist import read_day_list
-    from .plan import plan
+    from ..day.batch import run_batch
+    from ..visit.daylist import read_day_list
+    from ..visit.plan import plan
 
     started = clock.perf_counter()
     edition = _edition(args)
@@ -373,7 +375,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_email(args: argparse.Namespace) -> int:
-    from .emailing import run_email
+    from ..mail.sending import run_email
 
     started = clock.perf_counter()
     project, registry = _loaded(args)

@@ -1,4 +1,4 @@
-"""Labels and date/time formats per language (Babel), and the placeholder values."""
+"""Labels and date/time formats per language (Babel)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from pathlib import Path
 
 from babel.dates import format_date, format_time
 
-from .errors import ContentError
-from .markup import PLACEHOLDERS
-from .validation import in_language, load_yaml
-from .visit import Personalisation
+from ..common.errors import ContentError
+from ..common.validation import load_yaml
 
 
 class Labels(dict[str, str]):
@@ -48,26 +46,3 @@ def short_date(value: date, locale: str) -> str:
 def clock(value: time | datetime, locale: str) -> str:
     """'07:30'."""
     return format_time(value, "HH:mm", locale=locale)
-
-
-def placeholder_values(p: Personalisation, labels: dict[str, str]) -> dict[str, str]:
-    """The values for every name in markup.PLACEHOLDERS, formatted for the patient's language."""
-    loc, s = p.locale, p.schedule
-    values = {
-        "patient_name": p.visit.patient.name,
-        "procedure": p.leaflet.meta.variants[p.visit.variant].label,
-        "date": long_date(s.procedure_at.date(), loc),
-        "time": clock(s.procedure_at, loc),
-        "arrival_time": clock(s.arrival_at, loc),
-        "fasting_from": labels["date_at_time"].format(
-            date=long_date(s.fasting_from.date(), loc), time=clock(s.fasting_from, loc)
-        ),
-        "blood_thinners_by": long_date(s.blood_thinners_by, loc),
-        "surgeon": p.surgeon.name_in(p.leaflet.lang),
-        "site": p.site.name,
-        "site_address": p.site.address,
-        "site_phone": p.site.phone,
-        "report_to": in_language(p.site.report_to, p.leaflet.lang),
-    }
-    assert values.keys() == PLACEHOLDERS.keys()
-    return values

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from .errors import ContentError
-from .project import Project
-from .validation import (
+from ..common.errors import ContentError
+from ..common.project import Project
+from ..common.validation import (
     ContentErrors,
     HexColour,
     HttpUrl,

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .files import write_atomic
+from ..common.files import write_atomic
 
 JSON_NAME = "manifest.json"
 CSV_NAME = "manifest.csv"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -18,9 +17,10 @@ from pathlib import Path
 
 from pydantic import Field
 
-from .errors import InputError, choices
-from .project import Project
-from .validation import Strict, load_yaml, validate
+from ..common.errors import InputError, choices
+from ..common.matching import match_key
+from ..common.project import Project
+from ..common.validation import Strict, load_yaml, validate
 
 COLUMNS_FILE = "columns.yaml"
 HeaderNames = tuple[str, ...]
@@ -64,11 +64,6 @@ def load_columns(project: Project) -> Columns:
     return validate(Columns, load_yaml(project.config_dir / COLUMNS_FILE, shown), shown)
 
 
-def header_key(header: str) -> str:
-    """'Geboorte-datum ' -> 'geboortedatum': how headers, and names written in cells
-    (campuses, surgeons, languages), are compared."""
-    text = unicodedata.normalize("NFKD", header).casefold()
-    return "".join(c for c in text if c.isalnum())
 
 
 def _cell(value: object) -> str:
@@ -151,11 +146,11 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[list[list[str
 
 def _map_headers(header: list[str], columns: Columns, shown: str) -> dict[str, int]:
     """field -> column index; refuses a list that lacks a required column."""
-    wanted = {field: {header_key(n) for n in names} for field, names in columns}
+    wanted = {field: {match_key(n) for n in names} for field, names in columns}
     found: dict[str, int] = {}
     for index, name in enumerate(header):
         for field, keys in wanted.items():
-            if header_key(name) in keys:
+            if match_key(name) in keys:
                 if field in found:
                     raise InputError(
                         f"twee kolommen voor hetzelfde veld: '{header[found[field]]}' en '{name}'",

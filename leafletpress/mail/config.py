@@ -9,9 +9,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .errors import ContentError
-from .project import Project
-from .validation import Strict, Text, load_yaml, validate
+from ..common.errors import ContentError
+from ..common.project import Project
+from ..common.validation import Strict, Text, load_yaml, validate
 
 EMAIL_CONFIG = "email.yaml"
 

@@ -15,15 +15,15 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 
-from . import __version__
-from .content import DEFAULT_LANGUAGE, HTML_LANG
-from .errors import ContentError
-from .i18n import load_labels, placeholder_values, short_date
-from .markup import body_html, fill
-from .project import Project
+from .. import __version__
+from ..common.errors import ContentError
+from ..common.project import Project
+from ..content.labels import load_labels, short_date
+from ..content.leaflet import DEFAULT_LANGUAGE, HTML_LANG
+from ..content.markup import body_html, fill
+from ..content.registry import Registry
+from ..visit.personalise import Personalisation, placeholder_values
 from .qr import qr_data_uri
-from .registry import Registry
-from .visit import Personalisation
 
 # A leaflet is rendered in two parts: the patient's own first page, and the rest, which is the
 # same for every patient with the same procedure, campus, surgeon and day.

@@ -19,17 +19,17 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
-from .daylist import read_day_list
-from .emailconfig import EMAIL_CONFIG, EmailConfig, ca_path, load_email_config
-from .errors import ContentError, InputError
-from .files import sha256_of, write_atomic
-from .mailer import Fatal, Mailer, Refused, Temporary, Unreachable
-from .manifest import JSON_NAME, read_manifest
+from ..common.errors import ContentError, InputError
+from ..common.files import sha256_of, write_atomic
+from ..common.project import Project
+from ..content.registry import Registry
+from ..day.manifest import JSON_NAME, read_manifest
+from ..visit.appointment import parse_date
+from ..visit.daylist import read_day_list
+from .config import EMAIL_CONFIG, EmailConfig, ca_path, load_email_config
 from .messages import EmailComposer, Letter
-from .project import Project
-from .registry import Registry
 from .sendlog import ACCEPTED, FAILED, REFUSED, SEND_LOG, SENDING, Message, SendLog
-from .visit import parse_date
+from .smtp import Fatal, Mailer, Refused, Temporary, Unreachable
 
 OUTBOX = "outbox"
 

@@ -24,12 +24,12 @@ from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
+from ..common.errors import ContentError
+from ..common.project import DEFAULT_FORMAT, FLOWING, LAYOUTS, Project
+from ..content.registry import Registry
+from ..visit.personalise import Personalisation
 from .compose import Composer
-from .errors import ContentError
-from .project import DEFAULT_FORMAT, FLOWING, LAYOUTS, Project
-from .registry import Registry
 from .standards import write_pdf
-from .visit import Personalisation
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from functools import cache
 
 from babel import Locale
 
-from .daylist import header_key as _key
+from ..common.matching import match_key as _key
 
 _UI_LANGUAGES = ("nl", "fr", "en")  # content.LOCALES (not imported: content imports us)
 

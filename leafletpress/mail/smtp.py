@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
-from .emailconfig import EmailConfig
+from .config import EmailConfig
 
 
 class Refused(Exception):

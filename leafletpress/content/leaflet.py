@@ -8,10 +8,10 @@ from datetime import date
 
 from pydantic import Field
 
-from .errors import ContentError, InputError, choices
+from ..common.errors import ContentError, InputError, choices
+from ..common.project import Project
+from ..common.validation import HttpUrl, Slug, Strict, Text, parse_yaml, validate
 from .languages import language_code, language_name
-from .project import Project
-from .validation import HttpUrl, Slug, Strict, Text, parse_yaml, validate
 
 # Languages a leaflet may be written in, with the Babel locale used for dates.
 LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}

@@ -16,12 +16,12 @@ from email.utils import formataddr, formatdate, make_msgid
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from pypdf import PdfReader, PdfWriter
 
-from .content import DEFAULT_LANGUAGE, HTML_LANG, LOCALES
-from .emailconfig import EmailConfig
-from .errors import ContentError
-from .i18n import clock, long_date
-from .project import Project
-from .registry import Registry
+from ..common.errors import ContentError
+from ..common.project import Project
+from ..content.labels import clock, long_date
+from ..content.leaflet import DEFAULT_LANGUAGE, HTML_LANG, LOCALES
+from ..content.registry import Registry
+from .config import EmailConfig
 
 
 @dataclass(frozen=True)

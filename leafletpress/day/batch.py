@@ -27,21 +27,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .compose import Composer
-from .content import load_leaflet
-from .daylist import DayList
-from .errors import LeafletpressError, OutputError
-from .files import sha256_of, write_atomic
+from .. import __version__
+from ..common.errors import LeafletpressError, OutputError
+from ..common.files import sha256_of, write_atomic
+from ..common.project import Edition, Project
+from ..content.leaflet import load_leaflet
+from ..content.registry import Registry, load_registry
+from ..pdf.compose import Composer
+from ..printing.printfile import build_print_file
+from ..visit.appointment import Visit, parse_date
+from ..visit.daylist import DayList
+from ..visit.personalise import personalise
+from ..visit.plan import Entry, Plan
 from .manifest import write_manifest
-from .plan import Entry, Plan
-from .printfile import build_print_file
-from .project import Edition, Project
-from .registry import Registry, load_registry
-from .visit import Visit, parse_date, personalise
 
 if TYPE_CHECKING:
-    from .render import Renderer
+    from ..pdf.render import Renderer
 
 JOURNAL = ".journal.jsonl"
 LOCK = ".lock"
@@ -92,7 +93,7 @@ _leaflets: dict[tuple[str, str], Any] = {}
 def _init_renderer(root: str) -> Renderer:
     global _renderer
     if _renderer is None or str(_renderer.project.root) != root:
-        from .render import Renderer, tune_gc
+        from ..pdf.render import Renderer, tune_gc
 
         project = Project(Path(root))
         _renderer = Renderer(project, load_registry(project))
@@ -235,7 +236,7 @@ def _executor(jobs: int, tasks: int) -> Executor:
     if jobs <= 1 or tasks <= MIN_CHUNK:
         return _InProcess()
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["leafletpress.render"])  # workers start with it imported
+    context.set_forkserver_preload(["leafletpress.pdf.render"])  # workers start with it imported
     return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
 
 

@@ -1,4 +1,4 @@
-"""Writing outputs: atomically, inside the chosen folder, with names that carry no patient name."""
+"""Writing outputs: atomically, and only inside the chosen folder."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import tempfile
 from pathlib import Path
 
 from .errors import OutputError
-from .visit import Visit
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -51,31 +50,3 @@ def inside(folder: Path, relative: str | Path) -> Path:
             hint="geef een bestandsnaam binnen de uitvoermap (zonder '..')",
         )
     return target
-
-
-def pseudonym(visit: Visit) -> str:
-    """A short stable id for a visit without patient reference: no name in file names."""
-    key = "|".join(
-        str(x)
-        for x in (
-            visit.patient.name,
-            visit.patient.birth_date,
-            visit.leaflet,
-            visit.variant,
-            visit.site,
-            visit.date,
-            visit.time,
-        )
-    )
-    return "p" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
-
-
-def leaflet_file_name(visit: Visit, lang: str, suffix: str = "") -> str:
-    """'<date>/<reference>_<HHMM>_<leaflet>-<variant>[-<lang>][suffix].pdf'; references are
-    already restricted to [A-Za-z0-9._-], so the name is safe on every file system."""
-    who = visit.patient.reference or pseudonym(visit)
-    language = "" if lang == "nl" else f"-{lang}"
-    return (
-        f"{visit.date.isoformat()}/{who}_{visit.time:%H%M}_{visit.leaflet}-{visit.variant}"
-        f"{language}{suffix}.pdf"
-    )

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from .content import DEFAULT_LANGUAGE, Leaflet, catalogue, load_leaflet, load_translation
-from .daylist import DayList, Row, header_key
-from .errors import InputError, LeafletpressError
-from .files import leaflet_file_name, pseudonym
-from .project import Project
-from .registry import Registry
-from .visit import Personalisation, make_visit, parse_date, parse_time, personalise, warnings
+from ..common.errors import InputError, LeafletpressError
+from ..common.matching import match_key
+from ..common.project import Project
+from ..content.leaflet import DEFAULT_LANGUAGE, Leaflet, catalogue, load_leaflet, load_translation
+from ..content.registry import Registry
+from .appointment import make_visit, parse_date, parse_time
+from .daylist import DayList, Row
+from .naming import leaflet_file_name, pseudonym
+from .personalise import Personalisation, personalise, warnings
 
 T = TypeVar("T")
 
@@ -77,14 +79,14 @@ class _Names:
         self.lookup: dict[str, str] = {}
         for key, aliases in names.items():
             for name in (key, *aliases):
-                self.lookup.setdefault(header_key(name), key)
+                self.lookup.setdefault(match_key(name), key)
 
     def key(self, value: str, allowed: Iterable[str] | None = None) -> str:
         keys = list(allowed) if allowed is not None else list(self.names)
         hint = "kies uit: " + ", ".join(f"{self.names[k]} ({k})" for k in sorted(keys))
         if not value:
             raise InputError("ontbreekt", field=self.field, hint=hint)
-        key = self.lookup.get(header_key(value))
+        key = self.lookup.get(match_key(value))
         if key is None:
             raise InputError(f"onbekende {self.what} '{value}'", field=self.field, hint=hint)
         return key

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ROOT = Path(__file__).resolve().parents[2]
 
 # Page layouts: name -> stylesheets in styles/, applied after leaflet.css.
 LAYOUTS = {"a5": ("a5.css",), "a4": ("a4.css",), "large": ("a4.css", "large.css")}

@@ -1,0 +1,10 @@
+"""Stage 3, HTML and PDF: a personalisation becomes a tagged PDF.
+
+Takes a ``Personalisation`` and the project's templates and styles; gives HTML (``compose``:
+Jinja2, autoescaped, no WeasyPrint), QR codes as SVG (``qr``), and PDF bytes from the warm
+``Renderer`` (``render``), written as PDF/UA-1 or PDF/A-1a (``standards``).
+
+Guarantees: rendering reads only the project's own assets and ``data:`` URIs, never the
+network; patient values are escaped, never evaluated; the same input gives the same bytes.
+Only ``render`` and ``standards`` import WeasyPrint, so ``check`` and ``list`` start fast.
+"""

@@ -1,0 +1,108 @@
+"""The visit: who, what, where and when, as typed by a person or read from a row, validated.
+
+Dates and times are parsed here, in the formats Belgian secretaries write them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, time
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from ..common.errors import InputError
+from ..common.validation import Slug, dutch
+
+_DATE_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_TIME = re.compile(r"^(\d{1,2})(?:[:uUhH.](\d{2})|[uUhH])$")
+
+
+def parse_date(text: str, field: str = "date") -> date:
+    """'2026-12-03' or '03/12/2026' (also with '.' or '-'); impossible dates are refused."""
+    value = text.strip()
+    if match := _DATE_ISO.match(value):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := _DATE_DMY.match(value):
+        day, month, year = (int(g) for g in match.groups())
+    else:
+        raise InputError(
+            f"'{text}' is geen datum", field=field, hint="schrijf 2026-12-03 of 03/12/2026"
+        )
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise InputError(
+            f"de datum '{text}' bestaat niet", field=field, hint="controleer dag en maand"
+        ) from None
+
+
+def parse_time(text: str, field: str = "time") -> time:
+    """'08:30', '8:30', '8u30', '8.30' or '8u'; impossible times are refused."""
+    match = _TIME.match(text.strip())
+    if not match:
+        raise InputError(f"'{text}' is geen uur", field=field, hint="schrijf 08:30 of 8u30")
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        raise InputError(
+            f"het uur '{text}' bestaat niet", field=field, hint="uren 0-23, minuten 0-59"
+        )
+    return time(hour, minute)
+
+
+def _printable(value: str) -> str:
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        raise ValueError("bevat onzichtbare of stuurtekens")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    AfterValidator(_printable),
+]
+Reference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
+
+
+class Patient(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Name
+    reference: Reference | None = None
+    birth_date: date | None = None
+    language: str = "nl"
+
+
+class Visit(BaseModel):
+    """One patient's appointment: the personalisation record."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    patient: Patient
+    leaflet: Slug
+    variant: Slug
+    surgeon: Slug
+    site: Slug
+    date: date
+    time: time
+
+
+_FIELD_HINTS = {
+    "name": "geef de naam van de patiënt, zonder stuurtekens",
+    "reference": "1-40 tekens: letters, cijfers, punt, koppelteken of underscore",
+    "birth_date": "schrijf 1958-03-12 of 12/03/1958",
+}
+
+
+def make_visit(**fields: object) -> Visit:
+    """Build a Visit from loose input; problems become InputErrors naming the field."""
+    patient = {k: fields.pop(k) for k in ("name", "reference", "birth_date") if k in fields}
+    if "language" in fields:
+        patient["language"] = fields.pop("language")
+    try:
+        return Visit.model_validate({**fields, "patient": patient})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][-1])
+        raise InputError(dutch(error), field=field, hint=_FIELD_HINTS.get(field)) from None

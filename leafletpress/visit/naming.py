@@ -1,0 +1,35 @@
+"""File names for leaflets: never the patient's name, safe on every file system."""
+
+from __future__ import annotations
+
+import hashlib
+
+from .appointment import Visit
+
+
+def pseudonym(visit: Visit) -> str:
+    """A short stable id for a visit without patient reference: no name in file names."""
+    key = "|".join(
+        str(x)
+        for x in (
+            visit.patient.name,
+            visit.patient.birth_date,
+            visit.leaflet,
+            visit.variant,
+            visit.site,
+            visit.date,
+            visit.time,
+        )
+    )
+    return "p" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+
+
+def leaflet_file_name(visit: Visit, lang: str, suffix: str = "") -> str:
+    """'<date>/<reference>_<HHMM>_<leaflet>-<variant>[-<lang>][suffix].pdf'; references are
+    already restricted to [A-Za-z0-9._-], so the name is safe on every file system."""
+    who = visit.patient.reference or pseudonym(visit)
+    language = "" if lang == "nl" else f"-{lang}"
+    return (
+        f"{visit.date.isoformat()}/{who}_{visit.time:%H%M}_{visit.leaflet}-{visit.variant}"
+        f"{language}{suffix}.pdf"
+    )
