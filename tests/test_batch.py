@@ -413,9 +413,9 @@ def test_a_changed_row_is_made_again_and_the_rest_is_kept(tmp_path, cli) -> None
 def test_a_big_campus_day_is_split_into_print_files_of_bounded_size(
     tmp_path, cli, monkeypatch
 ) -> None:
-    from leafletpress.day import batch
+    from leafletpress.day import finish
 
-    monkeypatch.setattr(batch, "PRINT_PART_LEAFLETS", 3)
+    monkeypatch.setattr(finish, "PRINT_PART_LEAFLETS", 3)
     listing = write_csv(tmp_path / "dag.csv", GOOD + MORE, "utf-8", ";")
     assert cli("batch", str(listing), "--out-dir", str(tmp_path), "-q", "--jobs", "1")[0] == 0
     folder = tmp_path / DAY.isoformat()

@@ -64,8 +64,6 @@ def load_columns(project: Project) -> Columns:
     return validate(Columns, load_yaml(project.config_dir / COLUMNS_FILE, shown), shown)
 
 
-
-
 def _cell(value: object) -> str:
     """A spreadsheet cell as text; dates and times as the CLI accepts them."""
     if value is None:

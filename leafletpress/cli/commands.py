@@ -1,0 +1,413 @@
+"""The sub-commands: each parses its options into engine calls and prints the results.
+
+No rendering logic here. Messages are Dutch; exit codes are in common/errors.py and the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time as clock
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..common.errors import EXIT_MAIL, EXIT_OK, EXIT_PROBLEMS, InputError
+from ..common.project import DEFAULT_FORMAT, Edition, Project
+from ..content.leaflet import DEFAULT_LANGUAGE, catalogue, load_leaflet, load_translation
+from ..content.registry import load_registry
+from ..visit.appointment import make_visit, parse_date, parse_time
+from ..visit.personalise import personalise, warnings
+
+if TYPE_CHECKING:
+    from ..content.registry import Registry
+    from ..day.batch import Outcome
+    from ..pdf.render import Renderer
+    from ..visit.daylist import DayList
+    from ..visit.personalise import Personalisation
+    from ..visit.plan import Plan
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _shown(path: Path) -> str:
+    """A written file as the user can type it: relative to the current folder when inside."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _project(args: argparse.Namespace) -> Project:
+    return Project(Path(args.project)) if args.project else Project()
+
+
+def _loaded(args: argparse.Namespace) -> tuple[Project, Registry]:
+    project = _project(args)
+    return project, load_registry(project)
+
+
+def _renderer(project: Project, registry: Registry) -> Renderer:
+    """A warm renderer. WeasyPrint is imported only here, so `list` and `check` start fast."""
+    from ..pdf.render import Renderer, tune_gc
+
+    tune_gc()
+    return Renderer(project, registry)
+
+
+# --- list -------------------------------------------------------------------------------
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    listing = _catalogue(*_loaded(args))
+    if args.json:
+        print(json.dumps(listing, ensure_ascii=False, indent=2))
+    else:
+        _print_catalogue(listing)
+    return EXIT_OK
+
+
+def _catalogue(project: Project, registry: Registry) -> dict[str, Any]:
+    """Leaflets, sites and surgeons, as `list --json` gives them to scripts."""
+    leaflets = []
+    for slug, langs in catalogue(project).items():
+        lang = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in langs else langs[0]
+        meta = load_leaflet(project, slug, lang).meta
+        leaflets.append(
+            {
+                "slug": slug,
+                "title": meta.title,
+                "code": meta.code,
+                "version": meta.version,
+                "updated": meta.updated.isoformat(),
+                "review_by": meta.review_by.isoformat(),
+                "languages": langs,
+                "sites": meta.sites,
+                "variants": {key: v.label for key, v in meta.variants.items()},
+            }
+        )
+    sites = {
+        key: {"name": s.name, "day_hospital": s.day_hospital} for key, s in registry.sites.items()
+    }
+    surgeons = {
+        key: {"name": s.display_name, "sites": s.sites} for key, s in registry.surgeons.items()
+    }
+    return {"leaflets": leaflets, "sites": sites, "surgeons": surgeons}
+
+
+def _print_catalogue(listing: dict[str, Any]) -> None:
+    print("Folders:")
+    for item in listing["leaflets"]:
+        print(
+            f"  {item['slug']:<14} {item['title']} ({item['code']} versie {item['version']}, "
+            f"talen: {', '.join(item['languages'])})"
+        )
+        for key, label in item["variants"].items():
+            print(f"    --variant {key:<14} {label}")
+        print(f"    campussen: {', '.join(item['sites'])}")
+    print("Campussen:")
+    for key, site in listing["sites"].items():
+        print(f"  {key:<14} {site['name']}{'  (dagziekenhuis)' if site['day_hospital'] else ''}")
+    print("Chirurgen:")
+    for key, surgeon in listing["surgeons"].items():
+        print(f"  {key:<14} {surgeon['name']} ({', '.join(surgeon['sites'])})")
+
+
+# --- check ------------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ..check import check_project
+
+    problems = check_project(_project(args), date.today())
+    for problem in problems:
+        print(problem)
+    errors = sum(not p.warning for p in problems)
+    warns = len(problems) - errors
+    print(f"{errors} fout(en), {warns} waarschuwing(en)")
+    failed = errors or (args.strict and warns)
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+# --- leaflet and demo ---------------------------------------------------------------------
+
+
+def _render_to_file(
+    renderer: Renderer, p: Personalisation, edition: Edition, out_dir: Path, output: str | None
+) -> Path:
+    from ..common.files import inside, write_atomic
+    from ..printing.booklet import impose
+    from ..visit.naming import leaflet_file_name
+
+    suffix = "-groot" * edition.large_print + "-boekje" * edition.booklet
+    target = inside(out_dir, output or leaflet_file_name(p.visit, p.leaflet.lang, suffix))
+    if target.suffix.lower() != ".pdf":
+        raise InputError(
+            f"'{output}' eindigt niet op .pdf",
+            field="output",
+            hint="geef een bestandsnaam zoals folder.pdf",
+        )
+    pdf = renderer.render(p, edition.layout, edition.archive).pdf
+    write_atomic(target, impose(pdf) if edition.booklet else pdf)
+    return target
+
+
+def _edition(args: argparse.Namespace) -> Edition:
+    if args.large_print and args.format not in (None, "a4"):
+        raise InputError(
+            f"grote letters bestaan niet als {args.format}",
+            field="format",
+            hint="grote letters worden altijd op A4 gedrukt: laat --format weg",
+        )
+    fmt = "a4" if args.large_print else args.format or DEFAULT_FORMAT
+    return Edition(fmt, args.large_print, args.archive)
+
+
+def cmd_leaflet(args: argparse.Namespace) -> int:
+    project, registry = _loaded(args)
+    leaflet, notes = load_translation(project, args.leaflet, args.lang)
+    visit = make_visit(
+        name=args.patient,
+        reference=args.reference,
+        birth_date=parse_date(args.birth_date, "birth_date") if args.birth_date else None,
+        language=leaflet.lang,
+        leaflet=args.leaflet,
+        variant=args.variant,
+        surgeon=args.surgeon,
+        site=args.site,
+        date=parse_date(args.date),
+        time=parse_time(args.time),
+    )
+    p = personalise(visit, leaflet, registry)
+    for warning in notes + warnings(p, date.today()):
+        say(f"waarschuwing: {warning}")
+    started = clock.perf_counter()
+    path = _render_to_file(
+        _renderer(project, registry), p, _edition(args), Path(args.out_dir), args.output
+    )
+    print(_shown(path))
+    logging.getLogger(__name__).info("klaar in %.2f s", clock.perf_counter() - started)
+    return EXIT_OK
+
+
+# Example visits for `demo`: one per variant, spread over sites, surgeons and times.
+DEMO_VISITS = (
+    {
+        "name": "Marie Peeters",
+        "reference": "DEMO-0001",
+        "birth_date": date(1961, 4, 23),
+        "variant": "decompressie",
+        "site": "augustinus",
+        "surgeon": "verbeeck",
+        "time": "08:00",
+    },
+    {
+        "name": "Ünal Çelik-O'Brien",
+        "reference": "DEMO-0002",
+        "birth_date": date(1958, 3, 12),
+        "variant": "heupprothese",
+        "site": "cadix",
+        "surgeon": "claes",
+        "time": "09:30",
+    },
+    {
+        "name": "Jan Janssens",
+        "reference": "DEMO-0003",
+        "birth_date": None,
+        "variant": "osteotomie",
+        "site": "palfijn",
+        "surgeon": "el-amrani",
+        "time": "7u45",
+    },
+)
+
+
+def demo_date(today: date) -> date:
+    """A Tuesday at least 14 days ahead, so no deadline in the demo has passed."""
+    day = today + timedelta(days=14)
+    return day + timedelta(days=(1 - day.weekday()) % 7)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    project, registry = _loaded(args)
+    leaflet = load_leaflet(project, "avn-hip", DEFAULT_LANGUAGE)
+    renderer = _renderer(project, registry)
+    edition = _edition(args)
+    on = demo_date(date.today())
+    started = clock.perf_counter()
+    for example in DEMO_VISITS:
+        visit = make_visit(
+            **{**example, "time": parse_time(example["time"])},
+            leaflet="avn-hip",
+            date=on,
+            language=DEFAULT_LANGUAGE,
+        )
+        p = personalise(visit, leaflet, registry)
+        path = _render_to_file(renderer, p, edition, Path(args.out_dir) / "demo", None)
+        print(_shown(path))
+    say(
+        f"{len(DEMO_VISITS)} folders gemaakt in {clock.perf_counter() - started:.1f} s "
+        f"(ingreep op {on:%d/%m/%Y}); open ze met een PDF-lezer."
+    )
+    return EXIT_OK
+
+
+# --- batch -------------------------------------------------------------------------------
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from ..visit.daylist import read_day_list
+    from ..visit.plan import plan
+
+    started = clock.perf_counter()
+    edition = _edition(args)
+    project, registry = _loaded(args)
+    day = read_day_list(Path(args.file), project, args.sheet, shown=args.file)
+    planned = plan(day, project, registry, date.today())
+    refused = _report_plan(args, day, planned)
+    outcome = None
+    if planned.entries:
+        try:
+            outcome = _run_with_progress(args, day, planned, project, registry, edition)
+        except KeyboardInterrupt:
+            say(
+                "onderbroken: wat klaar was, blijft bewaard. Start dezelfde opdracht "
+                "opnieuw om verder te gaan."
+            )
+            return 130
+        _report_outcome(args, outcome)
+    made = outcome.made + outcome.unchanged if outcome else 0
+    failed = len(outcome.failed) if outcome else 0
+    reused = (
+        f" ({outcome.unchanged} ongewijzigd van een vorige run)"
+        if outcome and outcome.unchanged
+        else ""
+    )
+    say(
+        f"{len(day.rows)} rijen gelezen, {made} folders gemaakt{reused}, {refused} rijen "
+        f"geweigerd{f', {failed} mislukt' if failed else ''}; "
+        f"{clock.perf_counter() - started:.1f} s"
+    )
+    return EXIT_PROBLEMS if refused or failed else EXIT_OK
+
+
+def _report_plan(args: argparse.Namespace, day: DayList, planned: Plan) -> int:
+    """Print refusals and warnings of the checked list; returns how many rows were refused."""
+    for refusal in planned.refusals:
+        say(f"fout: {args.file}, {refusal}")
+    for entry in planned.entries:
+        for warning in entry.warnings:
+            say(f"waarschuwing: {args.file}, rij {entry.row} ({entry.who}): {warning}")
+    refused = len({r.row for r in planned.refusals})
+    if not args.quiet:
+        say(
+            f"{len(day.rows)} rijen gelezen ({day.source}): {len(planned.entries)} in orde, "
+            f"{refused} geweigerd."
+        )
+    return refused
+
+
+def _run_with_progress(
+    args: argparse.Namespace,
+    day: DayList,
+    planned: Plan,
+    project: Project,
+    registry: Registry,
+    edition: Edition,
+) -> Outcome:
+    """The batch, with a progress bar on a terminal (not with -q, nor in a log file)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from ..day.batch import run_batch
+
+    console = Console(stderr=True)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=args.quiet or not console.is_terminal,
+        transient=True,
+    ) as progress:
+        bar = progress.add_task("folders maken", total=len(planned.entries))
+        return run_batch(
+            day,
+            planned,
+            project,
+            registry,
+            Path(args.out_dir),
+            edition,
+            force=args.force,
+            separators=args.separators,
+            jobs=args.jobs,
+            on_progress=lambda done, total: progress.update(bar, completed=done),
+        )
+
+
+def _report_outcome(args: argparse.Namespace, outcome: Outcome) -> None:
+    for row, problem in outcome.failed:
+        say(f"fout: {args.file}, rij {row}: {problem}")
+    for path in outcome.print_files + outcome.manifests:
+        print(_shown(path))
+    if outcome.strays and not args.quiet:
+        say(
+            f"let op: {len(outcome.strays)} PDF('s) in {_shown(outcome.strays[0].parent)} "
+            "horen niet bij deze lijst (geannuleerd of uit een andere lijst?), bv. "
+            f"{outcome.strays[0].name}"
+        )
+
+
+# --- email -------------------------------------------------------------------------------
+
+
+def cmd_email(args: argparse.Namespace) -> int:
+    from ..mail.sending import run_email
+
+    started = clock.perf_counter()
+    project, registry = _loaded(args)
+    report = run_email(
+        Path(args.batch),
+        Path(args.list),
+        project,
+        registry,
+        send=args.send,
+        resend=args.resend,
+        sheet=args.sheet,
+        shown=args.list,
+    )
+    where = f"{args.batch}, rij"
+    for label, items in (
+        ("geen e-mail", report.unaddressed),
+        ("geweigerd door de server", report.refused),
+        ("mislukt", report.failed),
+        ("onzeker, niet opnieuw verstuurd (controleer; --resend verstuurt toch)", report.uncertain),
+        ("niet geprobeerd", report.not_tried),
+    ):
+        for row, reference, detail in items:
+            say(f"fout: {where} {row} ({reference}): {label}: {detail}")
+    if report.stopped:
+        say(f"gestopt: {report.stopped}. Niets gaat verloren: start dezelfde opdracht opnieuw.")
+    if not args.send:
+        if report.written:
+            print(_shown(report.written[0].parent))
+        say(
+            f"proefdraai: {len(report.written)} bericht(en) klaar als .eml, "
+            f"{len(report.already)} al eerder verstuurd, {len(report.unaddressed)} zonder "
+            f"e-mail; niets verstuurd (verstuur met --send); "
+            f"{clock.perf_counter() - started:.1f} s"
+        )
+    else:
+        say(
+            f"{len(report.sent)} verstuurd, {len(report.already)} al eerder verstuurd, "
+            f"{len(report.refused) + len(report.failed) + len(report.not_tried)} niet verstuurd, "
+            f"{len(report.unaddressed)} zonder e-mail; {clock.perf_counter() - started:.1f} s"
+        )
+    if report.server_trouble:
+        return EXIT_MAIL
+    return EXIT_OK if report.complete else EXIT_PROBLEMS

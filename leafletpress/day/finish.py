@@ -1,0 +1,207 @@
+"""Finishing a day folder: its print files and manifest, built from the files on disk, so a
+resumed day ends exactly as one that ran through."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..common.errors import LeafletpressError
+from ..common.files import sha256_of
+from ..common.project import Edition
+from ..content.registry import Registry
+from ..pdf.compose import Composer
+from ..visit.appointment import parse_date
+from ..visit.daylist import DayList
+from ..visit.plan import Entry, Plan
+from .manifest import FIELDS, write_manifest
+from .workers import Result, print_task
+
+PRINT_PREFIX = "print-"
+# A print file holds at most this many leaflets (about 300 sheets, a printer's paper tray);
+# a bigger campus day gets print-<site>-1.pdf, -2, ... This also bounds the memory it takes.
+PRINT_PART_LEAFLETS = 100
+
+Part = tuple[str, str, list[Entry]]  # site, print file name, its leaflets in order
+
+
+@dataclass
+class Finished:
+    """What finishing a day folder wrote and found."""
+
+    names: set[str]  # the day's leaflet files, as the journal keeps them
+    print_files: list[Path]
+    manifests: list[Path]
+    strays: list[Path]  # PDFs in the folder that are not on this list
+
+
+@dataclass
+class DayFinisher:
+    """Builds a day folder's print files and manifest from the files on disk."""
+
+    day: DayList
+    plan: Plan
+    results: dict[int, Result]
+    registry: Registry
+    composer: Composer
+    executor: Executor
+    root: str
+    edition: Edition
+    separators: bool
+
+    def __post_init__(self) -> None:
+        self.source_sha256 = sha256_of(self.day.path)  # once, not per day folder
+
+    def __call__(self, folder: Path, started: datetime, finished: datetime) -> Finished:
+        entries = [e for e in self.plan.entries if Path(e.file).parent.name == folder.name]
+        names = {Path(e.file).name for e in entries}
+        parts = self._parts(entries)
+        placed, prints = self._collect(folder, parts, self._submit(folder, parts))
+        records = [self._record(e, placed.get(e.row)) for e in entries]
+        records += self._refused(folder.name)
+        records.sort(key=lambda r: r["row"])
+        manifests = write_manifest(
+            folder, self._batch(folder.name, started, finished, records), records, prints
+        )
+        strays = sorted(
+            path
+            for path in folder.glob("*.pdf")
+            if path.name not in names and not path.name.startswith(PRINT_PREFIX)
+        )
+        return Finished(names, [folder / p["file"] for p in prints], manifests, strays)
+
+    def _batch(
+        self, day_name: str, started: datetime, finished: datetime, records: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The manifest's description of the whole run."""
+        count: dict[str, int] = defaultdict(int)
+        for record in records:
+            count[record["status"]] += 1
+        return {
+            "source": self.day.path.name,
+            "source_sha256": self.source_sha256,
+            "read_as": self.day.source,
+            "date": day_name,
+            "started": started.isoformat(timespec="seconds"),
+            "finished": finished.isoformat(timespec="seconds"),
+            "leafletpress": __version__,
+            "format": self.edition.name,
+            "separator_sheets": self.separators,
+            "counts": dict(sorted(count.items())),
+        }
+
+    def _parts(self, entries: list[Entry]) -> list[Part]:
+        """Per site, its good leaflets in appointment order, cut into paper-tray sized parts."""
+        good = [e for e in entries if self.results[e.row].status != "failed"]
+        by_site: dict[str, list[Entry]] = defaultdict(list)
+        for entry in sorted(good, key=lambda e: (e.p.visit.time, e.row)):
+            by_site[entry.p.visit.site].append(entry)
+        parts = []
+        for site, items in sorted(by_site.items()):
+            size = PRINT_PART_LEAFLETS
+            chunks = [items[i : i + size] for i in range(0, len(items), size)]
+            for number, chunk in enumerate(chunks, start=1):
+                suffix = f"-{number}" if len(chunks) > 1 else ""
+                parts.append((site, f"{PRINT_PREFIX}{site}{suffix}.pdf", chunk))
+        return parts
+
+    def _submit(self, folder: Path, parts: list[Part]) -> list[Future]:
+        """Start building every print file (in the workers, when there are any)."""
+        futures = []
+        for site, name, items in parts:
+            site_name = self.registry.sites[site].name
+            sheets = None
+            if self.separators:
+                sheets = self.composer.separators(
+                    site_name, f"{items[0].p.visit.date:%d/%m/%Y}", [self._sheet(e) for e in items]
+                )
+            future = self.executor.submit(
+                print_task,
+                self.root,
+                str(folder / name),
+                [str(folder / Path(e.file).name) for e in items],
+                f"{self.registry.hospital.name} · {site_name} · {folder.name} · {name}",
+                sheets,
+                self.edition,
+            )
+            futures.append(future)
+        return futures
+
+    def _collect(
+        self, folder: Path, parts: list[Part], futures: list[Future]
+    ) -> tuple[dict[int, tuple[str, int]], list[dict[str, Any]]]:
+        """Where each leaflet landed (row -> print file, first page), and the print files for
+        the manifest. Print files of a site no longer on the list are removed."""
+        placed: dict[int, tuple[str, int]] = {}
+        prints = []
+        for (site, name, items), future in zip(parts, futures, strict=True):
+            pages, digest, firsts = future.result()
+            prints.append({"site": site, "file": name, "pages": pages, "sha256": digest})
+            for entry, first in zip(items, firsts, strict=True):
+                placed[entry.row] = (name, first)
+        for old in folder.glob(f"{PRINT_PREFIX}*.pdf"):
+            if old.name not in {p["file"] for p in prints}:
+                old.unlink()
+        return placed, prints
+
+    def _sheet(self, entry: Entry) -> dict[str, object]:
+        visit, meta = entry.p.visit, entry.p.leaflet.meta
+        return {
+            "name": visit.patient.name,
+            "who": entry.who,
+            "time": f"{visit.time:%H:%M}",
+            "leaflet": meta.title,
+            "variant": meta.variants[visit.variant].label,
+            "lang": entry.p.leaflet.lang,
+            "pages": self.results[entry.row].pages,
+        }
+
+    def _record(self, entry: Entry, placed: tuple[str, int] | None) -> dict[str, Any]:
+        visit, meta, result = entry.p.visit, entry.p.leaflet.meta, self.results[entry.row]
+        return {
+            "row": entry.row,
+            "status": result.status,
+            "reference": entry.who,
+            "date": visit.date.isoformat(),
+            "time": f"{visit.time:%H:%M}",
+            "site": visit.site,
+            "leaflet": visit.leaflet,
+            "code": meta.code,
+            "version": meta.version,
+            "variant": visit.variant,
+            "language": entry.p.leaflet.lang,
+            "file": Path(entry.file).name,
+            "pages": result.pages or None,
+            "sha256": result.sha256 or None,
+            "print_file": placed[0] if placed else None,
+            "print_page": placed[1] if placed else None,
+            "warnings": list(entry.warnings),
+            "problem": result.problem,
+        }
+
+    def _refused(self, day_name: str) -> list[dict[str, Any]]:
+        """Refused rows of this day; a row without a readable date is listed in every day."""
+        problems: dict[int, list[str]] = defaultdict(list)
+        for refusal in self.plan.refusals:
+            problems[refusal.row].append(refusal.problem)
+        rows = {row.number: row for row in self.day.rows}
+        records = []
+        for number, found in problems.items():
+            values = rows[number].values
+            try:
+                on = parse_date(values.get("date", "")).isoformat()
+            except LeafletpressError:
+                on = None
+            if on not in (None, day_name):
+                continue
+            record: dict[str, Any] = dict.fromkeys(FIELDS)
+            for key in ("reference", "date", "time", "site", "leaflet", "variant", "language"):
+                record[key] = values.get(key) or None
+            record.update(row=number, status="refused", warnings=[], problem=" | ".join(found))
+            records.append(record)
+        return records

@@ -1,0 +1,99 @@
+"""What a day folder already holds: the journal of finished leaflets, the lock that keeps a
+second batch out, and the fingerprint of everything a leaflet is made from.
+
+After a leaflet is written (atomically), a line goes into the day folder's journal
+(``.journal.jsonl``): its file name, fingerprint and SHA-256. The fingerprint hashes the row's
+visit, the paper format and every leaflet, config, template and style file. A later run skips
+a leaflet whose file is still there, unchanged, under the same fingerprint; anything else is
+rendered again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..common.errors import OutputError
+from ..common.files import sha256_of, write_atomic
+from ..common.project import Project
+
+JOURNAL = ".journal.jsonl"
+LOCK = ".lock"
+
+
+def inputs_digest(project: Project) -> str:
+    """A hash of everything a leaflet is made from, besides the row itself."""
+    digest = hashlib.sha256(__version__.encode())
+    tops = (project.leaflets_dir, project.config_dir, project.templates_dir, project.styles_dir)
+    for top in tops:
+        for path in sorted(top.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(project.root)).encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """One batch at a time per day folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(
+                "een andere batch schrijft al in deze map",
+                file=folder,
+                hint="wacht tot die klaar is en start dan opnieuw",
+            ) from None
+        yield
+
+
+def clean_parts(folder: Path) -> None:
+    """Remove temporary files left by a run that was killed mid-write."""
+    for part in folder.glob(".*.part"):
+        part.unlink(missing_ok=True)
+
+
+class Journal:
+    """Finished leaflets of a day folder, appended as they are written."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / JOURNAL
+        self.done: dict[str, dict[str, Any]] = {}
+        if self.path.is_file():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                try:
+                    record = json.loads(line)
+                    self.done[record["file"]] = record
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut short by a crash: that leaflet is made again
+
+    def is_done(self, file: Path, fingerprint: str) -> dict[str, Any] | None:
+        record = self.done.get(file.name)
+        unchanged = (
+            record is not None
+            and record.get("fingerprint") == fingerprint
+            and file.is_file()
+            and sha256_of(file) == record.get("sha256")
+        )
+        return record if unchanged else None
+
+    def add(self, records: list[dict[str, Any]]) -> None:
+        with open(self.path, "a", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record) + "\n")
+                self.done[record["file"]] = record
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def compact(self, keep: set[str]) -> None:
+        lines = "".join(json.dumps(r) + "\n" for f, r in self.done.items() if f in keep)
+        write_atomic(self.path, lines.encode("utf-8"))

@@ -1,0 +1,137 @@
+"""The worker side of a clinic day: one warm Renderer per process, fed chunks of leaflets.
+
+Leaflets that share a text go to the same worker, so its layout is made once (see
+``pdf.render``). Small days run in this process: starting workers would cost more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..common.errors import LeafletpressError
+from ..common.files import write_atomic
+from ..common.project import Edition, Project
+from ..content.leaflet import Leaflet, load_leaflet
+from ..content.registry import load_registry
+from ..printing.printfile import build_print_file
+from ..visit.appointment import Visit
+from ..visit.personalise import personalise
+
+if TYPE_CHECKING:
+    from ..pdf.render import Renderer
+
+MIN_CHUNK = 6  # below this many leaflets, starting worker processes costs more than it saves
+
+
+@dataclass(frozen=True)
+class Task:
+    row: int
+    visit: Visit
+    lang: str
+    layout: str
+    archive: bool
+    path: str  # where to write, absolute
+
+
+@dataclass(frozen=True)
+class Result:
+    row: int
+    status: str  # made | unchanged | failed
+    pages: int = 0
+    sha256: str = ""
+    problem: str | None = None
+
+
+_renderer: Renderer | None = None
+_leaflets: dict[tuple[str, str], Leaflet] = {}
+
+
+def _init_renderer(root: str) -> Renderer:
+    global _renderer
+    if _renderer is None or str(_renderer.project.root) != root:
+        from ..pdf.render import Renderer, tune_gc
+
+        project = Project(Path(root))
+        _renderer = Renderer(project, load_registry(project))
+        _leaflets.clear()
+        tune_gc()
+    return _renderer
+
+
+def render_tasks(root: str, tasks: list[Task]) -> list[Result]:
+    """Render and write each task's leaflet; a failure is reported, the others go on."""
+    renderer = _init_renderer(root)
+    results = []
+    for task in tasks:
+        try:
+            key = (task.visit.leaflet, task.lang)
+            if key not in _leaflets:
+                _leaflets[key] = load_leaflet(renderer.project, *key)
+            p = personalise(task.visit, _leaflets[key], renderer.composer.registry)
+            rendered = renderer.render(p, task.layout, task.archive)
+            write_atomic(Path(task.path), rendered.pdf)
+            digest = hashlib.sha256(rendered.pdf).hexdigest()
+            results.append(Result(task.row, "made", rendered.pages, digest))
+        except LeafletpressError as exc:
+            results.append(Result(task.row, "failed", problem=str(exc)))
+        except Exception as exc:  # a bug: keep going with the other patients, report it
+            problem = f"interne fout ({type(exc).__name__}: {exc}); meld dit als programmafout"
+            results.append(Result(task.row, "failed", problem=problem))
+    return results
+
+
+def print_task(
+    root: str,
+    target: str,
+    leaflets: list[str],
+    title: str,
+    separators: str | None,
+    edition: Edition,
+) -> tuple[int, str, list[int]]:
+    """Build one print file; returns its page count, SHA-256 and each leaflet's first page."""
+    sheets = None
+    if separators:  # on the print file's paper: A4 for booklets
+        layout = "a4" if edition.booklet else edition.layout
+        sheets = _init_renderer(root).pdf(separators, layout).pdf
+    built = build_print_file([Path(f) for f in leaflets], title, sheets, edition.booklet)
+    write_atomic(Path(target), built.pdf)
+    return built.pages, hashlib.sha256(built.pdf).hexdigest(), [p.first_page for p in built.placed]
+
+
+class _InProcess(Executor):
+    """Runs tasks in this process: for small batches, where starting workers costs more."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+def executor(jobs: int, tasks: int) -> Executor:
+    if jobs <= 1 or tasks <= MIN_CHUNK:
+        return _InProcess()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["leafletpress.pdf.render"])  # workers start with it imported
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+
+
+def chunks(tasks: list[Task], keys: dict[int, str], workers: int) -> list[list[Task]]:
+    """Tasks that share a leaflet text go to one worker, so its layout is made once; groups
+    larger than a fair share are split so every core stays busy. Biggest first, so the last
+    tasks are small and no core waits long for the others."""
+    groups: dict[str, list[Task]] = defaultdict(list)
+    for task in tasks:
+        groups[keys[task.row]].append(task)
+    size = max(MIN_CHUNK, -(-len(tasks) // (workers * 4)))
+    ordered = sorted(groups.values(), key=len, reverse=True)
+    return [group[i : i + size] for group in ordered for i in range(0, len(group), size)]
