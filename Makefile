@@ -1,4 +1,5 @@
 # Two entry points: `make demo` and `make test`. Each sets up .venv by itself.
+# `make lint` (part of `make test`) runs the checks that keep the code base clean.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -11,9 +12,15 @@ demo: $(STAMP)
 	$(PY) generate.py batch examples/dag-2026-12-15.csv --out-dir output/demo/dag --separators
 	$(PY) generate.py email output/demo/dag/2026-12-15 --list examples/dag-2026-12-15.csv
 
-test: $(STAMP) test-deps
-	$(PY) -m ruff check .
+test: lint test-deps
 	$(PY) -m pytest
+
+# Style, formatting, the stages' import contract (pyproject.toml) and types of the engine.
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_leaflet.py

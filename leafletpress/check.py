@@ -148,7 +148,6 @@ def _check_translation(
 ) -> list[Problem]:
     """A translation must say the same things as the Dutch leaflet it translates."""
     ours, theirs, where = leaflet.meta, dutch.meta, leaflet.shown_as
-    language = language_name(leaflet.lang)
     found = []
     if lags_behind(ours, theirs):
         found.append(
@@ -180,41 +179,52 @@ def _check_translation(
                 hint=f"gebruik dezelfde sleutels: {', '.join(theirs.variants)}",
             )
         )
+    found += _check_labels(project, leaflet.lang)
+    if registry is not None:
+        found += _check_configured_texts(leaflet, registry)
+    return found
+
+
+def _check_labels(project: Project, lang: str) -> list[Problem]:
+    """Every Dutch label has a translation in templates/i18n/<lang>.yaml."""
     try:
         missing = set(load_labels(project.templates_dir, DEFAULT_LANGUAGE)) - set(
-            load_labels(project.templates_dir, leaflet.lang)
+            load_labels(project.templates_dir, lang)
         )
     except ContentError as exc:
-        found += _collect(exc)
-    else:
-        found += [
-            _error(
-                f"label '{key}' ontbreekt",
-                file=f"templates/i18n/{leaflet.lang}.yaml",
-                hint=f"vertaal '{key}' uit templates/i18n/{DEFAULT_LANGUAGE}.yaml",
-            )
-            for key in sorted(missing)
-        ]
-    if registry is not None:
-        untranslated = [
-            ("config/sites.yaml", f"sites.{key}.report_to")
-            for key in ours.sites
-            if key in registry.sites and _lacks(registry.sites[key].report_to, leaflet.lang)
-        ] + [
-            ("config/surgeons.yaml", f"surgeons.{key}.title")
-            for key, surgeon in registry.surgeons.items()
-            if set(surgeon.sites) & set(ours.sites) and _lacks(surgeon.title, leaflet.lang)
-        ]
-        found += [
-            _warn(
-                f"niet vertaald in het {language}: wordt in het Nederlands gedrukt",
-                file=file,
-                field=field,
-                hint=f"schrijf {{nl: ..., {leaflet.lang}: ...}}",
-            )
-            for file, field in untranslated
-        ]
-    return found
+        return _collect(exc)
+    return [
+        _error(
+            f"label '{key}' ontbreekt",
+            file=f"templates/i18n/{lang}.yaml",
+            hint=f"vertaal '{key}' uit templates/i18n/{DEFAULT_LANGUAGE}.yaml",
+        )
+        for key in sorted(missing)
+    ]
+
+
+def _check_configured_texts(leaflet: Leaflet, registry: Registry) -> list[Problem]:
+    """Campus directions and surgeon titles printed on this translation's page 1 are
+    translated too (a warning: they print in Dutch until they are)."""
+    sites = leaflet.meta.sites
+    untranslated = [
+        ("config/sites.yaml", f"sites.{key}.report_to")
+        for key in sites
+        if key in registry.sites and _lacks(registry.sites[key].report_to, leaflet.lang)
+    ] + [
+        ("config/surgeons.yaml", f"surgeons.{key}.title")
+        for key, surgeon in registry.surgeons.items()
+        if set(surgeon.sites) & set(sites) and _lacks(surgeon.title, leaflet.lang)
+    ]
+    return [
+        _warn(
+            f"niet vertaald in het {language_name(leaflet.lang)}: wordt in het Nederlands gedrukt",
+            file=file,
+            field=field,
+            hint=f"schrijf {{nl: ..., {leaflet.lang}: ...}}",
+        )
+        for file, field in untranslated
+    ]
 
 
 def _lacks(value: Translations | None, lang: str) -> bool:

@@ -241,7 +241,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = clock.perf_counter()
     for example in DEMO_VISITS:
         visit = make_visit(
-            **{**example, "time": parse_time(example["time"])},
+            **{**example, "time": parse_time(str(example["time"]))},
             leaflet="avn-hip",
             date=on,
             language=DEFAULT_LANGUAGE,

@@ -33,7 +33,7 @@ _ARGPARSE_NL = {
 }
 argparse._ = lambda text: _ARGPARSE_NL.get(text, text)  # type: ignore[attr-defined]
 
-Commands = argparse._SubParsersAction  # type: ignore[type-arg]
+Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ with the error's code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 # Exit codes, documented in the README.
@@ -79,6 +80,6 @@ class OutputError(LeafletpressError):
     exit_code = EXIT_OUTPUT
 
 
-def choices(values: object) -> str:
+def choices(values: Iterable[object]) -> str:
     """Format valid options for a hint: 'a, b, c'."""
     return ", ".join(sorted(str(v) for v in values)) or "(geen)"

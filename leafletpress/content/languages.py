@@ -30,4 +30,4 @@ def language_code(text: str) -> str | None:
 
 def language_name(code: str) -> str:
     """A language's name in Dutch, for messages: 'fr' -> 'Frans'."""
-    return Locale.parse("nl").languages.get(code, code)
+    return str(Locale.parse("nl").languages.get(code, code))

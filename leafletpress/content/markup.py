@@ -45,7 +45,9 @@ PLACEHOLDER_RE = re.compile(r"\[\[\s*([A-Za-z0-9_]+)\s*\]\]")
 _FENCE_RE = re.compile(r"^\s*(:{3,})\s*(.*?)\s*$")
 
 
-def _render_box(self, tokens: Sequence[Token], idx: int, _options, _env) -> str:
+def _render_box(
+    self: object, tokens: Sequence[Token], idx: int, _options: object, _env: object
+) -> str:
     token = tokens[idx]
     if token.nesting == -1:
         return "</aside>\n"
@@ -95,7 +97,7 @@ def body_html(source: str, variant: str) -> str:
     """The leaflet body as HTML for one variant, placeholders still in place."""
     md = _parser()
     tokens = _select(md.parse(source), variant)
-    return md.renderer.render(tokens, md.options, {})
+    return str(md.renderer.render(tokens, md.options, {}))
 
 
 def fill(html: str, values: Mapping[str, str]) -> str:

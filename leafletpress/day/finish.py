@@ -36,7 +36,7 @@ class Finished:
 
     names: set[str]  # the day's leaflet files, as the journal keeps them
     print_files: list[Path]
-    manifests: list[Path]
+    manifests: tuple[Path, Path]  # JSON and CSV
     strays: list[Path]  # PDFs in the folder that are not on this list
 
 
@@ -110,7 +110,7 @@ class DayFinisher:
                 parts.append((site, f"{PRINT_PREFIX}{site}{suffix}.pdf", chunk))
         return parts
 
-    def _submit(self, folder: Path, parts: list[Part]) -> list[Future]:
+    def _submit(self, folder: Path, parts: list[Part]) -> list[Future[Any]]:
         """Start building every print file (in the workers, when there are any)."""
         futures = []
         for site, name, items in parts:
@@ -133,7 +133,7 @@ class DayFinisher:
         return futures
 
     def _collect(
-        self, folder: Path, parts: list[Part], futures: list[Future]
+        self, folder: Path, parts: list[Part], futures: list[Future[Any]]
     ) -> tuple[dict[int, tuple[str, int]], list[dict[str, Any]]]:
         """Where each leaflet landed (row -> print file, first page), and the print files for
         the manifest. Print files of a site no longer on the list are removed."""

@@ -43,7 +43,10 @@ FIELDS = (
 
 
 def write_manifest(
-    folder: Path, batch: dict[str, Any], leaflets: list[dict[str, Any]], prints: list[dict]
+    folder: Path,
+    batch: dict[str, Any],
+    leaflets: list[dict[str, Any]],
+    prints: list[dict[str, Any]],
 ) -> tuple[Path, Path]:
     """Write manifest.json and manifest.csv into ``folder`` (atomically, JSON last)."""
     text = io.StringIO()
@@ -62,4 +65,5 @@ def read_manifest(path: Path) -> dict[str, Any]:
     """A manifest.json (or the folder holding it)."""
     if path.is_dir():
         path = path / JSON_NAME
-    return json.loads(path.read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return manifest

@@ -108,8 +108,8 @@ def print_task(
 class _InProcess(Executor):
     """Runs tasks in this process: for small batches, where starting workers costs more."""
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-        future: Future = Future()
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
         try:
             future.set_result(fn(*args, **kwargs))
         except BaseException as exc:

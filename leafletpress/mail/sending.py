@@ -16,6 +16,7 @@ from datetime import date
 from datetime import time as time_of_day
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -71,14 +72,7 @@ def run_email(
     sheet: str | None = None,
     shown: str | None = None,
 ) -> Report:
-    folder = batch.parent if batch.name == JSON_NAME else batch
-    if not (folder / JSON_NAME).is_file():
-        raise InputError(
-            f"geen {JSON_NAME} in {batch}",
-            field="batch",
-            hint="geef de map van een batch, bv. output/2026-12-15, of zijn manifest.json",
-        )
-    manifest = read_manifest(folder)
+    folder, manifest = _batch_manifest(batch)
     day = read_day_list(list_path, project, sheet, shown=shown)  # a missing file: its message
     if sha256_of(list_path) != manifest["batch"]["source_sha256"]:
         raise InputError(
@@ -86,7 +80,6 @@ def run_email(
             field="list",
             hint="geef dezelfde lijst, of maak de batch opnieuw met deze lijst",
         )
-    rows = {row.number: row.values for row in day.rows}
     config = load_email_config(project)
     if send and config.example:
         raise ContentError(
@@ -95,56 +88,90 @@ def run_email(
             hint="vul de mailserver en afzender van het ziekenhuis in en verwijder "
             "'example: true'; zonder --send kan je de berichten al bekijken",
         )
-    composer = EmailComposer(project, registry, config)
-    report = Report()
-    outbox = folder / OUTBOX
-    if not send:
-        outbox.mkdir(exist_ok=True)
-        for old in outbox.glob("*.eml"):
-            old.unlink()
-    log = SendLog(folder.parent / SEND_LOG)
-    mailer = Mailer(config, config.password(), ca_path(project, config)) if send else None
-    records = [r for r in manifest["leaflets"] if r["status"] in ("made", "unchanged")]
+    run = _Emailing(folder, manifest["batch"]["date"], config, resend)
+    run.rows = {row.number: row.values for row in day.rows}
+    run.composer = EmailComposer(project, registry, config)
+    if send:
+        run.mailer = Mailer(config, config.password(), ca_path(project, config))
+    else:
+        run.empty_outbox()
     try:
-        for record in records:
-            who = (record["row"], record["reference"])
-            values = rows.get(record["row"], {})
-            recipient, why_not = _recipient(values, config)
-            if why_not:
-                report.unaddressed.append((*who, why_not))
-                continue
-            if report.stopped:
-                report.not_tried.append((*who, "gestopt na de fout hierboven"))
-                continue
-            message_id = Message(
-                manifest["batch"]["date"], record["row"], record["reference"], record["code"],
-                record["version"], record["sha256"], recipient,
-            )  # fmt: skip
-            state = log.state(message_id)
-            if state == ACCEPTED and not resend:
-                report.already.append((*who, "eerder verstuurd"))
-                continue
-            if state == SENDING and not resend:
-                report.uncertain.append((*who, "een vorige poging werd onderbroken"))
-                continue
-            path = folder / Path(record["file"]).name
-            pdf = path.read_bytes() if path.is_file() else b""
-            if hashlib.sha256(pdf).hexdigest() != record["sha256"]:
-                report.failed.append((*who, "de PDF is weg of veranderd sinds de batch"))
-                continue
-            message = composer.message(_letter(record, values, recipient, pdf))
-            if not send:
-                path = outbox / f"{Path(record['file']).stem}.eml"
-                write_atomic(path, bytes(message))
-                report.written.append(path)
-                continue
-            assert mailer is not None
-            _deliver(mailer, log, message_id, message, config, report, who)
+        for record in manifest["leaflets"]:
+            if record["status"] in ("made", "unchanged"):
+                run.one(record)
     finally:
-        if mailer is not None:
-            mailer.close()
-        log.close()
-    return report
+        run.close()
+    return run.report
+
+
+def _batch_manifest(batch: Path) -> tuple[Path, dict[str, Any]]:
+    """The batch folder (given as the folder or its manifest) and its manifest."""
+    folder = batch.parent if batch.name == JSON_NAME else batch
+    if not (folder / JSON_NAME).is_file():
+        raise InputError(
+            f"geen {JSON_NAME} in {batch}",
+            field="batch",
+            hint="geef de map van een batch, bv. output/2026-12-15, of zijn manifest.json",
+        )
+    return folder, read_manifest(folder)
+
+
+class _Emailing:
+    """One email run over a batch: each leaflet to the outbox (dry run) or to the server."""
+
+    def __init__(self, folder: Path, day: str, config: EmailConfig, resend: bool) -> None:
+        self.folder, self.day, self.config, self.resend = folder, day, config, resend
+        self.outbox = folder / OUTBOX
+        self.log = SendLog(folder.parent / SEND_LOG)
+        self.report = Report()
+        self.rows: dict[int, dict[str, str]] = {}
+        self.composer: EmailComposer
+        self.mailer: Mailer | None = None
+
+    def empty_outbox(self) -> None:
+        self.outbox.mkdir(exist_ok=True)
+        for old in self.outbox.glob("*.eml"):
+            old.unlink()
+
+    def one(self, record: dict[str, Any]) -> None:
+        """Write or send one leaflet's message, or say why not."""
+        report, who = self.report, (record["row"], record["reference"])
+        values = self.rows.get(record["row"], {})
+        recipient, why_not = _recipient(values, self.config)
+        if why_not:
+            report.unaddressed.append((*who, why_not))
+            return
+        if report.stopped:
+            report.not_tried.append((*who, "gestopt na de fout hierboven"))
+            return
+        message_id = Message(
+            self.day, record["row"], record["reference"], record["code"], record["version"],
+            record["sha256"], recipient,
+        )  # fmt: skip
+        state = self.log.state(message_id)
+        if state == ACCEPTED and not self.resend:
+            report.already.append((*who, "eerder verstuurd"))
+            return
+        if state == SENDING and not self.resend:
+            report.uncertain.append((*who, "een vorige poging werd onderbroken"))
+            return
+        path = self.folder / Path(record["file"]).name
+        pdf = path.read_bytes() if path.is_file() else b""
+        if hashlib.sha256(pdf).hexdigest() != record["sha256"]:
+            report.failed.append((*who, "de PDF is weg of veranderd sinds de batch"))
+            return
+        message = self.composer.message(_letter(record, values, recipient, pdf))
+        if self.mailer is None:
+            eml = self.outbox / f"{Path(record['file']).stem}.eml"
+            write_atomic(eml, bytes(message))
+            report.written.append(eml)
+        else:
+            _deliver(self.mailer, self.log, message_id, message, self.config, report, who)
+
+    def close(self) -> None:
+        if self.mailer is not None:
+            self.mailer.close()
+        self.log.close()
 
 
 def _recipient(values: dict[str, str], config: EmailConfig) -> tuple[str, str]:
@@ -158,7 +185,7 @@ def _recipient(values: dict[str, str], config: EmailConfig) -> tuple[str, str]:
     return address, ""
 
 
-def _letter(record: dict, values: dict[str, str], recipient: str, pdf: bytes) -> Letter:
+def _letter(record: dict[str, Any], values: dict[str, str], recipient: str, pdf: bytes) -> Letter:
     birth = values.get("birth_date")
     return Letter(
         recipient=recipient,

@@ -10,6 +10,7 @@ import smtplib
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
@@ -94,11 +95,12 @@ class Mailer:
             self.smtp = self._connect()
         smtp = self.smtp
         try:
-            for step in (
+            steps: tuple[Callable[[], tuple[int, bytes]], ...] = (
                 lambda: smtp.mail(self.config.sender.address),
                 lambda: smtp.rcpt(str(message["To"])),
                 lambda: smtp.data(message.as_bytes(policy=SMTP_POLICY)),
-            ):
+            )
+            for step in steps:
                 code, text = step()
                 if code not in (250, 251):
                     self._reset()

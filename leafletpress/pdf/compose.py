@@ -78,7 +78,7 @@ class Composer:
 
     def separators(self, site: str, day: str, sheets: list[dict[str, object]]) -> str:
         """Separator sheets for a print file, one per leaflet, in Dutch (for the secretary)."""
-        context = {
+        context: dict[str, object] = {
             "lang": HTML_LANG[DEFAULT_LANGUAGE],
             "labels": load_labels(self.project.templates_dir, DEFAULT_LANGUAGE),
             "site": site,

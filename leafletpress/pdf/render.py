@@ -55,7 +55,7 @@ class AssetFetcher(URLFetcher):
         self.allowed = allowed
         self.refused: deque[str] = deque(maxlen=100)  # recent refusals, for tests and logs
 
-    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         scheme = urlsplit(url).scheme.lower()
         if scheme == "data":
             return super().fetch(url, headers)
@@ -89,7 +89,7 @@ class Renderer:
         self.fetcher = AssetFetcher(project.asset_dirs)
         self.font_config = FontConfiguration()
         self._stylesheets: dict[str, list[CSS]] = {}
-        self._image_cache: dict = {}
+        self._image_cache: dict[str, object] = {}
         self._bodies: OrderedDict[tuple[str, str], Document] = OrderedDict()
         self.base_url = project.root.resolve().as_uri() + "/"
         self.layouts = 0  # documents laid out so far (tests check the reuse)

@@ -64,4 +64,5 @@ def write_pdf(document: Document, archive: bool = False) -> bytes:
     metadata = _Metadata()
     metadata.__dict__.update(vars(document.metadata))
     document.metadata = metadata
-    return document.write_pdf(pdf_variant=ARCHIVE if archive else ACCESSIBLE)
+    pdf: bytes = document.write_pdf(pdf_variant=ARCHIVE if archive else ACCESSIBLE)
+    return pdf

@@ -97,9 +97,8 @@ _FIELD_HINTS = {
 
 def make_visit(**fields: object) -> Visit:
     """Build a Visit from loose input; problems become InputErrors naming the field."""
-    patient = {k: fields.pop(k) for k in ("name", "reference", "birth_date") if k in fields}
-    if "language" in fields:
-        patient["language"] = fields.pop("language")
+    keys = ("name", "reference", "birth_date", "language")
+    patient = {k: fields.pop(k) for k in keys if k in fields}
     try:
         return Visit.model_validate({**fields, "patient": patient})
     except ValidationError as exc:
