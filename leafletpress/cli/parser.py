@@ -6,6 +6,7 @@ Help texts are Dutch, like every message; argparse's own words are translated be
 from __future__ import annotations
 
 import argparse
+from typing import TypeAlias
 
 from .. import __version__
 from ..common.project import DEFAULT_FORMAT, FORMATS
@@ -33,7 +34,7 @@ _ARGPARSE_NL = {
 }
 argparse._ = lambda text: _ARGPARSE_NL.get(text, text)  # type: ignore[attr-defined]
 
-Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def build_parser() -> argparse.ArgumentParser:
