@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from conftest import ROOT, normalise, page_sizes_mm, page_texts
+from helpers import ROOT, normalise, page_sizes_mm, page_texts
 from openpyxl import Workbook
 
 from leafletpress.visit.daylist import read_day_list

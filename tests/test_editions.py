@@ -16,7 +16,7 @@ import pypdf
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
-from conftest import MM_PER_PT, VISIT_DATE, all_text, page_sizes_mm, visit_fields
+from helpers import MM_PER_PT, VISIT_DATE, all_text, page_sizes_mm, visit_fields
 
 from leafletpress.content.leaflet import load_leaflet
 from leafletpress.printing.booklet import impose, saddle_stitch

@@ -19,7 +19,7 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from conftest import ROOT, all_text
+from helpers import ROOT, all_text
 
 from leafletpress.cli import main
 

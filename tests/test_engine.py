@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import pytest
-from conftest import visit_fields
+from helpers import visit_fields
 
 from leafletpress.common.errors import InputError
 from leafletpress.content.labels import long_date

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import VISIT_DATE, all_text, edit, page_texts, visit_fields
+from helpers import VISIT_DATE, all_text, edit, page_texts, visit_fields
 
 from leafletpress.content.languages import language_code
 from leafletpress.content.leaflet import load_leaflet, load_translation

@@ -8,7 +8,7 @@ from datetime import time
 
 import pypdf
 import pytest
-from conftest import (
+from helpers import (
     all_text,
     decode_qr_codes,
     embedded_fonts,

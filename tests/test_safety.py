@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import normalise, page_texts
+from helpers import normalise, page_texts
 
 from leafletpress.common.errors import OutputError
 from leafletpress.common.files import inside, write_atomic
@@ -77,7 +77,7 @@ def http_server() -> Iterator[tuple[str, list[str]]]:
 
 
 def test_rendering_fetches_nothing_from_the_network_or_outside_the_assets(
-    renderer, http_server, tmp_path: Path
+    renderer, http_server, tmp_path: Path, weasyprint_warnings
 ) -> None:
     base, requests = http_server
     secret = tmp_path / "secret.svg"
@@ -88,7 +88,7 @@ def test_rendering_fetches_nothing_from_the_network_or_outside_the_assets(
         "file:///etc/passwd",
         "styles/../../../etc/passwd",
     ]
-    html = "<html><body>" + "".join(f'<img src="{u}">' for u in attempts)
+    html = '<html lang="nl"><body>' + "".join(f'<img src="{u}">' for u in attempts)
     html += f'<p style="background: url({base}/bg.png)">x</p>'
     html += f'<link rel="stylesheet" href="{base}/evil.css"></body></html>'
     renderer.fetcher.refused.clear()
@@ -96,6 +96,17 @@ def test_rendering_fetches_nothing_from_the_network_or_outside_the_assets(
     assert requests == [], "the local HTTP server must receive no request"
     refused = " ".join(renderer.fetcher.refused)
     assert base in refused and "secret.svg" in refused and "/etc/passwd" in refused
+    failed = [r.getMessage() for r in weasyprint_warnings]
+    assert all(m.startswith("Failed to load") for m in failed) and len(failed) >= 4, failed
+    weasyprint_warnings.clear()  # provoked on purpose: WeasyPrint says each load failed
+
+
+def test_a_weasyprint_warning_fails_the_test_that_caused_it(renderer, weasyprint_warnings) -> None:
+    renderer.pdf('<html lang="nl"><body><p style="colour: red; margin: 1cm">x</p></body></html>')
+    assert [r.getMessage() for r in weasyprint_warnings] == [
+        "Ignored `colour: red` at 1:1, unknown property."
+    ], "the autouse fixture sees WeasyPrint's warnings, so it can fail a test"
+    weasyprint_warnings.clear()
 
 
 def test_project_assets_are_still_served(renderer, project) -> None:

@@ -20,14 +20,25 @@ from .parser import build_parser
 _OPTIONS = {"name": "--patient", "leaflet": "FOLDER", "birth_date": "--birth-date"}
 
 
+def _log_to_stderr(verbose: bool) -> None:
+    """Log lines on stderr. WeasyPrint's own warnings are about our templates, not the user's
+    input: shown with -v only. They are filtered at the handler, not silenced at their logger,
+    so the tests still see every one of them."""
+    console = logging.StreamHandler()
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    if not verbose:
+        console.addFilter(
+            lambda record: (
+                not record.name.startswith("weasyprint") or record.levelno >= logging.ERROR
+            )
+        )
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[console])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     gc.set_threshold(50_000, 50, 100)  # start-up allocates a lot too; see render.tune_gc
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        format="%(levelname)s: %(message)s", level=logging.INFO if args.verbose else logging.WARNING
-    )
-    # WeasyPrint's own warnings are about our templates, not the user's input.
-    logging.getLogger("weasyprint").setLevel(logging.INFO if args.verbose else logging.ERROR)
+    _log_to_stderr(args.verbose)
     command: Callable[[argparse.Namespace], int] = args.func
     try:
         return command(args)

@@ -1,0 +1,95 @@
+"""Test helpers: readers for real PDFs, the example visit, and small file edits.
+
+Imported by the tests as ``from helpers import ...``; fixtures live in conftest.py.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, time
+from pathlib import Path
+
+import pypdf
+import pypdfium2 as pdfium
+import zxingcpp
+
+ROOT = Path(__file__).resolve().parent.parent
+VISIT_DATE = date(2026, 12, 15)  # a Tuesday
+MM_PER_PT = 25.4 / 72
+
+
+def visit_fields(**overrides: object) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "name": "Marie Peeters",
+        "reference": "PAT-0042",
+        "birth_date": date(1958, 3, 12),
+        "leaflet": "avn-hip",
+        "variant": "heupprothese",
+        "surgeon": "wouters",
+        "site": "augustinus",
+        "date": VISIT_DATE,
+        "time": time(8, 30),
+    }
+    fields.update(overrides)
+    return fields
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    """Text per page, as pdfium extracts it (pypdf garbles some WeasyPrint fonts)."""
+    document = pdfium.PdfDocument(pdf)
+    return [document[i].get_textpage().get_text_range() for i in range(len(document))]
+
+
+def normalise(text: str) -> str:
+    """Undo hyphenation and line breaks, so phrases can be searched for."""
+    text = text.replace("\r", "").replace("\ufffe", "")  # pdfium marks hyphenation with U+FFFE
+    text = text.replace("-\n", "-")  # a real hyphen at a line end: "Çelik-\nO'Brien"
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def all_text(pdf: bytes) -> str:
+    return normalise("\n".join(page_texts(pdf)))
+
+
+def decode_qr_codes(pdf: bytes, page: int = 0, dpi: int = 150) -> list[str]:
+    image = pdfium.PdfDocument(pdf)[page].render(scale=dpi / 72).to_pil()
+    return sorted(result.text for result in zxingcpp.read_barcodes(image))
+
+
+def page_sizes_mm(pdf: bytes) -> list[tuple[float, float]]:
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    return [
+        (
+            round(float(p.mediabox.width) * MM_PER_PT, 1),
+            round(float(p.mediabox.height) * MM_PER_PT, 1),
+        )
+        for p in reader.pages
+    ]
+
+
+def embedded_fonts(pdf: bytes) -> dict[str, bool]:
+    """Font name -> whether its font program is embedded in the file."""
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    fonts: dict[str, bool] = {}
+    for page in reader.pages:
+        for ref in (page["/Resources"].get("/Font") or {}).values():
+            font = ref.get_object()
+            descriptors = [font.get("/FontDescriptor")]
+            descriptors += [
+                d.get_object().get("/FontDescriptor") for d in font.get("/DescendantFonts", [])
+            ]
+            embedded = any(
+                d is not None
+                and any(k in d.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+                for d in descriptors
+            )
+            fonts[str(font["/BaseFont"])] = embedded
+    return fonts
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Change a copied project file; the text to replace must be there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
