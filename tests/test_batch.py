@@ -37,21 +37,23 @@ GOOD = cells(
     "PAT-3;Ünal Çelik-O'Brien;12/03/1958;avn-hip;osteotomie;wouters;augustinus;15/12/2026;7u45",
     "PAT-4;Jan Janssens;;avn-hip;decompressie;claes;palfijn;15/12/2026;10:15",
 )
-BAD = {  # what is wrong: (row, column, words the message must contain)
-    "site": ("PAT-5;Karel Goossens;;avn-hip;heupprothese;claes;ZAS Gent;15/12/2026;9u00",
-             "Campus", "ZAS Cadix (cadix)"),
-    "date": ("PAT-6;Emma Jacobs;;avn-hip;heupprothese;claes;cadix;31/11/2026;9u00",
-             "Datum", "bestaat niet"),
-    "name": ("PAT-7;;;avn-hip;heupprothese;claes;cadix;15/12/2026;9u15",
-             "Naam", "mag niet leeg zijn"),
-    "variant": ("PAT-8;Tom Aerts;;avn-hip;heupresectie;claes;cadix;15/12/2026;9u20",
-                "Ingreep", "Totale heupprothese (heupprothese)"),
-    "leaflet": ("PAT-9;Tom Aerts;;avn-knie;heupprothese;claes;cadix;15/12/2026;9u25",
-                "Folder", "ORT-AVN-01 (avn-hip)"),
-    "time": ("PAT-10;Tom Aerts;;avn-hip;heupprothese;claes;cadix;15/12/2026;25u00",
-             "Uur", "bestaat niet"),
-    "duplicate": (";".join(GOOD[0]), None, "dubbele rij"),
-}  # fmt: skip
+# One bad row each, as written in the list: (row, the column the refusal names, words it says).
+BAD = [
+    pytest.param("PAT-5;Karel Goossens;;avn-hip;heupprothese;claes;ZAS Gent;15/12/2026;9u00",
+                 "Campus", "ZAS Cadix (cadix)", id="unknown campus lists the campuses"),
+    pytest.param("PAT-6;Emma Jacobs;;avn-hip;heupprothese;claes;cadix;31/11/2026;9u00",
+                 "Datum", "bestaat niet", id="impossible date"),
+    pytest.param("PAT-7;;;avn-hip;heupprothese;claes;cadix;15/12/2026;9u15",
+                 "Naam", "mag niet leeg zijn", id="missing name"),
+    pytest.param("PAT-8;Tom Aerts;;avn-hip;heupresectie;claes;cadix;15/12/2026;9u20",
+                 "Ingreep", "Totale heupprothese (heupprothese)", id="unknown variant"),
+    pytest.param("PAT-9;Tom Aerts;;avn-knie;heupprothese;claes;cadix;15/12/2026;9u25",
+                 "Folder", "ORT-AVN-01 (avn-hip)", id="unknown leaflet"),
+    pytest.param("PAT-10;Tom Aerts;;avn-hip;heupprothese;claes;cadix;15/12/2026;25u00",
+                 "Uur", "bestaat niet", id="impossible time"),
+    pytest.param(";".join(GOOD[0]), None, "dubbele rij: dezelfde patiënt, folder en uur als rij 2",
+                 id="duplicate names the first row"),
+]  # fmt: skip
 MORE = cells(  # two more patients at one campus, so a print file holds several leaflets
     "PAT-11;Luc Vermeulen;;avn-hip;heupprothese;wouters;augustinus;15/12/2026;8u15",
     "PAT-12;Noor Van Damme;;avn-hip;heupprothese;wouters;augustinus;15/12/2026;11u00",
@@ -85,7 +87,7 @@ def write_xlsx(path: Path, rows: list[list[str]], sheet: str = "Dag") -> Path:
     return path
 
 
-ALL_ROWS = GOOD + cells(*(bad[0] for bad in BAD.values()))
+ALL_ROWS = GOOD + cells(*(bad.values[0] for bad in BAD))
 
 
 # --- reading and checking lists (no rendering) -----------------------------------------
@@ -121,12 +123,24 @@ def test_every_bad_row_is_refused_with_row_column_and_hint(tmp_path, project, re
     path = write_csv(tmp_path / "dag.csv", ALL_ROWS, "utf-8", ";")
     checked = plan(read_day_list(path, project), project, registry, date(2026, 11, 25))
     refused = {r.row: r for r in checked.refusals}
-    for offset, (column, words) in enumerate((c, w) for _, c, w in BAD.values()):
+    for offset, (_, column, words) in enumerate(bad.values for bad in BAD):
         refusal = refused[len(GOOD) + 2 + offset]  # header is row 1
         assert refusal.column == column
         assert words in str(refusal), str(refusal)
     assert "rij 2" in str(refused[len(ALL_ROWS) + 1]), "a duplicate names the first row"
     assert all(r.hint for r in checked.refusals), "every refusal says how to fix it"
+
+
+@pytest.mark.parametrize(("line", "column", "words"), BAD)
+def test_one_bad_row_is_refused_and_never_stops_the_good_ones(
+    tmp_path, project, registry, line: str, column: str | None, words: str
+) -> None:
+    path = write_csv(tmp_path / "dag.csv", [*GOOD, line.split(";")], "utf-8", ";")
+    checked = plan(read_day_list(path, project), project, registry, date(2026, 11, 25))
+    [refusal] = checked.refusals
+    assert (refusal.row, refusal.column) == (len(GOOD) + 2, column)
+    assert words in str(refusal) and refusal.hint, str(refusal)
+    assert [e.who for e in checked.entries] == ["PAT-1", "PAT-2", "PAT-3", "PAT-4"]
 
 
 def test_the_column_mapping_is_configuration(tmp_path, project_copy, registry) -> None:

@@ -80,20 +80,29 @@ def test_output_name_stays_inside_the_output_folder(cli, tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("args", "message", "hint"),
     [
-        (["leaflet", "knie", *GOOD[2:]], "argument FOLDER: onbekende folder 'knie'", "avn-hip"),
-        (with_option("--variant", "knie"), "optie --variant: onbekende variant 'knie'",
-         "decompressie, heupprothese, osteotomie"),
-        (with_option("--site", "gent"), "onbekende campus 'gent'", "augustinus, cadix"),
-        (with_option("--site", "middelheim"), "gebeurt niet in ZAS Middelheim",
-         "augustinus, cadix, palfijn"),
-        (with_option("--surgeon", "house"), "onbekende chirurg 'house'", "claes"),
-        (with_option("--date", "31/02/2026"), "de datum '31/02/2026' bestaat niet", "dag en maand"),
-        (with_option("--date", "morgen"), "'morgen' is geen datum", "03/12/2026"),
-        (with_option("--time", "25:00"), "het uur '25:00' bestaat niet", "0-23"),
-        (with_option("--time", "half negen"), "'half negen' is geen uur", "8u30"),
-        (with_option("--patient", "  "), "mag niet leeg zijn", None),
-        (with_option("--reference", "../../etc"), "optie --reference", "letters, cijfers"),
-        ([*GOOD, "--birth-date", "1958-02-30"], "bestaat niet", None),
+        pytest.param(["leaflet", "knie", *GOOD[2:]], "argument FOLDER: onbekende folder 'knie'",
+                     "avn-hip", id="unknown leaflet"),
+        pytest.param(with_option("--variant", "knie"), "optie --variant: onbekende variant 'knie'",
+                     "decompressie, heupprothese, osteotomie", id="unknown variant"),
+        pytest.param(with_option("--site", "gent"), "onbekende campus 'gent'", "augustinus, cadix",
+                     id="unknown campus"),
+        pytest.param(with_option("--site", "middelheim"), "gebeurt niet in ZAS Middelheim",
+                     "augustinus, cadix, palfijn", id="campus that does not operate"),
+        pytest.param(with_option("--surgeon", "house"), "onbekende chirurg 'house'", "claes",
+                     id="unknown surgeon"),
+        pytest.param(with_option("--date", "31/02/2026"), "de datum '31/02/2026' bestaat niet",
+                     "dag en maand", id="impossible date"),
+        pytest.param(with_option("--date", "morgen"), "'morgen' is geen datum", "03/12/2026",
+                     id="not a date"),
+        pytest.param(with_option("--time", "25:00"), "het uur '25:00' bestaat niet", "0-23",
+                     id="impossible time"),
+        pytest.param(with_option("--time", "half negen"), "'half negen' is geen uur", "8u30",
+                     id="not a time"),
+        pytest.param(with_option("--patient", "  "), "mag niet leeg zijn", None, id="blank name"),
+        pytest.param(with_option("--reference", "../../etc"), "optie --reference",
+                     "letters, cijfers", id="path in the reference"),
+        pytest.param([*GOOD, "--birth-date", "1958-02-30"], "bestaat niet", None,
+                     id="impossible birth date"),
     ],
 )  # fmt: skip
 def test_bad_input_is_refused_clearly(cli, tmp_path, args, message, hint) -> None:
@@ -167,11 +176,24 @@ def test_check_reports_unknown_placeholders_and_undeclared_variants(cli, project
     assert "onbekend bloktype 'checklijst'" in out
 
 
-def test_check_reports_unclosed_blocks(cli, project_copy) -> None:
-    leaflet = project_copy / "leaflets/avn-hip/nl.md"
-    edit(leaflet, "terug te winnen.\n:::\n", "terug te winnen.\n")
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        pytest.param("leaflets/avn-hip/nl.md", "terug te winnen.\n:::\n", "terug te winnen.\n",
+                     ["blok wordt nooit gesloten"], id="a block that is never closed"),
+        pytest.param("config/surgeons.yaml", "  claes:\n", "  claes\n",
+                     ["config/surgeons.yaml, rij", "ongeldige YAML"], id="YAML syntax: the line"),
+        pytest.param("leaflets/avn-hip/nl.md", "  fasting_hours: 6", "  fasting_hours: zes",
+                     ["leaflets/avn-hip/nl.md, veld 'timing.fasting_hours': "
+                      "moet een geheel getal zijn"], id="front matter names the key"),
+    ],
+)  # fmt: skip
+def test_check_names_each_content_mistake(cli, project_copy, file, old, new, expected) -> None:
+    edit(project_copy / file, old, new)
     code, out, _ = cli("--project", str(project_copy), "check")
-    assert code == 1 and "blok wordt nooit gesloten" in out
+    assert code == 1
+    for words in expected:
+        assert words in out
 
 
 def test_check_warns_on_a_leaflet_past_its_review_date(cli, project_copy) -> None:
@@ -199,19 +221,6 @@ def test_broken_config_names_file_and_key(cli, project_copy) -> None:
     code, _, err = cli("--project", str(project_copy), *GOOD)
     assert code == 3, "rendering refuses invalid configuration"
     assert "config/sites.yaml" in err and "Traceback" not in err
-
-
-def test_yaml_syntax_error_names_the_line(cli, project_copy) -> None:
-    edit(project_copy / "config/surgeons.yaml", "  claes:\n", "  claes\n")
-    code, out, _ = cli("--project", str(project_copy), "check")
-    assert code == 1 and "config/surgeons.yaml, rij" in out and "ongeldige YAML" in out
-
-
-def test_front_matter_errors_name_the_key(cli, project_copy) -> None:
-    edit(project_copy / "leaflets/avn-hip/nl.md", "  fasting_hours: 6", "  fasting_hours: zes")
-    code, out, _ = cli("--project", str(project_copy), "check")
-    assert code == 1
-    assert "leaflets/avn-hip/nl.md, veld 'timing.fasting_hours': moet een geheel getal zijn" in out
 
 
 def test_template_mistakes_name_the_template(cli, project_copy, tmp_path) -> None:

@@ -12,7 +12,7 @@ import logging
 import traceback
 from collections.abc import Callable, Sequence
 
-from ..common.errors import EXIT_INTERNAL, InputError, LeafletpressError
+from ..common.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, InputError, LeafletpressError
 from .commands import say
 from .parser import build_parser
 
@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         say("onderbroken")
-        return 130
+        return EXIT_INTERRUPTED
     except Exception:
         traceback.print_exc()
         say(

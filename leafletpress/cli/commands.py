@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..common.errors import EXIT_MAIL, EXIT_OK, EXIT_PROBLEMS, InputError
+from ..common.errors import EXIT_INTERRUPTED, EXIT_MAIL, EXIT_OK, EXIT_PROBLEMS, InputError
 from ..common.project import DEFAULT_FORMAT, Edition, Project
 from ..content.leaflet import DEFAULT_LANGUAGE, catalogue, load_leaflet, load_translation
 from ..content.registry import load_registry
@@ -278,7 +278,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 "onderbroken: wat klaar was, blijft bewaard. Start dezelfde opdracht "
                 "opnieuw om verder te gaan."
             )
-            return 130
+            return EXIT_INTERRUPTED
         _report_outcome(args, outcome)
     made = outcome.made + outcome.unchanged if outcome else 0
     failed = len(outcome.failed) if outcome else 0

@@ -17,6 +17,7 @@ EXIT_CONTENT = 3  # leaflets/ or config/ are invalid
 EXIT_OUTPUT = 4  # the PDF could not be written
 EXIT_MAIL = 5  # the mail server cannot be reached safely, or refuses our login
 EXIT_INTERNAL = 70  # a bug: please report it
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
 
 class LeafletpressError(Exception):

@@ -1,0 +1,35 @@
+"""House rules that keep the engine readable; the import contract is in `make lint`."""
+
+from __future__ import annotations
+
+import ast
+
+from helpers import ROOT
+
+PACKAGE = ROOT / "leafletpress"
+MAX_BODY_LINES = 60
+
+
+def function_bodies() -> list[tuple[str, int]]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.body[-1].end_lineno - node.body[0].lineno + 1  # type: ignore[operator]
+                found.append((f"{path.relative_to(ROOT)}:{node.lineno} {node.name}", lines))
+    return found
+
+
+def test_no_function_body_is_longer_than_sixty_lines() -> None:
+    bodies = function_bodies()
+    assert len(bodies) > 100, "the walk found the engine's functions"
+    assert [(name, n) for name, n in bodies if n > MAX_BODY_LINES] == []
+
+
+def test_every_stage_package_says_what_it_takes_and_gives() -> None:
+    for init in sorted(PACKAGE.glob("*/__init__.py")):
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        if init.parent.name in ("cli", "common"):
+            assert doc, init
+        else:
+            assert "Takes" in doc and ("gives" in doc or "Gives" in doc), init
