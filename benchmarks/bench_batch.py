@@ -11,7 +11,7 @@
 
 Targets (issue 3, 2 cores): >= 10 leaflets/s, >= 8x the naive way, peak memory < 500 MB and
 about the same at 1,000 rows as at 200, print file no larger than the PDFs together.
-Run: make bench-batch   (or .venv/bin/python benchmarks/bench_batch.py --help)
+Run: make bench   (or .venv/bin/python benchmarks/bench_batch.py --help)
 """
 
 from __future__ import annotations

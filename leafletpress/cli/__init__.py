@@ -36,7 +36,7 @@ def _log_to_stderr(verbose: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    gc.set_threshold(50_000, 50, 100)  # start-up allocates a lot too; see render.tune_gc
+    gc.set_threshold(50_000, 50, 100)  # start-up allocates a lot too; see pdf.render.tune_gc
     args = build_parser().parse_args(argv)
     _log_to_stderr(args.verbose)
     command: Callable[[argparse.Namespace], int] = args.func

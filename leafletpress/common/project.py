@@ -11,9 +11,9 @@ DEFAULT_ROOT = Path(__file__).resolve().parents[2]
 LAYOUTS = {"a5": ("a5.css",), "a4": ("a4.css",), "large": ("a4.css", "large.css")}
 # Layouts laid out as one document, page 1 flowing into the text: large print, where the
 # appointment takes more than a page. The others give page 1 to the patient alone, so the
-# rest can be shared by every patient with the same text (see render.py).
+# rest can be shared by every patient with the same text (see pdf/render.py).
 FLOWING = {"large"}
-# Paper formats to choose from; a booklet is the A5 leaflet imposed on A4 (booklet.py).
+# Paper formats to choose from; a booklet is the A5 leaflet imposed on A4 (printing/booklet.py).
 FORMATS = ("a5", "a4", "booklet")
 DEFAULT_FORMAT = "a5"
 

@@ -2,7 +2,7 @@
 tab) or XLSX, with column names mapped by ``config/columns.yaml``.
 
 Only reads: every cell comes out as text, keyed by field name, with its row number as the
-user sees it in Excel (the header is row 1). Checking the values is visit.py's job.
+user sees it in Excel (the header is row 1). Checking the values is plan.py's job.
 """
 
 from __future__ import annotations
