@@ -24,12 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from leafletpress.cli import demo_date  # noqa: E402
+from leafletpress.cli.commands import demo_date  # noqa: E402
 from leafletpress.common.project import LAYOUTS, Project  # noqa: E402
 from leafletpress.content.leaflet import load_leaflet  # noqa: E402
 from leafletpress.content.registry import load_registry  # noqa: E402
 from leafletpress.pdf.render import Renderer, tune_gc  # noqa: E402
-from leafletpress.visit.appointment import make_visit, personalise  # noqa: E402
+from leafletpress.visit.appointment import make_visit  # noqa: E402
+from leafletpress.visit.personalise import personalise  # noqa: E402
 
 COMBOS = [  # (variant, site, surgeon)
     ("decompressie", "augustinus", "verbeeck"),
