@@ -441,3 +441,17 @@ def test_a_big_campus_day_is_split_into_print_files_of_bounded_size(
         "print-augustinus-1.pdf", "print-augustinus-2.pdf", "print-cadix.pdf",
         "print-palfijn.pdf"}  # fmt: skip
     assert not (folder / "print-augustinus.pdf").exists()
+
+
+def test_a_finished_day_run_again_ends_without_noise(tmp_path) -> None:
+    """Nothing to render, only separator sheets: the renderer is made in the main process and
+    must be freed before Python's last clean-up, or WeasyPrint prints a traceback at exit."""
+    listing = write_csv(tmp_path / "dag.csv", GOOD, "utf-8", ";")
+    command = [sys.executable, str(ROOT / "generate.py"), "batch", str(listing),
+               "--out-dir", str(tmp_path / "out"), "--separators", "-q"]  # fmt: skip
+    for _ in range(2):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, (
+            done.stderr
+        )

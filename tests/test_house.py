@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tomllib
 
 import pytest
 from helpers import ROOT
@@ -27,6 +28,21 @@ def test_no_function_body_is_longer_than_sixty_lines() -> None:
     bodies = function_bodies()
     assert len(bodies) > 100, "the walk found the engine's functions"
     assert [(name, n) for name, n in bodies if n > MAX_BODY_LINES] == []
+
+
+def test_every_module_is_inside_a_layer_of_the_import_contract() -> None:
+    """A module outside the layers would be free to import anything: the contract would
+    silently not cover it. The root package imports nothing of its own."""
+    contract = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    [layers] = [c["layers"] for c in contract["tool"]["importlinter"]["contracts"]]
+    children = {
+        f"leafletpress.{path.stem if path.is_file() else path.name}"
+        for path in PACKAGE.iterdir()
+        if (path.suffix == ".py" and path.stem != "__init__") or (path / "__init__.py").is_file()
+    }
+    assert children == set(layers)
+    root = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    assert not [n for n in ast.walk(root) if isinstance(n, ast.Import | ast.ImportFrom)]
 
 
 def test_every_stage_package_says_what_it_takes_and_gives() -> None:

@@ -9,7 +9,7 @@ from babel import Locale
 
 from ..common.matching import match_key as _key
 
-_UI_LANGUAGES = ("nl", "fr", "en")  # content.LOCALES (not imported: content imports us)
+_UI_LANGUAGES = ("nl", "fr", "en")  # leaflet.LOCALES (not imported: leaflet imports us)
 
 
 @cache

@@ -61,12 +61,13 @@ def run_batch(
     """Make every planned leaflet, then the print files and manifest of each day folder."""
     started = datetime.now().astimezone()
     folders = sorted({(out_dir / e.file).parent for e in plan.entries})
+    inputs = inputs_digest(project)
     with ExitStack() as stack:
         for folder in folders:
             stack.enter_context(locked(folder))
             clean_parts(folder)
         run = _Run(plan, out_dir, {folder: Journal(folder) for folder in folders}, on_progress)
-        tasks = run.skip_unchanged(inputs_digest(project), edition, force)
+        tasks = run.skip_unchanged(inputs, edition, force)
         composer = Composer(project, registry)
         workers_wanted = jobs or os.cpu_count() or 1
         executor = stack.enter_context(workers.executor(workers_wanted, len(tasks)))

@@ -6,6 +6,8 @@ Leaflets that share a text go to the same worker, so its layout is made once (se
 
 from __future__ import annotations
 
+import atexit
+import gc
 import hashlib
 import multiprocessing
 from collections import defaultdict
@@ -59,10 +61,21 @@ def _init_renderer(root: str) -> Renderer:
         from ..pdf.render import Renderer, tune_gc
 
         project = Project(Path(root))
+        if _renderer is None:
+            atexit.register(_release_renderer)
         _renderer = Renderer(project, load_registry(project))
         _leaflets.clear()
         tune_gc()
     return _renderer
+
+
+def _release_renderer() -> None:
+    """Free the renderer while WeasyPrint is still whole: left to the interpreter's last
+    clean-up, its font configuration may be freed after WeasyPrint's modules are gone, and
+    Python then prints an 'Exception ignored' traceback after a successful run."""
+    global _renderer
+    _renderer = None
+    gc.collect()
 
 
 def render_tasks(root: str, tasks: list[Task]) -> list[Result]:

@@ -5,5 +5,6 @@ an outbox (dry run) or at the SMTP server (``sending``), built from templates wi
 details (``messages``), sent over STARTTLS or TLS (``smtp``), recorded in the SQLite send log
 (``sendlog``), with settings from ``config/email.yaml`` (``config``).
 
-Guarantees: a message the server accepted is never sent twice; no address or name in output.
+Guarantees: a message the server accepted is never sent twice; no address or name in what
+it prints or logs (they are only in the list, the outbox messages and the send log).
 """
