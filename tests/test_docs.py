@@ -4,6 +4,7 @@ here and compared with what the CLI really accepts and returns (as datasette tes
 from __future__ import annotations
 
 import argparse
+import fcntl
 import re
 from pathlib import Path
 
@@ -122,6 +123,19 @@ def _mail_server_unknown(
     return cli(*project, "email", str(tmp_path / "2026-12-15"), "--list", str(listing), "--send")
 
 
+def _busy(cli, project_copy: Path, tmp_path: Path, monkeypatch) -> tuple[int, str, str]:
+    day = tmp_path / "2026-12-15"
+    day.mkdir()
+    with open(day / ".lock", "w") as lock:  # another batch holds the day
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        listing = tmp_path / "dag.csv"
+        listing.write_text(
+            "Naam;Folder;Ingreep;Chirurg;Campus;Datum;Uur\n"
+            "Marie Peeters;avn-hip;heupprothese;claes;cadix;15/12/2026;8u00\n"
+        )
+        return cli("batch", str(listing), "--out-dir", str(tmp_path))
+
+
 def _a_bug(cli, project_copy: Path, tmp_path: Path, monkeypatch) -> tuple[int, str, str]:
     monkeypatch.setattr(commands, "_catalogue", lambda *a: 1 / 0)
     return cli("list")
@@ -144,6 +158,7 @@ REACH = {
     3: _broken_content,
     4: _unwritable,
     5: _mail_server_unknown,
+    6: _busy,
     70: _a_bug,
     130: _ctrl_c,
 }

@@ -3,6 +3,7 @@ authentication; messages are read back as the server received them."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import hashlib
 import io
@@ -10,18 +11,22 @@ import shutil
 import socket
 import sqlite3
 import ssl
+import subprocess
+import sys
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
+from typing import Any
 
 import pypdf
 import pytest
 import trustme
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 from helpers import ROOT, all_text
 
 from leafletpress.cli import main
+from leafletpress.mail.sendlog import Message, SendLog
 
 USER, PASSWORD, PASSWORD_ENV = "folders", "geheim-42", "LEAFLETPRESS_TEST_SMTP_PASSWORD"
 ROWS = [
@@ -44,10 +49,25 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.received: list[EmailMessage] = []
+        self.envelopes: list[Envelope] = []
         self.refuse: set[str] = set()
         self.drop_next_data = False
+        self.drop_next_rcpt = False
+        self.answer_after = 0.0  # seconds the server takes to answer after the data
+        self.refuse_sender = ""  # an answer to every MAIL FROM (a server-wide refusal)
+
+    async def handle_MAIL(self, server, session, envelope, address, options) -> str:
+        if self.refuse_sender:
+            return self.refuse_sender
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, options) -> str:
+        if self.drop_next_rcpt:  # the connection breaks before the message was sent
+            self.drop_next_rcpt = False
+            server.transport.close()
+            return "421 closing"
         if address in self.refuse:
             return f"550 5.1.1 <{address}>: Recipient address rejected"
         envelope.rcpt_tos.append(address)
@@ -60,6 +80,9 @@ class Mailbox:
             return "421 closing"
         parsed = email.message_from_bytes(envelope.content, policy=default_policy)
         self.received.append(parsed)  # type: ignore[arg-type]
+        self.envelopes.append(envelope)
+        if self.answer_after:  # queued, but the answer comes late
+            await asyncio.sleep(self.answer_after)
         return f"250 2.0.0 Ok: queued as Q{len(self.received)}"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -89,20 +112,29 @@ def ca(tmp_path_factory) -> tuple[trustme.CA, Path]:
 
 
 class Server:
-    def __init__(self, ca: trustme.CA, port: int) -> None:
+    """STARTTLS and login required, as a hospital's server would; or, with ``secure=False``, a
+    plain relay without either. ``smtputf8`` offers addresses in any script."""
+
+    def __init__(
+        self, ca: trustme.CA, port: int, *, secure: bool = True, smtputf8: bool = False
+    ) -> None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1").configure_cert(context)
         self.mailbox = Mailbox()
         self.port = port
+        security = {
+            "tls_context": context,
+            "require_starttls": True,
+            "auth_required": True,
+            "auth_require_tls": True,
+            "authenticator": _authenticate,
+        }
         self.controller = Controller(
             self.mailbox,
             hostname="127.0.0.1",
             port=port,
-            tls_context=context,
-            require_starttls=True,
-            auth_required=True,
-            auth_require_tls=True,
-            authenticator=_authenticate,
+            enable_SMTPUTF8=smtputf8,
+            **(security if secure else {}),
         )
 
     def start(self) -> Server:
@@ -157,10 +189,10 @@ smtp:
   host: {values["host"]}
   port: {values["port"]}
   security: {values["security"]}
-  username: {USER}
+  {f"username: {USER}" if values.get("login", True) else ""}
   password_env: {PASSWORD_ENV}
   ca_file: {values["ca_file"]}
-  timeout_seconds: 5
+  timeout_seconds: {values.get("timeout", 5)}
 rate_per_minute: {values["rate_per_minute"]}
 retries: {values["retries"]}
 retry_wait_seconds: {values["retry_wait_seconds"]}
@@ -286,7 +318,7 @@ def test_a_refused_recipient_is_reported_and_sent_when_fixed(work, server, capsy
 
 
 def test_a_dropped_connection_is_retried_and_nothing_doubles(work, server, capsys) -> None:
-    server.mailbox.drop_next_data = True
+    server.mailbox.drop_next_rcpt = True  # before the message went out: safe to try again
     _, _, err = email_cli(work, capsys, "--send")
     assert "3 verstuurd" in err, err
     email_cli(work, capsys, "--send")
@@ -393,3 +425,166 @@ def test_example_settings_never_send(work, server, capsys) -> None:
     assert server.mailbox.received == []
     code, _, err = email_cli(work, capsys)
     assert "proefdraai: 3 bericht(en)" in err, "a dry run still works"
+
+
+# --- exactly once: what a review found (issue 12) -------------------------------------------
+
+
+def make_batch(work: Path, rows: list[str]) -> None:
+    """Replace the day's list and make its batch again."""
+    (work / "dag.csv").write_text("\n".join(rows), encoding="utf-8")
+    code = main(["--project", str(work / "project"), "batch", str(work / "dag.csv"),
+                 "--out-dir", str(work / "out"), "-q", "--jobs", "1"])  # fmt: skip
+    assert code == 0
+
+
+def test_two_runs_at_once_send_each_message_once(work, server) -> None:
+    server.mailbox.answer_after = 0.3  # a slow server keeps both runs busy at the same time
+    configure(work, port=server.port, ca_file=ca_file_of(work), protect_pdf="true", timeout=10)
+    command = [
+        sys.executable,
+        str(ROOT / "generate.py"),
+        "--project",
+        str(work / "project"),
+        "email",
+        str(work / "out/2026-12-15"),
+        "--list",
+        str(work / "dag.csv"),
+        "--send",
+    ]
+    runs = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    errs = [run.communicate(timeout=120)[1] for run in runs]
+    for address in ADDRESSES:
+        assert len(server.mailbox.to(address)) == 1, (address, errs)
+    assert any("een andere e-mailrun" in err for err in errs), errs
+    assert all("Traceback" not in err for err in errs), errs
+
+
+def ca_file_of(work: Path) -> Path:
+    text = (work / "project/config/email.yaml").read_text(encoding="utf-8")
+    return Path(text.split("ca_file: ")[1].split()[0])
+
+
+def test_an_answer_too_late_after_the_data_is_uncertain_not_sent_again(
+    work, server, capsys
+) -> None:
+    server.mailbox.answer_after = 2.5  # queued, but the answer comes after our timeout
+    configure(work, port=server.port, ca_file=ca_file_of(work), timeout=1)
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 1 and "onzeker" in err, err
+    server.mailbox.answer_after = 0
+    code, _, err = email_cli(work, capsys, "--send")
+    assert "0 verstuurd" in err and "onzeker" in err, err
+    for address in ADDRESSES:
+        assert len(server.mailbox.to(address)) == 1, address
+    log = sqlite3.connect(work / "out/sendlog.sqlite")
+    statuses = {s for (s,) in log.execute("SELECT status FROM attempts")}
+    assert "failed" not in statuses and "uncertain" in statuses, statuses
+
+
+def test_a_connection_dropped_after_the_data_is_uncertain(work, server, capsys) -> None:
+    server.mailbox.drop_next_data = True  # the server had the whole message: did it keep it?
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 1 and "onzeker" in err and "2 verstuurd" in err, err
+    email_cli(work, capsys, "--send")
+    assert len(server.mailbox.to("marie.peeters@example.org")) == 0, "uncertain: not resent"
+    email_cli(work, capsys, "--send", "--resend")
+    assert len(server.mailbox.to("marie.peeters@example.org")) == 1, "--resend sends it"
+
+
+UTF8_ROWS = [
+    ROWS[0],
+    "PAT-1;Jürgen Müller;12/03/1958;nl;jürgen@example.org;avn-hip;heupprothese;claes;cadix;15/12/2026;8u00",  # noqa: E501
+    "PAT-2;Jan Peeters;02/11/1970;nl;jan@exämple.org;avn-hip;osteotomie;claes;cadix;15/12/2026;8u30",  # noqa: E501
+    "PAT-3;John Smith;21/07/1963;en;john.smith@example.org;avn-hip;decompressie;claes;palfijn;15/12/2026;9u00",  # noqa: E501
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("smtputf8", [True, False], ids=["server offers SMTPUTF8", "it does not"])
+def test_addresses_in_any_script(work, ca, capsys, smtputf8: bool) -> None:
+    make_batch(work, UTF8_ROWS)
+    code, _, err = email_cli(work, capsys)  # dry run: valid messages
+    assert "proefdraai: 3 bericht(en)" in err, err
+    outbox = sorted((work / "out/2026-12-15/outbox").glob("*.eml"))
+    to = [email.message_from_bytes(p.read_bytes(), policy=default_policy)["To"] for p in outbox]
+    assert to == ["jürgen@example.org", "jan@xn--exmple-cua.org", "john.smith@example.org"], (
+        "a domain in any script is written in ASCII (IDNA); letters before the @ stay"
+    )
+    server = Server(ca[0], port_of(work), smtputf8=smtputf8).start()
+    try:
+        code, _, err = email_cli(work, capsys, "--send")
+    finally:
+        server.stop()
+    assert "Traceback" not in err, err
+    domains = [e.rcpt_tos for e in server.mailbox.envelopes]
+    assert ["jan@xn--exmple-cua.org"] in domains, "a domain in any script goes as IDNA"
+    assert ["john.smith@example.org"] in domains, "the rows after it are sent too"
+    if smtputf8:
+        assert code == 0 and "3 verstuurd" in err and ["jürgen@example.org"] in domains
+    else:
+        assert code == 1 and "2 verstuurd" in err
+        assert "rij 2 (PAT-1): geweigerd" in err and "SMTPUTF8" in err, err
+
+
+def test_a_relay_without_login_is_greeted_first(work, ca, capsys) -> None:
+    configure(work, port=port_of(work), ca_file="null", security="none", login=False)
+    server = Server(ca[0], port_of(work), secure=False).start()
+    try:
+        code, _, err = email_cli(work, capsys, "--send")
+    finally:
+        server.stop()
+    assert code == 1 and "3 verstuurd" in err and "503" not in err, err
+
+
+def test_a_server_that_refuses_every_message_stops_the_run_once(work, server, capsys) -> None:
+    server.mailbox.refuse_sender = "550 5.7.1 sender not allowed"
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 5, err
+    assert err.count("sender not allowed") == 1, "one problem, not one per patient"
+    assert "niet geprobeerd" in err and server.mailbox.received == []
+
+
+def test_the_send_log_is_the_same_however_the_folder_is_typed(
+    work, server, capsys, monkeypatch
+) -> None:
+    email_cli(work, capsys, "--send")
+    monkeypatch.chdir(work / "out/2026-12-15")
+    code = main(["--project", str(work / "project"), "email", ".", "--list",
+                 str(work / "dag.csv"), "--send"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and "0 verstuurd, 3 al eerder verstuurd" in err, err
+    assert not (work / "out/2026-12-15/sendlog.sqlite").exists()
+    for address in ADDRESSES:
+        assert len(server.mailbox.to(address)) == 1, address
+
+
+def _claim_and_hold(path: str, held: Any, release: Any) -> None:
+    log = SendLog(Path(path))
+    log.claim(A_MESSAGE)
+    held.set()
+    release.wait(30)  # then exits without finishing: as if killed mid-send
+
+
+A_MESSAGE = Message("2026-12-15", 2, "PAT-1", "ORT-AVN-01", "3.1", "ab" * 32, "a@example.org")
+
+
+def test_a_message_is_claimed_atomically_and_never_sent_by_two_runs(tmp_path) -> None:
+    """The send log itself, without the day's lock: a claim held by a running process stops
+    every other run, even with --resend; once that process is gone, its attempt is uncertain."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    held, release = context.Event(), context.Event()
+    other = context.Process(target=_claim_and_hold, args=(str(tmp_path / "log"), held, release))
+    other.start()
+    assert held.wait(60)
+    log = SendLog(tmp_path / "log")
+    assert log.claim(A_MESSAGE) == (None, "busy")
+    assert log.claim(A_MESSAGE, resend=True) == (None, "busy"), "never two at once"
+    release.set()
+    other.join(30)
+    assert log.claim(A_MESSAGE) == (None, "sending"), "a killed attempt is uncertain"
+    entry, _ = log.claim(A_MESSAGE, resend=True)
+    assert entry is not None, "--resend may send it again"
+    log.finish(entry, "accepted", "250 OK")
+    assert log.claim(A_MESSAGE) == (None, "accepted")

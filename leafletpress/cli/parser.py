@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Gepersonaliseerde, drukklare patiëntenfolders (PDF).",
         epilog="Exitcodes: 0 gelukt, 1 problemen gevonden, 2 ongeldige invoer, "
         "3 inhoud of configuratie ongeldig, 4 kan PDF niet schrijven, 5 mailserver weigert of "
-        "is onveilig, 70 interne fout, 130 onderbroken.",
+        "is onveilig, 6 een andere run werkt al in dezelfde map, 70 interne fout, 130 onderbroken.",
     )
     parser.add_argument(
         "--version",

@@ -16,6 +16,7 @@ EXIT_USAGE = 2  # invalid command-line input (also argparse's own code)
 EXIT_CONTENT = 3  # leaflets/ or config/ are invalid
 EXIT_OUTPUT = 4  # the PDF could not be written
 EXIT_MAIL = 5  # the mail server cannot be reached safely, or refuses our login
+EXIT_BUSY = 6  # another run is working on the same day folder: wait, then run again
 EXIT_INTERNAL = 70  # a bug: please report it
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
@@ -79,6 +80,12 @@ class OutputError(LeafletpressError):
     """A PDF could not be written."""
 
     exit_code = EXIT_OUTPUT
+
+
+class BusyError(LeafletpressError):
+    """Another run holds the day folder (a batch, or an email run): nothing was done."""
+
+    exit_code = EXIT_BUSY
 
 
 def choices(values: Iterable[object]) -> str:

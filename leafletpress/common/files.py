@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import LeafletpressError, OutputError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -37,6 +40,24 @@ def write_atomic(path: Path, data: bytes) -> None:
         if isinstance(exc, OSError):
             raise OutputError(f"kan niet schrijven: {exc.strerror}", file=path) from None
         raise
+
+
+@contextmanager
+def exclusive(lock: Path, busy: LeafletpressError) -> Iterator[None]:
+    """Hold ``lock`` (a file, created if needed, never through a symbolic link) for as long
+    as the block runs; raise ``busy`` at once if another process holds it."""
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise OutputError(f"kan niet vergrendelen: {exc.strerror}", file=lock) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def inside(folder: Path, relative: str | Path) -> Path:

@@ -87,6 +87,7 @@ class DayFinisher:
             "source_sha256": self.source_sha256,
             "read_as": self.day.source,
             "date": day_name,
+            "output_root": "..",  # from this folder; where the send log of every day is
             "started": started.isoformat(timespec="seconds"),
             "finished": finished.isoformat(timespec="seconds"),
             "leafletpress": __version__,

@@ -10,18 +10,16 @@ rendered again.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..common.errors import OutputError
-from ..common.files import sha256_of, write_atomic
+from ..common.errors import BusyError
+from ..common.files import exclusive, sha256_of, write_atomic
 from ..common.project import Project
 
 JOURNAL = ".journal.jsonl"
@@ -40,20 +38,15 @@ def inputs_digest(project: Project) -> str:
     return digest.hexdigest()
 
 
-@contextmanager
-def locked(folder: Path) -> Iterator[None]:
+def locked(folder: Path) -> AbstractContextManager[None]:
     """One batch at a time per day folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / LOCK, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OutputError(
-                "een andere batch schrijft al in deze map",
-                file=folder,
-                hint="wacht tot die klaar is en start dan opnieuw",
-            ) from None
-        yield
+    busy = BusyError(
+        "een andere batch schrijft al in deze map",
+        file=folder,
+        hint="wacht tot die klaar is en start dan opnieuw",
+    )
+    return exclusive(folder / LOCK, busy)
 
 
 def clean_parts(folder: Path) -> None:

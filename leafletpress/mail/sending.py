@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from datetime import time as time_of_day
@@ -20,8 +21,8 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from ..common.errors import ContentError, InputError
-from ..common.files import sha256_of, write_atomic
+from ..common.errors import BusyError, ContentError, InputError, OutputError
+from ..common.files import exclusive, sha256_of, write_atomic
 from ..common.project import Project
 from ..content.registry import Registry
 from ..day.manifest import JSON_NAME, read_manifest
@@ -29,10 +30,21 @@ from ..visit.appointment import parse_date
 from ..visit.daylist import read_day_list
 from .config import EMAIL_CONFIG, EmailConfig, ca_path, load_email_config
 from .messages import EmailComposer, Letter
-from .sendlog import ACCEPTED, FAILED, REFUSED, SEND_LOG, SENDING, Message, SendLog
-from .smtp import Fatal, Mailer, Refused, Temporary, Unreachable
+from .sendlog import (
+    ACCEPTED,
+    BUSY,
+    FAILED,
+    REFUSED,
+    SEND_LOG,
+    SENDING,
+    UNCERTAIN,
+    Message,
+    SendLog,
+)
+from .smtp import Fatal, Mailer, Refused, Temporary, Uncertain, Unreachable, wire
 
 OUTBOX = "outbox"
+LOCK = ".email.lock"
 
 
 @dataclass
@@ -88,25 +100,31 @@ def run_email(
             hint="vul de mailserver en afzender van het ziekenhuis in en verwijder "
             "'example: true'; zonder --send kan je de berichten al bekijken",
         )
-    run = _Emailing(folder, manifest["batch"]["date"], config, resend)
-    run.rows = {row.number: row.values for row in day.rows}
-    run.composer = EmailComposer(project, registry, config)
-    if send:
-        run.mailer = Mailer(config, config.password(), ca_path(project, config))
-    else:
-        run.empty_outbox()
-    try:
+    busy = BusyError(
+        "een andere e-mailrun verstuurt al de folders van deze dag",
+        file=folder,
+        hint="wacht tot die klaar is; dezelfde opdracht verstuurt daarna wat nog overblijft",
+    )
+    with exclusive(folder / LOCK, busy), ExitStack() as stack:
+        run = _Emailing(folder, manifest, config, resend)
+        stack.callback(run.close)
+        run.rows = {row.number: row.values for row in day.rows}
+        run.composer = EmailComposer(project, registry, config)
+        if send:
+            run.mailer = Mailer(config, config.password(), ca_path(project, config))
+        else:
+            run.empty_outbox()
+        run.log = SendLog(_send_log(folder, manifest))
         for record in manifest["leaflets"]:
             if record["status"] in ("made", "unchanged"):
                 run.one(record)
-    finally:
-        run.close()
     return run.report
 
 
 def _batch_manifest(batch: Path) -> tuple[Path, dict[str, Any]]:
-    """The batch folder (given as the folder or its manifest) and its manifest."""
-    folder = batch.parent if batch.name == JSON_NAME else batch
+    """The batch folder (given as the folder or its manifest, resolved: '.' is a day folder
+    like any other) and its manifest."""
+    folder = (batch.parent if batch.name == JSON_NAME else batch).resolve()
     if not (folder / JSON_NAME).is_file():
         raise InputError(
             f"geen {JSON_NAME} in {batch}",
@@ -116,29 +134,53 @@ def _batch_manifest(batch: Path) -> tuple[Path, dict[str, Any]]:
     return folder, read_manifest(folder)
 
 
+def _send_log(folder: Path, manifest: dict[str, Any]) -> Path:
+    """One send log per output folder, however the day folder was typed; the manifest says
+    where its output folder is. Never through a symbolic link."""
+    root = (folder / str(manifest["batch"].get("output_root", ".."))).resolve()
+    path: Path = root / SEND_LOG
+    if path.is_symlink():
+        raise OutputError(
+            "het verzendlogboek is een symbolische koppeling",
+            file=path,
+            hint="verwijder de koppeling; het logboek hoort als gewoon bestand in de uitvoermap",
+        )
+    return path
+
+
 class _Emailing:
     """One email run over a batch: each leaflet to the outbox (dry run) or to the server."""
 
-    def __init__(self, folder: Path, day: str, config: EmailConfig, resend: bool) -> None:
-        self.folder, self.day, self.config, self.resend = folder, day, config, resend
+    def __init__(
+        self, folder: Path, manifest: dict[str, Any], config: EmailConfig, resend: bool
+    ) -> None:
+        self.folder, self.day = folder, manifest["batch"]["date"]
+        self.config, self.resend = config, resend
         self.outbox = folder / OUTBOX
-        self.log = SendLog(folder.parent / SEND_LOG)
         self.report = Report()
         self.rows: dict[int, dict[str, str]] = {}
         self.composer: EmailComposer
+        self.log: SendLog | None = None
         self.mailer: Mailer | None = None
 
     def empty_outbox(self) -> None:
+        if self.outbox.is_symlink() or (self.outbox.exists() and not self.outbox.is_dir()):
+            raise OutputError(
+                "de outbox is geen gewone map",
+                file=self.outbox,
+                hint="verwijder ze; de proefdraai maakt een nieuwe outbox-map",
+            )
         self.outbox.mkdir(exist_ok=True)
         for old in self.outbox.glob("*.eml"):
             old.unlink()
 
     def one(self, record: dict[str, Any]) -> None:
         """Write or send one leaflet's message, or say why not."""
+        assert self.log is not None
         report, who = self.report, (record["row"], record["reference"])
         values = self.rows.get(record["row"], {})
-        recipient, why_not = _recipient(values, self.config)
-        if why_not:
+        address, why_not = _recipient(values, self.config)
+        if address is None:
             report.unaddressed.append((*who, why_not))
             return
         if report.stopped:
@@ -146,43 +188,113 @@ class _Emailing:
             return
         message_id = Message(
             self.day, record["row"], record["reference"], record["code"], record["version"],
-            record["sha256"], recipient,
+            record["sha256"], address.text,
         )  # fmt: skip
-        state = self.log.state(message_id)
-        if state == ACCEPTED and not self.resend:
-            report.already.append((*who, "eerder verstuurd"))
-            return
-        if state == SENDING and not self.resend:
-            report.uncertain.append((*who, "een vorige poging werd onderbroken"))
+        if self._stopped_by(self.log.state(message_id), who):
             return
         path = self.folder / Path(record["file"]).name
         pdf = path.read_bytes() if path.is_file() else b""
         if hashlib.sha256(pdf).hexdigest() != record["sha256"]:
             report.failed.append((*who, "de PDF is weg of veranderd sinds de batch"))
             return
-        message = self.composer.message(_letter(record, values, recipient, pdf))
+        message = self.composer.message(_letter(record, values, address.text, pdf))
+        eml = self.outbox / f"{Path(record['file']).stem}.eml"
         if self.mailer is None:
-            eml = self.outbox / f"{Path(record['file']).stem}.eml"
-            write_atomic(eml, bytes(message))
+            write_atomic(eml, wire(message, address.smtputf8))
             report.written.append(eml)
+        elif self._deliver(message_id, message, address, who) == ACCEPTED:
+            eml.unlink(missing_ok=True)  # a dry run's copy: addresses do not linger
+
+    def _stopped_by(self, state: str | None, who: tuple[int, str]) -> bool:
+        """Whether the send log forbids sending now; if so, it is reported."""
+        if state == BUSY:
+            self.report.not_tried.append((*who, "een andere run verstuurt dit bericht nu"))
+        elif self.resend:
+            return False
+        elif state == ACCEPTED:
+            self.report.already.append((*who, "eerder verstuurd"))
+        elif state in (SENDING, UNCERTAIN):
+            self.report.uncertain.append((*who, _WHY_UNCERTAIN[state]))
         else:
-            _deliver(self.mailer, self.log, message_id, message, self.config, report, who)
+            return False
+        return True
+
+    def _deliver(
+        self, message_id: Message, message: EmailMessage, address: Address, who: tuple[int, str]
+    ) -> str | None:
+        """Send one message: claimed in the send log first, retried with growing waits after
+        temporary failures, then reported. After a message fails every try, the server is in
+        trouble: the run stops there. Returns the final status."""
+        assert self.mailer is not None and self.log is not None
+        report, config = self.report, self.config
+        for attempt in range(config.retries + 1):
+            entry, state = self.log.claim(message_id, self.resend)
+            if entry is None:
+                self._stopped_by(state, who)
+                return state
+            try:
+                answer = self.mailer.send(message, address.text, address.smtputf8)
+            except Refused as exc:
+                self.log.finish(entry, REFUSED, str(exc))
+                report.refused.append((*who, _hide(str(exc), address.text)))
+                return REFUSED
+            except Uncertain as exc:
+                self.log.finish(entry, UNCERTAIN, str(exc))
+                report.uncertain.append((*who, _hide(str(exc), address.text)))
+                return UNCERTAIN
+            except Temporary as exc:
+                self.log.finish(entry, FAILED, str(exc))
+                if attempt < config.retries:
+                    time.sleep(config.retry_wait_seconds * 2**attempt)
+                    continue
+                report.failed.append((*who, _hide(str(exc), address.text)))
+                report.stopped = str(exc) if isinstance(exc, Unreachable) else "de server faalt"
+                report.server_trouble = isinstance(exc, Unreachable)
+                return FAILED
+            except Fatal as exc:
+                self.log.finish(entry, FAILED, str(exc))
+                report.failed.append((*who, "niet verstuurd: de server stopt de run (hieronder)"))
+                report.stopped = _hide(str(exc), address.text)
+                report.server_trouble = True
+                return FAILED
+            self.log.finish(entry, ACCEPTED, answer)
+            report.sent.append((*who, answer))
+            return ACCEPTED
+        return None
 
     def close(self) -> None:
         if self.mailer is not None:
             self.mailer.close()
-        self.log.close()
+        if self.log is not None:
+            self.log.close()
 
 
-def _recipient(values: dict[str, str], config: EmailConfig) -> tuple[str, str]:
-    """The row's address and '', or '' and why it cannot be emailed."""
+_WHY_UNCERTAIN = {
+    SENDING: "een vorige poging werd onderbroken",
+    UNCERTAIN: "de server antwoordde niet nadat hij het bericht kreeg",
+}
+
+
+@dataclass(frozen=True)
+class Address:
+    """A patient's address as it goes out: its domain in ASCII (IDNA) where the rest allows;
+    ``smtputf8`` when letters outside ASCII before the @ need a server that takes them."""
+
+    text: str
+    smtputf8: bool
+
+
+def _recipient(values: dict[str, str], config: EmailConfig) -> tuple[Address | None, str]:
+    """The row's address, or None and why it cannot be emailed."""
     try:
-        address = validate_email(values.get("email", ""), check_deliverability=False).normalized
+        valid = validate_email(values.get("email", ""), check_deliverability=False)
     except EmailNotValidError:
-        return "", "geen geldig e-mailadres"
+        return None, "geen geldig e-mailadres"
     if config.protect_pdf and not values.get("birth_date"):
-        return "", "geen geboortedatum, nodig voor het wachtwoord van de PDF"
-    return address, ""
+        return None, "geen geboortedatum, nodig voor het wachtwoord van de PDF"
+    if valid.ascii_email:
+        return Address(valid.ascii_email, False), ""
+    return Address(valid.normalized, True), ""
 
 
 def _letter(record: dict[str, Any], values: dict[str, str], recipient: str, pdf: bytes) -> Letter:
@@ -198,42 +310,3 @@ def _letter(record: dict[str, Any], values: dict[str, str], recipient: str, pdf:
         code=record["code"],
         pdf=pdf,
     )
-
-
-def _deliver(
-    mailer: Mailer,
-    log: SendLog,
-    message_id: Message,
-    message: EmailMessage,
-    config: EmailConfig,
-    report: Report,
-    who: tuple[int, str],
-) -> None:
-    """Send one message: retried with growing waits after temporary failures, then reported.
-    After a message fails every try, the server is in trouble: the run stops there."""
-    for attempt in range(config.retries + 1):
-        entry = log.begin(message_id)
-        try:
-            answer = mailer.send(message)
-        except Refused as exc:
-            log.finish(entry, REFUSED, str(exc))
-            report.refused.append((*who, _hide(str(exc), message_id.recipient)))
-            return
-        except Temporary as exc:
-            log.finish(entry, FAILED, str(exc))
-            if attempt < config.retries:
-                time.sleep(config.retry_wait_seconds * 2**attempt)
-                continue
-            report.failed.append((*who, _hide(str(exc), message_id.recipient)))
-            report.stopped = str(exc) if isinstance(exc, Unreachable) else "de server faalt"
-            report.server_trouble = isinstance(exc, Unreachable)
-            return
-        except Fatal as exc:
-            log.finish(entry, FAILED, str(exc))
-            report.failed.append((*who, str(exc)))
-            report.stopped = str(exc)
-            report.server_trouble = True
-            return
-        log.finish(entry, ACCEPTED, answer)
-        report.sent.append((*who, answer))
-        return

@@ -1,13 +1,19 @@
 """The send log: every attempt to email a leaflet, in SQLite (WAL), so nothing goes out twice.
 
-An attempt is written as 'sending' before the message is handed to the server and updated
-with the server's answer after. A message the server accepted is never sent again (unless
-the user says --resend). An attempt left at 'sending' (the program was killed in between)
-may or may not have gone out: it is reported, and not repeated without --resend.
+A message is *claimed* before it is handed to the server: in one write transaction the log
+checks that it was never accepted and that no attempt is under way, and records a 'sending'
+attempt with its owner (host and process). Two runs, in two processes or on two machines
+sharing the log, can therefore never both send it. The attempt is then updated with the
+server's answer. A message the server accepted is never sent again (unless --resend). An
+attempt left at 'sending' (the program was killed in between) or 'uncertain' (the whole
+message went out but no answer came) may have arrived: it is reported, and not repeated
+without --resend; and never while its owner is still running.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +22,8 @@ from pathlib import Path
 SEND_LOG = "sendlog.sqlite"  # in the output folder, shared by every day
 
 ACCEPTED, SENDING, REFUSED, FAILED = "accepted", "sending", "refused", "failed"
+UNCERTAIN = "uncertain"
+BUSY = "busy"  # another run, still alive, is sending this message now (never stored)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (
@@ -30,7 +38,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     sha256 TEXT NOT NULL,
     recipient TEXT NOT NULL,
     status TEXT NOT NULL,
-    response TEXT
+    response TEXT,
+    owner TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_message ON attempts (sha256, recipient);
 """
@@ -53,6 +62,24 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(owner: str | None) -> bool:
+    """Whether the run that wrote an attempt is still running (on this machine)."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's run: its lock would have kept us out of the day
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return int(pid) != os.getpid()
+
+
 class SendLog:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -60,24 +87,44 @@ class SendLog:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")  # an accepted message is on disk at once
         self.db.executescript(_SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(attempts)")}
+        if "owner" not in columns:  # a log from before owners were recorded
+            self.db.execute("ALTER TABLE attempts ADD COLUMN owner TEXT")
 
     def state(self, message: Message) -> str | None:
-        """'accepted' if ever accepted; else the last attempt's status; None if never tried."""
+        """'accepted' if ever accepted; 'busy' if a running process is sending it; else the
+        last attempt's status; None if never tried."""
         rows = self.db.execute(
-            "SELECT status FROM attempts WHERE sha256 = ? AND recipient = ? ORDER BY id",
+            "SELECT status, owner FROM attempts WHERE sha256 = ? AND recipient = ? ORDER BY id",
             (message.sha256, message.recipient),
         ).fetchall()
-        statuses = [status for (status,) in rows]
-        if ACCEPTED in statuses:
+        if any(status == ACCEPTED for status, _ in rows):
             return ACCEPTED
-        return statuses[-1] if statuses else None
+        if not rows:
+            return None
+        status, owner = rows[-1]
+        return BUSY if status == SENDING and _alive(owner) else str(status)
 
-    def begin(self, message: Message) -> int:
+    def claim(self, message: Message, resend: bool = False) -> tuple[int | None, str | None]:
+        """Record a 'sending' attempt if this message may go out now, atomically. Returns
+        (attempt id, None), or (None, the state that stops it: accepted, busy, sending or
+        uncertain). --resend passes accepted and unfinished attempts, never a busy one."""
+        self.db.execute("BEGIN IMMEDIATE")  # one writer at a time, from check to insert
+        try:
+            state = self.state(message)
+            stops = {BUSY} if resend else {ACCEPTED, BUSY, SENDING, UNCERTAIN}
+            if state in stops:
+                return None, state
+            return self._insert(message), None
+        finally:
+            self.db.execute("COMMIT")
+
+    def _insert(self, message: Message) -> int:
         cursor = self.db.execute(
             "INSERT INTO attempts (started, day, row, reference, leaflet, version, sha256,"
-            " recipient, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " recipient, status, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (_now(), message.day, message.row, message.reference, message.leaflet,
-             message.version, message.sha256, message.recipient, SENDING),
+             message.version, message.sha256, message.recipient, SENDING, _owner()),
         )  # fmt: skip
         return int(cursor.lastrowid or 0)
 
