@@ -455,3 +455,70 @@ def test_a_finished_day_run_again_ends_without_noise(tmp_path) -> None:
         assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, (
             done.stderr
         )
+
+
+# --- interrupts: what a review found (issue 12) --------------------------------------------
+
+
+def start_big_day(tmp_path: Path, rows: int = 600) -> tuple[subprocess.Popen[str], Path]:
+    """A day big enough that each worker has a long chunk, started in its own session, and
+    waited on until a few leaflets are written."""
+    sites = [("augustinus", "wouters"), ("cadix", "claes"), ("palfijn", "el-amrani")]
+    variants = ["heupprothese", "decompressie", "osteotomie"]
+    lines = [[f"R-{i:04d}", f"Patiënt {i}", "", "avn-hip", variants[i % 3], sites[i % 3][1],
+              sites[i % 3][0], "15/12/2026", f"{7 + i // 60 % 12}:{i % 60:02d}"]
+             for i in range(rows)]  # fmt: skip
+    listing = write_csv(tmp_path / "dag.csv", lines, "utf-8", ";")
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "generate.py"), "batch", str(listing),
+         "--out-dir", str(tmp_path / "out"), "-q", "--jobs", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    folder = tmp_path / "out" / DAY.isoformat()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if len(leaflet_files(folder)) >= 12:
+            return process, folder
+        time.sleep(0.05)
+    raise AssertionError(f"the batch did not get going: {process.poll()}")
+
+
+def leaflet_files(folder: Path) -> list[Path]:
+    return [p for p in folder.glob("R-*.pdf")] if folder.is_dir() else []
+
+
+def journaled(folder: Path) -> set[str]:
+    lines = (folder / ".journal.jsonl").read_text(encoding="utf-8").splitlines()
+    return {json.loads(line)["file"] for line in lines}
+
+
+def test_ctrl_c_stops_a_big_day_within_seconds_and_every_leaflet_is_journaled(tmp_path) -> None:
+    process, folder = start_big_day(tmp_path)
+    pressed = time.monotonic()
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the whole process group
+    _, err = process.communicate(timeout=60)
+    seconds = time.monotonic() - pressed
+    assert process.returncode == 130 and "onderbroken" in err and "Traceback" not in err, err
+    assert seconds < 5, f"{seconds:.1f} s from Ctrl-C to exit"
+    made = {p.name for p in leaflet_files(folder)}
+    assert made == journaled(folder), "every PDF on disk is in the journal, so none is redone"
+    assert not list(folder.glob(".*.part"))
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_the_workers_end_with_the_batch(tmp_path, how: signal.Signals) -> None:
+    import psutil
+
+    process, folder = start_big_day(tmp_path)
+    workers = psutil.Process(process.pid).children(recursive=True)
+    assert workers
+    process.send_signal(how)  # the batch only, as a service manager or `kill` would
+    process.communicate(timeout=60)
+    _, alive = psutil.wait_procs(workers, timeout=5)
+    assert alive == [], "no worker outlives the batch (and its lock)"
+    count = len(leaflet_files(folder))
+    time.sleep(1)
+    assert len(leaflet_files(folder)) == count, "nothing is written after the batch ended"
+    if how == signal.SIGTERM:
+        assert process.returncode == 130
+        assert {p.name for p in leaflet_files(folder)} == journaled(folder)

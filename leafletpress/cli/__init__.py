@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import signal
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 
@@ -35,11 +37,18 @@ def _log_to_stderr(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[console])
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (a service manager, `kill`) stops a run as Ctrl-C does: cleanly, workers too."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     gc.set_threshold(50_000, 50, 100)  # start-up allocates a lot too; see pdf.render.tune_gc
     args = build_parser().parse_args(argv)
     _log_to_stderr(args.verbose)
     command: Callable[[argparse.Namespace], int] = args.func
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         return command(args)
     except LeafletpressError as exc:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Executor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -17,7 +16,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from ..common.errors import LeafletpressError
 from ..common.project import Edition, Project
@@ -28,7 +26,7 @@ from ..visit.plan import Entry, Plan
 from . import workers
 from .finish import DayFinisher
 from .journal import Journal, clean_parts, inputs_digest, locked
-from .workers import Result, Task
+from .workers import Result, Task, Workers
 
 Progress = Callable[[int, int], None]  # (leaflets done, leaflets in all)
 
@@ -69,12 +67,12 @@ def run_batch(
         run = _Run(plan, out_dir, {folder: Journal(folder) for folder in folders}, on_progress)
         tasks = run.skip_unchanged(inputs, edition, force)
         composer = Composer(project, registry)
-        workers_wanted = jobs or os.cpu_count() or 1
-        executor = stack.enter_context(workers.executor(workers_wanted, len(tasks)))
-        run.render(executor, str(project.root), run.chunks(tasks, composer, workers_wanted))
+        wanted = jobs or os.cpu_count() or 1
+        pool = stack.enter_context(Workers(str(project.root), wanted, len(tasks)))
+        run.render(pool.executor, str(project.root), run.chunks(tasks, composer, wanted))
         finish = DayFinisher(
-            day, plan, run.results, registry, composer, executor, str(project.root), edition,
-            separators,
+            day, plan, run.results, registry, composer, pool.executor, str(project.root),
+            edition, separators,
         )  # fmt: skip
         finished = datetime.now().astimezone()
         outcome = Outcome()
@@ -96,7 +94,6 @@ class _Run:
     journals: dict[Path, Journal]
     on_progress: Progress | None
     results: dict[int, Result] = field(default_factory=dict)
-    fingerprints: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.entries: dict[int, Entry] = {e.row: e for e in self.plan.entries}
@@ -111,7 +108,6 @@ class _Run:
             fingerprint = hashlib.sha256(
                 (base + entry.p.visit.model_dump_json()).encode()
             ).hexdigest()
-            self.fingerprints[entry.row] = fingerprint
             record = None if force else self.journals[target.parent].is_done(target, fingerprint)
             if record:
                 self.results[entry.row] = Result(
@@ -120,7 +116,8 @@ class _Run:
             else:
                 visit, lang = entry.p.visit, entry.p.leaflet.lang
                 layout, archive = edition.layout, edition.archive
-                tasks.append(Task(entry.row, visit, lang, layout, archive, str(target)))
+                task = Task(entry.row, visit, lang, layout, archive, str(target), fingerprint)
+                tasks.append(task)
         return tasks
 
     def chunks(self, tasks: list[Task], composer: Composer, count: int) -> list[list[Task]]:
@@ -132,12 +129,13 @@ class _Run:
         return workers.chunks(tasks, keys, count)
 
     def render(self, executor: Executor, root: str, chunks: list[list[Task]]) -> None:
-        """Render every chunk, journaling each chunk's leaflets as it comes back."""
+        """Render every chunk (the workers journal each leaflet as it is written)."""
         self._progress()
         futures = [executor.submit(workers.render_tasks, root, chunk) for chunk in chunks]
         try:
             for future in as_completed(futures):
-                self._journal(future.result())
+                self.results.update((r.row, r) for r in future.result())
+                self._progress()
         except BrokenProcessPool:
             raise LeafletpressError(
                 "een werkproces stopte onverwacht (te weinig geheugen of afgebroken?)",
@@ -147,24 +145,6 @@ class _Run:
             for future in futures:
                 future.cancel()
             raise
-
-    def _journal(self, results: list[Result]) -> None:
-        by_folder: dict[Path, list[dict[str, Any]]] = defaultdict(list)
-        for r in results:
-            if r.status == "made":
-                target = self.out_dir / self.entries[r.row].file
-                by_folder[target.parent].append(
-                    {
-                        "file": target.name,
-                        "fingerprint": self.fingerprints[r.row],
-                        "sha256": r.sha256,
-                        "pages": r.pages,
-                    }
-                )
-        for folder, records in by_folder.items():
-            self.journals[folder].add(records)
-        self.results.update((r.row, r) for r in results)
-        self._progress()
 
     def _progress(self) -> None:
         if self.on_progress:

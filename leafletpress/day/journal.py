@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..common.errors import BusyError
+from ..common.errors import BusyError, OutputError
 from ..common.files import exclusive, sha256_of, write_atomic
 from ..common.project import Project
 
@@ -56,18 +56,30 @@ def clean_parts(folder: Path) -> None:
 
 
 class Journal:
-    """Finished leaflets of a day folder, appended as they are written."""
+    """Finished leaflets of a day folder. Each worker appends a line as soon as it has written
+    a leaflet, so an interrupted day loses at most the leaflets being rendered."""
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / JOURNAL
-        self.done: dict[str, dict[str, Any]] = {}
-        if self.path.is_file():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
+        self.done = self._read()
+
+    def _read(self) -> dict[str, dict[str, Any]]:
+        done: dict[str, dict[str, Any]] = {}
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return done
+        except OSError as exc:  # a symbolic link (ELOOP), or unreadable
+            problem = f"kan het logboek niet lezen: {exc.strerror}"
+            raise OutputError(problem, file=self.path) from None
+        with os.fdopen(fd, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
                 try:
                     record = json.loads(line)
-                    self.done[record["file"]] = record
+                    done[record["file"]] = record
                 except (ValueError, KeyError, TypeError):
                     continue  # a line cut short by a crash: that leaflet is made again
+        return done
 
     def is_done(self, file: Path, fingerprint: str) -> dict[str, Any] | None:
         record = self.done.get(file.name)
@@ -75,18 +87,30 @@ class Journal:
             record is not None
             and record.get("fingerprint") == fingerprint
             and file.is_file()
+            and not file.is_symlink()
             and sha256_of(file) == record.get("sha256")
         )
         return record if unchanged else None
 
-    def add(self, records: list[dict[str, Any]]) -> None:
-        with open(self.path, "a", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record) + "\n")
-                self.done[record["file"]] = record
-            handle.flush()
-            os.fsync(handle.fileno())
-
     def compact(self, keep: set[str]) -> None:
+        """Rewrite the journal with one line per leaflet of this list (the workers' lines
+        included), dropping leaflets no longer on it."""
+        self.done = self._read()
         lines = "".join(json.dumps(r) + "\n" for f, r in self.done.items() if f in keep)
         write_atomic(self.path, lines.encode("utf-8"))
+
+
+def record_done(journal: Path, record: dict[str, Any]) -> None:
+    """Append one finished leaflet to the journal, on disk before returning. One write of a
+    short line with O_APPEND: lines from several workers never mix."""
+    line = (json.dumps(record) + "\n").encode("utf-8")
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(journal, flags, 0o600)
+    except OSError as exc:
+        raise OutputError(f"kan het logboek niet bijwerken: {exc.strerror}", file=journal) from None
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -2,6 +2,10 @@
 
 Leaflets that share a text go to the same worker, so its layout is made once (see
 ``pdf.render``). Small days run in this process: starting workers would cost more.
+
+Each worker journals every leaflet as soon as it is written, stops between two leaflets when
+the day is interrupted (Ctrl-C, SIGTERM), and dies with the batch that started it: it never
+writes on after the batch, and its lock, are gone.
 """
 
 from __future__ import annotations
@@ -10,10 +14,15 @@ import atexit
 import gc
 import hashlib
 import multiprocessing
+import os
+import signal
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.connection import wait
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +34,7 @@ from ..content.registry import load_registry
 from ..printing.printfile import build_print_file
 from ..visit.appointment import Visit
 from ..visit.personalise import personalise
+from .journal import JOURNAL, record_done
 
 if TYPE_CHECKING:
     from ..pdf.render import Renderer
@@ -40,6 +50,7 @@ class Task:
     layout: str
     archive: bool
     path: str  # where to write, absolute
+    fingerprint: str  # of everything the leaflet is made from (journal.py)
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,24 @@ class Result:
 
 _renderer: Renderer | None = None
 _leaflets: dict[tuple[str, str], Leaflet] = {}
+_stop: EventType | None = None  # set by the batch when it is interrupted
+
+
+def _start_worker(root: str, stop: EventType) -> None:
+    """In each worker process: Ctrl-C is the batch's to handle (it stops us between two
+    leaflets), and the worker ends when the batch process ends, however it ends."""
+    global _stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _stop = stop
+    batch = multiprocessing.parent_process()
+    if batch is not None:
+        threading.Thread(target=_die_with, args=(batch.sentinel,), daemon=True).start()
+    _init_renderer(root)
+
+
+def _die_with(sentinel: int) -> None:
+    wait([sentinel])
+    os._exit(1)  # the batch is gone: a PDF being written stays a .part file, cleaned later
 
 
 def _init_renderer(root: str) -> Renderer:
@@ -83,14 +112,20 @@ def render_tasks(root: str, tasks: list[Task]) -> list[Result]:
     renderer = _init_renderer(root)
     results = []
     for task in tasks:
+        if _stop is not None and _stop.is_set():
+            break  # interrupted: what is done is journaled; the rest is made next time
         try:
             key = (task.visit.leaflet, task.lang)
             if key not in _leaflets:
                 _leaflets[key] = load_leaflet(renderer.project, *key)
             p = personalise(task.visit, _leaflets[key], renderer.composer.registry)
             rendered = renderer.render(p, task.layout, task.archive)
-            write_atomic(Path(task.path), rendered.pdf)
+            path = Path(task.path)
+            write_atomic(path, rendered.pdf)
             digest = hashlib.sha256(rendered.pdf).hexdigest()
+            record = {"file": path.name, "fingerprint": task.fingerprint, "sha256": digest,
+                      "pages": rendered.pages}  # fmt: skip
+            record_done(path.parent / JOURNAL, record)
             results.append(Result(task.row, "made", rendered.pages, digest))
         except LeafletpressError as exc:
             results.append(Result(task.row, "failed", problem=str(exc)))
@@ -130,12 +165,33 @@ class _InProcess(Executor):
         return future
 
 
-def executor(jobs: int, tasks: int) -> Executor:
-    if jobs <= 1 or tasks <= MIN_CHUNK:
-        return _InProcess()
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["leafletpress.pdf.render"])  # workers start with it imported
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+class Workers:
+    """Where a day is rendered: worker processes, or this process for a small day. Leaving
+    the block after an error or an interrupt stops the workers between two leaflets."""
+
+    def __init__(self, root: str, jobs: int, tasks: int) -> None:
+        self._stop: EventType | None = None
+        self.executor: Executor
+        if jobs <= 1 or tasks <= MIN_CHUNK:
+            self.executor = _InProcess()
+            return
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["leafletpress.pdf.render"])  # start with it imported
+        self._stop = context.Event()
+        self.executor = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(root, self._stop),
+        )
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None and self._stop is not None:
+            self._stop.set()
+        self.executor.shutdown(wait=True, cancel_futures=kind is not None)
 
 
 def chunks(tasks: list[Task], keys: dict[int, str], workers: int) -> list[list[Task]]:
