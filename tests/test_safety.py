@@ -147,3 +147,78 @@ def test_file_names_carry_no_patient_name(personalisation) -> None:
     assert name.startswith("2026-12-15/p") and name.endswith("_0830_avn-hip-heupprothese.pdf")
     other = personalisation(name="Jan Janssens", reference=None).visit
     assert leaflet_file_name(other, "nl") != name, "two patients never share a file"
+
+
+# --- the output folder is not a way out (issue 12) -----------------------------------------
+
+DAY_LIST = (
+    "Referentie;Naam;E-mail;Folder;Ingreep;Chirurg;Campus;Datum;Uur\n"
+    "PAT-1;Marie Peeters;marie@example.org;avn-hip;heupprothese;claes;cadix;15/12/2026;8u00\n"
+)
+SECRET = b"someone else's file\n"
+
+
+def link_lock(out: Path, target: Path) -> None:
+    (out / "2026-12-15").mkdir(parents=True)
+    (out / "2026-12-15/.lock").symlink_to(target)
+
+
+def link_journal(out: Path, target: Path) -> None:
+    (out / "2026-12-15").mkdir(parents=True)
+    (out / "2026-12-15/.journal.jsonl").symlink_to(target)
+
+
+def link_day_folder(out: Path, target: Path) -> None:
+    out.mkdir()
+    (out / "2026-12-15").symlink_to(target.parent, target_is_directory=True)
+
+
+def link_outbox(out: Path, target: Path) -> None:
+    target.rename(target.with_suffix(".eml"))  # what the dry run would delete
+    (out / "2026-12-15/outbox").symlink_to(target.parent, target_is_directory=True)
+
+
+def link_send_log(out: Path, target: Path) -> None:
+    (out / "sendlog.sqlite").symlink_to(target)
+
+
+@pytest.mark.parametrize(
+    ("command", "plant"),
+    [
+        pytest.param("batch", link_lock, id="a .lock linked to another file is not truncated"),
+        pytest.param("batch", link_journal, id="a journal linked elsewhere is not appended to"),
+        pytest.param("batch", link_day_folder, id="a day folder linked elsewhere gets no PDFs"),
+        pytest.param("email", link_outbox, id="an outbox linked elsewhere is not emptied"),
+        pytest.param("email", link_send_log, id="a send log linked elsewhere is not used"),
+    ],
+)
+def test_links_in_the_output_folder_are_never_followed(
+    cli, tmp_path: Path, command: str, plant
+) -> None:
+    listing = tmp_path / "dag.csv"
+    listing.write_text(DAY_LIST, encoding="utf-8")
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "file"
+    target.write_bytes(SECRET)
+    batch = ("batch", str(listing), "--out-dir", str(out), "-q")
+    email = ("email", str(out / "2026-12-15"), "--list", str(listing))
+    if command == "email":
+        assert cli(*batch)[0] == 0
+    plant(out, target)
+    code, _, err = cli(*(batch if command == "batch" else email))
+    assert code == 4 and "Traceback" not in err, err
+    assert "symbolische koppeling" in err or "kan" in err, err
+    assert sorted(p.name for p in elsewhere.iterdir()) in (["file"], ["file.eml"])
+    assert next(elsewhere.iterdir()).read_bytes() == SECRET, "the other file is untouched"
+
+
+@pytest.mark.parametrize("where", ["a-file", "/dev/null"], ids=["a file", "/dev/null"])
+def test_an_output_folder_that_is_a_file_is_refused(cli, tmp_path: Path, where: str) -> None:
+    listing = tmp_path / "dag.csv"
+    listing.write_text(DAY_LIST, encoding="utf-8")
+    out = tmp_path / where if where == "a-file" else Path(where)
+    if where == "a-file":
+        out.write_text("")
+    code, _, err = cli("batch", str(listing), "--out-dir", str(out))
+    assert code == 4 and "Traceback" not in err and "kan de map niet maken" in err, err

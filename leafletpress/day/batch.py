@@ -62,7 +62,7 @@ def run_batch(
     inputs = inputs_digest(project)
     with ExitStack() as stack:
         for folder in folders:
-            stack.enter_context(locked(folder))
+            stack.enter_context(locked(out_dir, folder))
             clean_parts(folder)
         run = _Run(plan, out_dir, {folder: Journal(folder) for folder in folders}, on_progress)
         tasks = run.skip_unchanged(inputs, edition, force)

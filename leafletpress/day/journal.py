@@ -38,9 +38,25 @@ def inputs_digest(project: Project) -> str:
     return digest.hexdigest()
 
 
-def locked(folder: Path) -> AbstractContextManager[None]:
-    """One batch at a time per day folder."""
-    folder.mkdir(parents=True, exist_ok=True)
+def locked(out_dir: Path, folder: Path) -> AbstractContextManager[None]:
+    """One batch at a time per day folder; the folder is made if needed, and must be a real
+    folder inside the output folder: a symbolic link (on a shared drive, say) could send the
+    patients' PDFs anywhere."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"kan de map niet maken: {exc.strerror}",
+            file=folder,
+            hint="kies met --out-dir een map waarin je mag schrijven",
+        ) from None
+    if folder.is_symlink() or not folder.resolve().is_relative_to(out_dir.resolve()):
+        raise OutputError(
+            "deze dagmap is een symbolische koppeling",
+            file=folder,
+            hint="verwijder de koppeling: leafletpress schrijft alleen in gewone mappen binnen "
+            "de uitvoermap",
+        )
     busy = BusyError(
         "een andere batch schrijft al in deze map",
         file=folder,

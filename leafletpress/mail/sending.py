@@ -166,7 +166,7 @@ class _Emailing:
     def empty_outbox(self) -> None:
         if self.outbox.is_symlink() or (self.outbox.exists() and not self.outbox.is_dir()):
             raise OutputError(
-                "de outbox is geen gewone map",
+                "de outbox is een symbolische koppeling of een bestand, geen gewone map",
                 file=self.outbox,
                 hint="verwijder ze; de proefdraai maakt een nieuwe outbox-map",
             )
