@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -53,6 +54,13 @@ BAD = [
                  "Uur", "bestaat niet", id="impossible time"),
     pytest.param(";".join(GOOD[0]), None, "dubbele rij: dezelfde patiënt, folder en uur als rij 2",
                  id="duplicate names the first row"),
+]  # fmt: skip
+BAD_MORE = [  # found by a review (issue 12): each once stopped every row, or flooded a message
+    pytest.param("PAT-11;Tom Aerts;;avn-hip;heupprothese;claes;cadix;05/01/0001;9u30",
+                 "Datum", "ligt niet tussen 1900 en 2100", id="a date in year 1"),
+    pytest.param("PAT-12;Tom Aerts;" + "1" * 900 + ";avn-hip;heupprothese;claes;cadix;"
+                 "15/12/2026;9u35", "Geboortedatum", "'" + "1" * 39 + "…' is geen datum",
+                 id="a long bad cell is echoed short"),
 ]  # fmt: skip
 MORE = cells(  # two more patients at one campus, so a print file holds several leaflets
     "PAT-11;Luc Vermeulen;;avn-hip;heupprothese;wouters;augustinus;15/12/2026;8u15",
@@ -131,7 +139,7 @@ def test_every_bad_row_is_refused_with_row_column_and_hint(tmp_path, project, re
     assert all(r.hint for r in checked.refusals), "every refusal says how to fix it"
 
 
-@pytest.mark.parametrize(("line", "column", "words"), BAD)
+@pytest.mark.parametrize(("line", "column", "words"), BAD + BAD_MORE)
 def test_one_bad_row_is_refused_and_never_stops_the_good_ones(
     tmp_path, project, registry, line: str, column: str | None, words: str
 ) -> None:
@@ -522,3 +530,70 @@ def test_the_workers_end_with_the_batch(tmp_path, how: signal.Signals) -> None:
     if how == signal.SIGTERM:
         assert process.returncode == 130
         assert {p.name for p in leaflet_files(folder)} == journaled(folder)
+
+
+# --- lists that break the reader (issue 12) -------------------------------------------------
+
+
+def xlsx_with(path: Path, member: str, content: bytes) -> Path:
+    """A real workbook with one part replaced, as a damaged or crafted file would have it."""
+    good = write_xlsx(path.with_name("good.xlsx"), GOOD, sheet="Dag")
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = content if item.filename == member else source.read(item.filename)
+            out.writestr(item.filename, data)
+        if member not in source.namelist():
+            out.writestr(member, content)
+    return path
+
+
+def csv_file(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+HEADER_LINE = ";".join(HEADER)
+LINES = [";".join(row) for row in GOOD]
+SHEET = "xl/worksheets/sheet1.xml"  # the first sheet, the one read
+
+BROKEN_LISTS = [
+    pytest.param(lambda p: csv_file(p / "dag.csv", "\n".join(
+        [HEADER_LINE + ";Opmerking", LINES[0] + ";" + "x" * 200_000, *LINES[1:]])),
+        "rij 2: een cel is langer dan", id="a cell over 128 KiB, even in an ignored column"),
+    pytest.param(lambda p: csv_file(p / "dag.csv", "\n".join(
+        [HEADER_LINE, LINES[0], LINES[1].replace("Hélène", '"Hélène'), *LINES[2:], *LINES])),
+        "rij 3: een aanhalingsteken", id="an unbalanced quote does not swallow the rest"),
+    pytest.param(lambda p: csv_file(p / "dag.csv", "\n".join(
+        [HEADER_LINE, LINES[0], LINES[1].replace("Hélène Dubois", '"Hélène\nDubois"'),
+         *LINES[2:]])),
+        "rij 3: een aanhalingsteken", id="a quoted line break spans two lines"),
+    pytest.param(lambda p: xlsx_with(p / "dag.xlsx", SHEET, b"<worksheet><sheetData><row>"),
+                 "geen leesbaar Excel-bestand", id="a truncated sheet"),
+    pytest.param(lambda p: xlsx_with(p / "dag.xlsx", SHEET,
+                 b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                 b'spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr">'
+                 b"<is><t>&undefined;</t></is></c></row></sheetData></worksheet>"),
+                 "geen leesbaar Excel-bestand", id="an undefined entity"),
+    pytest.param(lambda p: xlsx_with(p / "dag.xlsx", SHEET,
+                 b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+                 b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+                 b"<worksheet><sheetData><row><c><v>&lol2;</v></c></row></sheetData></worksheet>"),
+                 "geen leesbaar Excel-bestand", id="an entity bomb"),
+    pytest.param(lambda p: xlsx_with(p / "dag.xlsx", "xl/sharedStrings.xml",
+                 b"<sst><si><t>" + b"a" * 300_000_000 + b"</t></si></sst>"),
+                 "uitgepakt groter dan", id="a small workbook that unpacks to 300 MB"),
+    pytest.param(lambda p: csv_file(p / "dag.csv", HEADER_LINE + "\n" + "x;" * 6_000_000),
+                 "groter dan", id="a list over the size limit"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("make", "expected"), BROKEN_LISTS)
+def test_a_broken_or_crafted_list_is_refused_in_one_sentence(tmp_path, cli, make, expected) -> None:
+    path = make(tmp_path)
+    started = time.monotonic()
+    code, _, err = cli("batch", str(path), "--out-dir", str(tmp_path / "out"))
+    assert code == 2 and expected in err and "Traceback" not in err, err
+    assert err.count("fout:") == 1, "one sentence for the file"
+    assert len(err) < 600, "a long cell is never echoed whole"
+    assert time.monotonic() - started < 20
+    assert not (tmp_path / "out").exists(), "nothing was made"

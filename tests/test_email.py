@@ -7,6 +7,7 @@ import asyncio
 import email
 import hashlib
 import io
+import json
 import shutil
 import socket
 import sqlite3
@@ -588,3 +589,23 @@ def test_a_message_is_claimed_atomically_and_never_sent_by_two_runs(tmp_path) ->
     assert entry is not None, "--resend may send it again"
     log.finish(entry, "accepted", "250 OK")
     assert log.claim(A_MESSAGE) == (None, "accepted")
+
+
+DAMAGED_MANIFESTS = [
+    pytest.param(lambda m: "{not json", id="not JSON"),
+    pytest.param(lambda m: "[]", id="a list, not a manifest"),
+    pytest.param(lambda m: json.dumps({**m, "leaflets": None}), id="no leaflets"),
+    pytest.param(lambda m: json.dumps({**m, "batch": {**m["batch"], "date": 15}}), id="a bad day"),
+    pytest.param(lambda m: json.dumps({**m, "leaflets": [{**m["leaflets"][0], "file": None}]}),
+                 id="a made leaflet without its file"),
+    pytest.param(lambda m: json.dumps({**m, "leaflets": [{**m["leaflets"][0], "time": "9u"}]}),
+                 id="a time that is not a time"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("damage", DAMAGED_MANIFESTS)
+def test_a_damaged_manifest_is_refused_in_one_sentence(work, capsys, damage) -> None:
+    path = work / "out/2026-12-15/manifest.json"
+    path.write_text(damage(json.loads(path.read_text(encoding="utf-8"))), encoding="utf-8")
+    code, _, err = email_cli(work, capsys)
+    assert code == 2 and "is beschadigd of geen manifest" in err and "Traceback" not in err, err

@@ -88,6 +88,13 @@ class BusyError(LeafletpressError):
     exit_code = EXIT_BUSY
 
 
+def clipped(value: object, limit: int = 40) -> str:
+    """A value as a message echoes it: at most ``limit`` characters, so that a pasted
+    paragraph or a crafted cell never floods a message, a log or a manifest."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def choices(values: Iterable[object]) -> str:
     """Format valid options for a hint: 'a, b, c'."""
     return ", ".join(sorted(str(v) for v in values)) or "(geen)"

@@ -8,7 +8,7 @@ from datetime import date
 
 from pydantic import Field
 
-from ..common.errors import ContentError, InputError, choices
+from ..common.errors import ContentError, InputError, choices, clipped
 from ..common.project import Project
 from ..common.validation import HttpUrl, Slug, Strict, Text, parse_yaml, validate
 from .languages import language_code, language_name
@@ -57,7 +57,7 @@ class Leaflet:
     def require_variant(self, variant: str) -> str:
         if variant not in self.meta.variants:
             raise InputError(
-                f"onbekende variant '{variant}' voor folder '{self.slug}'",
+                f"onbekende variant '{clipped(variant)}' voor folder '{self.slug}'",
                 field="variant",
                 hint=f"kies uit: {choices(self.meta.variants)}",
             )
@@ -95,7 +95,9 @@ def load_leaflet(project: Project, slug: str, lang: str = DEFAULT_LANGUAGE) -> L
     available = catalogue(project)
     if slug not in available:
         raise InputError(
-            f"onbekende folder '{slug}'", field="leaflet", hint=f"kies uit: {choices(available)}"
+            f"onbekende folder '{clipped(slug)}'",
+            field="leaflet",
+            hint=f"kies uit: {choices(available)}",
         )
     if lang not in available[slug]:
         raise InputError(
@@ -136,7 +138,7 @@ def load_translation(project: Project, slug: str, wanted: str) -> tuple[Leaflet,
     code = language_code(wanted) if wanted else DEFAULT_LANGUAGE
     if code is None:
         raise InputError(
-            f"onbekende taal '{wanted}'",
+            f"onbekende taal '{clipped(wanted)}'",
             field="lang",
             hint=f"schrijf een taalcode of -naam, bv. {', '.join(LOCALES)} of Frans",
         )

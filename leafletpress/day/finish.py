@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..common.errors import LeafletpressError
+from ..common.errors import LeafletpressError, clipped
 from ..common.files import sha256_of
 from ..common.project import Edition
 from ..content.registry import Registry
@@ -202,7 +202,7 @@ class DayFinisher:
                 continue
             record: dict[str, Any] = dict.fromkeys(FIELDS)
             for key in ("reference", "date", "time", "site", "leaflet", "variant", "language"):
-                record[key] = values.get(key) or None
+                record[key] = clipped(values[key]) if values.get(key) else None
             record.update(row=number, status="refused", warnings=[], problem=" | ".join(found))
             records.append(record)
         return records

@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from ..common.errors import InputError
 from ..common.files import write_atomic
 
 JSON_NAME = "manifest.json"
@@ -61,9 +63,42 @@ def write_manifest(
     return json_path, csv_path
 
 
+# What a program reading a manifest may count on (the email step does).
+_BATCH_KEYS = {"date": str, "source_sha256": str}
+_LEAFLET_KEYS = {"row": int, "status": str}
+_MADE_KEYS = {key: str for key in ("reference", "file", "sha256", "code", "version", "language",
+                                   "site", "date", "time")}  # fmt: skip
+MADE = ("made", "unchanged")  # statuses of a leaflet that is on disk
+
+
 def read_manifest(path: Path) -> dict[str, Any]:
-    """A manifest.json (or the folder holding it)."""
+    """A manifest.json (or the folder holding it), checked for the fields programs use: a
+    damaged or hand-edited one is refused in one sentence, never half used."""
     if path.is_dir():
         path = path / JSON_NAME
-    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    damaged = InputError(
+        "is beschadigd of geen manifest van leafletpress",
+        file=path,
+        hint="maak de batch opnieuw met dezelfde lijst: het manifest wordt dan opnieuw geschreven",
+    )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise damaged from None
+    if not (isinstance(manifest, dict) and isinstance(manifest.get("batch"), dict)):
+        raise damaged
+    leaflets = manifest.get("leaflets")
+    if not isinstance(leaflets, list) or not all(isinstance(r, dict) for r in leaflets):
+        raise damaged
+    checks = [(manifest["batch"], _BATCH_KEYS)] + [(r, _LEAFLET_KEYS) for r in leaflets]
+    checks += [(r, _MADE_KEYS) for r in leaflets if r.get("status") in MADE]
+    for record, keys in checks:
+        if not all(isinstance(record.get(k), kind) for k, kind in keys.items()):
+            raise damaged
+    try:
+        for record in leaflets:
+            if record["status"] in MADE:
+                date.fromisoformat(record["date"]), time.fromisoformat(record["time"])
+    except ValueError:
+        raise damaged from None
     return manifest

@@ -25,7 +25,7 @@ from ..common.errors import BusyError, ContentError, InputError, OutputError
 from ..common.files import exclusive, sha256_of, write_atomic
 from ..common.project import Project
 from ..content.registry import Registry
-from ..day.manifest import JSON_NAME, read_manifest
+from ..day.manifest import JSON_NAME, MADE, read_manifest
 from ..visit.appointment import parse_date
 from ..visit.daylist import read_day_list
 from .config import EMAIL_CONFIG, EmailConfig, ca_path, load_email_config
@@ -116,7 +116,7 @@ def run_email(
             run.empty_outbox()
         run.log = SendLog(_send_log(folder, manifest))
         for record in manifest["leaflets"]:
-            if record["status"] in ("made", "unchanged"):
+            if record["status"] in MADE:
                 run.one(record)
     return run.report
 

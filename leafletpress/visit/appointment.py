@@ -11,12 +11,15 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from ..common.errors import InputError
+from ..common.errors import InputError, clipped
 from ..common.validation import Slug, dutch
 
 _DATE_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _TIME = re.compile(r"^(\d{1,2})(?:[:uUhH.](\d{2})|[uUhH])$")
+
+
+YEARS = (1900, 2100)  # a birth date or an appointment; others are typing errors (0001, 20260)
 
 
 def parse_date(text: str, field: str = "date") -> date:
@@ -28,13 +31,19 @@ def parse_date(text: str, field: str = "date") -> date:
         day, month, year = (int(g) for g in match.groups())
     else:
         raise InputError(
-            f"'{text}' is geen datum", field=field, hint="schrijf 2026-12-03 of 03/12/2026"
+            f"'{clipped(text)}' is geen datum", field=field, hint="schrijf 2026-12-03 of 03/12/2026"
+        )
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise InputError(
+            f"de datum '{clipped(text)}' ligt niet tussen {YEARS[0]} en {YEARS[1]}",
+            field=field,
+            hint="controleer het jaartal",
         )
     try:
         return date(year, month, day)
     except ValueError:
         raise InputError(
-            f"de datum '{text}' bestaat niet", field=field, hint="controleer dag en maand"
+            f"de datum '{clipped(text)}' bestaat niet", field=field, hint="controleer dag en maand"
         ) from None
 
 
@@ -42,11 +51,13 @@ def parse_time(text: str, field: str = "time") -> time:
     """'08:30', '8:30', '8u30', '8.30' or '8u'; impossible times are refused."""
     match = _TIME.match(text.strip())
     if not match:
-        raise InputError(f"'{text}' is geen uur", field=field, hint="schrijf 08:30 of 8u30")
+        raise InputError(
+            f"'{clipped(text)}' is geen uur", field=field, hint="schrijf 08:30 of 8u30"
+        )
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
     if hour > 23 or minute > 59:
         raise InputError(
-            f"het uur '{text}' bestaat niet", field=field, hint="uren 0-23, minuten 0-59"
+            f"het uur '{clipped(text)}' bestaat niet", field=field, hint="uren 0-23, minuten 0-59"
         )
     return time(hour, minute)
 

@@ -14,10 +14,14 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from ..common.errors import InputError, choices
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+from ..common.errors import InputError, LeafletpressError, choices
 from ..common.matching import match_key
 from ..common.project import Project
 from ..common.validation import Strict, load_yaml, validate
@@ -43,6 +47,13 @@ class Columns(Strict):
 
 
 REQUIRED = ("name", "leaflet", "variant", "surgeon", "site", "date", "time")
+
+# Limits, checked before or while parsing, so that a damaged or crafted file cannot take the
+# machine's memory: a clinic day is a few hundred rows of short cells.
+MAX_BYTES = 10_000_000  # the file as stored
+MAX_UNPACKED = 50_000_000  # an .xlsx's parts, unpacked (a small zip can hold gigabytes)
+MAX_CELL = 1_000  # characters in one cell
+csv.field_size_limit(MAX_CELL)
 
 
 @dataclass(frozen=True)
@@ -105,41 +116,96 @@ def _read_csv(path: Path, shown: str) -> tuple[list[list[str]], str]:
     text, encoding = _decode(path.read_bytes(), shown)
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     delimiter = max(";,\t", key=first_line.count)
-    rows = [
-        [cell.strip() for cell in row]
-        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    ]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            if any("\n" in cell or "\r" in cell for cell in row):
+                raise csv.Error("newline in a cell")
+            rows.append([cell.strip() for cell in row])
+    except csv.Error as exc:
+        raise _csv_refusal(str(exc), shown, len(rows) + 1) from None
     shown_delimiter = "tab" if delimiter == "\t" else f"'{delimiter}'"
     return rows, f"CSV, {encoding}, {shown_delimiter}"
+
+
+def _csv_refusal(problem: str, shown: str, row: int) -> InputError:
+    """A list the csv reader cannot take whole. Refused as a whole, rather than read as fewer
+    rows: an unbalanced quote would otherwise swallow every row after it, silently."""
+    if "field larger than field limit" in problem:
+        return InputError(
+            f"een cel is langer dan {MAX_CELL} tekens",
+            file=shown,
+            row=row,
+            hint="is dit de afsprakenlijst? Kijk deze rij na in Excel",
+        )
+    return InputError(
+        'een aanhalingsteken (") opent een cel die niet op deze regel sluit',
+        file=shown,
+        row=row,
+        hint="sluit of verwijder het aanhalingsteken in deze rij; de lijst werd niet gebruikt",
+    )
+
+
+def _unpacked_size(path: Path) -> int:
+    with zipfile.ZipFile(path) as archive:
+        return sum(item.file_size for item in archive.infolist())
 
 
 def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[list[list[str]], str]:
     from openpyxl import load_workbook
 
+    unreadable = InputError(
+        "is geen leesbaar Excel-bestand (.xlsx)",
+        file=shown,
+        hint="open het in Excel en bewaar het opnieuw als .xlsx of als CSV",
+    )
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise InputError(
-            "is geen leesbaar Excel-bestand (.xlsx)",
-            file=shown,
-            hint="open het in Excel en bewaar het opnieuw als .xlsx of als CSV",
-        ) from None
-    try:
-        if sheet is None:
-            worksheet = book.worksheets[0]
-        elif sheet in book.sheetnames:
-            worksheet = book[sheet]
-        else:
+        if _unpacked_size(path) > MAX_UNPACKED:
             raise InputError(
-                f"geen werkblad '{sheet}'",
+                f"is uitgepakt groter dan {MAX_UNPACKED // 1_000_000} MB: geen afsprakenlijst",
                 file=shown,
-                field="--sheet",
-                hint=f"kies uit: {choices(book.sheetnames)}",
+                hint="bewaar alleen het werkblad met de afspraken, als .xlsx of CSV",
             )
-        rows = [[_cell(value) for value in row] for row in worksheet.iter_rows(values_only=True)]
-        return rows, f"Excel, werkblad '{worksheet.title}'"
+        book = load_workbook(path, read_only=True, data_only=True)
+    except LeafletpressError:
+        raise
+    except Exception:  # not a zip, a part missing, or malformed XML (parsed with defusedxml)
+        raise unreadable from None
+    try:
+        return _read_sheet(book, shown, sheet)
+    except LeafletpressError:
+        raise
+    except Exception:  # the sheet's XML: truncated, malformed, or with entities (defusedxml)
+        raise unreadable from None
     finally:
         book.close()
+
+
+def _read_sheet(book: Workbook, shown: str, sheet: str | None) -> tuple[list[list[str]], str]:
+    if sheet is None:
+        worksheet = book.worksheets[0]
+    elif sheet in book.sheetnames:
+        worksheet = book[sheet]
+    else:
+        raise InputError(
+            f"geen werkblad '{sheet}'",
+            file=shown,
+            field="--sheet",
+            hint=f"kies uit: {choices(book.sheetnames)}",
+        )
+    rows = []
+    for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        cells = [_cell(value) for value in row]
+        if any(len(cell) > MAX_CELL for cell in cells):
+            raise InputError(
+                f"een cel is langer dan {MAX_CELL} tekens",
+                file=shown,
+                row=number,
+                hint="is dit de afsprakenlijst? Kijk deze rij na in Excel",
+            )
+        rows.append(cells)
+    return rows, f"Excel, werkblad '{worksheet.title}'"
 
 
 def _map_headers(header: list[str], columns: Columns, shown: str) -> dict[str, int]:
@@ -182,6 +248,12 @@ def read_day_list(
     suffix = path.suffix.lower()
     if not path.is_file():
         raise InputError("bestand niet gevonden", file=shown, hint="controleer naam en map")
+    if path.stat().st_size > MAX_BYTES:
+        raise InputError(
+            f"is groter dan {MAX_BYTES // 1_000_000} MB: geen afsprakenlijst van één dag",
+            file=shown,
+            hint="kijk na of dit de juiste lijst is; splits een heel grote lijst per dag",
+        )
     if suffix == ".xlsx":
         table, source = _read_xlsx(path, shown, sheet)
     elif suffix in (".csv", ".txt"):

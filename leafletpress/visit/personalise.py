@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from ..common.errors import InputError, choices
+from ..common.errors import InputError, choices, clipped
 from ..common.validation import in_language
 from ..content.labels import clock, long_date
 from ..content.leaflet import LOCALES, Leaflet, Timing
@@ -56,7 +56,7 @@ def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personali
     site = registry.sites.get(visit.site)
     if site is None:
         raise InputError(
-            f"onbekende campus '{visit.site}'",
+            f"onbekende campus '{clipped(visit.site)}'",
             field="site",
             hint=f"kies uit: {choices(leaflet.meta.sites)}",  # where this procedure is done
         )
@@ -69,7 +69,7 @@ def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personali
     surgeon = registry.surgeons.get(visit.surgeon)
     if surgeon is None:
         raise InputError(
-            f"onbekende chirurg '{visit.surgeon}'",
+            f"onbekende chirurg '{clipped(visit.surgeon)}'",
             field="surgeon",
             hint=f"kies uit: {choices(registry.surgeons)}",
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from ..common.errors import InputError, LeafletpressError
+from ..common.errors import InputError, LeafletpressError, clipped
 from ..common.matching import match_key
 from ..common.project import Project
 from ..content.leaflet import DEFAULT_LANGUAGE, Leaflet, catalogue, load_leaflet, load_translation
@@ -88,7 +88,9 @@ class _Names:
             raise InputError("ontbreekt", field=self.field, hint=hint)
         key = self.lookup.get(match_key(value))
         if key is None:
-            raise InputError(f"onbekende {self.what} '{value}'", field=self.field, hint=hint)
+            raise InputError(
+                f"onbekende {self.what} '{clipped(value)}'", field=self.field, hint=hint
+            )
         return key
 
 
