@@ -4,6 +4,7 @@ written atomically and only inside the output folder."""
 from __future__ import annotations
 
 import http.server
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -222,3 +223,20 @@ def test_an_output_folder_that_is_a_file_is_refused(cli, tmp_path: Path, where: 
         out.write_text("")
     code, _, err = cli("batch", str(listing), "--out-dir", str(out))
     assert code == 4 and "Traceback" not in err and "kan de map niet maken" in err, err
+
+
+def test_patient_data_at_rest_is_for_its_owner_only(cli, tmp_path: Path) -> None:
+    listing = tmp_path / "dag.csv"
+    listing.write_text(DAY_LIST, encoding="utf-8")
+    out = tmp_path / "out"
+    previous = os.umask(0o022)  # a usual shell: files readable by every local account
+    try:
+        assert cli("batch", str(listing), "--out-dir", str(out), "-q")[0] == 0
+        cli("email", str(out / "2026-12-15"), "--list", str(listing))
+    finally:
+        os.umask(previous)
+    made = list(out.rglob("*"))
+    assert any(p.suffix == ".eml" for p in made) and any(p.name == "sendlog.sqlite" for p in made)
+    loose = [f"{p.relative_to(out)} {p.stat().st_mode & 0o777:o}" for p in [out, *made]
+             if p.stat().st_mode & 0o077]  # fmt: skip
+    assert loose == [], "PDFs, print files, manifests, messages and the send log: 0600/0700"

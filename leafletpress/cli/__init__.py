@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import signal
 import threading
 import traceback
@@ -43,6 +44,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)  # everything we create holds patient data: owner only (README, Privacy)
     gc.set_threshold(50_000, 50, 100)  # start-up allocates a lot too; see pdf.render.tune_gc
     args = build_parser().parse_args(argv)
     _log_to_stderr(args.verbose)

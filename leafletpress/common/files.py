@@ -12,8 +12,7 @@ from pathlib import Path
 
 from .errors import LeafletpressError, OutputError
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700  # patient data: for the account that runs us
 
 
 def sha256_of(path: Path) -> str:
@@ -22,14 +21,14 @@ def sha256_of(path: Path) -> str:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path``, then rename: readers never see half a PDF,
-    and an interrupted run leaves nothing behind under the final name."""
+    and an interrupted run leaves nothing behind under the final name. The file is readable
+    by its owner only (0600), as every file leafletpress writes: they hold patient data."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as exc:
         raise OutputError(f"kan de map niet aanmaken: {exc.strerror}", file=path.parent) from None
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # as open() would; mkstemp makes it owner-only
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -43,7 +43,7 @@ def locked(out_dir: Path, folder: Path) -> AbstractContextManager[None]:
     folder inside the output folder: a symbolic link (on a shared drive, say) could send the
     patients' PDFs anywhere."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(
             f"kan de map niet maken: {exc.strerror}",

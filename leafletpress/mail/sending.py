@@ -170,7 +170,7 @@ class _Emailing:
                 file=self.outbox,
                 hint="verwijder ze; de proefdraai maakt een nieuwe outbox-map",
             )
-        self.outbox.mkdir(exist_ok=True)
+        self.outbox.mkdir(mode=0o700, exist_ok=True)
         for old in self.outbox.glob("*.eml"):
             old.unlink()
 

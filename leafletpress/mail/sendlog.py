@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..common.errors import OutputError
+
 SEND_LOG = "sendlog.sqlite"  # in the output folder, shared by every day
 
 ACCEPTED, SENDING, REFUSED, FAILED = "accepted", "sending", "refused", "failed"
@@ -83,6 +85,12 @@ def _alive(owner: str | None) -> bool:
 class SendLog:
     def __init__(self, path: Path) -> None:
         self.path = path
+        try:  # created owner-only, never through a link; SQLite gives its -wal the same mode
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
+        except OSError as exc:
+            raise OutputError(
+                f"kan het verzendlogboek niet openen: {exc.strerror}", file=path
+            ) from None
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")  # an accepted message is on disk at once
