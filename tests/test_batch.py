@@ -211,7 +211,7 @@ def batch_run(tmp_path_factory) -> dict[str, object]:
     return {
         "result": result,
         "folder": folder,
-        "manifest": json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
+        "manifest": json.loads((folder / "dag/manifest.json").read_text(encoding="utf-8")),
     }
 
 
@@ -247,9 +247,9 @@ def test_good_rows_are_made_bad_rows_refused_and_the_exit_code_says_so(batch_run
 
 def test_file_names_and_manifest_carry_no_patient_names(batch_run) -> None:
     folder = batch_run["folder"]
-    names = " ".join(p.name for p in folder.iterdir())
-    text = (folder / "manifest.json").read_text(encoding="utf-8")
-    text += (folder / "manifest.csv").read_text(encoding="utf-8-sig")
+    names = " ".join(p.name for p in folder.rglob("*"))
+    text = (folder / "dag/manifest.json").read_text(encoding="utf-8")
+    text += (folder / "dag/manifest.csv").read_text(encoding="utf-8-sig")
     for row in ALL_ROWS:
         if row[1]:
             assert row[1] not in names and row[1] not in text
@@ -274,7 +274,7 @@ def test_the_manifest_records_every_row(batch_run) -> None:
     assert len(refused) == 7 and all(r["problem"] and not r["file"] for r in refused)
     assert manifest["batch"]["source"] == "dag.csv"
     assert manifest["batch"]["read_as"] == "CSV, Windows-1252, ';'"
-    with open(folder / "manifest.csv", encoding="utf-8-sig", newline="") as handle:
+    with open(folder / "dag/manifest.csv", encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))
     assert [int(r["row"]) for r in rows] == sorted(records)
     assert {r["sha256"] for r in rows if r["status"] == "made"} == {r["sha256"] for r in made}
@@ -284,7 +284,7 @@ def test_print_files_follow_appointment_order_on_fresh_sheets(batch_run) -> None
     folder, manifest = batch_run["folder"], batch_run["manifest"]
     made = [r for r in manifest["leaflets"] if r["status"] == "made"]
     for printed in manifest["print_files"]:
-        pdf = (folder / printed["file"]).read_bytes()
+        pdf = (folder / "dag" / printed["file"]).read_bytes()
         texts = page_texts(pdf)
         assert len(texts) == printed["pages"] and printed["pages"] % 2 == 0
         assert set(page_sizes_mm(pdf)) == {(148.0, 210.0)}
@@ -316,14 +316,14 @@ def test_the_print_file_is_not_larger_than_the_leaflets_together(tmp_path, cli) 
     listing = write_csv(tmp_path / "dag.csv", GOOD + MORE, "utf-8", ";")
     assert cli("batch", str(listing), "--out-dir", str(tmp_path), "-q")[0] == 0
     folder = tmp_path / DAY.isoformat()
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((folder / "dag/manifest.json").read_text(encoding="utf-8"))
     # Fonts and pages shared by patients are stored once. (A print file of a single leaflet
     # is about 9% larger than it: pypdf writes no compressed object streams.)
     checked = 0
     for printed in manifest["print_files"]:
         leaflets = [r["file"] for r in manifest["leaflets"] if r["print_file"] == printed["file"]]
         if len(leaflets) >= 3:
-            size = (folder / printed["file"]).stat().st_size
+            size = (folder / "dag" / printed["file"]).stat().st_size
             assert size <= sum((folder / f).stat().st_size for f in leaflets)
             checked += 1
     assert checked
@@ -354,16 +354,17 @@ def day_rows(count: int) -> list[list[str]]:
 def outputs(folder: Path) -> dict[str, object]:
     """Everything a batch leaves, with the run's own timings and statuses taken out."""
     found: dict[str, object] = {}
-    for path in sorted(folder.iterdir()):
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
         if path.name == "manifest.json":
             manifest = json.loads(path.read_text(encoding="utf-8"))
             for key in ("started", "finished", "counts"):
                 manifest["batch"].pop(key)
             for record in manifest["leaflets"]:
                 record.pop("status")
-            found[path.name] = manifest
+            found[name] = manifest
         elif path.suffix == ".pdf":
-            found[path.name] = path.read_bytes()
+            found[name] = path.read_bytes()
     return found
 
 
@@ -400,7 +401,7 @@ def test_a_killed_batch_resumes_and_ends_as_if_never_interrupted(tmp_path) -> No
     os.killpg(process.pid, signal.SIGKILL)  # the parent and its workers, mid-write
     process.wait()
     folder = out / DAY.isoformat()
-    assert not (folder / "manifest.json").exists(), "killed before the manifest was written"
+    assert not (folder / "dag/manifest.json").exists(), "killed before the manifest was written"
     for pdf in folder.glob("*.pdf"):
         pypdf.PdfReader(pdf)  # every PDF under its final name is whole
 
@@ -423,7 +424,7 @@ def test_a_changed_row_is_made_again_and_the_rest_is_kept(tmp_path, cli) -> None
     write_csv(listing, rows, "utf-8", ";")
     code, _, err = cli("batch", str(listing), "--out-dir", str(out), "-q")
     assert code == 0 and "(3 ongewijzigd van een vorige run)" in err
-    manifest = json.loads((out / DAY.isoformat() / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((out / DAY.isoformat() / "dag/manifest.json").read_text("utf-8"))
     assert [r["status"] for r in manifest["leaflets"]] == [
         "unchanged",
         "made",
@@ -440,7 +441,7 @@ def test_a_big_campus_day_is_split_into_print_files_of_bounded_size(
     monkeypatch.setattr(finish, "PRINT_PART_LEAFLETS", 3)
     listing = write_csv(tmp_path / "dag.csv", GOOD + MORE, "utf-8", ";")
     assert cli("batch", str(listing), "--out-dir", str(tmp_path), "-q", "--jobs", "1")[0] == 0
-    folder = tmp_path / DAY.isoformat()
+    folder = tmp_path / DAY.isoformat() / "dag"
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     augustinus = [r for r in manifest["leaflets"] if r["site"] == "augustinus"]
     assert [r["print_file"] for r in sorted(augustinus, key=lambda r: r["time"])] == [
@@ -597,3 +598,26 @@ def test_a_broken_or_crafted_list_is_refused_in_one_sentence(tmp_path, cli, make
     assert len(err) < 600, "a long cell is never echoed whole"
     assert time.monotonic() - started < 20
     assert not (tmp_path / "out").exists(), "nothing was made"
+
+
+def test_two_lists_for_one_day_keep_their_own_print_files_and_manifest(tmp_path, cli) -> None:
+    """Two clinics, one day: each list's print files, manifest and outbox in a folder of its
+    own; the patients' PDFs together in the day folder; neither list's PDFs are strays."""
+    first = write_csv(tmp_path / "orthopedie.csv", GOOD[:1], "utf-8", ";")
+    second = write_csv(tmp_path / "pijnkliniek dinsdag.csv", GOOD[1:], "utf-8", ";")
+    out = tmp_path / "out"
+    assert cli("batch", str(first), "--out-dir", str(out))[0] == 0
+    code, _, err = cli("batch", str(second), "--out-dir", str(out))
+    assert code == 0 and "horen niet bij deze lijst" not in err, err
+    day = out / DAY.isoformat()
+    for folder, references in (("orthopedie", ["PAT-1"]),
+                               ("pijnkliniek-dinsdag", ["PAT-2", "PAT-3", "PAT-4"])):  # fmt: skip
+        manifest = json.loads((day / folder / "manifest.json").read_text(encoding="utf-8"))
+        assert [r["reference"] for r in manifest["leaflets"]] == references
+        assert all((day / folder / p["file"]).is_file() for p in manifest["print_files"])
+        assert all((day / r["file"]).is_file() for r in manifest["leaflets"])
+    for listing, count in ((first, 1), (second, 3)):
+        code, _, err = cli("email", str(day), "--list", str(listing))
+        assert f"{count} zonder e-mail" in err, "the day folder finds the list's own batch"
+    code, _, err = cli("batch", str(first), "--out-dir", str(out))
+    assert "ongewijzigd" in err and "horen niet bij deze lijst" not in err, err

@@ -107,9 +107,9 @@ def test_batch_print_files_are_booklets_and_patient_pdfs_stay_a5(tmp_path, cli) 
     )
     assert code == 0, err
     folder = out / VISIT_DATE.isoformat()
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((folder / "dag/manifest.json").read_text(encoding="utf-8"))
     assert manifest["batch"]["format"] == "booklet"
-    printed = (folder / "print-cadix.pdf").read_bytes()
+    printed = (folder / "dag/print-cadix.pdf").read_bytes()
     sizes = page_sizes_mm(printed)
     for record in manifest["leaflets"]:
         patient_pdf = (folder / record["file"]).read_bytes()

@@ -241,7 +241,7 @@ def test_a_dry_run_writes_complete_messages_and_sends_nothing(work, ca, capsys) 
         server.stop()
     assert server.mailbox.received == [], "a dry run never talks to the server"
     assert code == 1, "two rows have no usable address"
-    outbox = work / "out/2026-12-15/outbox"
+    outbox = work / "out/2026-12-15/dag/outbox"
     assert out.strip().endswith("outbox")
     emls = sorted(outbox.glob("*.eml"))
     assert [p.name.split("_")[0] for p in emls] == ["PAT-1", "PAT-2", "PAT-3"]
@@ -506,7 +506,7 @@ def test_addresses_in_any_script(work, ca, capsys, smtputf8: bool) -> None:
     make_batch(work, UTF8_ROWS)
     code, _, err = email_cli(work, capsys)  # dry run: valid messages
     assert "proefdraai: 3 bericht(en)" in err, err
-    outbox = sorted((work / "out/2026-12-15/outbox").glob("*.eml"))
+    outbox = sorted((work / "out/2026-12-15/dag/outbox").glob("*.eml"))
     to = [email.message_from_bytes(p.read_bytes(), policy=default_policy)["To"] for p in outbox]
     assert to == ["jürgen@example.org", "jan@xn--exmple-cua.org", "john.smith@example.org"], (
         "a domain in any script is written in ASCII (IDNA); letters before the @ stay"
@@ -605,7 +605,7 @@ DAMAGED_MANIFESTS = [
 
 @pytest.mark.parametrize("damage", DAMAGED_MANIFESTS)
 def test_a_damaged_manifest_is_refused_in_one_sentence(work, capsys, damage) -> None:
-    path = work / "out/2026-12-15/manifest.json"
+    path = work / "out/2026-12-15/dag/manifest.json"
     path.write_text(damage(json.loads(path.read_text(encoding="utf-8"))), encoding="utf-8")
     code, _, err = email_cli(work, capsys)
     assert code == 2 and "is beschadigd of geen manifest" in err and "Traceback" not in err, err

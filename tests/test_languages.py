@@ -144,7 +144,7 @@ def test_a_batch_records_the_fallback_in_its_output_and_manifest(tmp_path, cli) 
     assert code == 0, err
     assert "rij 4 (PAT-3): 'avn-hip' bestaat niet in het Duits" in err
     folder = tmp_path / "out" / VISIT_DATE.isoformat()
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((folder / "dag/manifest.json").read_text(encoding="utf-8"))
     records = {r["reference"]: r for r in manifest["leaflets"]}
     assert [records[f"PAT-{n}"]["language"] for n in (1, 2, 3)] == ["fr", "en", "nl"]
     assert "niet in het Duits" in records["PAT-3"]["warnings"][0]

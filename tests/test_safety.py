@@ -176,7 +176,7 @@ def link_day_folder(out: Path, target: Path) -> None:
 
 def link_outbox(out: Path, target: Path) -> None:
     target.rename(target.with_suffix(".eml"))  # what the dry run would delete
-    (out / "2026-12-15/outbox").symlink_to(target.parent, target_is_directory=True)
+    (out / "2026-12-15/dag/outbox").symlink_to(target.parent, target_is_directory=True)
 
 
 def link_send_log(out: Path, target: Path) -> None:

@@ -1,8 +1,15 @@
-"""Finishing a day folder: its print files and manifest, built from the files on disk, so a
-resumed day ends exactly as one that ran through."""
+"""Finishing a day folder: the list's print files and manifest, built from the files on disk,
+so a resumed day ends exactly as one that ran through.
+
+Patients' PDFs are in the day folder (``output/<date>/``), findable by everyone's day; what
+belongs to one list (print files, manifest, outbox) is in a folder of its own inside it,
+named after the list's file (``output/<date>/<list>/``), so two clinics' lists for one day
+never replace each other's print files or manifest.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
@@ -11,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..common.errors import LeafletpressError, clipped
+from ..common.errors import LeafletpressError, OutputError, clipped
 from ..common.files import sha256_of
 from ..common.project import Edition
 from ..content.registry import Registry
@@ -19,7 +26,7 @@ from ..pdf.compose import Composer
 from ..visit.appointment import parse_date
 from ..visit.daylist import DayList
 from ..visit.plan import Entry, Plan
-from .manifest import FIELDS, write_manifest
+from .manifest import FIELDS, JSON_NAME, read_manifest, write_manifest
 from .workers import Result, print_task
 
 PRINT_PREFIX = "print-"
@@ -37,7 +44,13 @@ class Finished:
     names: set[str]  # the day's leaflet files, as the journal keeps them
     print_files: list[Path]
     manifests: tuple[Path, Path]  # JSON and CSV
-    strays: list[Path]  # PDFs in the folder that are not on this list
+    strays: list[Path]  # PDFs in the day folder that are on no list of that day
+
+
+def list_folder_name(list_path: Path) -> str:
+    """The folder of a list's outputs inside the day folder: its file name, made safe."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", list_path.stem).strip("-.")
+    return name or "lijst"
 
 
 @dataclass
@@ -57,23 +70,23 @@ class DayFinisher:
     def __post_init__(self) -> None:
         self.source_sha256 = sha256_of(self.day.path)  # once, not per day folder
 
-    def __call__(self, folder: Path, started: datetime, finished: datetime) -> Finished:
-        entries = [e for e in self.plan.entries if Path(e.file).parent.name == folder.name]
+    def __call__(self, day: Path, started: datetime, finished: datetime) -> Finished:
+        """Finish the day folder ``day``: the list's outputs go to their own folder in it."""
+        entries = [e for e in self.plan.entries if Path(e.file).parent.name == day.name]
         names = {Path(e.file).name for e in entries}
+        folder = day / list_folder_name(self.day.path)
+        if folder.is_symlink():
+            raise OutputError("deze map is een symbolische koppeling", file=folder)
+        folder.mkdir(mode=0o700, exist_ok=True)
         parts = self._parts(entries)
-        placed, prints = self._collect(folder, parts, self._submit(folder, parts))
+        placed, prints = self._collect(folder, parts, self._submit(day, folder, parts))
         records = [self._record(e, placed.get(e.row)) for e in entries]
-        records += self._refused(folder.name)
+        records += self._refused(day.name)
         records.sort(key=lambda r: r["row"])
         manifests = write_manifest(
-            folder, self._batch(folder.name, started, finished, records), records, prints
+            folder, self._batch(day.name, started, finished, records), records, prints
         )
-        strays = sorted(
-            path
-            for path in folder.glob("*.pdf")
-            if path.name not in names and not path.name.startswith(PRINT_PREFIX)
-        )
-        return Finished(names, [folder / p["file"] for p in prints], manifests, strays)
+        return Finished(names, [folder / p["file"] for p in prints], manifests, _strays(day))
 
     def _batch(
         self, day_name: str, started: datetime, finished: datetime, records: list[dict[str, Any]]
@@ -87,7 +100,8 @@ class DayFinisher:
             "source_sha256": self.source_sha256,
             "read_as": self.day.source,
             "date": day_name,
-            "output_root": "..",  # from this folder; where the send log of every day is
+            "pdf_folder": "..",  # from this folder: the day folder, with the patients' PDFs
+            "output_root": "../..",  # from this folder: the send log of every day is there
             "started": started.isoformat(timespec="seconds"),
             "finished": finished.isoformat(timespec="seconds"),
             "leafletpress": __version__,
@@ -111,7 +125,7 @@ class DayFinisher:
                 parts.append((site, f"{PRINT_PREFIX}{site}{suffix}.pdf", chunk))
         return parts
 
-    def _submit(self, folder: Path, parts: list[Part]) -> list[Future[Any]]:
+    def _submit(self, day: Path, folder: Path, parts: list[Part]) -> list[Future[Any]]:
         """Start building every print file (in the workers, when there are any)."""
         futures = []
         for site, name, items in parts:
@@ -125,8 +139,8 @@ class DayFinisher:
                 print_task,
                 self.root,
                 str(folder / name),
-                [str(folder / Path(e.file).name) for e in items],
-                f"{self.registry.hospital.name} · {site_name} · {folder.name} · {name}",
+                [str(day / Path(e.file).name) for e in items],
+                f"{self.registry.hospital.name} · {site_name} · {day.name} · {name}",
                 sheets,
                 self.edition,
             )
@@ -206,3 +220,19 @@ class DayFinisher:
             record.update(row=number, status="refused", warnings=[], problem=" | ".join(found))
             records.append(record)
         return records
+
+
+def _strays(day: Path) -> list[Path]:
+    """PDFs in the day folder that no list of that day names (a cancelled appointment?)."""
+    named: set[str] = set()
+    for manifest in day.glob(f"*/{JSON_NAME}"):
+        try:
+            named |= {Path(r["file"]).name for r in read_manifest(manifest)["leaflets"]
+                      if r.get("file")}  # fmt: skip
+        except LeafletpressError:
+            continue  # a damaged manifest names nothing
+    return sorted(
+        path
+        for path in day.glob("*.pdf")
+        if path.name not in named and not path.name.startswith(PRINT_PREFIX)  # an older layout
+    )

@@ -109,10 +109,12 @@ class Journal:
         return record if unchanged else None
 
     def compact(self, keep: set[str]) -> None:
-        """Rewrite the journal with one line per leaflet of this list (the workers' lines
-        included), dropping leaflets no longer on it."""
+        """Rewrite the journal with one line per leaflet (the workers' lines included): this
+        list's, and another list's of the same day while its file is there."""
         self.done = self._read()
-        lines = "".join(json.dumps(r) + "\n" for f, r in self.done.items() if f in keep)
+        folder = self.path.parent
+        kept = {f: r for f, r in self.done.items() if f in keep or (folder / f).is_file()}
+        lines = "".join(json.dumps(r) + "\n" for r in kept.values())
         write_atomic(self.path, lines.encode("utf-8"))
 
 

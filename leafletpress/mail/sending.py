@@ -9,6 +9,7 @@ that stopped half-way is finished by running it again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from contextlib import ExitStack
@@ -84,9 +85,10 @@ def run_email(
     sheet: str | None = None,
     shown: str | None = None,
 ) -> Report:
-    folder, manifest = _batch_manifest(batch)
     day = read_day_list(list_path, project, sheet, shown=shown)  # a missing file: its message
-    if sha256_of(list_path) != manifest["batch"]["source_sha256"]:
+    list_sha256 = sha256_of(list_path)
+    folder, manifest = _batch_manifest(batch, list_sha256)
+    if list_sha256 != manifest["batch"]["source_sha256"]:
         raise InputError(
             f"{shown or list_path} is niet de lijst waarmee deze batch gemaakt is",
             field="list",
@@ -121,17 +123,34 @@ def run_email(
     return run.report
 
 
-def _batch_manifest(batch: Path) -> tuple[Path, dict[str, Any]]:
-    """The batch folder (given as the folder or its manifest, resolved: '.' is a day folder
-    like any other) and its manifest."""
-    folder = (batch.parent if batch.name == JSON_NAME else batch).resolve()
-    if not (folder / JSON_NAME).is_file():
+def _batch_manifest(batch: Path, list_sha256: str) -> tuple[Path, dict[str, Any]]:
+    """The list's folder and its manifest. ``batch`` is a list's folder or its manifest, or a
+    day folder: then the list folder made from this very list (by its SHA-256) is taken.
+    Paths are resolved: '.' is a folder like any other."""
+    given = batch.resolve()
+    if given.name == JSON_NAME or (given / JSON_NAME).is_file():
+        folder = given.parent if given.name == JSON_NAME else given
+        return folder, read_manifest(folder)
+    found = sorted(given.glob(f"*/{JSON_NAME}"))
+    if not found:
         raise InputError(
             f"geen {JSON_NAME} in {batch}",
             field="batch",
-            hint="geef de map van een batch, bv. output/2026-12-15, of zijn manifest.json",
+            hint="geef de map van een dag, bv. output/2026-12-15, of het manifest van een lijst",
         )
-    return folder, read_manifest(folder)
+    for path in found:
+        with contextlib.suppress(InputError):  # a damaged one counts only if it is the only one
+            manifest = read_manifest(path)
+            if manifest["batch"]["source_sha256"] == list_sha256:
+                return path.parent, manifest
+    if len(found) == 1:
+        return found[0].parent, read_manifest(found[0])
+    raise InputError(
+        f"geen batch van deze lijst in {batch}",
+        field="batch",
+        hint=f"lijsten van deze dag: {', '.join(p.parent.name for p in found)}; geef de lijst "
+        "waarmee de batch gemaakt is",
+    )
 
 
 def _send_log(folder: Path, manifest: dict[str, Any]) -> Path:
@@ -155,6 +174,7 @@ class _Emailing:
         self, folder: Path, manifest: dict[str, Any], config: EmailConfig, resend: bool
     ) -> None:
         self.folder, self.day = folder, manifest["batch"]["date"]
+        self.pdfs = (folder / str(manifest["batch"].get("pdf_folder", "."))).resolve()
         self.config, self.resend = config, resend
         self.outbox = folder / OUTBOX
         self.report = Report()
@@ -192,7 +212,7 @@ class _Emailing:
         )  # fmt: skip
         if self._stopped_by(self.log.state(message_id), who):
             return
-        path = self.folder / Path(record["file"]).name
+        path = self.pdfs / Path(record["file"]).name
         pdf = path.read_bytes() if path.is_file() else b""
         if hashlib.sha256(pdf).hexdigest() != record["sha256"]:
             report.failed.append((*who, "de PDF is weg of veranderd sinds de batch"))
