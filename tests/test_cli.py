@@ -186,6 +186,9 @@ def test_check_reports_unknown_placeholders_and_undeclared_variants(cli, project
         pytest.param("leaflets/avn-hip/nl.md", "  fasting_hours: 6", "  fasting_hours: zes",
                      ["leaflets/avn-hip/nl.md, veld 'timing.fasting_hours': "
                       "moet een geheel getal zijn"], id="front matter names the key"),
+        pytest.param("leaflets/avn-hip/nl.md", "terug te winnen.\n:::\n",
+                     "terug te winnen.\n:::\n\n| Dag | Wat |\n| --- | --- |\n| 1 | rust |\n",
+                     ["een tabel wordt niet als tabel gedrukt"], id="a table is not printed"),
     ],
 )  # fmt: skip
 def test_check_names_each_content_mistake(cli, project_copy, file, old, new, expected) -> None:

@@ -118,3 +118,20 @@ def test_visit_fields_are_validated() -> None:
     with pytest.raises(InputError) as error:
         make_visit(**visit_fields(reference="a/b"))
     assert error.value.field == "reference"
+
+
+@pytest.mark.parametrize(
+    ("markdown", "line", "words"),
+    [
+        pytest.param("Tekst.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n", 12, "een tabel",
+                     id="a table"),
+        pytest.param("Tekst.\n\n<div>x</div>\n", 12, "HTML wordt niet weergegeven",
+                     id="an HTML block"),
+        pytest.param("Tekst met <b>vet</b>.\n", 10, "HTML wordt niet weergegeven",
+                     id="inline HTML"),
+        pytest.param("Zie ![schema](schema.png).\n", 10, "afbeeldingen", id="an image"),
+    ],
+)  # fmt: skip
+def test_lint_reports_markdown_a_leaflet_does_not_print(markdown, line, words) -> None:
+    [finding] = lint(markdown, 10, ["heupprothese"])
+    assert finding.line == line and words in finding.message

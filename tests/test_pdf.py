@@ -262,3 +262,18 @@ def test_a_cover_that_runs_over_still_numbers_every_page(project_copy, leaflet) 
     assert "Wat is avasculaire necrose?" not in pages[1], "the leaflet text starts after it"
     for number, text in enumerate(pages, start=1):
         assert f"pagina {number} van {len(pages)}" in normalise(text)
+
+
+LONG_NAME = "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaftschaferswessenschafe"
+
+
+def test_a_long_name_without_break_points_wraps_and_stays_whole(render) -> None:
+    import pypdfium2 as pdfium
+
+    pdf = render(name=LONG_NAME)
+    page = pdfium.PdfDocument(pdf)[0]
+    text = page.get_textpage()
+    width = page.get_width()
+    rights = [text.get_charbox(i)[2] for i in range(text.count_chars())]
+    assert max(rights) <= width - 5, "nothing runs off the page (or into its margin)"
+    assert LONG_NAME in "".join(text.get_text_range().split()), "the name is printed whole"

@@ -116,10 +116,37 @@ class Finding:
     hint: str
 
 
+# Markdown that editors may know from elsewhere, but that a leaflet does not print as such:
+# token type -> (what, how to write it instead).
+_UNSUPPORTED = {
+    "table_open": ("een tabel wordt niet als tabel gedrukt (je ziet de | tekens)",
+                   "schrijf de tabel als lijst, of vraag een blok aan"),
+    "html_block": ("HTML wordt niet weergegeven (je ziet de code)", "schrijf het in Markdown"),
+    "html_inline": ("HTML wordt niet weergegeven (je ziet de code)", "schrijf het in Markdown"),
+    "image": ("afbeeldingen uit de tekst worden niet gedrukt",
+              "vraag het logo- of afbeeldingsblok aan bij de beheerder"),
+}  # fmt: skip
+
+
+def _unsupported(source: str, first_line: int) -> list[Finding]:
+    """Tables, raw HTML and images, found by a parser that knows them."""
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    findings, seen = [], set()
+    for token in md.parse(source):
+        for item in [token, *(token.children or [])]:
+            if item.type in _UNSUPPORTED and token.map:
+                number = first_line + token.map[0]
+                if (number, item.type) not in seen:
+                    seen.add((number, item.type))
+                    findings.append(Finding(number, *_UNSUPPORTED[item.type]))
+    return findings
+
+
 def lint(source: str, first_line: int, variants: Sequence[str]) -> list[Finding]:
     """Editor mistakes that would print wrongly: unknown placeholders, undeclared variants,
-    unknown or unclosed blocks. ``first_line`` is the file line of the body's first line."""
-    findings: list[Finding] = []
+    unknown or unclosed blocks, and Markdown a leaflet does not print (tables, HTML, images).
+    ``first_line`` is the file line of the body's first line."""
+    findings: list[Finding] = _unsupported(source, first_line)
     open_blocks: list[tuple[int, int]] = []  # (marker length, line)
     for number, line in enumerate(source.splitlines(), start=first_line):
         for match in PLACEHOLDER_RE.finditer(line):
