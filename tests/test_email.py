@@ -609,3 +609,12 @@ def test_a_damaged_manifest_is_refused_in_one_sentence(work, capsys, damage) -> 
     path.write_text(damage(json.loads(path.read_text(encoding="utf-8"))), encoding="utf-8")
     code, _, err = email_cli(work, capsys)
     assert code == 2 and "is beschadigd of geen manifest" in err and "Traceback" not in err, err
+
+
+def test_a_message_the_server_accepted_leaves_the_outbox(work, server, capsys) -> None:
+    email_cli(work, capsys)  # a dry run first: three messages, addresses and all, on disk
+    outbox = work / "out/2026-12-15/dag/outbox"
+    assert len(list(outbox.glob("*.eml"))) == 3
+    _, _, err = email_cli(work, capsys, "--send")
+    assert "3 verstuurd" in err, err
+    assert list(outbox.glob("*.eml")) == [], "sent: no copy with the address lingers"
