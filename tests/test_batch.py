@@ -565,9 +565,9 @@ BROKEN_LISTS = [
         [HEADER_LINE, LINES[0], LINES[1].replace("Hélène", '"Hélène'), *LINES[2:], *LINES])),
         "rij 3: een aanhalingsteken", id="an unbalanced quote does not swallow the rest"),
     pytest.param(lambda p: csv_file(p / "dag.csv", "\n".join(
-        [HEADER_LINE, LINES[0], LINES[1].replace("Hélène Dubois", '"Hélène\nDubois"'),
-         *LINES[2:]])),
-        "rij 3: een aanhalingsteken", id="a quoted line break spans two lines"),
+        [HEADER_LINE, LINES[0], LINES[1].replace("Hélène", '"Hélène'), *LINES[2:],
+         LINES[0].replace("Marie", 'Marie"')])),
+        "rij 3: een aanhalingsteken", id="a quote closed rows later spans them"),
     pytest.param(lambda p: xlsx_with(p / "dag.xlsx", SHEET, b"<worksheet><sheetData><row>"),
                  "geen leesbaar Excel-bestand", id="a truncated sheet"),
     pytest.param(lambda p: xlsx_with(p / "dag.xlsx", SHEET,
@@ -621,3 +621,47 @@ def test_two_lists_for_one_day_keep_their_own_print_files_and_manifest(tmp_path,
         assert f"{count} zonder e-mail" in err, "the day folder finds the list's own batch"
     code, _, err = cli("batch", str(first), "--out-dir", str(out))
     assert "ongewijzigd" in err and "horen niet bij deze lijst" not in err, err
+
+
+# --- real hospital lists (issue 11) ----------------------------------------------------------
+
+FORMULAS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=1", "\r=1", '=HYPERLINK("http://x","klik")']
+
+
+def test_the_manifest_csv_never_runs_a_formula_and_the_json_keeps_the_value(tmp_path, cli) -> None:
+    """Every column that carries input, in a refused row (which echoes its cells)."""
+    rows = [row[:] for row in GOOD]
+    for number, formula in enumerate(FORMULAS):
+        row = ["R-" + str(number)] + [formula] * 8
+        row[0] = formula if number % 2 else row[0]  # a reference too, where it can be one
+        rows.append(row)
+    listing = write_csv(tmp_path / "dag.csv", rows, "utf-8", ";")
+    cli("batch", str(listing), "--out-dir", str(tmp_path / "out"), "-q")
+    folder = tmp_path / "out" / DAY.isoformat() / "dag"
+    with open(folder / "manifest.csv", encoding="utf-8-sig", newline="") as handle:
+        cells = [cell for row in csv.reader(handle, delimiter=";") for cell in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))], cells
+    echoed = [c for c in cells if c.startswith("'")]
+    assert len(echoed) >= len(FORMULAS), "the values are there, shown as text"
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    refused = [r for r in manifest["leaflets"] if r["status"] == "refused"]
+    assert {r["site"] for r in refused} >= {f.strip() for f in FORMULAS if f.strip()}, (
+        "JSON keeps the exact value"
+    )
+
+
+def test_a_line_break_typed_in_a_cell_refuses_only_that_row(tmp_path, project, registry) -> None:
+    """Alt+Enter in Excel: in an ignored column it is fine; in the name, the row is refused."""
+    text = "\n".join(
+        [
+            HEADER_LINE + ";Opmerking",
+            LINES[0] + ';"eerst bellen\nna 9u"',
+            LINES[1].replace("Hélène Dubois", '"Hélène\nDubois"') + ";",
+            *LINES[2:],
+        ]
+    )
+    path = csv_file(tmp_path / "dag.csv", text)
+    checked = plan(read_day_list(path, project), project, registry, date(2026, 11, 25))
+    assert [e.who for e in checked.entries] == ["PAT-1", "PAT-3", "PAT-4"]
+    [refusal] = checked.refusals
+    assert (refusal.row, refusal.column) == (3, "Naam"), str(refusal)

@@ -59,6 +59,18 @@ def exclusive(lock: Path, busy: LeafletpressError) -> Iterator[None]:
         os.close(fd)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what Excel and LibreOffice run (OWASP)
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A value for a CSV that people open in Excel or LibreOffice: text that a spreadsheet
+    would run as a formula gets a leading apostrophe, so it is shown, never evaluated.
+    Numbers and empty cells are left as they are; JSON keeps the exact value."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def inside(folder: Path, relative: str | Path) -> Path:
     """``folder / relative``, refusing anything that would land outside ``folder``."""
     base = folder.resolve()

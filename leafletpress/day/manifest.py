@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..common.errors import InputError
-from ..common.files import write_atomic
+from ..common.files import spreadsheet_cell, write_atomic
 
 JSON_NAME = "manifest.json"
 CSV_NAME = "manifest.csv"
@@ -55,7 +55,12 @@ def write_manifest(
     writer = csv.DictWriter(text, FIELDS, delimiter=";", extrasaction="raise")
     writer.writeheader()
     for record in leaflets:
-        writer.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in record.items()})
+        writer.writerow(
+            {
+                key: spreadsheet_cell("; ".join(value) if isinstance(value, list) else value)
+                for key, value in record.items()
+            }
+        )
     csv_path, json_path = folder / CSV_NAME, folder / JSON_NAME
     write_atomic(csv_path, text.getvalue().encode("utf-8-sig"))
     document = {"batch": batch, "leaflets": leaflets, "print_files": prints}

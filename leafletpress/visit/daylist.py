@@ -120,13 +120,21 @@ def _read_csv(path: Path, shown: str) -> tuple[list[list[str]], str]:
     rows: list[list[str]] = []
     try:
         for row in reader:
-            if any("\n" in cell or "\r" in cell for cell in row):
-                raise csv.Error("newline in a cell")
+            if rows and _swallowed(row, len(rows[0]), delimiter):
+                raise csv.Error("a quote swallowed lines")
             rows.append([cell.strip() for cell in row])
     except csv.Error as exc:
         raise _csv_refusal(str(exc), shown, len(rows) + 1) from None
     shown_delimiter = "tab" if delimiter == "\t" else f"'{delimiter}'"
     return rows, f"CSV, {encoding}, {shown_delimiter}"
+
+
+def _swallowed(row: list[str], columns: int, delimiter: str) -> bool:
+    """Whether a quote that was never closed made one cell of several lines of the list: a
+    cell with a line break and a column separator in it, or a row that no longer has the
+    header's columns. (A line break typed in a cell, Alt+Enter in Excel, is neither.)"""
+    multiline = [cell for cell in row if "\n" in cell or "\r" in cell]
+    return bool(multiline) and (any(delimiter in cell for cell in multiline) or len(row) != columns)
 
 
 def _csv_refusal(problem: str, shown: str, row: int) -> InputError:
