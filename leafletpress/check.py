@@ -11,7 +11,14 @@ from .common.project import Project
 from .common.validation import ContentErrors, Translations
 from .content.labels import load_labels
 from .content.languages import language_name
-from .content.leaflet import DEFAULT_LANGUAGE, Leaflet, catalogue, lags_behind, load_leaflet
+from .content.leaflet import (
+    DEFAULT_LANGUAGE,
+    Leaflet,
+    catalogue,
+    lags_behind,
+    load_leaflet,
+    translates,
+)
 from .content.markup import lint
 from .content.registry import Registry, load_registry
 from .mail.config import EMAIL_CONFIG, load_email_config
@@ -158,6 +165,16 @@ def _check_translation(
                 field="version",
                 hint=f"vertaal de wijzigingen sinds {ours.version} en zet version op "
                 f"{theirs.version}",
+            )
+        )
+    elif not translates(ours, theirs):
+        found.append(
+            _error(
+                f"versie {ours.version} vertaalt geen Nederlandse versie (die is {theirs.version})",
+                file=where,
+                field="version",
+                hint=f"{theirs.version}, of {theirs.version}.1, .2 ... voor verbeteringen van "
+                "alleen de vertaling",
             )
         )
     for name in ("code", "sites", "timing"):

@@ -10,7 +10,7 @@ import pytest
 from helpers import VISIT_DATE, all_text, edit, page_texts, visit_fields
 
 from leafletpress.content.languages import language_code
-from leafletpress.content.leaflet import load_leaflet, load_translation
+from leafletpress.content.leaflet import load_leaflet, load_translation, translates
 from leafletpress.visit.appointment import make_visit
 from leafletpress.visit.daylist import read_day_list
 from leafletpress.visit.personalise import personalise
@@ -73,11 +73,8 @@ def test_translations_keep_the_dutch_structure(project) -> None:
     for lang in ("fr", "en"):
         meta = load_leaflet(project, "avn-hip", lang).meta
         assert meta.timing == dutch.meta.timing, "fasting hours must never differ"
-        assert (meta.code, meta.version, meta.sites) == (
-            dutch.meta.code,
-            dutch.meta.version,
-            dutch.meta.sites,
-        )
+        assert (meta.code, meta.sites) == (dutch.meta.code, dutch.meta.sites)
+        assert translates(meta, dutch.meta), "the Dutch version it translates, or 3.1.1 ..."
         assert meta.variants.keys() == dutch.meta.variants.keys()
 
 
@@ -152,7 +149,7 @@ def test_a_batch_records_the_fallback_in_its_output_and_manifest(tmp_path, cli) 
 
 
 def test_a_lagging_translation_is_reported_and_not_printed(cli, project_copy, tmp_path) -> None:
-    edit(project_copy / "leaflets/avn-hip/fr.md", 'version: "3.1"', 'version: "3.0"')
+    edit(project_copy / "leaflets/avn-hip/fr.md", 'version: "3.1.1"', 'version: "3.0"')
     code, out, _ = cli("--project", str(project_copy), "check")
     assert code == 0, "a warning: the Dutch version is printed meanwhile"
     assert (
@@ -176,3 +173,32 @@ def test_a_translation_must_keep_the_facts_and_labels(cli, project_copy) -> None
     assert "leaflets/avn-hip/en.md, veld 'timing': verschilt van leaflets/avn-hip/nl.md" in out
     assert "templates/i18n/fr.yaml: label 'qr_alt' ontbreekt" in out
     assert "config/sites.yaml, veld 'sites.palfijn.report_to.de'" in out
+
+
+@pytest.mark.parametrize(
+    ("version", "verdict"),
+    [
+        pytest.param("3.1", "0 fout(en)", id="the Dutch version it translates"),
+        pytest.param("3.1.2", "0 fout(en)", id="with a correction of the translation alone"),
+        pytest.param("3.2", "versie 3.2 vertaalt geen Nederlandse versie", id="ahead of Dutch"),
+        pytest.param("3.10", "versie 3.10 vertaalt geen Nederlandse versie", id="3.10 is not 3.1"),
+    ],
+)
+def test_a_translations_version_names_the_dutch_version(
+    cli, project_copy, version, verdict
+) -> None:
+    edit(project_copy / "leaflets/avn-hip/fr.md", 'version: "3.1.1"', f'version: "{version}"')
+    _, out, _ = cli("--project", str(project_copy), "check")
+    assert verdict in out, out
+
+
+def test_the_french_leaflet_says_what_the_dutch_means(renderer, project, registry) -> None:
+    """A reviewer's findings: 'médecin traitant' is the GP in Belgium (the Dutch means the
+    doctor treating you), 'anticoagulants' leaves out aspirin and clopidogrel, and a 'rotule'
+    reads as the kneecap."""
+    french = load_leaflet(project, "avn-hip", "fr")
+    visit = make_visit(**visit_fields(language="fr"))
+    text = all_text(renderer.render(personalise(visit, french, registry), "a5").pdf)
+    assert "médecin traitant" not in text and "rotule" not in text
+    assert "fluidifient le sang" in text and "aspirine" in text
+    assert "médecin généraliste" in text and "articulation sphérique" in text

@@ -120,6 +120,15 @@ def version_key(version: str) -> tuple[int, ...] | None:
     return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
 
 
+def translates(translation: LeafletMeta, dutch: LeafletMeta) -> bool:
+    """Whether a translation's version is the Dutch version it translates, or that version
+    with a further number for corrections of the translation alone ('3.1' or '3.1.2')."""
+    ours, theirs = version_key(translation.version), version_key(dutch.version)
+    if ours is None or theirs is None:
+        return translation.version == dutch.version
+    return ours[: len(theirs)] == theirs
+
+
 def lags_behind(translation: LeafletMeta, dutch: LeafletMeta) -> bool:
     """True when a translation was made from an older version than the current Dutch one."""
     ours, theirs = version_key(translation.version), version_key(dutch.version)
