@@ -103,6 +103,9 @@ def test_output_name_stays_inside_the_output_folder(cli, tmp_path: Path) -> None
                      "letters, cijfers", id="path in the reference"),
         pytest.param([*GOOD, "--birth-date", "1958-02-30"], "bestaat niet", None,
                      id="impossible birth date"),
+        pytest.param([*with_option("--date", "28/03/2027"), "--time", "2u30"],
+                     "optie --time: 02:30 bestaat niet op 28/03/2027", "zomertijd",
+                     id="a time the clock skips"),
     ],
 )  # fmt: skip
 def test_bad_input_is_refused_clearly(cli, tmp_path, args, message, hint) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from helpers import visit_fields
@@ -12,6 +13,7 @@ from leafletpress.content.labels import long_date
 from leafletpress.content.leaflet import Timing, load_leaflet
 from leafletpress.content.markup import PLACEHOLDERS, body_html, lint
 from leafletpress.visit.appointment import make_visit, parse_date, parse_time
+from leafletpress.visit.calendar import calendar
 from leafletpress.visit.personalise import placeholder_values, schedule
 
 SOURCE = """Intro.
@@ -93,12 +95,57 @@ def test_impossible_times_are_refused(text: str) -> None:
         parse_time(text)
 
 
+BRUSSELS = calendar("Europe/Brussels", "BE")
+TIMING = Timing(fasting_hours=6, blood_thinner_notice_days=10, arrival_minutes_before=60)
+
+
+def local(*fields: int) -> datetime:
+    return datetime(*fields, tzinfo=ZoneInfo("Europe/Brussels"))  # type: ignore[misc]
+
+
 def test_derived_times_come_from_the_timing_rules() -> None:
-    timing = Timing(fasting_hours=6, blood_thinner_notice_days=10, arrival_minutes_before=60)
-    s = schedule(date(2026, 12, 15), time(5, 0), timing)
-    assert s.arrival_at == datetime(2026, 12, 15, 4, 0)
-    assert s.fasting_from == datetime(2026, 12, 14, 23, 0), "fasting starts the evening before"
-    assert s.blood_thinners_by == date(2026, 12, 5)
+    s = schedule(date(2026, 12, 15), time(5, 0), TIMING, BRUSSELS)
+    assert s.arrival_at == local(2026, 12, 15, 4, 0)
+    assert s.fasting_from == local(2026, 12, 14, 23, 0), "fasting starts the evening before"
+    assert s.blood_thinners_by == date(2026, 12, 4), "10 days before is a Saturday: Friday"
+
+
+@pytest.mark.parametrize(
+    ("on", "at", "fasting_from", "utc_offset"),
+    [
+        pytest.param(date(2027, 3, 28), time(8, 0), "01:00", 2,
+                     id="spring forward: six real hours, from 01:00"),
+        pytest.param(date(2026, 10, 25), time(7, 0), "02:00", 1,
+                     id="fall back: six real hours, from the first 02:00"),
+        pytest.param(date(2026, 10, 25), time(2, 30), "20:30", 2,
+                     id="a time that happens twice is the first"),
+    ],
+)  # fmt: skip
+def test_fasting_hours_are_real_hours_across_a_clock_change(on, at, fasting_from, utc_offset):
+    s = schedule(on, at, TIMING, BRUSSELS)
+    assert (s.procedure_at.astimezone(UTC) - s.fasting_from.astimezone(UTC)) == timedelta(hours=6)
+    assert f"{s.fasting_from:%H:%M}" == fasting_from
+    assert s.procedure_at.utcoffset() == timedelta(hours=utc_offset)
+
+
+def test_a_time_the_clock_skips_is_refused() -> None:
+    with pytest.raises(InputError) as refused:
+        schedule(date(2027, 3, 28), time(2, 30), TIMING, BRUSSELS)
+    assert "02:30 bestaat niet op 28/03/2027" in str(refused.value) and refused.value.hint
+
+
+@pytest.mark.parametrize(
+    ("on", "deadline"),
+    [
+        pytest.param(date(2027, 1, 4), date(2026, 12, 24), id="Christmas: the day before"),
+        pytest.param(date(2027, 4, 8), date(2027, 3, 26), id="Easter Monday and a weekend"),
+        pytest.param(date(2026, 11, 21), date(2026, 11, 10), id="11 November"),
+        pytest.param(date(2026, 12, 16), date(2026, 12, 4), id="a Sunday: Friday"),
+        pytest.param(date(2026, 12, 17), date(2026, 12, 7), id="a Monday stays"),
+    ],
+)
+def test_a_deadline_falls_on_a_working_day(on: date, deadline: date) -> None:
+    assert schedule(on, time(9, 0), TIMING, BRUSSELS).blood_thinners_by == deadline
 
 
 def test_dates_are_written_out_in_dutch() -> None:

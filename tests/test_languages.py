@@ -22,20 +22,20 @@ PRINTED = {
     "nl": [
         "Avasculaire necrose van de heup", "Wat is avasculaire necrose?", "Jouw afspraak",
         "dinsdag 15 december 2026", "Nuchter vanaf dinsdag 15 december 2026 om 02:30",
-        "uiterlijk op zaterdag 5 december 2026", "Dagziekenhuis, gelijkvloers",
+        "uiterlijk op vrijdag 4 december 2026", "Dagziekenhuis, gelijkvloers",
         "prof. dr. Sofie Wouters", "pagina 1 van 6",
     ],
     "fr": [
         "Nécrose avasculaire de la hanche", "Qu’est-ce que la nécrose avasculaire ?",
         "Votre rendez-vous", "mardi 15 décembre 2026",
         "À jeun à partir de mardi 15 décembre 2026 à 02:30",
-        "au plus tard le samedi 5 décembre 2026", "Hôpital de jour, rez-de-chaussée",
+        "au plus tard le vendredi 4 décembre 2026", "Hôpital de jour, rez-de-chaussée",
         "Pr Sofie Wouters", "page 1 sur 6", "Prothèse totale de hanche",
     ],
     "en": [
         "Avascular necrosis of the hip", "What is avascular necrosis?", "Your appointment",
         "Tuesday 15 December 2026", "Fasting from Tuesday 15 December 2026 at 02:30",
-        "by Saturday 5 December 2026 at the latest", "Day hospital, ground floor",
+        "by Friday 4 December 2026 at the latest", "Day hospital, ground floor",
         "Prof. Sofie Wouters", "page 1 of 6", "Total hip replacement",
     ],
 }  # fmt: skip

@@ -98,7 +98,7 @@ def test_first_page_shows_the_appointment(render) -> None:
         "ZAS Augustinus",
         "Oosterveldlaan 24, 2610 Wilrijk",
         "Nuchter vanaf dinsdag 15 december 2026 om 02:30",
-        "zaterdag 5 december 2026",  # blood thinners: 10 days before
+        "vrijdag 4 december 2026",  # blood thinners: 10 days before, a Saturday: Friday
         "prof. dr. Sofie Wouters",
         "03 000 00 01",
     ):
@@ -114,7 +114,7 @@ def test_fasting_that_starts_the_day_before_names_that_day(render) -> None:
 def test_placeholders_in_the_body_are_filled(render) -> None:
     text = all_text(render())
     assert "[[" not in text
-    assert "dus uiterlijk op zaterdag 5 december 2026" in text
+    assert "dus uiterlijk op vrijdag 4 december 2026" in text
     assert "Het juiste uur staat op pagina 1, bij ‘Nuchter vanaf’" in text
     assert "Jouw ingreep is gepland in ZAS Augustinus" in text
     assert "Neem zeker contact op met ZAS Augustinus via 03 000 00 01" in text

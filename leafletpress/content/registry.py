@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+import holidays
+from pydantic import AfterValidator, Field
 
 from ..common.errors import ContentError
 from ..common.project import Project
@@ -30,6 +33,24 @@ class Colours(Strict):
     tint: HexColour
 
 
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("onbekende tijdzone (bv. Europe/Brussels)") from None
+    return name
+
+
+def _holiday_country(code: str) -> str:
+    if code not in holidays.list_supported_countries():
+        raise ValueError("onbekend land voor de feestdagen (bv. BE)")
+    return code
+
+
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
+HolidayCountry = Annotated[str, AfterValidator(_holiday_country)]
+
+
 class Hospital(Strict):
     example: bool = False
     name: Text
@@ -39,6 +60,8 @@ class Hospital(Strict):
     colours: Colours
     ombudsman_url: HttpUrl
     publisher: Text | None = None
+    timezone: TimeZone = "Europe/Brussels"  # appointments and derived times are in it
+    holidays: HolidayCountry = "BE"  # public holidays: deadlines move to the working day before
 
 
 class Site(Strict):

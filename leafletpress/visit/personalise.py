@@ -13,6 +13,7 @@ from ..content.leaflet import LOCALES, Leaflet, Timing
 from ..content.markup import PLACEHOLDERS
 from ..content.registry import Registry, Site, Surgeon
 from .appointment import Visit
+from .calendar import Calendar, calendar
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,15 @@ class Schedule:
     blood_thinners_by: date
 
 
-def schedule(on: date, at: time, timing: Timing) -> Schedule:
-    procedure_at = datetime.combine(on, at)
+def schedule(on: date, at: time, timing: Timing, days: Calendar) -> Schedule:
+    """Derived moments in the hospital's time zone and real elapsed time; the blood-thinner
+    deadline on a working day (see calendar.py)."""
+    procedure_at = days.moment(on, at)
     return Schedule(
         procedure_at=procedure_at,
-        arrival_at=procedure_at - timedelta(minutes=timing.arrival_minutes_before),
-        fasting_from=procedure_at - timedelta(hours=timing.fasting_hours),
-        blood_thinners_by=on - timedelta(days=timing.blood_thinner_notice_days),
+        arrival_at=days.before(procedure_at, timedelta(minutes=timing.arrival_minutes_before)),
+        fasting_from=days.before(procedure_at, timedelta(hours=timing.fasting_hours)),
+        blood_thinners_by=days.working_day(on - timedelta(days=timing.blood_thinner_notice_days)),
     )
 
 
@@ -48,6 +51,10 @@ class Personalisation:
     @property
     def locale(self) -> str:
         return LOCALES[self.leaflet.lang]
+
+
+def hospital_calendar(registry: Registry) -> Calendar:
+    return calendar(registry.hospital.timezone, registry.hospital.holidays)
 
 
 def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personalisation:
@@ -81,7 +88,11 @@ def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personali
             hint=f"chirurgen in {site.name}: {choices(here)}",
         )
     return Personalisation(
-        visit, leaflet, site, surgeon, schedule(visit.date, visit.time, leaflet.meta.timing)
+        visit,
+        leaflet,
+        site,
+        surgeon,
+        schedule(visit.date, visit.time, leaflet.meta.timing, hospital_calendar(registry)),
     )
 
 
