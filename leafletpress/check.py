@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
@@ -118,6 +119,7 @@ def _check_leaflet(leaflet: Leaflet, registry: Registry | None, today: date) -> 
         _error(f.message, file=where, row=f.line, hint=f.hint)
         for f in lint(leaflet.body, leaflet.body_first_line, list(meta.variants))
     ]
+    found += _check_timing_in_text(leaflet)
     if meta.review_by < today:
         found.append(
             _warn(
@@ -199,6 +201,43 @@ def _check_translation(
     found += _check_labels(project, leaflet.lang)
     if registry is not None:
         found += _check_configured_texts(leaflet, registry)
+    return found
+
+
+# How each language writes the timing rules in running text: "6 uur vóór", "10 jours avant".
+_TIMING_IN_TEXT = {
+    "nl": {"fasting_hours": r"uur", "blood_thinner_notice_days": r"dagen",
+           "arrival_minutes_before": r"minuten", "before": r"v[oó]{2}r"},
+    "fr": {"fasting_hours": r"heures?", "blood_thinner_notice_days": r"jours?",
+           "arrival_minutes_before": r"minutes?", "before": r"avant"},
+    "en": {"fasting_hours": r"hours?", "blood_thinner_notice_days": r"days?",
+           "arrival_minutes_before": r"minutes?", "before": r"before"},
+}  # fmt: skip
+
+
+def _check_timing_in_text(leaflet: Leaflet) -> list[Problem]:
+    """A number the text gives for a timing rule ("6 uur vóór de ingreep") must be the one in
+    the front matter, which computes the times on page 1: patients read both."""
+    words = _TIMING_IN_TEXT.get(leaflet.lang)
+    if words is None:
+        return []
+    found = []
+    for field in ("fasting_hours", "blood_thinner_notice_days", "arrival_minutes_before"):
+        wanted = getattr(leaflet.meta.timing, field)
+        pattern = rf"(\d+)\s+{words[field]}\s+{words['before']}\b"
+        for match in re.finditer(pattern, leaflet.body):
+            if int(match.group(1)) != wanted:
+                line = leaflet.body_first_line + leaflet.body.count("\n", 0, match.start())
+                found.append(
+                    _error(
+                        f"de tekst zegt '{' '.join(match.group(0).split())}', maar "
+                        f"timing.{field} is {wanted}",
+                        file=leaflet.shown_as,
+                        row=line,
+                        hint=f"maak tekst en timing.{field} gelijk (de tijden op pagina 1 "
+                        "komen uit timing)",
+                    )
+                )
     return found
 
 

@@ -192,6 +192,14 @@ def test_check_reports_unknown_placeholders_and_undeclared_variants(cli, project
         pytest.param("leaflets/avn-hip/nl.md", "terug te winnen.\n:::\n",
                      "terug te winnen.\n:::\n\n| Dag | Wat |\n| --- | --- |\n| 1 | rust |\n",
                      ["een tabel wordt niet als tabel gedrukt"], id="a table is not printed"),
+        pytest.param("leaflets/avn-hip/nl.md", "Vanaf 6 uur vóór", "Vanaf 8 uur vóór",
+                     ["de tekst zegt '8 uur vóór', maar timing.fasting_hours is 6"],
+                     id="fasting hours in the text differ from timing"),
+        pytest.param("leaflets/avn-hip/fr.md", "au moins 10 jours avant", "au moins 14 jours avant",
+                     ["leaflets/avn-hip/fr.md, rij 74: de tekst zegt '14 jours avant', maar "
+                      "timing.blood_thinner_notice_days is 10"], id="blood-thinner days in French"),
+        pytest.param("leaflets/avn-hip/en.md", "From 6 hours before", "From 4 hours before",
+                     ["de tekst zegt '4 hours before'"], id="fasting hours in English"),
     ],
 )  # fmt: skip
 def test_check_names_each_content_mistake(cli, project_copy, file, old, new, expected) -> None:
