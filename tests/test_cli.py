@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, all_text, edit
+from helpers import ROOT, all_text, edit, normalise, page_texts
 
 GOOD = [
     "leaflet", "avn-hip", "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes",
@@ -249,3 +249,19 @@ def test_missing_label_names_the_language_file(cli, project_copy, tmp_path) -> N
     edit(project_copy / "templates/i18n/nl.yaml", "date_at_time:", "datum_om_uur:")
     code, _, err = cli("--project", str(project_copy), *GOOD, "--out-dir", str(tmp_path))
     assert code == 3 and "templates/i18n/nl.yaml: label 'date_at_time' ontbreekt" in err
+
+
+def test_example_data_is_on_every_page_and_every_command_warns(cli, project_copy, tmp_path):
+    """While any of config/ is example data, no page can pass for a real leaflet."""
+    mark = "VOORBEELD — niet voor patiënten"
+    for edition in ([], ["--format", "booklet"], ["--large-print"], ["--lang", "en"]):
+        code, out, err = cli(*GOOD, *edition, "--out-dir", str(tmp_path))
+        assert code == 0 and "voorbeeldgegevens (example: true)" in err, err
+        pages = page_texts(Path(out.strip()).read_bytes())
+        expected = "EXAMPLE — not for patients" if edition == ["--lang", "en"] else mark
+        assert all(expected in normalise(page) for page in pages), edition
+    for name in ("hospital.yaml", "sites.yaml", "surgeons.yaml"):
+        edit(project_copy / "config" / name, "example: true\n", "")
+    code, out, err = cli("--project", str(project_copy), *GOOD, "--out-dir", str(tmp_path))
+    assert code == 0 and "voorbeeldgegevens" not in err, err
+    assert mark not in all_text(Path(out.strip()).read_bytes()), "real data: no mark"

@@ -18,6 +18,7 @@ from ..common.errors import EXIT_INTERRUPTED, EXIT_MAIL, EXIT_OK, EXIT_PROBLEMS,
 from ..common.project import DEFAULT_FORMAT, Edition, Project
 from ..content.leaflet import DEFAULT_LANGUAGE, catalogue, load_leaflet, load_translation
 from ..content.registry import load_registry
+from ..mail.config import load_email_config
 from ..visit.appointment import make_visit, parse_date, parse_time
 from ..visit.personalise import personalise, warnings
 
@@ -48,7 +49,14 @@ def _project(args: argparse.Namespace) -> Project:
 
 def _loaded(args: argparse.Namespace) -> tuple[Project, Registry]:
     project = _project(args)
-    return project, load_registry(project)
+    registry = load_registry(project)
+    if registry.example_files and args.command != "check":  # check says it in its own words
+        say(
+            f"waarschuwing: {', '.join(registry.example_files)}: "
+            "voorbeeldgegevens (example: true); elke pagina draagt 'VOORBEELD — niet voor "
+            "patiënten'. Vul de gegevens van het ziekenhuis in voor je folders meegeeft."
+        )
+    return project, registry
 
 
 def _renderer(project: Project, registry: Registry) -> Renderer:
@@ -371,6 +379,11 @@ def cmd_email(args: argparse.Namespace) -> int:
 
     started = clock.perf_counter()
     project, registry = _loaded(args)
+    if load_email_config(project).example:
+        say(
+            "waarschuwing: config/email.yaml: voorbeeldgegevens (example: true); er kan niets "
+            "verstuurd worden tot de mailserver en afzender van het ziekenhuis ingevuld zijn."
+        )
     report = run_email(
         Path(args.batch),
         Path(args.list),

@@ -85,6 +85,7 @@ class Composer:
             "day": day,
             "sheets": sheets,
             "generator": f"leafletpress {__version__}",
+            "example": bool(self.registry.example_files),
         }
         return self._template(SEPARATORS, context)
 
@@ -125,6 +126,7 @@ class Composer:
             "updated": short_date(meta.updated, p.locale),
             "v": values,
             "generator": f"leafletpress {__version__}",
+            "example": bool(self.registry.example_files),
         }
         if template == LEAFLET:
             context["body"] = Markup(fill(body_html(p.leaflet.body, p.visit.variant), values))
