@@ -68,13 +68,20 @@ def test_the_shipped_leaflet_is_clean_and_carries_the_source_facts(project) -> N
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("2026-12-03", date(2026, 12, 3)), ("03/12/2026", date(2026, 12, 3)),
-     ("3/12/2026", date(2026, 12, 3)), ("03.12.2026", date(2026, 12, 3))],
+     ("3/12/2026", date(2026, 12, 3)), ("03.12.2026", date(2026, 12, 3)),
+     ("15-12-2026", date(2026, 12, 15)), ("15 dec 2026", date(2026, 12, 15)),
+     ("15 december 2026", date(2026, 12, 15)), ("15 déc. 2026", date(2026, 12, 15)),
+     ("15 Dec 2026", date(2026, 12, 15)), ("1 mrt 2027", date(2027, 3, 1)),
+     ("1 maa 2027", date(2027, 3, 1)), ("1 mars 2027", date(2027, 3, 1))],
 )  # fmt: skip
 def test_dates_in_belgian_and_iso_form(text: str, expected: date) -> None:
     assert parse_date(text) == expected
 
 
-@pytest.mark.parametrize("text", ["31/02/2026", "2026-13-01", "00/01/2026", "12/2026", "gisteren"])
+@pytest.mark.parametrize(
+    "text", ["31/02/2026", "2026-13-01", "00/01/2026", "12/2026", "gisteren", "15 decem 2026",
+             "31 feb 2026", "15 dec"],
+)  # fmt: skip
 def test_impossible_or_unreadable_dates_are_refused(text: str) -> None:
     with pytest.raises(InputError):
         parse_date(text)

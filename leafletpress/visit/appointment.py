@@ -7,31 +7,53 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, time
+from functools import cache
 from typing import Annotated
 
+from babel import Locale
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from ..common.errors import InputError, clipped
+from ..common.matching import match_key
 from ..common.validation import Slug, dutch
 
 _DATE_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DATE_WORDS = re.compile(r"^(\d{1,2})\.?\s+([^\W\d_]+)\.?\s+(\d{4})$")  # 15 dec 2026
 _TIME = re.compile(r"^(\d{1,2})(?:[:uUhH.](\d{2})|[uUhH])$")
 
 
 YEARS = (1900, 2100)  # a birth date or an appointment; others are typing errors (0001, 20260)
 
 
+@cache
+def _months() -> dict[str, int]:
+    """Month names as people type them, in Dutch, French and English (Babel's CLDR data):
+    'dec', 'december', 'déc.', 'décembre', 'Dec', ... -> 12; plus Dutch 'maa' for March."""
+    table = {"maa": 3}
+    for lang in ("nl", "fr", "en"):
+        months = Locale.parse(lang).months["format"]
+        for width in ("abbreviated", "wide"):
+            for number, name in months[width].items():
+                table[match_key(name)] = number
+    return table
+
+
 def parse_date(text: str, field: str = "date") -> date:
-    """'2026-12-03' or '03/12/2026' (also with '.' or '-'); impossible dates are refused."""
+    """'2026-12-03', '03/12/2026' (also with '.' or '-'), or '3 dec 2026' (month names in
+    Dutch, French or English); impossible dates are refused."""
     value = text.strip()
     if match := _DATE_ISO.match(value):
         year, month, day = (int(g) for g in match.groups())
     elif match := _DATE_DMY.match(value):
         day, month, year = (int(g) for g in match.groups())
+    elif (match := _DATE_WORDS.match(value)) and match_key(match.group(2)) in _months():
+        day, month, year = int(match[1]), _months()[match_key(match[2])], int(match[3])
     else:
         raise InputError(
-            f"'{clipped(text)}' is geen datum", field=field, hint="schrijf 2026-12-03 of 03/12/2026"
+            f"'{clipped(text)}' is geen datum",
+            field=field,
+            hint="schrijf 2026-12-03, 03/12/2026 of 3 dec 2026",
         )
     if not YEARS[0] <= year <= YEARS[1]:
         raise InputError(
