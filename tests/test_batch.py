@@ -178,7 +178,7 @@ def test_a_missing_column_names_what_is_expected_and_what_was_found(tmp_path, cl
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
-        ("dag.xls", b"\xd0\xcf\x11\xe0", "onbekend bestandstype '.xls'"),
+        ("dag.xls", b"\xd0\xcf\x11\xe0", "is een oud Excel-bestand (.xls)"),
         ("dag.xlsx", b"not a zip", "geen leesbaar Excel-bestand"),
         ("dag.csv", b"", "het bestand is leeg"),
         ("dag.csv", b"Naam;Uur\n\x81\x8d\x8f\n", "onbekende tekenset"),
@@ -536,15 +536,15 @@ def test_the_workers_end_with_the_batch(tmp_path, how: signal.Signals) -> None:
 # --- lists that break the reader (issue 12) -------------------------------------------------
 
 
-def xlsx_with(path: Path, member: str, content: bytes) -> Path:
+def xlsx_with(path: Path, member: str, content: bytes, source: Path | None = None) -> Path:
     """A real workbook with one part replaced, as a damaged or crafted file would have it."""
-    good = write_xlsx(path.with_name("good.xlsx"), GOOD, sheet="Dag")
-    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for item in source.infolist():
-            data = content if item.filename == member else source.read(item.filename)
-            out.writestr(item.filename, data)
-        if member not in source.namelist():
-            out.writestr(member, content)
+    good = source or write_xlsx(path.with_name("good.xlsx"), GOOD, sheet="Dag")
+    with zipfile.ZipFile(good) as original:
+        parts = {item.filename: original.read(item) for item in original.infolist()}
+    parts[member] = content
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
     return path
 
 
@@ -665,3 +665,145 @@ def test_a_line_break_typed_in_a_cell_refuses_only_that_row(tmp_path, project, r
     assert [e.who for e in checked.entries] == ["PAT-1", "PAT-3", "PAT-4"]
     [refusal] = checked.refusals
     assert (refusal.row, refusal.column) == (3, "Naam"), str(refusal)
+
+
+def secretary_workbook(path: Path, saved_values: bool = True) -> Path:
+    """A day list as secretaries keep it in Excel: a hidden sheet before it, a hidden column,
+    a hidden (cancelled) row, a campus merged over two rows, a reference typed as a number,
+    dates typed as text, a formula, and formatting far beyond the last appointment."""
+    book = Workbook()
+    hidden = book.active
+    hidden.title = "Oud"
+    hidden.append(["niets", "hier"])
+    hidden.sheet_state = "hidden"
+    ws = book.create_sheet("Dinsdag")
+    ws.append([*HEADER, "Campus"])  # the last one: a hidden working column, same header
+    ws.append(
+        [
+            "PAT-1",
+            "Marie Peeters",
+            "",
+            "avn-hip",
+            "heupprothese",
+            "wouters",
+            "augustinus",
+            "15 dec 2026",
+            "9u30",
+            "oud",
+        ]
+    )
+    ws.append(
+        [
+            "PAT-2",
+            "Geannuleerd Patiënt",
+            "",
+            "avn-hip",
+            "heupprothese",
+            "claes",
+            "cadix",
+            "15/12/2026",
+            "8u00",
+            "oud",
+        ]
+    )
+    ws.row_dimensions[3].hidden = True
+    ws.append(
+        [
+            42,
+            "Jan Janssens",
+            "",
+            "avn-hip",
+            "decompressie",
+            "claes",
+            "cadix",
+            "15-12-2026",
+            "10:15",
+            "oud",
+        ]
+    )
+    ws.append(
+        [
+            "PAT-4",
+            '=CONCATENATE("Hélène"," ","Dubois")',
+            "",
+            "avn-hip",
+            "osteotomie",
+            "claes",
+            None,
+            "15 december 2026",
+            "11u",
+            "oud",
+        ]
+    )
+    ws.merge_cells("G4:G5")  # cadix for both
+    ws.column_dimensions["J"].hidden = True
+    ws.cell(900, 40).number_format = "0.00"  # formatting only, far away
+    book.save(path)
+    if saved_values:  # as Excel saves it: the formula's result beside it
+        with zipfile.ZipFile(path) as saved:
+            sheet = saved.read("xl/worksheets/sheet2.xml")
+        data = sheet.replace(
+            b'<c r="B5"><f>', b'<c r="B5" t="str"><f>'
+        ).replace(b"</f><v></v>", "</f><v>Hélène Dubois</v>".encode())  # fmt: skip
+        xlsx_with(path, "xl/worksheets/sheet2.xml", data, source=path)
+    return path
+
+
+def test_a_list_as_kept_in_excel_reads_as_excel_shows_it(tmp_path, project, registry) -> None:
+    day = read_day_list(secretary_workbook(tmp_path / "dag.xlsx"), project)
+    assert day.source == "Excel, werkblad 'Dinsdag'", "hidden sheets are skipped"
+    assert day.hidden_rows == (3,), "a hidden row is listed, not used"
+    assert [r.number for r in day.rows] == [2, 4, 5], "row numbers stay Excel's"
+    checked = plan(day, project, registry, date(2026, 11, 25))
+    assert checked.refusals == []
+    entries = {e.who: e.p for e in checked.entries}
+    assert set(entries) == {"PAT-1", "42", "PAT-4"}, "a number typed as the reference"
+    assert entries["PAT-4"].site.name == "ZAS Cadix", "a merged cell fills its range"
+    assert entries["PAT-4"].visit.patient.name == "Hélène Dubois", "a formula's saved value"
+    assert {p.visit.date for p in entries.values()} == {DAY}, "dates typed as text"
+
+
+def test_a_formula_without_a_saved_value_is_refused_with_a_hint(tmp_path, cli) -> None:
+    path = secretary_workbook(tmp_path / "dag.xlsx", saved_values=False)
+    code, _, err = cli("batch", str(path), "--out-dir", str(tmp_path / "out"))
+    assert code == 2 and "rij 5, veld 'Naam': een formule zonder opgeslagen uitkomst" in err, err
+    assert "bewaar ze opnieuw" in err
+
+
+def test_the_summary_names_the_hidden_rows(tmp_path, cli) -> None:
+    code, _, err = cli("batch", str(secretary_workbook(tmp_path / "dag.xlsx")),
+                       "--out-dir", str(tmp_path / "out"))  # fmt: skip
+    assert code == 0, err
+    assert "1 verborgen rij niet gebruikt (rij 3)" in err, err
+    manifest = json.loads((tmp_path / "out/2026-12-15/dag/manifest.json").read_text("utf-8"))
+    assert manifest["batch"]["hidden_rows"] == [3]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        pytest.param("dag.csv", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "is een afbeelding",
+                     id="an image renamed .csv"),
+        pytest.param("dag.csv", b"%PDF-1.7\n", "is een PDF", id="a PDF renamed .csv"),
+        pytest.param("dag.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64,
+                     "met wachtwoord", id="a password-protected workbook"),
+        pytest.param("dag.csv", b"   \r\n", "het bestand is leeg", id="a file of blanks"),
+        pytest.param("dag.csv", b"\x00\x01\x02binary", "geen tekst", id="any other binary"),
+    ],
+)  # fmt: skip
+def test_a_file_that_is_not_a_list_is_refused_in_one_sentence(tmp_path, cli, name, content,
+                                                               expected) -> None:  # fmt: skip
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, _, err = cli("batch", str(path), "--out-dir", str(tmp_path / "out"))
+    assert code == 2 and expected in err and err.count("fout:") == 1, err
+
+
+def test_limits_are_configuration(tmp_path, cli, project_copy) -> None:
+    listing = write_csv(tmp_path / "dag.csv", GOOD, "utf-8", ";")
+    columns = project_copy / "config/columns.yaml"
+    columns.write_text(columns.read_text(encoding="utf-8") + "limits: {max_rows: 3}\n", "utf-8")
+    code, _, err = cli("--project", str(project_copy), "batch", str(listing),
+                       "--out-dir", str(tmp_path / "out"))  # fmt: skip
+    assert code == 2 and "heeft 4 rijen met afspraken; meer dan 3" in err, err
+    assert not (tmp_path / "out").exists(), "refused before any work"

@@ -311,6 +311,13 @@ def _report_plan(args: argparse.Namespace, day: DayList, planned: Plan) -> int:
         for warning in entry.warnings:
             say(f"waarschuwing: {args.file}, rij {entry.row} ({entry.who}): {warning}")
     refused = len({r.row for r in planned.refusals})
+    if day.hidden_rows:  # always said, also with -q: a row that is not made must be noticed
+        count = len(day.hidden_rows)
+        say(
+            f"let op: {count} verborgen {'rij' if count == 1 else 'rijen'} niet gebruikt "
+            f"(rij {', '.join(map(str, day.hidden_rows))}): in Excel verborgen, meestal "
+            "geannuleerde afspraken. Maak ze zichtbaar als ze toch moeten."
+        )
     if not args.quiet:
         say(
             f"{len(day.rows)} rijen gelezen ({day.source}): {len(planned.entries)} in orde, "

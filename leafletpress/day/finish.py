@@ -107,6 +107,7 @@ class DayFinisher:
             "leafletpress": __version__,
             "format": self.edition.name,
             "separator_sheets": self.separators,
+            "hidden_rows": list(self.day.hidden_rows),  # in the list, hidden: not used
             "counts": dict(sorted(count.items())),
         }
 

@@ -12,6 +12,7 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass
+from dataclasses import field as default
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,8 +21,9 @@ from pydantic import Field
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
-from ..common.errors import InputError, LeafletpressError, choices
+from ..common.errors import InputError, LeafletpressError, choices, clipped
 from ..common.matching import match_key
 from ..common.project import Project
 from ..common.validation import Strict, load_yaml, validate
@@ -44,15 +46,29 @@ class Columns(Strict):
     date: HeaderNames = Field(min_length=1)
     time: HeaderNames = Field(min_length=1)
     email: HeaderNames = ()
+    limits: Limits = Field(default_factory=lambda: Limits())
+
+    def fields(self) -> dict[str, HeaderNames]:
+        """Each field and its accepted header names."""
+        return {name: getattr(self, name) for name in FIELDS}
 
 
+class Limits(Strict):
+    """How big a day's list may be; a bigger one is refused before any work starts."""
+
+    max_rows: int = Field(default=2_000, ge=1, le=100_000)  # rows with appointments
+    max_megabytes: int = Field(default=10, ge=1, le=100)  # the file as stored
+
+
+FIELDS = ("name", "reference", "birth_date", "language", "leaflet", "variant", "surgeon",
+          "site", "date", "time", "email")  # fmt: skip
 REQUIRED = ("name", "leaflet", "variant", "surgeon", "site", "date", "time")
 
-# Limits, checked before or while parsing, so that a damaged or crafted file cannot take the
-# machine's memory: a clinic day is a few hundred rows of short cells.
-MAX_BYTES = 10_000_000  # the file as stored
+# Checked while parsing, so that a damaged or crafted file cannot take the machine's memory:
+# a clinic day is a few hundred rows of short cells.
 MAX_UNPACKED = 50_000_000  # an .xlsx's parts, unpacked (a small zip can hold gigabytes)
 MAX_CELL = 1_000  # characters in one cell
+MAX_BLANK_RUN = 1_000  # blank rows after which a sheet is taken to end (formatting only)
 csv.field_size_limit(MAX_CELL)
 
 
@@ -68,6 +84,16 @@ class DayList:
     source: str  # how it was read, e.g. "CSV, Windows-1252, ';'"
     headers: dict[str, str]  # field -> header as written in the file
     rows: list[Row]
+    hidden_rows: tuple[int, ...] = ()  # hidden in Excel (often cancelled): not used
+
+
+@dataclass
+class Table:
+    """A list's cells as text, before the columns are mapped."""
+
+    rows: list[tuple[int, list[str]]]  # (row number as the user sees it, cells)
+    source: str
+    hidden_rows: list[int] = default(default_factory=list)
 
 
 def load_columns(project: Project) -> Columns:
@@ -112,7 +138,7 @@ def _decode(data: bytes, shown: str) -> tuple[str, str]:
         ) from None
 
 
-def _read_csv(path: Path, shown: str) -> tuple[list[list[str]], str]:
+def _read_csv(path: Path, shown: str) -> Table:
     text, encoding = _decode(path.read_bytes(), shown)
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     delimiter = max(";,\t", key=first_line.count)
@@ -126,7 +152,7 @@ def _read_csv(path: Path, shown: str) -> tuple[list[list[str]], str]:
     except csv.Error as exc:
         raise _csv_refusal(str(exc), shown, len(rows) + 1) from None
     shown_delimiter = "tab" if delimiter == "\t" else f"'{delimiter}'"
-    return rows, f"CSV, {encoding}, {shown_delimiter}"
+    return Table(list(enumerate(rows, start=1)), f"CSV, {encoding}, {shown_delimiter}")
 
 
 def _swallowed(row: list[str], columns: int, delimiter: str) -> bool:
@@ -160,7 +186,10 @@ def _unpacked_size(path: Path) -> int:
         return sum(item.file_size for item in archive.infolist())
 
 
-def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[list[list[str]], str]:
+def _read_xlsx(path: Path, shown: str, sheet: str | None) -> Table:
+    """The sheet as Excel shows it: hidden rows, columns and sheets are left out (a hidden row
+    is often a cancelled appointment: listed, not used), a merged cell's value fills the whole
+    range, a formula gives the value Excel saved with it."""
     from openpyxl import load_workbook
 
     unreadable = InputError(
@@ -175,50 +204,95 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[list[list[str
                 file=shown,
                 hint="bewaar alleen het werkblad met de afspraken, als .xlsx of CSV",
             )
-        book = load_workbook(path, read_only=True, data_only=True)
+        values = load_workbook(path, data_only=True)  # the values Excel saved
+        formulas = load_workbook(path, data_only=False)  # which cells are formulas
     except LeafletpressError:
         raise
-    except Exception:  # not a zip, a part missing, or malformed XML (parsed with defusedxml)
+    except Exception:  # not a workbook, a part missing, or malformed XML (parsed by defusedxml)
         raise unreadable from None
     try:
-        return _read_sheet(book, shown, sheet)
+        name = _sheet_name(values, shown, sheet)
+        return _read_sheet(values[name], formulas[name], shown)
     except LeafletpressError:
         raise
-    except Exception:  # the sheet's XML: truncated, malformed, or with entities (defusedxml)
+    except Exception:  # a sheet openpyxl could not make sense of
         raise unreadable from None
     finally:
-        book.close()
+        values.close()
+        formulas.close()
 
 
-def _read_sheet(book: Workbook, shown: str, sheet: str | None) -> tuple[list[list[str]], str]:
+def _sheet_name(book: Workbook, shown: str, sheet: str | None) -> str:
+    """The sheet asked for, or else the first one that is not hidden."""
+    visible = [ws.title for ws in book.worksheets if ws.sheet_state == "visible"]
     if sheet is None:
-        worksheet = book.worksheets[0]
-    elif sheet in book.sheetnames:
-        worksheet = book[sheet]
-    else:
+        if not visible:
+            raise InputError("heeft geen zichtbaar werkblad", file=shown)
+        return visible[0]
+    if sheet not in book.sheetnames:
         raise InputError(
-            f"geen werkblad '{sheet}'",
+            f"geen werkblad '{clipped(sheet)}'",
             file=shown,
             field="--sheet",
-            hint=f"kies uit: {choices(book.sheetnames)}",
+            hint=f"kies uit: {choices(visible)}",
         )
-    rows = []
-    for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
-        cells = [_cell(value) for value in row]
-        if any(len(cell) > MAX_CELL for cell in cells):
-            raise InputError(
-                f"een cel is langer dan {MAX_CELL} tekens",
-                file=shown,
-                row=number,
-                hint="is dit de afsprakenlijst? Kijk deze rij na in Excel",
-            )
-        rows.append(cells)
-    return rows, f"Excel, werkblad '{worksheet.title}'"
+    return sheet
+
+
+def _read_sheet(ws: Worksheet, formulas: Worksheet, shown: str) -> Table:
+    hidden_columns = {
+        column
+        for dimension in ws.column_dimensions.values()
+        if dimension.hidden
+        for column in range(dimension.min or 1, (dimension.max or 0) + 1)
+    }
+    header = [ws.cell(1, column).value for column in range(1, ws.max_column + 1)]
+    last = max((c for c, v in enumerate(header, start=1) if v not in (None, "")), default=1)
+    columns = [c for c in range(1, last + 1) if c not in hidden_columns]
+    merged = {
+        (row, column): ws.cell(area.min_row, area.min_col).value
+        for area in ws.merged_cells.ranges
+        for row in range(area.min_row, area.max_row + 1)
+        for column in range(area.min_col, area.max_col + 1)
+    }
+    table = Table([], f"Excel, werkblad '{ws.title}'")
+    blank_run = 0
+    for row in range(1, ws.max_row + 1):
+        cells = [_cell(merged.get((row, c), ws.cell(row, c).value)) for c in columns]
+        blank_run = 0 if any(cells) else blank_run + 1
+        if blank_run > MAX_BLANK_RUN:
+            break  # the rest of the sheet is formatting, not appointments
+        if row > 1 and ws.row_dimensions[row].hidden:
+            if any(cells):
+                table.hidden_rows.append(row)
+            continue
+        for column, cell in zip(columns, cells, strict=True):
+            _check_cell(formulas, row, column, cell, shown, header[column - 1])
+        table.rows.append((row, cells))
+    return table
+
+
+def _check_cell(
+    formulas: Worksheet, row: int, column: int, text: str, shown: str, header: object
+) -> None:
+    where = {"file": shown, "row": row, "field": str(header or column)}
+    if len(text) > MAX_CELL:
+        raise InputError(
+            f"een cel is langer dan {MAX_CELL} tekens",
+            hint="is dit de afsprakenlijst? Kijk deze rij na in Excel",
+            **where,  # type: ignore[arg-type]
+        )
+    if not text and formulas.cell(row, column).data_type == "f":
+        raise InputError(
+            "een formule zonder opgeslagen uitkomst",
+            hint="open de lijst in Excel en bewaar ze opnieuw: dan bewaart Excel de uitkomst",
+            **where,  # type: ignore[arg-type]
+        )
 
 
 def _map_headers(header: list[str], columns: Columns, shown: str) -> dict[str, int]:
     """field -> column index; refuses a list that lacks a required column."""
-    wanted = {field: {match_key(n) for n in names} for field, names in columns}
+    wanted = {field: {match_key(n) for n in names} for field, names in columns.fields().items()}
     found: dict[str, int] = {}
     for index, name in enumerate(header):
         for field, keys in wanted.items():
@@ -246,44 +320,82 @@ def _map_headers(header: list[str], columns: Columns, shown: str) -> dict[str, i
     return found
 
 
+# The first bytes of files people mistake for a list, and what to tell them.
+_NOT_A_LIST = {
+    b"\xd0\xcf\x11\xe0": "is een oud Excel-bestand (.xls) of een Excel-bestand met wachtwoord",
+    b"\x89PNG": "is een afbeelding, geen lijst",
+    b"\xff\xd8\xff": "is een afbeelding, geen lijst",
+    b"GIF8": "is een afbeelding, geen lijst",
+    b"%PDF": "is een PDF, geen lijst",
+}
+
+
+def _read_table(path: Path, shown: str, sheet: str | None) -> Table:
+    """The file read by what it is, not by its name: a workbook (a zip), or text (CSV)."""
+    with open(path, "rb") as handle:
+        start = handle.read(4096)
+    if not start.strip():
+        raise InputError("het bestand is leeg", file=shown)
+    for magic, what in _NOT_A_LIST.items():
+        if start.startswith(magic):
+            raise InputError(
+                what,
+                file=shown,
+                hint="open de lijst in Excel en bewaar ze als .xlsx (zonder wachtwoord) of CSV",
+            )
+    if start.startswith(b"PK\x03\x04"):
+        return _read_xlsx(path, shown, sheet)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        raise InputError(
+            "is geen leesbaar Excel-bestand (.xlsx)",
+            file=shown,
+            hint="open het in Excel en bewaar het opnieuw als .xlsx of als CSV",
+        )
+    if b"\x00" in start and not start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(
+            "is geen tekst en geen Excel-bestand: geen lijst",
+            file=shown,
+            hint="gebruik de afsprakenlijst als .xlsx of CSV",
+        )
+    if sheet:
+        raise InputError("een CSV-bestand heeft geen werkbladen", file=shown, field="--sheet")
+    return _read_csv(path, shown)
+
+
 def read_day_list(
     path: Path, project: Project, sheet: str | None = None, shown: str | None = None
 ) -> DayList:
-    """Read a clinic-day list. Problems with the file itself (not found, unreadable, a missing
-    column) raise InputError; problems in a row are for the caller to report per row."""
+    """Read a clinic-day list. Problems with the file itself (not found, not a list, too big,
+    unreadable, a missing column) raise InputError before any work; problems in a row are for
+    the caller to report per row."""
     shown = shown or str(path)
     columns = load_columns(project)
-    suffix = path.suffix.lower()
+    limits = columns.limits
     if not path.is_file():
         raise InputError("bestand niet gevonden", file=shown, hint="controleer naam en map")
-    if path.stat().st_size > MAX_BYTES:
+    if path.stat().st_size > limits.max_megabytes * 1_000_000:
         raise InputError(
-            f"is groter dan {MAX_BYTES // 1_000_000} MB: geen afsprakenlijst van één dag",
+            f"is groter dan {limits.max_megabytes} MB: geen afsprakenlijst van één dag",
             file=shown,
-            hint="kijk na of dit de juiste lijst is; splits een heel grote lijst per dag",
+            hint="kijk na of dit de juiste lijst is; de grens staat in config/columns.yaml "
+            "(limits.max_megabytes)",
         )
-    if suffix == ".xlsx":
-        table, source = _read_xlsx(path, shown, sheet)
-    elif suffix in (".csv", ".txt"):
-        if sheet:
-            raise InputError("een CSV-bestand heeft geen werkbladen", file=shown, field="--sheet")
-        table, source = _read_csv(path, shown)
-    else:
-        raise InputError(
-            f"onbekend bestandstype '{path.suffix}'",
-            file=shown,
-            hint="gebruik een .csv- of .xlsx-bestand (bewaar .xls of .ods in Excel als .xlsx)",
-        )
-    if not table:
+    table = _read_table(path, shown, sheet)
+    if not table.rows:
         raise InputError("het bestand is leeg", file=shown)
-    fields = _map_headers(table[0], columns, shown)
-    rows = []
-    for number, cells in enumerate(table[1:], start=2):
-        if not any(cells):
-            continue  # blank lines between blocks of appointments
-        values = {
-            field: cells[index].strip() if index < len(cells) else ""
-            for field, index in fields.items()
-        }
-        rows.append(Row(number, values))
-    return DayList(path, source, {f: table[0][i] for f, i in fields.items()}, rows)
+    header = table.rows[0][1]
+    fields = _map_headers(header, columns, shown)
+    rows = [
+        Row(number, {f: cells[i].strip() if i < len(cells) else "" for f, i in fields.items()})
+        for number, cells in table.rows[1:]
+        if any(cells)  # blank lines between blocks of appointments
+    ]
+    if len(rows) > limits.max_rows:
+        raise InputError(
+            f"heeft {len(rows)} rijen met afspraken; meer dan {limits.max_rows} is geen dag",
+            file=shown,
+            hint="kijk na of dit de juiste lijst is; de grens staat in config/columns.yaml "
+            "(limits.max_rows)",
+        )
+    headers = {f: header[i] for f, i in fields.items()}
+    return DayList(path, table.source, headers, rows, tuple(table.hidden_rows))
