@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from .common.errors import ContentError, LeafletpressError
 from .common.project import Project
 from .common.validation import ContentErrors, Translations
+from .content.fonts import described, hint, unprintable
 from .content.labels import load_labels
 from .content.languages import language_name
 from .content.leaflet import (
@@ -105,6 +107,7 @@ def check_project(project: Project, today: date) -> list[Problem]:
                 problems += _collect(exc)
                 continue
             found = _check_leaflet(leaflet, registry, today)
+            found += _check_printable(leaflet, project.styles_dir / "fonts")
             if lang != DEFAULT_LANGUAGE and DEFAULT_LANGUAGE in loaded:
                 found += _check_translation(project, leaflet, loaded[DEFAULT_LANGUAGE], registry)
             if composer is not None and not any(not p.warning for p in found):
@@ -238,6 +241,25 @@ def _check_timing_in_text(leaflet: Leaflet) -> list[Problem]:
                         "komen uit timing)",
                     )
                 )
+    return found
+
+
+def _check_printable(leaflet: Leaflet, fonts: Path) -> list[Problem]:
+    """Every character of the text is in a bundled font (content/fonts.py): no empty box,
+    and no font of the machine's in the PDF."""
+    found = []
+    lines = [leaflet.meta.title, leaflet.meta.subtitle or "", *leaflet.body.splitlines()]
+    for offset, line in enumerate(lines):
+        if missing := unprintable(line, fonts):
+            found.append(
+                _error(
+                    f"deze tekens kan de folder niet drukken: {described(missing)}",
+                    file=leaflet.shown_as,
+                    row=leaflet.body_first_line + offset - 2 if offset >= 2 else None,
+                    field=None if offset >= 2 else ("title", "subtitle")[offset],
+                    hint=hint(missing),
+                )
+            )
     return found
 
 

@@ -103,6 +103,10 @@ def test_output_name_stays_inside_the_output_folder(cli, tmp_path: Path) -> None
                      "letters, cijfers", id="path in the reference"),
         pytest.param([*GOOD, "--birth-date", "1958-02-30"], "bestaat niet", None,
                      id="impossible birth date"),
+        pytest.param(with_option("--patient", "山田太郎"),
+                     "optie --patient: deze tekens kan de folder niet drukken: 山 (U+5C71)",
+                     "Latijnse letters", id="a name in Chinese characters"),
+        pytest.param(with_option("--patient", "Jan 😀"), "😀 (U+1F600)", None, id="an emoji"),
         pytest.param([*with_option("--date", "28/03/2027"), "--time", "2u30"],
                      "optie --time: 02:30 bestaat niet op 28/03/2027", "zomertijd",
                      id="a time the clock skips"),
@@ -200,6 +204,9 @@ def test_check_reports_unknown_placeholders_and_undeclared_variants(cli, project
                       "timing.blood_thinner_notice_days is 10"], id="blood-thinner days in French"),
         pytest.param("leaflets/avn-hip/en.md", "From 6 hours before", "From 4 hours before",
                      ["de tekst zegt '4 hours before'"], id="fasting hours in English"),
+        pytest.param("leaflets/avn-hip/nl.md", "terug te winnen.", "terug te winnen → 😀.",
+                     ["deze tekens kan de folder niet drukken: → (U+2192), 😀 (U+1F600)"],
+                     id="a character no bundled font has"),
     ],
 )  # fmt: skip
 def test_check_names_each_content_mistake(cli, project_copy, file, old, new, expected) -> None:

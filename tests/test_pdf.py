@@ -277,3 +277,28 @@ def test_a_long_name_without_break_points_wraps_and_stays_whole(render) -> None:
     rights = [text.get_charbox(i)[2] for i in range(text.count_chars())]
     assert max(rights) <= width - 5, "nothing runs off the page (or into its margin)"
     assert LONG_NAME in "".join(text.get_text_range().split()), "the name is printed whole"
+
+
+BUNDLED = {"OpenSans", "NotoSansArabic", "NotoSansHebrew"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("Zoë Ñúñez-Łukasz Øster Şahin Nguyễn Đức", id="Latin with diacritics"),
+        pytest.param("Γιώργος Παπαδόπουλος", id="Greek"),
+        pytest.param("Дмитрий Иванов", id="Cyrillic"),
+        pytest.param("محمد العلي", id="Arabic, right to left, shaped"),
+        pytest.param("דוד כהן", id="Hebrew, right to left"),
+    ],
+)
+def test_a_name_in_any_bundled_script_prints_with_bundled_fonts(render, name: str) -> None:
+    pdf = render(name=name)
+    first_page = "".join(page_texts(pdf)[0].split())
+    assert "".join(name.split()) in first_page or "".join(reversed(name.split())) in first_page
+    fonts = embedded_fonts(pdf)
+    families = {font.split("+")[-1].replace("-", "") for font in fonts}
+    assert all(f.startswith(tuple(BUNDLED)) for f in families), f"only bundled fonts: {fonts}"
+    assert all(fonts.values()), "every font is embedded"
+    if any("\u0600" <= c <= "\u06ff" for c in name):
+        assert any(f.startswith("NotoSansArabic") for f in families)

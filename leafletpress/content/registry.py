@@ -105,6 +105,7 @@ class Registry:
     surgeons: dict[str, Surgeon]
     logo_path: Path | None
     example_files: tuple[str, ...]
+    fonts_dir: Path  # the bundled fonts: what a leaflet can print (fonts.py)
 
 
 def load_registry(project: Project) -> Registry:
@@ -163,4 +164,7 @@ def load_registry(project: Project) -> Registry:
         )
         if data.example
     )
-    return Registry(hospital, sites_file.sites, surgeons_file.surgeons, logo_path, examples)
+    return Registry(
+        hospital, sites_file.sites, surgeons_file.surgeons, logo_path, examples,
+        project.styles_dir / "fonts",
+    )  # fmt: skip

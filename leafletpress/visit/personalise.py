@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from ..common.errors import InputError, choices, clipped
 from ..common.validation import in_language
+from ..content.fonts import described, hint, unprintable
 from ..content.labels import clock, long_date
 from ..content.leaflet import LOCALES, Leaflet, Timing
 from ..content.markup import PLACEHOLDERS
@@ -60,6 +61,12 @@ def hospital_calendar(registry: Registry) -> Calendar:
 def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personalisation:
     """Check the visit against the leaflet and registry; unknown names list the valid ones."""
     leaflet.require_variant(visit.variant)
+    if missing := unprintable(visit.patient.name, registry.fonts_dir):
+        raise InputError(
+            f"deze tekens kan de folder niet drukken: {described(missing)}",
+            field="name",
+            hint=hint(missing),
+        )
     site = registry.sites.get(visit.site)
     if site is None:
         raise InputError(
