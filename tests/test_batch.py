@@ -807,3 +807,13 @@ def test_limits_are_configuration(tmp_path, cli, project_copy) -> None:
                        "--out-dir", str(tmp_path / "out"))  # fmt: skip
     assert code == 2 and "heeft 4 rijen met afspraken; meer dan 3" in err, err
     assert not (tmp_path / "out").exists(), "refused before any work"
+
+
+def test_a_list_is_hashed_as_it_was_read_not_as_it_is_later(tmp_path, project) -> None:
+    """A list saved again while its batch runs: the manifest keeps the hash of the rows the
+    leaflets were made from, so the email step refuses the changed list (see test_email)."""
+    path = write_csv(tmp_path / "dag.csv", GOOD, "utf-8", ";")
+    original = hashlib.sha256(path.read_bytes()).hexdigest()
+    day = read_day_list(path, project)
+    write_csv(path, [GOOD[1], *GOOD], "utf-8", ";")  # a row inserted at the top
+    assert day.sha256 == original

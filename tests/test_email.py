@@ -25,6 +25,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 from helpers import ROOT, all_text
+from openpyxl import Workbook
 
 from leafletpress.cli import main
 from leafletpress.mail.sendlog import Message, SendLog
@@ -618,3 +619,46 @@ def test_a_message_the_server_accepted_leaves_the_outbox(work, server, capsys) -
     _, _, err = email_cli(work, capsys, "--send")
     assert "3 verstuurd" in err, err
     assert list(outbox.glob("*.eml")) == [], "sent: no copy with the address lingers"
+
+
+def test_a_list_changed_while_its_batch_ran_is_not_the_batch_list(work, capsys) -> None:
+    """The manifest holds the hash of the list as it was read, not as it was later: rows that
+    shifted (a row inserted at the top, say) never give one patient another's leaflet."""
+    listing = work / "dag.csv"
+    lines = listing.read_text(encoding="utf-8").splitlines()
+    shifted = [lines[0], ROWS[1].replace("PAT-1;Marie Peeters", "PAT-9;Nieuwe Patiënt")]
+    listing.write_text("\n".join(shifted + lines[1:]), encoding="utf-8")
+    code, _, err = email_cli(work, capsys)
+    assert code == 2 and "is niet de lijst waarmee deze batch gemaakt is" in err, err
+
+
+def test_each_row_must_still_be_the_row_its_leaflet_was_made_from(work, capsys) -> None:
+    path = work / "out/2026-12-15/dag/manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["leaflets"][0]["row_key"] = "0" * 16  # as if row 2 held someone else
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    code, _, err = email_cli(work, capsys)
+    assert code == 1
+    assert "rij 2 (PAT-1): mislukt: deze rij van de lijst is niet meer die van de batch" in err
+    assert "proefdraai: 2 bericht(en)" in err, "the others go on"
+
+
+def test_email_reads_the_sheet_the_batch_read(work, capsys) -> None:
+    book = Workbook()
+    first = book.active
+    first.title = "Cadix"
+    for line in ROWS:
+        first.append(line.split(";"))
+    other = book.create_sheet("Palfijn")
+    for line in ROWS[:1] + [r.replace("cadix", "palfijn") for r in ROWS[1:]]:
+        other.append(line.split(";"))
+    book.save(work / "dag.xlsx")
+    project = ["--project", str(work / "project")]
+    assert main([*project, "batch", str(work / "dag.xlsx"), "--sheet", "Palfijn",
+                 "--out-dir", str(work / "out"), "-q", "--jobs", "1"]) == 0  # fmt: skip
+    capsys.readouterr()
+    code = main([*project, "email", str(work / "out/2026-12-15"), "--list",
+                 str(work / "dag.xlsx")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "de batch las 'Excel, werkblad 'Palfijn''" in err, err
+    assert "--sheet" in err

@@ -19,7 +19,6 @@ from typing import Any
 
 from .. import __version__
 from ..common.errors import LeafletpressError, OutputError, clipped
-from ..common.files import sha256_of
 from ..common.project import Edition
 from ..content.registry import Registry
 from ..pdf.compose import Composer
@@ -68,7 +67,7 @@ class DayFinisher:
     separators: bool
 
     def __post_init__(self) -> None:
-        self.source_sha256 = sha256_of(self.day.path)  # once, not per day folder
+        self.row_keys = {row.number: row.key for row in self.day.rows}
 
     def __call__(self, day: Path, started: datetime, finished: datetime) -> Finished:
         """Finish the day folder ``day``: the list's outputs go to their own folder in it."""
@@ -97,7 +96,7 @@ class DayFinisher:
             count[record["status"]] += 1
         return {
             "source": self.day.path.name,
-            "source_sha256": self.source_sha256,
+            "source_sha256": self.day.sha256,  # of the list as read, not as it is now
             "read_as": self.day.source,
             "date": day_name,
             "pdf_folder": "..",  # from this folder: the day folder, with the patients' PDFs
@@ -181,6 +180,7 @@ class DayFinisher:
         visit, meta, result = entry.p.visit, entry.p.leaflet.meta, self.results[entry.row]
         return {
             "row": entry.row,
+            "row_key": self.row_keys[entry.row],  # the email step checks the row is the same
             "status": result.status,
             "reference": entry.who,
             "date": visit.date.isoformat(),

@@ -24,6 +24,7 @@ CSV_NAME = "manifest.csv"
 # failed). `print_page` is where the leaflet starts in `print_file`.
 FIELDS = (
     "row",
+    "row_key",
     "status",
     "reference",
     "date",

@@ -22,13 +22,13 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from ..common.errors import BusyError, ContentError, InputError, OutputError
-from ..common.files import exclusive, sha256_of, write_atomic
+from ..common.errors import BusyError, ContentError, InputError, OutputError, clipped
+from ..common.files import exclusive, write_atomic
 from ..common.project import Project
 from ..content.registry import Registry
 from ..day.manifest import JSON_NAME, MADE, read_manifest
 from ..visit.appointment import parse_date
-from ..visit.daylist import read_day_list
+from ..visit.daylist import Row, read_day_list
 from .config import EMAIL_CONFIG, EmailConfig, ca_path, load_email_config
 from .messages import EmailComposer, Letter
 from .sendlog import (
@@ -86,13 +86,18 @@ def run_email(
     shown: str | None = None,
 ) -> Report:
     day = read_day_list(list_path, project, sheet, shown=shown)  # a missing file: its message
-    list_sha256 = sha256_of(list_path)
-    folder, manifest = _batch_manifest(batch, list_sha256)
-    if list_sha256 != manifest["batch"]["source_sha256"]:
+    folder, manifest = _batch_manifest(batch, day.sha256)
+    if day.sha256 != manifest["batch"]["source_sha256"]:
         raise InputError(
             f"{shown or list_path} is niet de lijst waarmee deze batch gemaakt is",
             field="list",
             hint="geef dezelfde lijst, of maak de batch opnieuw met deze lijst",
+        )
+    if day.source != manifest["batch"].get("read_as", day.source):
+        raise InputError(
+            f"de batch las '{clipped(manifest['batch']['read_as'])}', niet '{day.source}'",
+            field="sheet",
+            hint="geef hetzelfde werkblad met --sheet als bij de batch",
         )
     config = load_email_config(project)
     if send and config.example:
@@ -110,7 +115,7 @@ def run_email(
     with exclusive(folder / LOCK, busy), ExitStack() as stack:
         run = _Emailing(folder, manifest, config, resend)
         stack.callback(run.close)
-        run.rows = {row.number: row.values for row in day.rows}
+        run.rows = {row.number: row for row in day.rows}
         run.composer = EmailComposer(project, registry, config)
         if send:
             run.mailer = Mailer(config, config.password(), ca_path(project, config))
@@ -178,7 +183,7 @@ class _Emailing:
         self.config, self.resend = config, resend
         self.outbox = folder / OUTBOX
         self.report = Report()
-        self.rows: dict[int, dict[str, str]] = {}
+        self.rows: dict[int, Row] = {}
         self.composer: EmailComposer
         self.log: SendLog | None = None
         self.mailer: Mailer | None = None
@@ -198,7 +203,11 @@ class _Emailing:
         """Write or send one leaflet's message, or say why not."""
         assert self.log is not None
         report, who = self.report, (record["row"], record["reference"])
-        values = self.rows.get(record["row"], {})
+        row = self.rows.get(record["row"])
+        if row is None or record.get("row_key", row.key) != row.key:
+            report.failed.append((*who, "deze rij van de lijst is niet meer die van de batch"))
+            return
+        values = row.values
         address, why_not = _recipient(values, self.config)
         if address is None:
             report.unaddressed.append((*who, why_not))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import zipfile
 from dataclasses import dataclass
@@ -77,6 +78,13 @@ class Row:
     number: int  # as in Excel: the header is row 1
     values: dict[str, str]  # field -> cell text, stripped
 
+    @property
+    def key(self) -> str:
+        """A short fingerprint of the row's values: the email step checks that the row it
+        takes an address from is the row the leaflet was made from."""
+        text = "\x1f".join(f"{k}={v}" for k, v in sorted(self.values.items()))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class DayList:
@@ -85,6 +93,7 @@ class DayList:
     headers: dict[str, str]  # field -> header as written in the file
     rows: list[Row]
     hidden_rows: tuple[int, ...] = ()  # hidden in Excel (often cancelled): not used
+    sha256: str = ""  # of the bytes read: the list as it was when the rows were read
 
 
 @dataclass
@@ -138,8 +147,8 @@ def _decode(data: bytes, shown: str) -> tuple[str, str]:
         ) from None
 
 
-def _read_csv(path: Path, shown: str) -> Table:
-    text, encoding = _decode(path.read_bytes(), shown)
+def _read_csv(data: bytes, shown: str, limits: Limits) -> Table:
+    text, encoding = _decode(data, shown)
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     delimiter = max(";,\t", key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -149,6 +158,7 @@ def _read_csv(path: Path, shown: str) -> Table:
             if rows and _swallowed(row, len(rows[0]), delimiter):
                 raise csv.Error("a quote swallowed lines")
             rows.append([cell.strip() for cell in row])
+            _within(limits, rows[-1], len(rows), shown)
     except csv.Error as exc:
         raise _csv_refusal(str(exc), shown, len(rows) + 1) from None
     shown_delimiter = "tab" if delimiter == "\t" else f"'{delimiter}'"
@@ -161,6 +171,27 @@ def _swallowed(row: list[str], columns: int, delimiter: str) -> bool:
     header's columns. (A line break typed in a cell, Alt+Enter in Excel, is neither.)"""
     multiline = [cell for cell in row if "\n" in cell or "\r" in cell]
     return bool(multiline) and (any(delimiter in cell for cell in multiline) or len(row) != columns)
+
+
+MAX_COLUMNS = 200  # a day list has a dozen; thousands are not a list
+
+
+def _within(limits: Limits, cells: list[str], count: int, shown: str) -> None:
+    """Refuse a list as soon as it is bigger than a day can be: while reading, not after."""
+    if len(cells) > MAX_COLUMNS and any(cells[MAX_COLUMNS:]):
+        raise InputError(
+            f"heeft meer dan {MAX_COLUMNS} kolommen: geen afsprakenlijst",
+            file=shown,
+            row=count,
+            hint="bewaar alleen de kolommen van de afspraken",
+        )
+    if count > limits.max_rows + 1 + MAX_BLANK_RUN:  # the header, and blank rows between
+        raise InputError(
+            f"heeft meer dan {limits.max_rows} rijen met afspraken: geen dag",
+            file=shown,
+            hint="kijk na of dit de juiste lijst is; de grens staat in config/columns.yaml "
+            "(limits.max_rows)",
+        )
 
 
 def _csv_refusal(problem: str, shown: str, row: int) -> InputError:
@@ -181,12 +212,12 @@ def _csv_refusal(problem: str, shown: str, row: int) -> InputError:
     )
 
 
-def _unpacked_size(path: Path) -> int:
-    with zipfile.ZipFile(path) as archive:
+def _unpacked_size(data: bytes) -> int:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return sum(item.file_size for item in archive.infolist())
 
 
-def _read_xlsx(path: Path, shown: str, sheet: str | None) -> Table:
+def _read_xlsx(data: bytes, shown: str, sheet: str | None, limits: Limits) -> Table:
     """The sheet as Excel shows it: hidden rows, columns and sheets are left out (a hidden row
     is often a cancelled appointment: listed, not used), a merged cell's value fills the whole
     range, a formula gives the value Excel saved with it."""
@@ -198,21 +229,21 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> Table:
         hint="open het in Excel en bewaar het opnieuw als .xlsx of als CSV",
     )
     try:
-        if _unpacked_size(path) > MAX_UNPACKED:
+        if _unpacked_size(data) > MAX_UNPACKED:
             raise InputError(
                 f"is uitgepakt groter dan {MAX_UNPACKED // 1_000_000} MB: geen afsprakenlijst",
                 file=shown,
                 hint="bewaar alleen het werkblad met de afspraken, als .xlsx of CSV",
             )
-        values = load_workbook(path, data_only=True)  # the values Excel saved
-        formulas = load_workbook(path, data_only=False)  # which cells are formulas
+        values = load_workbook(io.BytesIO(data), data_only=True)  # the values Excel saved
+        formulas = load_workbook(io.BytesIO(data), data_only=False)  # which are formulas
     except LeafletpressError:
         raise
     except Exception:  # not a workbook, a part missing, or malformed XML (parsed by defusedxml)
         raise unreadable from None
     try:
         name = _sheet_name(values, shown, sheet)
-        return _read_sheet(values[name], formulas[name], shown)
+        return _read_sheet(values[name], formulas[name], shown, limits)
     except LeafletpressError:
         raise
     except Exception:  # a sheet openpyxl could not make sense of
@@ -239,7 +270,7 @@ def _sheet_name(book: Workbook, shown: str, sheet: str | None) -> str:
     return sheet
 
 
-def _read_sheet(ws: Worksheet, formulas: Worksheet, shown: str) -> Table:
+def _read_sheet(ws: Worksheet, formulas: Worksheet, shown: str, limits: Limits) -> Table:
     hidden_columns = {
         column
         for dimension in ws.column_dimensions.values()
@@ -269,6 +300,7 @@ def _read_sheet(ws: Worksheet, formulas: Worksheet, shown: str) -> Table:
         for column, cell in zip(columns, cells, strict=True):
             _check_cell(formulas, row, column, cell, shown, header[column - 1])
         table.rows.append((row, cells))
+        _within(limits, cells, len(table.rows), shown)
     return table
 
 
@@ -330,10 +362,9 @@ _NOT_A_LIST = {
 }
 
 
-def _read_table(path: Path, shown: str, sheet: str | None) -> Table:
+def _read_table(data: bytes, suffix: str, shown: str, sheet: str | None, limits: Limits) -> Table:
     """The file read by what it is, not by its name: a workbook (a zip), or text (CSV)."""
-    with open(path, "rb") as handle:
-        start = handle.read(4096)
+    start = data[:4096]
     if not start.strip():
         raise InputError("het bestand is leeg", file=shown)
     for magic, what in _NOT_A_LIST.items():
@@ -344,8 +375,8 @@ def _read_table(path: Path, shown: str, sheet: str | None) -> Table:
                 hint="open de lijst in Excel en bewaar ze als .xlsx (zonder wachtwoord) of CSV",
             )
     if start.startswith(b"PK\x03\x04"):
-        return _read_xlsx(path, shown, sheet)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(data, shown, sheet, limits)
+    if suffix in (".xlsx", ".xlsm"):
         raise InputError(
             "is geen leesbaar Excel-bestand (.xlsx)",
             file=shown,
@@ -359,7 +390,7 @@ def _read_table(path: Path, shown: str, sheet: str | None) -> Table:
         )
     if sheet:
         raise InputError("een CSV-bestand heeft geen werkbladen", file=shown, field="--sheet")
-    return _read_csv(path, shown)
+    return _read_csv(data, shown, limits)
 
 
 def read_day_list(
@@ -380,7 +411,11 @@ def read_day_list(
             hint="kijk na of dit de juiste lijst is; de grens staat in config/columns.yaml "
             "(limits.max_megabytes)",
         )
-    table = _read_table(path, shown, sheet)
+    try:
+        data = path.read_bytes()  # once: what is read is what is hashed, even if it changes
+    except OSError as exc:
+        raise InputError(f"kan het bestand niet lezen: {exc.strerror}", file=shown) from None
+    table = _read_table(data, path.suffix.lower(), shown, sheet, limits)
     if not table.rows:
         raise InputError("het bestand is leeg", file=shown)
     header = table.rows[0][1]
@@ -398,4 +433,5 @@ def read_day_list(
             "(limits.max_rows)",
         )
     headers = {f: header[i] for f, i in fields.items()}
-    return DayList(path, table.source, headers, rows, tuple(table.hidden_rows))
+    digest = hashlib.sha256(data).hexdigest()
+    return DayList(path, table.source, headers, rows, tuple(table.hidden_rows), digest)
