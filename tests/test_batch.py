@@ -469,7 +469,9 @@ def test_a_finished_day_run_again_ends_without_noise(tmp_path) -> None:
 # --- interrupts: what a review found (issue 12) --------------------------------------------
 
 
-def start_big_day(tmp_path: Path, rows: int = 600) -> tuple[subprocess.Popen[str], Path]:
+def start_big_day(
+    tmp_path: Path, rows: int = 600, jobs: int = 2
+) -> tuple[subprocess.Popen[str], Path]:
     """A day big enough that each worker has a long chunk, started in its own session, and
     waited on until a few leaflets are written."""
     sites = [("augustinus", "wouters"), ("cadix", "claes"), ("palfijn", "el-amrani")]
@@ -480,7 +482,7 @@ def start_big_day(tmp_path: Path, rows: int = 600) -> tuple[subprocess.Popen[str
     listing = write_csv(tmp_path / "dag.csv", lines, "utf-8", ";")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "generate.py"), "batch", str(listing),
-         "--out-dir", str(tmp_path / "out"), "-q", "--jobs", "2"],
+         "--out-dir", str(tmp_path / "out"), "-q", "--jobs", str(jobs)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     folder = tmp_path / "out" / DAY.isoformat()
@@ -501,8 +503,11 @@ def journaled(folder: Path) -> set[str]:
     return {json.loads(line)["file"] for line in lines}
 
 
-def test_ctrl_c_stops_a_big_day_within_seconds_and_every_leaflet_is_journaled(tmp_path) -> None:
-    process, folder = start_big_day(tmp_path)
+@pytest.mark.parametrize("jobs", [2, 1], ids=["worker processes", "in one process"])
+def test_ctrl_c_stops_a_big_day_within_seconds_and_every_leaflet_is_journaled(
+    tmp_path, jobs: int
+) -> None:
+    process, folder = start_big_day(tmp_path, jobs=jobs)
     pressed = time.monotonic()
     os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the whole process group
     _, err = process.communicate(timeout=60)
@@ -510,7 +515,9 @@ def test_ctrl_c_stops_a_big_day_within_seconds_and_every_leaflet_is_journaled(tm
     assert process.returncode == 130 and "onderbroken" in err and "Traceback" not in err, err
     assert seconds < 5, f"{seconds:.1f} s from Ctrl-C to exit"
     made = {p.name for p in leaflet_files(folder)}
-    assert made == journaled(folder), "every PDF on disk is in the journal, so none is redone"
+    in_hand = 1 if jobs == 1 else 0  # one process: Ctrl-C may fall between write and journal
+    assert len(made - journaled(folder)) <= in_hand, "every PDF on disk is in the journal"
+    assert journaled(folder) <= made
     assert not list(folder.glob(".*.part"))
 
 

@@ -157,10 +157,12 @@ class _InProcess(Executor):
     """Runs tasks in this process: for small batches, where starting workers costs more."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run at once. An error is the future's, as in a pool; Ctrl-C is not: it stops the
+        day here and now, instead of being kept while every other chunk is rendered."""
         future: Future[Any] = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
+        except Exception as exc:
             future.set_exception(exc)
         return future
 
