@@ -824,3 +824,22 @@ def test_a_list_is_hashed_as_it_was_read_not_as_it_is_later(tmp_path, project) -
     day = read_day_list(path, project)
     write_csv(path, [GOOD[1], *GOOD], "utf-8", ";")  # a row inserted at the top
     assert day.sha256 == original
+
+
+def test_two_lists_of_one_name_do_not_replace_each_other(tmp_path, cli) -> None:
+    """Two clinics' 'dag.csv' for one day: 'dag' and 'dag-2', each with its own manifest."""
+    (tmp_path / "cadix").mkdir()
+    (tmp_path / "palfijn").mkdir()
+    first = write_csv(tmp_path / "cadix/dag.csv", GOOD[1:2], "utf-8", ";")
+    second = write_csv(tmp_path / "palfijn/dag.csv", GOOD[3:], "utf-8", ";")
+    out = tmp_path / "out"
+    for listing in (first, second, first):  # the first again: its own folder, not a third
+        assert cli("batch", str(listing), "--out-dir", str(out), "-q")[0] == 0
+    day = out / DAY.isoformat()
+    assert sorted(p.name for p in day.iterdir() if p.is_dir()) == ["dag", "dag-2"]
+    for folder, reference in (("dag", "PAT-2"), ("dag-2", "PAT-4")):
+        manifest = json.loads((day / folder / "manifest.json").read_text(encoding="utf-8"))
+        assert [r["reference"] for r in manifest["leaflets"]] == [reference]
+    for listing in (first, second):
+        _, _, err = cli("email", str(day), "--list", str(listing))
+        assert "1 zonder e-mail" in err and "niet de lijst" not in err, err

@@ -9,6 +9,7 @@ never replace each other's print files or manifest.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from concurrent.futures import Executor, Future
@@ -46,10 +47,26 @@ class Finished:
     strays: list[Path]  # PDFs in the day folder that are on no list of that day
 
 
-def list_folder_name(list_path: Path) -> str:
-    """The folder of a list's outputs inside the day folder: its file name, made safe."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", list_path.stem).strip("-.")
-    return name or "lijst"
+def source_path(listing: DayList, folder: Path) -> str:
+    """Where the list is, from its folder: still right when both are moved together."""
+    return os.path.relpath(listing.path.resolve(), folder.resolve())
+
+
+def list_folder(day: Path, listing: DayList) -> Path:
+    """The folder of a list's outputs inside the day folder: its file name, made safe; two
+    different lists of one name (two clinics' 'export.csv', two sheets of one workbook) get
+    'export', 'export-2', ... The manifest says which list a folder is for."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", listing.path.stem).strip("-.") or "lijst"
+    for number in range(1, 1000):
+        folder = day / (base if number == 1 else f"{base}-{number}")
+        try:
+            batch = read_manifest(folder)["batch"] if (folder / JSON_NAME).exists() else None
+        except LeafletpressError:
+            batch = None  # a damaged manifest: this folder is taken over
+        ours = (source_path(listing, folder), listing.source)
+        if batch is None or (batch.get("source_path", ours[0]), batch.get("read_as")) == ours:
+            return folder
+    raise OutputError("te veel lijsten met dezelfde naam voor deze dag", file=day)
 
 
 @dataclass
@@ -73,18 +90,22 @@ class DayFinisher:
         """Finish the day folder ``day``: the list's outputs go to their own folder in it."""
         entries = [e for e in self.plan.entries if Path(e.file).parent.name == day.name]
         names = {Path(e.file).name for e in entries}
-        folder = day / list_folder_name(self.day.path)
-        if folder.is_symlink():
-            raise OutputError("deze map is een symbolische koppeling", file=folder)
+        folder = list_folder(day, self.day)
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise OutputError(
+                "is een symbolische koppeling of een bestand, geen map",
+                file=folder,
+                hint="verwijder het: leafletpress maakt hier de map van deze lijst",
+            )
         folder.mkdir(mode=0o700, exist_ok=True)
         parts = self._parts(entries)
         placed, prints = self._collect(folder, parts, self._submit(day, folder, parts))
         records = [self._record(e, placed.get(e.row)) for e in entries]
         records += self._refused(day.name)
         records.sort(key=lambda r: r["row"])
-        manifests = write_manifest(
-            folder, self._batch(day.name, started, finished, records), records, prints
-        )
+        batch = self._batch(day.name, started, finished, records)
+        batch["source_path"] = source_path(self.day, folder)  # which list this folder is for
+        manifests = write_manifest(folder, batch, records, prints)
         return Finished(names, [folder / p["file"] for p in prints], manifests, _strays(day))
 
     def _batch(

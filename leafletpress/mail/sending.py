@@ -133,10 +133,11 @@ def _batch_manifest(batch: Path, list_sha256: str) -> tuple[Path, dict[str, Any]
     day folder: then the list folder made from this very list (by its SHA-256) is taken.
     Paths are resolved: '.' is a folder like any other."""
     given = batch.resolve()
-    if given.name == JSON_NAME or (given / JSON_NAME).is_file():
-        folder = given.parent if given.name == JSON_NAME else given
-        return folder, read_manifest(folder)
-    found = sorted(given.glob(f"*/{JSON_NAME}"))
+    if given.name == JSON_NAME:
+        return given.parent, read_manifest(given)
+    found = sorted(given.glob(f"*/{JSON_NAME}"))  # the day's lists
+    if (given / JSON_NAME).is_file():  # a list folder, or a day folder of an older version
+        found.append(given / JSON_NAME)
     if not found:
         raise InputError(
             f"geen {JSON_NAME} in {batch}",
