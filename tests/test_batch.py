@@ -796,6 +796,12 @@ def test_the_summary_names_the_hidden_rows(tmp_path, cli) -> None:
                      "met wachtwoord", id="a password-protected workbook"),
         pytest.param("dag.csv", b"   \r\n", "het bestand is leeg", id="a file of blanks"),
         pytest.param("dag.csv", b"\x00\x01\x02binary", "geen tekst", id="any other binary"),
+        pytest.param("dag.csv", b"\xef\xbb\xbfNaam;Uur\nJos\xe9;8u\n", "onbekende tekenset",
+                     id="a UTF-8 mark before Windows-1252 text"),
+        pytest.param("dag.csv", b"\xff\xfeN\x00a\x00\x00\xd8", "onbekende tekenset",
+                     id="UTF-16 cut off in a character"),
+        pytest.param("dag.csv", ("Naam;" + "X" * 900 + ";Uur\n").encode(), "kolom ontbreekt",
+                     id="a long header is echoed short"),
     ],
 )  # fmt: skip
 def test_a_file_that_is_not_a_list_is_refused_in_one_sentence(tmp_path, cli, name, content,

@@ -601,6 +601,10 @@ DAMAGED_MANIFESTS = [
                  id="a made leaflet without its file"),
     pytest.param(lambda m: json.dumps({**m, "leaflets": [{**m["leaflets"][0], "time": "9u"}]}),
                  id="a time that is not a time"),
+    pytest.param(lambda m: json.dumps({**m, "batch": {**m["batch"], "output_root": "/tmp/x"}}),
+                 id="a send log elsewhere"),
+    pytest.param(lambda m: json.dumps({**m, "batch": {**m["batch"], "pdf_folder": "../x\u0000"}}),
+                 id="PDFs elsewhere"),
 ]  # fmt: skip
 
 
@@ -662,3 +666,31 @@ def test_email_reads_the_sheet_the_batch_read(work, capsys) -> None:
     err = capsys.readouterr().err
     assert code == 2 and "de batch las 'Excel, werkblad 'Palfijn''" in err, err
     assert "--sheet" in err
+
+
+def test_a_claim_of_a_finished_process_whose_id_was_reused_does_not_block(tmp_path) -> None:
+    """A killed run's attempt names its process; when that id now belongs to another program
+    (the test process itself, started at another time), the message is uncertain, not busy."""
+    log = SendLog(tmp_path / "log")
+    entry, _ = log.claim(A_MESSAGE)
+    log.db.execute("UPDATE attempts SET owner = ? WHERE id = ?",
+                   (f"{socket.gethostname()}:1:0", entry))  # fmt: skip
+    assert log.claim(A_MESSAGE) == (None, "sending"), "pid 1 runs, but started at another time"
+    assert log.claim(A_MESSAGE, resend=True)[0] is not None
+
+
+def test_a_garbage_send_log_is_refused_in_one_sentence(work, capsys) -> None:
+    (work / "out/sendlog.sqlite").write_bytes(b"this is not a database" * 100)
+    code, _, err = email_cli(work, capsys)
+    assert code == 4 and "het verzendlogboek is beschadigd of bezet" in err, err
+    assert "Traceback" not in err
+
+
+def test_a_linked_outbox_is_refused_when_sending_too(work, server, capsys, tmp_path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    victim = elsewhere / "PAT-1_0800_avn-hip-heupprothese.eml"
+    victim.write_text("someone else's")
+    (work / "out/2026-12-15/dag/outbox").symlink_to(elsewhere, target_is_directory=True)
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 4 and victim.read_text() == "someone else's", err

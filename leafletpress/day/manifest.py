@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date, time
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,7 @@ _LEAFLET_KEYS = {"row": int, "status": str}
 _MADE_KEYS = {key: str for key in ("reference", "file", "sha256", "code", "version", "language",
                                    "site", "date", "time")}  # fmt: skip
 MADE = ("made", "unchanged")  # statuses of a leaflet that is on disk
+_UPWARDS = re.compile(r"\.\.?(/\.\.){0,3}")  # '.', '..', '../..': folders above, never elsewhere
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -107,4 +109,8 @@ def read_manifest(path: Path) -> dict[str, Any]:
                 date.fromisoformat(record["date"]), time.fromisoformat(record["time"])
     except ValueError:
         raise damaged from None
+    for key in ("output_root", "pdf_folder"):  # where the send log and the PDFs are: up only
+        value = manifest["batch"].get(key, ".")
+        if not (isinstance(value, str) and _UPWARDS.fullmatch(value)):
+            raise damaged
     return manifest

@@ -66,7 +66,9 @@ class Report:
     @property
     def complete(self) -> bool:
         """Every leaflet sent (or written, in a dry run); a stop always leaves a failure."""
-        return not any((self.uncertain, self.unaddressed, self.refused, self.failed))
+        return not any(
+            (self.uncertain, self.unaddressed, self.refused, self.failed, self.not_tried)
+        )
 
 
 def _hide(text: str, address: str) -> str:
@@ -117,6 +119,7 @@ def run_email(
         stack.callback(run.close)
         run.rows = {row.number: row for row in day.rows}
         run.composer = EmailComposer(project, registry, config)
+        run.check_outbox()
         if send:
             run.mailer = Mailer(config, config.password(), ca_path(project, config))
         else:
@@ -189,16 +192,21 @@ class _Emailing:
         self.log: SendLog | None = None
         self.mailer: Mailer | None = None
 
-    def empty_outbox(self) -> None:
+    def check_outbox(self) -> None:
+        """The outbox is a folder of ours: never a link to elsewhere, where removing a sent
+        message's copy, or emptying it for a dry run, would delete someone else's files."""
         if self.outbox.is_symlink() or (self.outbox.exists() and not self.outbox.is_dir()):
             raise OutputError(
                 "de outbox is een symbolische koppeling of een bestand, geen gewone map",
                 file=self.outbox,
                 hint="verwijder ze; de proefdraai maakt een nieuwe outbox-map",
             )
+
+    def empty_outbox(self) -> None:
         self.outbox.mkdir(mode=0o700, exist_ok=True)
         for old in self.outbox.glob("*.eml"):
-            old.unlink()
+            if old.is_file() and not old.is_symlink():
+                old.unlink()
 
     def one(self, record: dict[str, Any]) -> None:
         """Write or send one leaflet's message, or say why not."""
@@ -209,6 +217,9 @@ class _Emailing:
             report.failed.append((*who, "deze rij van de lijst is niet meer die van de batch"))
             return
         values = row.values
+        if record["site"] not in self.composer.registry.sites:
+            report.failed.append((*who, f"onbekende campus '{clipped(record['site'])}'"))
+            return
         address, why_not = _recipient(values, self.config)
         if address is None:
             report.unaddressed.append((*who, why_not))
@@ -232,8 +243,8 @@ class _Emailing:
         if self.mailer is None:
             write_atomic(eml, wire(message, address.smtputf8))
             report.written.append(eml)
-        elif self._deliver(message_id, message, address, who) == ACCEPTED:
-            eml.unlink(missing_ok=True)  # a dry run's copy: addresses do not linger
+        elif self._deliver(message_id, message, address, who) == ACCEPTED and eml.is_file():
+            eml.unlink()  # a dry run's copy: addresses do not linger
 
     def _stopped_by(self, state: str | None, who: tuple[int, str]) -> bool:
         """Whether the send log forbids sending now; if so, it is reported."""

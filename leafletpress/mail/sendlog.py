@@ -64,22 +64,36 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _unusable(path: Path, exc: sqlite3.DatabaseError) -> OutputError:
+    return OutputError(
+        f"het verzendlogboek is beschadigd of bezet ({exc})",
+        file=path,
+        hint="er is niets verstuurd; probeer later opnieuw, of vraag de beheerder het logboek "
+        "na te kijken (verwijder het nooit: het onthoudt wat al verstuurd is)",
+    )
+
+
+def _started(pid: int) -> str:
+    """When a process started (Linux: clock ticks since boot), so that a process id that was
+    given to another program later is not mistaken for the run that wrote an attempt."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rpartition(")")[2].split()[19]
+
+
 def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{socket.gethostname()}:{os.getpid()}:{_started(os.getpid())}"
 
 
 def _alive(owner: str | None) -> bool:
     """Whether the run that wrote an attempt is still running (on this machine)."""
-    host, _, pid = (owner or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    host, pid, started = [*(owner or "").split(":"), "", ""][:3]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
         return False  # another machine's run: its lock would have kept us out of the day
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return int(pid) != os.getpid()
+    now = _started(int(pid))  # '' when no such process
+    return bool(now) and (now == started or not started)
 
 
 class SendLog:
@@ -91,13 +105,19 @@ class SendLog:
             raise OutputError(
                 f"kan het verzendlogboek niet openen: {exc.strerror}", file=path
             ) from None
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")  # an accepted message is on disk at once
-        self.db.executescript(_SCHEMA)
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(attempts)")}
-        if "owner" not in columns:  # a log from before owners were recorded
-            self.db.execute("ALTER TABLE attempts ADD COLUMN owner TEXT")
+        for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if part.is_file() and not part.is_symlink():
+                part.chmod(0o600)  # also a log written before it was made owner-only
+        try:
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")  # an accepted message is on disk at once
+            self.db.executescript(_SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(attempts)")}
+            if "owner" not in columns:  # a log from before owners were recorded
+                self.db.execute("ALTER TABLE attempts ADD COLUMN owner TEXT")
+        except sqlite3.DatabaseError as exc:
+            raise _unusable(path, exc) from None
 
     def state(self, message: Message) -> str | None:
         """'accepted' if ever accepted; 'busy' if a running process is sending it; else the
@@ -117,7 +137,10 @@ class SendLog:
         """Record a 'sending' attempt if this message may go out now, atomically. Returns
         (attempt id, None), or (None, the state that stops it: accepted, busy, sending or
         uncertain). --resend passes accepted and unfinished attempts, never a busy one."""
-        self.db.execute("BEGIN IMMEDIATE")  # one writer at a time, from check to insert
+        try:
+            self.db.execute("BEGIN IMMEDIATE")  # one writer at a time, from check to insert
+        except sqlite3.DatabaseError as exc:
+            raise _unusable(self.path, exc) from None
         try:
             state = self.state(message)
             stops = {BUSY} if resend else {ACCEPTED, BUSY, SENDING, UNCERTAIN}

@@ -126,25 +126,27 @@ def _cell(value: object) -> str:
 
 
 def _decode(data: bytes, shown: str) -> tuple[str, str]:
+    """The text, and how it was written: a byte-order mark says so; otherwise UTF-8, else
+    Windows-1252 (Belgian Excel's 'CSV'). Text that fits neither is refused."""
+    candidates = [("utf-8", "UTF-8"), ("cp1252", "Windows-1252")]
     for bom, encoding, label in (
         (codecs.BOM_UTF8, "utf-8-sig", "UTF-8 met BOM"),
         (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
         (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
     ):
         if data.startswith(bom):
+            candidates = [(encoding, label)]
+            break
+    for encoding, label in candidates:
+        try:
             return data.decode(encoding), label
-    try:
-        return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError:
-        raise InputError(
-            "onbekende tekenset",
-            file=shown,
-            hint="bewaar de lijst in Excel als 'CSV UTF-8' of als .xlsx",
-        ) from None
+        except UnicodeDecodeError:
+            continue
+    raise InputError(
+        "onbekende tekenset",
+        file=shown,
+        hint="bewaar de lijst in Excel als 'CSV UTF-8' of als .xlsx",
+    )
 
 
 def _read_csv(data: bytes, shown: str, limits: Limits) -> Table:
@@ -331,7 +333,8 @@ def _map_headers(header: list[str], columns: Columns, shown: str) -> dict[str, i
             if match_key(name) in keys:
                 if field in found:
                     raise InputError(
-                        f"twee kolommen voor hetzelfde veld: '{header[found[field]]}' en '{name}'",
+                        f"twee kolommen voor hetzelfde veld: '{clipped(header[found[field]])}' "
+                        f"en '{clipped(name)}'",
                         file=shown,
                         row=1,
                         hint="hou één van beide, of pas config/columns.yaml aan",
@@ -346,7 +349,8 @@ def _map_headers(header: list[str], columns: Columns, shown: str) -> dict[str, i
             f"kolom ontbreekt: {expected}",
             file=shown,
             row=1,
-            hint=f"gevonden kolommen: {', '.join(repr(h) for h in header if h) or '(geen)'}; "
+            hint=f"gevonden kolommen: {', '.join(repr(clipped(h)) for h in header[:30] if h)}"
+            f"{' …' if len(header) > 30 else ''}; "
             "noem de kolom zo, of voeg de naam toe in config/columns.yaml",
         )
     return found
