@@ -267,16 +267,22 @@ def test_a_cover_that_runs_over_still_numbers_every_page(project_copy, leaflet) 
 LONG_NAME = "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaftschaferswessenschafe"
 
 
-def test_a_long_name_without_break_points_wraps_and_stays_whole(render) -> None:
+@pytest.mark.parametrize(
+    "fields",
+    [pytest.param({"name": LONG_NAME}, id="a name"),
+     pytest.param({"reference": "W" * 40}, id="the longest reference")],
+)  # fmt: skip
+def test_a_long_name_without_break_points_wraps_and_stays_whole(render, fields) -> None:
     import pypdfium2 as pdfium
 
-    pdf = render(name=LONG_NAME)
+    pdf = render(**fields)
     page = pdfium.PdfDocument(pdf)[0]
     text = page.get_textpage()
     width = page.get_width()
     rights = [text.get_charbox(i)[2] for i in range(text.count_chars())]
     assert max(rights) <= width - 5, "nothing runs off the page (or into its margin)"
-    assert LONG_NAME in "".join(text.get_text_range().split()), "the name is printed whole"
+    value = next(iter(fields.values()))
+    assert value in "".join(text.get_text_range().split()), "printed whole"
 
 
 BUNDLED = {"OpenSans", "NotoSansArabic", "NotoSansHebrew"}

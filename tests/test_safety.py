@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import normalise, page_texts
+from helpers import ROOT, normalise, page_texts
 
 from leafletpress.common.errors import OutputError
 from leafletpress.common.files import inside, write_atomic
@@ -240,3 +240,32 @@ def test_patient_data_at_rest_is_for_its_owner_only(cli, tmp_path: Path) -> None
     loose = [f"{p.relative_to(out)} {p.stat().st_mode & 0o777:o}" for p in [out, *made]
              if p.stat().st_mode & 0o077]  # fmt: skip
     assert loose == [], "PDFs, print files, manifests, messages and the send log: 0600/0700"
+
+
+@pytest.mark.parametrize(
+    ("command", "where"),
+    [
+        pytest.param("batch", "2026-12-15/.lock", id="a FIFO as the day's lock"),
+        pytest.param("batch", "2026-12-15/.journal.jsonl", id="a FIFO as the journal"),
+        pytest.param("email", "sendlog.sqlite", id="a FIFO as the send log"),
+        pytest.param("email", "2026-12-15/dag/.email.lock", id="a FIFO as the email lock"),
+    ],
+)
+def test_odd_files_in_the_output_folder_are_refused_never_waited_on(
+    cli, tmp_path: Path, command: str, where: str
+) -> None:
+    import subprocess
+    import sys
+
+    listing = tmp_path / "dag.csv"
+    listing.write_text(DAY_LIST, encoding="utf-8")
+    out = tmp_path / "out"
+    if command == "email":
+        assert cli("batch", str(listing), "--out-dir", str(out), "-q")[0] == 0
+    (out / where).parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(out / where)
+    args = (["batch", str(listing), "--out-dir", str(out)] if command == "batch"
+            else ["email", str(out / "2026-12-15"), "--list", str(listing)])  # fmt: skip
+    done = subprocess.run([sys.executable, str(ROOT / "generate.py"), *args],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 4 and "geen gewoon bestand" in done.stderr, done.stderr

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,14 +43,31 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def open_regular(path: Path, flags: int, problem: str) -> int:
+    """A file descriptor for ``path`` if it is a regular file: never through a symbolic link,
+    never a FIFO or device that would hang or feed us (created owner-only when asked)."""
+    odd = OutputError(
+        f"{problem}: geen gewoon bestand (een koppeling, map of speciaal bestand)",
+        file=path,
+        hint="verwijder het; leafletpress maakt het opnieuw",
+    )
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, PRIVATE_FILE)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO, errno.EISDIR):
+            raise odd from None
+        raise OutputError(f"{problem}: {exc.strerror}", file=path) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise odd
+    return fd
+
+
 @contextmanager
 def exclusive(lock: Path, busy: LeafletpressError) -> Iterator[None]:
     """Hold ``lock`` (a file, created if needed, never through a symbolic link) for as long
     as the block runs; raise ``busy`` at once if another process holds it."""
-    try:
-        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        raise OutputError(f"kan niet vergrendelen: {exc.strerror}", file=lock) from None
+    fd = open_regular(lock, os.O_WRONLY | os.O_CREAT, "kan niet vergrendelen")
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -181,7 +181,7 @@ class DayFinisher:
             for entry, first in zip(items, firsts, strict=True):
                 placed[entry.row] = (name, first)
         for old in folder.glob(f"{PRINT_PREFIX}*.pdf"):
-            if old.name not in {p["file"] for p in prints}:
+            if old.name not in {p["file"] for p in prints} and not old.is_dir():
                 old.unlink()
         return placed, prints
 

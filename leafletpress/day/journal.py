@@ -19,7 +19,7 @@ from typing import Any
 
 from .. import __version__
 from ..common.errors import BusyError, OutputError
-from ..common.files import exclusive, sha256_of, write_atomic
+from ..common.files import exclusive, open_regular, sha256_of, write_atomic
 from ..common.project import Project
 
 JOURNAL = ".journal.jsonl"
@@ -68,7 +68,8 @@ def locked(out_dir: Path, folder: Path) -> AbstractContextManager[None]:
 def clean_parts(folder: Path) -> None:
     """Remove temporary files left by a run that was killed mid-write."""
     for part in folder.glob(".*.part"):
-        part.unlink(missing_ok=True)
+        if part.is_file() or part.is_symlink():
+            part.unlink(missing_ok=True)
 
 
 class Journal:
@@ -81,20 +82,17 @@ class Journal:
 
     def _read(self) -> dict[str, dict[str, Any]]:
         done: dict[str, dict[str, Any]] = {}
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except FileNotFoundError:
+        if not os.path.lexists(self.path):
             return done
-        except OSError as exc:  # a symbolic link (ELOOP), or unreadable
-            problem = f"kan het logboek niet lezen: {exc.strerror}"
-            raise OutputError(problem, file=self.path) from None
+        fd = open_regular(self.path, os.O_RDONLY, "kan het logboek niet lezen")
         with os.fdopen(fd, encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 try:
                     record = json.loads(line)
-                    done[record["file"]] = record
-                except (ValueError, KeyError, TypeError):
+                except ValueError:
                     continue  # a line cut short by a crash: that leaflet is made again
+                if isinstance(record, dict) and isinstance(record.get("file"), str):
+                    done[record["file"]] = record
         return done
 
     def is_done(self, file: Path, fingerprint: str) -> dict[str, Any] | None:
@@ -122,11 +120,8 @@ def record_done(journal: Path, record: dict[str, Any]) -> None:
     """Append one finished leaflet to the journal, on disk before returning. One write of a
     short line with O_APPEND: lines from several workers never mix."""
     line = (json.dumps(record) + "\n").encode("utf-8")
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-    try:
-        fd = os.open(journal, flags, 0o600)
-    except OSError as exc:
-        raise OutputError(f"kan het logboek niet bijwerken: {exc.strerror}", file=journal) from None
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+    fd = open_regular(journal, flags, "kan het logboek niet bijwerken")
     try:
         os.write(fd, line)
         os.fsync(fd)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..common.errors import OutputError
+from ..common.files import open_regular
 
 SEND_LOG = "sendlog.sqlite"  # in the output folder, shared by every day
 
@@ -99,12 +100,9 @@ def _alive(owner: str | None) -> bool:
 class SendLog:
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:  # created owner-only, never through a link; SQLite gives its -wal the same mode
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
-        except OSError as exc:
-            raise OutputError(
-                f"kan het verzendlogboek niet openen: {exc.strerror}", file=path
-            ) from None
+        # Created owner-only, a regular file, never through a link (SQLite gives its -wal and
+        # -shm the same mode).
+        os.close(open_regular(path, os.O_WRONLY | os.O_CREAT, "kan het verzendlogboek niet openen"))
         for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             if part.is_file() and not part.is_symlink():
                 part.chmod(0o600)  # also a log written before it was made owner-only
