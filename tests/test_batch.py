@@ -513,7 +513,7 @@ def test_ctrl_c_stops_a_big_day_within_seconds_and_every_leaflet_is_journaled(
     _, err = process.communicate(timeout=60)
     seconds = time.monotonic() - pressed
     assert process.returncode == 130 and "onderbroken" in err and "Traceback" not in err, err
-    assert seconds < 5, f"{seconds:.1f} s from Ctrl-C to exit"
+    assert seconds < 10, f"{seconds:.1f} s from Ctrl-C to exit (0.2 s measured; CI may be slow)"
     made = {p.name for p in leaflet_files(folder)}
     in_hand = 1 if jobs == 1 else 0  # one process: Ctrl-C may fall between write and journal
     assert len(made - journaled(folder)) <= in_hand, "every PDF on disk is in the journal"

@@ -57,6 +57,14 @@ class Mailbox:
         self.drop_next_rcpt = False
         self.answer_after = 0.0  # seconds the server takes to answer after the data
         self.refuse_sender = ""  # an answer to every MAIL FROM (a server-wide refusal)
+        self.answer_data = ""  # an answer after the data instead of "250 ... queued"
+        self.no_ehlo = False  # an old server that knows HELO only
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        if self.no_ehlo:
+            return ["502 5.5.2 EHLO not implemented"]
+        session.host_name = hostname
+        return responses
 
     async def handle_MAIL(self, server, session, envelope, address, options) -> str:
         if self.refuse_sender:
@@ -85,6 +93,8 @@ class Mailbox:
         self.envelopes.append(envelope)
         if self.answer_after:  # queued, but the answer comes late
             await asyncio.sleep(self.answer_after)
+        if self.answer_data:
+            return self.answer_data
         return f"250 2.0.0 Ok: queued as Q{len(self.received)}"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -694,3 +704,29 @@ def test_a_linked_outbox_is_refused_when_sending_too(work, server, capsys, tmp_p
     (work / "out/2026-12-15/dag/outbox").symlink_to(elsewhere, target_is_directory=True)
     code, _, err = email_cli(work, capsys, "--send")
     assert code == 4 and victim.read_text() == "someone else's", err
+
+
+def test_an_old_server_that_knows_only_helo_is_greeted_with_helo(work, ca, capsys) -> None:
+    configure(work, port=port_of(work), ca_file="null", security="none", login=False)
+    server = Server(ca[0], port_of(work), secure=False).start()
+    server.mailbox.no_ehlo = True
+    try:
+        _, _, err = email_cli(work, capsys, "--send")
+    finally:
+        server.stop()
+    assert "3 verstuurd" in err, err
+
+
+def test_any_success_answer_after_the_data_is_accepted(work, server, capsys) -> None:
+    server.mailbox.answer_data = "299 odd but fine"  # 2xx: accepted
+    _, _, err = email_cli(work, capsys, "--send")
+    assert "3 verstuurd" in err, err
+
+
+@pytest.mark.parametrize("address", ["not an address", "föl@zas.be"])
+def test_a_sender_address_every_server_takes(work, capsys, address: str) -> None:
+    settings = work / "project/config/email.yaml"
+    text = settings.read_text(encoding="utf-8").replace("folders@zas.be}", f"{address}}}")
+    settings.write_text(text, encoding="utf-8")
+    code, _, err = email_cli(work, capsys)
+    assert code == 3 and "sender.address" in err and "geen geldig e-mailadres" in err, err

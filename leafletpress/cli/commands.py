@@ -14,7 +14,14 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..common.errors import EXIT_INTERRUPTED, EXIT_MAIL, EXIT_OK, EXIT_PROBLEMS, InputError
+from ..common.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_MAIL,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    InputError,
+    OutputError,
+)
 from ..common.project import DEFAULT_FORMAT, Edition, Project
 from ..content.leaflet import DEFAULT_LANGUAGE, catalogue, load_leaflet, load_translation
 from ..content.registry import load_registry
@@ -247,6 +254,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     edition = _edition(args)
     on = demo_date(date.today())
     started = clock.perf_counter()
+    folder = Path(args.out_dir) / "demo"
+    if folder.is_symlink():
+        raise OutputError(
+            "is een symbolische koppeling",
+            file=folder,
+            hint="verwijder de koppeling: de demo schrijft alleen in een gewone map",
+        )
     for example in DEMO_VISITS:
         visit = make_visit(
             **{**example, "time": parse_time(str(example["time"]))},
@@ -255,7 +269,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             language=DEFAULT_LANGUAGE,
         )
         p = personalise(visit, leaflet, registry)
-        path = _render_to_file(renderer, p, edition, Path(args.out_dir) / "demo", None)
+        path = _render_to_file(renderer, p, edition, folder, None)
         print(_shown(path))
     say(
         f"{len(DEMO_VISITS)} folders gemaakt in {clock.perf_counter() - started:.1f} s "

@@ -57,6 +57,7 @@ def locked(out_dir: Path, folder: Path) -> AbstractContextManager[None]:
             hint="verwijder de koppeling: leafletpress schrijft alleen in gewone mappen binnen "
             "de uitvoermap",
         )
+    folder.chmod(0o700)  # also a day folder made before folders were owner-only
     busy = BusyError(
         "een andere batch schrijft al in deze map",
         file=folder,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, Field, model_validator
 
 from ..common.errors import ContentError
 from ..common.project import Project
@@ -16,9 +17,21 @@ from ..common.validation import Strict, Text, load_yaml, validate
 EMAIL_CONFIG = "email.yaml"
 
 
+def _mailbox(value: str) -> str:
+    """A sender or reply-to address every server takes: valid, and in ASCII."""
+    try:
+        valid = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+        return valid.ascii_email or valid.normalized  # a domain in any script, as IDNA
+    except EmailNotValidError:
+        raise ValueError("geen geldig e-mailadres (in gewone letters, zonder accenten)") from None
+
+
+Mailbox = Annotated[str, AfterValidator(_mailbox)]
+
+
 class Sender(Strict):
     name: Text
-    address: Text
+    address: Mailbox
 
 
 class Smtp(Strict):
@@ -41,7 +54,7 @@ class Smtp(Strict):
 class EmailConfig(Strict):
     example: bool = False
     sender: Sender
-    reply_to: Text | None = None
+    reply_to: Mailbox | None = None
     smtp: Smtp
     rate_per_minute: float = Field(default=30, gt=0)
     retries: int = Field(default=3, ge=0, le=10)

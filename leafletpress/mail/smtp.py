@@ -79,7 +79,7 @@ class Mailer:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
                 if s.security == "starttls":
                     smtp.starttls(context=self.context)
-            smtp.ehlo()  # servers want a greeting first, also after STARTTLS and without login
+            smtp.ehlo_or_helo_if_needed()  # a greeting first, also after STARTTLS, without login
             if s.username:
                 self._login(smtp, s.username, self.password or "")
         except smtplib.SMTPAuthenticationError as exc:
@@ -150,7 +150,10 @@ class Mailer:
             raise Uncertain(
                 f"geen antwoord na het bericht ({exc or type(exc).__name__}): misschien ontvangen"
             ) from None
-        self._expect((code, text), "DATA")
+        if not 200 <= code < 600:  # no answer a server gives: whether it kept it, nobody knows
+            self.smtp = None
+            raise Uncertain(f"onleesbaar antwoord na het bericht ({_answer(code, text)})")
+        self._expect((code, text), "DATA", wanted=tuple(range(200, 300)))
         return _answer(code, text)
 
     def _expect(
@@ -167,7 +170,7 @@ class Mailer:
             return
         self._reset()
         answer = _answer(code, text)
-        if code == 503 or (sender and code >= 500):
+        if code == 503 or (sender and code >= 500) or not 200 <= code < 600:
             raise Fatal(f"de server weigert elk bericht ({step}: {answer})")
         raise (Temporary if 400 <= code < 500 else Refused)(answer)
 
