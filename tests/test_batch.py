@@ -849,3 +849,31 @@ def test_two_lists_of_one_name_do_not_replace_each_other(tmp_path, cli) -> None:
     for listing in (first, second):
         _, _, err = cli("email", str(day), "--list", str(listing))
         assert "1 zonder e-mail" in err and "niet de lijst" not in err, err
+
+
+def test_a_full_disk_stops_the_day_and_the_same_command_finishes_it(tmp_path) -> None:
+    """A file-size limit stands in for a full disk (WeasyPrint's temporary font files do not
+    fit). The batch stops at once with its message and exit 4, leaves no partial file, and
+    once there is room the same command ends the day exactly as an undisturbed run."""
+    import resource
+
+    listing = write_csv(tmp_path / "dag.csv", day_rows(12), "utf-8", ";")
+    clean = run_cli("batch", str(listing), "--out-dir", str(tmp_path / "clean"), "-q")
+    assert clean.returncode == 0, clean.stderr
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write fails instead of killing us
+        resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))
+
+    out = tmp_path / "out"
+    full = run_cli("batch", str(listing), "--out-dir", str(out), "-q", "--jobs", "2",
+                   preexec_fn=small_disk)  # fmt: skip
+    assert full.returncode == 4, full.stderr
+    assert "de schijf is vol" in full.stderr and "Traceback" not in full.stderr, full.stderr
+    folder = out / DAY.isoformat()
+    assert not list(folder.rglob(".*.part")), "no half-written file is left"
+    for pdf in folder.rglob("*.pdf"):
+        pypdf.PdfReader(pdf)  # what is there is whole
+    again = run_cli("batch", str(listing), "--out-dir", str(out), "-q")
+    assert again.returncode == 0, again.stderr
+    assert outputs(folder) == outputs(tmp_path / "clean" / DAY.isoformat())

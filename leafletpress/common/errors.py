@@ -6,6 +6,7 @@ with the error's code.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -41,6 +42,10 @@ class LeafletpressError(Exception):
         self.row = row
         self.field = field
         self.hint = hint
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled whole (file, row, hint), so a worker process's error reaches the batch."""
+        return (self.__class__, (self.message,), self.__dict__)
 
     def where(self) -> str:
         parts = []
@@ -80,6 +85,24 @@ class OutputError(LeafletpressError):
     """A PDF could not be written."""
 
     exit_code = EXIT_OUTPUT
+
+
+FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # no room: disk, quota, file size limit
+
+
+class DiskFullError(OutputError):
+    """No room left to write (disk full, quota, file size limit): the run stops there."""
+
+
+def output_error(exc: OSError, message: str, file: Path) -> OutputError:
+    """An OSError while writing, as the user's error: a full disk is its own kind."""
+    if exc.errno in FULL:
+        return DiskFullError(
+            "de schijf is vol (of het quotum is op)",
+            file=file,
+            hint="maak plaats en start dezelfde opdracht opnieuw: wat klaar is, blijft",
+        )
+    return OutputError(f"{message}: {exc.strerror}", file=file)
 
 
 class BusyError(LeafletpressError):

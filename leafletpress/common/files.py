@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import LeafletpressError, OutputError
+from .errors import LeafletpressError, OutputError, output_error
 
 PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700  # patient data: for the account that runs us
 
@@ -29,7 +29,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as exc:
-        raise OutputError(f"kan de map niet aanmaken: {exc.strerror}", file=path.parent) from None
+        raise output_error(exc, "kan de map niet aanmaken", path.parent) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -39,7 +39,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise OutputError(f"kan niet schrijven: {exc.strerror}", file=path) from None
+            raise output_error(exc, "kan niet schrijven", path) from None
         raise
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..common.errors import BusyError, OutputError
+from ..common.errors import BusyError, OutputError, output_error
 from ..common.files import exclusive, open_regular, sha256_of, write_atomic
 from ..common.project import Project
 
@@ -126,5 +126,7 @@ def record_done(journal: Path, record: dict[str, Any]) -> None:
     try:
         os.write(fd, line)
         os.fsync(fd)
+    except OSError as exc:
+        raise output_error(exc, "kan het logboek niet bijwerken", journal) from None
     finally:
         os.close(fd)

@@ -26,7 +26,7 @@ from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..common.errors import LeafletpressError
+from ..common.errors import FULL, DiskFullError, LeafletpressError, output_error
 from ..common.files import write_atomic
 from ..common.project import Edition, Project
 from ..content.leaflet import Leaflet, load_leaflet
@@ -127,6 +127,13 @@ def render_tasks(root: str, tasks: list[Task]) -> list[Result]:
                       "pages": rendered.pages}  # fmt: skip
             record_done(path.parent / JOURNAL, record)
             results.append(Result(task.row, "made", rendered.pages, digest))
+        except DiskFullError:
+            raise  # no room for this one, nor for the next: the batch stops here
+        except OSError as exc:  # WeasyPrint's own temporary files, on a full disk
+            if exc.errno in FULL:
+                raise output_error(exc, "kan niet schrijven", Path(task.path)) from None
+            problem = f"interne fout ({type(exc).__name__}: {exc}); meld dit als programmafout"
+            results.append(Result(task.row, "failed", problem=problem))
         except LeafletpressError as exc:
             results.append(Result(task.row, "failed", problem=str(exc)))
         except Exception as exc:  # a bug: keep going with the other patients, report it
