@@ -64,7 +64,7 @@ class Result:
 
 _renderer: Renderer | None = None
 _leaflets: dict[tuple[str, str], Leaflet] = {}
-_stop: EventType | None = None  # set by the batch when it is interrupted
+_stop: EventType | threading.Event | None = None  # set by the batch when it is interrupted
 
 
 def _start_worker(root: str, stop: EventType) -> None:
@@ -113,6 +113,8 @@ def render_tasks(root: str, tasks: list[Task]) -> list[Result]:
     results = []
     for task in tasks:
         if _stop is not None and _stop.is_set():
+            if isinstance(_stop, threading.Event):  # in the batch's own process: end it here
+                raise KeyboardInterrupt
             break  # interrupted: what is done is journaled; the rest is made next time
         try:
             key = (task.visit.leaflet, task.lang)
@@ -180,9 +182,11 @@ class Workers:
 
     def __init__(self, root: str, jobs: int, tasks: int) -> None:
         self._stop: EventType | None = None
+        self._signals: dict[int, Any] = {}
         self.executor: Executor
         if jobs <= 1 or tasks <= MIN_CHUNK:
             self.executor = _InProcess()
+            self._stop_between_leaflets()
             return
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["leafletpress.pdf.render"])  # start with it imported
@@ -198,9 +202,26 @@ class Workers:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        global _stop
         if kind is not None and self._stop is not None:
             self._stop.set()
         self.executor.shutdown(wait=True, cancel_futures=kind is not None)
+        for signum, handler in self._signals.items():
+            signal.signal(signum, handler)
+        if self._signals:
+            _stop = None
+
+    def _stop_between_leaflets(self) -> None:
+        """Rendering in this process: Ctrl-C and SIGTERM set a flag that is checked between
+        two leaflets. (Raised in the middle of WeasyPrint, an interrupt can land in one of
+        its C callbacks, where Python reports it and carries on.)"""
+        global _stop
+        if threading.current_thread() is not threading.main_thread():
+            return
+        local = threading.Event()
+        _stop = local
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._signals[signum] = signal.signal(signum, lambda *_: local.set())
 
 
 def chunks(tasks: list[Task], keys: dict[int, str], workers: int) -> list[list[Task]]:
