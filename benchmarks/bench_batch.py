@@ -59,10 +59,11 @@ def run_batch(listing: Path, out: Path) -> dict[str, float]:
     wall = time.perf_counter() - started
     if process.returncode != 0:
         sys.exit(f"batch failed:\n{process.stderr.read().decode()}")
-    folder = next(p for p in out.iterdir() if p.is_dir())
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    folder = next(p for p in out.iterdir() if p.is_dir())  # the day; the list's folder in it
+    [listed] = folder.glob("*/manifest.json")
+    manifest = json.loads(listed.read_text(encoding="utf-8"))
     leaflets = sum((folder / r["file"]).stat().st_size for r in manifest["leaflets"])
-    prints = sum((folder / p["file"]).stat().st_size for p in manifest["print_files"])
+    prints = sum((listed.parent / p["file"]).stat().st_size for p in manifest["print_files"])
     return {"wall": wall, "peak_mb": peak / 2**20, "leaflets_bytes": leaflets,
             "print_bytes": prints, "rows": len(manifest["leaflets"])}  # fmt: skip
 
