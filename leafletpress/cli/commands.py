@@ -20,12 +20,11 @@ from ..common.errors import (
     EXIT_OK,
     EXIT_PROBLEMS,
     InputError,
-    OutputError,
 )
+from ..common.files import own_folder
 from ..common.project import DEFAULT_FORMAT, Edition, Project
 from ..content.leaflet import DEFAULT_LANGUAGE, catalogue, load_leaflet, load_translation
 from ..content.registry import load_registry
-from ..mail.config import load_email_config
 from ..visit.appointment import make_visit, parse_date, parse_time
 from ..visit.personalise import personalise, warnings
 
@@ -254,13 +253,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     edition = _edition(args)
     on = demo_date(date.today())
     started = clock.perf_counter()
-    folder = Path(args.out_dir) / "demo"
-    if folder.is_symlink():
-        raise OutputError(
-            "is een symbolische koppeling",
-            file=folder,
-            hint="verwijder de koppeling: de demo schrijft alleen in een gewone map",
-        )
+    folder = own_folder(Path(args.out_dir) / "demo", Path(args.out_dir))
     for example in DEMO_VISITS:
         visit = make_visit(
             **{**example, "time": parse_time(str(example["time"]))},
@@ -400,11 +393,6 @@ def cmd_email(args: argparse.Namespace) -> int:
 
     started = clock.perf_counter()
     project, registry = _loaded(args)
-    if load_email_config(project).example:
-        say(
-            "waarschuwing: config/email.yaml: voorbeeldgegevens (example: true); er kan niets "
-            "verstuurd worden tot de mailserver en afzender van het ziekenhuis ingevuld zijn."
-        )
     report = run_email(
         Path(args.batch),
         Path(args.list),
@@ -415,6 +403,11 @@ def cmd_email(args: argparse.Namespace) -> int:
         sheet=args.sheet,
         shown=args.list,
     )
+    if report.example_settings:
+        say(
+            "waarschuwing: config/email.yaml: voorbeeldgegevens (example: true); er kan niets "
+            "verstuurd worden tot de mailserver en afzender van het ziekenhuis ingevuld zijn."
+        )
     where = f"{args.batch}, rij"
     for label, items in (
         ("geen e-mail", report.unaddressed),

@@ -90,6 +90,31 @@ def spreadsheet_cell(value: object) -> object:
     return value
 
 
+def own_folder(folder: Path, root: Path, create: bool = True) -> Path:
+    """``folder`` as a real folder of ours inside ``root``: never a symbolic link, a file, or a
+    path that leads outside ``root`` (on a shared drive, a link could send patients' files
+    anywhere). Made if needed, owner-only, also when an older version made it."""
+    outside = not folder.resolve().is_relative_to(root.resolve())
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()) or outside:
+        raise OutputError(
+            "is een symbolische koppeling of een bestand, geen gewone map",
+            file=folder,
+            hint="verwijder het: leafletpress schrijft alleen in gewone mappen binnen de "
+            "uitvoermap",
+        )
+    if create:
+        try:
+            folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"kan de map niet maken: {exc.strerror}",
+                file=folder,
+                hint="kies met --out-dir een map waarin je mag schrijven",
+            ) from None
+        folder.chmod(PRIVATE_FOLDER)
+    return folder
+
+
 def inside(folder: Path, relative: str | Path) -> Path:
     """``folder / relative``, refusing anything that would land outside ``folder``."""
     base = folder.resolve()

@@ -13,11 +13,7 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
-# Scripts that no bundled font covers, and what to tell the secretary.
-_HINTS = {
-    "CJK": "Chinese, Japanse en Koreaanse tekens worden niet gedrukt: schrijf de naam in "
-    "Latijnse letters, zoals op de identiteitskaart",
-}
+_CJK = ("CJK", "HANGUL", "HIRAGANA", "KATAKANA")  # in the characters' Unicode names
 
 
 @cache
@@ -48,8 +44,10 @@ def described(chars: list[str]) -> str:
 
 
 def hint(chars: list[str]) -> str:
-    if any("CJK" in unicodedata.name(c, "") or "HANGUL" in unicodedata.name(c, "")
-           or "HIRAGANA" in unicodedata.name(c, "") or "KATAKANA" in unicodedata.name(c, "")
-           for c in chars):  # fmt: skip
-        return _HINTS["CJK"]
+    """What to tell the secretary: Chinese, Japanese and Korean are refused on purpose."""
+    if any(script in unicodedata.name(c, "") for c in chars for script in _CJK):
+        return (
+            "Chinese, Japanse en Koreaanse tekens worden niet gedrukt: schrijf de naam in "
+            "Latijnse letters, zoals op de identiteitskaart"
+        )
     return "deze tekens staan in geen enkel lettertype van de folders; schrijf ze anders"

@@ -20,6 +20,7 @@ from typing import Any
 
 from .. import __version__
 from ..common.errors import LeafletpressError, OutputError, clipped
+from ..common.files import own_folder
 from ..common.project import Edition
 from ..content.registry import Registry
 from ..pdf.compose import Composer
@@ -90,26 +91,18 @@ class DayFinisher:
         """Finish the day folder ``day``: the list's outputs go to their own folder in it."""
         entries = [e for e in self.plan.entries if Path(e.file).parent.name == day.name]
         names = {Path(e.file).name for e in entries}
-        folder = list_folder(day, self.day)
-        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-            raise OutputError(
-                "is een symbolische koppeling of een bestand, geen map",
-                file=folder,
-                hint="verwijder het: leafletpress maakt hier de map van deze lijst",
-            )
-        folder.mkdir(mode=0o700, exist_ok=True)
+        folder = own_folder(list_folder(day, self.day), day)
         parts = self._parts(entries)
         placed, prints = self._collect(folder, parts, self._submit(day, folder, parts))
         records = [self._record(e, placed.get(e.row)) for e in entries]
         records += self._refused(day.name)
         records.sort(key=lambda r: r["row"])
-        batch = self._batch(day.name, started, finished, records)
-        batch["source_path"] = source_path(self.day, folder)  # which list this folder is for
+        batch = self._batch(folder, started, finished, records)
         manifests = write_manifest(folder, batch, records, prints)
         return Finished(names, [folder / p["file"] for p in prints], manifests, _strays(day))
 
     def _batch(
-        self, day_name: str, started: datetime, finished: datetime, records: list[dict[str, Any]]
+        self, folder: Path, started: datetime, finished: datetime, records: list[dict[str, Any]]
     ) -> dict[str, Any]:
         """The manifest's description of the whole run."""
         count: dict[str, int] = defaultdict(int)
@@ -118,8 +111,9 @@ class DayFinisher:
         return {
             "source": self.day.path.name,
             "source_sha256": self.day.sha256,  # of the list as read, not as it is now
+            "source_path": source_path(self.day, folder),  # which list this folder is for
             "read_as": self.day.source,
-            "date": day_name,
+            "date": folder.parent.name,
             "pdf_folder": "..",  # from this folder: the day folder, with the patients' PDFs
             "output_root": "../..",  # from this folder: the send log of every day is there
             "started": started.isoformat(timespec="seconds"),

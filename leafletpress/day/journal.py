@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..common.errors import BusyError, OutputError, output_error
-from ..common.files import exclusive, open_regular, sha256_of, write_atomic
+from ..common.errors import BusyError, output_error
+from ..common.files import exclusive, open_regular, own_folder, sha256_of, write_atomic
 from ..common.project import Project
 
 JOURNAL = ".journal.jsonl"
@@ -39,31 +39,13 @@ def inputs_digest(project: Project) -> str:
 
 
 def locked(out_dir: Path, folder: Path) -> AbstractContextManager[None]:
-    """One batch at a time per day folder; the folder is made if needed, and must be a real
-    folder inside the output folder: a symbolic link (on a shared drive, say) could send the
-    patients' PDFs anywhere."""
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"kan de map niet maken: {exc.strerror}",
-            file=folder,
-            hint="kies met --out-dir een map waarin je mag schrijven",
-        ) from None
-    if folder.is_symlink() or not folder.resolve().is_relative_to(out_dir.resolve()):
-        raise OutputError(
-            "deze dagmap is een symbolische koppeling",
-            file=folder,
-            hint="verwijder de koppeling: leafletpress schrijft alleen in gewone mappen binnen "
-            "de uitvoermap",
-        )
-    folder.chmod(0o700)  # also a day folder made before folders were owner-only
+    """One batch at a time per day folder, a real folder inside the output folder."""
     busy = BusyError(
         "een andere batch schrijft al in deze map",
         file=folder,
         hint="wacht tot die klaar is en start dan opnieuw",
     )
-    return exclusive(folder / LOCK, busy)
+    return exclusive(own_folder(folder, out_dir) / LOCK, busy)
 
 
 def clean_parts(folder: Path) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from ..common.errors import BusyError, ContentError, InputError, OutputError, clipped
-from ..common.files import exclusive, write_atomic
+from ..common.files import exclusive, own_folder, write_atomic
 from ..common.project import Project
 from ..content.registry import Registry
 from ..day.manifest import JSON_NAME, MADE, read_manifest
@@ -62,6 +62,7 @@ class Report:
     not_tried: list[tuple[int, str, str]] = field(default_factory=list)
     stopped: str | None = None  # why sending stopped early
     server_trouble: bool = False  # stopped because the server refuses us or is unreachable
+    example_settings: bool = False  # config/email.yaml is example data: nothing can be sent
 
     @property
     def complete(self) -> bool:
@@ -116,6 +117,7 @@ def run_email(
     )
     with exclusive(folder / LOCK, busy), ExitStack() as stack:
         run = _Emailing(folder, manifest, config, resend)
+        run.report.example_settings = config.example
         stack.callback(run.close)
         run.rows = {row.number: row for row in day.rows}
         run.composer = EmailComposer(project, registry, config)
@@ -195,16 +197,10 @@ class _Emailing:
     def check_outbox(self) -> None:
         """The outbox is a folder of ours: never a link to elsewhere, where removing a sent
         message's copy, or emptying it for a dry run, would delete someone else's files."""
-        if self.outbox.is_symlink() or (self.outbox.exists() and not self.outbox.is_dir()):
-            raise OutputError(
-                "de outbox is een symbolische koppeling of een bestand, geen gewone map",
-                file=self.outbox,
-                hint="verwijder ze; de proefdraai maakt een nieuwe outbox-map",
-            )
+        own_folder(self.outbox, self.folder, create=False)
 
     def empty_outbox(self) -> None:
-        self.outbox.mkdir(mode=0o700, exist_ok=True)
-        for old in self.outbox.glob("*.eml"):
+        for old in own_folder(self.outbox, self.folder).glob("*.eml"):
             if old.is_file() and not old.is_symlink():
                 old.unlink()
 

@@ -219,17 +219,21 @@ def _unpacked_size(data: bytes) -> int:
         return sum(item.file_size for item in archive.infolist())
 
 
+def _unreadable_workbook(shown: str) -> InputError:
+    return InputError(
+        "is geen leesbaar Excel-bestand (.xlsx)",
+        file=shown,
+        hint="open het in Excel en bewaar het opnieuw als .xlsx of als CSV",
+    )
+
+
 def _read_xlsx(data: bytes, shown: str, sheet: str | None, limits: Limits) -> Table:
     """The sheet as Excel shows it: hidden rows, columns and sheets are left out (a hidden row
     is often a cancelled appointment: listed, not used), a merged cell's value fills the whole
     range, a formula gives the value Excel saved with it."""
     from openpyxl import load_workbook
 
-    unreadable = InputError(
-        "is geen leesbaar Excel-bestand (.xlsx)",
-        file=shown,
-        hint="open het in Excel en bewaar het opnieuw als .xlsx of als CSV",
-    )
+    unreadable = _unreadable_workbook(shown)
     try:
         if _unpacked_size(data) > MAX_UNPACKED:
             raise InputError(
@@ -381,11 +385,7 @@ def _read_table(data: bytes, suffix: str, shown: str, sheet: str | None, limits:
     if start.startswith(b"PK\x03\x04"):
         return _read_xlsx(data, shown, sheet, limits)
     if suffix in (".xlsx", ".xlsm"):
-        raise InputError(
-            "is geen leesbaar Excel-bestand (.xlsx)",
-            file=shown,
-            hint="open het in Excel en bewaar het opnieuw als .xlsx of als CSV",
-        )
+        raise _unreadable_workbook(shown)
     if b"\x00" in start and not start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputError(
             "is geen tekst en geen Excel-bestand: geen lijst",
