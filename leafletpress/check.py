@@ -15,14 +15,17 @@ from .content.fonts import described, hint, unprintable
 from .content.labels import load_labels
 from .content.languages import language_name
 from .content.leaflet import (
+    BEFORE,
     DEFAULT_LANGUAGE,
+    DISCHARGE,
     Leaflet,
+    Variant,
     catalogue,
     lags_behind,
     load_leaflet,
     translates,
 )
-from .content.markup import lint
+from .content.markup import BEFORE_ONLY, PLACEHOLDER_RE, body_html, lint
 from .content.registry import Registry, load_registry
 from .mail.config import EMAIL_CONFIG, load_email_config
 from .pdf.compose import Composer
@@ -123,6 +126,7 @@ def _check_leaflet(leaflet: Leaflet, registry: Registry | None, today: date) -> 
         for f in lint(leaflet.body, leaflet.body_first_line, list(meta.variants))
     ]
     found += _check_timing_in_text(leaflet)
+    found += _check_moments(leaflet, registry)
     if meta.review_by < today:
         found.append(
             _warn(
@@ -182,7 +186,7 @@ def _check_translation(
                 "alleen de vertaling",
             )
         )
-    for name in ("code", "sites", "timing"):
+    for name in ("code", "sites", "timing", "discharge"):
         if getattr(ours, name) != getattr(theirs, name):
             found.append(
                 _error(
@@ -201,6 +205,17 @@ def _check_translation(
                 hint=f"gebruik dezelfde sleutels: {', '.join(theirs.variants)}",
             )
         )
+    for key, variant in ours.variants.items():
+        if key in theirs.variants and _spans(variant) != _spans(theirs.variants[key]):
+            found.append(
+                _error(
+                    f"andere herstelstappen dan {dutch.shown_as}",
+                    file=where,
+                    field=f"variants.{key}.recovery",
+                    hint="vertaal enkel 'text' en 'when'; de termijnen (days, weeks, months) "
+                    "zijn die van het Nederlands",
+                )
+            )
     found += _check_labels(project, leaflet.lang)
     if registry is not None:
         found += _check_configured_texts(leaflet, registry)
@@ -285,15 +300,29 @@ def _check_configured_texts(leaflet: Leaflet, registry: Registry) -> list[Proble
     """Campus directions and surgeon titles printed on this translation's page 1 are
     translated too (a warning: they print in Dutch until they are)."""
     sites = leaflet.meta.sites
-    untranslated = [
-        ("config/sites.yaml", f"sites.{key}.report_to")
-        for key in sites
-        if key in registry.sites and _lacks(registry.sites[key].report_to, leaflet.lang)
-    ] + [
-        ("config/surgeons.yaml", f"surgeons.{key}.title")
-        for key, surgeon in registry.surgeons.items()
-        if set(surgeon.sites) & set(sites) and _lacks(surgeon.title, leaflet.lang)
-    ]
+    untranslated = (
+        [
+            ("config/sites.yaml", f"sites.{key}.report_to")
+            for key in sites
+            if key in registry.sites and _lacks(registry.sites[key].report_to, leaflet.lang)
+        ]
+        + [
+            (
+                "config/sites.yaml",
+                f"sites.{key}.consultations.{leaflet.meta.discharge.consultation}",
+            )
+            for key in _holding(leaflet, registry)
+            if leaflet.meta.discharge
+            and _lacks(
+                registry.sites[key].consultations[leaflet.meta.discharge.consultation], leaflet.lang
+            )
+        ]
+        + [
+            ("config/surgeons.yaml", f"surgeons.{key}.title")
+            for key, surgeon in registry.surgeons.items()
+            if set(surgeon.sites) & set(sites) and _lacks(surgeon.title, leaflet.lang)
+        ]
+    )
     return [
         _warn(
             f"niet vertaald in het {language_name(leaflet.lang)}: wordt in het Nederlands gedrukt",
@@ -303,6 +332,62 @@ def _check_configured_texts(leaflet: Leaflet, registry: Registry) -> list[Proble
         )
         for file, field in untranslated
     ]
+
+
+def _holding(leaflet: Leaflet, registry: Registry) -> list[str]:
+    """The campuses where this leaflet's follow-up can be (none without a discharge edition)."""
+    if leaflet.meta.discharge is None:
+        return []
+    wanted = leaflet.meta.discharge.consultation
+    return [key for key, site in registry.sites.items() if wanted in site.consultations]
+
+
+def _spans(variant: Variant) -> list[tuple[str | None, tuple[int, int]]]:
+    return [(m.unit, m.span) for m in variant.recovery]
+
+
+def _check_moments(leaflet: Leaflet, registry: Registry | None) -> list[Problem]:
+    """What the discharge edition needs: a consultation some campus holds, a warning-signs
+    box for the card, no passage about the day of the operation itself, and milestones."""
+    meta, where = leaflet.meta, leaflet.shown_as
+    if meta.discharge is None:
+        if "::: moment" in leaflet.body or ":::: moment" in leaflet.body:
+            return [
+                _warn(
+                    "heeft '::: moment'-blokken, maar geen versie bij ontslag",
+                    file=where,
+                    field="discharge",
+                    hint="voeg 'discharge: {consultation: ...}' toe aan de front matter",
+                )
+            ]
+        return []
+    found = []
+    if registry is not None and not _holding(leaflet, registry):
+        found.append(
+            _error(
+                f"geen campus houdt raadpleging '{meta.discharge.consultation}'",
+                file=where,
+                field="discharge.consultation",
+                hint="voeg ze toe onder 'consultations:' van een campus in config/sites.yaml",
+            )
+        )
+    for key, variant in meta.variants.items():
+        body = body_html(leaflet.body, key, DISCHARGE)
+        before = sorted(set(PLACEHOLDER_RE.findall(body.html + body.card_box)) & set(BEFORE_ONLY))
+        problems = [
+            (not body.card_box, _error, "de tekst bij ontslag heeft geen 'contact'-blok",
+             "het eerste '::: contact'-blok (de alarmsignalen) komt op de ontslagkaart"),
+            (before, _error, f"[[{']], [['.join(before)}]] staat in de tekst bij ontslag",
+             "zet die passage in een blok '::: moment voor'"),
+            (not variant.recovery, _warn, "geen herstelstappen voor de ontslagkaart",
+             f"voeg 'recovery:' toe onder variants.{key}"),
+        ]  # fmt: skip
+        found += [
+            make(f"variant '{key}': {message}", file=where, hint=hint)
+            for wrong, make, message, hint in problems
+            if wrong
+        ]
+    return found
 
 
 def _lacks(value: Translations | None, lang: str) -> bool:
@@ -330,16 +415,27 @@ def _try_compose(composer: Composer, leaflet: Leaflet, today: date) -> list[Prob
         ]
     site, surgeon = pairs[0]
     found = []
-    for variant in leaflet.meta.variants:
+    on = today + timedelta(days=30)
+    moments: list[dict[str, object]] = [{"moment": BEFORE, "time": time(8, 0)}]
+    for followup in _holding(leaflet, registry)[:1]:  # a discharge with a planned follow-up
+        moments.append(
+            {
+                "moment": DISCHARGE,
+                "discharge_date": on + timedelta(days=2),
+                "followup_date": on + timedelta(days=40),
+                "followup_site": followup,
+            }
+        )
+    for variant, moment in ((v, m) for v in leaflet.meta.variants for m in moments):
         visit = make_visit(
             name="Test",
             leaflet=leaflet.slug,
             variant=variant,
             surgeon=surgeon,
             site=site,
-            date=today + timedelta(days=30),
-            time=time(8, 0),
+            date=on,
             language=leaflet.lang,
+            **moment,
         )
         try:
             p = personalise(visit, leaflet, registry)
@@ -350,7 +446,7 @@ def _try_compose(composer: Composer, leaflet: Leaflet, today: date) -> list[Prob
         except Exception as exc:  # a template bug: report it against the templates
             found.append(
                 _error(
-                    f"sjabloon faalt voor variant '{variant}': {exc}",
+                    f"sjabloon faalt voor variant '{variant}' ({visit.moment}): {exc}",
                     file="templates/leaflet.html.j2",
                 )
             )

@@ -36,7 +36,7 @@ Call [[site_phone]].
 
 
 def test_variant_blocks_keep_only_the_chosen_variant() -> None:
-    a, b = body_html(SOURCE, "a"), body_html(SOURCE, "b")
+    a, b = body_html(SOURCE, "a").html, body_html(SOURCE, "b").html
     assert "Only A." in a and "Only A." not in b
     assert "only B in box" in b and "only B in box" not in a
     assert '<aside class="box box-checklist">' in a and '<h3 class="box-title">Doe dit</h3>' in a
@@ -61,8 +61,20 @@ def test_the_shipped_leaflet_is_clean_and_carries_the_source_facts(project) -> N
     assert meta.timing.fasting_hours == 6 and meta.timing.blood_thinner_notice_days == 10
     assert set(meta.variants) == {"decompressie", "heupprothese", "osteotomie"}
     assert meta.sites == ["augustinus", "cadix", "palfijn"]
-    assert meta.updated == date(2026, 11, 25)
+    assert meta.updated == date(2026, 11, 30)
     assert meta.url == "https://www.zas.be/behandelingen/avasculaire-necrose-avn"
+    # Recovery as the seed words it: prosthesis from day 1-2, walking after 6 weeks, fully
+    # recovered in about 3 months; osteotomy day 3-4, 6 weeks, 6 months; decompression "a
+    # few months" on crutches, without a number, so no date is computed for it.
+    spans = {
+        key: [(m.unit, m.span) for m in variant.recovery] for key, variant in meta.variants.items()
+    }
+    assert spans == {
+        "heupprothese": [("days", (1, 2)), ("weeks", (6, 6)), ("months", (3, 3))],
+        "osteotomie": [("days", (3, 4)), ("weeks", (6, 6)), ("months", (6, 6))],
+        "decompressie": [(None, (0, 0)), (None, (0, 0))],
+    }
+    assert meta.discharge is not None and meta.discharge.consultation == "orthopedie"
 
 
 @pytest.mark.parametrize(

@@ -145,7 +145,7 @@ def test_running_footer_on_every_page(render) -> None:
     pages = page_texts(render())
     for number, text in enumerate(pages, start=1):
         flat = normalise(text)
-        assert "ORT-AVN-01 · versie 3.1 · laatst bijgewerkt 25/11/2026" in flat
+        assert "ORT-AVN-01 · versie 3.2 · laatst bijgewerkt 30/11/2026" in flat
         assert f"pagina {number} van {len(pages)}" in flat
 
 
@@ -162,7 +162,7 @@ def test_metadata(render) -> None:
     meta = reader.metadata
     assert meta.title == "Avasculaire necrose van de heup – Totale heupprothese"
     assert meta.author == "Ziekenhuis aan de Stroom (ZAS)"
-    assert "ORT-AVN-01 versie 3.1" in meta.subject
+    assert "ORT-AVN-01 versie 3.2" in meta.subject
     assert reader.trailer["/Root"]["/Lang"] == "nl-BE"
     assert "Marie" not in str(dict(meta)), "no patient name in metadata"
 
@@ -191,7 +191,7 @@ def _body_lines(page_text: str, header: str) -> list[str]:
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("fmt", ["a5", "a4", "large"])
 def test_no_heading_stranded_at_a_page_bottom(render, leaflet, variant: str, fmt: str) -> None:
-    html = body_html(leaflet.body, variant)
+    html = body_html(leaflet.body, variant).html
     headings = {
         normalise(re.sub(r"<[^>]+>", "", h)) for h in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", html)
     }
@@ -207,7 +207,7 @@ def test_no_heading_stranded_at_a_page_bottom(render, leaflet, variant: str, fmt
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("fmt", ["a5", "a4"])
 def test_call_out_boxes_are_never_split(render, leaflet, variant: str, fmt: str) -> None:
-    html = body_html(leaflet.body, variant)
+    html = body_html(leaflet.body, variant).html
     boxes = re.findall(r'<h3 class="box-title">(.*?)</h3>(.*?)</aside>', html, re.DOTALL)
     assert len(boxes) == 2
     pages = [normalise(t) for t in page_texts(render(fmt, variant=variant))]

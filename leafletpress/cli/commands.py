@@ -23,7 +23,13 @@ from ..common.errors import (
 )
 from ..common.files import own_folder
 from ..common.project import DEFAULT_FORMAT, Edition, Project
-from ..content.leaflet import DEFAULT_LANGUAGE, catalogue, load_leaflet, load_translation
+from ..content.leaflet import (
+    DEFAULT_LANGUAGE,
+    DISCHARGE,
+    catalogue,
+    load_leaflet,
+    load_translation,
+)
 from ..content.registry import load_registry
 from ..visit.appointment import make_visit, parse_date, parse_time
 from ..visit.personalise import personalise, warnings
@@ -181,10 +187,25 @@ def _edition(args: argparse.Namespace) -> Edition:
     return Edition(fmt, args.large_print, args.archive)
 
 
+def _optional(text: str | None, parse: Any, field: str) -> Any:
+    return parse(text, field) if text else None
+
+
 def cmd_leaflet(args: argparse.Namespace) -> int:
     project, registry = _loaded(args)
     leaflet, notes = load_translation(project, args.leaflet, args.lang)
+    if args.moment == DISCHARGE and args.time:
+        raise InputError(
+            "hoort niet bij een folder bij ontslag",
+            field="time",
+            hint="laat --time weg; het uur van de controle is --followup-time",
+        )
     visit = make_visit(
+        moment=args.moment,
+        discharge_date=_optional(args.discharge_date, parse_date, "discharge_date"),
+        followup_date=_optional(args.followup_date, parse_date, "followup_date"),
+        followup_time=_optional(args.followup_time, parse_time, "followup_time"),
+        followup_site=args.followup_site,
         name=args.patient,
         reference=args.reference,
         birth_date=parse_date(args.birth_date, "birth_date") if args.birth_date else None,
@@ -194,7 +215,7 @@ def cmd_leaflet(args: argparse.Namespace) -> int:
         surgeon=args.surgeon,
         site=args.site,
         date=parse_date(args.date),
-        time=parse_time(args.time),
+        time=_optional(args.time, parse_time, "time"),
     )
     p = personalise(visit, leaflet, registry)
     for warning in notes + warnings(p, date.today()):

@@ -10,7 +10,7 @@ from typing import TypeAlias
 
 from .. import __version__
 from ..common.project import DEFAULT_FORMAT, FORMATS
-from ..content.leaflet import DEFAULT_LANGUAGE, LOCALES
+from ..content.leaflet import BEFORE, DEFAULT_LANGUAGE, LOCALES, MOMENTS
 from . import commands
 
 DEFAULT_OUT = "output"
@@ -89,17 +89,40 @@ def _add_leaflet(subcommands: Commands) -> None:
     sub = subcommands.add_parser(
         "leaflet",
         help="maak de folder voor één patiënt",
-        description="Maak de gepersonaliseerde folder voor één patiënt en toon het pad.",
-        epilog="Voorbeeld: generate.py leaflet avn-hip --variant heupprothese --site cadix "
+        description="Maak de gepersonaliseerde folder voor één patiënt en toon het pad: voor "
+        "de ingreep (afspraak, nuchter, bloedverdunners) of bij ontslag (herstel, controle, "
+        "wie bellen bij klachten).",
+        epilog="Voorbeelden: generate.py leaflet avn-hip --variant heupprothese --site cadix "
         "--surgeon claes --date 03/12/2026 --time 8u30 --patient 'Marie Peeters' "
-        "--reference PAT-0042",
+        "--reference PAT-0042 | generate.py leaflet avn-hip --moment ontslag --variant "
+        "heupprothese --site cadix --surgeon claes --date 03/12/2026 --discharge-date "
+        "05/12/2026 --followup-date 14/01/2027 --followup-time 10u30 --followup-site "
+        "hoge-beuken --patient 'Marie Peeters' --reference PAT-0042",
     )
     sub.add_argument("leaflet", metavar="FOLDER", help="welke folder, bv. avn-hip (zie 'list')")
     sub.add_argument("--variant", required=True, help="variant van de ingreep")
     sub.add_argument("--site", required=True, help="campus (zie 'list')")
     sub.add_argument("--surgeon", required=True, help="chirurg (zie 'list')")
+    sub.add_argument(
+        "--moment",
+        choices=MOMENTS,
+        default=BEFORE,
+        help="voor: de folder vóór de ingreep (standaard); ontslag: de folder bij ontslag",
+    )
     sub.add_argument("--date", required=True, help="dag van de ingreep: 2026-12-03 of 03/12/2026")
-    sub.add_argument("--time", required=True, help="uur van de ingreep: 08:30 of 8u30")
+    sub.add_argument("--time", help="uur van de ingreep: 08:30 of 8u30 (niet bij ontslag)")
+    sub.add_argument("--discharge-date", metavar="DATUM", help="bij ontslag: dag van ontslag")
+    sub.add_argument(
+        "--followup-date",
+        metavar="DATUM",
+        help="bij ontslag: dag van de controle (weg te laten als ze nog niet gepland is)",
+    )
+    sub.add_argument("--followup-time", metavar="UUR", help="bij ontslag: uur van de controle")
+    sub.add_argument(
+        "--followup-site",
+        metavar="CAMPUS",
+        help="bij ontslag: campus van de controle (een campus met die raadpleging; zie 'list')",
+    )
     sub.add_argument("--patient", required=True, metavar="NAAM", help="naam van de patiënt")
     sub.add_argument(
         "--reference", metavar="REF", help="patiëntreferentie (komt in de bestandsnaam)"

@@ -1,4 +1,11 @@
-"""Leaflets: ``leaflets/<slug>/<lang>.md``, YAML front matter + Markdown body."""
+"""Leaflets: ``leaflets/<slug>/<lang>.md``, YAML front matter + Markdown body.
+
+One approved text serves two moments: ``voor`` (before the operation: appointment, fasting,
+blood thinners) and ``ontslag`` (at discharge: recovery, follow-up, warning signs). Passages for
+one moment only are marked in the Markdown (``::: moment voor``); the facts a discharge card
+needs (the consultation that does the follow-up, each variant's recovery milestones) are in
+the front matter.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..common.errors import ContentError, InputError, choices, clipped
 from ..common.project import Project
@@ -18,11 +25,60 @@ LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
 HTML_LANG = {"nl": "nl-BE", "fr": "fr-BE", "en": "en-GB"}
 DEFAULT_LANGUAGE = "nl"
 
+# The moments a leaflet is made for: key -> what it is called in messages.
+BEFORE, DISCHARGE = "voor", "ontslag"
+MOMENTS = {BEFORE: "voor de ingreep", DISCHARGE: "bij ontslag"}
+
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.DOTALL)
+
+
+UNITS = ("days", "weeks", "months")
+
+
+class Milestone(Strict):
+    """A step of recovery as the leaflet words it: after ``days``, ``weeks`` or ``months``
+    from the operation day (one number, or [from, to] for "1 à 2 dagen"), or ``when`` in
+    words if the leaflet gives no number (then no date is computed)."""
+
+    text: Text
+    days: tuple[int, int] | int | None = None
+    weeks: tuple[int, int] | int | None = None
+    months: tuple[int, int] | int | None = None
+    when: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_span(self) -> Milestone:
+        given = [name for name in (*UNITS, "when") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("geef precies één van days, weeks, months of when")
+        if self.unit and not 0 <= self.span[0] <= self.span[1] <= 366:
+            raise ValueError("een termijn van 0 tot 366, het kleinste getal eerst")
+        return self
+
+    @property
+    def unit(self) -> str | None:
+        """'days', 'weeks' or 'months'; None when the milestone is worded (``when``)."""
+        return next((u for u in UNITS if getattr(self, u) is not None), None)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """(from, to) in ``unit``; equal for a single number; (0, 0) when worded."""
+        value = getattr(self, self.unit) if self.unit else 0
+        return (value, value) if isinstance(value, int) else value
 
 
 class Variant(Strict):
     label: Text
+    recovery: list[Milestone] = Field(
+        default_factory=list
+    )  # printed on the discharge card, as approximate dates
+
+
+class Discharge(Strict):
+    """What the discharge edition needs beyond the text: which consultation does the
+    follow-up (campuses listing it under ``consultations`` in config/sites.yaml)."""
+
+    consultation: Slug
 
 
 class Timing(Strict):
@@ -43,6 +99,7 @@ class LeafletMeta(Strict):
     sites: list[Slug] = Field(min_length=1)
     variants: dict[Slug, Variant] = Field(min_length=1)
     timing: Timing
+    discharge: Discharge | None = None  # without it, the leaflet has no discharge edition
 
 
 @dataclass(frozen=True)
@@ -62,6 +119,17 @@ class Leaflet:
                 hint=f"kies uit: {choices(self.meta.variants)}",
             )
         return variant
+
+    def require_discharge(self) -> Discharge:
+        """The discharge facts, or a refusal when this leaflet has no discharge edition."""
+        if self.meta.discharge is None:
+            raise InputError(
+                f"folder '{self.slug}' heeft geen versie bij ontslag",
+                field="moment",
+                hint="maak de folder voor de ingreep, of vraag de redactie om de ontslagversie "
+                "('discharge:' in de front matter)",
+            )
+        return self.meta.discharge
 
 
 def catalogue(project: Project) -> dict[str, list[str]]:

@@ -2,11 +2,14 @@
 
 Editors write Markdown with two additions (documented in the README):
 
-* blocks ``::: variant a b`` / ``::: checklist Title`` / ``::: contact Title`` /
-  ``::: info Title`` closed by ``:::`` (use ``::::`` for a block around other blocks);
+* blocks ``::: variant a b`` / ``::: moment voor`` / ``::: checklist Title`` /
+  ``::: contact Title`` / ``::: info Title`` closed by ``:::`` (use ``::::`` for a block
+  around other blocks);
 * placeholders ``[[name]]`` from the closed list ``PLACEHOLDERS``.
 
-Markdown is rendered once per leaflet and variant, with raw HTML disabled. Personal values are
+Markdown is rendered once per leaflet, variant and moment, with raw HTML disabled. At
+discharge the first ``contact`` box (the warning signs and whom to call) is lifted out of the
+text onto the discharge card. Personal values are
 put in afterwards by ``fill``: HTML-escaped and never parsed as Markdown or as a template, so a
 patient called ``**x**`` or ``{{ 7*7 }}`` is printed exactly like that.
 """
@@ -23,6 +26,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 
+from .leaflet import DISCHARGE, MOMENTS
+
 # The closed list of placeholders, with what each becomes in the patient's leaflet.
 PLACEHOLDERS: dict[str, str] = {
     "patient_name": "name of the patient",
@@ -37,10 +42,13 @@ PLACEHOLDERS: dict[str, str] = {
     "site_address": "campus address",
     "site_phone": "campus phone number",
     "report_to": "where to report on the day",
+    "urgent_phone": "campus number for warning signs, day and night",
 }
+# Placeholders about the day of the operation itself: meaningless in the discharge edition.
+BEFORE_ONLY = ("time", "arrival_time", "fasting_from", "blood_thinners_by", "report_to")
 
 BOXES = ("checklist", "contact", "info")
-BLOCKS = ("variant", *BOXES)
+BLOCKS = ("variant", "moment", *BOXES)
 PLACEHOLDER_RE = re.compile(r"\[\[\s*([A-Za-z0-9_]+)\s*\]\]")
 _FENCE_RE = re.compile(r"^\s*(:{3,})\s*(.*?)\s*$")
 
@@ -66,25 +74,26 @@ def _parser() -> MarkdownIt:
     md.enable("replacements")
     md.disable("smartquotes")  # Dutch "'s ochtends" must keep its apostrophe
     container_plugin(md, "variant", render=_render_nothing)
+    container_plugin(md, "moment", render=_render_nothing)
     for kind in BOXES:
         container_plugin(md, kind, render=_render_box)
     return md
 
 
-def _variants_of(token: Token) -> set[str]:
-    return set(token.info.split()[1:])
+_CHOICES = ("variant", "moment")  # blocks kept only for the variant or moment they name
 
 
-def _select(tokens: list[Token], variant: str) -> list[Token]:
-    """Drop every ``::: variant`` block that does not name ``variant``."""
+def _select(tokens: list[Token], chosen: dict[str, str]) -> list[Token]:
+    """Drop every ``::: variant`` / ``::: moment`` block that does not name the chosen one."""
     kept: list[Token] = []
     skipping = 0
     for token in tokens:
-        if token.type == "container_variant_open":
-            if skipping or variant not in _variants_of(token):
+        kind = token.type.removeprefix("container_").rpartition("_")[0]
+        if kind in _CHOICES and token.nesting == 1:
+            if skipping or chosen[kind] not in token.info.split()[1:]:
                 skipping += 1
                 continue
-        elif token.type == "container_variant_close" and skipping:
+        elif kind in _CHOICES and token.nesting == -1 and skipping:
             skipping -= 1
             continue
         if not skipping:
@@ -92,19 +101,53 @@ def _select(tokens: list[Token], variant: str) -> list[Token]:
     return kept
 
 
+def _lift(tokens: list[Token], kind: str) -> tuple[list[Token], list[Token]]:
+    """The first ``kind`` box's tokens, and the others without it."""
+    start = next((i for i, t in enumerate(tokens) if t.type == f"container_{kind}_open"), None)
+    if start is None:
+        return [], tokens
+    depth, end = 0, start
+    for end in range(start, len(tokens)):
+        depth += tokens[end].nesting if tokens[end].type.startswith(f"container_{kind}") else 0
+        if depth == 0:
+            break
+    return tokens[start : end + 1], tokens[:start] + tokens[end + 1 :]
+
+
+@dataclass(frozen=True)
+class Body:
+    """A leaflet's text as HTML for one variant and moment, placeholders still in place."""
+
+    html: str
+    card_box: str = ""  # at discharge: the warning-signs box, for the discharge card
+
+
 @cache
-def body_html(source: str, variant: str) -> str:
-    """The leaflet body as HTML for one variant, placeholders still in place."""
+def body_html(source: str, variant: str, moment: str = "voor") -> Body:
+    """The leaflet body for one variant and moment; at discharge without its contact box,
+    which goes on the discharge card."""
     md = _parser()
-    tokens = _select(md.parse(source), variant)
-    return str(md.renderer.render(tokens, md.options, {}))
+    tokens = _select(md.parse(source), {"variant": variant, "moment": moment})
+    box: list[Token] = []
+    if moment == DISCHARGE:
+        box, tokens = _lift(tokens, "contact")
+    render = md.renderer.render
+    return Body(str(render(tokens, md.options, {})), str(render(box, md.options, {})))
+
+
+# Values that must not be broken over two lines (a phone number read across a line break
+# is easily misdialled).
+UNBROKEN = ("site_phone", "urgent_phone")
 
 
 def fill(html: str, values: Mapping[str, str]) -> str:
     """Put escaped personal values in place of ``[[name]]``; one pass, never re-scanned."""
 
     def value(match: re.Match[str]) -> str:
-        return escape(values[match.group(1)])
+        name = match.group(1)
+        if name in UNBROKEN:
+            return f'<span class="nowrap">{escape(values[name])}</span>'
+        return escape(values[name])
 
     return PLACEHOLDER_RE.sub(value, html)
 
@@ -142,10 +185,44 @@ def _unsupported(source: str, first_line: int) -> list[Finding]:
     return findings
 
 
+def _block_findings(
+    number: int, kind: str, names: list[str], variants: Sequence[str]
+) -> list[Finding]:
+    """What is wrong with the block opened on line ``number`` as ``::: kind names``."""
+    if kind not in BLOCKS:
+        return [
+            Finding(number, f"onbekend bloktype '{kind}'", f"gebruik een van: {', '.join(BLOCKS)}")
+        ]
+    if kind == "moment" and (not names or not set(names) <= set(MOMENTS)):
+        return [
+            Finding(
+                number,
+                f"onbekend moment '{' '.join(names)}'",
+                "schrijf '::: moment voor' of '::: moment ontslag'",
+            )
+        ]
+    if kind != "variant":
+        return []
+    findings = [
+        Finding(
+            number,
+            f"variant '{name}' is niet gedeclareerd",
+            f"declareer ze onder 'variants:' of kies uit: {', '.join(variants)}",
+        )
+        for name in names
+        if name not in variants
+    ]
+    if not names:
+        findings.append(
+            Finding(number, "'::: variant' zonder variant", "noem minstens één variant")
+        )
+    return findings
+
+
 def lint(source: str, first_line: int, variants: Sequence[str]) -> list[Finding]:
-    """Editor mistakes that would print wrongly: unknown placeholders, undeclared variants,
-    unknown or unclosed blocks, and Markdown a leaflet does not print (tables, HTML, images).
-    ``first_line`` is the file line of the body's first line."""
+    """Editor mistakes that would print wrongly: unknown placeholders, undeclared variants or
+    unknown moments, unknown or unclosed blocks, and Markdown a leaflet does not print
+    (tables, HTML, images). ``first_line`` is the file line of the body's first line."""
     findings: list[Finding] = _unsupported(source, first_line)
     open_blocks: list[tuple[int, int]] = []  # (marker length, line)
     for number, line in enumerate(source.splitlines(), start=first_line):
@@ -172,26 +249,7 @@ def lint(source: str, first_line: int, variants: Sequence[str]) -> list[Finding]
             continue
         kind, *names = params.split()
         open_blocks.append((marker, number))
-        if kind not in BLOCKS:
-            findings.append(
-                Finding(
-                    number, f"onbekend bloktype '{kind}'", f"gebruik een van: {', '.join(BLOCKS)}"
-                )
-            )
-        elif kind == "variant":
-            if not names:
-                findings.append(
-                    Finding(number, "'::: variant' zonder variant", "noem minstens één variant")
-                )
-            for name in names:
-                if name not in variants:
-                    findings.append(
-                        Finding(
-                            number,
-                            f"variant '{name}' is niet gedeclareerd",
-                            f"declareer ze onder 'variants:' of kies uit: {', '.join(variants)}",
-                        )
-                    )
+        findings += _block_findings(number, kind, names, variants)
     for marker, number in open_blocks:
         findings.append(
             Finding(

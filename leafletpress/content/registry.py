@@ -59,6 +59,7 @@ class Hospital(Strict):
     logo: str | None = None
     colours: Colours
     ombudsman_url: HttpUrl
+    appointments_url: HttpUrl | None = None  # where patients make an appointment online
     publisher: Text | None = None
     timezone: TimeZone = "Europe/Brussels"  # appointments and derived times are in it
     holidays: HolidayCountry = "BE"  # public holidays: deadlines move to the working day before
@@ -69,8 +70,11 @@ class Site(Strict):
     address: Text
     phone: Text
     contact_url: HttpUrl
+    urgent_phone: Text  # for warning signs after an operation, day and night
     day_hospital: bool = False
     report_to: Localised  # a text, or one per language (nl, fr, en)
+    # The consultations held here (e.g. orthopedie), each with where to report for it.
+    consultations: dict[Slug, Localised] = Field(default_factory=dict)
 
 
 class Surgeon(Strict):

@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from ..common.files import own_folder
 from ..common.project import Edition
 from ..content.registry import Registry
 from ..pdf.compose import Composer
-from ..visit.appointment import parse_date
+from ..visit.appointment import Visit, parse_date
 from ..visit.daylist import DayList
 from ..visit.plan import Entry, Plan
 from .manifest import FIELDS, JSON_NAME, read_manifest, write_manifest
@@ -129,7 +129,7 @@ class DayFinisher:
         """Per site, its good leaflets in appointment order, cut into paper-tray sized parts."""
         good = [e for e in entries if self.results[e.row].status != "failed"]
         by_site: dict[str, list[Entry]] = defaultdict(list)
-        for entry in sorted(good, key=lambda e: (e.p.visit.time, e.row)):
+        for entry in sorted(good, key=lambda e: (e.p.visit.time or time.min, e.row)):
             by_site[entry.p.visit.site].append(entry)
         parts = []
         for site, items in sorted(by_site.items()):
@@ -184,7 +184,8 @@ class DayFinisher:
         return {
             "name": visit.patient.name,
             "who": entry.who,
-            "time": f"{visit.time:%H:%M}",
+            "time": f"{visit.time:%H:%M}" if visit.time else "",
+            "moment": visit.moment,
             "leaflet": meta.title,
             "variant": meta.variants[visit.variant].label,
             "lang": entry.p.leaflet.lang,
@@ -198,8 +199,11 @@ class DayFinisher:
             "row_key": self.row_keys[entry.row],  # the email step checks the row is the same
             "status": result.status,
             "reference": entry.who,
-            "date": visit.date.isoformat(),
-            "time": f"{visit.time:%H:%M}",
+            "date": visit.day.isoformat(),  # of the moment: the operation's, or the discharge's
+            "time": f"{visit.time:%H:%M}" if visit.time else None,
+            "moment": visit.moment,
+            "operation_date": visit.date.isoformat(),
+            **_followup(visit),
             "site": visit.site,
             "leaflet": visit.leaflet,
             "code": meta.code,
@@ -231,11 +235,22 @@ class DayFinisher:
             if on not in (None, day_name):
                 continue
             record: dict[str, Any] = dict.fromkeys(FIELDS)
-            for key in ("reference", "date", "time", "site", "leaflet", "variant", "language"):
+            for key in ("reference", "date", "time", "moment", "site", "leaflet", "variant",
+                        "language"):  # fmt: skip
                 record[key] = clipped(values[key]) if values.get(key) else None
             record.update(row=number, status="refused", warnings=[], problem=" | ".join(found))
             records.append(record)
         return records
+
+
+def _followup(visit: Visit) -> dict[str, str | None]:
+    """The manifest's follow-up fields: empty before the operation or when not planned."""
+    care = visit.discharge
+    return {
+        "followup_date": care.followup_date.isoformat() if care and care.followup_date else None,
+        "followup_time": f"{care.followup_time:%H:%M}" if care and care.followup_time else None,
+        "followup_site": care.followup_site if care else None,
+    }
 
 
 def _strays(day: Path) -> list[Path]:

@@ -22,7 +22,9 @@ CSV_NAME = "manifest.csv"
 
 # One row per line of the clinic-day list. `status`: made (rendered in this run), unchanged
 # (made in an earlier run, same input), refused (bad row: see `problem`), failed (rendering
-# failed). `print_page` is where the leaflet starts in `print_file`.
+# failed). `print_page` is where the leaflet starts in `print_file`. `moment`: voor (before
+# the operation) or ontslag (at discharge); `date` is the moment's day (the operation's, or
+# the discharge's), `time` the operation's hour (none at discharge).
 FIELDS = (
     "row",
     "row_key",
@@ -30,6 +32,11 @@ FIELDS = (
     "reference",
     "date",
     "time",
+    "moment",
+    "operation_date",
+    "followup_date",
+    "followup_time",
+    "followup_site",
     "site",
     "leaflet",
     "code",
@@ -74,7 +81,7 @@ def write_manifest(
 _BATCH_KEYS = {"date": str, "source_sha256": str}
 _LEAFLET_KEYS = {"row": int, "status": str}
 _MADE_KEYS = {key: str for key in ("reference", "file", "sha256", "code", "version", "language",
-                                   "site", "date", "time")}  # fmt: skip
+                                   "site", "date")}  # fmt: skip
 MADE = ("made", "unchanged")  # statuses of a leaflet that is on disk
 _UPWARDS = re.compile(r"\.\.?(/\.\.){0,3}")  # '.', '..', '../..': folders above, never elsewhere
 
@@ -106,8 +113,10 @@ def read_manifest(path: Path) -> dict[str, Any]:
     try:
         for record in leaflets:
             if record["status"] in MADE:
-                date.fromisoformat(record["date"]), time.fromisoformat(record["time"])
-    except ValueError:
+                date.fromisoformat(record["date"])
+                if record.get("moment", "voor") == "voor":  # at discharge: no hour
+                    time.fromisoformat(record["time"])
+    except (TypeError, ValueError):
         raise damaged from None
     for key in ("output_root", "pdf_folder"):  # where the send log and the PDFs are: up only
         value = manifest["batch"].get(key, ".")

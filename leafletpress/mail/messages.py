@@ -2,7 +2,8 @@
 under a clean name, optionally protected with a password (AES-256, pypdf).
 
 The message carries no medical details: no procedure or leaflet title in the subject, body or
-attachment name, only the appointment's date, time and campus, and the hospital's contacts.
+attachment name, only the appointment's date, time and campus (at discharge: the discharge day
+and campus), and the hospital's contacts.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ class Letter:
     birth_date: date | None
     lang: str
     site: str  # key
-    day: date
-    at: time
+    day: date  # of the operation, or of the discharge
+    at: time | None  # of the operation; none at discharge
+    moment: str  # voor or ontslag
     code: str  # the leaflet's document code, for the attachment's name
     pdf: bytes
 
@@ -81,7 +83,8 @@ class EmailComposer:
         context = {
             "patient_name": letter.patient_name,
             "date": long_date(letter.day, locale),
-            "time": clock(letter.at, locale),
+            "time": clock(letter.at, locale) if letter.at else "",
+            "moment": letter.moment,
             "site": self.registry.sites[letter.site],
             "hospital": self.registry.hospital,
             "protected": protected,

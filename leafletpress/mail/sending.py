@@ -343,7 +343,8 @@ def _letter(record: dict[str, Any], values: dict[str, str], recipient: str, pdf:
         lang=record["language"],
         site=record["site"],
         day=date.fromisoformat(record["date"]),
-        at=time_of_day.fromisoformat(record["time"]),
+        at=time_of_day.fromisoformat(record["time"]) if record.get("time") else None,
+        moment=record.get("moment", "voor"),
         code=record["code"],
         pdf=pdf,
     )

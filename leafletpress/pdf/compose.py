@@ -6,6 +6,8 @@ WeasyPrint. Every value is HTML-escaped (autoescape); missing values fail (Stric
 
 from __future__ import annotations
 
+from babel.dates import format_date
+from babel.units import format_unit
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -18,11 +20,12 @@ from markupsafe import Markup, escape
 from .. import __version__
 from ..common.errors import ContentError
 from ..common.project import Project
-from ..content.labels import load_labels, short_date
+from ..common.validation import in_language
+from ..content.labels import Labels, clock, load_labels, long_date, short_date
 from ..content.leaflet import DEFAULT_LANGUAGE, HTML_LANG
-from ..content.markup import body_html, fill
+from ..content.markup import PLACEHOLDER_RE, body_html, fill
 from ..content.registry import Registry
-from ..visit.personalise import Personalisation, placeholder_values
+from ..visit.personalise import Aftercare, Personalisation, Step, placeholder_values
 from .qr import qr_data_uri
 
 # A leaflet is rendered in two parts: the patient's own first page, and the rest, which is the
@@ -46,6 +49,34 @@ def _url_text(url: str) -> Markup:
     chunks = [f"{scheme}{sep}{host}/"] + [f"{s}/" for s in segments[:-1]] + segments[-1:]
     spans = (f'<span class="nowrap">{escape(c)}</span>' for c in chunks if c)
     return Markup('<span class="url">' + "<wbr>".join(spans) + "</span>")
+
+
+def _step(step: Step, labels: Labels, locale: str) -> dict[str, str]:
+    """A recovery milestone as printed: 'rond 16–17 december 2026', '(1 à 2 dagen na de
+    operatie)'; month-long spans to the month ('rond maart 2027'); a worded one as worded."""
+    milestone = step.milestone
+    if step.dates is None or milestone.unit is None:
+        return {"text": milestone.text, "when": milestone.when or "", "span": ""}
+    start, end = step.dates
+    if milestone.unit == "months":
+        when = format_date(end, "MMMM y", locale=locale)
+    elif start == end:
+        when = format_date(end, "d MMMM y", locale=locale)
+    elif (start.year, start.month) == (end.year, end.month):
+        when = f"{start.day}–{format_date(end, 'd MMMM y', locale=locale)}"
+    else:
+        when = f"{format_date(start, 'd MMMM', locale=locale)} – " + format_date(
+            end, "d MMMM y", locale=locale
+        )
+    low, high = milestone.span
+    unit = format_unit(high, f"duration-{milestone.unit[:-1]}", length="long", locale=locale)
+    span = unit if low == high else labels["range"].format(low=low, high=unit)
+    around = labels["around_month" if milestone.unit == "months" else "around"]
+    return {
+        "text": milestone.text,
+        "when": around.format(when=when),
+        "span": labels["after_operation"].format(span=span),
+    }
 
 
 class Composer:
@@ -93,11 +124,17 @@ class Composer:
         labels = load_labels(self.project.templates_dir, p.leaflet.lang)
         logo = self.registry.logo_path
         birth_date = p.visit.patient.birth_date
+        contact = p.site
+        card = None
+        if p.aftercare is not None:
+            contact = p.aftercare.followup_site or p.site
+            card = self._discharge_card(p, p.aftercare, labels)
         qr_codes = [
-            (labels["qr_contact"].format(site=p.site.name), p.site.contact_url),
+            (labels["qr_contact"].format(site=contact.name), contact.contact_url),
             (labels["qr_online"], p.leaflet.meta.url),
         ]
         return {
+            "card": card,
             "logo_url": logo.as_uri() if logo else None,
             "patient": p.visit.patient,
             "birth_date": short_date(birth_date, p.locale) if birth_date else None,
@@ -111,6 +148,32 @@ class Composer:
                 }
                 for label, url in qr_codes
             ],
+        }
+
+    def _discharge_card(
+        self, p: Personalisation, care: Aftercare, labels: Labels
+    ) -> dict[str, object]:
+        """The discharge card's values, formatted in the patient's language."""
+        loc, discharge, site = p.locale, care.discharge, care.followup_site
+        when = None
+        if discharge.followup_date is not None:
+            when = long_date(discharge.followup_date, loc)
+            if care.followup_at is not None:
+                when = labels["date_at_time"].format(date=when, time=clock(care.followup_at, loc))
+        url = self.registry.hospital.appointments_url
+        return {
+            "operated_on": long_date(p.visit.date, loc),
+            "discharged_on": long_date(discharge.date, loc),
+            "followup_when": when,
+            "followup_site": site,
+            "followup_directions": in_language(
+                site.consultations[care.consultation], p.leaflet.lang
+            )
+            if site
+            else None,
+            "followup_phone": (site or p.site).phone,
+            "appointments_url": url,
+            "recovery": [_step(step, labels, loc) for step in care.recovery],
         }
 
     def _render(self, template: str, p: Personalisation, **context: object) -> str:
@@ -127,9 +190,14 @@ class Composer:
             "v": values,
             "generator": f"leafletpress {__version__}",
             "example": bool(self.registry.example_files),
+            "moment": p.visit.moment,
         }
+        body = body_html(p.leaflet.body, p.visit.variant, p.visit.moment)
         if template == LEAFLET:
-            context["body"] = Markup(fill(body_html(p.leaflet.body, p.visit.variant), values))
+            context["body"] = Markup(fill(body.html, values))
+        if "card" in context:  # the cover; the day-and-night number once, in the box if there
+            context["card_box"] = Markup(fill(body.card_box, values))
+            context["urgent_in_box"] = "urgent_phone" in PLACEHOLDER_RE.findall(body.card_box)
         return self._template(template, context)
 
     def _template(self, template: str, context: dict[str, object]) -> str:

@@ -4,6 +4,7 @@ Dates and times are parsed here, in the formats Belgian secretaries write them."
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from datetime import date, time
@@ -16,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, V
 from ..common.errors import InputError, clipped
 from ..common.matching import match_key
 from ..common.validation import Slug, dutch
+from ..content.leaflet import BEFORE, DISCHARGE, MOMENTS
 
 _DATE_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -107,8 +109,20 @@ class Patient(BaseModel):
     language: str = "nl"
 
 
+class Discharge(BaseModel):
+    """Leaving hospital after the operation, and the follow-up visit if it is planned."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    date: dt.date
+    followup_date: dt.date | None = None
+    followup_time: dt.time | None = None
+    followup_site: Slug | None = None
+
+
 class Visit(BaseModel):
-    """One patient's appointment: the personalisation record."""
+    """One patient's operation, and the moment the leaflet is for: before it (``voor``), or
+    at discharge (``ontslag``, with ``discharge``). The personalisation record."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -117,8 +131,40 @@ class Visit(BaseModel):
     variant: Slug
     surgeon: Slug
     site: Slug
-    date: date
-    time: time
+    date: date  # of the operation
+    time: time | None  # of the operation: needed before it, not at discharge
+    discharge: Discharge | None = None
+
+    @property
+    def moment(self) -> str:
+        return BEFORE if self.discharge is None else DISCHARGE
+
+    @property
+    def day(self) -> dt.date:
+        """The day the leaflet is for: the operation's, or the discharge's."""
+        return self.date if self.discharge is None else self.discharge.date
+
+
+# How people write the moment, in a list or a form (compared ignoring case and spaces).
+_MOMENT_NAMES = {
+    BEFORE: ("voor", "voor de ingreep", "vóór", "pre-op", "opname", "avant", "before"),
+    DISCHARGE: ("ontslag", "bij ontslag", "na", "discharge", "sortie", "after"),
+}
+
+
+def parse_moment(text: str, field: str = "moment") -> str:
+    """'voor' (also empty) or 'ontslag', as people write them."""
+    key = match_key(text)
+    if not key:
+        return BEFORE
+    for moment, names in _MOMENT_NAMES.items():
+        if key in {match_key(n) for n in names}:
+            return moment
+    raise InputError(
+        f"onbekend moment '{clipped(text)}'",
+        field=field,
+        hint=" of ".join(f"{key} ({what})" for key, what in MOMENTS.items()),
+    )
 
 
 _FIELD_HINTS = {
@@ -128,13 +174,42 @@ _FIELD_HINTS = {
 }
 
 
+_DISCHARGE_FIELDS = ("discharge_date", "followup_date", "followup_time", "followup_site")
+
+
+def _discharge(moment: str, fields: dict[str, object]) -> dict[str, object] | None:
+    """The discharge part of loose input: only at discharge, where its date is required."""
+    popped = {k: fields.pop(k, None) for k in _DISCHARGE_FIELDS}
+    given = {k: v for k, v in popped.items() if v is not None}
+    if moment == BEFORE:
+        if given:
+            raise InputError(
+                "hoort enkel bij een folder bij ontslag",
+                field=next(iter(given)),
+                hint="kies moment 'ontslag', of laat dit veld leeg",
+            )
+        if fields.get("time") is None:
+            raise InputError("ontbreekt", field="time", hint="het uur van de ingreep: 8u30")
+        return None
+    if "discharge_date" not in given:
+        raise InputError("ontbreekt", field="discharge_date", hint="de dag van het ontslag")
+    return {"date" if k == "discharge_date" else k: v for k, v in given.items()}
+
+
 def make_visit(**fields: object) -> Visit:
-    """Build a Visit from loose input; problems become InputErrors naming the field."""
+    """Build a Visit from loose input; problems become InputErrors naming the field. At
+    discharge (``moment='ontslag'``) give discharge_date and the follow-up if planned."""
+    moment = str(fields.pop("moment", BEFORE))
     keys = ("name", "reference", "birth_date", "language")
     patient = {k: fields.pop(k) for k in keys if k in fields}
+    fields.setdefault("time", None)
+    discharge = _discharge(moment, fields)
+    if moment == DISCHARGE:
+        fields["time"] = None  # the operation's hour plays no part at discharge
     try:
-        return Visit.model_validate({**fields, "patient": patient})
+        return Visit.model_validate({**fields, "patient": patient, "discharge": discharge})
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = str(error["loc"][-1])
+        loc = tuple(error["loc"])
+        field = "discharge_date" if loc == ("discharge", "date") else str(loc[-1])
         raise InputError(dutch(error), field=field, hint=_FIELD_HINTS.get(field)) from None

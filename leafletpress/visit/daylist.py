@@ -47,6 +47,12 @@ class Columns(Strict):
     date: HeaderNames = Field(min_length=1)
     time: HeaderNames = Field(min_length=1)
     email: HeaderNames = ()
+    # A discharge list (or a list with both moments): see the README, "Discharge leaflets".
+    moment: HeaderNames = ()
+    discharge_date: HeaderNames = ()
+    followup_date: HeaderNames = ()
+    followup_time: HeaderNames = ()
+    followup_site: HeaderNames = ()
     limits: Limits = Field(default_factory=lambda: Limits())
 
     def fields(self) -> dict[str, HeaderNames]:
@@ -62,7 +68,10 @@ class Limits(Strict):
 
 
 FIELDS = ("name", "reference", "birth_date", "language", "leaflet", "variant", "surgeon",
-          "site", "date", "time", "email")  # fmt: skip
+          "site", "date", "time", "email", "moment", "discharge_date", "followup_date",
+          "followup_time", "followup_site")  # fmt: skip
+# The hour of the operation is required before it; a discharge list (one with a discharge
+# date column) may leave it out.
 REQUIRED = ("name", "leaflet", "variant", "surgeon", "site", "date", "time")
 
 # Checked while parsing, so that a damaged or crafted file cannot take the machine's memory:
@@ -344,7 +353,8 @@ def _map_headers(header: list[str], columns: Columns, shown: str) -> dict[str, i
                         hint="hou één van beide, of pas config/columns.yaml aan",
                     )
                 found[field] = index
-    missing = [field for field in REQUIRED if field not in found]
+    discharge = "discharge_date" in found
+    missing = [f for f in REQUIRED if f not in found and not (discharge and f == "time")]
     if missing:
         expected = "; ".join(
             f"{field}: {' of '.join(repr(n) for n in getattr(columns, field))}" for field in missing

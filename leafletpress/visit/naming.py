@@ -21,15 +21,21 @@ def pseudonym(visit: Visit) -> str:
             visit.time,
         )
     )
+    if visit.discharge is not None:  # the same patient's leaflets before and at discharge differ
+        key += f"|ontslag|{visit.discharge.date}"
     return "p" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
 
 
 def leaflet_file_name(visit: Visit, lang: str, suffix: str = "") -> str:
-    """'<date>/<reference>_<HHMM>_<leaflet>-<variant>[-<lang>][suffix].pdf'; references are
-    already restricted to [A-Za-z0-9._-], so the name is safe on every file system."""
+    """'<date>/<reference>_<HHMM>_<leaflet>-<variant>[-<lang>][suffix].pdf' before the
+    operation; '<discharge date>/<reference>_<leaflet>-<variant>[-<lang>]-ontslag[suffix].pdf'
+    at discharge. References are already restricted to [A-Za-z0-9._-], so the name is safe
+    on every file system."""
     who = visit.patient.reference or pseudonym(visit)
     language = "" if lang == "nl" else f"-{lang}"
+    hour = "" if visit.time is None else f"_{visit.time:%H%M}"
+    moment = "" if visit.discharge is None else f"-{visit.moment}"
     return (
-        f"{visit.date.isoformat()}/{who}_{visit.time:%H%M}_{visit.leaflet}-{visit.variant}"
-        f"{language}{suffix}.pdf"
+        f"{visit.day.isoformat()}/{who}{hour}_{visit.leaflet}-{visit.variant}"
+        f"{language}{moment}{suffix}.pdf"
     )

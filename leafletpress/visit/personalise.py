@@ -1,8 +1,12 @@
 """A visit resolved against its leaflet and the registry: derived times, checks, warnings and
-the placeholder values, computed in one place."""
+the placeholder values, computed in one place.
+
+Before the operation that is the schedule (arrival, fasting, blood-thinner deadline); at
+discharge it is the aftercare (the follow-up visit and the recovery milestones as dates)."""
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -10,10 +14,10 @@ from ..common.errors import InputError, choices, clipped
 from ..common.validation import in_language
 from ..content.fonts import described, hint, unprintable
 from ..content.labels import clock, long_date
-from ..content.leaflet import LOCALES, Leaflet, Timing
-from ..content.markup import PLACEHOLDERS
+from ..content.leaflet import LOCALES, Leaflet, Milestone, Timing
+from ..content.markup import BEFORE_ONLY, PLACEHOLDERS
 from ..content.registry import Registry, Site, Surgeon
-from .appointment import Visit
+from .appointment import Discharge, Visit
 from .calendar import Calendar, calendar
 
 
@@ -39,15 +43,49 @@ def schedule(on: date, at: time, timing: Timing, days: Calendar) -> Schedule:
     )
 
 
+def after(on: date, unit: str, count: int) -> date:
+    """``count`` days, weeks or months after ``on`` (31 Jan + 1 month: the last of February)."""
+    if unit == "days":
+        return on + timedelta(days=count)
+    if unit == "weeks":
+        return on + timedelta(weeks=count)
+    months = on.month - 1 + count
+    year, month = on.year + months // 12, months % 12 + 1
+    return date(year, month, min(on.day, monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class Step:
+    """A recovery milestone of the procedure with its dates: (earliest, latest) counted from
+    the operation day, or None when the leaflet words it without a number."""
+
+    milestone: Milestone
+    dates: tuple[date, date] | None
+
+
+@dataclass(frozen=True)
+class Aftercare:
+    """What the discharge card says beyond the visit itself."""
+
+    discharge: Discharge
+    consultation: str  # key in Site.consultations
+    followup_site: Site | None
+    followup_at: datetime | None  # when date and time are planned
+    recovery: tuple[Step, ...]
+    followup_on_working_day: bool = True  # not on a weekend or public holiday
+
+
 @dataclass(frozen=True)
 class Personalisation:
-    """A visit resolved against its leaflet and the registry: all a template needs."""
+    """A visit resolved against its leaflet and the registry: all a template needs. Before
+    the operation it has a schedule; at discharge, aftercare."""
 
     visit: Visit
     leaflet: Leaflet
     site: Site
     surgeon: Surgeon
-    schedule: Schedule
+    schedule: Schedule | None
+    aftercare: Aftercare | None = None
 
     @property
     def locale(self) -> str:
@@ -94,21 +132,86 @@ def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personali
             field="surgeon",
             hint=f"chirurgen in {site.name}: {choices(here)}",
         )
-    return Personalisation(
-        visit,
-        leaflet,
-        site,
-        surgeon,
-        schedule(visit.date, visit.time, leaflet.meta.timing, hospital_calendar(registry)),
+    days = hospital_calendar(registry)
+    if visit.discharge is not None:
+        care = aftercare(visit, visit.discharge, leaflet, registry, days)
+        return Personalisation(visit, leaflet, site, surgeon, None, care)
+    assert visit.time is not None, "make_visit requires it before the operation"
+    times = schedule(visit.date, visit.time, leaflet.meta.timing, days)
+    return Personalisation(visit, leaflet, site, surgeon, times)
+
+
+def aftercare(
+    visit: Visit, discharge: Discharge, leaflet: Leaflet, registry: Registry, days: Calendar
+) -> Aftercare:
+    """Check the discharge and follow-up; compute the recovery milestones' dates."""
+    consultation = leaflet.require_discharge().consultation
+    if discharge.date < visit.date:
+        raise InputError(
+            f"de ontslagdatum ({discharge.date:%d/%m/%Y}) ligt vóór de operatie "
+            f"({visit.date:%d/%m/%Y})",
+            field="discharge_date",
+            hint="controleer beide datums: ontslag is op of na de dag van de operatie",
+        )
+    site = _followup_site(discharge, consultation, registry)
+    followup_at = None
+    if discharge.followup_date is not None:
+        if discharge.followup_date < discharge.date:
+            raise InputError(
+                f"de controle ({discharge.followup_date:%d/%m/%Y}) ligt vóór het ontslag "
+                f"({discharge.date:%d/%m/%Y})",
+                field="followup_date",
+                hint="controleer beide datums: de controle is na het ontslag",
+            )
+        if discharge.followup_time is not None:
+            followup_at = days.moment(
+                discharge.followup_date, discharge.followup_time, "followup_time"
+            )
+    elif discharge.followup_time is not None:
+        raise InputError(
+            "een uur zonder datum", field="followup_time", hint="geef ook de datum van de controle"
+        )
+    steps = tuple(
+        Step(m, (after(visit.date, m.unit, m.span[0]), after(visit.date, m.unit, m.span[1])))
+        if m.unit
+        else Step(m, None)
+        for m in leaflet.meta.variants[visit.variant].recovery
     )
+    working = discharge.followup_date is None or (
+        days.working_day(discharge.followup_date) == discharge.followup_date
+    )
+    return Aftercare(discharge, consultation, site, followup_at, steps, working)
+
+
+def _followup_site(discharge: Discharge, consultation: str, registry: Registry) -> Site | None:
+    """The follow-up campus: any that holds the consultation, named whenever a date is."""
+    holding = [key for key, s in registry.sites.items() if consultation in s.consultations]
+    hint = f"raadpleging {consultation} in: {choices(holding)}"
+    key = discharge.followup_site
+    if key is None:
+        if discharge.followup_date is not None:
+            raise InputError("ontbreekt", field="followup_site", hint=f"geef de campus; {hint}")
+        return None
+    site = registry.sites.get(key)
+    if site is None:
+        raise InputError(f"onbekende campus '{clipped(key)}'", field="followup_site", hint=hint)
+    if consultation not in site.consultations:
+        raise InputError(
+            f"in {site.name} is er geen raadpleging {consultation}",
+            field="followup_site",
+            hint=hint,
+        )
+    return site
 
 
 def warnings(p: Personalisation, today: date) -> list[str]:
     """Things the secretary must know before handing the leaflet over (never printed on it)."""
     found = []
-    if p.visit.date < today:
+    if p.aftercare is not None:
+        found += _discharge_warnings(p.aftercare, today)
+    elif p.visit.date < today:
         found.append(f"de datum van de ingreep ({p.visit.date:%d/%m/%Y}) ligt in het verleden")
-    elif p.schedule.blood_thinners_by < today:
+    elif p.schedule and p.schedule.blood_thinners_by < today:
         found.append(
             f"de termijn om bloedverdunners te melden ({p.schedule.blood_thinners_by:%d/%m/%Y}) "
             "is al verstreken: neem contact op met de patiënt"
@@ -121,24 +224,44 @@ def warnings(p: Personalisation, today: date) -> list[str]:
     return found
 
 
+def _discharge_warnings(care: Aftercare, today: date) -> list[str]:
+    found = []
+    discharge, followup = care.discharge, care.discharge.followup_date
+    if discharge.date < today:
+        found.append(f"de ontslagdatum ({discharge.date:%d/%m/%Y}) ligt in het verleden")
+    if followup is not None and followup < today:
+        found.append(f"de controle ({followup:%d/%m/%Y}) ligt in het verleden")
+    elif followup is not None and not care.followup_on_working_day:
+        found.append(
+            f"de controle valt op {followup:%d/%m/%Y}, een weekend of feestdag: klopt die datum?"
+        )
+    return found
+
+
 def placeholder_values(p: Personalisation, labels: dict[str, str]) -> dict[str, str]:
     """The values for every name in markup.PLACEHOLDERS, formatted for the patient's language."""
     loc, s = p.locale, p.schedule
     values = {
         "patient_name": p.visit.patient.name,
         "procedure": p.leaflet.meta.variants[p.visit.variant].label,
-        "date": long_date(s.procedure_at.date(), loc),
-        "time": clock(s.procedure_at, loc),
-        "arrival_time": clock(s.arrival_at, loc),
-        "fasting_from": labels["date_at_time"].format(
-            date=long_date(s.fasting_from.date(), loc), time=clock(s.fasting_from, loc)
-        ),
-        "blood_thinners_by": long_date(s.blood_thinners_by, loc),
+        "date": long_date(p.visit.date, loc),
         "surgeon": p.surgeon.name_in(p.leaflet.lang),
         "site": p.site.name,
         "site_address": p.site.address,
         "site_phone": p.site.phone,
-        "report_to": in_language(p.site.report_to, p.leaflet.lang),
+        "urgent_phone": p.site.urgent_phone,
     }
+    if s is None:  # at discharge: `check` keeps these out of the text that is printed then
+        values |= dict.fromkeys(BEFORE_ONLY, "")
+    else:
+        values |= {
+            "time": clock(s.procedure_at, loc),
+            "arrival_time": clock(s.arrival_at, loc),
+            "fasting_from": labels["date_at_time"].format(
+                date=long_date(s.fasting_from.date(), loc), time=clock(s.fasting_from, loc)
+            ),
+            "blood_thinners_by": long_date(s.blood_thinners_by, loc),
+            "report_to": in_language(p.site.report_to, p.leaflet.lang),
+        }
     assert values.keys() == PLACEHOLDERS.keys()
     return values

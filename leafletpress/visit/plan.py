@@ -16,9 +16,16 @@ from typing import TypeVar
 from ..common.errors import InputError, LeafletpressError, clipped
 from ..common.matching import match_key
 from ..common.project import Project
-from ..content.leaflet import DEFAULT_LANGUAGE, Leaflet, catalogue, load_leaflet, load_translation
+from ..content.leaflet import (
+    DEFAULT_LANGUAGE,
+    DISCHARGE,
+    Leaflet,
+    catalogue,
+    load_leaflet,
+    load_translation,
+)
 from ..content.registry import Registry
-from .appointment import make_visit, parse_date, parse_time
+from .appointment import make_visit, parse_date, parse_moment, parse_time
 from .daylist import DayList, Row
 from .naming import leaflet_file_name, pseudonym
 from .personalise import Personalisation, personalise, warnings
@@ -58,7 +65,7 @@ class Entry:
 
     row: int
     p: Personalisation
-    file: str  # relative to the output folder: <date>/<who>_<HHMM>_<leaflet>-<variant>.pdf
+    file: str  # relative to the output folder: see visit/naming.py
     who: str  # patient reference, or a pseudonym; never the name
     warnings: tuple[str, ...] = ()
 
@@ -109,7 +116,9 @@ class Planner:
             except LeafletpressError:
                 codes[slug] = [slug]  # refused with its own message if a row asks for it
         self.leaflets = _Names(codes, "folder", "leaflet")
-        self.sites = _Names({k: [s.name] for k, s in registry.sites.items()}, "campus", "site")
+        sites = {k: [s.name] for k, s in registry.sites.items()}
+        self.sites = _Names(sites, "campus", "site")
+        self.followup_sites = _Names(sites, "campus", "followup_site")
         self.surgeons = _Names(  # "dr. Pieter Claes", "Pieter Claes" or "claes"
             {k: [s.display_name, s.name] for k, s in registry.surgeons.items()},
             "chirurg",
@@ -130,26 +139,13 @@ class Planner:
 
     def check(self, row: Row) -> Entry | list[InputError]:
         """The row as an Entry, or every problem that stops it."""
-        values = row.values
-        problems: list[InputError] = []
-
-        def attempt(step: Callable[[], T]) -> T | None:
-            try:
-                return step()
-            except InputError as exc:
-                problems.append(exc)
-                return None
-
-        def parsed(name: str, parse: Callable[[str, str], T], required: bool = True) -> T | None:
-            text = values.get(name, "")
-            if not text:
-                if required:
-                    problems.append(InputError("ontbreekt", field=name, hint=_HINTS[name]))
-                return None
-            return attempt(lambda: parse(text, name))
-
-        on, at = parsed("date", parse_date), parsed("time", parse_time)
+        cells = _Cells(row.values)
+        values, attempt, parsed = row.values, cells.attempt, cells.parsed
+        moment = attempt(lambda: parse_moment(values.get("moment", "")))
+        before = moment != DISCHARGE  # at discharge the hour of the operation is not used
+        on, at = parsed("date", parse_date), parsed("time", parse_time, required=before)
         birth_date = parsed("birth_date", parse_date, required=False)
+        discharge = self._discharge(cells)
         found = attempt(
             lambda: self.translation(
                 self.leaflets.key(values["leaflet"]), values.get("language", "")
@@ -163,10 +159,12 @@ class Planner:
             variant = attempt(lambda: _Names(labels, "variant", "variant").key(values["variant"]))
             site = attempt(lambda: self.sites.key(values["site"], leaflet.meta.sites))
         surgeon = attempt(lambda: self.surgeons.key(values["surgeon"]))
-        if problems or leaflet is None:
-            return problems
+        if cells.problems or leaflet is None or moment is None:
+            return cells.problems
         try:
             visit = make_visit(
+                moment=moment,
+                **discharge,
                 name=values["name"],
                 reference=values.get("reference") or None,
                 birth_date=birth_date,
@@ -176,7 +174,7 @@ class Planner:
                 surgeon=surgeon,
                 site=site,
                 date=on,
-                time=at,
+                time=at if before else None,
             )
             p = personalise(visit, leaflet, self.registry)
         except InputError as exc:
@@ -188,6 +186,40 @@ class Planner:
             who=visit.patient.reference or pseudonym(visit),
             warnings=language_notes + tuple(warnings(p, self.today)),
         )
+
+    def _discharge(self, cells: _Cells) -> dict[str, object]:
+        """The discharge columns (empty ones left out; make_visit says where they belong)."""
+        found: dict[str, object] = {
+            "discharge_date": cells.parsed("discharge_date", parse_date, required=False),
+            "followup_date": cells.parsed("followup_date", parse_date, required=False),
+            "followup_time": cells.parsed("followup_time", parse_time, required=False),
+        }
+        if text := cells.values.get("followup_site"):
+            found["followup_site"] = cells.attempt(lambda: self.followup_sites.key(text))
+        return found
+
+
+class _Cells:
+    """A row's cells parsed one by one; every problem is collected, none stops the others."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+        self.problems: list[InputError] = []
+
+    def attempt(self, step: Callable[[], T]) -> T | None:
+        try:
+            return step()
+        except InputError as exc:
+            self.problems.append(exc)
+            return None
+
+    def parsed(self, name: str, parse: Callable[[str, str], T], required: bool = True) -> T | None:
+        text = self.values.get(name, "")
+        if not text:
+            if required:
+                self.problems.append(InputError("ontbreekt", field=name, hint=_HINTS[name]))
+            return None
+        return self.attempt(lambda: parse(text, name))
 
 
 def plan(day: DayList, project: Project, registry: Registry, today: date) -> Plan:
