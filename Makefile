@@ -11,6 +11,8 @@ demo: $(STAMP)
 	$(PY) generate.py demo
 	$(PY) generate.py batch examples/dag-2026-12-15.csv --out-dir output/demo/dag --separators
 	$(PY) generate.py email output/demo/dag/2026-12-15 --list examples/dag-2026-12-15.csv
+	$(PY) generate.py batch examples/ontslag-2026-12-17.csv --out-dir output/demo/dag --separators
+	$(PY) generate.py email output/demo/dag/2026-12-17 --list examples/ontslag-2026-12-17.csv
 
 test: lint test-deps
 	$(PY) -m pytest

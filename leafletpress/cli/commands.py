@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 import time as clock
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -230,7 +230,7 @@ def cmd_leaflet(args: argparse.Namespace) -> int:
 
 
 # Example visits for `demo`: one per variant, spread over sites, surgeons and times.
-DEMO_VISITS = (
+DEMO_VISITS: tuple[dict[str, object], ...] = (
     {
         "name": "Marie Peeters",
         "reference": "DEMO-0001",
@@ -261,6 +261,10 @@ DEMO_VISITS = (
 )
 
 
+# At discharge, two days later: the follow-up campus of each example (one not planned yet).
+DEMO_FOLLOWUPS = ("hoge-beuken", "middelheim", None)
+
+
 def demo_date(today: date) -> date:
     """A Tuesday at least 14 days ahead, so no deadline in the demo has passed."""
     day = today + timedelta(days=14)
@@ -275,19 +279,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     on = demo_date(date.today())
     started = clock.perf_counter()
     folder = own_folder(Path(args.out_dir) / "demo", Path(args.out_dir))
-    for example in DEMO_VISITS:
-        visit = make_visit(
-            **{**example, "time": parse_time(str(example["time"]))},
-            leaflet="avn-hip",
-            date=on,
-            language=DEFAULT_LANGUAGE,
+    discharge: dict[str, object] = {"moment": DISCHARGE, "discharge_date": on + timedelta(days=2)}
+    for example, followup in zip(DEMO_VISITS, DEMO_FOLLOWUPS, strict=True):
+        planned: dict[str, object] = {
+            "followup_date": on + timedelta(weeks=6),
+            "followup_time": time(10, 30),
+            "followup_site": followup,
+        }
+        moments: tuple[dict[str, object], ...] = (
+            {"time": parse_time(str(example["time"]))},
+            discharge | (planned if followup else {}),
         )
-        p = personalise(visit, leaflet, registry)
-        path = _render_to_file(renderer, p, edition, folder, None)
-        print(_shown(path))
+        for moment in moments:
+            visit = make_visit(
+                **{**example, **moment}, leaflet="avn-hip", date=on, language=DEFAULT_LANGUAGE
+            )
+            p = personalise(visit, leaflet, registry)
+            print(_shown(_render_to_file(renderer, p, edition, folder, None)))
     say(
-        f"{len(DEMO_VISITS)} folders gemaakt in {clock.perf_counter() - started:.1f} s "
-        f"(ingreep op {on:%d/%m/%Y}); open ze met een PDF-lezer."
+        f"{2 * len(DEMO_VISITS)} folders gemaakt in {clock.perf_counter() - started:.1f} s "
+        f"(ingreep op {on:%d/%m/%Y}, ontslag twee dagen later); open ze met een PDF-lezer."
     )
     return EXIT_OK
 

@@ -138,18 +138,19 @@ def body_html(source: str, variant: str, moment: str = "voor") -> Body:
 # Values that must not be broken over two lines (a phone number read across a line break
 # is easily misdialled).
 UNBROKEN = ("site_phone", "urgent_phone")
+_FILL_RE = re.compile(PLACEHOLDER_RE.pattern + r"([.,;:!?)]*)")
 
 
 def fill(html: str, values: Mapping[str, str]) -> str:
     """Put escaped personal values in place of ``[[name]]``; one pass, never re-scanned."""
 
     def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name in UNBROKEN:
-            return f'<span class="nowrap">{escape(values[name])}</span>'
-        return escape(values[name])
+        name, punctuation = match.group(1), match.group(2)
+        if name in UNBROKEN:  # with the punctuation after it: no comma alone on a line
+            return f'<span class="nowrap">{escape(values[name])}{punctuation}</span>'
+        return escape(values[name]) + punctuation
 
-    return PLACEHOLDER_RE.sub(value, html)
+    return _FILL_RE.sub(value, html)
 
 
 @dataclass(frozen=True)

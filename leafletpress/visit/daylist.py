@@ -99,7 +99,7 @@ class Row:
 class DayList:
     path: Path
     source: str  # how it was read, e.g. "CSV, Windows-1252, ';'"
-    headers: dict[str, str]  # field -> header as written in the file
+    headers: dict[str, str]  # field -> header as written in the file (or the configured name)
     rows: list[Row]
     hidden_rows: tuple[int, ...] = ()  # hidden in Excel (often cancelled): not used
     sha256: str = ""  # of the bytes read: the list as it was when the rows were read
@@ -446,6 +446,8 @@ def read_day_list(
             hint="kijk na of dit de juiste lijst is; de grens staat in config/columns.yaml "
             "(limits.max_rows)",
         )
-    headers = {f: header[i] for f, i in fields.items()}
+    # field -> its header as written; a column the list lacks by the name the README gives it
+    headers = {f: names[0] for f, names in columns.fields().items() if names}
+    headers |= {f: header[i] for f, i in fields.items()}
     digest = hashlib.sha256(data).hexdigest()
     return DayList(path, table.source, headers, rows, tuple(table.hidden_rows), digest)

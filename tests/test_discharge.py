@@ -1,0 +1,419 @@
+"""Discharge leaflets: the same approved text at discharge, its card on page 1, the follow-up
+campus rules and refusals, every edition and language, a ward's discharge list through batch
+and the email dry run. Checked on the real PDFs (pdfium text, QR codes decoded back)."""
+
+from __future__ import annotations
+
+import csv
+import email
+import io
+import json
+import re
+from datetime import date, time
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pypdf
+import pytest
+from helpers import ROOT, all_text, decode_qr_codes, edit, normalise, page_sizes_mm, page_texts
+
+from leafletpress.common.errors import InputError
+from leafletpress.content.leaflet import load_translation
+from leafletpress.visit.appointment import make_visit
+from leafletpress.visit.personalise import after, personalise, warnings
+
+OPERATION = date(2026, 12, 15)  # a Tuesday
+DISCHARGE = date(2026, 12, 17)
+# The discharge of the tests' patient (heupprothese at ZAS Augustinus, surgeon Wouters).
+PLANNED = {
+    "moment": "ontslag",
+    "discharge_date": DISCHARGE,
+    "followup_date": date(2027, 1, 26),
+    "followup_time": time(10, 30),
+    "followup_site": "hoge-beuken",  # holds orthopaedic consultations, does not operate
+}
+
+
+@pytest.fixture(scope="module")
+def discharged(project, registry, renderer):
+    """Render a discharge leaflet; identical requests are rendered once per module."""
+    cache: dict[tuple, bytes] = {}
+
+    def rendered(lang: str = "nl", fmt: str = "a5", archive: bool = False, **fields) -> bytes:
+        values = {**PLANNED, **fields}
+        key = (lang, fmt, archive, tuple(sorted((k, str(v)) for k, v in values.items())))
+        if key not in cache:
+            leaflet, _ = load_translation(project, "avn-hip", lang)
+            p = personalise(make_visit(**visit(language=lang, **values)), leaflet, registry)
+            cache[key] = renderer.render(p, fmt, archive).pdf
+        return cache[key]
+
+    return rendered
+
+
+def visit(**overrides: object) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "name": "Marie Peeters",
+        "reference": "PAT-0042",
+        "birth_date": date(1958, 3, 12),
+        "leaflet": "avn-hip",
+        "variant": "heupprothese",
+        "surgeon": "wouters",
+        "site": "augustinus",
+        "date": OPERATION,
+        "time": None,
+    }
+    return fields | overrides
+
+
+# --- the discharge card ---------------------------------------------------------------------
+
+# Per variant: the milestones on the card, computed from the operation on 15/12/2026 as the
+# seed words them (prosthesis: rehabilitation from day 1-2, walking normally after 6 weeks, fully
+# recovered in 3 months; osteotomy: day 3-4, limited weight-bearing 6 weeks, 6 months;
+# decompression: months on crutches, without a number, so no date).
+MILESTONES = {
+    "heupprothese": [
+        "Je revalidatie begint: rond 16–17 december 2026 (na 1 à 2 dagen)",
+        "Je stapt weer normaal: rond 26 januari 2027 (na 6 weken)",
+        "Volledig hersteld: rond maart 2027 (na 3 maanden)",
+    ],
+    "osteotomie": [
+        "Je revalidatie begint: rond 18–19 december 2026 (na 3 à 4 dagen)",
+        "Beperkt steunen op het geopereerde been: rond 26 januari 2027 (na 6 weken)",
+        "Volledig hersteld: rond juni 2027 (na 6 maanden)",
+    ],
+    "decompressie": [
+        "Stap voor stap bewegen met krukken: de eerste maanden",
+        "Volledig hersteld: na een aantal maanden",
+    ],
+}
+
+
+@pytest.mark.parametrize("variant", MILESTONES)
+def test_the_discharge_card_holds_the_visit_and_this_procedures_milestones(
+    discharged, variant
+) -> None:
+    site = {"decompressie": "augustinus", "heupprothese": "augustinus", "osteotomie": "palfijn"}
+    pdf = discharged(variant=variant, site=site[variant], surgeon="wouters")
+    card = normalise(page_texts(pdf)[0])
+    assert "Na je operatie" in card
+    assert "Patiënt Marie Peeters (geboren 12/03/1958) · Ref. PAT-0042" in card
+    assert "Geopereerd op dinsdag 15 december 2026" in card
+    assert "Ontslag donderdag 17 december 2026" in card
+    assert "Chirurg prof. dr. Sofie Wouters" in card
+    assert "Controle dinsdag 26 januari 2027 om 10:30 ZAS Hoge Beuken, Commandant" in card
+    assert "Raadpleging orthopedie, eerste verdieping." in card, "directions for the follow-up"
+    for milestone in MILESTONES[variant]:
+        assert milestone in card
+    phone = "03 000 10 01" if site[variant] == "augustinus" else "03 000 10 06"
+    assert f"dag en nacht via {phone}, als je een van deze klachten hebt:" in card
+    for sign in ("koorts die aanhoudt", "je onderbeen (kuit) is pijnlijk", "vocht uit de wonde",
+                 "kortademig"):  # fmt: skip
+        assert sign in card, "the four warning signs are on the card"
+    assert decode_qr_codes(pdf) == [
+        "https://www.zas.be/behandelingen/avasculaire-necrose-avn",
+        "https://www.zas.be/locaties/zas-hoge-beuken",  # the follow-up campus, not the ward's
+    ]
+    assert "bij ontslag" in page_texts(pdf)[-1], "every page says which moment it is for"
+
+
+def test_a_follow_up_not_planned_yet_says_how_to_make_the_appointment(discharged) -> None:
+    pdf = discharged(followup_date=None, followup_time=None, followup_site=None)
+    card = normalise(page_texts(pdf)[0])
+    assert (
+        "Controle Nog niet gepland Maak een afspraak via 03 000 00 01 of via "
+        "https://www.zas.be/afspraak-maken" in card
+    )
+    assert "https://www.zas.be/locaties/zas-augustinus" in decode_qr_codes(pdf)
+
+
+def test_a_discharge_leaflet_has_no_pre_operative_passage_and_no_second_contact_box(
+    discharged, render
+) -> None:
+    after_text, before_text = all_text(discharged()), all_text(render("a5"))
+    for before_only in ("Doe dit vóór de operatie", "Nuchter vanaf", "Blijf nuchter",
+                        "De verdoving", "Jouw ingreep is gepland", "Jouw afspraak",
+                        "Verwittig daarom je verzekeraar"):  # fmt: skip
+        assert before_only in before_text
+        assert before_only not in after_text
+    for kept in ("De ingreep", "Je revalidatie", "Mogelijke ongemakken na de operatie",
+                 "Opvolging en resultaat", "Je werd geopereerd in ZAS Augustinus"):  # fmt: skip
+        assert kept in after_text
+    assert after_text.count("Wanneer neem je contact op?") == 1, "moved onto the card"
+    assert "Na je operatie" not in before_text, "no discharge card before the operation"
+    assert "Je werd geopereerd" not in before_text
+
+
+def test_the_follow_up_may_be_at_a_campus_that_does_not_operate(discharged) -> None:
+    pdf = discharged(followup_site="middelheim")
+    assert "ZAS Middelheim, Lindendreef 1, 2020 Antwerpen" in normalise(page_texts(pdf)[0])
+
+
+# --- refusals, as the secretary would type them ---------------------------------------------
+
+REFUSED = [
+    pytest.param({"followup_site": "paola"}, "followup_site",
+                 "in ZAS Paola is er geen raadpleging orthopedie", "hoge-beuken, middelheim",
+                 id="a campus without the consultation lists those that hold it"),
+    pytest.param({"followup_site": "gent"}, "followup_site", "onbekende campus 'gent'",
+                 "augustinus, cadix", id="an unknown follow-up campus"),
+    pytest.param({"discharge_date": date(2026, 12, 14)}, "discharge_date",
+                 "de ontslagdatum (14/12/2026) ligt vóór de operatie (15/12/2026)",
+                 "controleer beide datums", id="discharge before the operation"),
+    pytest.param({"followup_date": date(2026, 12, 16)}, "followup_date",
+                 "de controle (16/12/2026) ligt vóór het ontslag (17/12/2026)",
+                 "controleer beide datums", id="follow-up before discharge"),
+    pytest.param({"followup_date": None}, "followup_time", "een uur zonder datum",
+                 "geef ook de datum", id="a follow-up time without a date"),
+    pytest.param({"followup_site": None}, "followup_site", "ontbreekt", "geef de campus",
+                 id="a follow-up date without a campus"),
+    pytest.param({"discharge_date": None}, "discharge_date", "ontbreekt", "dag van het ontslag",
+                 id="no discharge date"),
+    pytest.param({"followup_date": date(2027, 3, 28), "followup_time": time(2, 30)},
+                 "followup_time", "02:30 bestaat niet op 28/03/2027", "zomertijd",
+                 id="a follow-up in the hour the clocks skip"),
+    pytest.param({"moment": "voor", "time": time(8, 30)}, "discharge_date",
+                 "hoort enkel bij een folder bij ontslag", "kies moment 'ontslag'",
+                 id="discharge details on a leaflet before the operation"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "field", "message", "hint"), REFUSED)
+def test_each_refusal_names_the_field_and_how_to_fix_it(
+    project, registry, change, field, message, hint
+) -> None:
+    leaflet, _ = load_translation(project, "avn-hip", "nl")
+    with pytest.raises(InputError) as caught:
+        personalise(make_visit(**visit(**{**PLANNED, **change})), leaflet, registry)
+    error = caught.value
+    assert error.field == field and message in error.message and hint in (error.hint or "")
+
+
+def test_a_leaflet_without_a_discharge_edition_is_refused_at_discharge(project_copy, cli) -> None:
+    for lang in ("nl", "fr", "en"):
+        path = project_copy / f"leaflets/avn-hip/{lang}.md"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"discharge:\n(  .*\n)+", "", text), encoding="utf-8")
+    code, _, err = cli(
+        "--project", str(project_copy), "leaflet", "avn-hip", "--moment", "ontslag",
+        "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
+        "15/12/2026", "--discharge-date", "17/12/2026", "--patient", "X",
+    )  # fmt: skip
+    assert (
+        code == 2 and "fout: optie --moment: folder 'avn-hip' heeft geen versie bij ontslag" in err
+    )
+
+
+def test_the_cli_makes_a_discharge_leaflet_named_after_its_moment(tmp_path, cli) -> None:
+    args = ["leaflet", "avn-hip", "--moment", "ontslag", "--variant", "osteotomie", "--site",
+            "palfijn", "--surgeon", "claes", "--date", "15/12/2026", "--discharge-date",
+            "18/12/2026", "--followup-date", "16/01/2027", "--followup-time", "9u",
+            "--followup-site", "sint-jozef", "--patient", "Marie Peeters", "--reference",
+            "PAT-7", "--out-dir", str(tmp_path)]  # fmt: skip
+    code, out, err = cli(*args)
+    assert code == 0, err
+    assert out.strip() == str(tmp_path / "2026-12-18/PAT-7_avn-hip-osteotomie-ontslag.pdf")
+    assert "waarschuwing: de controle valt op 16/01/2027, een weekend of feestdag" in err
+    code, _, err = cli(*args, "--time", "8u30")
+    assert code == 2 and "optie --time: hoort niet bij een folder bij ontslag" in err
+    assert "--followup-time" in err, "the hint names the option meant"
+
+
+def test_months_are_counted_on_the_calendar() -> None:
+    assert after(date(2027, 1, 31), "months", 1) == date(2027, 2, 28)
+    assert after(date(2026, 12, 15), "months", 3) == date(2027, 3, 15)
+    assert after(date(2026, 12, 15), "weeks", 6) == date(2027, 1, 26)
+
+
+def test_a_discharge_in_the_past_is_a_warning_for_the_secretary(project, registry) -> None:
+    leaflet, _ = load_translation(project, "avn-hip", "nl")
+    p = personalise(make_visit(**visit(**PLANNED)), leaflet, registry)
+    assert warnings(p, date(2026, 12, 1)) == []
+    assert warnings(p, date(2027, 2, 1)) == [
+        "de ontslagdatum (17/12/2026) ligt in het verleden",
+        "de controle (26/01/2027) ligt in het verleden",
+    ]
+
+
+# --- every edition and language -------------------------------------------------------------
+
+LANGUAGES = [
+    ("nl", "Na je operatie", "Ontslag donderdag 17 december 2026", "rond maart 2027"),
+    ("fr", "Après votre opération", "Sortie jeudi 17 décembre 2026", "vers mars 2027"),
+    ("en", "After your operation", "Discharge Thursday 17 December 2026", "around March 2027"),
+]
+
+
+@pytest.mark.parametrize(("lang", "title", "discharge", "month"), LANGUAGES)
+def test_the_card_speaks_the_patients_language(discharged, lang, title, discharge, month) -> None:
+    card = normalise(page_texts(discharged(lang))[0])
+    assert title in card and discharge in card and month in card
+
+
+@pytest.mark.parametrize(
+    ("fmt", "size"),
+    [("a5", (148.0, 210.0)), ("a4", (210.0, 297.0)), ("large", (210.0, 297.0))],
+)
+def test_every_edition_has_the_card_on_page_1(discharged, fmt, size) -> None:
+    pdf = discharged(fmt=fmt)
+    assert set(page_sizes_mm(pdf)) == {size}
+    first = normalise(page_texts(pdf)[0])
+    assert "Na je operatie" in first and "Controle dinsdag 26 januari 2027" in first
+    # Large print is 16 pt: its card goes on over the page, QR codes included.
+    qr_page = 1 if fmt == "large" else 0
+    assert len(decode_qr_codes(pdf, qr_page)) == 2, "both QR codes on the card's page"
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr", "en"])
+def test_the_a5_card_fits_on_page_1_with_its_qr_codes(discharged, lang) -> None:
+    pdf = discharged(lang, variant="osteotomie", site="palfijn")
+    assert len(decode_qr_codes(pdf, 0)) == 2
+    assert "Opvolging" not in page_texts(pdf)[0] and "Suivi" not in page_texts(pdf)[0]
+
+
+def test_a_discharge_leaflet_is_tagged_and_its_archive_copy_is_pdfa(discharged) -> None:
+    for archive in (False, True):
+        reader = pypdf.PdfReader(io.BytesIO(discharged(archive=archive)))
+        assert "/StructTreeRoot" in reader.trailer["/Root"]
+        xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+        assert "<pdfuaid:part>1</pdfuaid:part>" in xmp
+        assert ("<pdfaid:part>1</pdfaid:part>" in xmp) == archive
+
+
+def test_a_discharge_booklet_imposes_the_card_on_a4(tmp_path, cli) -> None:
+    code, out, err = cli(
+        "leaflet", "avn-hip", "--moment", "ontslag", "--variant", "heupprothese", "--site",
+        "cadix", "--surgeon", "claes", "--date", "15/12/2026", "--discharge-date", "17/12/2026",
+        "--patient", "X", "--reference", "PAT-8", "--format", "booklet", "--out-dir", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, err
+    pdf = Path(out.strip()).read_bytes()
+    assert Path(out.strip()).name == "PAT-8_avn-hip-heupprothese-ontslag-boekje.pdf"
+    assert set(page_sizes_mm(pdf)) == {(297.0, 210.0)}
+    assert "Na je operatie" in all_text(pdf)
+
+
+# --- a ward's discharge list: batch and email -----------------------------------------------
+
+HEADER = "Referentie;Naam;Taal;E-mail;Folder;Ingreep;Chirurg;Campus;Datum;Moment;Ontslagdatum;" \
+         "Controle datum;Controle uur;Controle campus"  # fmt: skip
+ROWS = [
+    "PAT-1;Marie Peeters;nl;marie@example.org;avn-hip;heupprothese;wouters;augustinus;15/12/2026;"
+    "ontslag;17/12/2026;26/01/2027;10u30;ZAS Hoge Beuken",
+    "PAT-2;Hélène Dubois;fr;helene@example.org;avn-hip;osteotomie;claes;palfijn;14/12/2026;"
+    "bij ontslag;17/12/2026;;;",
+]
+# One bad row each: (row text, the column the refusal names, words it says).
+BAD_ROWS = [
+    pytest.param("PAT-3;Jan;nl;;avn-hip;heupprothese;claes;cadix;15/12/2026;ontslag;17/12/2026;"
+                 "26/01/2027;9u;ZAS Paola", "Controle campus", "geen raadpleging orthopedie",
+                 id="a follow-up campus without the consultation"),
+    pytest.param("PAT-4;Jan;nl;;avn-hip;heupprothese;claes;cadix;15/12/2026;ontslag;;;;",
+                 "Ontslagdatum", "ontbreekt", id="no discharge date"),
+    pytest.param("PAT-5;Jan;nl;;avn-hip;heupprothese;claes;cadix;15/12/2026;ontslag;14/12/2026;"
+                 ";;", "Ontslagdatum", "ligt vóór de operatie", id="discharge before operation"),
+    pytest.param("PAT-6;Jan;nl;;avn-hip;heupprothese;claes;cadix;15/12/2026;naderhand;17/12/2026"
+                 ";;;", "Moment", "onbekend moment 'naderhand'", id="an unknown moment"),
+    pytest.param("PAT-7;Jan;nl;;avn-hip;heupprothese;claes;cadix;15/12/2026;;17/12/2026;;;",
+                 "uur", "ontbreekt", id="a row before the operation needs its hour"),
+]  # fmt: skip
+
+
+def write_list(path: Path, rows: list[str]) -> Path:
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_discharge_list_runs_through_batch_and_the_email_dry_run(tmp_path, cli) -> None:
+    listing = write_list(tmp_path / "ontslag.csv", ROWS)
+    out = tmp_path / "out"
+    code, _, err = cli("batch", str(listing), "--out-dir", str(out), "--separators")
+    assert code == 0 and "2 rijen gelezen, 2 folders gemaakt" in err, err
+    day = out / "2026-12-17"  # the discharge day, not the operation's
+    assert sorted(p.name for p in day.glob("*.pdf")) == [
+        "PAT-1_avn-hip-heupprothese-ontslag.pdf",
+        "PAT-2_avn-hip-osteotomie-fr-ontslag.pdf",
+    ]
+    manifest = json.loads((day / "ontslag/manifest.json").read_text(encoding="utf-8"))
+    first, second = manifest["leaflets"]
+    assert (first["moment"], first["date"], first["time"], first["operation_date"]) == (
+        "ontslag", "2026-12-17", None, "2026-12-15"
+    )  # fmt: skip
+    assert (first["followup_date"], first["followup_time"], first["followup_site"]) == (
+        "2027-01-26", "10:30", "hoge-beuken"
+    )  # fmt: skip
+    assert (second["followup_date"], second["followup_site"]) == (None, None)
+    assert [p["file"] for p in manifest["print_files"]] == ["print-augustinus.pdf",
+                                                            "print-palfijn.pdf"]  # fmt: skip
+    csv_text = (day / "ontslag/manifest.csv").read_text(encoding="utf-8-sig")
+    csv_rows = list(csv.DictReader(io.StringIO(csv_text), delimiter=";"))
+    assert [r["moment"] for r in csv_rows] == ["ontslag", "ontslag"]
+    separator = normalise(page_texts((day / "ontslag/print-augustinus.pdf").read_bytes())[0])
+    assert "bij ontslag" in separator and "Marie Peeters" in separator
+
+    code, _, err = cli("email", str(day), "--list", str(listing))
+    assert code == 0 and "proefdraai: 2 bericht(en) klaar als .eml" in err, err
+    messages = {
+        m["To"]: m
+        for m in (
+            email.message_from_bytes(p.read_bytes(), policy=default_policy)
+            for p in (day / "ontslag/outbox").glob("*.eml")
+        )
+    }
+    nl, fr = messages["marie@example.org"], messages["helene@example.org"]
+    assert nl["Subject"] == "Informatie voor na je ontslag – ZAS"
+    assert "na je ontslag uit ZAS Augustinus op donderdag 17 december 2026" in normalise(
+        nl.get_body().get_content()
+    )
+    assert fr["Subject"] == "Informations pour après votre sortie – ZAS"
+    assert " om " not in nl.get_body().get_content().split("\n")[2], "no hour at discharge"
+
+
+@pytest.mark.parametrize(("row", "column", "words"), BAD_ROWS)
+def test_a_bad_discharge_row_is_refused_and_never_stops_the_good_ones(
+    tmp_path, cli, row, column, words
+) -> None:
+    listing = write_list(tmp_path / "ontslag.csv", [ROWS[0], row])
+    code, _, err = cli("batch", str(listing), "--out-dir", str(tmp_path / "out"))
+    assert code == 1 and "1 folders gemaakt, 1 rijen geweigerd" in err, err
+    assert f"rij 3, kolom '{column}': " in err and words in err
+
+
+def test_the_bundled_discharge_example_is_made_without_refusals(tmp_path, cli) -> None:
+    code, _, err = cli("batch", str(ROOT / "examples/ontslag-2026-12-17.csv"), "--out-dir",
+                       str(tmp_path))  # fmt: skip
+    assert code == 0 and "6 rijen gelezen, 6 folders gemaakt, 0 rijen geweigerd" in err, err
+
+
+# --- check: what content editors can get wrong ----------------------------------------------
+
+CONTENT_MISTAKES = [
+    pytest.param("::: moment ontslag\nJe werd geopereerd", "::: moment na\nJe werd geopereerd",
+                 "onbekend moment 'na'", id="an unknown moment"),
+    pytest.param("::: moment voor\nJouw ingreep is gepland in [[site]].",
+                 "Jouw ingreep om [[time]] is gepland in [[site]].",
+                 "variant 'decompressie': [[time]] staat in de tekst bij ontslag",
+                 id="a placeholder of the operation day in the discharge text"),
+    pytest.param(":::: contact Wanneer neem", ":::: info Wanneer neem",
+                 "de tekst bij ontslag heeft geen 'contact'-blok", id="no box for the card"),
+    pytest.param("consultation: orthopedie", "consultation: cardiologie",
+                 "geen campus houdt raadpleging 'cardiologie'", id="a consultation nobody holds"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), CONTENT_MISTAKES)
+def test_check_names_each_discharge_mistake(project_copy, cli, old, new, expected) -> None:
+    edit(project_copy / "leaflets/avn-hip/nl.md", old, new)
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 1 and expected in out, out
+
+
+def test_check_refuses_a_translation_whose_milestones_differ(project_copy, cli) -> None:
+    edit(project_copy / "leaflets/avn-hip/fr.md", "weeks: 6}", "weeks: 8}")
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 1, out
+    assert (
+        "fout: leaflets/avn-hip/fr.md, veld 'variants.heupprothese.recovery': andere "
+        "herstelstappen dan leaflets/avn-hip/nl.md" in out
+    )
