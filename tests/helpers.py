@@ -6,6 +6,7 @@ Imported by the tests as ``from helpers import ...``; fixtures live in conftest.
 from __future__ import annotations
 
 import io
+import math
 import re
 from datetime import date, time
 from pathlib import Path
@@ -93,3 +94,19 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, old
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def font_sizes(pdf: bytes) -> dict[float, int]:
+    """Printed size in points -> number of characters, over every page (pypdf's visitor gives
+    the font size with the text and page matrices applied)."""
+    sizes: dict[float, int] = {}
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+
+        def visit(text, cm, tm, font, size) -> None:
+            if text.strip():
+                scale = math.hypot(tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3])
+                key = round(size * scale, 1)
+                sizes[key] = sizes.get(key, 0) + len(text.strip())
+
+        page.extract_text(visitor_text=visit)
+    return sizes

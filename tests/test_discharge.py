@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from helpers import ROOT, all_text, decode_qr_codes, edit, normalise, page_sizes_mm, page_texts
+from helpers import (
+    ROOT,
+    all_text,
+    decode_qr_codes,
+    edit,
+    font_sizes,
+    normalise,
+    page_sizes_mm,
+    page_texts,
+)
 
 from leafletpress.common.errors import InputError
 from leafletpress.content.leaflet import load_translation
@@ -265,6 +274,13 @@ def test_every_edition_has_the_card_on_page_1(discharged, fmt, size) -> None:
     assert len(decode_qr_codes(pdf, qr_page)) == 2, "both QR codes on the card's page"
 
 
+def test_the_large_print_card_is_16_pt_and_its_box_stays_whole(discharged) -> None:
+    pdf = discharged(fmt="large")
+    assert min(font_sizes(pdf)) >= 16.0
+    boxes = [i for i, text in enumerate(page_texts(pdf)) if "contact op?" in text]
+    assert len(boxes) == 1 and "kortademig" in page_texts(pdf)[boxes[0]]
+
+
 @pytest.mark.parametrize("lang", ["nl", "fr", "en"])
 def test_the_a5_card_fits_on_page_1_with_its_qr_codes(discharged, lang) -> None:
     pdf = discharged(lang, variant="osteotomie", site="palfijn")
@@ -351,6 +367,7 @@ def test_a_discharge_list_runs_through_batch_and_the_email_dry_run(tmp_path, cli
     assert [r["moment"] for r in csv_rows] == ["ontslag", "ontslag"]
     separator = normalise(page_texts((day / "ontslag/print-augustinus.pdf").read_bytes())[0])
     assert "bij ontslag" in separator and "Marie Peeters" in separator
+    assert "Datum 17/12/2026" in separator, "the day of the list: the discharge day"
 
     code, _, err = cli("email", str(day), "--list", str(listing))
     assert code == 0 and "proefdraai: 2 bericht(en) klaar als .eml" in err, err

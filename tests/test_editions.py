@@ -16,7 +16,7 @@ import pypdf
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
-from helpers import MM_PER_PT, VISIT_DATE, all_text, page_sizes_mm, visit_fields
+from helpers import MM_PER_PT, VISIT_DATE, all_text, font_sizes, page_sizes_mm, visit_fields
 
 from leafletpress.content.leaflet import load_leaflet
 from leafletpress.printing.booklet import impose, saddle_stitch
@@ -122,22 +122,6 @@ def test_batch_print_files_are_booklets_and_patient_pdfs_stay_a5(tmp_path, cli) 
 
 
 # --- large print ---------------------------------------------------------------------------
-
-
-def font_sizes(pdf: bytes) -> dict[float, int]:
-    """Printed size in points -> number of characters, over every page (pypdf's visitor gives
-    the font size with the text and page matrices applied)."""
-    sizes: dict[float, int] = {}
-    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
-
-        def visit(text, cm, tm, font, size) -> None:
-            if text.strip():
-                scale = math.hypot(tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3])
-                key = round(size * scale, 1)
-                sizes[key] = sizes.get(key, 0) + len(text.strip())
-
-        page.extract_text(visitor_text=visit)
-    return sizes
 
 
 @pytest.fixture(scope="module")

@@ -148,7 +148,7 @@ class DayFinisher:
             sheets = None
             if self.separators:
                 sheets = self.composer.separators(
-                    site_name, f"{items[0].p.visit.date:%d/%m/%Y}", [self._sheet(e) for e in items]
+                    site_name, f"{items[0].p.visit.day:%d/%m/%Y}", [self._sheet(e) for e in items]
                 )
             future = self.executor.submit(
                 print_task,
