@@ -113,6 +113,7 @@ def test_the_discharge_card_holds_the_visit_and_this_procedures_milestones(
     assert "Chirurg prof. dr. Sofie Wouters" in card
     assert "Controle dinsdag 26 januari 2027 om 10:30 ZAS Hoge Beuken, Commandant" in card
     assert "Raadpleging orthopedie, eerste verdieping." in card, "directions for the follow-up"
+    assert "2660\xa0Hoboken" in page_texts(pdf)[0], "a postcode is never split from its town"
     for milestone in MILESTONES[variant]:
         assert milestone in card
     phone = "03 000 10 01" if site[variant] == "augustinus" else "03 000 10 06"

@@ -6,6 +6,8 @@ WeasyPrint. Every value is HTML-escaped (autoescape); missing values fail (Stric
 
 from __future__ import annotations
 
+import re
+
 from babel.dates import format_date
 from babel.units import format_unit
 from jinja2 import (
@@ -79,6 +81,14 @@ def _step(step: Step, labels: Labels, locale: str) -> dict[str, str]:
     }
 
 
+_POSTCODE = re.compile(r"\b(\d{4}) (?=\w)")
+
+
+def _address(address: str) -> str:
+    """An address whose postcode stays with its town ('2660 Hoboken', never split)."""
+    return _POSTCODE.sub("\\1\u00a0", address)
+
+
 class Composer:
     """Builds the HTML of personalised leaflets; templates are loaded once and reused."""
 
@@ -93,6 +103,7 @@ class Composer:
         )
         self.env.filters["css_string"] = _css_string
         self.env.filters["url"] = _url_text
+        self.env.filters["address"] = _address
 
     def cover(self, p: Personalisation, total_pages: int) -> str:
         """The HTML of page 1: masthead, title and the appointment card with QR codes."""
