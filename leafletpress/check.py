@@ -8,7 +8,7 @@ from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from .common.errors import ContentError, LeafletpressError
+from .common.errors import ContentError, LeafletpressError, clipped
 from .common.project import Project
 from .common.validation import ContentErrors, Translations
 from .content.fonts import described, hint, unprintable
@@ -19,13 +19,13 @@ from .content.leaflet import (
     DEFAULT_LANGUAGE,
     DISCHARGE,
     Leaflet,
-    Variant,
     catalogue,
+    facts_differ,
     lags_behind,
     load_leaflet,
     translates,
 )
-from .content.markup import BEFORE_ONLY, PLACEHOLDER_RE, body_html, lint
+from .content.markup import discharge_findings, lint
 from .content.registry import Registry, load_registry
 from .mail.config import EMAIL_CONFIG, load_email_config
 from .pdf.compose import Composer
@@ -145,6 +145,17 @@ def _check_leaflet(leaflet: Leaflet, registry: Registry | None, today: date) -> 
                 hint="plan het nakijken van de inhoud",
             )
         )
+    if registry is not None and (meta.discharge or "[[urgent_phone]]" in leaflet.body):
+        found += [
+            _error(
+                f"{registry.sites[site].name} heeft geen nummer voor klachten, dag en nacht",
+                file="config/sites.yaml",
+                field=f"sites.{site}.urgent_phone",
+                hint=f"vul het in: {where} drukt het (bij ontslag, bij de alarmsignalen)",
+            )
+            for site in meta.sites
+            if site in registry.sites and not registry.sites[site].urgent_phone
+        ]
     if registry is not None:
         found += [
             _error(
@@ -186,40 +197,26 @@ def _check_translation(
                 "alleen de vertaling",
             )
         )
-    for name in ("code", "sites", "timing", "discharge"):
-        if getattr(ours, name) != getattr(theirs, name):
-            found.append(
-                _error(
-                    f"verschilt van {dutch.shown_as}",
-                    file=where,
-                    field=name,
-                    hint="een vertaling neemt deze gegevens ongewijzigd over",
-                )
-            )
-    if set(ours.variants) != set(theirs.variants):
-        found.append(
-            _error(
-                f"andere varianten dan {dutch.shown_as}",
-                file=where,
-                field="variants",
-                hint=f"gebruik dezelfde sleutels: {', '.join(theirs.variants)}",
-            )
-        )
-    for key, variant in ours.variants.items():
-        if key in theirs.variants and _spans(variant) != _spans(theirs.variants[key]):
-            found.append(
-                _error(
-                    f"andere herstelstappen dan {dutch.shown_as}",
-                    file=where,
-                    field=f"variants.{key}.recovery",
-                    hint="vertaal enkel 'text' en 'when'; de termijnen (days, weeks, months) "
-                    "zijn die van het Nederlands",
-                )
-            )
+    for name in facts_differ(ours, theirs):
+        message, hint = _differs(name, dutch)
+        found.append(_error(message, file=where, field=name, hint=hint))
     found += _check_labels(project, leaflet.lang)
     if registry is not None:
         found += _check_configured_texts(leaflet, registry)
     return found
+
+
+def _differs(name: str, dutch: Leaflet) -> tuple[str, str]:
+    """What to say of a fact a translation does not take over from the Dutch leaflet."""
+    if name == "variants":
+        keys = ", ".join(dutch.meta.variants)
+        return f"andere varianten dan {dutch.shown_as}", f"gebruik dezelfde sleutels: {keys}"
+    if name.endswith(".recovery"):
+        return f"andere herstelstappen dan {dutch.shown_as}", (
+            "vertaal enkel 'text' en 'when'; de termijnen (days, weeks, months) zijn die van "
+            "het Nederlands"
+        )
+    return f"verschilt van {dutch.shown_as}", "een vertaling neemt deze gegevens ongewijzigd over"
 
 
 # How each language writes the timing rules in running text: "6 uur vóór", "10 jours avant".
@@ -342,10 +339,6 @@ def _holding(leaflet: Leaflet, registry: Registry) -> list[str]:
     return [key for key, site in registry.sites.items() if wanted in site.consultations]
 
 
-def _spans(variant: Variant) -> list[tuple[str | None, tuple[int, int]]]:
-    return [(m.unit, m.span) for m in variant.recovery]
-
-
 def _check_moments(leaflet: Leaflet, registry: Registry | None) -> list[Problem]:
     """What the discharge edition needs: a consultation some campus holds, a warning-signs
     box for the card, no passage about the day of the operation itself, and milestones."""
@@ -372,21 +365,29 @@ def _check_moments(leaflet: Leaflet, registry: Registry | None) -> list[Problem]
             )
         )
     for key, variant in meta.variants.items():
-        body = body_html(leaflet.body, key, DISCHARGE)
-        before = sorted(set(PLACEHOLDER_RE.findall(body.html + body.card_box)) & set(BEFORE_ONLY))
-        problems = [
-            (not body.card_box, _error, "de tekst bij ontslag heeft geen 'contact'-blok",
-             "het eerste '::: contact'-blok (de alarmsignalen) komt op de ontslagkaart"),
-            (before, _error, f"[[{']], [['.join(before)}]] staat in de tekst bij ontslag",
-             "zet die passage in een blok '::: moment voor'"),
-            (not variant.recovery, _warn, "geen herstelstappen voor de ontslagkaart",
-             f"voeg 'recovery:' toe onder variants.{key}"),
-        ]  # fmt: skip
         found += [
-            make(f"variant '{key}': {message}", file=where, hint=hint)
-            for wrong, make, message, hint in problems
-            if wrong
+            _error(f.message, file=where, row=f.line, hint=f.hint)
+            for f in discharge_findings(leaflet.body, leaflet.body_first_line, key)
         ]
+        found += [
+            _error(
+                f"variant '{key}': '{clipped(step.text)}' bevat opmaak of een plaatshouder",
+                file=where,
+                field=f"variants.{key}.recovery",
+                hint="schrijf de herstelstappen als gewone tekst: ze worden gedrukt zoals ze er "
+                "staan",
+            )
+            for step in variant.recovery
+            if any(mark in f"{step.text} {step.when or ''}" for mark in ("[[", "**", "__", "`"))
+        ]
+        if not variant.recovery:
+            found.append(
+                _warn(
+                    f"variant '{key}': geen herstelstappen voor de ontslagkaart",
+                    file=where,
+                    hint=f"voeg 'recovery:' toe onder variants.{key}",
+                )
+            )
     return found
 
 

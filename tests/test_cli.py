@@ -77,6 +77,13 @@ def test_output_name_stays_inside_the_output_folder(cli, tmp_path: Path) -> None
     assert code == 0 and Path(out.strip()) == (tmp_path / "out" / "mine.pdf").resolve()
 
 
+def test_campus_and_surgeon_may_be_named_as_in_a_list(cli, tmp_path) -> None:
+    args = with_option("--site", "zas cadix")
+    args[args.index("--surgeon") + 1] = "dr. Pieter Claes"
+    code, _, err = cli(*args, "--out-dir", str(tmp_path))
+    assert code == 0, err
+
+
 @pytest.mark.parametrize(
     ("args", "message", "hint"),
     [
@@ -84,8 +91,9 @@ def test_output_name_stays_inside_the_output_folder(cli, tmp_path: Path) -> None
                      "avn-hip", id="unknown leaflet"),
         pytest.param(with_option("--variant", "knie"), "optie --variant: onbekende variant 'knie'",
                      "decompressie, heupprothese, osteotomie", id="unknown variant"),
-        pytest.param(with_option("--site", "gent"), "onbekende campus 'gent'", "augustinus, cadix",
-                     id="unknown campus"),
+        pytest.param(with_option("--site", "gent"), "onbekende campus 'gent'",
+                     "ZAS Augustinus (augustinus), ZAS Cadix (cadix), ZAS Palfijn (palfijn)",
+                     id="unknown campus lists those that operate, by name"),
         pytest.param(with_option("--site", "middelheim"), "gebeurt niet in ZAS Middelheim",
                      "augustinus, cadix, palfijn", id="campus that does not operate"),
         pytest.param(with_option("--surgeon", "house"), "onbekende chirurg 'house'", "claes",
@@ -146,13 +154,14 @@ def test_passed_blood_thinner_deadline_is_flagged(cli, tmp_path) -> None:
     assert "waarschuwing: de termijn om bloedverdunners te melden" in err
 
 
-def test_demo_makes_every_variant(cli, tmp_path: Path) -> None:
+def test_demo_makes_every_variant_before_and_at_discharge(cli, tmp_path: Path) -> None:
     code, out, err = cli("demo", "--out-dir", str(tmp_path))
     assert code == 0, err
     paths = [Path(line) for line in out.split()]
-    assert len(paths) == 3 and all(p.is_file() for p in paths)
+    assert len(paths) == 6 and all(p.is_file() for p in paths)
     assert {p.name.split("avn-hip-")[1] for p in paths} == {
-        "decompressie.pdf", "heupprothese.pdf", "osteotomie.pdf"}  # fmt: skip
+        "decompressie.pdf", "heupprothese.pdf", "osteotomie.pdf", "decompressie-ontslag.pdf",
+        "heupprothese-ontslag.pdf", "osteotomie-ontslag.pdf"}  # fmt: skip
     assert not any("Peeters" in p.name or "Janssens" in p.name for p in paths)
 
 

@@ -332,8 +332,9 @@ BAD_ROWS = [
                  ";;", "Ontslagdatum", "ligt vóór de operatie", id="discharge before operation"),
     pytest.param("PAT-6;Jan;nl;;avn-hip;heupprothese;claes;cadix;15/12/2026;naderhand;17/12/2026"
                  ";;;", "Moment", "onbekend moment 'naderhand'", id="an unknown moment"),
-    pytest.param("PAT-7;Jan;nl;;avn-hip;heupprothese;claes;cadix;15/12/2026;;17/12/2026;;;",
+    pytest.param("PAT-7;Jan;nl;;avn-hip;heupprothese;claes;cadix;15/12/2026;;;;;",
                  "uur", "ontbreekt", id="a row before the operation needs its hour"),
+
 ]  # fmt: skip
 
 
@@ -417,6 +418,15 @@ CONTENT_MISTAKES = [
                  "de tekst bij ontslag heeft geen 'contact'-blok", id="no box for the card"),
     pytest.param("consultation: orthopedie", "consultation: cardiologie",
                  "geen campus houdt raadpleging 'cardiologie'", id="a consultation nobody holds"),
+    pytest.param("::: moment ontslag\nJe werd geopereerd in [[site]].\n:::",
+                 ":::: moment voor\n::: moment ontslag\nJe werd geopereerd in [[site]].\n:::\n::::",
+                 "'::: moment ontslag' staat in een blok voor een ander moment",
+                 id="a moment inside another that never prints"),
+    pytest.param("{text: Je stapt weer normaal, weeks: 6}",
+                 "{text: 'Je stapt weer **normaal** in [[site]]', weeks: 6}",
+                 "bevat opmaak of een plaatshouder", id="markup in a milestone"),
+    pytest.param("{text: Je stapt weer normaal, weeks: 6}", "{text: Je stapt, weeks: true}",
+                 "schrijf een geheel getal (6) of [van, tot]", id="a milestone span in words"),
 ]  # fmt: skip
 
 
@@ -435,3 +445,97 @@ def test_check_refuses_a_translation_whose_milestones_differ(project_copy, cli) 
         "fout: leaflets/avn-hip/fr.md, veld 'variants.heupprothese.recovery': andere "
         "herstelstappen dan leaflets/avn-hip/nl.md" in out
     )
+
+
+# --- found by a hostile review --------------------------------------------------------------
+
+
+def test_a_refused_discharge_row_is_in_the_discharge_days_manifest(tmp_path, cli) -> None:
+    bad = ROWS[1].replace("bij ontslag;17/12/2026;;;", "ontslag;17/12/2026;26/01/2027;9u;Paola")
+    listing = write_list(tmp_path / "ontslag.csv", [ROWS[0], bad])
+    code, _, err = cli("batch", str(listing), "--out-dir", str(tmp_path / "out"))
+    assert code == 1, err
+    manifest = json.loads((tmp_path / "out/2026-12-17/ontslag/manifest.json").read_text())
+    refused = [r for r in manifest["leaflets"] if r["status"] == "refused"]
+    assert [(r["row"], r["date"], r["moment"]) for r in refused] == [(3, "17/12/2026", "ontslag")]
+    assert not (tmp_path / "out/2026-12-14").exists(), "not under the operation's day"
+
+
+def test_a_discharge_date_without_a_moment_asks_for_the_moment(tmp_path, cli) -> None:
+    path = tmp_path / "ontslag.csv"
+    path.write_text(
+        "Naam;Folder;Ingreep;Chirurg;Campus;Datum;Ontslagdatum\n"
+        "Jan;avn-hip;heupprothese;claes;cadix;15/12/2026;17/12/2026\n",
+        encoding="utf-8",
+    )
+    code, _, err = cli("batch", str(path), "--out-dir", str(tmp_path / "out"))
+    assert code == 1 and "rij 2, kolom 'moment': ontbreekt" in err, err
+    assert "uur" not in err.split("rij 2")[1], "no stray complaint about the hour"
+
+
+def test_an_unknown_moment_is_the_only_complaint_about_its_row(tmp_path, cli) -> None:
+    listing = write_list(tmp_path / "ontslag.csv", [ROWS[0].replace(";ontslag;", ";ontslagen;")])
+    code, _, err = cli("batch", str(listing), "--out-dir", str(tmp_path / "out"))
+    assert code == 1 and "kolom 'Moment': onbekend moment 'ontslagen'" in err, err
+    assert "'uur'" not in err
+
+
+LEAFLET_MISTAKES = [
+    pytest.param("klachten hebt:\n:::", "klachten hebt: [[foo]]\n:::",
+                 "onbekende plaatshouder [[foo]]", id="an unknown placeholder"),
+    pytest.param("::: moment ontslag\nJe werd geopereerd in [[site]].",
+                 "::: moment ontslag\nJe werd geopereerd in [[site]] om [[time]].",
+                 "[[time]] staat in de tekst bij ontslag", id="an operation-day placeholder"),
+    pytest.param("::: moment ontslag\nJe werd geopereerd", "::: moment na\nJe werd geopereerd",
+                 "onbekend moment 'na'", id="an unknown moment"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), LEAFLET_MISTAKES)
+def test_a_leaflet_that_check_refuses_is_not_printed(project_copy, cli, old, new, expected) -> None:
+    edit(project_copy / "leaflets/avn-hip/nl.md", old, new)
+    code, out, err = cli(
+        "--project", str(project_copy), "leaflet", "avn-hip", "--moment", "ontslag",
+        "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
+        "15/12/2026", "--discharge-date", "17/12/2026", "--patient", "X",
+        "--out-dir", str(project_copy / "out"),
+    )  # fmt: skip
+    assert code == 3 and out == "", err
+    assert "leaflets/avn-hip/nl.md, rij " in err and expected in err and "check" in err
+
+
+def test_a_follow_up_from_an_excel_date_time_cell_gives_its_date_and_hour(tmp_path, cli) -> None:
+    row = ROWS[0].replace("26/01/2027;10u30", "2027-01-26 10:30:00;")
+    listing = write_list(tmp_path / "ontslag.csv", [row])
+    code, _, err = cli("batch", str(listing), "--out-dir", str(tmp_path / "out"))
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "out/2026-12-17/ontslag/manifest.json").read_text())
+    record = manifest["leaflets"][0]
+    assert (record["followup_date"], record["followup_time"]) == ("2027-01-26", "10:30")
+
+
+def test_a_translation_with_other_recovery_facts_is_never_printed(project_copy, cli) -> None:
+    edit(project_copy / "leaflets/avn-hip/fr.md", "weeks: 6}", "weeks: 8}")
+    code, out, err = cli(
+        "--project", str(project_copy), "leaflet", "avn-hip", "--moment", "ontslag", "--lang",
+        "fr", "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
+        "15/12/2026", "--discharge-date", "17/12/2026", "--patient", "X",
+        "--out-dir", str(project_copy / "out"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "de vertaling in het Frans wijkt af van het Nederlands" in err
+    assert "variants.heupprothese.recovery" in err and "Nederlandse versie gemaakt" in err
+    assert "-fr-" not in out, "the Dutch leaflet, not the French"
+
+
+def test_a_campus_without_a_day_and_night_number_cannot_discharge(project_copy, cli) -> None:
+    edit(project_copy / "config/sites.yaml", "    urgent_phone: 03 000 10 02\n", "")
+    args = ["--project", str(project_copy), "leaflet", "avn-hip", "--variant", "heupprothese",
+            "--site", "cadix", "--surgeon", "claes", "--date", "15/12/2026", "--patient", "X",
+            "--out-dir", str(project_copy / "out")]  # fmt: skip
+    code, _, err = cli(*args, "--time", "8u30")
+    assert code == 0, "before the operation the number is not needed"
+    code, _, err = cli(*args, "--moment", "ontslag", "--discharge-date", "17/12/2026")
+    assert code == 3 and "config/sites.yaml, veld 'sites.cadix.urgent_phone'" in err, err
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 1 and "ZAS Cadix heeft geen nummer voor klachten, dag en nacht" in out

@@ -31,7 +31,7 @@ from ..content.leaflet import (
     load_translation,
 )
 from ..content.registry import load_registry
-from ..visit.appointment import make_visit, parse_date, parse_time
+from ..visit.appointment import make_visit, parse_date, parse_moment, parse_time
 from ..visit.personalise import personalise, warnings
 
 if TYPE_CHECKING:
@@ -192,28 +192,32 @@ def _optional(text: str | None, parse: Any, field: str) -> Any:
 
 
 def cmd_leaflet(args: argparse.Namespace) -> int:
+    from ..visit.plan import Planner
+
     project, registry = _loaded(args)
     leaflet, notes = load_translation(project, args.leaflet, args.lang)
-    if args.moment == DISCHARGE and args.time:
+    names = Planner(project, registry, date.today())  # campuses and surgeons also by name
+    moment = parse_moment(args.moment)
+    if moment == DISCHARGE and args.time:
         raise InputError(
             "hoort niet bij een folder bij ontslag",
             field="time",
             hint="laat --time weg; het uur van de controle is --followup-time",
         )
     visit = make_visit(
-        moment=args.moment,
+        moment=moment,
         discharge_date=_optional(args.discharge_date, parse_date, "discharge_date"),
         followup_date=_optional(args.followup_date, parse_date, "followup_date"),
         followup_time=_optional(args.followup_time, parse_time, "followup_time"),
-        followup_site=args.followup_site,
+        followup_site=names.followup_sites.key(args.followup_site) if args.followup_site else None,
         name=args.patient,
         reference=args.reference,
         birth_date=parse_date(args.birth_date, "birth_date") if args.birth_date else None,
         language=leaflet.lang,
         leaflet=args.leaflet,
         variant=args.variant,
-        surgeon=args.surgeon,
-        site=args.site,
+        surgeon=names.surgeons.key(args.surgeon),
+        site=names.sites.key(args.site, leaflet.meta.sites),
         date=parse_date(args.date),
         time=_optional(args.time, parse_time, "time"),
     )

@@ -10,7 +10,7 @@ from typing import TypeAlias
 
 from .. import __version__
 from ..common.project import DEFAULT_FORMAT, FORMATS
-from ..content.leaflet import BEFORE, DEFAULT_LANGUAGE, LOCALES, MOMENTS
+from ..content.leaflet import BEFORE, DEFAULT_LANGUAGE, LOCALES
 from . import commands
 
 DEFAULT_OUT = "output"
@@ -105,7 +105,6 @@ def _add_leaflet(subcommands: Commands) -> None:
     sub.add_argument("--surgeon", required=True, help="chirurg (zie 'list')")
     sub.add_argument(
         "--moment",
-        choices=MOMENTS,
         default=BEFORE,
         help="voor: de folder vóór de ingreep (standaard); ontslag: de folder bij ontslag",
     )

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from ..common.errors import ContentError, InputError, choices, clipped
 from ..common.project import Project
@@ -35,15 +36,30 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.DOTALL)
 UNITS = ("days", "weeks", "months")
 
 
+def _span(value: object) -> tuple[int, int]:
+    """6 -> (6, 6); [1, 2] -> (1, 2); anything else refused in words an editor reads."""
+    given = value if isinstance(value, list) and len(value) == 2 else [value]
+    numbers = [n for n in given if isinstance(n, int) and not isinstance(n, bool)]
+    if len(numbers) != len(given):
+        raise ValueError("schrijf een geheel getal (6) of [van, tot] (bv. [1, 2])")
+    low, high = numbers[0], numbers[-1]
+    if not 0 <= low <= high <= 366:
+        raise ValueError("een termijn van 0 tot 366, het kleinste getal eerst")
+    return (low, high)
+
+
+Span = Annotated[tuple[int, int], BeforeValidator(_span)]
+
+
 class Milestone(Strict):
     """A step of recovery as the leaflet words it: after ``days``, ``weeks`` or ``months``
     from the operation day (one number, or [from, to] for "1 à 2 dagen"), or ``when`` in
     words if the leaflet gives no number (then no date is computed)."""
 
     text: Text
-    days: tuple[int, int] | int | None = None
-    weeks: tuple[int, int] | int | None = None
-    months: tuple[int, int] | int | None = None
+    days: Span | None = None
+    weeks: Span | None = None
+    months: Span | None = None
     when: Text | None = None
 
     @model_validator(mode="after")
@@ -51,8 +67,6 @@ class Milestone(Strict):
         given = [name for name in (*UNITS, "when") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError("geef precies één van days, weeks, months of when")
-        if self.unit and not 0 <= self.span[0] <= self.span[1] <= 366:
-            raise ValueError("een termijn van 0 tot 366, het kleinste getal eerst")
         return self
 
     @property
@@ -63,8 +77,8 @@ class Milestone(Strict):
     @property
     def span(self) -> tuple[int, int]:
         """(from, to) in ``unit``; equal for a single number; (0, 0) when worded."""
-        value = getattr(self, self.unit) if self.unit else 0
-        return (value, value) if isinstance(value, int) else value
+        span: tuple[int, int] = getattr(self, self.unit) if self.unit else (0, 0)
+        return span
 
 
 class Variant(Strict):
@@ -205,11 +219,34 @@ def lags_behind(translation: LeafletMeta, dutch: LeafletMeta) -> bool:
     return ours < theirs
 
 
+def facts_differ(translation: LeafletMeta, dutch: LeafletMeta) -> list[str]:
+    """The front-matter facts a translation must take over unchanged but does not: 'code',
+    'sites', 'timing', 'discharge', 'variants' (other keys), 'variants.<key>.recovery' (other
+    days, weeks or months)."""
+    fields = [
+        name
+        for name in ("code", "sites", "timing", "discharge")
+        if getattr(translation, name) != getattr(dutch, name)
+    ]
+    if set(translation.variants) != set(dutch.variants):
+        return [*fields, "variants"]
+    return fields + [
+        f"variants.{key}.recovery"
+        for key, variant in translation.variants.items()
+        if _spans(variant) != _spans(dutch.variants[key])
+    ]
+
+
+def _spans(variant: Variant) -> list[tuple[str | None, tuple[int, int]]]:
+    return [(m.unit, m.span) for m in variant.recovery]
+
+
 def load_translation(project: Project, slug: str, wanted: str) -> tuple[Leaflet, list[str]]:
     """The leaflet in the patient's language, with warnings; never silently another one.
 
     ``wanted`` is a code or a name ('fr', 'Frans', 'French'). A language the leaflet lacks
-    falls back to Dutch, with a warning; so does a translation of an older Dutch version.
+    falls back to Dutch, with a warning; so does a translation of an older Dutch version, or
+    one whose facts (timing, recovery, ...) differ from the Dutch, which `check` refuses.
     An unrecognisable language is refused, as it is probably a typing error.
     """
     code = language_code(wanted) if wanted else DEFAULT_LANGUAGE
@@ -233,5 +270,10 @@ def load_translation(project: Project, slug: str, wanted: str) -> tuple[Leaflet,
         return dutch, [
             f"de vertaling in het {language_name(code)} (versie {leaflet.meta.version}) loopt "
             f"achter op het Nederlands (versie {dutch.meta.version}): Nederlandse versie gemaakt"
+        ]
+    if differ := facts_differ(leaflet.meta, dutch.meta):  # e.g. other fasting hours
+        return dutch, [
+            f"de vertaling in het {language_name(code)} wijkt af van het Nederlands "
+            f"({', '.join(differ)}): Nederlandse versie gemaakt"
         ]
     return leaflet, []

@@ -26,7 +26,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 
-from .leaflet import DISCHARGE, MOMENTS
+from ..common.errors import ContentError
+from .leaflet import DISCHARGE, MOMENTS, Leaflet
 
 # The closed list of placeholders, with what each becomes in the patient's leaflet.
 PLACEHOLDERS: dict[str, str] = {
@@ -122,17 +123,47 @@ class Body:
     card_box: str = ""  # at discharge: the warning-signs box, for the discharge card
 
 
+def _parts(source: str, variant: str, moment: str) -> tuple[list[Token], list[Token]]:
+    """The tokens printed for one variant and moment: the card's box (at discharge) and the
+    rest of the text."""
+    tokens = _select(_parser().parse(source), {"variant": variant, "moment": moment})
+    return _lift(tokens, "contact") if moment == DISCHARGE else ([], tokens)
+
+
 @cache
 def body_html(source: str, variant: str, moment: str = "voor") -> Body:
     """The leaflet body for one variant and moment; at discharge without its contact box,
     which goes on the discharge card."""
     md = _parser()
-    tokens = _select(md.parse(source), {"variant": variant, "moment": moment})
-    box: list[Token] = []
-    if moment == DISCHARGE:
-        box, tokens = _lift(tokens, "contact")
+    box, tokens = _parts(source, variant, moment)
     render = md.renderer.render
     return Body(str(render(tokens, md.options, {})), str(render(box, md.options, {})))
+
+
+def discharge_findings(source: str, first_line: int, variant: str) -> list[Finding]:
+    """What stops the discharge edition of one variant: no warning-signs box for the card,
+    or a placeholder of the operation day in the text printed then (with its line)."""
+    box, tokens = _parts(source, variant, DISCHARGE)
+    findings = []
+    if not box:
+        findings.append(
+            Finding(
+                None,
+                f"variant '{variant}': de tekst bij ontslag heeft geen 'contact'-blok",
+                "het eerste '::: contact'-blok (de alarmsignalen) komt op de ontslagkaart",
+            )
+        )
+    for token in box + tokens:
+        for name in PLACEHOLDER_RE.findall(token.content if token.type == "inline" else ""):
+            if name in BEFORE_ONLY and token.map:
+                findings.append(
+                    Finding(
+                        first_line + token.map[0],
+                        f"variant '{variant}': [[{name}]] staat in de tekst bij ontslag",
+                        "zet die passage in een blok '::: moment voor'",
+                    )
+                )
+    return findings
 
 
 # Values that must not be broken over two lines (a phone number read across a line break
@@ -155,7 +186,7 @@ def fill(html: str, values: Mapping[str, str]) -> str:
 
 @dataclass(frozen=True)
 class Finding:
-    line: int
+    line: int | None
     message: str
     hint: str
 
@@ -226,6 +257,7 @@ def lint(source: str, first_line: int, variants: Sequence[str]) -> list[Finding]
     (tables, HTML, images). ``first_line`` is the file line of the body's first line."""
     findings: list[Finding] = _unsupported(source, first_line)
     open_blocks: list[tuple[int, int]] = []  # (marker length, line)
+    moments: list[tuple[int, set[str]]] = []  # open moment blocks: (marker length, moments)
     for number, line in enumerate(source.splitlines(), start=first_line):
         for match in PLACEHOLDER_RE.finditer(line):
             if match.group(1) not in PLACEHOLDERS:
@@ -243,6 +275,8 @@ def lint(source: str, first_line: int, variants: Sequence[str]) -> list[Finding]
         if not params:
             if open_blocks and open_blocks[-1][0] == marker:
                 open_blocks.pop()
+                if moments and moments[-1][0] == marker:
+                    moments.pop()
             else:
                 findings.append(
                     Finding(number, "':::' sluit geen open blok", "verwijder deze regel")
@@ -251,6 +285,17 @@ def lint(source: str, first_line: int, variants: Sequence[str]) -> list[Finding]
         kind, *names = params.split()
         open_blocks.append((marker, number))
         findings += _block_findings(number, kind, names, variants)
+        if kind == "moment":
+            if moments and not moments[-1][1] & set(names):
+                findings.append(
+                    Finding(
+                        number,
+                        f"'::: moment {' '.join(names)}' staat in een blok voor een ander "
+                        "moment en wordt nooit gedrukt",
+                        "zet het blok buiten het andere moment-blok",
+                    )
+                )
+            moments.append((marker, set(names)))
     for marker, number in open_blocks:
         findings.append(
             Finding(
@@ -258,3 +303,28 @@ def lint(source: str, first_line: int, variants: Sequence[str]) -> list[Finding]
             )
         )
     return findings
+
+
+def refuse_unprintable(leaflet: Leaflet, variant: str, moment: str) -> None:
+    """Never print a text that `check` refuses: the first mistake, with its line (exit 3);
+    `check` lists them all."""
+    found = _mistakes(
+        leaflet.body, leaflet.body_first_line, tuple(leaflet.meta.variants), variant, moment
+    )
+    if found:
+        raise ContentError(
+            found[0].message,
+            file=leaflet.shown_as,
+            row=found[0].line,
+            hint=f"{found[0].hint}; 'generate.py check' toont alle fouten",
+        )
+
+
+@cache
+def _mistakes(
+    source: str, first_line: int, variants: tuple[str, ...], variant: str, moment: str
+) -> tuple[Finding, ...]:
+    found = lint(source, first_line, variants)
+    if moment == DISCHARGE:
+        found += discharge_findings(source, first_line, variant)
+    return tuple(found)

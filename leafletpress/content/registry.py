@@ -70,7 +70,7 @@ class Site(Strict):
     address: Text
     phone: Text
     contact_url: HttpUrl
-    urgent_phone: Text  # for warning signs after an operation, day and night
+    urgent_phone: Text | None = None  # warning signs after an operation: required at discharge
     day_hospital: bool = False
     report_to: Localised  # a text, or one per language (nl, fr, en)
     # The consultations held here (e.g. orthopedie), each with where to report for it.

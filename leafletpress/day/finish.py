@@ -26,7 +26,7 @@ from ..content.registry import Registry
 from ..pdf.compose import Composer
 from ..visit.appointment import Visit, parse_date
 from ..visit.daylist import DayList
-from ..visit.plan import Entry, Plan
+from ..visit.plan import Entry, Plan, day_cell
 from .manifest import FIELDS, JSON_NAME, read_manifest, write_manifest
 from .workers import Result, print_task
 
@@ -228,19 +228,27 @@ class DayFinisher:
         records = []
         for number, found in problems.items():
             values = rows[number].values
+            day = day_cell(values)
             try:
-                on = parse_date(values.get("date", "")).isoformat()
+                on = parse_date(day).isoformat()
             except LeafletpressError:
                 on = None
             if on not in (None, day_name):
                 continue
             record: dict[str, Any] = dict.fromkeys(FIELDS)
-            for key in ("reference", "date", "time", "moment", "site", "leaflet", "variant",
-                        "language"):  # fmt: skip
-                record[key] = clipped(values[key]) if values.get(key) else None
+            for key, column in _REFUSED_COLUMNS.items():
+                record[key] = clipped(values[column]) if values.get(column) else None
+            record["date"] = clipped(day) or None  # the day it is for
             record.update(row=number, status="refused", warnings=[], problem=" | ".join(found))
             records.append(record)
         return records
+
+
+# A refused row in the manifest: its cells as written (manifest field -> row field).
+_REFUSED_COLUMNS = {key: key for key in ("reference", "date", "time", "moment", "site",
+                                         "leaflet", "variant", "language", "followup_date",
+                                         "followup_time", "followup_site")}  # fmt: skip
+_REFUSED_COLUMNS["operation_date"] = "date"
 
 
 def _followup(visit: Visit) -> dict[str, str | None]:

@@ -104,7 +104,8 @@ class EmailComposer:
         if protected:
             assert letter.birth_date is not None, "checked before composing"
             pdf = protect(pdf, pdf_password(letter.birth_date))
-        name = f"{self.registry.hospital.name}-{letter.code}.pdf".replace(" ", "-")
+        moment = "-ontslag" if letter.moment == "ontslag" else ""  # two leaflets, two names
+        name = f"{self.registry.hospital.name}-{letter.code}{moment}.pdf".replace(" ", "-")
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename=name)
         message["Content-Language"] = HTML_LANG[lang]  # after the parts: set_content drops it
         return message

@@ -10,12 +10,12 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from ..common.errors import InputError, choices, clipped
+from ..common.errors import ContentError, InputError, choices, clipped
 from ..common.validation import in_language
 from ..content.fonts import described, hint, unprintable
 from ..content.labels import clock, long_date
 from ..content.leaflet import LOCALES, Leaflet, Milestone, Timing
-from ..content.markup import BEFORE_ONLY, PLACEHOLDERS
+from ..content.markup import BEFORE_ONLY, PLACEHOLDERS, refuse_unprintable
 from ..content.registry import Registry, Site, Surgeon
 from .appointment import Discharge, Visit
 from .calendar import Calendar, calendar
@@ -99,6 +99,7 @@ def hospital_calendar(registry: Registry) -> Calendar:
 def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personalisation:
     """Check the visit against the leaflet and registry; unknown names list the valid ones."""
     leaflet.require_variant(visit.variant)
+    refuse_unprintable(leaflet, visit.variant, visit.moment)
     if missing := unprintable(visit.patient.name, registry.fonts_dir):
         raise InputError(
             f"deze tekens kan de folder niet drukken: {described(missing)}",
@@ -106,6 +107,13 @@ def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personali
             hint=hint(missing),
         )
     site = registry.sites.get(visit.site)
+    if site is not None and visit.discharge is not None and not site.urgent_phone:
+        raise ContentError(
+            f"{site.name} heeft geen nummer voor klachten na een operatie, dag en nacht",
+            file="config/sites.yaml",
+            field=f"sites.{visit.site}.urgent_phone",
+            hint="vul het in: de folder bij ontslag drukt het bij de alarmsignalen",
+        )
     if site is None:
         raise InputError(
             f"onbekende campus '{clipped(visit.site)}'",
@@ -208,7 +216,7 @@ def warnings(p: Personalisation, today: date) -> list[str]:
     """Things the secretary must know before handing the leaflet over (never printed on it)."""
     found = []
     if p.aftercare is not None:
-        found += _discharge_warnings(p.aftercare, today)
+        found += _discharge_warnings(p.visit.date, p.aftercare, today)
     elif p.visit.date < today:
         found.append(f"de datum van de ingreep ({p.visit.date:%d/%m/%Y}) ligt in het verleden")
     elif p.schedule and p.schedule.blood_thinners_by < today:
@@ -224,9 +232,18 @@ def warnings(p: Personalisation, today: date) -> list[str]:
     return found
 
 
-def _discharge_warnings(care: Aftercare, today: date) -> list[str]:
+LONG_STAY = timedelta(days=30)  # longer between operation and discharge: a typing error?
+
+
+def _discharge_warnings(operated: date, care: Aftercare, today: date) -> list[str]:
     found = []
     discharge, followup = care.discharge, care.discharge.followup_date
+    if discharge.date - operated > LONG_STAY:
+        found.append(
+            f"de operatie ({operated:%d/%m/%Y}) ligt {(discharge.date - operated).days} dagen "
+            f"vóór het ontslag ({discharge.date:%d/%m/%Y}): klopt het jaartal? De "
+            "herstelstappen op de folder tellen vanaf de operatie"
+        )
     if discharge.date < today:
         found.append(f"de ontslagdatum ({discharge.date:%d/%m/%Y}) ligt in het verleden")
     if followup is not None and followup < today:
@@ -249,7 +266,7 @@ def placeholder_values(p: Personalisation, labels: dict[str, str]) -> dict[str, 
         "site": p.site.name,
         "site_address": p.site.address,
         "site_phone": p.site.phone,
-        "urgent_phone": p.site.urgent_phone,
+        "urgent_phone": p.site.urgent_phone or "",  # required at discharge; `check` says where
     }
     if s is None:  # at discharge: `check` keeps these out of the text that is printed then
         values |= dict.fromkeys(BEFORE_ONLY, "")

@@ -8,6 +8,7 @@ leaflet by its key or by its name ("ZAS Cadix", "Pieter Claes", "Totale heupprot
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +18,7 @@ from ..common.errors import InputError, LeafletpressError, clipped
 from ..common.matching import match_key
 from ..common.project import Project
 from ..content.leaflet import (
+    BEFORE,
     DEFAULT_LANGUAGE,
     DISCHARGE,
     Leaflet,
@@ -141,8 +143,8 @@ class Planner:
         """The row as an Entry, or every problem that stops it."""
         cells = _Cells(row.values)
         values, attempt, parsed = row.values, cells.attempt, cells.parsed
-        moment = attempt(lambda: parse_moment(values.get("moment", "")))
-        before = moment != DISCHARGE  # at discharge the hour of the operation is not used
+        moment = attempt(lambda: _moment(values))
+        before = moment == BEFORE  # at discharge the hour of the operation is not used
         on, at = parsed("date", parse_date), parsed("time", parse_time, required=before)
         birth_date = parsed("birth_date", parse_date, required=False)
         discharge = self._discharge(cells)
@@ -188,7 +190,12 @@ class Planner:
         )
 
     def _discharge(self, cells: _Cells) -> dict[str, object]:
-        """The discharge columns (empty ones left out; make_visit says where they belong)."""
+        """The discharge columns (make_visit says where they belong). A follow-up date with
+        an hour in it (an Excel date-time cell) gives the hour too."""
+        if match := _DATE_TIME.match(cells.values.get("followup_date", "")):
+            if not cells.values.get("followup_time"):
+                cells.values["followup_time"] = match.group(2)
+            cells.values["followup_date"] = match.group(1)
         found: dict[str, object] = {
             "discharge_date": cells.parsed("discharge_date", parse_date, required=False),
             "followup_date": cells.parsed("followup_date", parse_date, required=False),
@@ -197,6 +204,34 @@ class Planner:
         if text := cells.values.get("followup_site"):
             found["followup_site"] = cells.attempt(lambda: self.followup_sites.key(text))
         return found
+
+
+_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})(?::\d{2})?$")  # from Excel
+
+
+def _moment(values: dict[str, str]) -> str:
+    """The row's moment; never guessed: a discharge date under no moment is asked about."""
+    if not values.get("moment") and values.get("discharge_date"):
+        raise InputError(
+            "ontbreekt",
+            field="moment",
+            hint="deze rij heeft een ontslagdatum: schrijf 'ontslag' voor de folder bij ontslag, "
+            "of 'voor' en laat de ontslagdatum leeg",
+        )
+    return parse_moment(values.get("moment", ""))
+
+
+def day_cell(values: dict[str, str]) -> str:
+    """The cell that gives the day a row's leaflet is for: the discharge date for a row at
+    discharge (or with a discharge date and no readable moment), else the operation date."""
+    try:
+        moment: str | None = parse_moment(values.get("moment", ""))
+    except InputError:
+        moment = None
+    discharge = values.get("discharge_date", "")
+    if moment == DISCHARGE or (moment is None and discharge):
+        return discharge
+    return values.get("date", "")
 
 
 class _Cells:
@@ -239,11 +274,12 @@ def plan(day: DayList, project: Project, registry: Registry, today: date) -> Pla
                 column = day.headers.get(field_name or "", field_name)
                 result.refusals.append(Refusal(row.number, column, problem.message, problem.hint))
         elif checked.file in seen:
+            when = "uur" if checked.p.visit.discharge is None else "ontslagdag"
             result.refusals.append(
                 Refusal(
                     row.number,
                     None,
-                    f"dubbele rij: dezelfde patiënt, folder en uur als rij {seen[checked.file]}",
+                    f"dubbele rij: dezelfde patiënt, folder en {when} als rij {seen[checked.file]}",
                     "verwijder een van beide rijen",
                 )
             )
