@@ -99,6 +99,8 @@ def hospital_calendar(registry: Registry) -> Calendar:
 def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personalisation:
     """Check the visit against the leaflet and registry; unknown names list the valid ones."""
     leaflet.require_variant(visit.variant)
+    if visit.discharge is not None:
+        leaflet.require_discharge()
     refuse_unprintable(leaflet, visit.variant, visit.moment)
     if missing := unprintable(visit.patient.name, registry.fonts_dir):
         raise InputError(
@@ -107,13 +109,6 @@ def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personali
             hint=hint(missing),
         )
     site = registry.sites.get(visit.site)
-    if site is not None and visit.discharge is not None and not site.urgent_phone:
-        raise ContentError(
-            f"{site.name} heeft geen nummer voor klachten na een operatie, dag en nacht",
-            file="config/sites.yaml",
-            field=f"sites.{visit.site}.urgent_phone",
-            hint="vul het in: de folder bij ontslag drukt het bij de alarmsignalen",
-        )
     if site is None:
         raise InputError(
             f"onbekende campus '{clipped(visit.site)}'",
@@ -154,6 +149,14 @@ def aftercare(
 ) -> Aftercare:
     """Check the discharge and follow-up; compute the recovery milestones' dates."""
     consultation = leaflet.require_discharge().consultation
+    if not registry.sites[visit.site].urgent_phone:
+        raise ContentError(
+            f"{registry.sites[visit.site].name} heeft geen nummer voor klachten na een "
+            "operatie, dag en nacht",
+            file="config/sites.yaml",
+            field=f"sites.{visit.site}.urgent_phone",
+            hint="vul het in: de folder bij ontslag drukt het bij de alarmsignalen",
+        )
     if discharge.date < visit.date:
         raise InputError(
             f"de ontslagdatum ({discharge.date:%d/%m/%Y}) ligt vóór de operatie "
