@@ -1,11 +1,11 @@
-# Two entry points: `make demo` and `make test`. Each sets up .venv by itself.
+# Entry points: `make demo`, `make serve` and `make test`. Each sets up .venv by itself.
 # `make lint` (part of `make test`) runs the checks that keep the code base clean.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean system-deps test-deps
+.PHONY: demo serve test lint bench clean system-deps test-deps
 
 demo: $(STAMP)
 	$(PY) generate.py demo
@@ -13,6 +13,10 @@ demo: $(STAMP)
 	$(PY) generate.py email output/demo/dag/2026-12-15 --list examples/dag-2026-12-15.csv
 	$(PY) generate.py batch examples/ontslag-2026-12-17.csv --out-dir output/demo/dag --separators
 	$(PY) generate.py email output/demo/dag/2026-12-17 --list examples/ontslag-2026-12-17.csv
+
+# The web app on http://127.0.0.1:8000/ with a worker beside it; data in data/ (see README).
+serve: $(STAMP)
+	$(PY) -m leafletpress.web.serve
 
 test: lint test-deps
 	$(PY) -m pytest
@@ -48,14 +52,17 @@ system-deps:
 # The tests check archive copies with an independent PDF/A validator: Apache PDFBox Preflight,
 # from Debian (Java). Its jars, and the two Java libraries it needs on Java 11+, in one list.
 PREFLIGHT_JARS := preflight pdfbox2 fontbox2 xmpbox commons-logging javax.activation jaxb-api
-TEST_PKGS      := default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java
+# The web app is tested in Debian's headless Chromium (Playwright cannot download one here).
+TEST_PKGS      := default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java \
+                  chromium fonts-dejavu-core
 test-deps:
 	@missing=""; command -v java >/dev/null || missing=" java"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	for jar in $(PREFLIGHT_JARS); do \
 	  [ -f /usr/share/java/$$jar.jar ] || missing="$$missing $$jar.jar"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing the PDF/A validator for the tests:$$missing"; \
+	    echo "Installing what the tests use (PDF/A validator, Chromium):$$missing"; \
 	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $(TEST_PKGS) >/dev/null; \
 	  else \
 	    echo "Missing:$$missing. Run: sudo apt-get install $(TEST_PKGS)"; exit 1; \

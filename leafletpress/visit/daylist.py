@@ -99,10 +99,15 @@ class Row:
 class DayList:
     path: Path
     source: str  # how it was read, e.g. "CSV, Windows-1252, ';'"
-    headers: dict[str, str]  # field -> header as written in the file (or the configured name)
+    headers: dict[str, str]  # field -> header as written in the file
     rows: list[Row]
     hidden_rows: tuple[int, ...] = ()  # hidden in Excel (often cancelled): not used
     sha256: str = ""  # of the bytes read: the list as it was when the rows were read
+    absent: dict[str, str] = default(default_factory=dict)  # field -> name, for messages
+
+    def column(self, field: str) -> str:
+        """A field's column as the user knows it: its header, or its configured name."""
+        return self.headers.get(field) or self.absent.get(field, field)
 
 
 @dataclass
@@ -446,8 +451,8 @@ def read_day_list(
             hint="kijk na of dit de juiste lijst is; de grens staat in config/columns.yaml "
             "(limits.max_rows)",
         )
-    # field -> its header as written; a column the list lacks by the name the README gives it
-    headers = {f: names[0] for f, names in columns.fields().items() if names}
-    headers |= {f: header[i] for f, i in fields.items()}
+    headers = {f: header[i] for f, i in fields.items()}
+    # A column the list lacks, as messages name it: its first name in config/columns.yaml.
+    absent = {f: names[0] for f, names in columns.fields().items() if names and f not in fields}
     digest = hashlib.sha256(data).hexdigest()
-    return DayList(path, table.source, headers, rows, tuple(table.hidden_rows), digest)
+    return DayList(path, table.source, headers, rows, tuple(table.hidden_rows), digest, absent)

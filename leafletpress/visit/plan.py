@@ -271,7 +271,7 @@ def plan(day: DayList, project: Project, registry: Registry, today: date) -> Pla
         if isinstance(checked, list):
             for problem in checked:
                 field_name = {"lang": "language"}.get(problem.field or "", problem.field)
-                column = day.headers.get(field_name or "", field_name)
+                column = day.column(field_name) if field_name else None
                 result.refusals.append(Refusal(row.number, column, problem.message, problem.hint))
         elif checked.file in seen:
             when = "uur" if checked.p.visit.discharge is None else "ontslagdag"

@@ -1,0 +1,42 @@
+from typing import Any
+
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    name = "leafletpress.web"
+    label = "web"
+    verbose_name = "leafletpress"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Every sign-in, sign-out and failed sign-in is an audit event."""
+        from django.contrib.auth import signals
+
+        from .models import audit
+
+        def signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+            audit(user, "aangemeld")
+
+        def signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+            if user is not None:
+                audit(user, "afgemeld")
+
+        def failed(sender: Any, credentials: Any, request: Any = None, **kwargs: Any) -> None:
+            audit(str(credentials.get("username", ""))[:150], "aanmelden mislukt")
+
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_beheer_permissions, sender=self, weak=False)
+        signals.user_logged_in.connect(signed_in, weak=False)
+        signals.user_logged_out.connect(signed_out, weak=False)
+        signals.user_login_failed.connect(failed, weak=False)
+
+
+def _beheer_permissions(sender: Any, **kwargs: Any) -> None:
+    """`beheer` manages accounts in the admin and reads the audit log; nothing more."""
+    from django.contrib.auth.models import Group, Permission
+
+    wanted = ["add_user", "change_user", "view_user", "view_group", "view_auditevent"]
+    group, _ = Group.objects.get_or_create(name="beheer")
+    group.permissions.set(Permission.objects.filter(codename__in=wanted))

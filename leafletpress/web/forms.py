@@ -1,0 +1,75 @@
+"""The web forms. They only carry text: the engine parses and checks it (the CLI's rules and
+messages), so a field's error reads exactly as the command line would say it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from ..content.leaflet import LOCALES
+
+EDITIONS = [
+    ("a5", "A5 (standaard)"),
+    ("a4", "A4"),
+    ("booklet", "A5-boekje op A4"),
+    ("large", "Grote letters (A4)"),
+    ("archive", "Archief (PDF/A)"),
+]
+LANGUAGES = [("nl", "Nederlands"), ("fr", "Frans"), ("en", "Engels")]
+assert {code for code, _ in LANGUAGES} == set(LOCALES)
+MOMENTS = [("voor", "Voor de ingreep"), ("ontslag", "Bij ontslag")]
+
+
+def _text(label: str, help_text: str = "", required: bool = False, **attrs: str) -> Any:
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=required,
+        max_length=200,
+        strip=True,
+        widget=forms.TextInput(attrs=attrs),
+    )
+
+
+def _select(label: str, choices: list[tuple[str, str]], **attrs: str) -> Any:
+    return forms.CharField(
+        label=label, required=False, widget=forms.Select(choices=choices, attrs=attrs)
+    )
+
+
+class PatientForm(forms.Form):
+    """One patient's leaflet. The selects are filled from the content (see views.choices)."""
+
+    moment = _select("Moment", MOMENTS)
+    leaflet = _select("Folder", [])
+    variant = _select("Ingreep", [])
+    site = _select("Campus", [])
+    surgeon = _select("Chirurg", [])
+    date = _text("Dag van de ingreep", "bv. 15/12/2026", autocomplete="off")
+    time = _text("Uur van de ingreep", "bv. 8u30 of 08:30", autocomplete="off")
+    discharge_date = _text("Dag van ontslag", "bv. 17/12/2026", autocomplete="off")
+    followup_date = _text("Dag van de controle", "leeg als ze nog niet gepland is")
+    followup_time = _text("Uur van de controle", "bv. 10u30")
+    followup_site = _select("Campus van de controle", [])
+    name = _text("Naam van de patiënt", "zoals hij op de folder moet staan", autocomplete="off")
+    reference = _text("Patiëntnummer", "komt in de bestandsnaam, niet de naam", autocomplete="off")
+    birth_date = _text("Geboortedatum", "niet verplicht", autocomplete="off")
+    lang = _select("Taal van de patiënt", LANGUAGES)
+    edition = _select("Uitvoering", EDITIONS)
+
+
+class UploadForm(forms.Form):
+    lijst = forms.FileField(
+        label="Afsprakenlijst van de dag",
+        help_text="CSV of Excel (.xlsx), zoals het ziekenhuis ze exporteert",
+    )
+
+
+class MakeForm(forms.Form):
+    edition = _select("Uitvoering", EDITIONS[:3])
+    separators = forms.BooleanField(
+        label="Scheidingsblad met de naam vóór elke folder in de afdrukbestanden",
+        required=False,
+        initial=True,
+    )

@@ -1,0 +1,24 @@
+"""`manage.py hervat`: queue again every day a stopped server or worker left unfinished.
+
+The batch journal skips what was made, so a day resumed this way ends as one that ran
+through. Run by `make serve` before the worker starts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from ...models import Day
+from ...tasks import make_day
+
+
+class Command(BaseCommand):
+    help = "Zet onderbroken dagen opnieuw in de wachtrij."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        unfinished = Day.objects.filter(status__in=[Day.QUEUED, Day.RUNNING])
+        for day in unfinished:
+            make_day.enqueue(str(day.id))
+        self.stdout.write(f"{len(unfinished)} onderbroken dag(en) opnieuw in de wachtrij")

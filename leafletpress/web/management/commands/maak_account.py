@@ -1,0 +1,55 @@
+"""`manage.py maak_account NAAM --rol secretariaat`: an account with a role, for scripts.
+
+The password comes from the environment variable LEAFLETPRESS_WACHTWOORD (never from the
+command line, where other users could read it), or is asked for on a terminal.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Any
+
+from django.contrib.auth.models import Group, User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ...roles import BEHEER, ROLES
+
+
+class Command(BaseCommand):
+    help = "Maak een account met een rol (of geef een bestaand account een nieuw wachtwoord)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("naam", help="de gebruikersnaam")
+        parser.add_argument(
+            "--rol",
+            required=True,
+            action="append",
+            choices=list(ROLES),
+            help="secretariaat, redactie of beheer (mag herhaald worden)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = os.environ.get("LEAFLETPRESS_WACHTWOORD") or self._ask()
+        user, created = User.objects.get_or_create(username=options["naam"])
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise CommandError("wachtwoord te zwak: " + " ".join(exc.messages)) from None
+        user.set_password(password)
+        user.is_staff = BEHEER in options["rol"]  # the admin is for beheer
+        user.save()
+        for role in options["rol"]:
+            user.groups.add(Group.objects.get(name=role))
+        verb = "gemaakt" if created else "bijgewerkt"
+        self.stdout.write(f"account '{user.username}' {verb} met rol {', '.join(options['rol'])}")
+
+    def _ask(self) -> str:
+        if not os.isatty(0):
+            raise CommandError("geef het wachtwoord in LEAFLETPRESS_WACHTWOORD")
+        first, second = getpass.getpass("Wachtwoord: "), getpass.getpass("Nog eens: ")
+        if first != second:
+            raise CommandError("de wachtwoorden verschillen")
+        return first

@@ -1,0 +1,101 @@
+"""What the web app keeps: leaflets made for one patient, clinic days, and the audit log.
+
+Patients appear by reference (or pseudonym) only, never by name. Files live in the data
+folder under random ids; their paths are never shown or guessable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+
+class Document(models.Model):
+    """One patient's leaflet, made from the form."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    who = models.CharField(max_length=40)  # reference or pseudonym
+    leaflet = models.CharField(max_length=40)
+    variant = models.CharField(max_length=40)
+    moment = models.CharField(max_length=10)
+    language = models.CharField(max_length=5)
+    edition = models.CharField(max_length=20)
+    pages = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    warnings = models.JSONField(default=list)
+
+    @property
+    def path(self) -> Any:
+        return settings.DATA / "folders" / f"{self.id}.pdf"
+
+
+class Day(models.Model):
+    """A clinic day's list: checked, then made by the worker."""
+
+    CHECKED, QUEUED, RUNNING, DONE, FAILED = (
+        "gecontroleerd",
+        "wachtrij",
+        "bezig",
+        "klaar",
+        "mislukt",
+    )
+    STATUSES = [(s, s) for s in (CHECKED, QUEUED, RUNNING, DONE, FAILED)]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    source_name = models.CharField(max_length=120)  # as uploaded, shown to the user only
+    suffix = models.CharField(max_length=5)  # .csv or .xlsx: the stored file is <id><suffix>
+    sha256 = models.CharField(max_length=64, db_index=True)
+    rows = models.PositiveIntegerField(default=0)
+    good = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=15, choices=STATUSES, default=CHECKED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    started = models.DateTimeField(null=True)
+    finished = models.DateTimeField(null=True)
+    outcome = models.JSONField(default=dict)  # files made, failures, warnings (no names)
+    error = models.TextField(blank=True)
+
+    @property
+    def upload(self) -> Any:
+        return settings.DATA / "lijsten" / f"{self.id}{self.suffix}"
+
+    @property
+    def out_dir(self) -> Any:
+        return settings.DATA / "dagen" / str(self.id)
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, to which reference and leaflet: never a name. Append-only."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.CharField(max_length=150)  # the account name, kept if the account goes
+    action = models.CharField(max_length=40)
+    reference = models.CharField(max_length=40, blank=True)
+    leaflet = models.CharField(max_length=80, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("het auditlog kan niet gewijzigd worden")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("het auditlog kan niet gewist worden")
+
+
+def audit(user: Any, action: str, reference: str = "", leaflet: str = "", detail: str = "") -> None:
+    name = getattr(user, "username", "") or str(user or "")
+    AuditEvent.objects.create(
+        user=name[:150], action=action, reference=reference[:40], leaflet=leaflet[:80],
+        detail=detail[:300],
+    )  # fmt: skip

@@ -1,0 +1,54 @@
+"""Roles: what each kind of account may do. A role is a Django group of that name.
+
+- ``secretariaat``: make, download and print leaflets; run a clinic day.
+- ``redactie``: check the content; preview any leaflet as images (no patient PDFs).
+- ``beheer``: accounts (in the admin) and the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+SECRETARIAAT, REDACTIE, BEHEER = "secretariaat", "redactie", "beheer"
+ROLES = {
+    SECRETARIAAT: "folders maken, downloaden en afdrukken; een dag verwerken",
+    REDACTIE: "inhoud controleren; elke folder bekijken",
+    BEHEER: "accounts en het auditlog",
+}
+
+
+def roles_of(user: Any) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    if user.is_superuser:
+        return set(ROLES)
+    return set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+
+
+def role_required(*allowed: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
+    """Anonymous: to the sign-in page. Signed in without the role: a clear 403 page."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not roles_of(request.user) & set(allowed):
+                needed = " of ".join(allowed)
+                return render(request, "web/403.html", {"needed": needed}, status=403)
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorator
+
+
+def context(request: HttpRequest) -> dict[str, object]:
+    """Templates show only what the user's roles allow."""
+    return {"user_roles": roles_of(request.user)}

@@ -1,0 +1,66 @@
+"""`make serve`: set up, then run the web server and one worker until Ctrl-C.
+
+Migrates the database, queues again any day a stop interrupted, says how to make the first
+account when there is none, and starts gunicorn on 127.0.0.1:8000 with a `db_worker` beside
+it. Ctrl-C (or SIGTERM) stops both. In a hospital, run the two as services instead (README).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leafletpress.web.settings")
+
+ADDRESS = os.environ.get("LEAFLETPRESS_ADDRESS", "127.0.0.1:8000")
+FIRST_ACCOUNT = (
+    "Er is nog geen account. Maak het eerste, bijvoorbeeld:\n"
+    "  LEAFLETPRESS_WACHTWOORD='kies-een-lang-wachtwoord' "
+    ".venv/bin/python manage.py maak_account NAAM --rol secretariaat --rol beheer"
+)
+
+
+def prepare() -> None:
+    import django
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("hervat")
+    if not get_user_model().objects.exists():
+        print(FIRST_ACCOUNT, flush=True)
+
+
+def main() -> int:
+    prepare()
+    python = sys.executable
+    worker = subprocess.Popen([python, "manage.py", "db_worker", "--interval", "0.5"])
+    server = subprocess.Popen(
+        [python, "-m", "gunicorn", "leafletpress.web.wsgi", "--bind", ADDRESS,
+         "--workers", "2", "--threads", "2", "--timeout", "120", "--access-logfile", "-"]
+    )  # fmt: skip
+    print(f"leafletpress draait op http://{ADDRESS}/ (Ctrl-C om te stoppen)", flush=True)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping and worker.poll() is None and server.poll() is None:
+        time.sleep(0.5)
+    for process in (server, worker):
+        if process.poll() is None:
+            process.terminate()
+    for process in (server, worker):
+        process.wait(timeout=30)
+    return 0 if stopping else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""The web app's only door to the engine: the same calls the CLI makes, nothing of its own.
+
+One warm ``Renderer`` per process (the server's for one patient, the worker's for a day);
+pages are shown as PNG images made with pdfium from the very PDF that is downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from ..common.errors import LeafletpressError, clipped
+from ..common.files import own_folder, write_atomic
+from ..common.project import Edition, Project
+from ..content.leaflet import DEFAULT_LANGUAGE, DISCHARGE, catalogue, load_leaflet
+from ..content.registry import Registry, load_registry
+from ..visit.daylist import FIELDS, DayList, Row, read_day_list
+from ..visit.personalise import Personalisation
+from ..visit.plan import Plan, Planner, plan
+
+_lock = threading.Lock()  # WeasyPrint is not thread-safe: one leaflet at a time per process
+
+
+@cache
+def project() -> Project:
+    return Project(settings.ROOT)
+
+
+def registry() -> Registry:
+    return load_registry(project())
+
+
+@cache
+def _renderer() -> Any:
+    from ..pdf.render import Renderer
+
+    return Renderer(project(), registry())
+
+
+# --- the choices of the one-patient form ---------------------------------------------------
+
+
+def choices() -> dict[str, Any]:
+    """Leaflets with their variants, campuses and surgeons, for choices that follow each other."""
+    reg, found = registry(), {}
+    for slug, langs in catalogue(project()).items():
+        meta = load_leaflet(project(), slug, DEFAULT_LANGUAGE if "nl" in langs else langs[0]).meta
+        holding = []
+        if meta.discharge:
+            wanted = meta.discharge.consultation
+            holding = [k for k, s in reg.sites.items() if wanted in s.consultations]
+        found[slug] = {
+            "title": meta.title,
+            "variants": {k: v.label for k, v in meta.variants.items()},
+            "sites": {k: reg.sites[k].name for k in meta.sites if k in reg.sites},
+            "followup_sites": {k: reg.sites[k].name for k in holding},
+            "discharge": meta.discharge is not None,
+        }
+    surgeons = {k: (s.display_name, s.sites) for k, s in reg.surgeons.items()}
+    return {"leaflets": found, "surgeons": surgeons}
+
+
+# --- one patient ----------------------------------------------------------------------------
+
+
+@dataclass
+class Made:
+    pdf: bytes
+    pages: int
+    who: str
+    p: Personalisation
+    warnings: list[str]
+
+
+def make_one(values: dict[str, str], edition: Edition) -> Made | list[LeafletpressError]:
+    """Check the form as a day list's row is checked (every problem at once, by field), then
+    render it with the warm renderer (booklets imposed)."""
+    from ..printing.booklet import impose
+
+    row = {k: v for k, v in values.items() if k in FIELDS}
+    row["language"] = values.get("lang", "")
+    if row.get("moment") != DISCHARGE:  # the fields of the other moment are not shown
+        row = {k: v for k, v in row.items() if k not in _AT_DISCHARGE}
+    else:
+        row.pop("time", None)
+    checked = Planner(project(), registry(), date.today()).check(Row(0, row))
+    if isinstance(checked, list):
+        return list(checked)
+    with _lock:
+        rendered = _renderer().render(checked.p, edition.layout, edition.archive)
+    pdf = impose(rendered.pdf) if edition.booklet else rendered.pdf
+    return Made(pdf, rendered.pages, checked.who, checked.p, list(checked.warnings))
+
+
+_AT_DISCHARGE = ("discharge_date", "followup_date", "followup_time", "followup_site")
+
+
+def preview_image(p: Personalisation) -> bytes:
+    """Page 1 of a leaflet, A5, as a PNG: the check page's preview of a good row."""
+    with _lock:
+        pdf = _renderer().render(p).pdf
+    return _png(pdf, 1) or b""
+
+
+def store(path: Path, pdf: bytes) -> None:
+    own_folder(path.parent, settings.DATA)
+    write_atomic(path, pdf)
+
+
+def page_image(pdf_path: Path, page: int) -> bytes | None:
+    """Page ``page`` (1-based) of a stored PDF as a PNG; None past the end."""
+    return _png(pdf_path.read_bytes(), page)
+
+
+def _png(pdf: bytes, page: int, width: int = 900) -> bytes | None:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    if not 1 <= page <= len(document):
+        return None
+    sheet = document[page - 1]
+    image = sheet.render(scale=width / sheet.get_width()).to_pil()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def page_count(pdf_path: Path) -> int:
+    import pypdfium2 as pdfium
+
+    return len(pdfium.PdfDocument(pdf_path.read_bytes()))
+
+
+# --- a clinic day ---------------------------------------------------------------------------
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def list_suffix(data: bytes) -> str:
+    """What the upload is, by its content: a workbook (zip) or text; the reader checks more."""
+    return ".xlsx" if data[:4] == b"PK\x03\x04" else ".csv"
+
+
+@dataclass
+class Kind:
+    """One kind of row error and the rows that have it: '3 rijen: onbekende campus'."""
+
+    column: str | None
+    message: str
+    rows: list[int] = field(default_factory=list)
+
+    @property
+    def sentence(self) -> str:
+        count = len(self.rows)
+        rows = "1 rij" if count == 1 else f"{count} rijen"
+        where = f" in kolom ‘{self.column}’" if self.column else ""
+        return f"{rows} met een fout{where}: {self.message}"
+
+
+@dataclass
+class Checked:
+    """A day's list as the check page shows it."""
+
+    listing: DayList | None = None
+    planned: Plan | None = None
+    file_error: LeafletpressError | None = None
+    kinds: list[Kind] = field(default_factory=list)
+    bad_rows: list[dict[str, Any]] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+
+
+def check_day(path: Path, shown: str) -> Checked:
+    """Read and plan the list as `batch` does; group the refusals for people to read."""
+    try:
+        listing = read_day_list(path, project(), shown=shown)
+    except LeafletpressError as exc:
+        return Checked(file_error=exc)
+    planned = plan(listing, project(), registry(), date.today())
+    kinds: dict[tuple[str | None, str], Kind] = {}
+    problems: dict[int, dict[str | None, str]] = {}
+    for refusal in planned.refusals:
+        generic = re.sub(r"'[^']*'", "", refusal.message).replace("  ", " ").strip(" :")
+        kind = kinds.setdefault((refusal.column, generic), Kind(refusal.column, generic))
+        if refusal.row not in kind.rows:
+            kind.rows.append(refusal.row)
+        text = refusal.message + (f" — {refusal.hint}" if refusal.hint else "")
+        problems.setdefault(refusal.row, {})[refusal.column] = text
+    columns = [listing.headers[f] for f in FIELDS if f in listing.headers and f != "email"]
+    present = [f for f in FIELDS if f in listing.headers and f != "email"]
+    rows = {row.number: row for row in listing.rows}
+    bad = [
+        {
+            "number": number,
+            "cells": [
+                (clipped(rows[number].values.get(f, "")), found.get(listing.headers[f]))
+                for f in present
+            ],
+            "general": found.get(None),
+        }
+        for number, found in sorted(problems.items())
+    ]
+    ordered = sorted(kinds.values(), key=lambda k: (-len(k.rows), k.rows[0]))
+    return Checked(listing, planned, None, ordered, bad, columns)
+
+
+def counts(outcome_leaflets: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(record["status"] for record in outcome_leaflets)

@@ -1,0 +1,163 @@
+"""Settings from the environment, so one code base runs on a laptop and in the hospital.
+
+Development (``make serve``): SQLite and files in ``data/`` (git-ignored), a secret key made
+once and kept there. Production (``LEAFLETPRESS_PRODUCTION=1``): the secret key and database
+URL must come from the environment (``LEAFLETPRESS_SECRET_KEY``, ``DATABASE_URL``), cookies
+are secure, HTTPS is required; ``manage.py check --deploy`` is clean.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+ROOT = Path(__file__).resolve().parents[2]  # the project: leaflets/, config/, templates/ ...
+DATA = Path(os.environ.get("LEAFLETPRESS_DATA", ROOT / "data")).resolve()
+PRODUCTION = os.environ.get("LEAFLETPRESS_PRODUCTION") == "1"
+
+
+def _secret_key() -> str:
+    if key := os.environ.get("LEAFLETPRESS_SECRET_KEY"):
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured("zet LEAFLETPRESS_SECRET_KEY (50 willekeurige tekens)")
+    path = DATA / "secret_key"  # development: made once, owner-only
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = os.environ.get("LEAFLETPRESS_DEBUG") == "1" and not PRODUCTION
+ALLOWED_HOSTS = os.environ.get("LEAFLETPRESS_HOSTS", "127.0.0.1,localhost").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "axes",
+    "csp",
+    "leafletpress.web",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "leafletpress.web.middleware.NoStore",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
+]
+CSRF_FAILURE_VIEW = "leafletpress.web.views.csrf_failure"
+ROOT_URLCONF = "leafletpress.web.urls"
+WSGI_APPLICATION = "leafletpress.web.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "leafletpress.web.roles.context",
+            ],
+        },
+    }
+]
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{DATA / 'leafletpress.sqlite3'}", conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # a web server and a worker share it
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA / "test.sqlite3")}  # a file: for threads
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AXES_FAILURE_LIMIT = 5  # wrong passwords for one account from one address, then locked
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "web/locked.html"
+AXES_RESET_ON_SUCCESS = True
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+LANGUAGE_CODE = "nl-be"
+TIME_ZONE = "Europe/Brussels"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+WHITENOISE_USE_FINDERS = True  # the app's few files, straight from the packages
+
+# Uploads: a day's list is at most config/columns.yaml's max_megabytes (checked again there).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 3600  # a working day
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+    }
+}
+if PRODUCTION:
+    if "DATABASE_URL" not in os.environ:
+        raise ImproperlyConfigured("zet DATABASE_URL, bv. postgres://leafletpress@db/leafletpress")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = os.environ.get("LEAFLETPRESS_PROXY_HTTPS") != "0"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = False  # an intranet host: never on a public preload list
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]  # that, deliberately
+
+LOGGING = {  # no patient data is ever logged: events name references only
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "INFO" if not DEBUG else "DEBUG"},
+    "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
+}

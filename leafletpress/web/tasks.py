@@ -1,0 +1,96 @@
+"""Work for the worker process (django-tasks, database backend): a clinic day.
+
+The task runs the engine's batch, whose journal makes it resumable: when the server or the
+worker stopped mid-day, ``manage.py hervat`` (run by ``make serve`` at start) queues the day
+again and it finishes without making anything twice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+from django_tasks import task
+
+from ..common.errors import BusyError, LeafletpressError
+from ..day.batch import run_batch
+from ..day.manifest import JSON_NAME
+from ..visit.daylist import read_day_list
+from ..visit.plan import plan
+from . import service
+from .models import Day, audit
+
+
+@task()
+def make_day(day_id: str) -> None:
+    day = Day.objects.get(pk=day_id)
+    if day.status in (Day.DONE, Day.CHECKED):
+        return  # made already, or never asked for
+    Day.objects.filter(pk=day.pk).update(status=Day.RUNNING, started=timezone.now())
+    try:
+        outcome = _run(day)
+    except BusyError:
+        return  # another worker is making this day: it will finish it
+    except LeafletpressError as exc:
+        Day.objects.filter(pk=day.pk).update(status=Day.FAILED, error=str(exc),
+                                             finished=timezone.now())  # fmt: skip
+        return
+    Day.objects.filter(pk=day.pk).update(
+        status=Day.DONE, outcome=outcome, finished=timezone.now(), done=day.total
+    )
+    audit(day.made_by, "dag klaar", detail=f"dag {day.id}: {outcome['counts']}")
+
+
+def _run(day: Day) -> dict[str, Any]:
+    from .views import edition_of
+
+    project, registry = service.project(), service.registry()
+    listing = read_day_list(day.upload, project, shown=day.source_name)
+    planned = plan(listing, project, registry, date.today())
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if time.monotonic() - last[0] > 0.5 or done == total:  # the page polls; spare the db
+            last[0] = time.monotonic()
+            Day.objects.filter(pk=day.pk).update(done=done, total=total)
+
+    settings = day.outcome
+    outcome = run_batch(
+        listing, planned, project, registry, day.out_dir,
+        edition_of(settings.get("edition", "a5")),
+        separators=bool(settings.get("separators", True)),
+        on_progress=progress,
+    )  # fmt: skip
+    return _listed(day.out_dir, outcome.print_files, outcome.manifests) | {
+        "edition": settings.get("edition", "a5"),
+        "separators": settings.get("separators", True),
+        "failed": [{"row": row, "problem": problem} for row, problem in outcome.failed],
+    }
+
+
+def _listed(root: Path, prints: list[Path], manifests: list[Path]) -> dict[str, Any]:
+    """What the results page offers, by name, with paths relative to the day's folder."""
+    leaflets, warnings, counts = [], [], {}
+    for manifest in [m for m in manifests if m.name == JSON_NAME]:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        for key, value in data["batch"]["counts"].items():
+            counts[key] = counts.get(key, 0) + value
+        pdfs = manifest.parent.parent
+        for record in data["leaflets"]:
+            if record.get("file") and record["status"] in ("made", "unchanged"):
+                path = str((pdfs / record["file"]).relative_to(root))
+                leaflets.append({"name": record["file"], "row": record["row"], "path": path})
+            if record.get("warnings"):
+                warnings.append({"row": record["row"], "reference": record["reference"],
+                                 "warnings": record["warnings"]})  # fmt: skip
+    return {
+        "print_files": [{"name": p.name, "path": str(p.relative_to(root))} for p in prints],
+        "manifests": [{"name": m.name, "path": str(m.relative_to(root))} for m in manifests],
+        "leaflets": leaflets,
+        "warnings": warnings,
+        "counts": counts,
+    }

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("aanmelden/", auth.LoginView.as_view(template_name="web/login.html",
+                                               redirect_authenticated_user=True), name="login"),
+    path("afmelden/", auth.LogoutView.as_view(), name="logout"),
+    path("folder/", views.patient, name="patient"),
+    path("folder/keuzes/", views.patient_choices, name="patient_choices"),
+    path("folder/<uuid:pk>/", views.document, name="document"),
+    path("folder/<uuid:pk>/pagina/<int:page>.png", views.document_page, name="document_page"),
+    path("folder/<uuid:pk>/pdf", views.document_pdf, name="document_pdf"),
+    path("dag/", views.days, name="days"),
+    path("dag/<uuid:pk>/", views.day, name="day"),
+    path("dag/<uuid:pk>/voorbeeld/<int:row>.png", views.day_preview, name="day_preview"),
+    path("dag/<uuid:pk>/maak", views.day_make, name="day_make"),
+    path("dag/<uuid:pk>/voortgang", views.day_progress, name="day_progress"),
+    path("dag/<uuid:pk>/<str:kind>/<str:name>", views.day_file, name="day_file"),
+    path("inhoud/", views.content_check, name="content_check"),
+    path("audit/", views.audit_log, name="audit"),
+    path("beheer/", admin.site.urls),
+]  # fmt: skip
+
+handler403 = "leafletpress.web.views.forbidden"
+handler404 = "leafletpress.web.views.not_found"
+handler500 = "leafletpress.web.views.server_error"

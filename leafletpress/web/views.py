@@ -1,0 +1,324 @@
+"""Pages: they parse what the browser sends and call the engine (service.py); nothing else.
+
+Every view names the roles that may use it; every file is served from here, by id, with
+``Cache-Control: no-store`` (see middleware.py) and an audit event.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ..common.errors import LeafletpressError
+from ..common.project import FORMATS, Edition
+from . import service
+from .forms import EDITIONS, LANGUAGES, MakeForm, PatientForm, UploadForm
+from .models import AuditEvent, Day, Document, audit
+from .roles import BEHEER, REDACTIE, SECRETARIAAT, role_required, roles_of
+
+
+def edition_of(value: str) -> Edition:
+    if value == "large":
+        return Edition("a4", large_print=True)
+    if value == "archive":
+        return Edition("a5", archive=True)
+    return Edition(value if value in FORMATS else "a5")
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/home.html", {"today": date.today()})
+
+
+# --- one patient ----------------------------------------------------------------------------
+
+
+def _form_context(form: PatientForm, values: dict[str, str]) -> dict[str, Any]:
+    """The form with the choices that follow from what is chosen so far."""
+    found = service.choices()
+    leaflets = found["leaflets"]
+    slug = values.get("leaflet") if values.get("leaflet") in leaflets else next(iter(leaflets), "")
+    current = leaflets.get(slug, {"variants": {}, "sites": {}, "followup_sites": {}})
+    site = values.get("site") if values.get("site") in current["sites"] else ""
+    surgeons = {
+        key: name for key, (name, sites) in found["surgeons"].items() if not site or site in sites
+    }
+    return {
+        "form": form,
+        "values": values,
+        "leaflets": {k: v["title"] for k, v in leaflets.items()},
+        "leaflet": slug,
+        "variants": current["variants"],
+        "sites": current["sites"],
+        "surgeons": surgeons,
+        "followup_sites": current["followup_sites"],
+        "discharge_possible": current.get("discharge", False),
+        "languages": dict(LANGUAGES),
+        "editions": dict(EDITIONS),
+        "moment": "ontslag" if values.get("moment") == "ontslag" else "voor",
+    }
+
+
+@role_required(SECRETARIAAT, REDACTIE)
+@require_http_methods(["GET", "POST"])
+def patient(request: HttpRequest) -> HttpResponse:
+    values = {k: v.strip() for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = service.make_one(values, edition_of(values.get("edition", "")))
+        except LeafletpressError as exc:  # content or configuration: for the editors
+            made = [exc]
+        if isinstance(made, service.Made):
+            return redirect("document", _keep(request, made, values).id)
+        for problem in made:
+            form.add_error(_field_of(problem, form), _message(problem))
+    status = 400 if form.errors else 200
+    return render(request, "web/patient.html", _form_context(form, values), status=status)
+
+
+def _field_of(exc: LeafletpressError, form: PatientForm) -> str | None:
+    field = {"lang": "lang", "language": "lang"}.get(exc.field or "", exc.field)
+    return field if field in form.fields else None  # else a whole-form error
+
+
+def _message(exc: LeafletpressError) -> str:
+    where = f"{exc.file}: " if exc.file and exc.field is None else ""
+    return where + exc.message + (f" — {exc.hint}" if exc.hint else "")
+
+
+@transaction.atomic
+def _keep(request: HttpRequest, made: service.Made, values: dict[str, str]) -> Document:
+    visit = made.p.visit
+    document = Document(
+        made_by=request.user,
+        who=made.who,
+        leaflet=visit.leaflet,
+        variant=visit.variant,
+        moment=visit.moment,
+        language=made.p.leaflet.lang,
+        edition=values.get("edition") or "a5",
+        pages=made.pages,
+        sha256=service.sha256(made.pdf),
+        warnings=made.warnings,
+    )
+    service.store(document.path, made.pdf)
+    document.save()
+    meta = made.p.leaflet.meta
+    audit(request.user, "folder gemaakt", made.who, f"{meta.code} {meta.version} {visit.variant}",
+          f"{visit.moment}, {document.edition}, {made.p.leaflet.lang}")  # fmt: skip
+    return document
+
+
+@role_required(SECRETARIAAT, REDACTIE)
+@require_GET
+def patient_choices(request: HttpRequest) -> HttpResponse:
+    """The selects that depend on each other, for htmx to swap in as the user chooses."""
+    values = {k: v for k, v in request.GET.items()}
+    return render(request, "web/_choices.html", _form_context(PatientForm(), values))
+
+
+@role_required(SECRETARIAAT, REDACTIE)
+@require_GET
+def document(request: HttpRequest, pk: Any) -> HttpResponse:
+    doc = get_object_or_404(Document, pk=pk)
+    pages = range(1, service.page_count(doc.path) + 1)  # a booklet: its imposed sheets
+    can_download = SECRETARIAAT in roles_of(request.user)
+    return render(
+        request, "web/document.html", {"doc": doc, "pages": pages, "can_download": can_download}
+    )
+
+
+@role_required(SECRETARIAAT, REDACTIE)
+@require_GET
+def document_page(request: HttpRequest, pk: Any, page: int) -> HttpResponse:
+    doc = get_object_or_404(Document, pk=pk)
+    image = service.page_image(doc.path, page)
+    if image is None:
+        raise Http404("geen pagina")
+    return HttpResponse(image, content_type="image/png")
+
+
+@role_required(SECRETARIAAT)
+@require_GET
+def document_pdf(request: HttpRequest, pk: Any) -> HttpResponse:
+    doc = get_object_or_404(Document, pk=pk)
+    inline = request.GET.get("afdrukken") == "1"
+    audit(request.user, "folder afgedrukt" if inline else "folder gedownload", doc.who,
+          f"{doc.leaflet} {doc.variant}", doc.moment)  # fmt: skip
+    name = f"{doc.who}_{doc.leaflet}-{doc.variant}{'-ontslag' if doc.moment == 'ontslag' else ''}"
+    return FileResponse(
+        doc.path.open("rb"),
+        content_type="application/pdf",
+        as_attachment=not inline,
+        filename=f"{name}.pdf",
+    )
+
+
+# --- content (redactie) ---------------------------------------------------------------------
+
+
+@role_required(REDACTIE, BEHEER)
+@require_GET
+def content_check(request: HttpRequest) -> HttpResponse:
+    from ..check import check_project
+
+    problems = check_project(service.project(), date.today())
+    return render(
+        request,
+        "web/check.html",
+        {
+            "errors": [p for p in problems if not p.warning],
+            "warnings": [p for p in problems if p.warning],
+        },
+    )
+
+
+# --- a clinic day ---------------------------------------------------------------------------
+
+
+@role_required(SECRETARIAAT)
+@require_http_methods(["GET", "POST"])
+def days(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["lijst"]
+        from django.conf import settings
+
+        if upload.size > settings.MAX_UPLOAD_BYTES:
+            form.add_error(
+                "lijst", f"het bestand is groter dan {settings.MAX_UPLOAD_BYTES // 2**20} MB"
+            )
+        else:
+            data = upload.read()
+            digest = service.sha256(data)
+            day = Day(made_by=request.user, source_name=upload.name[:120],
+                      suffix=service.list_suffix(data), sha256=digest)  # fmt: skip
+            service.store(day.upload, data)
+            day.save()
+            audit(request.user, "lijst opgeladen", detail=f"sha256 {digest[:16]}, dag {day.id}")
+            return redirect("day", day.id)
+    recent = Day.objects.order_by("-created")[:15]
+    status = 400 if form.errors else 200
+    return render(request, "web/days.html", {"form": form, "recent": recent}, status=status)
+
+
+@role_required(SECRETARIAAT)
+@require_GET
+def day(request: HttpRequest, pk: Any) -> HttpResponse:
+    the_day = get_object_or_404(Day, pk=pk)
+    earlier = (
+        Day.objects.filter(sha256=the_day.sha256, created__lt=the_day.created)
+        .exclude(pk=the_day.pk)
+        .order_by("-created")
+        .first()
+    )
+    context: dict[str, Any] = {
+        "day": the_day,
+        "earlier": earlier,
+        "make": MakeForm(),
+        "editions": dict(EDITIONS[:3]),
+    }
+    if the_day.status == Day.CHECKED:
+        context["checked"] = service.check_day(the_day.upload, the_day.source_name)
+    return render(request, "web/day.html", context)
+
+
+@role_required(SECRETARIAAT)
+@require_GET
+def day_preview(request: HttpRequest, pk: Any, row: int) -> HttpResponse:
+    """Page 1 of one good row's leaflet, made as the day will make it."""
+    the_day = get_object_or_404(Day, pk=pk)
+    checked = service.check_day(the_day.upload, the_day.source_name)
+    entry = next((e for e in (checked.planned.entries if checked.planned else []) if e.row == row),
+                 None)  # fmt: skip
+    if entry is None:
+        raise Http404("geen goede rij")
+    image = service.preview_image(entry.p)
+    return HttpResponse(image, content_type="image/png")
+
+
+@role_required(SECRETARIAAT)
+@require_POST
+def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
+    from .tasks import make_day
+
+    form = MakeForm(request.POST)
+    with transaction.atomic():
+        the_day = get_object_or_404(Day.objects.select_for_update(), pk=pk)
+        if the_day.status != Day.CHECKED or not form.is_valid():
+            return redirect("day", the_day.id)  # already started: never twice
+        checked = service.check_day(the_day.upload, the_day.source_name)
+        the_day.rows = len(checked.listing.rows) if checked.listing else 0
+        the_day.good = the_day.total = len(checked.planned.entries) if checked.planned else 0
+        the_day.status = Day.QUEUED
+        the_day.outcome = {"edition": form.cleaned_data["edition"] or "a5",
+                           "separators": form.cleaned_data["separators"]}  # fmt: skip
+        the_day.save()
+    make_day.enqueue(str(the_day.id))
+    audit(request.user, "dag gestart", detail=f"dag {the_day.id}: {the_day.total} folders")
+    return redirect("day", the_day.id)
+
+
+@role_required(SECRETARIAAT)
+@require_GET
+def day_progress(request: HttpRequest, pk: Any) -> HttpResponse:
+    the_day = get_object_or_404(Day, pk=pk)
+    return render(request, "web/_progress.html", {"day": the_day})
+
+
+FILE_KINDS = {"afdruk": "print_files", "manifest": "manifests", "folder": "leaflets"}
+
+
+@role_required(SECRETARIAAT)
+@require_GET
+def day_file(request: HttpRequest, pk: Any, kind: str, name: str) -> HttpResponse:
+    """A file of a finished day, named as the outcome lists it: never a path from the URL."""
+    the_day = get_object_or_404(Day, pk=pk, status=Day.DONE)
+    listed = {
+        item["name"]: item["path"] for item in the_day.outcome.get(FILE_KINDS.get(kind, ""), [])
+    }
+    if name not in listed:
+        raise Http404("onbekend bestand")
+    path = the_day.out_dir / listed[name]
+    if not path.resolve().is_relative_to(the_day.out_dir.resolve()) or not path.is_file():
+        raise Http404("onbekend bestand")
+    audit(request.user, f"{kind} gedownload", name.split("_")[0] if kind == "folder" else "",
+          detail=f"dag {the_day.id}: {name}")  # fmt: skip
+    content_type = "application/pdf" if name.endswith(".pdf") else (
+        "application/json" if name.endswith(".json") else "text/csv; charset=utf-8")  # fmt: skip
+    return FileResponse(path.open("rb"), content_type=content_type, as_attachment=True,
+                        filename=name)  # fmt: skip
+
+
+# --- audit (beheer) -------------------------------------------------------------------------
+
+
+@role_required(BEHEER)
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    events = AuditEvent.objects.all()[:500]
+    return render(request, "web/audit.html", {"events": events, "now": timezone.now()})
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "web/403.html", {"needed": ""}, status=403)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "web/404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/500.html", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "web/csrf.html", status=403)
