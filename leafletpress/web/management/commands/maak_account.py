@@ -42,7 +42,7 @@ class Command(BaseCommand):
         user.is_staff = BEHEER in options["rol"]  # the admin is for beheer
         user.save()
         for role in options["rol"]:
-            user.groups.add(Group.objects.get(name=role))
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
         verb = "gemaakt" if created else "bijgewerkt"
         self.stdout.write(f"account '{user.username}' {verb} met rol {', '.join(options['rol'])}")
 

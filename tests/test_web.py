@@ -1,0 +1,347 @@
+"""The web app in-process (Django's test client): every view for anonymous users and each
+role, the security baseline (CSRF, throttled sign-in, files by role, ids that are not paths,
+check --deploy), the audit log, and a clinic day through the real worker."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pypdf
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from helpers import ROOT, all_text
+
+from leafletpress.web.models import AuditEvent, Day, Document
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "Folders-maken-2026"
+ONE_PATIENT = {
+    "moment": "voor", "leaflet": "avn-hip", "variant": "heupprothese", "site": "cadix",
+    "surgeon": "claes", "date": "15/12/2026", "time": "8u30", "name": "Marie Peeters",
+    "reference": "PAT-0042", "lang": "nl", "edition": "a5",
+}  # fmt: skip
+ROLES = ("secretariaat", "redactie", "beheer")
+
+
+@pytest.fixture(autouse=True)
+def data(settings, tmp_path: Path) -> Path:
+    """Every test keeps its files in its own data folder."""
+    settings.DATA = tmp_path / "data"
+    return settings.DATA
+
+
+def account(role: str | None) -> User:
+    """An account made as the README says: manage.py maak_account NAME --rol ROLE."""
+    name = role or "zonderrol"
+    if role:
+        os.environ["LEAFLETPRESS_WACHTWOORD"] = PASSWORD
+        try:
+            call_command("maak_account", name, "--rol", role, stdout=io.StringIO())
+        finally:
+            del os.environ["LEAFLETPRESS_WACHTWOORD"]
+        return User.objects.get(username=name)
+    return User.objects.create_user(name, password=PASSWORD)
+
+
+def signed_in(role: str | None) -> Client:
+    client = Client()
+    client.force_login(account(role))
+    return client
+
+
+@pytest.fixture
+def document(data) -> Document:
+    """A leaflet made through the form by a secretary."""
+    response = signed_in("secretariaat").post(reverse("patient"), ONE_PATIENT)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return Document.objects.get()
+
+
+@pytest.fixture
+def day(data) -> Day:
+    """The example day with errors, uploaded by a secretary."""
+    client = signed_in("secretariaat")
+    with (ROOT / "examples/dag-met-fouten.csv").open("rb") as file:
+        response = client.post(reverse("days"), {"lijst": file})
+    assert response.status_code == 302
+    return Day.objects.get()
+
+
+# --- every view, every role -----------------------------------------------------------------
+
+# (view, arguments, whether the roles may open it: secretariaat, redactie, beheer)
+VIEWS = [
+    ("home", {}, (200, 200, 200)),
+    ("patient", {}, (200, 200, 403)),
+    ("patient_choices", {}, (200, 200, 403)),
+    ("document", {"pk": "doc"}, (200, 200, 403)),
+    ("document_page", {"pk": "doc", "page": 1}, (200, 200, 403)),
+    ("document_pdf", {"pk": "doc"}, (200, 403, 403)),
+    ("days", {}, (200, 403, 403)),
+    ("day", {"pk": "day"}, (200, 403, 403)),
+    ("day_progress", {"pk": "day"}, (200, 403, 403)),
+    ("content_check", {}, (403, 200, 200)),
+    ("audit", {}, (403, 403, 200)),
+]
+
+
+@pytest.mark.parametrize("role", [None, "zonder rol", *ROLES])
+def test_each_view_opens_only_for_its_roles(document, day, role) -> None:
+    ids = {"doc": document.id, "day": day.id}
+    client = Client() if role is None else signed_in(None if role == "zonder rol" else role)
+    wrong = []
+    for view, kwargs, allowed in VIEWS:
+        url = reverse(view, kwargs={k: ids.get(v, v) for k, v in kwargs.items()})
+        response = client.get(url)
+        if role is None:
+            expected = 302  # to the sign-in page
+        elif role == "zonder rol":
+            expected = 200 if view == "home" else 403
+        else:
+            expected = allowed[ROLES.index(role)]
+        if response.status_code != expected:
+            wrong.append((view, response.status_code, expected))
+        if role is None:
+            assert response["Location"].startswith("/aanmelden/?next=")
+        elif expected == 403:
+            assert "Geen toegang" in response.content.decode()
+        assert "no-store" in response["Cache-Control"]
+    assert wrong == []
+
+
+def test_the_admin_is_for_beheer_only(data) -> None:
+    assert signed_in("beheer").get("/beheer/auth/user/").status_code == 200
+    assert signed_in("secretariaat").get("/beheer/auth/user/").status_code == 302
+
+
+# --- one patient ----------------------------------------------------------------------------
+
+
+def test_a_leaflet_from_the_form_is_the_engines_and_leaves_an_audit_trail(document) -> None:
+    client = signed_in("secretariaat")
+    response = client.get(reverse("document_pdf", args=[document.id]))
+    pdf = b"".join(response.streaming_content)
+    assert response["Content-Type"] == "application/pdf"
+    assert (
+        response["Content-Disposition"]
+        == 'attachment; filename="PAT-0042_avn-hip-heupprothese.pdf"'
+    )
+    text = all_text(pdf)
+    assert "Marie Peeters" in text and "dinsdag 15 december 2026" in text
+    assert len(pypdf.PdfReader(io.BytesIO(pdf)).pages) == document.pages
+    page = client.get(reverse("document_page", args=[document.id, 1]))
+    assert page["Content-Type"] == "image/png" and page.content[:4] == b"\x89PNG"
+    actions = list(AuditEvent.objects.values_list("action", "reference"))
+    assert ("folder gemaakt", "PAT-0042") in actions and (
+        "folder gedownload",
+        "PAT-0042",
+    ) in actions
+    assert not AuditEvent.objects.filter(detail__icontains="Peeters").exists()
+
+
+FORM_ERRORS = [
+    pytest.param({"site": "gent", "date": "31/11/2026"},
+                 ["onbekende campus", "de datum &#x27;31/11/2026&#x27; bestaat niet"],
+                 id="every problem at once, at its field"),
+    pytest.param({"time": ""}, ["ontbreekt — schrijf 08:30 of 8u30"], id="a missing hour"),
+    pytest.param({"moment": "ontslag", "discharge_date": "14/12/2026"},
+                 ["ligt vóór de operatie"], id="discharge before the operation"),
+    pytest.param({"name": "山田太郎"}, ["deze tekens kan de folder niet drukken"],
+                 id="a name the fonts cannot print"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "expected"), FORM_ERRORS)
+def test_form_errors_are_the_clis_in_dutch_at_the_field(data, change, expected) -> None:
+    response = signed_in("secretariaat").post(reverse("patient"), ONE_PATIENT | change)
+    html = response.content.decode()
+    assert response.status_code == 400 and "Er is iets mis" in html
+    for words in expected:
+        assert words in html
+    assert Document.objects.count() == 0
+
+
+def test_warnings_the_secretary_must_act_on_cannot_be_missed(data) -> None:
+    client = signed_in("secretariaat")
+    response = client.post(reverse("patient"), ONE_PATIENT | {"date": "02/01/2026"}, follow=True)
+    html = response.content.decode()
+    assert 'class="banner warning" role="alert"' in html and "in het verleden" in html
+
+
+def test_choices_follow_each_other(data) -> None:
+    client = signed_in("secretariaat")
+    html = client.get(reverse("patient_choices"), {"leaflet": "avn-hip", "site": "palfijn",
+                                                   "moment": "ontslag"}).content.decode()  # fmt: skip
+    surgeons = html.split('name="surgeon"')[1].split("</select>")[0]
+    assert "Pieter Claes" in surgeons and "Lotte Verbeeck" not in surgeons, "only Palfijn's"
+    followups = html.split('name="followup_site"')[1].split("</select>")[0]
+    assert "ZAS Hoge Beuken" in followups and "ZAS Paola" not in followups
+    assert 'name="discharge_date"' in html and 'name="time"' not in html
+
+
+# --- security baseline ----------------------------------------------------------------------
+
+
+def test_a_forged_post_is_refused(data) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(account("secretariaat"))
+    response = client.post(reverse("patient"), ONE_PATIENT)
+    assert response.status_code == 403 and "Formulier verlopen" in response.content.decode()
+    assert Document.objects.count() == 0
+
+
+def test_a_brute_forced_sign_in_is_locked_out(data) -> None:
+    account("secretariaat")
+    client = Client()
+    for _ in range(5):
+        response = client.post(reverse("login"), {"username": "secretariaat", "password": "x"})
+        assert response.status_code in (200, 429)
+    response = client.post(reverse("login"), {"username": "secretariaat", "password": PASSWORD})
+    assert response.status_code == 429 and "geblokkeerd" in response.content.decode()
+    assert AuditEvent.objects.filter(action="aanmelden mislukt").count() >= 5
+
+
+def test_a_real_sign_in_is_audited_and_lands_home(data) -> None:
+    account("secretariaat")
+    response = Client().post(reverse("login"), {"username": "secretariaat", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert AuditEvent.objects.filter(action="aangemeld", user="secretariaat").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/folder/../../etc/passwd/pdf", "/folder/%2e%2e%2fetc%2fpasswd/pdf", "/folder/123/pdf",
+     f"/folder/{uuid.uuid4()}/pdf", f"/folder/{uuid.uuid4()}/pagina/1.png"],
+)  # fmt: skip
+def test_an_id_is_never_a_path(data, url) -> None:
+    assert signed_in("secretariaat").get(url).status_code == 404
+
+
+def test_a_days_file_is_served_only_by_its_listed_name(day) -> None:
+    Day.objects.filter(pk=day.pk).update(status=Day.DONE, outcome={"print_files": []})
+    client = signed_in("secretariaat")
+    for name in ("..%2F..%2Fsecret_key", "manifest.json", "print-cadix.pdf"):
+        assert client.get(f"/dag/{day.id}/afdruk/{name}").status_code == 404
+
+
+def test_the_audit_log_is_append_only(data) -> None:
+    event = AuditEvent.objects.create(user="x", action="test")
+    event.detail = "changed"
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+
+
+def test_no_patient_name_reaches_a_log_or_a_url(data, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = signed_in("secretariaat")
+    response = client.post(reverse("patient"), ONE_PATIENT)
+    assert "Peeters" not in response["Location"]
+    client.get(response["Location"] + "pdf")
+    assert "Peeters" not in caplog.text
+    assert not any("Peeters" in p.name for p in Path(data).rglob("*"))
+
+
+def test_deploy_checks_are_clean_with_production_settings(tmp_path) -> None:
+    env = os.environ | {
+        "LEAFLETPRESS_PRODUCTION": "1",
+        "LEAFLETPRESS_SECRET_KEY": "k" * 20 + "Z9!x" * 10,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "LEAFLETPRESS_DATA": str(tmp_path),
+        "LEAFLETPRESS_HOSTS": "leaflets.ziekenhuis.be",
+    }
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level",
+                             "WARNING"], cwd=ROOT, env=env, capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0 and "no issues" in result.stdout, result.stdout + result.stderr
+    missing = env | {"LEAFLETPRESS_SECRET_KEY": ""}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=missing,
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode != 0 and "LEAFLETPRESS_SECRET_KEY" in result.stderr
+
+
+# --- a clinic day ---------------------------------------------------------------------------
+
+
+def test_the_check_page_names_each_kind_of_error_and_each_bad_row(day) -> None:
+    html = signed_in("secretariaat").get(reverse("day", args=[day.id])).content.decode()
+    assert "3 rijen in orde" in html and "5 rijen met fouten" in html
+    assert "1 rij met een fout in kolom ‘Campus’: onbekende campus" in html
+    for row in ('<th scope="row">5</th>', '<th scope="row">6</th>', '<th scope="row">7</th>'):
+        assert row in html
+    assert 'class="bad-cell"' in html and "kies uit: ZAS Augustinus (augustinus)" in html
+    assert "Maak 3 folders" in html
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(b"\x89PNG\r\n\x1a\n" + b"0" * 100, "is een afbeelding, geen lijst"),
+     (b"Naam;Folder\nJan;avn-hip\n", "kolom ontbreekt")],
+)  # fmt: skip
+def test_a_file_that_is_no_list_gets_one_banner(data, content, expected) -> None:
+    client = signed_in("secretariaat")
+    response = client.post(reverse("days"), {"lijst": io.BytesIO(content)}, follow=True)
+    html = response.content.decode()
+    assert "Deze lijst kan niet gelezen worden" in html and expected in html
+
+
+def test_an_upload_over_the_limit_is_refused(data, settings) -> None:
+    settings.MAX_UPLOAD_BYTES = 1000
+    upload = io.BytesIO(b"x" * 2000)
+    upload.name = "groot.csv"
+    response = signed_in("secretariaat").post(reverse("days"), {"lijst": upload})
+    assert response.status_code == 400 and "groter dan" in response.content.decode()
+    assert Day.objects.count() == 0
+
+
+def test_a_list_uploaded_twice_is_recognised(day) -> None:
+    client = signed_in("secretariaat")
+    with (ROOT / "examples/dag-met-fouten.csv").open("rb") as file:
+        response = client.post(reverse("days"), {"lijst": file}, follow=True)
+    assert "Deze lijst werd al eens opgeladen" in response.content.decode()
+
+
+def test_a_day_is_made_by_the_worker_and_its_files_served(data) -> None:
+    client = signed_in("secretariaat")
+    with (ROOT / "examples/dag-2026-12-15.csv").open("rb") as file:
+        client.post(reverse("days"), {"lijst": file})
+    day = Day.objects.get()
+    response = client.post(reverse("day_make", args=[day.id]), {"edition": "a5",
+                                                                 "separators": "on"})  # fmt: skip
+    assert response.status_code == 302 and Day.objects.get().status == Day.QUEUED
+    client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})  # a second click
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO())
+    day = Day.objects.get()
+    assert day.status == Day.DONE and day.outcome["counts"] == {"made": 12}, day.error
+    html = client.get(reverse("day", args=[day.id])).content.decode()
+    assert "12 folders gemaakt" in html and "print-augustinus.pdf" in html
+    printed = client.get(f"/dag/{day.id}/afdruk/print-augustinus.pdf")
+    assert printed.status_code == 200 and b"".join(printed.streaming_content)[:5] == b"%PDF-"
+    assert AuditEvent.objects.filter(action="afdruk gedownload").exists()
+
+
+def test_a_day_a_stop_interrupted_is_finished_by_hervat(data) -> None:
+    client = signed_in("secretariaat")
+    with (ROOT / "examples/dag-2026-12-15.csv").open("rb") as file:
+        client.post(reverse("days"), {"lijst": file})
+    day = Day.objects.get()
+    Day.objects.filter(pk=day.pk).update(status=Day.RUNNING, total=12, outcome={"edition": "a5"})
+    call_command("hervat", stdout=io.StringIO())  # as make serve does at start
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO())
+    assert Day.objects.get().status == Day.DONE
+
+
+def test_an_account_gets_its_roles_from_maak_account(data) -> None:
+    user = account("beheer")
+    assert list(user.groups.values_list("name", flat=True)) == ["beheer"] and user.is_staff
+    assert set(Group.objects.values_list("name", flat=True)) >= {"beheer"}
