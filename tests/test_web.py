@@ -180,8 +180,8 @@ def test_warnings_the_secretary_must_act_on_cannot_be_missed(data) -> None:
 
 def test_choices_follow_each_other(data) -> None:
     client = signed_in("secretariaat")
-    html = client.get(reverse("patient_choices"), {"leaflet": "avn-hip", "site": "palfijn",
-                                                   "moment": "ontslag"}).content.decode()  # fmt: skip
+    chosen = {"leaflet": "avn-hip", "site": "palfijn", "moment": "ontslag"}
+    html = client.get(reverse("patient_choices"), chosen).content.decode()
     surgeons = html.split('name="surgeon"')[1].split("</select>")[0]
     assert "Pieter Claes" in surgeons and "Lotte Verbeeck" not in surgeons, "only Palfijn's"
     followups = html.split('name="followup_site"')[1].split("</select>")[0]
@@ -261,8 +261,8 @@ def test_deploy_checks_are_clean_with_production_settings(tmp_path) -> None:
         "LEAFLETPRESS_DATA": str(tmp_path),
         "LEAFLETPRESS_HOSTS": "leaflets.ziekenhuis.be",
     }
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level",
-                             "WARNING"], cwd=ROOT, env=env, capture_output=True, text=True)  # fmt: skip
+    deploy = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    result = subprocess.run(deploy, cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0 and "no issues" in result.stdout, result.stdout + result.stderr
     missing = env | {"LEAFLETPRESS_SECRET_KEY": ""}
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=missing,
