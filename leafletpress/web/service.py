@@ -207,7 +207,7 @@ def check_day(path: Path, shown: str) -> Checked:
                 (clipped(rows[number].values.get(f, "")), found.get(listing.headers[f]))
                 for f in present
             ],
-            "general": found.get(None),
+            "problems": sorted(found.items(), key=lambda item: item[0] is not None),
         }
         for number, found in sorted(problems.items())
     ]

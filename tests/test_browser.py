@@ -1,0 +1,225 @@
+"""The web app in a real browser: Debian's headless Chromium driven by Playwright, as a
+secretary would use it. The PDFs it downloads are checked as the CLI's are; every page passes
+axe-core's WCAG 2.1 A/AA rules; the one-patient form works with the keyboard alone.
+Screenshots of every page go to output/screenshots/ (git-ignored) for people to look at."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from helpers import ROOT, all_text, decode_qr_codes, embedded_fonts
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+pytestmark = pytest.mark.django_db(transaction=True)
+# Playwright's sync API runs an event loop in this thread; the ORM calls here are ordinary
+# synchronous test set-up, which Django would otherwise refuse inside a running loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "Folders-maken-2026"
+SHOTS = ROOT / "output" / "screenshots"
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def data(settings, tmp_path: Path) -> Path:
+    settings.DATA = tmp_path / "data"
+    return settings.DATA
+
+
+@pytest.fixture
+def page(browser: Browser, live_server, data) -> Iterator[Page]:
+    """A secretary's browser, signed in through the sign-in page."""
+    os.environ["LEAFLETPRESS_WACHTWOORD"] = PASSWORD
+    try:
+        call_command("maak_account", "an", "--rol", "secretariaat", stdout=open(os.devnull, "w"))
+    finally:
+        del os.environ["LEAFLETPRESS_WACHTWOORD"]
+    context = browser.new_context(base_url=live_server.url, accept_downloads=True,
+                                  locale="nl-BE", viewport={"width": 1200, "height": 900})  # fmt: skip
+    tab = context.new_page()
+    tab.goto("/")
+    expect(tab).to_have_title("Aanmelden – leafletpress")
+    tab.get_by_label("Gebruikersnaam").fill("an")
+    tab.get_by_label("Wachtwoord").fill(PASSWORD)
+    tab.get_by_role("button", name="Aanmelden").click()
+    expect(tab.get_by_role("heading", level=1)).to_have_text("Goeiedag an")
+    yield tab
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+
+
+def fill_one_patient(page: Page) -> None:
+    page.get_by_role("link", name="Eén patiënt").click()
+    page.get_by_label("Folder", exact=True).select_option("avn-hip")
+    page.get_by_label("Ingreep", exact=True).select_option("heupprothese")
+    page.get_by_label("Campus", exact=True).select_option("cadix")
+    expect(page.get_by_label("Chirurg")).not_to_contain_text("Youssef El Amrani")  # Cadix's only
+    page.get_by_label("Chirurg").select_option("claes")
+    page.get_by_label("Dag van de ingreep").fill("15/12/2026")
+    page.get_by_label("Uur van de ingreep").fill("8u30")
+    page.get_by_label("Naam van de patiënt").fill("Ünal Çelik-O'Brien")
+    page.get_by_label("Patiëntnummer").fill("PAT-0042")
+
+
+def test_a_secretary_makes_one_leaflet_and_downloads_it(page: Page) -> None:
+    fill_one_patient(page)
+    shot(page, "01-een-patient")
+    page.get_by_role("button", name="Maak de folder").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Folder PAT-0042")
+    first = page.get_by_role("img", name="Pagina 1 van 6 van de folder")
+    expect(first).to_have_js_property("complete", True)
+    assert first.evaluate("image => image.naturalWidth") >= 900, "the page, as an image"
+    assert "Çelik" not in page.url
+    shot(page, "02-folder")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF").click()
+    assert download.value.suggested_filename == "PAT-0042_avn-hip-heupprothese.pdf"
+    pdf = Path(download.value.path()).read_bytes()
+    text = all_text(pdf)
+    assert "Ünal Çelik-O'Brien" in text and "dinsdag 15 december 2026" in text
+    assert decode_qr_codes(pdf) == [
+        "https://www.zas.be/behandelingen/avasculaire-necrose-avn",
+        "https://www.zas.be/locaties/zas-cadix",
+    ]
+    assert all(embedded_fonts(pdf).values()), "every font embedded"
+
+
+def test_a_mistake_is_shown_at_its_field(page: Page) -> None:
+    fill_one_patient(page)
+    page.get_by_label("Dag van de ingreep").fill("31/11/2026")
+    page.get_by_role("button", name="Maak de folder").click()
+    expect(page.get_by_role("alert")).to_contain_text("de datum '31/11/2026' bestaat niet")
+    field = page.get_by_label("Dag van de ingreep")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    shot(page, "03-fout-bij-het-veld")
+
+
+def test_the_example_day_with_errors_shows_each_bad_row(page: Page) -> None:
+    page.get_by_role("link", name="Een dag", exact=True).click()
+    page.get_by_label("Afsprakenlijst van de dag").set_input_files(
+        ROOT / "examples/dag-met-fouten.csv"
+    )
+    page.get_by_role("button", name="Controleer de lijst").click()
+    expect(page.get_by_text("3 rijen in orde")).to_be_visible()
+    table = page.get_by_role("table", name="Rijen met fouten, genummerd zoals in de lijst")
+    for row in ("5", "6", "7", "8", "9"):
+        expect(table.get_by_role("rowheader", name=row, exact=True)).to_be_visible()
+    expect(table).to_contain_text("onbekende campus 'ZAS Gent'")
+    preview = page.get_by_role("img", name="Pagina 1 van de folder van rij 2")
+    expect(preview).to_have_js_property("complete", True)
+    assert preview.evaluate("image => image.naturalWidth") > 0, "the preview is a real page"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1200, "a wide list scrolls in its own box, never the whole page"
+    shot(page, "04-dag-controle")
+
+
+def test_a_good_day_is_made_while_the_secretary_watches(page: Page, data: Path) -> None:
+    page.get_by_role("link", name="Een dag", exact=True).click()
+    page.get_by_label("Afsprakenlijst van de dag").set_input_files(
+        ROOT / "examples/dag-2026-12-15.xlsx"
+    )
+    page.get_by_role("button", name="Controleer de lijst").click()
+    page.get_by_role("button", name="Maak 12 folders").click()
+    expect(page.get_by_role("status")).to_contain_text("In de wachtrij")
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay"],
+        cwd=ROOT,
+        env=os.environ | {"LEAFLETPRESS_DATA": str(data), "DATABASE_URL": _test_database()},
+    )
+    try:
+        expect(page.get_by_role("heading", name="Klaar")).to_be_visible(timeout=120_000)
+    finally:
+        worker.wait(timeout=120)
+    expect(page.get_by_role("status")).to_contain_text("12 folders gemaakt")
+    shot(page, "05-dag-klaar")
+    page.reload()  # the results survive a reload
+    with page.expect_download() as download:
+        page.get_by_role("link", name="print-augustinus.pdf").click()
+    pdf = Path(download.value.path()).read_bytes()
+    assert pdf[:5] == b"%PDF-" and "VOORBEELD" in all_text(pdf)
+
+
+def _test_database() -> str:
+    return f"sqlite:///{django_settings.DATABASES['default']['NAME']}"
+
+
+def test_the_one_patient_form_works_with_the_keyboard_alone(page: Page) -> None:
+    page.goto("/folder/")
+    page.keyboard.press("Tab")  # the skip link comes first
+    expect(page.get_by_role("link", name="Naar de inhoud")).to_be_focused()
+    page.get_by_label("Folder", exact=True).focus()
+    answers = {"Ingreep": "heupprothese", "Campus": "cadix", "Chirurg": "claes"}
+    for label, value in answers.items():
+        page.keyboard.press("Tab")
+        expect(page.get_by_label(label, exact=True)).to_be_focused()
+        page.get_by_label(label, exact=True).select_option(value)  # as arrow keys would
+        if label == "Campus":  # the surgeons follow: htmx swaps them in, focus stays
+            expect(page.get_by_label("Chirurg")).not_to_contain_text("Youssef El Amrani")
+            expect(page.get_by_label("Campus", exact=True)).to_be_focused()
+    for text in ("15/12/2026", "8u30"):
+        page.keyboard.press("Tab")
+        page.keyboard.type(text)
+    page.keyboard.press("Tab")
+    page.keyboard.type("Marie Peeters")
+    page.keyboard.press("Enter")  # submits the form
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Folder p[0-9a-f]{10}$"))
+
+
+PAGES = [
+    ("/", "06-start"),
+    ("/folder/", "07-formulier"),
+    ("/dag/", "08-dag-opladen"),
+    ("/inhoud/", "09-geen-toegang"),
+    ("/bestaat-niet/", "10-niet-gevonden"),
+]
+
+
+def test_every_page_passes_axe_wcag_21_aa(browser: Browser, page: Page, live_server) -> None:
+    checked = []
+    fill_one_patient(page)
+    page.get_by_label("Dag van de ingreep").fill("31/11/2026")
+    page.get_by_role("button", name="Maak de folder").click()
+    checked.append(_axe(page, "fout-formulier"))
+    page.get_by_label("Dag van de ingreep").fill("15/12/2026")
+    page.get_by_role("button", name="Maak de folder").click()
+    checked.append(_axe(page, "folder"))
+    for url, name in PAGES:
+        page.goto(url)
+        shot(page, name)
+        checked.append(_axe(page, name))
+    page.goto("/dag/")
+    page.get_by_label("Afsprakenlijst van de dag").set_input_files(
+        ROOT / "examples/dag-met-fouten.csv"
+    )
+    page.get_by_role("button", name="Controleer de lijst").click()
+    checked.append(_axe(page, "dag-controle"))
+    page.get_by_role("button", name="Afmelden").click()
+    shot(page, "11-aanmelden")
+    checked.append(_axe(page, "aanmelden"))
+    assert [c for c in checked if c[1]] == []
+
+
+def _axe(page: Page, name: str) -> tuple[str, list[str]]:
+    results = Axe().run(page, options=WCAG)
+    return name, [v["id"] for v in results.response["violations"]]
