@@ -5,6 +5,7 @@ Screenshots of every page go to output/screenshots/ (git-ignored) for people to 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -48,11 +49,13 @@ def page(browser: Browser, live_server, data) -> Iterator[Page]:
     """A secretary's browser, signed in through the sign-in page."""
     os.environ["LEAFLETPRESS_WACHTWOORD"] = PASSWORD
     try:
-        call_command("maak_account", "an", "--rol", "secretariaat", stdout=open(os.devnull, "w"))
+        call_command("maak_account", "an", "--rol", "secretariaat", stdout=io.StringIO())
     finally:
         del os.environ["LEAFLETPRESS_WACHTWOORD"]
-    context = browser.new_context(base_url=live_server.url, accept_downloads=True,
-                                  locale="nl-BE", viewport={"width": 1200, "height": 900})  # fmt: skip
+    context = browser.new_context(
+        base_url=live_server.url, accept_downloads=True, locale="nl-BE",
+        viewport={"width": 1200, "height": 900},
+    )  # fmt: skip
     tab = context.new_page()
     tab.goto("/")
     expect(tab).to_have_title("Aanmelden – leafletpress")
