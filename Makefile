@@ -31,6 +31,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_leaflet.py
 	$(PY) benchmarks/bench_batch.py
+	$(PY) benchmarks/bench_web.py
 
 # WeasyPrint needs Pango (>= 1.44) and, to subset fonts quickly, HarfBuzz-subset: both from the
 # system. Installed with apt when we are root, otherwise we print the command to run.

@@ -11,7 +11,8 @@ ones before it (checked by import-linter in ``make lint``):
 ``day``       5. a clinic day: parallel, resumable rendering, print files per campus, manifest
 ``mail``      6. email to patients, with the send log
 ``check``     validates all content and configuration (uses every stage, changes nothing)
-``cli``       the front end: parses input, calls the stages, prints results
+``cli``       the command line: parses input, calls the stages, prints results
+``web``       the secretaries' web app (Django): forms and uploads in, pages and files out
 """
 
 __version__ = "0.1.0"

@@ -1,0 +1,175 @@
+"""The web app, measured as secretaries use it, against the real server (`make serve`'s
+gunicorn and worker) in a scratch data folder.
+
+1. Submit to preview: from posting the one-patient form until page 1's image has arrived;
+   one user, then 5 at once (medians and p95).
+2. A clinic day of 200 rows through the web (upload, make, poll until done) against the CLI's
+   `batch` on the same list (target <= 1.2x).
+3. Memory of the web server and the worker over a day of 1,000 rows (peak RSS of each process
+   tree).
+
+Run: `.venv/bin/python benchmarks/bench_web.py` (about 10 minutes; `--quick` for 50/100 rows).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+
+import psutil
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from clinic_day import clinic_day  # noqa: E402
+
+PORT = 8765
+BASE = f"http://127.0.0.1:{PORT}"
+PASSWORD = "Bench-folders-2026"
+FORM = {
+    "moment": "voor", "leaflet": "avn-hip", "variant": "heupprothese", "site": "cadix",
+    "surgeon": "claes", "time": "8u30", "name": "Marie Peeters", "lang": "nl", "edition": "a5",
+}  # fmt: skip
+
+
+def session(user: str) -> requests.Session:
+    web = requests.Session()
+    web.get(f"{BASE}/aanmelden/")
+    web.post(f"{BASE}/aanmelden/", {"username": user, "password": PASSWORD,
+             "csrfmiddlewaretoken": web.cookies["csrftoken"]})  # fmt: skip
+    web.headers["X-CSRFToken"] = web.cookies["csrftoken"]
+    return web
+
+
+def preview_seconds(web: requests.Session, number: int) -> float:
+    """Post the form; follow to the leaflet's page; fetch page 1's image."""
+    day = (date.today() + timedelta(days=30)).strftime("%d/%m/%Y")
+    form = FORM | {"date": day, "reference": f"BENCH-{number}",
+                   "csrfmiddlewaretoken": web.cookies["csrftoken"]}  # fmt: skip
+    started = time.perf_counter()
+    page = web.post(f"{BASE}/folder/", form)
+    image = re.search(r'src="(/folder/[0-9a-f-]+/pagina/1\.png)"', page.text)
+    assert page.status_code == 200 and image, page.text[:500]
+    assert web.get(BASE + image.group(1)).headers["Content-Type"] == "image/png"
+    return time.perf_counter() - started
+
+
+def p95(values: list[float]) -> float:
+    return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
+
+
+class Peak(threading.Thread):
+    """Peak RSS of a process and its children, sampled every 50 ms."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.process, self.peak, self.running = psutil.Process(pid), 0, True
+
+    def run(self) -> None:
+        while self.running:
+            try:
+                tree = [self.process, *self.process.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in tree))
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+
+def web_day(web: requests.Session, listing: Path) -> float:
+    """Upload, check, make; until the day's page says it is done."""
+    started = time.perf_counter()
+    with listing.open("rb") as file:
+        checked = web.post(f"{BASE}/dag/", files={"lijst": file},
+                           data={"csrfmiddlewaretoken": web.cookies["csrftoken"]})  # fmt: skip
+    url = checked.url
+    made = web.post(
+        url + "maak", {"edition": "a5", "csrfmiddlewaretoken": web.cookies["csrftoken"]}
+    )
+    assert made.status_code == 200, made.status_code
+    while "<h2>Klaar</h2>" not in (progress := web.get(url + "voortgang").text):
+        assert "mislukt" not in progress, progress[:500]
+        time.sleep(0.25)
+    return time.perf_counter() - started
+
+
+def cli_day(listing: Path, out: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "generate.py"), "batch", str(listing), "-q",
+                    "--out-dir", str(out)], check=False, capture_output=True)  # fmt: skip
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    if "--help" in sys.argv:
+        print(__doc__)
+        return
+    quick = "--quick" in sys.argv
+    rows, big = (50, 100) if quick else (200, 1000)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-web-"))
+    env = os.environ | {"LEAFLETPRESS_DATA": str(scratch / "data"),
+                        "LEAFLETPRESS_ADDRESS": f"127.0.0.1:{PORT}"}  # fmt: skip
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+    for user in [f"sec{i}" for i in range(5)]:
+        subprocess.run([*manage, "maak_account", user, "--rol", "secretariaat"], check=True,
+                       env=env | {"LEAFLETPRESS_WACHTWOORD": PASSWORD}, cwd=ROOT,
+                       capture_output=True)  # fmt: skip
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    server = subprocess.Popen([sys.executable, "-m", "leafletpress.web.serve"], env=env,
+                              cwd=ROOT, **quiet)  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                requests.get(f"{BASE}/aanmelden/", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        users = [session(f"sec{i}") for i in range(5)]
+        preview_seconds(users[0], 0)  # warm the renderer of that gunicorn worker
+        alone = [preview_seconds(users[0], n) for n in range(1, 9)]
+        with ThreadPoolExecutor(5) as pool:
+            crowd = list(pool.map(lambda n: preview_seconds(users[n % 5], 100 + n), range(20)))
+        print("submit -> preview showing (page 1 image), seconds")
+        print(f"  1 user      : median {statistics.median(alone):.2f}  p95 {p95(alone):.2f}")
+        print(f"  5 at once   : median {statistics.median(crowd):.2f}  p95 {p95(crowd):.2f}")
+
+        on = date.today() + timedelta(days=40)
+        listing = scratch / "dag.csv"
+        listing.write_text(clinic_day(rows, on), encoding="utf-8")
+        cli = cli_day(listing, scratch / "cli")
+        web = web_day(users[0], listing)
+        print(
+            f"clinic day of {rows} rows: web {web:.1f} s, CLI {cli:.1f} s, "
+            f"ratio {web / cli:.2f}x (target <= 1.2x)"
+        )
+
+        parent = psutil.Process(server.pid)
+        worker = next(p for p in parent.children() if "db_worker" in " ".join(p.cmdline()))
+        gunicorn = next(p for p in parent.children() if "gunicorn" in " ".join(p.cmdline()))
+        peaks = [Peak(worker.pid), Peak(gunicorn.pid)]
+        for peak in peaks:
+            peak.start()
+        listing.write_text(clinic_day(big, on + timedelta(days=1)), encoding="utf-8")
+        seconds = web_day(users[1], listing)
+        for peak in peaks:
+            peak.running = False
+        print(
+            f"clinic day of {big} rows through the web: {seconds:.1f} s; peak memory: "
+            f"worker {peaks[0].peak / 2**20:.0f} MB, web server {peaks[1].peak / 2**20:.0f} MB"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()
