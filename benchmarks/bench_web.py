@@ -129,9 +129,9 @@ def main() -> None:
     try:
         for _ in range(100):
             try:
-                requests.get(f"{BASE}/aanmelden/", timeout=1)
+                requests.get(f"{BASE}/aanmelden/", timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet
                 time.sleep(0.2)
         users = [session(f"sec{i}") for i in range(5)]
         preview_seconds(users[0], 0)  # warm the renderer of that gunicorn worker

@@ -75,6 +75,7 @@ def shot(page: Page, name: str) -> None:
 def fill_one_patient(page: Page) -> None:
     page.get_by_role("link", name="Eén patiënt").click()
     page.get_by_label("Folder", exact=True).select_option("avn-hip")
+    page.wait_for_load_state("networkidle")  # its variants and campuses are swapped in
     page.get_by_label("Ingreep", exact=True).select_option("heupprothese")
     page.get_by_label("Campus", exact=True).select_option("cadix")
     expect(page.get_by_label("Chirurg")).not_to_contain_text("Youssef El Amrani")  # Cadix's only
@@ -226,3 +227,16 @@ def test_every_page_passes_axe_wcag_21_aa(browser: Browser, page: Page, live_ser
 def _axe(page: Page, name: str) -> tuple[str, list[str]]:
     results = Axe().run(page, options=WCAG)
     return name, [v["id"] for v in results.response["violations"]]
+
+
+def test_what_is_typed_stays_when_the_choices_change(page: Page) -> None:
+    page.get_by_role("link", name="Eén patiënt").click()
+    page.get_by_label("Dag van de ingreep").fill("15/12/2026")
+    page.get_by_label("Naam van de patiënt").fill("Marie Peeters")
+    page.get_by_label("Campus", exact=True).select_option("palfijn")
+    expect(page.get_by_label("Chirurg")).not_to_contain_text("Lotte Verbeeck")
+    page.get_by_label("Bij ontslag").check()
+    expect(page.get_by_label("Dag van ontslag")).to_be_visible()
+    expect(page.get_by_label("Dag van de ingreep")).to_have_value("15/12/2026")
+    expect(page.get_by_label("Naam van de patiënt")).to_have_value("Marie Peeters")
+    expect(page.get_by_label("Campus", exact=True)).to_have_value("palfijn")

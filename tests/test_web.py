@@ -83,9 +83,8 @@ def day(data) -> Day:
 VIEWS = [
     ("home", {}, (200, 200, 200)),
     ("patient", {}, (200, 200, 403)),
-    ("patient_choices", {}, (200, 200, 403)),
-    ("document", {"pk": "doc"}, (200, 200, 403)),
-    ("document_page", {"pk": "doc", "page": 1}, (200, 200, 403)),
+    ("document", {"pk": "doc"}, (200, 404, 403)),  # redactie: only its own previews
+    ("document_page", {"pk": "doc", "page": 1}, (200, 404, 403)),
     ("document_pdf", {"pk": "doc"}, (200, 403, 403)),
     ("days", {}, (200, 403, 403)),
     ("day", {"pk": "day"}, (200, 403, 403)),
@@ -181,7 +180,9 @@ def test_warnings_the_secretary_must_act_on_cannot_be_missed(data) -> None:
 def test_choices_follow_each_other(data) -> None:
     client = signed_in("secretariaat")
     chosen = {"leaflet": "avn-hip", "site": "palfijn", "moment": "ontslag"}
-    html = client.get(reverse("patient_choices"), chosen).content.decode()
+    response = client.post(reverse("patient_choices"), chosen | {"name": "Marie Peeters"})
+    html = response.content.decode()
+    assert client.get(reverse("patient_choices")).status_code == 405, "never a name in a URL"
     surgeons = html.split('name="surgeon"')[1].split("</select>")[0]
     assert "Pieter Claes" in surgeons and "Lotte Verbeeck" not in surgeons, "only Palfijn's"
     followups = html.split('name="followup_site"')[1].split("</select>")[0]
@@ -227,11 +228,12 @@ def test_an_id_is_never_a_path(data, url) -> None:
     assert signed_in("secretariaat").get(url).status_code == 404
 
 
-def test_a_days_file_is_served_only_by_its_listed_name(day) -> None:
-    Day.objects.filter(pk=day.pk).update(status=Day.DONE, outcome={"print_files": []})
+def test_a_days_file_is_served_only_by_its_place_in_the_results(day) -> None:
+    listed = [{"name": "x.pdf", "label": "x", "path": "../../secret_key"}]
+    Day.objects.filter(pk=day.pk).update(status=Day.DONE, outcome={"print_files": listed})
     client = signed_in("secretariaat")
-    for name in ("..%2F..%2Fsecret_key", "manifest.json", "print-cadix.pdf"):
-        assert client.get(f"/dag/{day.id}/afdruk/{name}").status_code == 404
+    for number in ("..%2F..%2Fsecret_key", "print-cadix.pdf", "1", "-1", "0"):
+        assert client.get(f"/dag/{day.id}/afdruk/{number}").status_code == 404
 
 
 def test_the_audit_log_is_append_only(data) -> None:
@@ -324,8 +326,8 @@ def test_a_day_is_made_by_the_worker_and_its_files_served(data) -> None:
     day = Day.objects.get()
     assert day.status == Day.DONE and day.outcome["counts"] == {"made": 12}, day.error
     html = client.get(reverse("day", args=[day.id])).content.decode()
-    assert "12 folders gemaakt" in html and "print-augustinus.pdf" in html
-    printed = client.get(f"/dag/{day.id}/afdruk/print-augustinus.pdf")
+    assert "12 folders gemaakt" in html and "2026-12-15: print-augustinus.pdf" in html
+    printed = client.get(f"/dag/{day.id}/afdruk/0")
     assert printed.status_code == 200 and b"".join(printed.streaming_content)[:5] == b"%PDF-"
     assert AuditEvent.objects.filter(action="afdruk gedownload").exists()
 
@@ -345,3 +347,75 @@ def test_an_account_gets_its_roles_from_maak_account(data) -> None:
     user = account("beheer")
     assert list(user.groups.values_list("name", flat=True)) == ["beheer"] and user.is_staff
     assert set(Group.objects.values_list("name", flat=True)) >= {"beheer"}
+
+
+# --- found by a hostile review --------------------------------------------------------------
+
+
+def test_a_list_of_two_days_offers_each_days_files_apart(data) -> None:
+    rows = (ROOT / "examples/dag-2026-12-15.csv").read_text(encoding="cp1252").splitlines()
+    second = [line.replace("15/12/2026", "16/12/2026") for line in rows[1:3]]
+    upload = io.BytesIO("\r\n".join([*rows[:3], *second]).encode("cp1252"))
+    upload.name = "twee-dagen.csv"
+    client = signed_in("secretariaat")
+    client.post(reverse("days"), {"lijst": upload})
+    day = Day.objects.get()
+    client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO())
+    day = Day.objects.get()
+    labels = [item["label"] for item in day.outcome["print_files"]]
+    assert labels == ["2026-12-15: print-augustinus.pdf", "2026-12-16: print-augustinus.pdf"]
+    first, other = (b"".join(client.get(f"/dag/{day.id}/afdruk/{n}").streaming_content)
+                    for n in (0, 1))  # fmt: skip
+    assert "15 december" in all_text(first) and "16 december" in all_text(other)
+
+
+def test_beheer_gives_roles_but_never_more(data) -> None:
+    client = signed_in("beheer")
+    target = account("secretariaat")
+    page = client.get(f"/beheer/auth/user/{target.id}/change/").content.decode()
+    assert 'name="is_superuser"' not in page and 'name="user_permissions"' not in page
+    admin = User.objects.create_superuser("root", password=PASSWORD)
+    assert client.get(f"/beheer/auth/user/{admin.id}/change/").status_code == 302
+    assert client.get("/beheer/axes/accessattempt/").status_code == 200, "to unblock accounts"
+
+
+def test_redactie_sees_its_own_previews_never_a_patients_leaflet(document) -> None:
+    client = signed_in("redactie")
+    assert client.get(reverse("document", args=[document.id])).status_code == 404
+    assert client.get(reverse("document_page", args=[document.id, 1])).status_code == 404
+
+
+def test_looking_at_a_leaflet_is_audited(document) -> None:
+    signed_in("secretariaat").get(reverse("document", args=[document.id]))
+    assert AuditEvent.objects.filter(action="folder bekeken", reference="PAT-0042").exists()
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [({}, "Folder"), ({"edition": "x" * 1000}, "kies een uitvoering uit de lijst")],
+)  # fmt: skip
+def test_a_crafted_form_gets_errors_never_a_500(data, form, field) -> None:
+    response = signed_in("secretariaat").post(reverse("patient"), form)
+    assert response.status_code == 400 and field in response.content.decode()
+
+
+def test_an_empty_form_names_every_missing_field_at_once(data) -> None:
+    response = signed_in("secretariaat").post(reverse("patient"), {"moment": "voor"})
+    html = response.content.decode()
+    for field in ("id_name", "id_date", "id_time", "id_leaflet", "id_surgeon"):
+        assert f'href="#{field}"' in html, field
+
+
+def test_a_day_with_nothing_to_make_is_not_started(day) -> None:
+    Day.objects.filter(pk=day.pk).update(suffix=".csv")
+    day.upload.write_bytes(b"Naam;Folder;Ingreep;Chirurg;Campus;Datum;Uur\n;;;;;;\n")
+    signed_in("secretariaat").post(reverse("day_make", args=[day.id]), {"edition": "a5"})
+    assert Day.objects.get().status == Day.CHECKED
+
+
+def test_a_too_big_upload_is_refused_before_it_is_read(data) -> None:
+    client = signed_in("secretariaat")
+    response = client.post(reverse("days"), {"lijst": io.BytesIO(b"x")},
+                           CONTENT_LENGTH=str(50 * 2**20))  # fmt: skip
+    assert response.status_code == 413 and "groter dan 10 MB" in response.content.decode()

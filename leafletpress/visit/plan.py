@@ -147,6 +147,10 @@ class Planner:
         before = moment == BEFORE  # at discharge the hour of the operation is not used
         on, at = parsed("date", parse_date), parsed("time", parse_time, required=before)
         birth_date = parsed("birth_date", parse_date, required=False)
+        if not values.get("name", "").strip():  # said with the rest, not after them
+            cells.problems.append(
+                InputError("mag niet leeg zijn", field="name", hint=_HINTS["name"])
+            )
         discharge = self._discharge(cells)
         found = attempt(
             lambda: self.translation(

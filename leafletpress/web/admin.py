@@ -1,10 +1,17 @@
-"""The admin, for `beheer`: accounts and roles (Django's own), the audit log (read-only)."""
+"""The admin, for `beheer`: accounts and roles, unblocking locked accounts, the audit log
+(read-only). Beheer cannot make anyone superuser or hand out single permissions, cannot
+touch a superuser's account, and every change it makes is an audit event."""
 
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group, User
+from django.db.models.signals import post_save
 
-from .models import AuditEvent
+from .models import AuditEvent, audit
+from .roles import ROLES
 
 admin.site.site_header = "leafletpress – beheer"
 admin.site.site_title = "leafletpress"
@@ -24,3 +31,35 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class AccountAdmin(UserAdmin):  # type: ignore[type-arg]
+    """Accounts, with the roles as the only rights beheer can give."""
+
+    def get_queryset(self, request: Any) -> Any:
+        found = super().get_queryset(request)
+        return found if request.user.is_superuser else found.filter(is_superuser=False)
+
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return ("is_superuser", "user_permissions", "last_login", "date_joined")
+
+    def formfield_for_manytomany(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
+        if db_field.name == "groups":  # the roles, nothing else
+            kwargs["queryset"] = Group.objects.filter(name__in=ROLES)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def _logged(sender: Any, instance: LogEntry, created: bool, **kwargs: Any) -> None:
+    """What beheer did in the admin, in the app's own audit log too."""
+    if created:
+        detail = f"{instance.object_repr}: {instance.get_change_message()}"
+        audit(instance.user, f"beheer: {instance.get_action_flag_display()}", detail=detail)
+
+
+post_save.connect(_logged, sender=LogEntry, weak=False)

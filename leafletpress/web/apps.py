@@ -23,7 +23,13 @@ class WebConfig(AppConfig):
                 audit(user, "afgemeld")
 
         def failed(sender: Any, credentials: Any, request: Any = None, **kwargs: Any) -> None:
-            audit(str(credentials.get("username", ""))[:150], "aanmelden mislukt")
+            from django.contrib.auth import get_user_model
+
+            typed = str(credentials.get("username", ""))[:150]
+            known = get_user_model().objects.filter(username=typed).exists()
+            address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+            # never store what was typed for an unknown account: it may be a password
+            audit(typed if known else "(onbekend account)", "aanmelden mislukt", detail=address)
 
         from django.db.models.signals import post_migrate
 
@@ -37,6 +43,7 @@ def _beheer_permissions(sender: Any, **kwargs: Any) -> None:
     """`beheer` manages accounts in the admin and reads the audit log; nothing more."""
     from django.contrib.auth.models import Group, Permission
 
-    wanted = ["add_user", "change_user", "view_user", "view_group", "view_auditevent"]
+    wanted = ["add_user", "change_user", "view_user", "view_group", "view_auditevent",
+              "view_accessattempt", "delete_accessattempt"]  # fmt: skip  # unblock accounts
     group, _ = Group.objects.get_or_create(name="beheer")
     group.permissions.set(Permission.objects.filter(codename__in=wanted))

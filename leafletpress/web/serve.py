@@ -38,7 +38,7 @@ def prepare() -> None:
 def main() -> int:
     prepare()
     python = sys.executable
-    worker = subprocess.Popen([python, "manage.py", "db_worker", "--interval", "0.5"])
+    worker = _worker()
     server = subprocess.Popen(
         [python, "-m", "gunicorn", "leafletpress.web.wsgi", "--bind", ADDRESS,
          "--workers", "2", "--threads", "2", "--timeout", "120", "--access-logfile", "-"]
@@ -52,14 +52,32 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    while not stopping and worker.poll() is None and server.poll() is None:
+    while not stopping and server.poll() is None:
+        if worker.poll() is not None:  # a worker that died is started again; hervat resumes
+            print("de worker stopte: opnieuw gestart", flush=True)
+            subprocess.run([python, "manage.py", "hervat"], check=False)
+            worker = _worker()
         time.sleep(0.5)
-    for process in (server, worker):
+    _end(server, worker)
+    return 0 if stopping else 1
+
+
+def _worker() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "manage.py", "db_worker", "--interval", "0.5"])
+
+
+def _end(*processes: subprocess.Popen[bytes]) -> None:
+    """Ask each to stop; a worker in the middle of a day gets a minute, then it is killed
+    (the next start resumes that day)."""
+    for process in processes:
         if process.poll() is None:
             process.terminate()
-    for process in (server, worker):
-        process.wait(timeout=30)
-    return 0 if stopping else 1
+    for process in processes:
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def make_one(values: dict[str, str], edition: Edition) -> Made | list[Leafletpre
     render it with the warm renderer (booklets imposed)."""
     from ..printing.booklet import impose
 
-    row = {k: v for k, v in values.items() if k in FIELDS}
+    row = {k: values.get(k, "") for k in FIELDS}  # a field the browser left out is empty
     row["language"] = values.get("lang", "")
     if row.get("moment") != DISCHARGE:  # the fields of the other moment are not shown
         row = {k: v for k, v in row.items() if k not in _AT_DISCHARGE}

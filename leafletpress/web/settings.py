@@ -16,6 +16,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+os.umask(0o077)  # the database, the leaflets and the lists: readable by their owner only
 ROOT = Path(__file__).resolve().parents[2]  # the project: leaflets/, config/, templates/ ...
 DATA = Path(os.environ.get("LEAFLETPRESS_DATA", ROOT / "data")).resolve()
 PRODUCTION = os.environ.get("LEAFLETPRESS_PRODUCTION") == "1"
@@ -105,6 +106,10 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "web/locked.html"
 AXES_RESET_ON_SUCCESS = True
+# Behind the hospital's proxy every request comes from the proxy: count it, and the client's
+# own address is read from X-Forwarded-For (else one typist could lock out everyone).
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("LEAFLETPRESS_PROXIES", "1" if PRODUCTION else "0"))
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

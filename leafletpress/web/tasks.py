@@ -13,10 +13,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
 from ..common.errors import BusyError, LeafletpressError
+from ..common.files import own_folder
 from ..day.batch import run_batch
 from ..day.manifest import JSON_NAME
 from ..visit.daylist import read_day_list
@@ -31,6 +33,7 @@ def make_day(day_id: str) -> None:
     if day.status in (Day.DONE, Day.CHECKED):
         return  # made already, or never asked for
     Day.objects.filter(pk=day.pk).update(status=Day.RUNNING, started=timezone.now())
+    own_folder(day.out_dir, settings.DATA)  # owner-only, like everything it holds
     try:
         outcome = _run(day)
     except BusyError:
@@ -82,15 +85,24 @@ def _listed(root: Path, prints: list[Path], manifests: list[Path]) -> dict[str, 
         pdfs = manifest.parent.parent
         for record in data["leaflets"]:
             if record.get("file") and record["status"] in ("made", "unchanged"):
-                path = str((pdfs / record["file"]).relative_to(root))
-                leaflets.append({"name": record["file"], "row": record["row"], "path": path})
+                item = _item(root, pdfs / record["file"], f"rij {record['row']}")
+                leaflets.append(item | {"row": record["row"]})
             if record.get("warnings"):
                 warnings.append({"row": record["row"], "reference": record["reference"],
                                  "warnings": record["warnings"]})  # fmt: skip
     return {
-        "print_files": [{"name": p.name, "path": str(p.relative_to(root))} for p in prints],
-        "manifests": [{"name": m.name, "path": str(m.relative_to(root))} for m in manifests],
+        "print_files": [_item(root, p, p.parent.parent.name) for p in prints],
+        "manifests": [_item(root, m, m.parent.parent.name) for m in manifests],
         "leaflets": leaflets,
         "warnings": warnings,
         "counts": counts,
+    }
+
+
+def _item(root: Path, path: Path, label: str) -> dict[str, str]:
+    """A file the results page offers: its name, what tells it apart, where it is."""
+    return {
+        "name": path.name,
+        "label": f"{label}: {path.name}",
+        "path": str(path.relative_to(root)),
     }

@@ -19,7 +19,7 @@ urlpatterns = [
     path("dag/<uuid:pk>/voorbeeld/<int:row>.png", views.day_preview, name="day_preview"),
     path("dag/<uuid:pk>/maak", views.day_make, name="day_make"),
     path("dag/<uuid:pk>/voortgang", views.day_progress, name="day_progress"),
-    path("dag/<uuid:pk>/<str:kind>/<str:name>", views.day_file, name="day_file"),
+    path("dag/<uuid:pk>/<str:kind>/<int:number>", views.day_file, name="day_file"),
     path("inhoud/", views.content_check, name="content_check"),
     path("audit/", views.audit_log, name="audit"),
     path("beheer/", admin.site.urls),

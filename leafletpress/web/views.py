@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -70,7 +71,9 @@ def _form_context(form: PatientForm, values: dict[str, str]) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def patient(request: HttpRequest) -> HttpResponse:
     values = {k: v.strip() for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
-    form = PatientForm(request.POST or None)
+    form = PatientForm(request.POST if request.method == "POST" else None)
+    if values.get("edition", "a5") not in dict(EDITIONS):
+        form.add_error("edition", "kies een uitvoering uit de lijst")
     if request.method == "POST" and form.is_valid():
         try:
             made = service.make_one(values, edition_of(values.get("edition", "")))
@@ -118,17 +121,27 @@ def _keep(request: HttpRequest, made: service.Made, values: dict[str, str]) -> D
 
 
 @role_required(SECRETARIAAT, REDACTIE)
-@require_GET
+@require_POST
 def patient_choices(request: HttpRequest) -> HttpResponse:
-    """The selects that depend on each other, for htmx to swap in as the user chooses."""
-    values = {k: v for k, v in request.GET.items()}
+    """The selects that depend on each other, for htmx to swap in as the user chooses. A POST:
+    the form it sends holds the patient's name, which must never be in a URL or a log."""
+    values = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
     return render(request, "web/_choices.html", _form_context(PatientForm(), values))
+
+
+def _document(request: HttpRequest, pk: Any) -> Document:
+    """A leaflet, for the secretariat; redactie sees only the previews it made itself."""
+    found = Document.objects.all()
+    if SECRETARIAAT not in roles_of(request.user):
+        found = found.filter(made_by=request.user)
+    return get_object_or_404(found, pk=pk)
 
 
 @role_required(SECRETARIAAT, REDACTIE)
 @require_GET
 def document(request: HttpRequest, pk: Any) -> HttpResponse:
-    doc = get_object_or_404(Document, pk=pk)
+    doc = _document(request, pk)
+    audit(request.user, "folder bekeken", doc.who, f"{doc.leaflet} {doc.variant}", doc.moment)
     pages = range(1, service.page_count(doc.path) + 1)  # a booklet: its imposed sheets
     can_download = SECRETARIAAT in roles_of(request.user)
     return render(
@@ -139,7 +152,7 @@ def document(request: HttpRequest, pk: Any) -> HttpResponse:
 @role_required(SECRETARIAAT, REDACTIE)
 @require_GET
 def document_page(request: HttpRequest, pk: Any, page: int) -> HttpResponse:
-    doc = get_object_or_404(Document, pk=pk)
+    doc = _document(request, pk)
     image = service.page_image(doc.path, page)
     if image is None:
         raise Http404("geen pagina")
@@ -187,11 +200,14 @@ def content_check(request: HttpRequest) -> HttpResponse:
 @role_required(SECRETARIAAT)
 @require_http_methods(["GET", "POST"])
 def days(request: HttpRequest) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None)
+    too_big = f"het bestand is groter dan {settings.MAX_UPLOAD_BYTES // 2**20} MB"
+    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.MAX_UPLOAD_BYTES + 2**16:
+        context = {"form": UploadForm(), "refused": too_big, "recent": []}  # before reading it
+        return render(request, "web/days.html", context, status=413)
+    posted = request.method == "POST"
+    form = UploadForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["lijst"]
-        from django.conf import settings
-
         if upload.size > settings.MAX_UPLOAD_BYTES:
             form.add_error(
                 "lijst", f"het bestand is groter dan {settings.MAX_UPLOAD_BYTES // 2**20} MB"
@@ -228,6 +244,7 @@ def day(request: HttpRequest, pk: Any) -> HttpResponse:
     }
     if the_day.status == Day.CHECKED:
         context["checked"] = service.check_day(the_day.upload, the_day.source_name)
+    audit(request.user, "dag bekeken", detail=f"dag {the_day.id} ({the_day.status})")
     return render(request, "web/day.html", context)
 
 
@@ -256,6 +273,8 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
         if the_day.status != Day.CHECKED or not form.is_valid():
             return redirect("day", the_day.id)  # already started: never twice
         checked = service.check_day(the_day.upload, the_day.source_name)
+        if checked.planned is None or not checked.planned.entries:
+            return redirect("day", the_day.id)  # nothing to make: the check page says why
         the_day.rows = len(checked.listing.rows) if checked.listing else 0
         the_day.good = the_day.total = len(checked.planned.entries) if checked.planned else 0
         the_day.status = Day.QUEUED
@@ -279,19 +298,17 @@ FILE_KINDS = {"afdruk": "print_files", "manifest": "manifests", "folder": "leafl
 
 @role_required(SECRETARIAAT)
 @require_GET
-def day_file(request: HttpRequest, pk: Any, kind: str, name: str) -> HttpResponse:
-    """A file of a finished day, named as the outcome lists it: never a path from the URL."""
+def day_file(request: HttpRequest, pk: Any, kind: str, number: int) -> HttpResponse:
+    """A file of a finished day, by its place in the results: never a path from the URL."""
     the_day = get_object_or_404(Day, pk=pk, status=Day.DONE)
-    listed = {
-        item["name"]: item["path"] for item in the_day.outcome.get(FILE_KINDS.get(kind, ""), [])
-    }
-    if name not in listed:
+    listed = the_day.outcome.get(FILE_KINDS.get(kind, ""), [])
+    if not 0 <= number < len(listed):
         raise Http404("onbekend bestand")
-    path = the_day.out_dir / listed[name]
+    name, path = listed[number]["name"], the_day.out_dir / listed[number]["path"]
     if not path.resolve().is_relative_to(the_day.out_dir.resolve()) or not path.is_file():
         raise Http404("onbekend bestand")
     audit(request.user, f"{kind} gedownload", name.split("_")[0] if kind == "folder" else "",
-          detail=f"dag {the_day.id}: {name}")  # fmt: skip
+          detail=f"dag {the_day.id}: {listed[number]['label']}")  # fmt: skip
     content_type = "application/pdf" if name.endswith(".pdf") else (
         "application/json" if name.endswith(".json") else "text/csv; charset=utf-8")  # fmt: skip
     return FileResponse(path.open("rb"), content_type=content_type, as_attachment=True,
