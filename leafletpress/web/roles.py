@@ -2,7 +2,7 @@
 
 - ``secretariaat``: make, download and print leaflets; run a clinic day.
 - ``redactie``: check the content; preview any leaflet as images (no patient PDFs).
-- ``beheer``: accounts (in the admin) and the audit log.
+- ``beheer``: accounts and roles, unblocking accounts (in the admin), and the audit log.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ SECRETARIAAT, REDACTIE, BEHEER = "secretariaat", "redactie", "beheer"
 ROLES = {
     SECRETARIAAT: "folders maken, downloaden en afdrukken; een dag verwerken",
     REDACTIE: "inhoud controleren; elke folder bekijken",
-    BEHEER: "accounts en het auditlog",
+    BEHEER: "accounts en rollen, geblokkeerde accounts vrijgeven, het auditlog",
 }
 
 

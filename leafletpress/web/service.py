@@ -10,7 +10,6 @@ import hashlib
 import io
 import re
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -21,7 +20,7 @@ from django.conf import settings
 
 from ..common.errors import LeafletpressError, clipped
 from ..common.files import own_folder, write_atomic
-from ..common.project import Edition, Project
+from ..common.project import FORMATS, Edition, Project
 from ..content.leaflet import DEFAULT_LANGUAGE, DISCHARGE, catalogue, load_leaflet
 from ..content.registry import Registry, load_registry
 from ..visit.daylist import FIELDS, DayList, Row, read_day_list
@@ -45,6 +44,15 @@ def _renderer() -> Any:
     from ..pdf.render import Renderer
 
     return Renderer(project(), registry())
+
+
+def edition_of(value: str) -> Edition:
+    """The form's "Uitvoering" as the engine's Edition."""
+    if value == "large":
+        return Edition("a4", large_print=True)
+    if value == "archive":
+        return Edition("a5", archive=True)
+    return Edition(value if value in FORMATS else "a5")
 
 
 # --- the choices of the one-patient form ---------------------------------------------------
@@ -213,7 +221,3 @@ def check_day(path: Path, shown: str) -> Checked:
     ]
     ordered = sorted(kinds.values(), key=lambda k: (-len(k.rows), k.rows[0]))
     return Checked(listing, planned, None, ordered, bad, columns)
-
-
-def counts(outcome_leaflets: list[dict[str, Any]]) -> Counter[str]:
-    return Counter(record["status"] for record in outcome_leaflets)

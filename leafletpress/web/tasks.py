@@ -49,8 +49,6 @@ def make_day(day_id: str) -> None:
 
 
 def _run(day: Day) -> dict[str, Any]:
-    from .views import edition_of
-
     project, registry = service.project(), service.registry()
     listing = read_day_list(day.upload, project, shown=day.source_name)
     planned = plan(listing, project, registry, date.today())
@@ -64,7 +62,7 @@ def _run(day: Day) -> dict[str, Any]:
     settings = day.outcome
     outcome = run_batch(
         listing, planned, project, registry, day.out_dir,
-        edition_of(settings.get("edition", "a5")),
+        service.edition_of(settings.get("edition", "a5")),
         separators=bool(settings.get("separators", True)),
         on_progress=progress,
     )  # fmt: skip

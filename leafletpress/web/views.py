@@ -18,19 +18,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..common.errors import LeafletpressError
-from ..common.project import FORMATS, Edition
 from . import service
 from .forms import EDITIONS, LANGUAGES, MakeForm, PatientForm, UploadForm
 from .models import AuditEvent, Day, Document, audit
 from .roles import BEHEER, REDACTIE, SECRETARIAAT, role_required, roles_of
-
-
-def edition_of(value: str) -> Edition:
-    if value == "large":
-        return Edition("a4", large_print=True)
-    if value == "archive":
-        return Edition("a5", archive=True)
-    return Edition(value if value in FORMATS else "a5")
 
 
 @login_required
@@ -76,7 +67,7 @@ def patient(request: HttpRequest) -> HttpResponse:
         form.add_error("edition", "kies een uitvoering uit de lijst")
     if request.method == "POST" and form.is_valid():
         try:
-            made = service.make_one(values, edition_of(values.get("edition", "")))
+            made = service.make_one(values, service.edition_of(values.get("edition", "")))
         except LeafletpressError as exc:  # content or configuration: for the editors
             made = [exc]
         if isinstance(made, service.Made):
