@@ -196,15 +196,18 @@ class Planner:
     def _discharge(self, cells: _Cells) -> dict[str, object]:
         """The discharge columns (make_visit says where they belong). A follow-up date with
         an hour in it (an Excel date-time cell) gives the hour too."""
-        if match := _DATE_TIME.match(cells.values.get("followup_date", "")):
-            if not cells.values.get("followup_time"):
-                cells.values["followup_time"] = match.group(2)
-            cells.values["followup_date"] = match.group(1)
         found: dict[str, object] = {
             "discharge_date": cells.parsed("discharge_date", parse_date, required=False),
-            "followup_date": cells.parsed("followup_date", parse_date, required=False),
             "followup_time": cells.parsed("followup_time", parse_time, required=False),
         }
+        day = cells.values.get("followup_date", "")
+        if match := _DATE_TIME.match(day):  # the row itself is left as read (its key)
+            day, hour = match.groups()
+            if found["followup_time"] is None and not cells.values.get("followup_time"):
+                found["followup_time"] = parse_time(hour, "followup_time")
+        found["followup_date"] = (
+            cells.attempt(lambda: parse_date(day, "followup_date")) if day else None
+        )
         if text := cells.values.get("followup_site"):
             found["followup_site"] = cells.attempt(lambda: self.followup_sites.key(text))
         return found
