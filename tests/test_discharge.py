@@ -17,6 +17,7 @@ import pypdf
 import pytest
 from helpers import (
     ROOT,
+    VISIT_DATE,
     all_text,
     decode_qr_codes,
     edit,
@@ -24,6 +25,7 @@ from helpers import (
     normalise,
     page_sizes_mm,
     page_texts,
+    visit_fields,
 )
 
 from leafletpress.common.errors import InputError
@@ -31,7 +33,7 @@ from leafletpress.content.leaflet import load_translation
 from leafletpress.visit.appointment import make_visit
 from leafletpress.visit.personalise import after, personalise, warnings
 
-OPERATION = date(2026, 12, 15)  # a Tuesday
+OPERATION = VISIT_DATE  # a Tuesday
 DISCHARGE = date(2026, 12, 17)
 # The discharge of the tests' patient (heupprothese at ZAS Augustinus, surgeon Wouters).
 PLANNED = {
@@ -60,19 +62,17 @@ def discharged(project, registry, renderer):
     return rendered
 
 
+def discharge_args(project: Path, *more: str) -> list[str]:
+    """`generate.py --project PROJECT leaflet` for a prosthesis at Cadix, discharged 17/12."""
+    return ["--project", str(project), "leaflet", "avn-hip", "--moment", "ontslag",
+            "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
+            "15/12/2026", "--discharge-date", "17/12/2026", "--patient", "X",
+            "--out-dir", str(project / "out"), *more]  # fmt: skip
+
+
 def visit(**overrides: object) -> dict[str, object]:
-    fields: dict[str, object] = {
-        "name": "Marie Peeters",
-        "reference": "PAT-0042",
-        "birth_date": date(1958, 3, 12),
-        "leaflet": "avn-hip",
-        "variant": "heupprothese",
-        "surgeon": "wouters",
-        "site": "augustinus",
-        "date": OPERATION,
-        "time": None,
-    }
-    return fields | overrides
+    """The tests' patient (helpers.visit_fields) at discharge: no operation hour."""
+    return visit_fields(**{"time": None, **overrides})
 
 
 # --- the discharge card ---------------------------------------------------------------------
@@ -205,11 +205,7 @@ def test_a_leaflet_without_a_discharge_edition_is_refused_at_discharge(project_c
         path = project_copy / f"leaflets/avn-hip/{lang}.md"
         text = path.read_text(encoding="utf-8")
         path.write_text(re.sub(r"discharge:\n(  .*\n)+", "", text), encoding="utf-8")
-    code, _, err = cli(
-        "--project", str(project_copy), "leaflet", "avn-hip", "--moment", "ontslag",
-        "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
-        "15/12/2026", "--discharge-date", "17/12/2026", "--patient", "X",
-    )  # fmt: skip
+    code, _, err = cli(*discharge_args(project_copy))
     assert (
         code == 2 and "fout: optie --moment: folder 'avn-hip' heeft geen versie bij ontslag" in err
     )
@@ -299,11 +295,8 @@ def test_a_discharge_leaflet_is_tagged_and_its_archive_copy_is_pdfa(discharged) 
 
 
 def test_a_discharge_booklet_imposes_the_card_on_a4(tmp_path, cli) -> None:
-    code, out, err = cli(
-        "leaflet", "avn-hip", "--moment", "ontslag", "--variant", "heupprothese", "--site",
-        "cadix", "--surgeon", "claes", "--date", "15/12/2026", "--discharge-date", "17/12/2026",
-        "--patient", "X", "--reference", "PAT-8", "--format", "booklet", "--out-dir", str(tmp_path),
-    )  # fmt: skip
+    code, out, err = cli(*discharge_args(ROOT, "--reference", "PAT-8", "--format", "booklet",
+                                         "--out-dir", str(tmp_path)))  # fmt: skip
     assert code == 0, err
     pdf = Path(out.strip()).read_bytes()
     assert Path(out.strip()).name == "PAT-8_avn-hip-heupprothese-ontslag-boekje.pdf"
@@ -494,12 +487,7 @@ LEAFLET_MISTAKES = [
 @pytest.mark.parametrize(("old", "new", "expected"), LEAFLET_MISTAKES)
 def test_a_leaflet_that_check_refuses_is_not_printed(project_copy, cli, old, new, expected) -> None:
     edit(project_copy / "leaflets/avn-hip/nl.md", old, new)
-    code, out, err = cli(
-        "--project", str(project_copy), "leaflet", "avn-hip", "--moment", "ontslag",
-        "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
-        "15/12/2026", "--discharge-date", "17/12/2026", "--patient", "X",
-        "--out-dir", str(project_copy / "out"),
-    )  # fmt: skip
+    code, out, err = cli(*discharge_args(project_copy))
     assert code == 3 and out == "", err
     assert "leaflets/avn-hip/nl.md, rij " in err and expected in err and "check" in err
 
@@ -512,16 +500,13 @@ def test_a_follow_up_from_an_excel_date_time_cell_gives_its_date_and_hour(tmp_pa
     manifest = json.loads((tmp_path / "out/2026-12-17/ontslag/manifest.json").read_text())
     record = manifest["leaflets"][0]
     assert (record["followup_date"], record["followup_time"]) == ("2027-01-26", "10:30")
+    code, _, err = cli("email", str(tmp_path / "out/2026-12-17"), "--list", str(listing))
+    assert code == 0 and "1 bericht(en) klaar" in err, "the row is the row as read: its key"
 
 
 def test_a_translation_with_other_recovery_facts_is_never_printed(project_copy, cli) -> None:
     edit(project_copy / "leaflets/avn-hip/fr.md", "weeks: 6}", "weeks: 8}")
-    code, out, err = cli(
-        "--project", str(project_copy), "leaflet", "avn-hip", "--moment", "ontslag", "--lang",
-        "fr", "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
-        "15/12/2026", "--discharge-date", "17/12/2026", "--patient", "X",
-        "--out-dir", str(project_copy / "out"),
-    )  # fmt: skip
+    code, out, err = cli(*discharge_args(project_copy, "--lang", "fr"))
     assert code == 0, err
     assert "de vertaling in het Frans wijkt af van het Nederlands" in err
     assert "variants.heupprothese.recovery" in err and "Nederlandse versie gemaakt" in err

@@ -157,23 +157,13 @@ def aftercare(
             field=f"sites.{visit.site}.urgent_phone",
             hint="vul het in: de folder bij ontslag drukt het bij de alarmsignalen",
         )
-    if discharge.date < visit.date:
-        raise InputError(
-            f"de ontslagdatum ({discharge.date:%d/%m/%Y}) ligt vóór de operatie "
-            f"({visit.date:%d/%m/%Y})",
-            field="discharge_date",
-            hint="controleer beide datums: ontslag is op of na de dag van de operatie",
-        )
+    _in_order(("de operatie", visit.date), ("de ontslagdatum", discharge.date), "discharge_date",
+              "ontslag is op of na de dag van de operatie")  # fmt: skip
     site = _followup_site(discharge, consultation, registry)
     followup_at = None
     if discharge.followup_date is not None:
-        if discharge.followup_date < discharge.date:
-            raise InputError(
-                f"de controle ({discharge.followup_date:%d/%m/%Y}) ligt vóór het ontslag "
-                f"({discharge.date:%d/%m/%Y})",
-                field="followup_date",
-                hint="controleer beide datums: de controle is na het ontslag",
-            )
+        _in_order(("het ontslag", discharge.date), ("de controle", discharge.followup_date),
+                  "followup_date", "de controle is na het ontslag")  # fmt: skip
         if discharge.followup_time is not None:
             followup_at = days.moment(
                 discharge.followup_date, discharge.followup_time, "followup_time"
@@ -192,6 +182,16 @@ def aftercare(
         days.working_day(discharge.followup_date) == discharge.followup_date
     )
     return Aftercare(discharge, consultation, site, followup_at, steps, working)
+
+
+def _in_order(first: tuple[str, date], then: tuple[str, date], field: str, rule: str) -> None:
+    """Refuse ``then`` before ``first``: 'de controle (04/12/2026) ligt vóór het ontslag ...'."""
+    if then[1] < first[1]:
+        raise InputError(
+            f"{then[0]} ({then[1]:%d/%m/%Y}) ligt vóór {first[0]} ({first[1]:%d/%m/%Y})",
+            field=field,
+            hint=f"controleer beide datums: {rule}",
+        )
 
 
 def _followup_site(discharge: Discharge, consultation: str, registry: Registry) -> Site | None:
