@@ -23,6 +23,7 @@ from ..common.files import own_folder, write_atomic
 from ..common.project import FORMATS, Edition, Project
 from ..content.leaflet import DEFAULT_LANGUAGE, DISCHARGE, catalogue, load_leaflet
 from ..content.registry import Registry, load_registry
+from ..day.journal import inputs_digest
 from ..visit.daylist import FIELDS, DayList, Row, read_day_list
 from ..visit.personalise import Personalisation
 from ..visit.plan import Plan, Planner, plan
@@ -35,15 +36,42 @@ def project() -> Project:
     return Project(settings.ROOT)
 
 
+class Engine:
+    """The registry, the warm renderer and the planner, loaded once and reused until a file
+    they are made from changes (the batch journal's fingerprint of leaflets, config, templates
+    and styles): then all are loaded again together, never a new registry with an old one."""
+
+    def __init__(self, digest: str) -> None:
+        from ..pdf.render import Renderer
+
+        self.digest = digest
+        self.registry = load_registry(project())
+        self.renderer = Renderer(project(), self.registry)
+        self.choices = _choices(self.registry)
+        self._planners: dict[date, Planner] = {}
+
+    def planner(self) -> Planner:
+        """Today's planner (warnings depend on the day), with the leaflets it has loaded."""
+        today = date.today()
+        if today not in self._planners:
+            self._planners = {today: Planner(project(), self.registry, today)}
+        return self._planners[today]
+
+
+_engine: Engine | None = None
+
+
+def engine() -> Engine:
+    global _engine
+    digest = inputs_digest(project())  # about 5 ms
+    with _lock:
+        if _engine is None or _engine.digest != digest:
+            _engine = Engine(digest)
+        return _engine
+
+
 def registry() -> Registry:
-    return load_registry(project())
-
-
-@cache
-def _renderer() -> Any:
-    from ..pdf.render import Renderer
-
-    return Renderer(project(), registry())
+    return engine().registry
 
 
 def edition_of(value: str) -> Edition:
@@ -60,7 +88,11 @@ def edition_of(value: str) -> Edition:
 
 def choices() -> dict[str, Any]:
     """Leaflets with their variants, campuses and surgeons, for choices that follow each other."""
-    reg, found = registry(), {}
+    return engine().choices
+
+
+def _choices(reg: Registry) -> dict[str, Any]:
+    found = {}
     for slug, langs in catalogue(project()).items():
         meta = load_leaflet(project(), slug, DEFAULT_LANGUAGE if "nl" in langs else langs[0]).meta
         holding = []
@@ -95,17 +127,16 @@ def make_one(values: dict[str, str], edition: Edition) -> Made | list[Leafletpre
     render it with the warm renderer (booklets imposed)."""
     from ..printing.booklet import impose
 
-    row = {k: values.get(k, "") for k in FIELDS}  # a field the browser left out is empty
+    # A field the browser left out is empty; the other moment's fields are not shown.
+    hidden = ("time",) if values.get("moment") == DISCHARGE else _AT_DISCHARGE
+    row = {k: values.get(k, "") for k in FIELDS if k not in hidden}
     row["language"] = values.get("lang", "")
-    if row.get("moment") != DISCHARGE:  # the fields of the other moment are not shown
-        row = {k: v for k, v in row.items() if k not in _AT_DISCHARGE}
-    else:
-        row.pop("time", None)
-    checked = Planner(project(), registry(), date.today()).check(Row(0, row))
+    current = engine()
+    checked = current.planner().check(Row(0, row))
     if isinstance(checked, list):
         return list(checked)
     with _lock:
-        rendered = _renderer().render(checked.p, edition.layout, edition.archive)
+        rendered = current.renderer.render(checked.p, edition.layout, edition.archive)
     pdf = impose(rendered.pdf) if edition.booklet else rendered.pdf
     return Made(pdf, rendered.pages, checked.who, checked.p, list(checked.warnings))
 
@@ -115,8 +146,9 @@ _AT_DISCHARGE = ("discharge_date", "followup_date", "followup_time", "followup_s
 
 def preview_image(p: Personalisation) -> bytes:
     """Page 1 of a leaflet, A5, as a PNG: the check page's preview of a good row."""
+    current = engine()
     with _lock:
-        pdf = _renderer().render(p).pdf
+        pdf = current.renderer.render(p).pdf
     return _png(pdf, 1) or b""
 
 
