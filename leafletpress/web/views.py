@@ -212,7 +212,7 @@ def days(request: HttpRequest) -> HttpResponse:
             day.save()
             audit(request.user, "lijst opgeladen", detail=f"sha256 {digest[:16]}, dag {day.id}")
             return redirect("day", day.id)
-    recent = Day.objects.order_by("-created")[:15]
+    recent = Day.objects.select_related("made_by").order_by("-created")[:15]
     status = 400 if form.errors else 200
     return render(request, "web/days.html", {"form": form, "recent": recent}, status=status)
 
