@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 from helpers import ROOT, visit_fields
 
 from leafletpress.cli import main
@@ -107,3 +108,11 @@ def project_copy(tmp_path: Path) -> Path:
     for name in ("leaflets", "config", "templates", "styles"):
         shutil.copytree(ROOT / name, tmp_path / "project" / name)
     return tmp_path / "project"
+
+
+@pytest.fixture(scope="session")
+def ca(tmp_path_factory) -> tuple[trustme.CA, Path]:
+    authority = trustme.CA()
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    authority.cert_pem.write_to_path(str(path))
+    return authority, path
