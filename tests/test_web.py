@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
+import shutil
 import subprocess
 import sys
 import uuid
@@ -19,8 +21,10 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from helpers import ROOT, all_text
+from mailserver import PASSWORD as MAIL_PASSWORD
+from mailserver import PASSWORD_ENV, Server, configure, free_port
 
-from leafletpress.web.models import AuditEvent, Day, Document
+from leafletpress.web.models import AuditEvent, Day, Document, Mailing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +34,7 @@ ONE_PATIENT = {
     "surgeon": "claes", "date": "15/12/2026", "time": "8u30", "name": "Marie Peeters",
     "reference": "PAT-0042", "lang": "nl", "edition": "a5",
 }  # fmt: skip
-ROLES = ("secretariaat", "redactie", "beheer")
+ROLES = ("secretariaat", "redactie", "beheer", "verzenden")
 
 
 @pytest.fixture(autouse=True)
@@ -79,18 +83,19 @@ def day(data) -> Day:
 
 # --- every view, every role -----------------------------------------------------------------
 
-# (view, arguments, whether the roles may open it: secretariaat, redactie, beheer)
+# (view, arguments, whether the roles may open it: secretariaat, redactie, beheer, verzenden)
 VIEWS = [
-    ("home", {}, (200, 200, 200)),
-    ("patient", {}, (200, 200, 403)),
-    ("document", {"pk": "doc"}, (200, 404, 403)),  # redactie: only its own previews
-    ("document_page", {"pk": "doc", "page": 1}, (200, 404, 403)),
-    ("document_pdf", {"pk": "doc"}, (200, 403, 403)),
-    ("days", {}, (200, 403, 403)),
-    ("day", {"pk": "day"}, (200, 403, 403)),
-    ("day_progress", {"pk": "day"}, (200, 403, 403)),
-    ("content_check", {}, (403, 200, 200)),
-    ("audit", {}, (403, 403, 200)),
+    ("home", {}, (200, 200, 200, 200)),
+    ("patient", {}, (200, 200, 403, 403)),
+    ("document", {"pk": "doc"}, (200, 404, 403, 403)),  # redactie: only its own previews
+    ("document_page", {"pk": "doc", "page": 1}, (200, 404, 403, 403)),
+    ("document_pdf", {"pk": "doc"}, (200, 403, 403, 403)),
+    ("days", {}, (200, 403, 403, 403)),
+    ("day", {"pk": "day"}, (200, 403, 403, 403)),
+    ("day_progress", {"pk": "day"}, (200, 403, 403, 403)),
+    ("day_email", {"pk": "day"}, (403, 403, 403, 404)),  # 404: the day is not made yet,
+    ("content_check", {}, (403, 200, 200, 403)),
+    ("audit", {}, (403, 403, 200, 403)),
 ]
 
 
@@ -422,3 +427,128 @@ def test_a_too_big_upload_is_refused_before_it_is_read(data) -> None:
     response = client.post(reverse("days"), {"lijst": io.BytesIO(b"x")},
                            CONTENT_LENGTH=str(50 * 2**20))  # fmt: skip
     assert response.status_code == 413 and "groter dan 10 MB" in response.content.decode()
+
+
+# --- email to the patients (against the real SMTP server of the email tests) ----------------
+
+EMAIL_ROWS = [
+    "Referentie;Naam;Geboortedatum;Taal;E-mail;Folder;Ingreep;Chirurg;Campus;Datum;Uur",
+    "PAT-1;Marie Peeters;12/03/1958;nl;marie.peeters@example.org;avn-hip;heupprothese;claes;cadix;15/12/2026;8u00",  # noqa: E501
+    "PAT-2;Hélène Dubois;02/11/1970;fr;helene@example.org;avn-hip;osteotomie;claes;cadix;15/12/2026;8u30",  # noqa: E501
+    "PAT-3;John Smith;21/07/1963;en;john.smith@example.org;avn-hip;decompressie;claes;palfijn;15/12/2026;9u00",  # noqa: E501
+    "PAT-4;Jan Janssens;;nl;;avn-hip;heupprothese;claes;cadix;15/12/2026;9u30",
+    "PAT-5;Tom Aerts;05/05/1944;nl;tom.aerts(at)example;avn-hip;heupprothese;claes;cadix;15/12/2026;10u00",  # noqa: E501
+]  # fmt: skip
+
+
+@pytest.fixture
+def mail_server(settings, tmp_path, ca, monkeypatch):
+    """The web app on a copy of the project whose config/email.yaml names a real SMTP server
+    on 127.0.0.1 (STARTTLS, login)."""
+    for name in ("leaflets", "config", "templates", "styles"):
+        shutil.copytree(ROOT / name, tmp_path / "project" / name)
+    port = free_port()
+    configure(tmp_path, port=port, ca_file=ca[1])
+    monkeypatch.setenv(PASSWORD_ENV, MAIL_PASSWORD)
+    settings.ROOT = tmp_path / "project"
+    server = Server(ca[0], port).start()
+    yield server
+    server.stop()
+
+
+def sender() -> Client:
+    """A secretary who may also send: the two roles, as maak_account gives them."""
+    os.environ["LEAFLETPRESS_WACHTWOORD"] = PASSWORD
+    try:
+        call_command("maak_account", "zender", "--rol", "secretariaat", "--rol", "verzenden",
+                     stdout=io.StringIO())  # fmt: skip
+    finally:
+        del os.environ["LEAFLETPRESS_WACHTWOORD"]
+    client = Client()
+    client.force_login(User.objects.get(username="zender"))
+    return client
+
+
+def made_day(client: Client, rows: list[str] = EMAIL_ROWS) -> Day:
+    upload = io.BytesIO("\n".join(rows).encode())
+    upload.name = "dag.csv"
+    client.post(reverse("days"), {"lijst": upload})
+    day = Day.objects.latest("created")
+    client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
+    work()
+    return Day.objects.get(pk=day.pk)
+
+
+def work() -> None:
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO())
+
+
+def test_emailing_a_day_shows_counts_and_the_message_before_anything_leaves(mail_server) -> None:
+    client = sender()
+    day = made_day(client)
+    assert "De folders e-mailen" in client.get(reverse("day", args=[day.id])).content.decode()
+    html = client.get(reverse("day_email", args=[day.id])).content.decode()
+    assert "<strong>3</strong> te versturen" in html
+    assert "<strong>2</strong> zonder geldig e-mailadres" in html
+    assert "<strong>0</strong> al verstuurd" in html
+    assert "marie.peeters@example.org" in html and "Verstuur 3 e-mails" in html
+    assert "Marie Peeters" in html  # the greeting, as the patient will read it
+    assert re.search(r"<dt>Bijlage</dt><dd>[^<]+\.pdf \(\d", html)  # the leaflet
+    assert mail_server.mailbox.received == []  # looking sends nothing
+
+
+def test_verstuur_sends_in_the_worker_once_and_each_row_says_so(mail_server) -> None:
+    client = sender()
+    day = made_day(client)
+    client.post(reverse("day_email_send", args=[day.id]))
+    client.post(reverse("day_email_send", args=[day.id]))  # a second click: nothing more
+    assert Mailing.objects.count() == 1
+    work()
+    assert sorted(m["To"] for m in mail_server.mailbox.received) == sorted(
+        ["marie.peeters@example.org", "helene@example.org", "john.smith@example.org"]
+    )
+    mailing = Mailing.objects.get()
+    assert mailing.status == Mailing.DONE and mailing.counts["sent"] == 3, mailing.stopped
+    html = client.get(reverse("day_email", args=[day.id])).content.decode()
+    assert html.count("<td>verstuurd</td>") == 3 and "<strong>3</strong> al verstuurd" in html
+    assert html.count("<td>niet te versturen</td>") == 2 and "Verstuur 3" not in html
+    client.post(reverse("day_email_send", args=[day.id]))  # sending again sends nothing
+    work()
+    assert len(mail_server.mailbox.received) == 3
+    sent = AuditEvent.objects.filter(action="folder gemaild")
+    assert sorted(sent.values_list("reference", flat=True)) == ["PAT-1", "PAT-2", "PAT-3"]
+
+
+def test_a_refused_address_shows_in_its_row_from_the_send_log(mail_server) -> None:
+    mail_server.mailbox.refuse.add("helene@example.org")
+    client = sender()
+    day = made_day(client)
+    client.post(reverse("day_email_send", args=[day.id]))
+    work()
+    html = client.get(reverse("day_email", args=[day.id])).content.decode()
+    assert "<td>PAT-2</td><td>geweigerd door de mailserver</td>" in html
+    assert "1 geweigerd" in html
+
+
+def test_a_server_that_is_down_stops_the_sending_with_a_reason(mail_server, settings, ca) -> None:
+    configure(settings.ROOT.parent, port=free_port(), ca_file=ca[1])  # nobody listens there
+    client = sender()
+    day = made_day(client)
+    client.post(reverse("day_email_send", args=[day.id]))
+    work()
+    mailing = Mailing.objects.get()
+    assert mailing.status == Mailing.FAILED and mailing.stopped
+    html = client.get(reverse("day_email", args=[day.id])).content.decode()
+    assert "Het versturen stopte" in html and "Verstuur 3 e-mails" in html  # try again
+
+
+def test_only_a_sender_sees_the_button_and_example_settings_send_nothing(data) -> None:
+    secretary = signed_in("secretariaat")
+    day = made_day(secretary)
+    assert (
+        "De folders e-mailen" not in secretary.get(reverse("day", args=[day.id])).content.decode()
+    )
+    assert secretary.get(reverse("day_email", args=[day.id])).status_code == 403
+    assert secretary.post(reverse("day_email_send", args=[day.id])).status_code == 403
+    html = sender().get(reverse("day_email", args=[day.id])).content.decode()
+    assert "voorbeeldgegevens" in html and "Verstuur 3" not in html  # config/email.yaml: example

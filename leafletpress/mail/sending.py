@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
@@ -53,6 +54,8 @@ class Report:
     """What happened to each leaflet of the batch: (row, reference, detail) per outcome."""
 
     written: list[Path] = field(default_factory=list)  # dry run: the .eml files
+    ready: list[tuple[int, str, str]] = field(default_factory=list)  # survey: would be sent
+    sample: EmailMessage | None = None  # survey: the first message, as it would go out
     sent: list[tuple[int, str, str]] = field(default_factory=list)
     already: list[tuple[int, str, str]] = field(default_factory=list)  # accepted earlier
     uncertain: list[tuple[int, str, str]] = field(default_factory=list)
@@ -87,7 +90,12 @@ def run_email(
     resend: bool = False,
     sheet: str | None = None,
     shown: str | None = None,
+    survey: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> Report:
+    """Email (or, by default, write to the outbox) each leaflet of the batch. ``survey``
+    sends and writes nothing: the report says what a send would do, with its first message.
+    ``on_progress`` hears (leaflets handled, leaflets in all) after each leaflet."""
     day = read_day_list(list_path, project, sheet, shown=shown)  # a missing file: its message
     folder, manifest = _batch_manifest(batch, day.sha256)
     if day.sha256 != manifest["batch"]["source_sha256"]:
@@ -115,22 +123,40 @@ def run_email(
         file=folder,
         hint="wacht tot die klaar is; dezelfde opdracht verstuurt daarna wat nog overblijft",
     )
-    with exclusive(folder / LOCK, busy), ExitStack() as stack:
-        run = _Emailing(folder, manifest, config, resend)
+    with ExitStack() as stack:
+        if not survey:  # a survey only reads: it may look while a run is sending
+            stack.enter_context(exclusive(folder / LOCK, busy))
+        run = _Emailing(folder, manifest, config, resend, survey)
         run.report.example_settings = config.example
         stack.callback(run.close)
         run.rows = {row.number: row for row in day.rows}
         run.composer = EmailComposer(project, registry, config)
         run.check_outbox()
-        if send:
+        if send and not survey:
             run.mailer = Mailer(config, config.password(), ca_path(project, config))
-        else:
+        elif not survey:
             run.empty_outbox()
         run.log = SendLog(_send_log(folder, manifest))
-        for record in manifest["leaflets"]:
-            if record["status"] in MADE:
-                run.one(record)
+        records = [r for r in manifest["leaflets"] if r["status"] in MADE]
+        for done, record in enumerate(records, 1):
+            run.one(record)
+            if on_progress:
+                on_progress(done, len(records))
     return run.report
+
+
+def verdicts(manifest_path: Path) -> dict[int, tuple[str, str]]:
+    """Per row of a batch (by its manifest): what the send log says of its leaflet, as
+    (status, when); rows never tried are left out."""
+    manifest = read_manifest(manifest_path)
+    log = SendLog(_send_log(manifest_path.parent, manifest))
+    try:
+        found = {
+            r["row"]: log.verdict(r["sha256"]) for r in manifest["leaflets"] if r.get("sha256")
+        }
+    finally:
+        log.close()
+    return {row: verdict for row, verdict in found.items() if verdict}
 
 
 def _batch_manifest(batch: Path, list_sha256: str) -> tuple[Path, dict[str, Any]]:
@@ -182,11 +208,12 @@ class _Emailing:
     """One email run over a batch: each leaflet to the outbox (dry run) or to the server."""
 
     def __init__(
-        self, folder: Path, manifest: dict[str, Any], config: EmailConfig, resend: bool
-    ) -> None:
+        self, folder: Path, manifest: dict[str, Any], config: EmailConfig, resend: bool,
+        survey: bool,
+    ) -> None:  # fmt: skip
         self.folder, self.day = folder, manifest["batch"]["date"]
         self.pdfs = (folder / str(manifest["batch"].get("pdf_folder", "."))).resolve()
-        self.config, self.resend = config, resend
+        self.config, self.resend, self.survey = config, resend, survey
         self.outbox = folder / OUTBOX
         self.report = Report()
         self.rows: dict[int, Row] = {}
@@ -233,6 +260,11 @@ class _Emailing:
         pdf = path.read_bytes() if path.is_file() else b""
         if hashlib.sha256(pdf).hexdigest() != record["sha256"]:
             report.failed.append((*who, "de PDF is weg of veranderd sinds de batch"))
+            return
+        if self.survey:
+            report.ready.append((*who, ""))
+            if report.sample is None:
+                report.sample = self.composer.message(_letter(record, values, address.text, pdf))
             return
         message = self.composer.message(_letter(record, values, address.text, pdf))
         eml = self.outbox / f"{Path(record['file']).stem}.eml"

@@ -131,6 +131,16 @@ class SendLog:
         status, owner = rows[-1]
         return BUSY if status == SENDING and _alive(owner) else str(status)
 
+    def verdict(self, sha256: str) -> tuple[str, str] | None:
+        """A leaflet file's fate, whatever the address: ('accepted', when) if it was ever
+        accepted, else its last attempt's (status, when); None if never tried."""
+        rows = self.db.execute(
+            "SELECT status, COALESCE(finished, started) FROM attempts WHERE sha256 = ?"
+            " ORDER BY status = ?, id",
+            (sha256, ACCEPTED),
+        ).fetchall()
+        return (str(rows[-1][0]), str(rows[-1][1])) if rows else None
+
     def claim(self, message: Message, resend: bool = False) -> tuple[int | None, str | None]:
         """Record a 'sending' attempt if this message may go out now, atomically. Returns
         (attempt id, None), or (None, the state that stops it: accepted, busy, sending or

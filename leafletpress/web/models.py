@@ -71,6 +71,31 @@ class Day(models.Model):
         return settings.DATA / "dagen" / str(self.id)
 
 
+class Mailing(models.Model):
+    """One "Verstuur" of a finished day's leaflets, run by the worker. What happened to each
+    message is in the day's send log (the CLI's); this row holds the run's progress."""
+
+    QUEUED, RUNNING, DONE, FAILED = Day.QUEUED, Day.RUNNING, Day.DONE, Day.FAILED
+    STATUSES = [(s, s) for s in (QUEUED, RUNNING, DONE, FAILED)]
+
+    day = models.ForeignKey(Day, on_delete=models.CASCADE, related_name="mailings")
+    created = models.DateTimeField(auto_now_add=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    status = models.CharField(max_length=15, choices=STATUSES, default=QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    finished = models.DateTimeField(null=True)
+    counts = models.JSONField(default=dict)  # sent, already, unaddressed, refused ... (no names)
+    stopped = models.TextField(blank=True)  # why sending stopped early, if it did
+
+    class Meta:
+        ordering = ["-created"]
+
+    @property
+    def busy(self) -> bool:
+        return self.status in (self.QUEUED, self.RUNNING)
+
+
 class AuditEvent(models.Model):
     """Who did what, when, to which reference and leaflet: never a name. Append-only."""
 

@@ -1,6 +1,7 @@
 """Roles: what each kind of account may do. A role is a Django group of that name.
 
 - ``secretariaat``: make, download and print leaflets; run a clinic day.
+- ``verzenden``: email a finished day's leaflets to the patients (with the secretariat's role).
 - ``redactie``: check the content; preview any leaflet as images (no patient PDFs).
 - ``beheer``: accounts and roles, unblocking accounts (in the admin), and the audit log.
 """
@@ -15,9 +16,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-SECRETARIAAT, REDACTIE, BEHEER = "secretariaat", "redactie", "beheer"
+SECRETARIAAT, VERZENDEN = "secretariaat", "verzenden"
+REDACTIE, BEHEER = "redactie", "beheer"
 ROLES = {
     SECRETARIAAT: "folders maken, downloaden en afdrukken; een dag verwerken",
+    VERZENDEN: "de folders van een dag e-mailen naar de patiënten",
     REDACTIE: "inhoud controleren; elke folder bekijken",
     BEHEER: "accounts en rollen, geblokkeerde accounts vrijgeven, het auditlog",
 }

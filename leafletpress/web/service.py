@@ -12,6 +12,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import date
+from email.message import EmailMessage
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from ..common.project import FORMATS, Edition, Project
 from ..content.leaflet import DEFAULT_LANGUAGE, DISCHARGE, catalogue, load_leaflet
 from ..content.registry import Registry, load_registry
 from ..day.journal import inputs_digest
+from ..day.manifest import JSON_NAME, MADE, read_manifest
+from ..mail.sending import Report, run_email, verdicts
 from ..visit.daylist import FIELDS, DayList, Row, read_day_list
 from ..visit.personalise import Personalisation
 from ..visit.plan import Plan, Planner, plan
@@ -31,9 +34,13 @@ from ..visit.plan import Plan, Planner, plan
 _lock = threading.Lock()  # WeasyPrint is not thread-safe: one leaflet at a time per process
 
 
-@cache
 def project() -> Project:
-    return Project(settings.ROOT)
+    return _project(Path(settings.ROOT))
+
+
+@cache
+def _project(root: Path) -> Project:
+    return Project(root)
 
 
 class Engine:
@@ -63,7 +70,7 @@ _engine: Engine | None = None
 
 def engine() -> Engine:
     global _engine
-    digest = inputs_digest(project())  # about 5 ms
+    digest = inputs_digest(project())  # about 5 ms; the project's folder is part of it
     with _lock:
         if _engine is None or _engine.digest != digest:
             _engine = Engine(digest)
@@ -253,3 +260,50 @@ def check_day(path: Path, shown: str) -> Checked:
     ]
     ordered = sorted(kinds.values(), key=lambda k: (-len(k.rows), k.rows[0]))
     return Checked(listing, planned, None, ordered, bad, columns)
+
+
+# --- email to patients ----------------------------------------------------------------------
+
+
+def day_manifests(day: Any) -> list[Path]:
+    """A finished day's manifests (one per date the list holds), as the email runs take them."""
+    found = [day.out_dir / item["path"] for item in day.outcome.get("manifests", [])]
+    return [path for path in found if path.name == JSON_NAME]
+
+
+def email_survey(day: Any) -> Report:
+    """What "Verstuur" would do now, leaflet by leaflet, and its first message: nothing is
+    sent or written. Raises the engine's error when the list or a manifest cannot be used."""
+    merged = Report()
+    for manifest in day_manifests(day):
+        found = run_email(manifest, day.upload, project(), registry(), survey=True,
+                          shown=day.source_name)  # fmt: skip
+        merged.example_settings = found.example_settings
+        merged.sample = merged.sample or found.sample
+        for name in ("ready", "already", "uncertain", "unaddressed", "failed", "not_tried"):
+            getattr(merged, name).extend(getattr(found, name))
+    return merged
+
+
+def shown_message(message: EmailMessage) -> dict[str, Any]:
+    """A message as the confirmation page shows it: headers, text and attachment."""
+    body = message.get_body(preferencelist=("plain",))
+    attached = [
+        (part.get_filename() or "", len(part.get_payload(decode=True) or b""))
+        for part in message.iter_attachments()
+    ]
+    return {
+        "to": message["To"], "sender": message["From"], "subject": message["Subject"],
+        "text": body.get_content() if body else "", "attachments": attached,
+    }  # fmt: skip
+
+
+def email_verdicts(day: Any) -> list[tuple[int, str, tuple[str, str] | None]]:
+    """Each leaflet of the day (row, reference) with the send log's verdict on it (status,
+    when), or None if it was never sent."""
+    found = []
+    for manifest in day_manifests(day):
+        said = verdicts(manifest)
+        found += [(r["row"], r["reference"], said.get(r["row"]))
+                  for r in read_manifest(manifest)["leaflets"] if r["status"] in MADE]  # fmt: skip
+    return sorted(found)

@@ -1,4 +1,5 @@
-"""Work for the worker process (django-tasks, database backend): a clinic day.
+"""Work for the worker process (django-tasks, database backend): a clinic day, and emailing
+its leaflets to the patients.
 
 The task runs the engine's batch, whose journal makes it resumable: when the server or the
 worker stopped mid-day, ``manage.py hervat`` (run by ``make serve`` at start) queues the day
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,11 +22,12 @@ from django_tasks import task
 from ..common.errors import BusyError, LeafletpressError
 from ..common.files import own_folder
 from ..day.batch import run_batch
-from ..day.manifest import JSON_NAME
+from ..day.manifest import JSON_NAME, MADE, read_manifest
+from ..mail.sending import run_email
 from ..visit.daylist import read_day_list
 from ..visit.plan import plan
 from . import service
-from .models import Day, audit
+from .models import Day, Mailing, audit
 
 
 @task()
@@ -46,6 +49,56 @@ def make_day(day_id: str) -> None:
         status=Day.DONE, outcome=outcome, finished=timezone.now(), done=day.total
     )
     audit(day.made_by, "dag klaar", detail=f"dag {day.id}: {outcome['counts']}")
+
+
+@task()
+def email_day(mailing_id: int) -> None:
+    """Send a finished day's leaflets with the CLI's email run (``--send``): its send log
+    keeps anything from going out twice, so a run that stopped is simply started again."""
+    mailing = Mailing.objects.select_related("day", "started_by").get(pk=mailing_id)
+    if not mailing.busy:
+        return
+    day, manifests = mailing.day, service.day_manifests(mailing.day)
+    sizes = [sum(r["status"] in MADE for r in read_manifest(m)["leaflets"]) for m in manifests]
+    Mailing.objects.filter(pk=mailing.pk).update(status=Mailing.RUNNING, total=sum(sizes))
+    counts: dict[str, int] = {}
+    stopped, offset = "", 0
+    try:
+        for manifest, size in zip(manifests, sizes, strict=True):
+            report = run_email(
+                manifest, day.upload, service.project(), service.registry(), send=True,
+                shown=day.source_name, on_progress=_mailing_progress(mailing, offset),
+            )  # fmt: skip
+            offset += size
+            for row, reference, _ in report.sent:  # what left the hospital, one by one
+                audit(mailing.started_by, "folder gemaild", reference,
+                      detail=f"dag {day.id}, rij {row}")  # fmt: skip
+            for name in COUNTED:
+                counts[name] = counts.get(name, 0) + len(getattr(report, name))
+            if report.stopped:
+                stopped = report.stopped
+                break
+    except LeafletpressError as exc:
+        stopped = exc.message + (f" — {exc.hint}" if exc.hint else "")
+    status = Mailing.FAILED if stopped else Mailing.DONE
+    Mailing.objects.filter(pk=mailing.pk).update(
+        status=status, counts=counts, stopped=stopped, finished=timezone.now()
+    )
+    audit(mailing.started_by, "e-mail klaar", detail=f"dag {day.id}: {counts}"[:300])
+
+
+COUNTED = ("sent", "already", "uncertain", "unaddressed", "refused", "failed", "not_tried")
+
+
+def _mailing_progress(mailing: Mailing, offset: int) -> Callable[[int, int], None]:
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if time.monotonic() - last[0] > 0.5 or done == total:
+            last[0] = time.monotonic()
+            Mailing.objects.filter(pk=mailing.pk).update(done=offset + done)
+
+    return progress
 
 
 def _run(day: Day) -> dict[str, Any]:

@@ -6,7 +6,7 @@ Every view names the roles that may use it; every file is served from here, by i
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..common.errors import LeafletpressError
+from ..mail.sendlog import ACCEPTED, FAILED, REFUSED, SENDING, UNCERTAIN
 from . import service
 from .forms import EDITIONS, LANGUAGES, MakeForm, PatientForm, UploadForm
-from .models import AuditEvent, Day, Document, audit
-from .roles import BEHEER, REDACTIE, SECRETARIAAT, role_required, roles_of
+from .models import AuditEvent, Day, Document, Mailing, audit
+from .roles import BEHEER, REDACTIE, SECRETARIAAT, VERZENDEN, role_required, roles_of
 
 
 @login_required
@@ -304,6 +305,71 @@ def day_file(request: HttpRequest, pk: Any, kind: str, number: int) -> HttpRespo
         "application/json" if name.endswith(".json") else "text/csv; charset=utf-8")  # fmt: skip
     return FileResponse(path.open("rb"), content_type=content_type, as_attachment=True,
                         filename=name)  # fmt: skip
+
+
+# --- email to the patients ------------------------------------------------------------------
+
+VERDICTS = {
+    ACCEPTED: "verstuurd", REFUSED: "geweigerd door de mailserver", FAILED: "mislukt",
+    UNCERTAIN: "onzeker: misschien aangekomen", SENDING: "onderbroken: misschien aangekomen",
+}  # fmt: skip
+
+
+@role_required(VERZENDEN)
+@require_GET
+def day_email(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Before sending: the counts, one message as it will go out, and each row's state."""
+    the_day = get_object_or_404(Day, pk=pk, status=Day.DONE)
+    context: dict[str, Any] = {"day": the_day, "mailing": the_day.mailings.first()}
+    try:
+        survey = service.email_survey(the_day)
+    except LeafletpressError as exc:
+        context["problem"] = _message(exc)
+    else:
+        unaddressed = {row: why for row, _, why in survey.unaddressed}
+        rows = [(row, reference, *_row_state(verdict, unaddressed.get(row)))
+                for row, reference, verdict in service.email_verdicts(the_day)]  # fmt: skip
+        context |= {
+            "survey": survey,
+            "sample": service.shown_message(survey.sample) if survey.sample else None,
+            "rows": rows,
+        }
+    audit(request.user, "e-mail voorbereid", detail=f"dag {the_day.id}")
+    return render(request, "web/email.html", context)
+
+
+def _row_state(verdict: tuple[str, str] | None, unaddressed: str | None) -> tuple[str, str]:
+    if unaddressed:
+        return "niet te versturen", unaddressed
+    if verdict is None:
+        return "nog niet verstuurd", ""
+    status, when = verdict
+    moment = timezone.localtime(datetime.fromisoformat(when)).strftime("%d/%m/%Y %H:%M")
+    return VERDICTS.get(status, status), moment
+
+
+@role_required(VERZENDEN)
+@require_POST
+def day_email_send(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Queue the sending; a second click while it runs starts nothing."""
+    from .tasks import email_day
+
+    with transaction.atomic():
+        the_day = get_object_or_404(Day.objects.select_for_update(), pk=pk, status=Day.DONE)
+        if any(m.busy for m in the_day.mailings.all()):
+            return redirect("day_email", the_day.id)
+        mailing = Mailing.objects.create(day=the_day, started_by=request.user)
+    email_day.enqueue(mailing.id)
+    audit(request.user, "e-mail gestart", detail=f"dag {the_day.id}")
+    return redirect("day_email", the_day.id)
+
+
+@role_required(VERZENDEN)
+@require_GET
+def day_email_progress(request: HttpRequest, pk: Any) -> HttpResponse:
+    the_day = get_object_or_404(Day, pk=pk, status=Day.DONE)
+    context = {"day": the_day, "mailing": the_day.mailings.first()}
+    return render(request, "web/_email_progress.html", context)
 
 
 # --- audit (beheer) -------------------------------------------------------------------------
