@@ -4,6 +4,7 @@ check --deploy), the audit log, and a clinic day through the real worker."""
 
 from __future__ import annotations
 
+import csv
 import io
 import logging
 import os
@@ -12,10 +13,13 @@ import shutil
 import subprocess
 import sys
 import uuid
+import zoneinfo
+from datetime import datetime
 from pathlib import Path
 
 import pypdf
 import pytest
+import time_machine
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.test import Client
@@ -552,3 +556,86 @@ def test_only_a_sender_sees_the_button_and_example_settings_send_nothing(data) -
     assert secretary.post(reverse("day_email_send", args=[day.id])).status_code == 403
     html = sender().get(reverse("day_email", args=[day.id])).content.decode()
     assert "voorbeeldgegevens" in html and "Verstuur 3" not in html  # config/email.yaml: example
+
+
+# --- the audit page (beheer) ----------------------------------------------------------------
+
+
+@pytest.fixture
+def history(data) -> None:
+    """Events over three days, by two accounts, as the app writes them."""
+    at = [("2026-11-28 09:00", "anna", "folder gemaakt", "PAT-1"),
+          ("2026-11-29 23:30", "anna", "folder gedownload", "PAT-1"),  # 23:30 in Brussels
+          ("2026-11-30 08:15", "bert", "folder gemaakt", "PAT-2"),
+          ("2026-11-30 10:00", "=HYPERLINK(\"http://x\")", "lijst opgeladen", "")]  # fmt: skip
+    for moment, user, action, reference in at:
+        with time_machine.travel(datetime.fromisoformat(moment).replace(tzinfo=BRUSSELS)):
+            AuditEvent.objects.create(user=user, action=action, reference=reference,
+                                      detail="+32 3 000 00 00")  # fmt: skip
+
+
+BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
+
+# (filters, the references and actions of the events shown, newest first)
+AUDIT_FILTERS = [
+    ({}, ["lijst opgeladen", "PAT-2", "PAT-1", "PAT-1"]),
+    ({"van": "29/11/2026", "tot": "29/11/2026"}, ["PAT-1"]),  # a whole day, Brussels time
+    ({"van": "2026-11-30"}, ["lijst opgeladen", "PAT-2"]),
+    ({"account": "anna"}, ["PAT-1", "PAT-1"]),
+    ({"actie": "folder gemaakt"}, ["PAT-2", "PAT-1"]),
+    ({"referentie": "PAT-1", "actie": "folder gedownload"}, ["PAT-1"]),
+    ({"referentie": "PAT-9"}, []),
+]
+
+
+@pytest.mark.parametrize(("filters", "expected"), AUDIT_FILTERS)
+def test_the_audit_page_filters_by_period_account_action_and_reference(
+    history, filters, expected
+) -> None:
+    response = signed_in("beheer").post(reverse("audit"), filters)
+    assert response.status_code == 200
+    shown = [e.reference or e.action for e in response.context["events"]
+             if e.user != "beheer"]  # fmt: skip
+    assert shown == expected
+
+
+@pytest.mark.parametrize(("filters", "message"), [
+    ({"van": "31/02/2026"}, "Geef een geldige datum"),
+    ({"van": "30/11/2026", "tot": "28/11/2026"}, "‘tot en met’ ligt vóór ‘van’"),
+    ({"actie": "iets anders"}, "Selecteer een geldige keuze"),
+])  # fmt: skip
+def test_a_wrong_filter_is_named_in_dutch(history, filters, message) -> None:
+    response = signed_in("beheer").post(reverse("audit"), filters)
+    assert response.status_code == 400 and message in response.content.decode()
+
+
+def test_the_audit_export_is_a_formula_safe_csv_and_is_itself_audited(history) -> None:
+    filters = {"van": "30/11/2026", "tot": "30/11/2026", "exporteer": ""}
+    response = signed_in("beheer").post(reverse("audit"), filters)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["wanneer", "account", "actie", "referentie", "folder", "details"]
+    assert [row[2] for row in rows[1:]] == ["lijst opgeladen", "folder gemaakt"]
+    assert rows[1][1] == '\'=HYPERLINK("http://x")' and rows[1][5] == "'+32 3 000 00 00"
+    assert rows[2][0] == "2026-11-30T08:15:00+01:00"
+    exported = AuditEvent.objects.get(action="auditlog geëxporteerd")
+    assert exported.user == "beheer" and exported.detail == "van 2026-11-30, tot 2026-11-30"
+
+
+def test_the_export_holds_every_match_beyond_what_the_page_shows(data) -> None:
+    AuditEvent.objects.bulk_create(AuditEvent(user="x", action="test") for _ in range(600))
+    client = signed_in("beheer")
+    assert "de nieuwste 500 hieronder" in client.get(reverse("audit")).content.decode()
+    response = client.post(reverse("audit"), {"actie": "test", "exporteer": ""})
+    assert response.content.decode("utf-8-sig").count("\r\n") == 601
+
+
+def test_nothing_in_the_app_edits_or_deletes_the_audit_log(data) -> None:
+    client = signed_in("beheer")
+    event = AuditEvent.objects.create(user="x", action="test")
+    for url in (f"/beheer/web/auditevent/{event.id}/change/",
+                f"/beheer/web/auditevent/{event.id}/delete/"):  # fmt: skip
+        client.post(url, {"post": "yes", "user": "y", "action": "y"})
+    assert AuditEvent.objects.filter(user="x", action="test").count() == 1
+    changelist = client.get("/beheer/web/auditevent/").content.decode()
+    assert "delete_selected" not in changelist

@@ -73,3 +73,34 @@ class MakeForm(forms.Form):
         required=False,
         initial=True,
     )
+
+
+DAY_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"]
+
+
+class AuditFilter(forms.Form):
+    """The audit page's filters. Sent by POST: a reference typed in here stays out of URLs."""
+
+    van = forms.DateField(
+        label="Van",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    tot = forms.DateField(
+        label="Tot en met",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    account = forms.CharField(label="Account", required=False, max_length=150)
+    actie = forms.ChoiceField(label="Actie", required=False, choices=[])
+    referentie = forms.CharField(label="Referentie", required=False, max_length=40)
+
+    def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["actie"].choices = [("", "alle acties"), *((a, a) for a in actions)]
+
+    def clean(self) -> dict[str, Any]:
+        found = super().clean() or {}
+        if found.get("van") and found.get("tot") and found["van"] > found["tot"]:
+            self.add_error("tot", "‘tot en met’ ligt vóór ‘van’: draai ze om")
+        return found

@@ -6,7 +6,9 @@ Every view names the roles that may use it; every file is served from here, by i
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import csv
+import io
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,9 +20,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..common.errors import LeafletpressError
+from ..common.files import spreadsheet_cell
 from ..mail.sendlog import ACCEPTED, FAILED, REFUSED, SENDING, UNCERTAIN
 from . import service
-from .forms import EDITIONS, LANGUAGES, MakeForm, PatientForm, UploadForm
+from .forms import EDITIONS, LANGUAGES, AuditFilter, MakeForm, PatientForm, UploadForm
 from .models import AuditEvent, Day, Document, Mailing, audit
 from .roles import BEHEER, REDACTIE, SECRETARIAAT, VERZENDEN, role_required, roles_of
 
@@ -375,11 +378,61 @@ def day_email_progress(request: HttpRequest, pk: Any) -> HttpResponse:
 # --- audit (beheer) -------------------------------------------------------------------------
 
 
+SHOWN_EVENTS = 500
+
+
 @role_required(BEHEER)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def audit_log(request: HttpRequest) -> HttpResponse:
-    events = AuditEvent.objects.all()[:500]
-    return render(request, "web/audit.html", {"events": events, "now": timezone.now()})
+    """The audit log, filtered; "Exporteer" gives every matching event as CSV."""
+    actions = sorted(AuditEvent.objects.values_list("action", flat=True).distinct())
+    form = AuditFilter(request.POST or None, actions=actions)
+    events = AuditEvent.objects.all()
+    if form.is_bound and form.is_valid():
+        events = _filtered(events, form.cleaned_data)
+        if "exporteer" in request.POST:
+            exported = _audit_csv(events)  # first: the export's own event is not in it
+            audit(request.user, "auditlog geëxporteerd", detail=_described(form.cleaned_data))
+            return exported
+    status = 400 if form.errors else 200
+    context = {"form": form, "events": events[:SHOWN_EVENTS], "count": events.count(),
+               "shown": SHOWN_EVENTS}  # fmt: skip
+    return render(request, "web/audit.html", context, status=status)
+
+
+def _filtered(events: Any, wanted: dict[str, Any]) -> Any:
+    """Dates are whole days in Brussels time; account and reference match exactly."""
+    zone = timezone.get_current_timezone()
+    if wanted.get("van"):
+        events = events.filter(at__gte=datetime.combine(wanted["van"], time.min, zone))
+    if wanted.get("tot"):
+        end = datetime.combine(wanted["tot"] + timedelta(days=1), time.min, zone)
+        events = events.filter(at__lt=end)
+    for field, column in (("account", "user"), ("actie", "action"), ("referentie", "reference")):
+        if wanted.get(field):
+            events = events.filter(**{column: wanted[field]})
+    return events
+
+
+def _described(wanted: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in wanted.items() if v) or "alles"
+
+
+def _audit_csv(events: Any) -> HttpResponse:
+    """For the privacy officer's spreadsheet: ';', UTF-8 with BOM, and no cell a spreadsheet
+    would run as a formula (an account name or a detail could start with '=')."""
+    text = io.StringIO()
+    writer = csv.writer(text, delimiter=";")
+    writer.writerow(["wanneer", "account", "actie", "referentie", "folder", "details"])
+    for e in events.iterator():
+        moment = timezone.localtime(e.at).isoformat(timespec="seconds")
+        writer.writerow([spreadsheet_cell(v) for v in
+                         (moment, e.user, e.action, e.reference, e.leaflet, e.detail)])  # fmt: skip
+    response = HttpResponse(text.getvalue().encode("utf-8-sig"),
+                            content_type="text/csv; charset=utf-8")  # fmt: skip
+    stamp = timezone.localtime().strftime("%Y-%m-%d_%H%M")
+    response["Content-Disposition"] = f'attachment; filename="auditlog_{stamp}.csv"'
+    return response
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
