@@ -10,11 +10,12 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import uuid
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pypdf
@@ -24,6 +25,8 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from helpers import ROOT, all_text
 from mailserver import PASSWORD as MAIL_PASSWORD
 from mailserver import PASSWORD_ENV, Server, configure, free_port
@@ -639,3 +642,72 @@ def test_nothing_in_the_app_edits_or_deletes_the_audit_log(data) -> None:
     assert AuditEvent.objects.filter(user="x", action="test").count() == 1
     changelist = client.get("/beheer/web/auditevent/").content.decode()
     assert "delete_selected" not in changelist
+
+
+# --- retention: the clock moves, the calendar does not --------------------------------------
+
+
+def later(days: float):
+    """The clock, ``days`` from now (time_machine: also for the worker in this process)."""
+    return time_machine.travel(timezone.now() + timedelta(days=days), tick=False)
+
+
+def test_patients_files_are_deleted_after_the_retention_period_and_manifests_kept(
+    mail_server, document
+) -> None:
+    client = sender()
+    day = made_day(client)
+    client.post(reverse("day_email_send", args=[day.id]))
+    work()
+    with later(6.9):
+        call_command("opruimen", stdout=io.StringIO())
+    assert document.path.is_file() and day.upload.is_file()  # within the 7 days: all there
+    with later(7.1):
+        out = io.StringIO()
+        call_command("opruimen", stdout=out)
+    assert "1 folder(s) en 1 dag(en) gewist" in out.getvalue()
+    assert not document.path.exists() and not day.upload.exists()
+    left = sorted(p.name for p in day.out_dir.rglob("*") if p.is_file())
+    assert left == ["manifest.csv", "manifest.json", "sendlog.sqlite"]
+    recipients = sqlite3.connect(day.out_dir / "sendlog.sqlite").execute(
+        "SELECT recipient FROM attempts").fetchall()  # fmt: skip
+    assert len(recipients) == 3 and all(r.startswith("sha256:") for (r,) in recipients)
+    assert client.get(reverse("document_pdf", args=[document.id])).status_code == 410
+    assert client.get(reverse("document", args=[document.id])).status_code == 410
+    assert client.get(f"/dag/{day.id}/folder/0").status_code == 410
+    assert client.get(f"/dag/{day.id}/afdruk/0").status_code == 410
+    assert client.get(reverse("day_email", args=[day.id])).status_code == 410
+    assert client.get(f"/dag/{day.id}/manifest/0").status_code == 200  # kept
+    page = client.get(reverse("day", args=[day.id])).content.decode()
+    assert "gewist (bewaartermijn)" in page and "print-" not in page
+    event = AuditEvent.objects.get(action="opgeruimd")
+    assert event.user == "systeem" and "bewaartermijn 7 dagen" in event.detail
+
+
+def test_the_worker_purges_daily_and_a_day_in_the_making_is_left_alone(data, settings) -> None:
+    settings.RETENTION_DAYS = 3
+    client = signed_in("secretariaat")
+    busy = made_day(client, EMAIL_ROWS[:2])
+    checked_only = io.BytesIO("\n".join(EMAIL_ROWS[:2]).encode())
+    checked_only.name = "dag.csv"
+    client.post(reverse("days"), {"lijst": checked_only})
+    call_command("hervat", stdout=io.StringIO())  # as make serve does: queues the daily run
+    Day.objects.filter(pk=busy.pk).update(status=Day.RUNNING)  # as if a worker is making it
+    with later(3.5):
+        call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "default",
+                     stdout=io.StringIO())  # fmt: skip
+        waiting = DBTaskResult.objects.filter(task_path="leafletpress.web.tasks.clean_up",
+                                              status="READY")  # fmt: skip
+        assert waiting.count() == 1 and waiting.get().run_after > timezone.now()  # tomorrow
+    purged = set(Day.objects.filter(purged__isnull=False).values_list("status", flat=True))
+    assert purged == {Day.CHECKED}  # the day being made keeps its files
+    assert Day.objects.get(pk=busy.pk).upload.is_file()
+
+
+def test_a_retention_outside_3_to_90_days_stops_the_app_with_a_clear_message(tmp_path) -> None:
+    env = {**os.environ, "LEAFLETPRESS_RETENTION_DAYS": "120",
+           "LEAFLETPRESS_DATA": str(tmp_path)}  # fmt: skip
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode != 0
+    assert "geef een aantal dagen van 3 tot en met 90" in result.stderr

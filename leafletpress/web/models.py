@@ -28,6 +28,7 @@ class Document(models.Model):
     pages = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     warnings = models.JSONField(default=list)
+    purged = models.DateTimeField(null=True)  # its PDF deleted at the end of the retention
 
     @property
     def path(self) -> Any:
@@ -61,6 +62,7 @@ class Day(models.Model):
     finished = models.DateTimeField(null=True)
     outcome = models.JSONField(default=dict)  # files made, failures, warnings (no names)
     error = models.TextField(blank=True)
+    purged = models.DateTimeField(null=True)  # list and PDFs deleted; the manifests are kept
 
     @property
     def upload(self) -> Any:

@@ -36,6 +36,19 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _retention_days() -> int:
+    """How long patients' files are kept (GOV.UK Notify: 7 days, adjustable from 3 to 90)."""
+    value = os.environ.get("LEAFLETPRESS_RETENTION_DAYS", "7")
+    if not value.isdigit() or not 3 <= int(value) <= 90:
+        raise ImproperlyConfigured(
+            f"LEAFLETPRESS_RETENTION_DAYS is '{value}': geef een aantal dagen van 3 tot en met 90"
+        )
+    return int(value)
+
+
+RETENTION_DAYS = _retention_days()
 DEBUG = os.environ.get("LEAFLETPRESS_DEBUG") == "1" and not PRODUCTION
 ALLOWED_HOSTS = os.environ.get("LEAFLETPRESS_HOSTS", "127.0.0.1,localhost").split(",")
 
@@ -65,6 +78,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "leafletpress.web.middleware.NoStore",
+    "leafletpress.web.middleware.Gone",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 CSRF_FAILURE_VIEW = "leafletpress.web.views.csrf_failure"

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from ..common.errors import BusyError, LeafletpressError
 from ..common.files import own_folder
@@ -99,6 +100,23 @@ def _mailing_progress(mailing: Mailing, offset: int) -> Callable[[int, int], Non
             Mailing.objects.filter(pk=mailing.pk).update(done=offset + done)
 
     return progress
+
+
+@task()
+def clean_up() -> None:
+    """The daily retention run (retention.py); it queues itself again for the next day."""
+    from .retention import purge
+
+    purge()
+    schedule_clean_up(timezone.now() + timedelta(days=1))
+
+
+def schedule_clean_up(at: datetime) -> None:
+    """Queue the retention run for ``at``, unless one is queued already."""
+    waiting = DBTaskResult.objects.filter(task_path=f"{__name__}.clean_up",
+                                          status=TaskResultStatus.READY)  # fmt: skip
+    if not waiting.exists():
+        clean_up.using(run_after=at).enqueue()
 
 
 def _run(day: Day) -> dict[str, Any]:

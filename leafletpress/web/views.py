@@ -125,11 +125,27 @@ def patient_choices(request: HttpRequest) -> HttpResponse:
 
 
 def _document(request: HttpRequest, pk: Any) -> Document:
-    """A leaflet, for the secretariat; redactie sees only the previews it made itself."""
+    """A leaflet, for the secretariat; redactie sees only the previews it made itself. Its
+    PDF deleted at the end of the retention period: 410 Gone."""
     found = Document.objects.all()
     if SECRETARIAAT not in roles_of(request.user):
         found = found.filter(made_by=request.user)
-    return get_object_or_404(found, pk=pk)
+    document = get_object_or_404(found, pk=pk)
+    if document.purged:
+        raise Purged(document.purged)
+    return document
+
+
+class Purged(Exception):
+    """Files deleted at the end of the retention period: middleware.Gone answers 410."""
+
+
+def _day(pk: Any, **wanted: Any) -> Day:
+    """A day whose files are still there."""
+    found = get_object_or_404(Day, pk=pk, **wanted)
+    if found.purged:
+        raise Purged(found.purged)
+    return found
 
 
 @role_required(SECRETARIAAT, REDACTIE)
@@ -157,7 +173,7 @@ def document_page(request: HttpRequest, pk: Any, page: int) -> HttpResponse:
 @role_required(SECRETARIAAT)
 @require_GET
 def document_pdf(request: HttpRequest, pk: Any) -> HttpResponse:
-    doc = get_object_or_404(Document, pk=pk)
+    doc = _document(request, pk)
     inline = request.GET.get("afdrukken") == "1"
     audit(request.user, "folder afgedrukt" if inline else "folder gedownload", doc.who,
           f"{doc.leaflet} {doc.variant}", doc.moment)  # fmt: skip
@@ -237,7 +253,7 @@ def day(request: HttpRequest, pk: Any) -> HttpResponse:
         "make": MakeForm(),
         "editions": dict(EDITIONS[:3]),
     }
-    if the_day.status == Day.CHECKED:
+    if the_day.status == Day.CHECKED and not the_day.purged:
         context["checked"] = service.check_day(the_day.upload, the_day.source_name)
     audit(request.user, "dag bekeken", detail=f"dag {the_day.id} ({the_day.status})")
     return render(request, "web/day.html", context)
@@ -247,7 +263,7 @@ def day(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_GET
 def day_preview(request: HttpRequest, pk: Any, row: int) -> HttpResponse:
     """Page 1 of one good row's leaflet, made as the day will make it."""
-    the_day = get_object_or_404(Day, pk=pk)
+    the_day = _day(pk)
     checked = service.check_day(the_day.upload, the_day.source_name)
     entry = next((e for e in (checked.planned.entries if checked.planned else []) if e.row == row),
                  None)  # fmt: skip
@@ -265,7 +281,7 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
     form = MakeForm(request.POST)
     with transaction.atomic():
         the_day = get_object_or_404(Day.objects.select_for_update(), pk=pk)
-        if the_day.status != Day.CHECKED or not form.is_valid():
+        if the_day.status != Day.CHECKED or the_day.purged or not form.is_valid():
             return redirect("day", the_day.id)  # already started: never twice
         checked = service.check_day(the_day.upload, the_day.source_name)
         if checked.planned is None or not checked.planned.entries:
@@ -296,6 +312,8 @@ FILE_KINDS = {"afdruk": "print_files", "manifest": "manifests", "folder": "leafl
 def day_file(request: HttpRequest, pk: Any, kind: str, number: int) -> HttpResponse:
     """A file of a finished day, by its place in the results: never a path from the URL."""
     the_day = get_object_or_404(Day, pk=pk, status=Day.DONE)
+    if the_day.purged and kind != "manifest":
+        raise Purged(the_day.purged)
     listed = the_day.outcome.get(FILE_KINDS.get(kind, ""), [])
     if not 0 <= number < len(listed):
         raise Http404("onbekend bestand")
@@ -322,7 +340,7 @@ VERDICTS = {
 @require_GET
 def day_email(request: HttpRequest, pk: Any) -> HttpResponse:
     """Before sending: the counts, one message as it will go out, and each row's state."""
-    the_day = get_object_or_404(Day, pk=pk, status=Day.DONE)
+    the_day = _day(pk, status=Day.DONE)
     context: dict[str, Any] = {"day": the_day, "mailing": the_day.mailings.first()}
     try:
         survey = service.email_survey(the_day)
@@ -359,6 +377,8 @@ def day_email_send(request: HttpRequest, pk: Any) -> HttpResponse:
 
     with transaction.atomic():
         the_day = get_object_or_404(Day.objects.select_for_update(), pk=pk, status=Day.DONE)
+        if the_day.purged:
+            raise Purged(the_day.purged)
         if any(m.busy for m in the_day.mailings.all()):
             return redirect("day_email", the_day.id)
         mailing = Mailing.objects.create(day=the_day, started_by=request.user)

@@ -1,4 +1,5 @@
-"""`manage.py hervat`: queue again every day a stopped server or worker left unfinished.
+"""`manage.py hervat`: queue again every day a stopped server or worker left unfinished, and
+make sure the daily retention run is queued.
 
 The batch journal skips what was made, so a day resumed this way ends as one that ran
 through. Run by `make serve` before the worker starts.
@@ -9,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from ...models import Day
-from ...tasks import make_day
+from ...tasks import make_day, schedule_clean_up
 
 
 class Command(BaseCommand):
@@ -22,3 +24,4 @@ class Command(BaseCommand):
         for day in unfinished:
             make_day.enqueue(str(day.id))
         self.stdout.write(f"{len(unfinished)} onderbroken dag(en) opnieuw in de wachtrij")
+        schedule_clean_up(timezone.now())  # then daily
