@@ -17,11 +17,14 @@ import uuid
 import zoneinfo
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pypdf
 import pytest
 import time_machine
+from directory import PEOPLE, Slapd
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -32,6 +35,7 @@ from mailserver import PASSWORD as MAIL_PASSWORD
 from mailserver import PASSWORD_ENV, Server, configure, free_port
 
 from leafletpress.web.models import AuditEvent, Day, Document, Mailing
+from leafletpress.web.signin import settings_from
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -711,3 +715,92 @@ def test_a_retention_outside_3_to_90_days_stops_the_app_with_a_clear_message(tmp
                             capture_output=True, text=True)  # fmt: skip
     assert result.returncode != 0
     assert "geef een aantal dagen van 3 tot en met 90" in result.stderr
+
+
+# --- the hospital's directory: LDAP (slapd on 127.0.0.1) ------------------------------------
+
+
+@pytest.fixture
+def slapd(tmp_path):
+    server = Slapd(tmp_path / "slapd").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ldap_sign_in(slapd, settings, data):
+    """The app configured from the environment an IT department would give it."""
+    for name, value in settings_from(slapd.environment()).items():
+        setattr(settings, name, value)
+    return slapd
+
+
+def sign_in(uid: str, password: str | None = None) -> tuple[Client, Any]:
+    client = Client()
+    password = password or PEOPLE[uid][0]
+    response = client.post(reverse("login"), {"username": uid, "password": password})
+    return client, response
+
+
+# (who, the roles their directory groups give)
+DIRECTORY_ROLES = [
+    ("an.peeters", {"secretariaat"}),
+    ("bo.claes", {"secretariaat", "verzenden"}),
+    ("cas.wouters", {"beheer"}),
+    ("dirk.maes", set()),
+]
+
+
+@pytest.mark.parametrize(("uid", "roles"), DIRECTORY_ROLES)
+def test_staff_sign_in_with_the_directory_and_get_the_roles_of_their_groups(
+    ldap_sign_in, uid, roles
+) -> None:
+    client, response = sign_in(uid)
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    user = User.objects.get(username=uid)
+    assert set(user.groups.values_list("name", flat=True)) == roles
+    assert user.email == f"{uid}@zas.be" and not user.has_usable_password()
+    assert AuditEvent.objects.filter(user=uid, action="aangemeld").exists()
+    expected = 200 if "secretariaat" in roles else 403
+    assert client.get(reverse("patient")).status_code == expected
+
+
+def test_a_wrong_directory_password_is_refused_and_counted(ldap_sign_in) -> None:
+    _, response = sign_in("an.peeters", "niet-het-wachtwoord")
+    assert response.status_code == 200 and "klopt niet" in response.content.decode()
+    assert AuditEvent.objects.filter(action="aanmelden mislukt").count() == 1
+
+
+def test_leaving_a_group_in_the_directory_takes_the_role_away(ldap_sign_in) -> None:
+    sign_in("bo.claes")
+    ldap_sign_in.leave("bo.claes", "folders-secretariaat")
+    sign_in("bo.claes")
+    roles = User.objects.get(username="bo.claes").groups.values_list("name", flat=True)
+    assert list(roles) == ["verzenden"]
+
+
+def test_a_directory_that_does_not_answer_is_named_as_such(ldap_sign_in) -> None:
+    ldap_sign_in.stop()
+    _, response = sign_in("an.peeters")
+    html = response.content.decode()
+    assert "De aanmeldserver van het ziekenhuis antwoordt niet" in html and "klopt niet" not in html
+
+
+def test_local_accounts_still_sign_in_next_to_the_directory(ldap_sign_in) -> None:
+    account("beheer")
+    _, response = sign_in("beheer", PASSWORD)
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"LEAFLETPRESS_SIGN_IN": "kerberos"}, "kies local, ldap, oidc"),
+    ({"LEAFLETPRESS_LDAP_URL": ""}, "zet LEAFLETPRESS_LDAP_URL"),
+    ({"LEAFLETPRESS_ROLE_GROUPS": "{secretariaat: x}"}, "geen geldige JSON"),
+    ({"LEAFLETPRESS_ROLE_GROUPS": '{"chirurg": "x"}'}, "geef per rol"),
+    ({"LEAFLETPRESS_LDAP_GROUP_TYPE": "posix"}, "kies groupOfNames of activeDirectory"),
+])  # fmt: skip
+def test_a_sign_in_setting_that_is_wrong_stops_the_app_with_a_clear_message(
+    slapd, change, message
+) -> None:
+    with pytest.raises(ImproperlyConfigured, match=message):
+        settings_from(slapd.environment() | change)

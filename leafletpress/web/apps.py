@@ -34,9 +34,20 @@ class WebConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         post_migrate.connect(_beheer_permissions, sender=self, weak=False)
+        self._directory_roles()
         signals.user_logged_in.connect(signed_in, weak=False)
         signals.user_logged_out.connect(signed_out, weak=False)
         signals.user_login_failed.connect(failed, weak=False)
+
+    @staticmethod
+    def _directory_roles() -> None:
+        """An LDAP sign-in sets the account's roles from its groups (signin.sync_roles)."""
+        from django_auth_ldap.backend import ldap_error, populate_user
+
+        from .signin import ldap_signed_in, ldap_unreachable
+
+        populate_user.connect(ldap_signed_in, weak=False)
+        ldap_error.connect(ldap_unreachable, weak=False)
 
 
 def _beheer_permissions(sender: Any, **kwargs: Any) -> None:

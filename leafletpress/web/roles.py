@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -41,6 +41,8 @@ def role_required(*allowed: str) -> Callable[[Callable[..., HttpResponse]], Call
         @wraps(view)
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
+                from django.contrib.auth.views import redirect_to_login
+
                 return redirect_to_login(request.get_full_path())
             if not roles_of(request.user) & set(allowed):
                 needed = " of ".join(allowed)
@@ -54,4 +56,4 @@ def role_required(*allowed: str) -> Callable[[Callable[..., HttpResponse]], Call
 
 def context(request: HttpRequest) -> dict[str, object]:
     """Templates show only what the user's roles allow."""
-    return {"user_roles": roles_of(request.user)}
+    return {"user_roles": roles_of(request.user), "sign_in": settings.SIGN_IN}

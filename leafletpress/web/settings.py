@@ -16,6 +16,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from leafletpress.web import signin
+
 os.umask(0o077)  # the database, the leaflets and the lists: readable by their owner only
 ROOT = Path(__file__).resolve().parents[2]  # the project: leaflets/, config/, templates/ ...
 DATA = Path(os.environ.get("LEAFLETPRESS_DATA", ROOT / "data")).resolve()
@@ -108,10 +110,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # a web server and a wor
     DATABASES["default"]["TEST"] = {"NAME": str(DATA / "test.sqlite3")}  # a file: for threads
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in
-    "django.contrib.auth.backends.ModelBackend",
-]
+# Who may sign in: local accounts, or the hospital's directory too (LDAP or OpenID Connect).
+globals().update(signin.settings_from(os.environ))
+if SIGN_IN == "oidc":  # noqa: F821 (set just above)
+    INSTALLED_APPS.append("mozilla_django_oidc")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -1,6 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -27,6 +28,9 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
     path("beheer/", admin.site.urls),
 ]  # fmt: skip
+
+if settings.SIGN_IN == "oidc":
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
 
 handler403 = "leafletpress.web.views.forbidden"
 handler404 = "leafletpress.web.views.not_found"

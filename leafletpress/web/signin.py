@@ -1,0 +1,168 @@
+"""Sign-in with the hospital's directory: settings from the environment, roles from groups.
+
+``LEAFLETPRESS_SIGN_IN`` chooses: ``local`` (the default: accounts kept by the app), ``ldap``
+(LDAP or Active Directory, with django-auth-ldap) or ``oidc`` (OpenID Connect, with
+mozilla-django-oidc). Local accounts keep working in every mode (a way in when the directory
+is down). ``LEAFLETPRESS_ROLE_GROUPS`` maps each role to the directory's group(s): LDAP group
+DNs, or names in the identity provider's ``groups`` claim. At each sign-in the account's roles
+are set from its groups, so taking someone out of a group takes the role away.
+
+Input: the environment. Output: Django settings (``settings_from``) and the backends that
+sign in (``backends.OIDCBackend``, and ``sync_roles`` on each sign-in from the directory).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+MODES = ("local", "ldap", "oidc")
+AXES = "axes.backends.AxesStandaloneBackend"  # first: refuses a locked-out sign-in
+LOCAL = "django.contrib.auth.backends.ModelBackend"
+LDAP = "django_auth_ldap.backend.LDAPBackend"
+OIDC = "leafletpress.web.backends.OIDCBackend"
+ROLES = ("secretariaat", "verzenden", "redactie", "beheer")  # roles.ROLES, without Django
+
+
+def settings_from(env: Mapping[str, str]) -> dict[str, Any]:
+    """The sign-in settings the environment asks for; a clear error for what is missing."""
+    mode = env.get("LEAFLETPRESS_SIGN_IN", "local")
+    if mode not in MODES:
+        raise ImproperlyConfigured(f"LEAFLETPRESS_SIGN_IN is '{mode}': kies {', '.join(MODES)}")
+    found: dict[str, Any] = {"SIGN_IN": mode, "ROLE_GROUPS": _role_groups(env, mode)}
+    if mode == "ldap":
+        found |= _ldap(env)
+        found["AUTHENTICATION_BACKENDS"] = [AXES, LDAP, LOCAL]
+    elif mode == "oidc":
+        found |= _oidc(env)
+        found["AUTHENTICATION_BACKENDS"] = [AXES, OIDC, LOCAL]
+    else:
+        found["AUTHENTICATION_BACKENDS"] = [AXES, LOCAL]
+    return found
+
+
+def _need(env: Mapping[str, str], name: str, example: str) -> str:
+    if not env.get(name):
+        raise ImproperlyConfigured(f"zet {name}, bv. {example}")
+    return env[name]
+
+
+def _role_groups(env: Mapping[str, str], mode: str) -> dict[str, list[str]]:
+    """LEAFLETPRESS_ROLE_GROUPS: {"role": "group" or ["group", ...]}, as JSON."""
+    text = env.get("LEAFLETPRESS_ROLE_GROUPS", "")
+    if mode == "local":
+        return {}
+    example = '{"secretariaat": "cn=folders-secretariaat,ou=groepen,dc=zas,dc=be"}'
+    try:
+        found = json.loads(_need(env, "LEAFLETPRESS_ROLE_GROUPS", example))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"LEAFLETPRESS_ROLE_GROUPS is geen geldige JSON ('{text[:60]}'); bv. {example}"
+        ) from None
+    if not isinstance(found, dict) or set(found) - set(ROLES):
+        raise ImproperlyConfigured(
+            f"LEAFLETPRESS_ROLE_GROUPS: geef per rol ({', '.join(ROLES)}) de groep(en); bv. "
+            f"{example}"
+        )
+    return {role: [groups] if isinstance(groups, str) else list(groups)
+            for role, groups in found.items()}  # fmt: skip
+
+
+def _ldap(env: Mapping[str, str]) -> dict[str, Any]:
+    import ldap
+    from django_auth_ldap.config import (
+        GroupOfNamesType,
+        LDAPSearch,
+        NestedActiveDirectoryGroupType,
+    )
+
+    kind = env.get("LEAFLETPRESS_LDAP_GROUP_TYPE", "groupOfNames")
+    types = {"groupOfNames": GroupOfNamesType, "activeDirectory": NestedActiveDirectoryGroupType}
+    if kind not in types:
+        raise ImproperlyConfigured(
+            f"LEAFLETPRESS_LDAP_GROUP_TYPE is '{kind}': kies groupOfNames of activeDirectory"
+        )
+    users = _need(env, "LEAFLETPRESS_LDAP_USERS", "ou=mensen,dc=zas,dc=be")
+    groups = _need(env, "LEAFLETPRESS_LDAP_GROUPS", "ou=groepen,dc=zas,dc=be")
+    user_filter = env.get("LEAFLETPRESS_LDAP_USER_FILTER", "(uid=%(user)s)")
+    options: dict[Any, Any] = {ldap.OPT_REFERRALS: 0, ldap.OPT_NETWORK_TIMEOUT: 5}
+    if ca := env.get("LEAFLETPRESS_LDAP_CA_FILE"):
+        options[ldap.OPT_X_TLS_CACERTFILE] = ca
+        options[ldap.OPT_X_TLS_NEWCTX] = 0
+    return {
+        "AUTH_LDAP_SERVER_URI": _need(env, "LEAFLETPRESS_LDAP_URL", "ldaps://dc1.zas.be"),
+        "AUTH_LDAP_BIND_DN": env.get("LEAFLETPRESS_LDAP_BIND_DN", ""),
+        "AUTH_LDAP_BIND_PASSWORD": env.get("LEAFLETPRESS_LDAP_BIND_PASSWORD", ""),
+        "AUTH_LDAP_START_TLS": env.get("LEAFLETPRESS_LDAP_START_TLS") == "1",
+        "AUTH_LDAP_CONNECTION_OPTIONS": options,
+        "AUTH_LDAP_USER_SEARCH": LDAPSearch(users, ldap.SCOPE_SUBTREE, user_filter),
+        "AUTH_LDAP_GROUP_SEARCH": LDAPSearch(groups, ldap.SCOPE_SUBTREE),
+        "AUTH_LDAP_GROUP_TYPE": types[kind](),
+        "AUTH_LDAP_USER_ATTR_MAP": {
+            "first_name": "givenName",
+            "last_name": "sn",
+            "email": "mail",
+        },
+        "AUTH_LDAP_ALWAYS_UPDATE_USER": True,
+        "AUTH_LDAP_FIND_GROUP_PERMS": False,
+    }
+
+
+def _oidc(env: Mapping[str, str]) -> dict[str, Any]:
+    """The provider's endpoints from its discovery document, read once at start."""
+    issuer = _need(env, "LEAFLETPRESS_OIDC_ISSUER", "https://login.zas.be/realms/zas").rstrip("/")
+    url = f"{issuer}/.well-known/openid-configuration"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            found = json.load(response)
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(
+            f"de OpenID Connect-provider antwoordt niet op {url} ({exc}); controleer "
+            "LEAFLETPRESS_OIDC_ISSUER en of de server bereikbaar is"
+        ) from None
+    return {
+        "OIDC_RP_CLIENT_ID": _need(env, "LEAFLETPRESS_OIDC_CLIENT_ID", "leafletpress"),
+        "OIDC_RP_CLIENT_SECRET": _need(env, "LEAFLETPRESS_OIDC_CLIENT_SECRET", "(geheim)"),
+        "OIDC_RP_SIGN_ALGO": "RS256",
+        "OIDC_RP_SCOPES": env.get("LEAFLETPRESS_OIDC_SCOPES", "openid email profile groups"),
+        "OIDC_OP_AUTHORIZATION_ENDPOINT": found["authorization_endpoint"],
+        "OIDC_OP_TOKEN_ENDPOINT": found["token_endpoint"],
+        "OIDC_OP_USER_ENDPOINT": found["userinfo_endpoint"],
+        "OIDC_OP_JWKS_ENDPOINT": found["jwks_uri"],
+        "OIDC_OP_LOGOUT_ENDPOINT": found.get("end_session_endpoint", ""),
+        "OIDC_USE_PKCE": True,
+        "OIDC_CREATE_USER": True,
+        "OIDC_STORE_ID_TOKEN": False,
+    }
+
+
+def sync_roles(user: Any, groups: Iterable[str]) -> None:
+    """Give the account exactly the roles its directory groups map to (case-insensitive)."""
+    from django.conf import settings
+    from django.contrib.auth.models import Group
+
+    held = {g.lower() for g in groups}
+    wanted = [role for role, names in settings.ROLE_GROUPS.items()
+              if held & {n.lower() for n in names}]  # fmt: skip
+    others = user.groups.exclude(name__in=ROLES)
+    user.groups.set([*others, *(Group.objects.get_or_create(name=role)[0] for role in wanted)])
+
+
+def ldap_signed_in(sender: Any, user: Any, ldap_user: Any, **kwargs: Any) -> None:
+    """django-auth-ldap's populate_user: the account's roles from its LDAP groups."""
+    if not user.pk:
+        user.save()
+    sync_roles(user, ldap_user.group_dns)
+
+
+def ldap_unreachable(sender: Any, request: Any = None, exception: Any = None, **kw: Any) -> None:
+    """django-auth-ldap's ldap_error: when the directory does not answer, the sign-in page
+    says so, instead of "wrong password"."""
+    import ldap
+
+    if request is not None and isinstance(exception, ldap.SERVER_DOWN | ldap.TIMEOUT):
+        request.directory_down = True
