@@ -34,16 +34,21 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_web.py
 
 # WeasyPrint needs Pango (>= 1.44) and, to subset fonts quickly, HarfBuzz-subset: both from the
-# system. Installed with apt when we are root, otherwise we print the command to run.
+# system. python-ldap (sign-in with the hospital's directory) is built against OpenLDAP's and
+# SASL's headers. Installed with apt when we are root, otherwise we print the command to run.
 SYSTEM_LIBS := libpangoft2-1.0.so.0 libharfbuzz-subset.so.0
-SYSTEM_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 python3-venv
+SYSTEM_HEADERS := /usr/include/ldap.h /usr/include/sasl/sasl.h
+SYSTEM_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 python3-venv python3-dev \
+               gcc libldap2-dev libsasl2-dev
 system-deps:
 	@missing=""; for lib in $(SYSTEM_LIBS); do \
 	  ldconfig -p | grep -q "$$lib" || missing="$$missing $$lib"; done; \
+	for header in $(SYSTEM_HEADERS); do [ -f $$header ] || missing="$$missing $$header"; done; \
+	command -v gcc >/dev/null || missing="$$missing gcc"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing system libraries:$$missing"; \
-	    apt-get update -qq && apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null; \
 	  else \
 	    echo "Missing:$$missing. Run: sudo apt-get install $(SYSTEM_PKGS)"; exit 1; \
 	  fi; \
@@ -53,22 +58,28 @@ system-deps:
 # The tests check archive copies with an independent PDF/A validator: Apache PDFBox Preflight,
 # from Debian (Java). Its jars, and the two Java libraries it needs on Java 11+, in one list.
 PREFLIGHT_JARS := preflight pdfbox2 fontbox2 xmpbox commons-logging javax.activation jaxb-api
-# The web app is tested in Debian's headless Chromium (Playwright cannot download one here).
+# The web app is tested in Debian's headless Chromium (Playwright cannot download one here),
+# against real servers the tests start: OpenLDAP's slapd, PostgreSQL, and an OpenID Connect
+# provider from npm (tests/oidc/, its versions locked in package-lock.json).
 TEST_PKGS      := default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java \
-                  chromium fonts-dejavu-core
+                  chromium fonts-dejavu-core slapd postgresql nodejs npm
 test-deps:
 	@missing=""; command -v java >/dev/null || missing=" java"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/sbin/slapd ] || missing="$$missing slapd"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	for jar in $(PREFLIGHT_JARS); do \
 	  [ -f /usr/share/java/$$jar.jar ] || missing="$$missing $$jar.jar"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing what the tests use (PDF/A validator, Chromium):$$missing"; \
-	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $(TEST_PKGS) >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_PKGS) >/dev/null; \
 	  else \
 	    echo "Missing:$$missing. Run: sudo apt-get install $(TEST_PKGS)"; exit 1; \
 	  fi; \
 	fi
+	@[ -d tests/oidc/node_modules ] || npm ci --prefix tests/oidc --silent --no-audit --no-fund
 
 $(STAMP): pyproject.toml | system-deps
 	$(PYTHON) -m venv $(VENV)

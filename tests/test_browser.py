@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from directory import OidcProvider, free_port, wait_for
 from django.conf import settings as django_settings
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from helpers import ROOT, all_text, decode_qr_codes, embedded_fonts
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -240,3 +242,55 @@ def test_what_is_typed_stays_when_the_choices_change(page: Page) -> None:
     expect(page.get_by_label("Dag van de ingreep")).to_have_value("15/12/2026")
     expect(page.get_by_label("Naam van de patiënt")).to_have_value("Marie Peeters")
     expect(page.get_by_label("Campus", exact=True)).to_have_value("palfijn")
+
+
+# --- the hospital's OpenID Connect sign-in --------------------------------------------------
+
+
+@pytest.fixture
+def hospital_sign_in(data: Path, live_server) -> Iterator[str]:
+    """The app as IT would run it with OpenID Connect: gunicorn configured from the
+    environment, next to a real provider (oidc-provider); both on 127.0.0.1."""
+    port = free_port()
+    provider = OidcProvider(f"http://127.0.0.1:{port}/oidc/callback/").start()
+    env = os.environ | provider.environment() | {
+        "LEAFLETPRESS_DATA": str(data), "DATABASE_URL": _test_database(),
+    }  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "leafletpress.web.wsgi", "--bind",
+         f"127.0.0.1:{port}", "--workers", "1"], cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        wait_for(port, server, "gunicorn")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        provider.stop()
+
+
+@pytest.mark.parametrize(("uid", "roles", "menu"), [
+    ("bo.claes", {"secretariaat", "verzenden"}, "Eén patiënt"),
+    ("dirk.maes", set(), None),  # in no group that gives a role
+])  # fmt: skip
+def test_staff_sign_in_with_the_hospitals_openid_connect_provider(
+    browser: Browser, hospital_sign_in: str, uid: str, roles: set[str], menu: str | None
+) -> None:
+    context = browser.new_context(base_url=hospital_sign_in, locale="nl-BE")
+    tab = context.new_page()
+    tab.goto("/")
+    shot(tab, "12-aanmelden-ziekenhuis")
+    tab.get_by_role("link", name="Aanmelden met je ziekenhuisaccount").click()
+    tab.locator("input[name=login]").fill(uid)  # the provider's own sign-in page
+    tab.locator("input[name=password]").fill("wat-de-provider-vraagt")
+    tab.locator("button[type=submit]").click()
+    tab.locator("button[type=submit]").click()  # its consent page: "Continue"
+    expect(tab.get_by_role("heading", level=1)).to_have_text(f"Goeiedag {uid}")
+    user = User.objects.get(username=uid)
+    assert set(user.groups.values_list("name", flat=True)) == roles
+    assert user.email == f"{uid}@zas.be"
+    if menu:
+        expect(tab.get_by_role("link", name=menu)).to_be_visible()
+    else:
+        expect(tab.get_by_text("nog geen rol")).to_be_visible()
+    context.close()
