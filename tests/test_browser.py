@@ -42,7 +42,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def data(settings, tmp_path: Path) -> Path:
-    settings.DATA = tmp_path / "data"
+    settings.DATA = settings.SHARED = tmp_path / "data"
     return settings.DATA
 
 

@@ -3,13 +3,18 @@
 
 Print files and manifest are rebuilt from the files on disk at the end, so an interrupted run
 followed by a resumed one gives the same outputs as one that ran through.
+
+Several machines can share one day: each makes some of its rows with ``render_part`` (no
+lock: whoever hands out the rows, the web app's database, keeps them apart), and then one
+``run_batch`` with ``parts_made`` finds every leaflet journaled and makes the print files and
+manifest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Executor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
@@ -18,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..common.errors import LeafletpressError
+from ..common.files import own_folder
 from ..common.project import Edition, Project
 from ..content.registry import Registry
 from ..pdf.compose import Composer
@@ -55,8 +61,11 @@ def run_batch(
     separators: bool = False,
     jobs: int | None = None,
     on_progress: Progress | None = None,
+    parts_made: bool = False,
 ) -> Outcome:
-    """Make every planned leaflet, then the print files and manifest of each day folder."""
+    """Make every planned leaflet, then the print files and manifest of each day folder.
+    ``parts_made``: the leaflets already journaled were made for this very run, by
+    ``render_part``: the manifest counts them as made, not as unchanged."""
     started = datetime.now().astimezone()
     folders = sorted({(out_dir / e.file).parent for e in plan.entries})
     inputs = inputs_digest(project)
@@ -65,7 +74,7 @@ def run_batch(
             stack.enter_context(locked(out_dir, folder))
             clean_parts(folder)
         run = _Run(plan, out_dir, {folder: Journal(folder) for folder in folders}, on_progress)
-        tasks = run.skip_unchanged(inputs, edition, force)
+        tasks = run.skip_unchanged(inputs, edition, force, "made" if parts_made else "unchanged")
         composer = Composer(project, registry)
         wanted = jobs or os.cpu_count() or 1
         pool = stack.enter_context(Workers(str(project.root), wanted, len(tasks)))
@@ -85,6 +94,30 @@ def run_batch(
     return run.tally(outcome)
 
 
+def render_part(
+    plan: Plan,
+    rows: Collection[int],
+    project: Project,
+    registry: Registry,
+    out_dir: Path,
+    edition: Edition,
+    *,
+    on_progress: Progress | None = None,
+) -> dict[int, Result]:
+    """Make the leaflets of ``rows`` in this process, each journaled as soon as it is written;
+    no print files, no manifest, no lock. A row whose leaflet is journaled already (made by
+    a machine that stopped mid-part) is 'unchanged': it is never made twice."""
+    part = Plan([e for e in plan.entries if e.row in rows])
+    folders = sorted({(out_dir / e.file).parent for e in part.entries})
+    journals = {own_folder(folder, out_dir): Journal(folder) for folder in folders}
+    run = _Run(part, out_dir, journals, on_progress)
+    tasks = run.skip_unchanged(inputs_digest(project), edition, force=False)
+    composer = Composer(project, registry)
+    with Workers(str(project.root), 1, len(tasks)) as pool:
+        run.render(pool.executor, str(project.root), run.chunks(tasks, composer, 1))
+    return run.results
+
+
 @dataclass
 class _Run:
     """The leaflets of one batch run: which to skip, which to render, and their results."""
@@ -98,9 +131,11 @@ class _Run:
     def __post_init__(self) -> None:
         self.entries: dict[int, Entry] = {e.row: e for e in self.plan.entries}
 
-    def skip_unchanged(self, inputs: str, edition: Edition, force: bool) -> list[Task]:
-        """Tasks for the leaflets not already made from the same input; the others are
-        'unchanged'. The patient's PDF depends on the layout, not on booklet imposition."""
+    def skip_unchanged(
+        self, inputs: str, edition: Edition, force: bool, found: str = "unchanged"
+    ) -> list[Task]:
+        """Tasks for the leaflets not already made from the same input; the others get the
+        status ``found``. The patient's PDF depends on the layout, not on booklet imposition."""
         base = inputs + edition.layout + str(edition.archive)
         tasks = []
         for entry in self.plan.entries:
@@ -111,7 +146,7 @@ class _Run:
             record = None if force else self.journals[target.parent].is_done(target, fingerprint)
             if record:
                 self.results[entry.row] = Result(
-                    entry.row, "unchanged", record["pages"], record["sha256"]
+                    entry.row, found, record["pages"], record["sha256"]
                 )
             else:
                 visit, lang = entry.p.visit, entry.p.leaflet.lang

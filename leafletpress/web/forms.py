@@ -76,23 +76,20 @@ class MakeForm(forms.Form):
 
 
 DAY_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"]
+NOT_LISTED = "kies een actie uit de lijst"
+NOT_A_DAY = {"invalid": "geen bestaande dag: schrijf ze als 31/12/2026"}
 
 
 class AuditFilter(forms.Form):
     """The audit page's filters. Sent by POST: a reference typed in here stays out of URLs."""
 
-    van = forms.DateField(
-        label="Van",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    tot = forms.DateField(
-        label="Tot en met",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    van = forms.DateField(label="Van", help_text="bv. 01/12/2026", required=False,
+                          input_formats=DAY_FORMATS, error_messages=NOT_A_DAY)  # fmt: skip
+    tot = forms.DateField(label="Tot en met", help_text="bv. 31/12/2026", required=False,
+                          input_formats=DAY_FORMATS, error_messages=NOT_A_DAY)  # fmt: skip
     account = forms.CharField(label="Account", required=False, max_length=150)
-    actie = forms.ChoiceField(label="Actie", required=False, choices=[])
+    actie = forms.ChoiceField(label="Actie", required=False, choices=[],
+                              error_messages={"invalid_choice": NOT_LISTED})  # fmt: skip
     referentie = forms.CharField(label="Referentie", required=False, max_length=40)
 
     def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:

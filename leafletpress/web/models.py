@@ -1,16 +1,19 @@
 """What the web app keeps: leaflets made for one patient, clinic days, and the audit log.
 
-Patients appear by reference (or pseudonym) only, never by name. Files live in the data
-folder under random ids; their paths are never shown or guessable.
+Patients appear by reference (or pseudonym) only, never by name. Files live in the shared
+storage (storage.py) under random ids; their paths are never shown or guessable.
 """
 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+
+from .storage import path_of
 
 
 class Document(models.Model):
@@ -31,8 +34,12 @@ class Document(models.Model):
     purged = models.DateTimeField(null=True)  # its PDF deleted at the end of the retention
 
     @property
-    def path(self) -> Any:
-        return settings.DATA / "folders" / f"{self.id}.pdf"
+    def name(self) -> str:  # in the shared storage
+        return f"folders/{self.id}.pdf"
+
+    @property
+    def path(self) -> Path:
+        return path_of(self.name)
 
 
 class Day(models.Model):
@@ -63,14 +70,44 @@ class Day(models.Model):
     outcome = models.JSONField(default=dict)  # files made, failures, warnings (no names)
     error = models.TextField(blank=True)
     purged = models.DateTimeField(null=True)  # list and PDFs deleted; the manifests are kept
+    finisher = models.CharField(max_length=100, blank=True)  # who makes the print files
 
     @property
-    def upload(self) -> Any:
-        return settings.DATA / "lijsten" / f"{self.id}{self.suffix}"
+    def upload_name(self) -> str:  # in the shared storage
+        return f"lijsten/{self.id}{self.suffix}"
 
     @property
-    def out_dir(self) -> Any:
-        return settings.DATA / "dagen" / str(self.id)
+    def upload(self) -> Path:
+        return path_of(self.upload_name)
+
+    @property
+    def out_dir(self) -> Path:  # the engine makes the day here
+        return path_of(f"dagen/{self.id}")
+
+
+class DayPart(models.Model):
+    """Some rows of a day, for one worker at a time. A worker claims a part, says it is alive
+    after each few leaflets (``heartbeat``) and marks it done; a part whose worker has been
+    silent for ``WORKER_LEASE_SECONDS`` is taken over by another, which skips the leaflets
+    already journaled. ``made`` and ``found`` say which rows this part made, and which it
+    found made by a worker that stopped."""
+
+    OPEN, BUSY, DONE = "open", "bezig", "klaar"
+
+    day = models.ForeignKey(Day, on_delete=models.CASCADE, related_name="parts")
+    number = models.PositiveIntegerField()
+    rows = models.JSONField()
+    status = models.CharField(max_length=10, default=OPEN, db_index=True)
+    worker = models.CharField(max_length=100, blank=True)  # host:pid of the last claimer
+    claims = models.PositiveIntegerField(default=0)
+    heartbeat = models.DateTimeField(null=True)
+    done = models.PositiveIntegerField(default=0)  # leaflets done so far, for the progress
+    made = models.JSONField(default=list)
+    found = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["day", "number"], name="one_part_number")]
 
 
 class Mailing(models.Model):

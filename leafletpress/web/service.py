@@ -20,7 +20,6 @@ from typing import Any
 from django.conf import settings
 
 from ..common.errors import LeafletpressError, clipped
-from ..common.files import own_folder, write_atomic
 from ..common.project import FORMATS, Edition, Project
 from ..content.leaflet import DEFAULT_LANGUAGE, DISCHARGE, catalogue, load_leaflet
 from ..content.registry import Registry, load_registry
@@ -157,11 +156,6 @@ def preview_image(p: Personalisation) -> bytes:
     with _lock:
         pdf = current.renderer.render(p).pdf
     return _png(pdf, 1) or b""
-
-
-def store(path: Path, pdf: bytes) -> None:
-    own_folder(path.parent, settings.DATA)
-    write_atomic(path, pdf)
 
 
 def page_image(pdf_path: Path, page: int) -> bytes | None:

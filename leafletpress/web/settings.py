@@ -20,7 +20,13 @@ from leafletpress.web import signin
 
 os.umask(0o077)  # the database, the leaflets and the lists: readable by their owner only
 ROOT = Path(__file__).resolve().parents[2]  # the project: leaflets/, config/, templates/ ...
-DATA = Path(os.environ.get("LEAFLETPRESS_DATA", ROOT / "data")).resolve()
+DATA = Path(os.environ.get("LEAFLETPRESS_DATA", ROOT / "data")).resolve()  # this machine's
+# Patients' files, on a folder every machine shares (Django's storage API: storage.py).
+SHARED = Path(os.environ.get("LEAFLETPRESS_SHARED", DATA)).resolve()
+STORAGES = {
+    "default": {"BACKEND": "leafletpress.web.storage.SharedStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 PRODUCTION = os.environ.get("LEAFLETPRESS_PRODUCTION") == "1"
 
 
@@ -128,6 +134,9 @@ AXES_IPWARE_PROXY_COUNT = int(os.environ.get("LEAFLETPRESS_PROXIES", "1" if PROD
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A worker silent this long (killed, its machine gone) leaves its part of a day to another.
+WORKER_LEASE_SECONDS = int(os.environ.get("LEAFLETPRESS_WORKER_LEASE_SECONDS", "120"))
+WORKER_HELPERS = 7  # at most this many more workers join a day's first one
 
 LANGUAGE_CODE = "nl-be"
 TIME_ZONE = "Europe/Brussels"

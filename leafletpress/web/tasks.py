@@ -1,17 +1,18 @@
 """Work for the worker process (django-tasks, database backend): a clinic day, and emailing
 its leaflets to the patients.
 
-The task runs the engine's batch, whose journal makes it resumable: when the server or the
-worker stopped mid-day, ``manage.py hervat`` (run by ``make serve`` at start) queues the day
-again and it finishes without making anything twice.
+A day is shared by the free workers (days.py); the engine's journal makes it resumable: when
+every worker stopped mid-day, ``manage.py hervat`` (run by ``make serve`` at start) queues the
+day again and it finishes without making anything twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,36 +21,65 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
-from ..common.errors import BusyError, LeafletpressError
+from ..common.errors import LeafletpressError
 from ..common.files import own_folder
-from ..day.batch import run_batch
+from ..day.batch import Outcome
 from ..day.manifest import JSON_NAME, MADE, read_manifest
 from ..mail.sending import run_email
-from ..visit.daylist import read_day_list
-from ..visit.plan import plan
-from . import service
+from . import days, service
 from .models import Day, Mailing, audit
 
 
 @task()
 def make_day(day_id: str) -> None:
+    """Help make a day: claim its parts until none is left (days.py); whoever ends the last
+    part makes the print files and manifests. Queued once per free worker it may need."""
     day = Day.objects.get(pk=day_id)
-    if day.status in (Day.DONE, Day.CHECKED):
-        return  # made already, or never asked for
-    Day.objects.filter(pk=day.pk).update(status=Day.RUNNING, started=timezone.now())
-    own_folder(day.out_dir, settings.DATA)  # owner-only, like everything it holds
+    if day.status not in (Day.QUEUED, Day.RUNNING):
+        return  # made already, failed, or never asked for
+    Day.objects.filter(pk=day.pk, status=Day.QUEUED).update(status=Day.RUNNING,
+                                                            started=timezone.now())  # fmt: skip
+    own_folder(day.out_dir, Path(settings.SHARED))  # owner-only, like everything it holds
     try:
-        outcome = _run(day)
-    except BusyError:
-        return  # another worker is making this day: it will finish it
+        work = days.Work.of(day)
+        for _ in range(min(days.cut(work) - 1, settings.WORKER_HELPERS)):
+            make_day.enqueue(day_id)  # other workers join in
+        while (part := days.claim(day)) is not None:
+            with contextlib.suppress(days.TakenOver):
+                days.make_part(work, part)
+        if days.unfinished(day):
+            _look_again(day_id)  # a part is with another worker: see later whether it ends
+            return
+        finished = days.finish(work)
     except LeafletpressError as exc:
-        Day.objects.filter(pk=day.pk).update(status=Day.FAILED, error=str(exc),
-                                             finished=timezone.now())  # fmt: skip
+        Day.objects.filter(pk=day.pk, status=Day.RUNNING).update(
+            status=Day.FAILED, error=str(exc), finished=timezone.now()
+        )
         return
-    Day.objects.filter(pk=day.pk).update(
-        status=Day.DONE, outcome=outcome, finished=timezone.now(), done=day.total
+    if finished is not None:
+        _done(day, finished["outcome"])
+
+
+def _look_again(day_id: str) -> None:
+    """Come back to the day once a silent worker's part may be claimed; once is enough."""
+    waiting = DBTaskResult.objects.filter(task_path=f"{__name__}.make_day",
+                                          status=TaskResultStatus.READY,
+                                          args_kwargs__args=[day_id])  # fmt: skip
+    if not waiting.exists():
+        later = timezone.now() + timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+        make_day.using(run_after=later).enqueue(day_id)
+
+
+def _done(day: Day, outcome: Outcome) -> None:
+    listed = _listed(day.out_dir, outcome.print_files, outcome.manifests) | {
+        "edition": day.outcome.get("edition", "a5"),
+        "separators": day.outcome.get("separators", True),
+        "failed": [{"row": row, "problem": problem} for row, problem in outcome.failed],
+    }
+    Day.objects.filter(pk=day.pk, status=Day.RUNNING).update(
+        status=Day.DONE, outcome=listed, finished=timezone.now(), done=day.total
     )
-    audit(day.made_by, "dag klaar", detail=f"dag {day.id}: {outcome['counts']}")
+    audit(day.made_by, "dag klaar", detail=f"dag {day.id}: {listed['counts']}")
 
 
 @task()
@@ -117,31 +147,6 @@ def schedule_clean_up(at: datetime) -> None:
                                           status=TaskResultStatus.READY)  # fmt: skip
     if not waiting.exists():
         clean_up.using(run_after=at).enqueue()
-
-
-def _run(day: Day) -> dict[str, Any]:
-    project, registry = service.project(), service.registry()
-    listing = read_day_list(day.upload, project, shown=day.source_name)
-    planned = plan(listing, project, registry, date.today())
-    last = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        if time.monotonic() - last[0] > 0.5 or done == total:  # the page polls; spare the db
-            last[0] = time.monotonic()
-            Day.objects.filter(pk=day.pk).update(done=done, total=total)
-
-    settings = day.outcome
-    outcome = run_batch(
-        listing, planned, project, registry, day.out_dir,
-        service.edition_of(settings.get("edition", "a5")),
-        separators=bool(settings.get("separators", True)),
-        on_progress=progress,
-    )  # fmt: skip
-    return _listed(day.out_dir, outcome.print_files, outcome.manifests) | {
-        "edition": settings.get("edition", "a5"),
-        "separators": settings.get("separators", True),
-        "failed": [{"row": row, "problem": problem} for row, problem in outcome.failed],
-    }
 
 
 def _listed(root: Path, prints: list[Path], manifests: list[Path]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from . import service
 from .forms import EDITIONS, LANGUAGES, AuditFilter, MakeForm, PatientForm, UploadForm
 from .models import AuditEvent, Day, Document, Mailing, audit
 from .roles import BEHEER, REDACTIE, SECRETARIAAT, VERZENDEN, role_required, roles_of
+from .storage import keep
 
 
 @login_required
@@ -107,7 +108,7 @@ def _keep(request: HttpRequest, made: service.Made, values: dict[str, str]) -> D
         sha256=service.sha256(made.pdf),
         warnings=made.warnings,
     )
-    service.store(document.path, made.pdf)
+    keep(document.name, made.pdf)
     document.save()
     meta = made.p.leaflet.meta
     audit(request.user, "folder gemaakt", made.who, f"{meta.code} {meta.version} {visit.variant}",
@@ -228,7 +229,7 @@ def days(request: HttpRequest) -> HttpResponse:
             digest = service.sha256(data)
             day = Day(made_by=request.user, source_name=upload.name[:120],
                       suffix=service.list_suffix(data), sha256=digest)  # fmt: skip
-            service.store(day.upload, data)
+            keep(day.upload_name, data)
             day.save()
             audit(request.user, "lijst opgeladen", detail=f"sha256 {digest[:16]}, dag {day.id}")
             return redirect("day", day.id)
