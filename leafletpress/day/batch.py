@@ -103,18 +103,24 @@ def render_part(
     edition: Edition,
     *,
     on_progress: Progress | None = None,
+    before_each: Callable[[], None] | None = None,
 ) -> dict[int, Result]:
     """Make the leaflets of ``rows`` in this process, each journaled as soon as it is written;
     no print files, no manifest, no lock. A row whose leaflet is journaled already (made by
-    a machine that stopped mid-part) is 'unchanged': it is never made twice."""
+    a machine that stopped mid-part) is 'unchanged': it is never made twice. ``before_each``
+    runs before each leaflet and may stop the part by raising (its owner changed)."""
     part = Plan([e for e in plan.entries if e.row in rows])
     folders = sorted({(out_dir / e.file).parent for e in part.entries})
     journals = {own_folder(folder, out_dir): Journal(folder) for folder in folders}
     run = _Run(part, out_dir, journals, on_progress)
     tasks = run.skip_unchanged(inputs_digest(project), edition, force=False)
     composer = Composer(project, registry)
-    with Workers(str(project.root), 1, len(tasks)) as pool:
-        run.render(pool.executor, str(project.root), run.chunks(tasks, composer, 1))
+    with Workers(str(project.root), 1, 0):  # this process; stops between two on SIGTERM
+        run.progress()
+        for chunk in run.chunks(tasks, composer, 1):
+            done = workers.render_tasks(str(project.root), chunk, before_each)
+            run.results.update((r.row, r) for r in done)
+            run.progress()
     return run.results
 
 
@@ -165,12 +171,12 @@ class _Run:
 
     def render(self, executor: Executor, root: str, chunks: list[list[Task]]) -> None:
         """Render every chunk (the workers journal each leaflet as it is written)."""
-        self._progress()
+        self.progress()
         futures = [executor.submit(workers.render_tasks, root, chunk) for chunk in chunks]
         try:
             for future in as_completed(futures):
                 self.results.update((r.row, r) for r in future.result())
-                self._progress()
+                self.progress()
         except BrokenProcessPool:
             raise LeafletpressError(
                 "een werkproces stopte onverwacht (te weinig geheugen of afgebroken?)",
@@ -181,7 +187,7 @@ class _Run:
                 future.cancel()
             raise
 
-    def _progress(self) -> None:
+    def progress(self) -> None:
         if self.on_progress:
             self.on_progress(len(self.results), len(self.plan.entries))
 

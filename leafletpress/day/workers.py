@@ -107,8 +107,11 @@ def _release_renderer() -> None:
     gc.collect()
 
 
-def render_tasks(root: str, tasks: list[Task]) -> list[Result]:
-    """Render and write each task's leaflet; a failure is reported, the others go on."""
+def render_tasks(
+    root: str, tasks: list[Task], before_each: Callable[[], None] | None = None
+) -> list[Result]:
+    """Render and write each task's leaflet; a failure is reported, the others go on.
+    ``before_each`` (in this process only) may stop the work before a leaflet by raising."""
     renderer = _init_renderer(root)
     results = []
     for task in tasks:
@@ -116,6 +119,8 @@ def render_tasks(root: str, tasks: list[Task]) -> list[Result]:
             if isinstance(_stop, threading.Event):  # in the batch's own process: end it here
                 raise KeyboardInterrupt
             break  # interrupted: what is done is journaled; the rest is made next time
+        if before_each is not None:
+            before_each()
         try:
             key = (task.visit.leaflet, task.lang)
             if key not in _leaflets:

@@ -97,25 +97,27 @@ def claim(day: Day) -> DayPart | None:
 
 
 def make_part(work: Work, part: DayPart) -> None:
-    """Make the part's leaflets; stop between two if another worker took the part over."""
+    """Make the part's leaflets. Before each one the worker says it is alive, and stops if
+    another worker took the part over (it was silent too long): a leaflet is never made by
+    two workers, except the one in hand when a live worker is thought gone."""
+    mine = DayPart.objects.filter(pk=part.pk, worker=me())
 
-    def alive(done: int, total: int) -> None:
-        if not DayPart.objects.filter(pk=part.pk, worker=me()).update(
-            heartbeat=timezone.now(), done=done
-        ):
+    def alive() -> None:
+        if not mine.update(heartbeat=timezone.now()):
             raise TakenOver(part.pk)
+
+    def progress(done: int, total: int) -> None:
+        mine.update(done=done)
         _progress(work.day)
 
     results = render_part(
         work.planned, set(part.rows), service.project(), service.registry(),
         work.day.out_dir, service.edition_of(work.day.outcome.get("edition", "a5")),
-        on_progress=alive,
+        on_progress=progress, before_each=alive,
     )  # fmt: skip
     made = sorted(r.row for r in results.values() if r.status == "made")
     found = sorted(r.row for r in results.values() if r.status == "unchanged")
-    DayPart.objects.filter(pk=part.pk, worker=me()).update(
-        status=DayPart.DONE, made=made, found=found, done=len(part.rows)
-    )
+    mine.update(status=DayPart.DONE, made=made, found=found, done=len(part.rows))
     _progress(work.day)
 
 

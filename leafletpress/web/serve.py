@@ -1,8 +1,9 @@
-"""`make serve`: set up, then run the web server and one worker until Ctrl-C.
+"""`make serve`: set up, then run the web server and its workers until Ctrl-C.
 
-Migrates the database, queues again any day a stop interrupted, says how to make the first
-account when there is none, and starts gunicorn on 127.0.0.1:8000 with a `db_worker` beside
-it. Ctrl-C (or SIGTERM) stops both. In a hospital, run the two as services instead (README).
+Migrates the database, queues again any day a stop interrupted (and the daily retention run),
+says how to make the first account when there is none, and starts gunicorn on 127.0.0.1:8000
+with one `db_worker` per core beside it (``LEAFLETPRESS_WORKERS``): the workers share each
+day. Ctrl-C (or SIGTERM) stops them all. In a hospital, run them as services instead (README).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leafletpress.web.settings")
 
 ADDRESS = os.environ.get("LEAFLETPRESS_ADDRESS", "127.0.0.1:8000")
+WORKERS = int(os.environ.get("LEAFLETPRESS_WORKERS", os.cpu_count() or 1))
 FIRST_ACCOUNT = (
     "Er is nog geen account. Maak het eerste, bijvoorbeeld:\n"
     "  LEAFLETPRESS_WACHTWOORD='kies-een-lang-wachtwoord' "
@@ -38,7 +40,7 @@ def prepare() -> None:
 def main() -> int:
     prepare()
     python = sys.executable
-    worker = _worker()
+    workers = [_worker() for _ in range(WORKERS)]
     server = subprocess.Popen(
         [python, "-m", "gunicorn", "leafletpress.web.wsgi", "--bind", ADDRESS,
          "--workers", "2", "--threads", "2", "--timeout", "120", "--access-logfile", "-"]
@@ -53,12 +55,13 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     while not stopping and server.poll() is None:
-        if worker.poll() is not None:  # a worker that died is started again; hervat resumes
-            print("de worker stopte: opnieuw gestart", flush=True)
-            subprocess.run([python, "manage.py", "hervat"], check=False)
-            worker = _worker()
+        for number, worker in enumerate(workers):
+            if worker.poll() is not None:  # started again; hervat queues its day again
+                print("een worker stopte: opnieuw gestart", flush=True)
+                subprocess.run([python, "manage.py", "hervat"], check=False)
+                workers[number] = _worker()
         time.sleep(0.5)
-    _end(server, worker)
+    _end(server, *workers)
     return 0 if stopping else 1
 
 

@@ -21,6 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         unfinished = Day.objects.filter(status__in=[Day.QUEUED, Day.RUNNING])
+        unfinished.update(finisher="")  # one that stopped while making the print files
         for day in unfinished:
             make_day.enqueue(str(day.id))
         self.stdout.write(f"{len(unfinished)} onderbroken dag(en) opnieuw in de wachtrij")

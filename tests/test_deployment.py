@@ -1,0 +1,104 @@
+"""More than one machine, on 127.0.0.1: PostgreSQL from Debian, gunicorn, and workers with a
+data folder each that share one folder of files (tests/deployment.py). A day is shared by two
+workers, one of them killed mid-part; twenty people make leaflets while three days render."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import sys
+import time
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from deployment import Deployment, Postgres
+from helpers import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from clinic_day import clinic_day
+
+ON = date.today() + timedelta(days=30)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    database = Postgres().start()
+    yield database
+    database.stop()
+
+
+@pytest.fixture
+def deployment(postgres, tmp_path):
+    """A fresh database for each test: the schema, then the accounts."""
+    with psycopg.connect(postgres.url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as db:
+        db.execute("DROP DATABASE IF EXISTS leafletpress WITH (FORCE)")
+        db.execute("CREATE DATABASE leafletpress")
+    running = Deployment(postgres, tmp_path, lease_seconds=4).start_server()
+    running.account("an", "secretariaat")
+    yield running
+    running.stop()
+
+
+def wait_until(condition, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if found := condition():
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"niet binnen {seconds} s: {what}")
+
+
+def test_two_workers_share_a_day_and_one_killed_mid_part_leaves_its_rows_to_the_other(
+    deployment, postgres
+) -> None:
+    an = deployment.user("an")
+    day = an.day_id(an.start_day(clinic_day(40, ON).encode()))
+    first, second = deployment.start_worker("machine-a"), deployment.start_worker("machine-b")
+    mid_part = (  # a part of machine A with some leaflets made and some not
+        "SELECT id FROM web_daypart WHERE status = 'bezig' AND worker LIKE %s AND done > 0"
+        " AND done < jsonb_array_length(rows)"
+    )
+    killed = wait_until(lambda: postgres.query(mid_part, f"%:{first.pid}"), 120,
+                        "machine A halfway a part")[0][0]  # fmt: skip
+    first.send_signal(signal.SIGKILL)
+    wait_until(lambda: postgres.query("SELECT 1 FROM web_day WHERE status = 'klaar'"), 240,
+               "the day made")  # fmt: skip
+
+    parts = postgres.query("SELECT id, rows, worker, claims, made, found FROM web_daypart")
+    made = Counter(row for *_, rows_made, _ in parts for row in rows_made)
+    found = [row for *_, rows_found in parts for row in rows_found]
+    assert max(made.values()) == 1, "no leaflet made twice"
+    assert sorted([*made, *found]) == sorted(row for _, rows, *_ in parts for row in rows)
+    taken_over = next(p for p in parts if p[0] == killed)
+    assert taken_over[2].endswith(f":{second.pid}") and taken_over[3] >= 2
+    assert taken_over[5], "what machine A made before it was killed is kept, not made again"
+    assert {p[2].rsplit(":", 1)[1] for p in parts} >= {str(second.pid)}
+
+    outcome = json.loads(
+        postgres.query("SELECT outcome FROM web_day")[0][0]
+        if isinstance(postgres.query("SELECT outcome FROM web_day")[0][0], str)
+        else json.dumps(postgres.query("SELECT outcome FROM web_day")[0][0])
+    )
+    assert outcome["counts"] == {"made": 40}
+    manifest = json.loads((deployment.shared / "dagen" / day / outcome["manifests"][0]["path"])
+                          .read_text())  # fmt: skip
+    for record in manifest["leaflets"]:
+        pdf = (deployment.shared / "dagen" / day / Path(outcome["manifests"][0]["path"]).parent
+               .parent / record["file"]).read_bytes()  # fmt: skip
+        assert hashlib.sha256(pdf).hexdigest() == record["sha256"]
+    printed = an.get(f"/dag/{day}/afdruk/0")  # served by gunicorn from the shared folder
+    assert printed.status_code == 200 and printed.content[:5] == b"%PDF-"
+
+
+def test_the_database_itself_keeps_the_audit_log_append_only(deployment, postgres) -> None:
+    deployment.user("an")  # signing in is an audit event
+    with psycopg.connect(postgres.url) as db:
+        for change in ("UPDATE web_auditevent SET detail = 'x'", "DELETE FROM web_auditevent"):
+            with pytest.raises(psycopg.errors.RaiseException, match="auditlog"):
+                db.execute(change)
+            db.rollback()
+    assert postgres.query("SELECT count(*) FROM web_auditevent")[0][0] >= 1
