@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_leaflet.py
 	$(PY) benchmarks/bench_batch.py
 	$(PY) benchmarks/bench_web.py
+	$(PY) benchmarks/bench_load.py
 
 # WeasyPrint needs Pango (>= 1.44) and, to subset fonts quickly, HarfBuzz-subset: both from the
 # system. python-ldap (sign-in with the hospital's directory) is built against OpenLDAP's and

@@ -1,6 +1,8 @@
 """The web app, measured as secretaries use it, against the real server (`make serve`'s
 gunicorn and worker) in a scratch data folder.
 
+The server is `make serve`'s: gunicorn and one worker per core, which share each day.
+
 1. Submit to preview: from posting the one-patient form until page 1's image has arrived;
    one user, then 5 at once (medians and p95).
 2. A clinic day of 200 rows through the web (upload, make, poll until done) against the CLI's
@@ -153,18 +155,19 @@ def main() -> None:
         )
 
         parent = psutil.Process(server.pid)
-        worker = next(p for p in parent.children() if "db_worker" in " ".join(p.cmdline()))
+        workers = [p for p in parent.children() if "db_worker" in " ".join(p.cmdline())]
         gunicorn = next(p for p in parent.children() if "gunicorn" in " ".join(p.cmdline()))
-        peaks = [Peak(worker.pid), Peak(gunicorn.pid)]
+        peaks = [Peak(p.pid) for p in [*workers, gunicorn]]
         for peak in peaks:
             peak.start()
         listing.write_text(clinic_day(big, on + timedelta(days=1)), encoding="utf-8")
         seconds = web_day(users[1], listing)
         for peak in peaks:
             peak.running = False
+        each = ", ".join(f"{p.peak / 2**20:.0f}" for p in peaks[:-1])
         print(
             f"clinic day of {big} rows through the web: {seconds:.1f} s; peak memory: "
-            f"worker {peaks[0].peak / 2**20:.0f} MB, web server {peaks[1].peak / 2**20:.0f} MB"
+            f"{len(workers)} workers {each} MB, web server {peaks[-1].peak / 2**20:.0f} MB"
         )
     finally:
         server.terminate()

@@ -179,3 +179,28 @@ class Secretary:
         found = re.search(r"/dag/([0-9a-f-]{36})/", path)
         assert found
         return found.group(1)
+
+
+FORM = {
+    "moment": "voor", "leaflet": "avn-hip", "variant": "heupprothese", "site": "cadix",
+    "surgeon": "claes", "time": "8u30", "lang": "nl", "edition": "a5",
+}  # fmt: skip
+
+
+def preview(user: Secretary, name: str, reference: str, on: str) -> tuple[float, bytes]:
+    """One leaflet as a secretary makes it: post the form, see page 1, download the PDF.
+    Returns the seconds from posting until page 1 showed, and the PDF."""
+    started = time.perf_counter()
+    page = user.post("/folder/", FORM | {"name": name, "reference": reference, "date": on})
+    image = re.search(r'src="(/folder/[0-9a-f-]+/pagina/1\.png)"', page.text)
+    assert page.status_code == 200 and image, (page.status_code, page.text[:300])
+    shown = user.get(image.group(1))
+    assert shown.status_code == 200 and shown.headers["Content-Type"] == "image/png"
+    seconds = time.perf_counter() - started
+    pdf = user.get(image.group(1).rsplit("/pagina/", 1)[0] + "/pdf")
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-", pdf.status_code
+    return seconds, pdf.content
+
+
+def p95(values: list[float]) -> float:
+    return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
