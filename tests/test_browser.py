@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from directory import OidcProvider, free_port, wait_for
+from django.apps import apps as django_apps
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.utils.timezone import now as django_now
 from helpers import ROOT, all_text, decode_qr_codes, embedded_fonts
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -294,3 +296,56 @@ def test_staff_sign_in_with_the_hospitals_openid_connect_provider(
     else:
         expect(tab.get_by_text("nog geen rol")).to_be_visible()
     context.close()
+
+
+# --- the pages of email, audit and retention ------------------------------------------------
+
+
+def test_the_email_audit_and_deleted_pages_are_clear_and_pass_axe(
+    browser: Browser, live_server, data: Path
+) -> None:
+    os.environ["LEAFLETPRESS_WACHTWOORD"] = PASSWORD
+    try:
+        call_command("maak_account", "bea", "--rol", "secretariaat", "--rol", "verzenden",
+                     "--rol", "beheer", stdout=io.StringIO())  # fmt: skip
+    finally:
+        del os.environ["LEAFLETPRESS_WACHTWOORD"]
+    context = browser.new_context(base_url=live_server.url, locale="nl-BE",
+                                  viewport={"width": 1200, "height": 900})  # fmt: skip
+    tab = context.new_page()
+    tab.goto("/")
+    tab.get_by_label("Gebruikersnaam").fill("bea")
+    tab.get_by_label("Wachtwoord").fill(PASSWORD)
+    tab.get_by_role("button", name="Aanmelden").click()
+    tab.get_by_role("link", name="Een dag", exact=True).click()
+    tab.get_by_label("Afsprakenlijst van de dag").set_input_files(
+        ROOT / "examples/dag-2026-12-15.csv"
+    )
+    tab.get_by_role("button", name="Controleer de lijst").click()
+    tab.get_by_role("button", name="Maak 12 folders").click()
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO())
+    tab.reload()
+    tab.get_by_role("link", name="De folders e-mailen naar de patiënten…").click()
+    expect(tab.get_by_role("heading", level=1)).to_have_text(
+        "De folders e-mailen naar de patiënten"
+    )
+    checked = [_axe(tab, "email")]
+    shot(tab, "13-email")
+    tab.get_by_role("link", name="Auditlog").click()
+    tab.get_by_label("Actie").select_option("lijst opgeladen")
+    tab.get_by_role("button", name="Toon").click()
+    expect(tab.get_by_role("status")).to_have_text("1 gebeurtenis.")
+    checked.append(_axe(tab, "audit"))
+    shot(tab, "14-audit")
+    days = django_apps.get_model("web", "Day").objects
+    days.update(purged=django_now())  # as retention.purge marks a day
+    tab.goto("/dag/")
+    tab.get_by_role("link", name=re.compile("dag-2026-12-15")).first.click()
+    expect(tab.get_by_role("status").first).to_contain_text("gewist")
+    shot(tab, "15-dag-gewist")
+    tab.goto(f"/dag/{days.get().id}/afdruk/0")
+    expect(tab.get_by_role("heading", level=1)).to_have_text("Gewist na de bewaartermijn")
+    checked.append(_axe(tab, "gewist"))
+    shot(tab, "16-gewist")
+    context.close()
+    assert [c for c in checked if c[1]] == []
