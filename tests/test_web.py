@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 import zoneinfo
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ import pypdf
 import pytest
 import time_machine
 from directory import PEOPLE, Slapd
+from django.conf import settings as settings_module
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -490,6 +492,10 @@ def made_day(client: Client, rows: list[str] = EMAIL_ROWS) -> Day:
     return Day.objects.get(pk=day.pk)
 
 
+def database_url() -> str:
+    return f"sqlite:///{settings_module.DATABASES['default']['NAME']}"
+
+
 def work() -> None:
     call_command("db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO())
 
@@ -673,8 +679,8 @@ def test_patients_files_are_deleted_after_the_retention_period_and_manifests_kep
     assert "1 folder(s) en 1 dag(en) gewist" in out.getvalue()
     assert not document.path.exists() and not day.upload.exists()
     left = sorted(p.name for p in day.out_dir.rglob("*") if p.is_file())
-    assert left == ["manifest.csv", "manifest.json", "sendlog.sqlite"]
-    recipients = sqlite3.connect(day.out_dir / "sendlog.sqlite").execute(
+    assert left == ["manifest.csv", "manifest.json"]
+    recipients = sqlite3.connect(Path(settings_module.SHARED) / "sendlog.sqlite").execute(
         "SELECT recipient FROM attempts").fetchall()  # fmt: skip
     assert len(recipients) == 3 and all(r.startswith("sha256:") for (r,) in recipients)
     assert client.get(reverse("document_pdf", args=[document.id])).status_code == 410
@@ -805,3 +811,120 @@ def test_a_sign_in_setting_that_is_wrong_stops_the_app_with_a_clear_message(
 ) -> None:
     with pytest.raises(ImproperlyConfigured, match=message):
         settings_from(slapd.environment() | change)
+
+
+# --- found by the hostile review of issue 15 ------------------------------------------------
+
+
+def test_a_list_uploaded_again_does_not_email_anyone_twice(mail_server) -> None:
+    client = sender()
+    first = made_day(client)
+    client.post(reverse("day_email_send", args=[first.id]))
+    work()
+    corrected = [
+        *EMAIL_ROWS[:4],
+        EMAIL_ROWS[4].replace(";;nl;;", ";01/01/1960;nl;jan@example.org;"),
+    ]
+    again = made_day(client, corrected)  # the usual "fix one row, upload again"
+    html = client.get(reverse("day_email", args=[again.id])).content.decode()
+    assert "<strong>1</strong> te versturen" in html and "<strong>3</strong> al verstuurd" in html
+    client.post(reverse("day_email_send", args=[again.id]))
+    work()
+    assert sorted(m["To"] for m in mail_server.mailbox.received) == sorted(
+        ["marie.peeters@example.org", "helene@example.org", "john.smith@example.org",
+         "jan@example.org"]
+    )  # fmt: skip
+
+
+def test_a_sending_whose_worker_died_is_resumed_by_hervat_and_each_message_audited(
+    mail_server, data
+) -> None:
+    client = sender()
+    day = made_day(client)
+    mail_server.mailbox.answer_after = 1.0  # each message takes a second
+    client.post(reverse("day_email_send", args=[day.id]))
+    env = os.environ | {"LEAFLETPRESS_DATA": str(data), "LEAFLETPRESS_PROJECT":
+                        str(settings_module.ROOT), "DATABASE_URL": database_url()}  # fmt: skip
+    worker = subprocess.Popen([sys.executable, "manage.py", "db_worker", "--no-startup-delay",
+                               "--interval", "0.1"], cwd=ROOT, env=env)  # fmt: skip
+    try:
+        for _ in range(300):
+            if len(mail_server.mailbox.received) >= 1:
+                break
+            time.sleep(0.05)
+        worker.kill()  # SIGKILL, mid-run
+    finally:
+        worker.wait()
+    arrived = len(mail_server.mailbox.received)
+    assert 1 <= arrived < 3
+    assert AuditEvent.objects.filter(action="folder gemaild").count() >= arrived - 1
+    call_command("hervat", stdout=io.StringIO())
+    work()
+    received = [m["To"] for m in mail_server.mailbox.received]
+    assert Mailing.objects.get().status == Mailing.DONE and sorted(set(received)) == sorted(received)
+    assert len(received) == 3  # the other two sent after the restart, none twice
+    audited = AuditEvent.objects.filter(action="folder gemaild").count()
+    assert audited >= 2  # the one in hand when the worker died is "onderbroken", not sent
+    html = client.get(reverse("day_email", args=[day.id])).content.decode()
+    assert html.count("<td>verstuurd</td>") == audited
+
+
+@pytest.mark.parametrize("value", ["01/01/0001", "0001-01-01", "31/12/9999"])
+def test_an_audit_date_out_of_range_is_a_400_never_a_500(history, value) -> None:
+    response = signed_in("beheer").post(reverse("audit"), {"van": value, "tot": value})
+    assert response.status_code == 400
+    assert "een dag tussen 2000 en 2100" in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["³", "2", "091", "", "7 "])
+def test_a_strange_retention_setting_gets_the_clear_message(tmp_path, value) -> None:
+    env = {**os.environ, "LEAFLETPRESS_RETENTION_DAYS": value, "LEAFLETPRESS_DATA": str(tmp_path)}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)  # fmt: skip
+    assert "geef een aantal dagen van 3 tot en met 90" in result.stderr, result.stderr[-500:]
+
+
+def test_retention_scrubs_every_address_from_the_send_log(mail_server) -> None:
+    mail_server.mailbox.refuse.add("helene@example.org")  # the refusal repeats the address
+    client = sender()
+    day = made_day(client)
+    client.post(reverse("day_email_send", args=[day.id]))
+    work()
+    with later(7.1):
+        call_command("opruimen", stdout=io.StringIO())
+    raw = b"".join(p.read_bytes() for p in Path(settings_module.SHARED).rglob("sendlog*"))
+    assert b"@example.org" not in raw
+
+
+def test_retention_skips_a_day_that_is_sending_and_never_deletes_through_a_link(
+    mail_server, tmp_path
+) -> None:
+    client = sender()
+    sending, linked = made_day(client), made_day(client, EMAIL_ROWS[:3])
+    Mailing.objects.create(day=sending, started_by=User.objects.get(), status=Mailing.RUNNING)
+    outside = tmp_path / "elders"
+    (outside / "sub").mkdir(parents=True)
+    (outside / "sub" / "bewaar.pdf").write_bytes(b"%PDF-")
+    shutil.rmtree(linked.out_dir)
+    linked.out_dir.symlink_to(outside)
+    with later(7.1):
+        call_command("opruimen", stdout=io.StringIO())
+    assert Day.objects.get(pk=sending.pk).purged is None and sending.upload.is_file()
+    assert (outside / "sub" / "bewaar.pdf").is_file()
+    assert AuditEvent.objects.filter(action="opruimen mislukt").exists()
+    assert client.post(reverse("day_email_send", args=[sending.id])).status_code == 302
+
+
+def test_one_day_that_cannot_be_purged_stops_neither_the_others_nor_tomorrows_run(data) -> None:
+    client = signed_in("secretariaat")
+    broken, fine = made_day(client, EMAIL_ROWS[:2]), made_day(client, EMAIL_ROWS[:3])
+    shutil.rmtree(broken.out_dir)
+    broken.out_dir.symlink_to(data)  # a link: refused, and reported
+    call_command("hervat", stdout=io.StringIO())
+    with later(7.1):
+        work()
+        waiting = DBTaskResult.objects.filter(task_path="leafletpress.web.tasks.clean_up",
+                                              status="READY")  # fmt: skip
+        assert waiting.count() == 1
+    assert Day.objects.get(pk=fine.pk).purged is not None and not fine.upload.exists()
+    assert Day.objects.get(pk=broken.pk).purged is None

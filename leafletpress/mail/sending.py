@@ -92,10 +92,14 @@ def run_email(
     shown: str | None = None,
     survey: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
+    on_sent: Callable[[int, str], None] | None = None,
+    send_log: Path | None = None,
 ) -> Report:
     """Email (or, by default, write to the outbox) each leaflet of the batch. ``survey``
     sends and writes nothing: the report says what a send would do, with its first message.
-    ``on_progress`` hears (leaflets handled, leaflets in all) after each leaflet."""
+    ``on_progress`` hears (leaflets handled, leaflets in all) after each leaflet, ``on_sent``
+    (row, reference) as soon as the server accepted a message. ``send_log``: one log for
+    batches in different output folders (the web app's days), instead of the folder's own."""
     day = read_day_list(list_path, project, sheet, shown=shown)  # a missing file: its message
     folder, manifest = _batch_manifest(batch, day.sha256)
     if day.sha256 != manifest["batch"]["source_sha256"]:
@@ -127,6 +131,7 @@ def run_email(
         if not survey:  # a survey only reads: it may look while a run is sending
             stack.enter_context(exclusive(folder / LOCK, busy))
         run = _Emailing(folder, manifest, config, resend, survey)
+        run.on_sent = on_sent
         run.report.example_settings = config.example
         stack.callback(run.close)
         run.rows = {row.number: row for row in day.rows}
@@ -136,7 +141,7 @@ def run_email(
             run.mailer = Mailer(config, config.password(), ca_path(project, config))
         elif not survey:
             run.empty_outbox()
-        run.log = SendLog(_send_log(folder, manifest))
+        run.log = SendLog(send_log or _send_log(folder, manifest))
         records = [r for r in manifest["leaflets"] if r["status"] in MADE]
         for done, record in enumerate(records, 1):
             run.one(record)
@@ -145,11 +150,11 @@ def run_email(
     return run.report
 
 
-def verdicts(manifest_path: Path) -> dict[int, tuple[str, str]]:
+def verdicts(manifest_path: Path, send_log: Path | None = None) -> dict[int, tuple[str, str]]:
     """Per row of a batch (by its manifest): what the send log says of its leaflet, as
     (status, when); rows never tried are left out."""
     manifest = read_manifest(manifest_path)
-    log = SendLog(_send_log(manifest_path.parent, manifest))
+    log = SendLog(send_log or _send_log(manifest_path.parent, manifest))
     try:
         found = {
             r["row"]: log.verdict(r["sha256"]) for r in manifest["leaflets"] if r.get("sha256")
@@ -220,6 +225,7 @@ class _Emailing:
         self.composer: EmailComposer
         self.log: SendLog | None = None
         self.mailer: Mailer | None = None
+        self.on_sent: Callable[[int, str], None] | None = None
 
     def check_outbox(self) -> None:
         """The outbox is a folder of ours: never a link to elsewhere, where removing a sent
@@ -328,6 +334,8 @@ class _Emailing:
                 return FAILED
             self.log.finish(entry, ACCEPTED, answer)
             report.sent.append((*who, answer))
+            if self.on_sent:
+                self.on_sent(*who)
             return ACCEPTED
         return None
 

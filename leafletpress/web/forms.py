@@ -98,6 +98,10 @@ class AuditFilter(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         found = super().clean() or {}
+        for name in ("van", "tot"):
+            if found.get(name) and not 2000 <= found[name].year <= 2100:
+                self.add_error(name, "kies een dag tussen 2000 en 2100")
+                found.pop(name, None)
         if found.get("van") and found.get("tot") and found["van"] > found["tot"]:
             self.add_error("tot", "‘tot en met’ ligt vóór ‘van’: draai ze om")
         return found

@@ -1,32 +1,40 @@
 """Retention: what the web app deletes, for good, once ``RETENTION_DAYS`` have passed.
 
-Input: the clock and the database. Output: files deleted, rows marked ``purged``, one audit
-event with the counts. Deleted: each leaflet made for one patient, each uploaded list, each
-day's PDFs (patients' leaflets and print files) and the outbox's messages; in the day's send
-log the patients' addresses are replaced by their SHA-256. Kept: the manifests (references,
+Input: the clock and the database. Output: files deleted, rows marked ``purged``, an audit
+event with the counts (and one per day that could not be purged, with why). Deleted: each
+leaflet made for one patient, each uploaded list, each day's PDFs (patients' leaflets and
+print files) and the outbox's messages; in the send log, the patients' addresses (replaced by
+their SHA-256, and left out of the servers' answers). Kept: the manifests (references,
 leaflet versions, no names), the rows that say what was made and sent, and the audit log.
 
-A day still queued or being made is left alone: it is purged on the first run after it ends.
-Running it twice is harmless. ``manage.py opruimen`` runs it; so does the worker, daily.
+A day still being made or emailed is left alone: it is purged on the first run after it
+ends. A day that cannot be purged (a link where its folder should be) is reported and left;
+the others are purged all the same. Running it twice is harmless. ``manage.py opruimen``
+runs it; so does the worker, daily.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
+from ..common.errors import LeafletpressError
+from ..common.files import own_folder
 from ..day.manifest import CSV_NAME, JSON_NAME
-from ..mail.sendlog import SEND_LOG
-from .models import Day, Document, audit
+from ..mail.sendlog import SendLog
+from . import service
+from .models import Day, Document, Mailing, audit
 
-KEPT = {CSV_NAME, JSON_NAME, SEND_LOG}
+KEPT = {CSV_NAME, JSON_NAME}
+ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
 
 
 @dataclass
@@ -34,6 +42,7 @@ class Purged:
     documents: int = 0
     days: int = 0
     files: int = 0
+    problems: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (f"{self.documents} folder(s) en {self.days} dag(en) gewist, "
@@ -50,14 +59,34 @@ def purge(now: datetime | None = None) -> Purged:
         done.documents += 1
     ended = Day.objects.exclude(status__in=[Day.QUEUED, Day.RUNNING])
     for day in ended.filter(created__lt=cutoff, purged__isnull=True):
-        done.files += _remove(day.upload) + _empty(day.out_dir)
-        _forget_addresses(day.out_dir / SEND_LOG)
-        Day.objects.filter(pk=day.pk).update(purged=timezone.now())
-        done.days += 1
+        try:
+            done.files += _purge_day(day)
+            done.days += day.purged is not None
+        except (OSError, LeafletpressError) as exc:
+            done.problems.append(f"dag {day.id}: {exc}")
+            audit("systeem", "opruimen mislukt", detail=f"dag {day.id}: {exc}")
+    _forget_addresses(service.send_log(), cutoff)
     if done.documents or done.days:
         audit("systeem", "opgeruimd", detail=f"bewaartermijn {settings.RETENTION_DAYS} dagen: "
               f"{done}")  # fmt: skip
     return done
+
+
+def _purge_day(day: Day) -> int:
+    """A day's list and files; first marked, so no email run can start on it meanwhile. A
+    day being emailed is left for the next run."""
+    with transaction.atomic():
+        Day.objects.select_for_update().filter(pk=day.pk).first()
+        if Mailing.objects.filter(day=day, status__in=[Mailing.QUEUED, Mailing.RUNNING]):
+            return 0
+        day.purged = timezone.now()
+        Day.objects.filter(pk=day.pk).update(purged=day.purged)
+    try:
+        return _remove(day.upload) + _empty(day.out_dir)
+    except BaseException:
+        Day.objects.filter(pk=day.pk).update(purged=None)  # tried again on the next run
+        day.purged = None
+        raise
 
 
 def _remove(path: Path) -> int:
@@ -68,28 +97,41 @@ def _remove(path: Path) -> int:
 
 
 def _empty(folder: Path) -> int:
-    """Every file of a day's folder but its manifests and send log; then its empty folders."""
+    """Every file of a day's folder but its manifests; then its empty folders. Never through
+    a link (own_folder refuses one where the folder should be)."""
+    if not os.path.lexists(folder):
+        return 0
+    own_folder(folder, Path(settings.SHARED), create=False)
     removed = 0
-    for top, _, files in os.walk(folder, topdown=False):  # never through a link
+    for top, _, files in os.walk(folder, topdown=False):  # links inside are not followed
         removed += sum(_remove(Path(top, name)) for name in files if name not in KEPT)
         if top != str(folder) and not os.listdir(top):
             os.rmdir(top)
     return removed
 
 
-def _forget_addresses(log: Path) -> None:
-    """The send log keeps what was sent when, but no longer to which address."""
+def _forget_addresses(log: Path, cutoff: datetime) -> None:
+    """The send log keeps what was sent when, but after the retention period no longer to
+    which address: not in its recipient, not in the server's answer."""
     if not log.is_file():
         return
-    db = sqlite3.connect(log, timeout=30)
+    sendlog = SendLog(log)  # a regular file, never through a link
     try:
-        db.create_function("forget", 1, _hashed, deterministic=True)
-        with db:
-            db.execute("UPDATE attempts SET recipient = forget(recipient) "
-                       "WHERE recipient NOT LIKE 'sha256:%'")  # fmt: skip
+        sendlog.db.create_function("forget", 1, _hashed, deterministic=True)
+        sendlog.db.create_function("scrub", 1, _scrubbed, deterministic=True)
+        with sendlog.db:
+            sendlog.db.execute(
+                "UPDATE attempts SET recipient = forget(recipient), response = scrub(response)"
+                " WHERE started < ? AND recipient NOT LIKE 'sha256:%'",
+                (cutoff.astimezone(UTC).isoformat(timespec="seconds"),),
+            )
     finally:
-        db.close()
+        sendlog.close()
 
 
 def _hashed(address: str) -> str:
     return "sha256:" + hashlib.sha256(address.encode()).hexdigest()
+
+
+def _scrubbed(answer: str | None) -> str | None:
+    return ADDRESS.sub("<adres>", answer) if answer else answer

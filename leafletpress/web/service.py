@@ -26,6 +26,7 @@ from ..content.registry import Registry, load_registry
 from ..day.journal import inputs_digest
 from ..day.manifest import JSON_NAME, MADE, read_manifest
 from ..mail.sending import Report, run_email, verdicts
+from ..mail.sendlog import SEND_LOG
 from ..visit.daylist import FIELDS, DayList, Row, read_day_list
 from ..visit.personalise import Personalisation
 from ..visit.plan import Plan, Planner, plan
@@ -259,6 +260,12 @@ def check_day(path: Path, shown: str) -> Checked:
 # --- email to patients ----------------------------------------------------------------------
 
 
+def send_log() -> Path:
+    """One send log for every day (a list made again is the same leaflets to the same
+    people: never sent twice), in the shared folder."""
+    return Path(settings.SHARED) / SEND_LOG
+
+
 def day_manifests(day: Any) -> list[Path]:
     """A finished day's manifests (one per date the list holds), as the email runs take them."""
     found = [day.out_dir / item["path"] for item in day.outcome.get("manifests", [])]
@@ -271,7 +278,7 @@ def email_survey(day: Any) -> Report:
     merged = Report()
     for manifest in day_manifests(day):
         found = run_email(manifest, day.upload, project(), registry(), survey=True,
-                          shown=day.source_name)  # fmt: skip
+                          shown=day.source_name, send_log=send_log())  # fmt: skip
         merged.example_settings = found.example_settings
         merged.sample = merged.sample or found.sample
         for name in ("ready", "already", "uncertain", "unaddressed", "failed", "not_tried"):
@@ -297,7 +304,7 @@ def email_verdicts(day: Any) -> list[tuple[int, str, tuple[str, str] | None]]:
     when), or None if it was never sent."""
     found = []
     for manifest in day_manifests(day):
-        said = verdicts(manifest)
+        said = verdicts(manifest, send_log())
         found += [(r["row"], r["reference"], said.get(r["row"]))
                   for r in read_manifest(manifest)["leaflets"] if r["status"] in MADE]  # fmt: skip
     return sorted(found)

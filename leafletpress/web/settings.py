@@ -9,6 +9,7 @@ are secure, HTTPS is required; ``manage.py check --deploy`` is clean.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from django.core.exceptions import ImproperlyConfigured
 from leafletpress.web import signin
 
 os.umask(0o077)  # the database, the leaflets and the lists: readable by their owner only
-ROOT = Path(__file__).resolve().parents[2]  # the project: leaflets/, config/, templates/ ...
+# The project: leaflets/, config/, templates/, styles/ (the hospital's own, in production).
+ROOT = Path(os.environ.get("LEAFLETPRESS_PROJECT", Path(__file__).resolve().parents[2])).resolve()
 DATA = Path(os.environ.get("LEAFLETPRESS_DATA", ROOT / "data")).resolve()  # this machine's
 # Patients' files, on a folder every machine shares (Django's storage API: storage.py).
 SHARED = Path(os.environ.get("LEAFLETPRESS_SHARED", DATA)).resolve()
@@ -49,7 +51,7 @@ SECRET_KEY = _secret_key()
 def _retention_days() -> int:
     """How long patients' files are kept (GOV.UK Notify: 7 days, adjustable from 3 to 90)."""
     value = os.environ.get("LEAFLETPRESS_RETENTION_DAYS", "7")
-    if not value.isdigit() or not 3 <= int(value) <= 90:
+    if not re.fullmatch(r"[0-9]+", value) or not 3 <= int(value) <= 90:
         raise ImproperlyConfigured(
             f"LEAFLETPRESS_RETENTION_DAYS is '{value}': geef een aantal dagen van 3 tot en met 90"
         )

@@ -84,38 +84,55 @@ def _done(day: Day, outcome: Outcome) -> None:
 
 @task()
 def email_day(mailing_id: int) -> None:
-    """Send a finished day's leaflets with the CLI's email run (``--send``): its send log
-    keeps anything from going out twice, so a run that stopped is simply started again."""
+    """Send a finished day's leaflets with the CLI's email run (``--send``), on the web app's
+    one send log: nothing accepted goes out twice, so a run that stopped (or whose worker
+    died: ``manage.py hervat`` queues it again) is simply run again. Each message is audited
+    the moment the server accepted it."""
     mailing = Mailing.objects.select_related("day", "started_by").get(pk=mailing_id)
     if not mailing.busy:
         return
-    day, manifests = mailing.day, service.day_manifests(mailing.day)
-    sizes = [sum(r["status"] in MADE for r in read_manifest(m)["leaflets"]) for m in manifests]
-    Mailing.objects.filter(pk=mailing.pk).update(status=Mailing.RUNNING, total=sum(sizes))
-    counts: dict[str, int] = {}
-    stopped, offset = "", 0
     try:
-        for manifest, size in zip(manifests, sizes, strict=True):
-            report = run_email(
-                manifest, day.upload, service.project(), service.registry(), send=True,
-                shown=day.source_name, on_progress=_mailing_progress(mailing, offset),
-            )  # fmt: skip
-            offset += size
-            for row, reference, _ in report.sent:  # what left the hospital, one by one
-                audit(mailing.started_by, "folder gemaild", reference,
-                      detail=f"dag {day.id}, rij {row}")  # fmt: skip
-            for name in COUNTED:
-                counts[name] = counts.get(name, 0) + len(getattr(report, name))
-            if report.stopped:
-                stopped = report.stopped
-                break
+        counts, stopped = _send(mailing)
     except LeafletpressError as exc:
-        stopped = exc.message + (f" — {exc.hint}" if exc.hint else "")
+        counts, stopped = {}, exc.message + (f" — {exc.hint}" if exc.hint else "")
+    except Exception as exc:  # a bug: the mailing must not stay "bezig" for ever
+        Mailing.objects.filter(pk=mailing.pk).update(status=Mailing.FAILED,
+            stopped=f"interne fout ({type(exc).__name__}); meld dit als programmafout",
+            finished=timezone.now())  # fmt: skip
+        raise
     status = Mailing.FAILED if stopped else Mailing.DONE
     Mailing.objects.filter(pk=mailing.pk).update(
         status=status, counts=counts, stopped=stopped, finished=timezone.now()
     )
-    audit(mailing.started_by, "e-mail klaar", detail=f"dag {day.id}: {counts}"[:300])
+    audit(mailing.started_by, "e-mail klaar", detail=f"dag {mailing.day.id}: {counts}"[:300])
+
+
+def _send(mailing: Mailing) -> tuple[dict[str, int], str]:
+    """Every manifest of the day in turn; the counts, and why it stopped if it did."""
+    day = mailing.day
+    if Day.objects.filter(pk=day.pk, purged__isnull=False).exists():
+        return {}, "de bestanden van deze dag zijn gewist (bewaartermijn)"
+    manifests = service.day_manifests(day)
+    sizes = [sum(r["status"] in MADE for r in read_manifest(m)["leaflets"]) for m in manifests]
+    Mailing.objects.filter(pk=mailing.pk).update(status=Mailing.RUNNING, total=sum(sizes))
+    counts: dict[str, int] = {}
+    offset = 0
+
+    def sent(row: int, reference: str) -> None:  # what left the hospital, as it left
+        audit(mailing.started_by, "folder gemaild", reference, detail=f"dag {day.id}, rij {row}")
+
+    for manifest, size in zip(manifests, sizes, strict=True):
+        report = run_email(
+            manifest, day.upload, service.project(), service.registry(), send=True,
+            shown=day.source_name, on_progress=_mailing_progress(mailing, offset),
+            on_sent=sent, send_log=service.send_log(),
+        )  # fmt: skip
+        offset += size
+        for name in COUNTED:
+            counts[name] = counts.get(name, 0) + len(getattr(report, name))
+        if report.stopped:
+            return counts, report.stopped
+    return counts, ""
 
 
 COUNTED = ("sent", "already", "uncertain", "unaddressed", "refused", "failed", "not_tried")
@@ -137,8 +154,10 @@ def clean_up() -> None:
     """The daily retention run (retention.py); it queues itself again for the next day."""
     from .retention import purge
 
-    purge()
-    schedule_clean_up(timezone.now() + timedelta(days=1))
+    try:
+        purge()
+    finally:  # whatever happened today, tomorrow's run is queued
+        schedule_clean_up(timezone.now() + timedelta(days=1))
 
 
 def schedule_clean_up(at: datetime) -> None:

@@ -1,5 +1,5 @@
-"""`manage.py hervat`: queue again every day a stopped server or worker left unfinished, and
-make sure the daily retention run is queued.
+"""`manage.py hervat`: queue again every day and every email run that a stopped server or
+worker left unfinished, and make sure the daily retention run is queued.
 
 The batch journal skips what was made, so a day resumed this way ends as one that ran
 through. Run by `make serve` before the worker starts.
@@ -12,8 +12,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from ...models import Day
-from ...tasks import make_day, schedule_clean_up
+from ...models import Day, Mailing
+from ...tasks import email_day, make_day, schedule_clean_up
 
 
 class Command(BaseCommand):
@@ -24,5 +24,9 @@ class Command(BaseCommand):
         unfinished.update(finisher="")  # one that stopped while making the print files
         for day in unfinished:
             make_day.enqueue(str(day.id))
-        self.stdout.write(f"{len(unfinished)} onderbroken dag(en) opnieuw in de wachtrij")
+        sending = Mailing.objects.filter(status__in=[Mailing.QUEUED, Mailing.RUNNING])
+        for mailing in sending:  # the send log keeps what was sent from going out again
+            email_day.enqueue(mailing.id)
+        self.stdout.write(f"{len(unfinished)} onderbroken dag(en) en {len(sending)} "
+                          "onderbroken verzending(en) opnieuw in de wachtrij")  # fmt: skip
         schedule_clean_up(timezone.now())  # then daily
