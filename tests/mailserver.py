@@ -16,6 +16,15 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
 USER, PASSWORD, PASSWORD_ENV = "folders", "geheim-42", "LEAFLETPRESS_TEST_SMTP_PASSWORD"
+# A day's list to email: three addresses, one row without, one with an address that is not one.
+ROWS = [
+    "Referentie;Naam;Geboortedatum;Taal;E-mail;Folder;Ingreep;Chirurg;Campus;Datum;Uur",
+    "PAT-1;Marie Peeters;12/03/1958;nl;marie.peeters@example.org;avn-hip;heupprothese;claes;cadix;15/12/2026;8u00",  # noqa: E501
+    "PAT-2;Hélène Dubois;02/11/1970;fr;helene@example.org;avn-hip;osteotomie;claes;cadix;15/12/2026;8u30",  # noqa: E501
+    "PAT-3;John Smith;21/07/1963;en;john.smith@example.org;avn-hip;decompressie;claes;palfijn;15/12/2026;9u00",  # noqa: E501
+    "PAT-4;Jan Janssens;;nl;;avn-hip;heupprothese;claes;cadix;15/12/2026;9u30",
+    "PAT-5;Tom Aerts;05/05/1944;nl;tom.aerts(at)example;avn-hip;heupprothese;claes;cadix;15/12/2026;10u00",  # noqa: E501
+]  # fmt: skip
 
 
 class Mailbox:

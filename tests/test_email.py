@@ -21,20 +21,12 @@ import pypdf
 import pytest
 import trustme
 from helpers import ROOT, all_text
-from mailserver import PASSWORD, PASSWORD_ENV, Server, configure, free_port
+from mailserver import PASSWORD, PASSWORD_ENV, ROWS, Server, configure, free_port
 from openpyxl import Workbook
 
 from leafletpress.cli import main
 from leafletpress.mail.sendlog import Message, SendLog
 
-ROWS = [
-    "Referentie;Naam;Geboortedatum;Taal;E-mail;Folder;Ingreep;Chirurg;Campus;Datum;Uur",
-    "PAT-1;Marie Peeters;12/03/1958;nl;marie.peeters@example.org;avn-hip;heupprothese;claes;cadix;15/12/2026;8u00",  # noqa: E501
-    "PAT-2;Hélène Dubois;02/11/1970;fr;helene@example.org;avn-hip;osteotomie;claes;cadix;15/12/2026;8u30",  # noqa: E501
-    "PAT-3;John Smith;21/07/1963;en;john.smith@example.org;avn-hip;decompressie;claes;palfijn;15/12/2026;9u00",  # noqa: E501
-    "PAT-4;Jan Janssens;;nl;;avn-hip;heupprothese;claes;cadix;15/12/2026;9u30",
-    "PAT-5;Tom Aerts;05/05/1944;nl;tom.aerts(at)example;avn-hip;heupprothese;claes;cadix;15/12/2026;10u00",  # noqa: E501
-]  # fmt: skip
 ADDRESSES = ["marie.peeters@example.org", "helene@example.org", "john.smith@example.org"]
 NAMES = ["Marie Peeters", "Hélène Dubois", "John Smith", "Jan Janssens", "Tom Aerts"]
 

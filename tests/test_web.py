@@ -34,7 +34,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from helpers import ROOT, all_text
 from mailserver import PASSWORD as MAIL_PASSWORD
-from mailserver import PASSWORD_ENV, Server, configure, free_port
+from mailserver import PASSWORD_ENV, ROWS, Server, configure, free_port
 
 from leafletpress.web.models import AuditEvent, Day, Document, Mailing
 from leafletpress.web.signin import settings_from
@@ -444,14 +444,7 @@ def test_a_too_big_upload_is_refused_before_it_is_read(data) -> None:
 
 # --- email to the patients (against the real SMTP server of the email tests) ----------------
 
-EMAIL_ROWS = [
-    "Referentie;Naam;Geboortedatum;Taal;E-mail;Folder;Ingreep;Chirurg;Campus;Datum;Uur",
-    "PAT-1;Marie Peeters;12/03/1958;nl;marie.peeters@example.org;avn-hip;heupprothese;claes;cadix;15/12/2026;8u00",  # noqa: E501
-    "PAT-2;Hélène Dubois;02/11/1970;fr;helene@example.org;avn-hip;osteotomie;claes;cadix;15/12/2026;8u30",  # noqa: E501
-    "PAT-3;John Smith;21/07/1963;en;john.smith@example.org;avn-hip;decompressie;claes;palfijn;15/12/2026;9u00",  # noqa: E501
-    "PAT-4;Jan Janssens;;nl;;avn-hip;heupprothese;claes;cadix;15/12/2026;9u30",
-    "PAT-5;Tom Aerts;05/05/1944;nl;tom.aerts(at)example;avn-hip;heupprothese;claes;cadix;15/12/2026;10u00",  # noqa: E501
-]  # fmt: skip
+EMAIL_ROWS = ROWS  # three to email, one without an address, one with a wrong one
 
 
 @pytest.fixture
@@ -494,6 +487,14 @@ def made_day(client: Client, rows: list[str] = EMAIL_ROWS) -> Day:
 
 def database_url() -> str:
     return f"sqlite:///{settings_module.DATABASES['default']['NAME']}"
+
+
+def sent_day(client: Client) -> Day:
+    """A day made, then emailed by the worker."""
+    day = made_day(client)
+    client.post(reverse("day_email_send", args=[day.id]))
+    work()
+    return day
 
 
 def work() -> None:
@@ -539,9 +540,7 @@ def test_verstuur_sends_in_the_worker_once_and_each_row_says_so(mail_server) -> 
 def test_a_refused_address_shows_in_its_row_from_the_send_log(mail_server) -> None:
     mail_server.mailbox.refuse.add("helene@example.org")
     client = sender()
-    day = made_day(client)
-    client.post(reverse("day_email_send", args=[day.id]))
-    work()
+    day = sent_day(client)
     html = client.get(reverse("day_email", args=[day.id])).content.decode()
     assert "<td>PAT-2</td><td>geweigerd door de mailserver</td>" in html
     assert "1 geweigerd" in html
@@ -550,9 +549,7 @@ def test_a_refused_address_shows_in_its_row_from_the_send_log(mail_server) -> No
 def test_a_server_that_is_down_stops_the_sending_with_a_reason(mail_server, settings, ca) -> None:
     configure(settings.ROOT.parent, port=free_port(), ca_file=ca[1])  # nobody listens there
     client = sender()
-    day = made_day(client)
-    client.post(reverse("day_email_send", args=[day.id]))
-    work()
+    day = sent_day(client)
     mailing = Mailing.objects.get()
     assert mailing.status == Mailing.FAILED and mailing.stopped
     html = client.get(reverse("day_email", args=[day.id])).content.decode()
@@ -667,9 +664,7 @@ def test_patients_files_are_deleted_after_the_retention_period_and_manifests_kep
     mail_server, document
 ) -> None:
     client = sender()
-    day = made_day(client)
-    client.post(reverse("day_email_send", args=[day.id]))
-    work()
+    day = sent_day(client)
     with later(6.9):
         call_command("opruimen", stdout=io.StringIO())
     assert document.path.is_file() and day.upload.is_file()  # within the 7 days: all there
@@ -818,9 +813,7 @@ def test_a_sign_in_setting_that_is_wrong_stops_the_app_with_a_clear_message(
 
 def test_a_list_uploaded_again_does_not_email_anyone_twice(mail_server) -> None:
     client = sender()
-    first = made_day(client)
-    client.post(reverse("day_email_send", args=[first.id]))
-    work()
+    sent_day(client)
     corrected = [
         *EMAIL_ROWS[:4],
         EMAIL_ROWS[4].replace(";;nl;;", ";01/01/1960;nl;jan@example.org;"),
@@ -861,7 +854,9 @@ def test_a_sending_whose_worker_died_is_resumed_by_hervat_and_each_message_audit
     call_command("hervat", stdout=io.StringIO())
     work()
     received = [m["To"] for m in mail_server.mailbox.received]
-    assert Mailing.objects.get().status == Mailing.DONE and sorted(set(received)) == sorted(received)
+    assert Mailing.objects.get().status == Mailing.DONE and sorted(set(received)) == sorted(
+        received
+    )
     assert len(received) == 3  # the other two sent after the restart, none twice
     audited = AuditEvent.objects.filter(action="folder gemaild").count()
     assert audited >= 2  # the one in hand when the worker died is "onderbroken", not sent
@@ -887,9 +882,7 @@ def test_a_strange_retention_setting_gets_the_clear_message(tmp_path, value) -> 
 def test_retention_scrubs_every_address_from_the_send_log(mail_server) -> None:
     mail_server.mailbox.refuse.add("helene@example.org")  # the refusal repeats the address
     client = sender()
-    day = made_day(client)
-    client.post(reverse("day_email_send", args=[day.id]))
-    work()
+    sent_day(client)
     with later(7.1):
         call_command("opruimen", stdout=io.StringIO())
     raw = b"".join(p.read_bytes() for p in Path(settings_module.SHARED).rglob("sendlog*"))
