@@ -10,12 +10,14 @@ import logging
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
 import time
 import uuid
 import zoneinfo
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,8 +38,9 @@ from helpers import ROOT, all_text
 from mailserver import PASSWORD as MAIL_PASSWORD
 from mailserver import PASSWORD_ENV, ROWS, Server, configure, free_port
 
+from leafletpress.web.backends import OIDCBackend
 from leafletpress.web.models import AuditEvent, Day, Document, Mailing
-from leafletpress.web.signin import settings_from
+from leafletpress.web.signin import directory_groups, settings_from
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -798,8 +801,13 @@ def test_local_accounts_still_sign_in_next_to_the_directory(ldap_sign_in) -> Non
     ({"LEAFLETPRESS_SIGN_IN": "kerberos"}, "kies local, ldap, oidc"),
     ({"LEAFLETPRESS_LDAP_URL": ""}, "zet LEAFLETPRESS_LDAP_URL"),
     ({"LEAFLETPRESS_ROLE_GROUPS": "{secretariaat: x}"}, "geen geldige JSON"),
-    ({"LEAFLETPRESS_ROLE_GROUPS": '{"chirurg": "x"}'}, "geef per rol"),
+    ({"LEAFLETPRESS_ROLE_GROUPS": '{"chirurg": "x"}'}, "geef voor één of meer rollen"),
     ({"LEAFLETPRESS_LDAP_GROUP_TYPE": "posix"}, "kies groupOfNames of activeDirectory"),
+    ({"LEAFLETPRESS_ROLE_GROUPS": "{}"}, "geef voor één of meer rollen"),
+    ({"LEAFLETPRESS_ROLE_GROUPS": '{"beheer": 5}'}, "geef voor één of meer rollen"),
+    ({"LEAFLETPRESS_ROLE_GROUPS": '{"beheer": null}'}, "geef voor één of meer rollen"),
+    ({"LEAFLETPRESS_ROLE_GROUPS": '{"beheer": {"a": 1}}'}, "geef voor één of meer rollen"),
+    ({"LEAFLETPRESS_ROLE_GROUPS": '{"beheer": [" "]}'}, "geef voor één of meer rollen"),
 ])  # fmt: skip
 def test_a_sign_in_setting_that_is_wrong_stops_the_app_with_a_clear_message(
     slapd, change, message
@@ -921,3 +929,83 @@ def test_one_day_that_cannot_be_purged_stops_neither_the_others_nor_tomorrows_ru
         assert waiting.count() == 1
     assert Day.objects.get(pk=fine.pk).purged is not None and not fine.upload.exists()
     assert Day.objects.get(pk=broken.pk).purged is None
+
+
+@pytest.mark.parametrize("typed", ["an.peeters", "AN.PEETERS"])
+def test_a_directory_sign_in_never_enters_a_local_account_of_the_same_name(
+    ldap_sign_in, typed
+) -> None:
+    os.environ["LEAFLETPRESS_WACHTWOORD"] = PASSWORD
+    try:  # a local account, made before the directory was connected
+        call_command("maak_account", "an.peeters", "--rol", "beheer", stdout=io.StringIO())
+    finally:
+        del os.environ["LEAFLETPRESS_WACHTWOORD"]
+    User.objects.filter(username="an.peeters").update(is_superuser=True)
+    _, response = sign_in(typed, PEOPLE["an.peeters"][0])  # the directory's password
+    assert response.status_code == 200
+    assert "Er bestaat al een account van leafletpress zelf" in response.content.decode()
+    local = User.objects.get(username="an.peeters")
+    assert local.is_superuser and list(local.groups.values_list("name", flat=True)) == ["beheer"]
+    assert sign_in("an.peeters", PASSWORD)[1].status_code == 302  # its own password still
+
+
+def test_a_directory_that_hangs_never_holds_up_a_local_sign_in(ldap_sign_in) -> None:
+    account("beheer")
+    ldap_sign_in.process.send_signal(signal.SIGSTOP)  # accepts connections, never answers
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            signing = pool.submit(sign_in, "beheer", PASSWORD)
+            assert signing.result(timeout=30)[1].status_code == 302
+    finally:
+        ldap_sign_in.process.send_signal(signal.SIGCONT)
+
+
+# (claims from the provider, the account name, or "" when refused)
+OIDC_NAMES = [
+    ({"preferred_username": "bo.claes", "email": "bo@zas.be"}, "bo.claes"),
+    ({"preferred_username": "  ", "email": "bo@zas.be", "email_verified": True}, "bo@zas.be"),
+    ({"email": "bo@zas.be", "email_verified": False}, ""),  # an address nobody checked
+    ({"email": "bo@zas.be"}, ""),
+    ({"preferred_username": "x" * 151}, ""),  # too long to be told apart
+]
+
+
+@pytest.mark.parametrize(("claims", "expected"), OIDC_NAMES)
+def test_an_openid_account_is_named_only_by_what_the_provider_vouches_for(claims, expected) -> None:
+    assert OIDCBackend.get_username(OIDCBackend.__new__(OIDCBackend), claims) == expected
+
+
+@pytest.mark.parametrize(("claim", "groups"), [
+    ("ict-beheer", ["ict-beheer"]), (["ict-beheer ", None, 5, ["x"]], ["ict-beheer"]),
+    (5, []), (None, []), ({"a": 1}, []),
+])  # fmt: skip
+def test_a_groups_claim_of_any_shape_gives_names_or_nothing(claim, groups) -> None:
+    assert directory_groups(claim) == groups
+
+
+def test_an_openid_sign_in_never_enters_a_local_account_and_never_makes_a_superuser(
+    data, settings
+) -> None:
+    settings.ROLE_GROUPS = {"beheer": ["ict-beheer"]}
+    admin = account("beheer")
+    backend = OIDCBackend.__new__(OIDCBackend)
+    backend.UserModel = User
+    claims = {"preferred_username": "BEHEER", "groups": ["ict-beheer"]}
+    assert backend.update_user(backend.filter_users_by_claims(claims).get(), claims) is None
+    new = backend.create_user({"preferred_username": "cas", "groups": ["ict-beheer"]})
+    assert not new.is_superuser and new.is_staff and not new.has_usable_password()
+    assert admin.has_usable_password()
+
+
+def test_an_openid_provider_that_is_down_stops_nothing_but_its_own_button(data, settings) -> None:
+    for name, value in settings_from({
+        "LEAFLETPRESS_SIGN_IN": "oidc", "LEAFLETPRESS_OIDC_ISSUER": f"http://127.0.0.1:{free_port()}",
+        "LEAFLETPRESS_OIDC_CLIENT_ID": "x", "LEAFLETPRESS_OIDC_CLIENT_SECRET": "y",
+        "LEAFLETPRESS_ROLE_GROUPS": '{"beheer": "ict-beheer"}',
+    }).items():  # fmt: skip
+        setattr(settings, name, value)
+    account("beheer")
+    assert sign_in("beheer", PASSWORD)[1].status_code == 302  # local accounts sign in
+    response = Client().get(reverse("oidc_authentication_init"))
+    assert response.status_code == 503
+    assert "De aanmeldserver van het ziekenhuis antwoordt niet" in response.content.decode()

@@ -120,8 +120,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Who may sign in: local accounts, or the hospital's directory too (LDAP or OpenID Connect).
 globals().update(signin.settings_from(os.environ))
-if SIGN_IN == "oidc":  # noqa: F821 (set just above)
-    INSTALLED_APPS.append("mozilla_django_oidc")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

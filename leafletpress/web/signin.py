@@ -14,7 +14,6 @@ sign in (``backends.OIDCBackend``, and ``sync_roles`` on each sign-in from the d
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -23,7 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 MODES = ("local", "ldap", "oidc")
 AXES = "axes.backends.AxesStandaloneBackend"  # first: refuses a locked-out sign-in
 LOCAL = "django.contrib.auth.backends.ModelBackend"
-LDAP = "django_auth_ldap.backend.LDAPBackend"
+LDAP = "leafletpress.web.backends.DirectoryLDAPBackend"
 OIDC = "leafletpress.web.backends.OIDCBackend"
 ROLES = ("secretariaat", "verzenden", "redactie", "beheer")  # roles.ROLES, without Django
 
@@ -34,12 +33,12 @@ def settings_from(env: Mapping[str, str]) -> dict[str, Any]:
     if mode not in MODES:
         raise ImproperlyConfigured(f"LEAFLETPRESS_SIGN_IN is '{mode}': kies {', '.join(MODES)}")
     found: dict[str, Any] = {"SIGN_IN": mode, "ROLE_GROUPS": _role_groups(env, mode)}
-    if mode == "ldap":
+    if mode == "ldap":  # local accounts first: a directory that hangs never stops them
         found |= _ldap(env)
-        found["AUTHENTICATION_BACKENDS"] = [AXES, LDAP, LOCAL]
+        found["AUTHENTICATION_BACKENDS"] = [AXES, LOCAL, LDAP]
     elif mode == "oidc":
         found |= _oidc(env)
-        found["AUTHENTICATION_BACKENDS"] = [AXES, OIDC, LOCAL]
+        found["AUTHENTICATION_BACKENDS"] = [AXES, LOCAL, OIDC]
     else:
         found["AUTHENTICATION_BACKENDS"] = [AXES, LOCAL]
     return found
@@ -53,23 +52,29 @@ def _need(env: Mapping[str, str], name: str, example: str) -> str:
 
 def _role_groups(env: Mapping[str, str], mode: str) -> dict[str, list[str]]:
     """LEAFLETPRESS_ROLE_GROUPS: {"role": "group" or ["group", ...]}, as JSON."""
-    text = env.get("LEAFLETPRESS_ROLE_GROUPS", "")
     if mode == "local":
         return {}
     example = '{"secretariaat": "cn=folders-secretariaat,ou=groepen,dc=zas,dc=be"}'
+    text = _need(env, "LEAFLETPRESS_ROLE_GROUPS", example)
     try:
-        found = json.loads(_need(env, "LEAFLETPRESS_ROLE_GROUPS", example))
+        found = json.loads(text)
     except ValueError:
         raise ImproperlyConfigured(
             f"LEAFLETPRESS_ROLE_GROUPS is geen geldige JSON ('{text[:60]}'); bv. {example}"
         ) from None
-    if not isinstance(found, dict) or set(found) - set(ROLES):
-        raise ImproperlyConfigured(
-            f"LEAFLETPRESS_ROLE_GROUPS: geef per rol ({', '.join(ROLES)}) de groep(en); bv. "
-            f"{example}"
-        )
-    return {role: [groups] if isinstance(groups, str) else list(groups)
-            for role, groups in found.items()}  # fmt: skip
+    wrong = ImproperlyConfigured(
+        f"LEAFLETPRESS_ROLE_GROUPS: geef voor één of meer rollen ({', '.join(ROLES)}) een "
+        f"groep of een lijst van groepen; bv. {example}"
+    )
+    if not isinstance(found, dict) or not found or set(found) - set(ROLES):
+        raise wrong
+    groups = {role: [names] if isinstance(names, str) else names for role, names in found.items()}
+    for names in groups.values():
+        if not isinstance(names, list) or not names:
+            raise wrong
+        if not all(isinstance(name, str) and name.strip() for name in names):
+            raise wrong
+    return groups
 
 
 def _ldap(env: Mapping[str, str]) -> dict[str, Any]:
@@ -89,7 +94,8 @@ def _ldap(env: Mapping[str, str]) -> dict[str, Any]:
     users = _need(env, "LEAFLETPRESS_LDAP_USERS", "ou=mensen,dc=zas,dc=be")
     groups = _need(env, "LEAFLETPRESS_LDAP_GROUPS", "ou=groepen,dc=zas,dc=be")
     user_filter = env.get("LEAFLETPRESS_LDAP_USER_FILTER", "(uid=%(user)s)")
-    options: dict[Any, Any] = {ldap.OPT_REFERRALS: 0, ldap.OPT_NETWORK_TIMEOUT: 5}
+    options: dict[Any, Any] = {ldap.OPT_REFERRALS: 0, ldap.OPT_NETWORK_TIMEOUT: 5,
+                               ldap.OPT_TIMEOUT: 10}  # a server that hangs: an error  # fmt: skip
     if ca := env.get("LEAFLETPRESS_LDAP_CA_FILE"):
         options[ldap.OPT_X_TLS_CACERTFILE] = ca
         options[ldap.OPT_X_TLS_NEWCTX] = 0
@@ -113,49 +119,51 @@ def _ldap(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _oidc(env: Mapping[str, str]) -> dict[str, Any]:
-    """The provider's endpoints from its discovery document, read once at start."""
-    issuer = _need(env, "LEAFLETPRESS_OIDC_ISSUER", "https://login.zas.be/realms/zas").rstrip("/")
-    url = f"{issuer}/.well-known/openid-configuration"
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            found = json.load(response)
-    except (OSError, ValueError) as exc:
-        raise ImproperlyConfigured(
-            f"de OpenID Connect-provider antwoordt niet op {url} ({exc}); controleer "
-            "LEAFLETPRESS_OIDC_ISSUER en of de server bereikbaar is"
-        ) from None
+    """The provider; its endpoints are read from its discovery document at the first sign-in
+    through it (backends.py), so a provider that is down stops nothing else."""
+    issuer = _need(env, "LEAFLETPRESS_OIDC_ISSUER", "https://login.zas.be/realms/zas")
     return {
+        "OIDC_ISSUER": issuer.rstrip("/"),
         "OIDC_RP_CLIENT_ID": _need(env, "LEAFLETPRESS_OIDC_CLIENT_ID", "leafletpress"),
         "OIDC_RP_CLIENT_SECRET": _need(env, "LEAFLETPRESS_OIDC_CLIENT_SECRET", "(geheim)"),
         "OIDC_RP_SIGN_ALGO": "RS256",
         "OIDC_RP_SCOPES": env.get("LEAFLETPRESS_OIDC_SCOPES", "openid email profile groups"),
-        "OIDC_OP_AUTHORIZATION_ENDPOINT": found["authorization_endpoint"],
-        "OIDC_OP_TOKEN_ENDPOINT": found["token_endpoint"],
-        "OIDC_OP_USER_ENDPOINT": found["userinfo_endpoint"],
-        "OIDC_OP_JWKS_ENDPOINT": found["jwks_uri"],
-        "OIDC_OP_LOGOUT_ENDPOINT": found.get("end_session_endpoint", ""),
         "OIDC_USE_PKCE": True,
         "OIDC_CREATE_USER": True,
         "OIDC_STORE_ID_TOKEN": False,
+        "OIDC_AUTHENTICATE_CLASS": "leafletpress.web.backends.OIDCStart",
+        "LOGIN_REDIRECT_URL_FAILURE": "/aanmelden/?mislukt=1",
     }
 
 
+def directory_groups(value: Any) -> list[str]:
+    """The ``groups`` claim as names: a name or a list of them; anything else is no group."""
+    found = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return [name.strip() for name in found if isinstance(name, str) and name.strip()]
+
+
+def _same(name: str) -> str:
+    """A group as compared: case and the spaces around a DN's parts do not count."""
+    return ",".join(part.strip() for part in name.split(",")).lower()
+
+
 def sync_roles(user: Any, groups: Iterable[str]) -> None:
-    """Give the account exactly the roles its directory groups map to (case-insensitive)."""
+    """Give a directory account exactly the roles its groups map to; never more (not a
+    superuser; the admin only for beheer, as maak_account does)."""
     from django.conf import settings
     from django.contrib.auth.models import Group
 
-    held = {g.lower() for g in groups}
+    held = {_same(g) for g in groups}
     wanted = [role for role, names in settings.ROLE_GROUPS.items()
-              if held & {n.lower() for n in names}]  # fmt: skip
+              if held & {_same(n) for n in names}]  # fmt: skip
+    user.is_superuser, user.is_staff = False, "beheer" in wanted
+    user.save()
     others = user.groups.exclude(name__in=ROLES)
     user.groups.set([*others, *(Group.objects.get_or_create(name=role)[0] for role in wanted)])
 
 
 def ldap_signed_in(sender: Any, user: Any, ldap_user: Any, **kwargs: Any) -> None:
     """django-auth-ldap's populate_user: the account's roles from its LDAP groups."""
-    if not user.pk:
-        user.save()
     sync_roles(user, ldap_user.group_dns)
 
 

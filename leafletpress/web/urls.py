@@ -1,9 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth
-from django.urls import include, path
+from django.urls import path
 
 from . import views
+from .backends import OIDCCallback, OIDCStart
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -29,8 +29,11 @@ urlpatterns = [
     path("beheer/", admin.site.urls),
 ]  # fmt: skip
 
-if settings.SIGN_IN == "oidc":
-    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+# OpenID Connect (LEAFLETPRESS_SIGN_IN=oidc; otherwise these answer 404).
+urlpatterns += [
+    path("oidc/authenticate/", OIDCStart.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", OIDCCallback.as_view(), name="oidc_authentication_callback"),
+]
 
 handler403 = "leafletpress.web.views.forbidden"
 handler404 = "leafletpress.web.views.not_found"
