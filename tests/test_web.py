@@ -18,7 +18,7 @@ import time
 import uuid
 import zoneinfo
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +35,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from helpers import ROOT, all_text
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from clinic_day import clinic_day
 from mailserver import PASSWORD as MAIL_PASSWORD
 from mailserver import PASSWORD_ENV, ROWS, Server, configure, free_port
 
+from leafletpress.web import days
 from leafletpress.web.backends import OIDCBackend
-from leafletpress.web.models import AuditEvent, Day, Document, Mailing
+from leafletpress.web.models import AuditEvent, Day, DayPart, Document, Mailing
 from leafletpress.web.signin import directory_groups, settings_from
+from leafletpress.web.tasks import keep_watching, make_day
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -1009,3 +1014,69 @@ def test_an_openid_provider_that_is_down_stops_nothing_but_its_own_button(data, 
     response = Client().get(reverse("oidc_authentication_init"))
     assert response.status_code == 503
     assert "De aanmeldserver van het ziekenhuis antwoordt niet" in response.content.decode()
+
+
+def stuck_day(client: Client, rows: int = 30) -> Day:
+    """A day being made whose worker died: its parts cut, one held by a process long gone."""
+    upload = io.BytesIO(clinic_day(rows, date.today() + timedelta(days=30)).encode())
+    upload.name = "dag.csv"
+    client.post(reverse("days"), {"lijst": upload})
+    day = Day.objects.latest("created")
+    client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
+    DBTaskResult.objects.all().delete()  # the worker that took the task is gone with it
+    Day.objects.filter(pk=day.pk).update(status=Day.RUNNING)
+    days.cut(days.Work.of(Day.objects.get(pk=day.pk)))
+    gone = timezone.now() - timedelta(hours=1)
+    DayPart.objects.filter(day=day, number=0).update(status=DayPart.BUSY, worker="weg:1",
+                                                     heartbeat=gone)  # fmt: skip
+    return day
+
+
+def test_a_day_whose_workers_all_stopped_is_picked_up_by_the_watch(data) -> None:
+    day = stuck_day(signed_in("secretariaat"))
+    keep_watching()  # as `manage.py werk` does when a worker starts
+    DBTaskResult.objects.filter(task_path="leafletpress.web.tasks.watch").update(
+        run_after=timezone.now()
+    )  # its turn has come
+    work()
+    day = Day.objects.get(pk=day.pk)
+    assert day.status == Day.DONE and day.outcome["counts"] == {"made": 30}, day.error
+    assert DBTaskResult.objects.filter(task_path="leafletpress.web.tasks.watch",
+                                       status="READY").count() == 1  # fmt: skip
+
+
+def test_a_worker_asked_to_stop_hands_its_part_back_at_once(data) -> None:
+    client = signed_in("secretariaat")
+    upload = io.BytesIO(clinic_day(40, date.today() + timedelta(days=30)).encode())
+    upload.name = "dag.csv"
+    client.post(reverse("days"), {"lijst": upload})
+    day = Day.objects.get()
+    client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
+    env = os.environ | {"LEAFLETPRESS_DATA": str(data), "DATABASE_URL": database_url()}
+    worker = subprocess.Popen([sys.executable, "manage.py", "werk", "--", "--interval", "0.1",
+                               "--no-startup-delay"], cwd=ROOT, env=env)  # fmt: skip
+    try:
+        for _ in range(1200):
+            if DayPart.objects.filter(day=day, status=DayPart.BUSY, done__gt=0).exists():
+                break
+            time.sleep(0.05)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0  # between two leaflets, not after the day
+    finally:
+        worker.kill()
+    assert not DayPart.objects.filter(day=day, status=DayPart.BUSY).exists()  # handed back
+    work()
+    assert Day.objects.get().outcome["counts"] == {"made": 40}
+
+
+def test_a_failed_day_stops_its_other_workers_and_can_be_tried_again(data) -> None:
+    client = signed_in("secretariaat")
+    day = stuck_day(client, 20)
+    Day.objects.filter(pk=day.pk).update(status=Day.FAILED, error="schijf vol")
+    make_day.call(str(day.id))  # a worker that comes by makes nothing of a failed day
+    assert not DayPart.objects.filter(day=day, status=DayPart.DONE).exists()
+    page = client.get(reverse("day", args=[day.id])).content.decode()
+    assert "schijf vol" in page and "Probeer opnieuw" in page
+    client.post(reverse("day_make", args=[day.id]))
+    work()
+    assert Day.objects.get(pk=day.pk).outcome["counts"] == {"made": 20}

@@ -115,12 +115,11 @@ def render_part(
     run = _Run(part, out_dir, journals, on_progress)
     tasks = run.skip_unchanged(inputs_digest(project), edition, force=False)
     composer = Composer(project, registry)
-    with Workers(str(project.root), 1, 0):  # this process; stops between two on SIGTERM
+    run.progress()  # in this process; the caller stops it between two (``before_each``)
+    for chunk in run.chunks(tasks, composer, 1):
+        done = workers.render_tasks(str(project.root), chunk, before_each)
+        run.results.update((r.row, r) for r in done)
         run.progress()
-        for chunk in run.chunks(tasks, composer, 1):
-            done = workers.render_tasks(str(project.root), chunk, before_each)
-            run.results.update((r.row, r) for r in done)
-            run.progress()
     return run.results
 
 

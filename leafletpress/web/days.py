@@ -4,19 +4,23 @@ Input: a Day whose list was checked and queued. Output: its leaflets, print file
 manifests in the shared storage, and the Day marked done (or failed, with the engine's
 message). The day's rows are cut into parts (``DayPart``) in the database; each worker claims
 one part at a time, makes its leaflets with the engine's ``render_part`` and says it is alive
-after every few. A part whose worker fell silent for ``WORKER_LEASE_SECONDS`` (killed, its
+before each one. A part whose worker fell silent for ``WORKER_LEASE_SECONDS`` (killed, its
 machine gone) is claimed by another worker, which skips what was journaled: every leaflet is
 made once. The worker that finishes the last part makes the print files and manifests with
-``run_batch``, which finds every leaflet made.
+``run_batch``, which finds every leaflet made. ``revive``, run by every worker's watch,
+queues again a day whose workers all stopped.
 
-Guarantees: a part has one worker at a time (claims are conditional updates on its row); a
-worker whose part was taken over stops between two leaflets; the day is finished once.
+Guarantees: a part has one worker at a time (claims are conditional updates on its row, with
+the database's clock); a worker whose part was taken over, whose day failed, or that is asked
+to stop (SIGTERM) stops between two leaflets, and in the last case hands its part back at
+once; the day is finished once.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,8 +28,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
-from django.utils import timezone
+from django.db.models import DateTimeField, ExpressionWrapper, Q, Sum, Value
+from django.db.models.functions import Now
 
 from ..common.errors import BusyError
 from ..day.batch import render_part, run_batch
@@ -43,7 +47,21 @@ def me() -> str:
 
 
 class TakenOver(Exception):
-    """This worker was silent too long: another one has its part now."""
+    """This worker was silent too long (another one has its part now), or its day failed."""
+
+
+class Stopping(Exception):
+    """The worker was asked to stop (SIGTERM): its part goes back for another worker."""
+
+
+STOPPING = threading.Event()  # set by the worker's signal handler (tasks.py)
+
+
+def silent_since() -> Any:
+    """The moment before which a worker that said nothing counts as gone: by the database's
+    clock, so machines whose clocks differ agree."""
+    lease = timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+    return ExpressionWrapper(Now() - Value(lease), output_field=DateTimeField())
 
 
 @dataclass
@@ -81,14 +99,15 @@ def _text_of(entry: Any) -> tuple[str, str, str, str, int]:
 
 
 def claim(day: Day) -> DayPart | None:
-    """An open part of the day, or one whose worker fell silent; None if there is none."""
-    silent = timezone.now() - timedelta(seconds=settings.WORKER_LEASE_SECONDS)
-    free = Q(status=DayPart.OPEN) | Q(status=DayPart.BUSY, heartbeat__lt=silent)
-    for part in DayPart.objects.filter(day=day).filter(free):
+    """An open part of the day, or one whose worker fell silent; None if there is none or
+    the day is no longer being made."""
+    free = Q(status=DayPart.OPEN) | Q(status=DayPart.BUSY, heartbeat__lt=silent_since())
+    for part in DayPart.objects.filter(day=day, day__status=Day.RUNNING).filter(free):
+        if STOPPING.is_set():
+            return None
         same = {"status": part.status, "worker": part.worker, "claims": part.claims}
         taken = DayPart.objects.filter(pk=part.pk, **same).update(
-            status=DayPart.BUSY, worker=me(), claims=part.claims + 1,
-            heartbeat=timezone.now(), done=0,
+            status=DayPart.BUSY, worker=me(), claims=part.claims + 1, heartbeat=Now(), done=0,
         )  # fmt: skip
         if taken:
             part.refresh_from_db()
@@ -103,7 +122,10 @@ def make_part(work: Work, part: DayPart) -> None:
     mine = DayPart.objects.filter(pk=part.pk, worker=me())
 
     def alive() -> None:
-        if not mine.update(heartbeat=timezone.now()):
+        if STOPPING.is_set():
+            mine.update(status=DayPart.OPEN, worker="", heartbeat=None)  # for another, now
+            raise Stopping(part.pk)
+        if not mine.filter(day__status=Day.RUNNING).update(heartbeat=Now()):
             raise TakenOver(part.pk)
 
     def progress(done: int, total: int) -> None:
@@ -133,7 +155,7 @@ def unfinished(day: Day) -> bool:
 def finish(work: Work) -> dict[str, Any] | None:
     """Print files and manifests, by one worker only; None if another one has it."""
     day = work.day
-    if not Day.objects.filter(pk=day.pk, finisher="").update(finisher=me()):
+    if not Day.objects.filter(pk=day.pk, finisher="").update(finisher=me(), finishing=Now()):
         return None
     try:
         outcome = run_batch(
@@ -147,3 +169,30 @@ def finish(work: Work) -> dict[str, Any] | None:
         Day.objects.filter(pk=day.pk, finisher=me()).update(finisher="")  # another may try
         raise
     return {"outcome": outcome, "root": Path(day.out_dir)}
+
+
+FINISH_LEASES = 5  # a finisher silent for this many leases (print files take a while) is gone
+
+
+def revive(waiting: Any) -> list[Day]:
+    """Days that no live worker is making and for which no task waits (``waiting(day)``):
+    queued days, days with a part open or silent, and days whose finisher is gone. Their
+    finisher is cleared; the caller queues them again."""
+    silent = Q(status=DayPart.OPEN) | Q(status=DayPart.BUSY, heartbeat__lt=silent_since())
+    lease = timedelta(seconds=settings.WORKER_LEASE_SECONDS * FINISH_LEASES)
+    gone = ExpressionWrapper(Now() - Value(lease), output_field=DateTimeField())
+    found = []
+    for day in Day.objects.filter(status__in=[Day.QUEUED, Day.RUNNING]):
+        parts = DayPart.objects.filter(day=day)
+        stuck = (
+            day.status == Day.QUEUED
+            or parts.filter(silent).exists()
+            or (
+                not parts.exclude(status=DayPart.DONE).exists()
+                and not Day.objects.filter(pk=day.pk, finishing__gte=gone).exclude(finisher="")
+            )
+        )
+        if stuck and not waiting(day):
+            Day.objects.filter(pk=day.pk).exclude(finishing__gte=gone).update(finisher="")
+            found.append(day)
+    return found

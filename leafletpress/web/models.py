@@ -71,6 +71,7 @@ class Day(models.Model):
     error = models.TextField(blank=True)
     purged = models.DateTimeField(null=True)  # list and PDFs deleted; the manifests are kept
     finisher = models.CharField(max_length=100, blank=True)  # who makes the print files
+    finishing = models.DateTimeField(null=True)  # since when
 
     @property
     def upload_name(self) -> str:  # in the shared storage

@@ -1,8 +1,8 @@
 """`make serve`: set up, then run the web server and its workers until Ctrl-C.
 
-Migrates the database, queues again any day a stop interrupted (and the daily retention run),
-says how to make the first account when there is none, and starts gunicorn on 127.0.0.1:8000
-with one `db_worker` per core beside it (``LEAFLETPRESS_WORKERS``): the workers share each
+Migrates the database, says how to make the first account when there is none, and starts
+gunicorn on 127.0.0.1:8000 with one worker per core beside it (``LEAFLETPRESS_WORKERS``;
+`manage.py werk`, which first queues again what a stop interrupted): the workers share each
 day. Ctrl-C (or SIGTERM) stops them all. In a hospital, run them as services instead (README).
 """
 
@@ -32,7 +32,6 @@ def prepare() -> None:
 
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("hervat")
     if not get_user_model().objects.exists():
         print(FIRST_ACCOUNT, flush=True)
 
@@ -56,9 +55,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     while not stopping and server.poll() is None:
         for number, worker in enumerate(workers):
-            if worker.poll() is not None:  # started again; hervat queues its day again
+            if worker.poll() is not None:  # started again: `werk` picks up its work
                 print("een worker stopte: opnieuw gestart", flush=True)
-                subprocess.run([python, "manage.py", "hervat"], check=False)
                 workers[number] = _worker()
         time.sleep(0.5)
     _end(server, *workers)
@@ -66,18 +64,21 @@ def main() -> int:
 
 
 def _worker() -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "manage.py", "db_worker", "--interval", "0.5"])
+    """`manage.py werk`: hervat (what stopped workers left, the watch), then db_worker."""
+    return subprocess.Popen([sys.executable, "manage.py", "werk", "--", "--interval", "0.5"])
 
 
 def _end(*processes: subprocess.Popen[bytes]) -> None:
-    """Ask each to stop; a worker in the middle of a day gets a minute, then it is killed
-    (the next start resumes that day)."""
+    """Ask all to stop; a worker in the middle of a day stops at its next leaflet and hands
+    its part back. Whatever still runs after a minute in all is killed (the next start
+    resumes it)."""
     for process in processes:
         if process.poll() is None:
             process.terminate()
+    deadline = time.monotonic() + 60
     for process in processes:
         try:
-            process.wait(timeout=60)
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
-from ..common.errors import LeafletpressError
+from ..common.errors import BusyError, LeafletpressError
 from ..common.files import own_folder
 from ..day.batch import Outcome
 from ..day.manifest import JSON_NAME, MADE, read_manifest
@@ -33,7 +35,8 @@ from .models import Day, Mailing, audit
 @task()
 def make_day(day_id: str) -> None:
     """Help make a day: claim its parts until none is left (days.py); whoever ends the last
-    part makes the print files and manifests. Queued once per free worker it may need."""
+    part makes the print files and manifests. Queued once per free worker it may need; a day
+    left by workers that all stopped is queued again by ``watch``."""
     day = Day.objects.get(pk=day_id)
     if day.status not in (Day.QUEUED, Day.RUNNING):
         return  # made already, failed, or never asked for
@@ -41,16 +44,8 @@ def make_day(day_id: str) -> None:
                                                             started=timezone.now())  # fmt: skip
     own_folder(day.out_dir, Path(settings.SHARED))  # owner-only, like everything it holds
     try:
-        work = days.Work.of(day)
-        for _ in range(min(days.cut(work) - 1, settings.WORKER_HELPERS)):
-            make_day.enqueue(day_id)  # other workers join in
-        while (part := days.claim(day)) is not None:
-            with contextlib.suppress(days.TakenOver):
-                days.make_part(work, part)
-        if days.unfinished(day):
-            _look_again(day_id)  # a part is with another worker: see later whether it ends
-            return
-        finished = days.finish(work)
+        with _stop_between_leaflets():
+            finished = _take_part(day)
     except LeafletpressError as exc:
         Day.objects.filter(pk=day.pk, status=Day.RUNNING).update(
             status=Day.FAILED, error=str(exc), finished=timezone.now()
@@ -60,14 +55,71 @@ def make_day(day_id: str) -> None:
         _done(day, finished["outcome"])
 
 
-def _look_again(day_id: str) -> None:
-    """Come back to the day once a silent worker's part may be claimed; once is enough."""
-    waiting = DBTaskResult.objects.filter(task_path=f"{__name__}.make_day",
-                                          status=TaskResultStatus.READY,
-                                          args_kwargs__args=[day_id])  # fmt: skip
-    if not waiting.exists():
-        later = timezone.now() + timedelta(seconds=settings.WORKER_LEASE_SECONDS)
-        make_day.using(run_after=later).enqueue(day_id)
+def _take_part(day: Day) -> dict[str, Any] | None:
+    work = days.Work.of(day)
+    for _ in range(min(days.cut(work) - 1, settings.WORKER_HELPERS)):
+        make_day.enqueue(str(day.id))  # other workers join in
+    while (part := days.claim(day)) is not None:
+        try:
+            days.make_part(work, part)
+        except days.TakenOver:
+            continue
+        except days.Stopping:
+            return None  # the part is handed back; the worker ends after this task
+    if days.unfinished(day) or days.STOPPING.is_set():
+        return None  # a part is with another worker, which ends the day
+    return days.finish(work)
+
+
+@contextlib.contextmanager
+def _stop_between_leaflets() -> Iterator[None]:
+    """SIGTERM (or Ctrl-C) while a day is made: the worker's own handler still runs (it ends
+    the worker after this task), and the day's part stops at the next leaflet."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    days.STOPPING.clear()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def stop(signum: int, frame: Any) -> None:
+        days.STOPPING.set()
+        handler = previous[signal.Signals(signum)]
+        if callable(handler):
+            handler(signum, frame)
+
+    for sig in previous:
+        signal.signal(sig, stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def waiting(task_name: str, *args: Any) -> bool:
+    """Whether such a task is queued and not yet started."""
+    return DBTaskResult.objects.filter(task_path=f"{__name__}.{task_name}",
+                                       status=TaskResultStatus.READY,
+                                       args_kwargs__args=list(args)).exists()  # fmt: skip
+
+
+@task()
+def watch() -> None:
+    """Every half lease: a day whose workers all stopped (killed, their machines gone) is
+    queued again; and this watch and the daily retention run stay queued."""
+    try:
+        for day in days.revive(lambda day: waiting("make_day", str(day.id))):
+            make_day.enqueue(str(day.id))
+    finally:
+        keep_watching()
+
+
+def keep_watching() -> None:
+    """Queue the watch (every half lease) and the retention run, unless they are queued."""
+    later = timezone.now() + timedelta(seconds=max(5, settings.WORKER_LEASE_SECONDS / 2))
+    if not waiting("watch"):
+        watch.using(run_after=later).enqueue()
+    schedule_clean_up(timezone.now())
 
 
 def _done(day: Day, outcome: Outcome) -> None:
@@ -93,6 +145,8 @@ def email_day(mailing_id: int) -> None:
         return
     try:
         counts, stopped = _send(mailing)
+    except BusyError:
+        return  # another worker is sending this day now: it ends the mailing
     except LeafletpressError as exc:
         counts, stopped = {}, exc.message + (f" — {exc.hint}" if exc.hint else "")
     except Exception as exc:  # a bug: the mailing must not stay "bezig" for ever
@@ -162,9 +216,7 @@ def clean_up() -> None:
 
 def schedule_clean_up(at: datetime) -> None:
     """Queue the retention run for ``at``, unless one is queued already."""
-    waiting = DBTaskResult.objects.filter(task_path=f"{__name__}.clean_up",
-                                          status=TaskResultStatus.READY)  # fmt: skip
-    if not waiting.exists():
+    if not waiting("clean_up"):
         clean_up.using(run_after=at).enqueue()
 
 

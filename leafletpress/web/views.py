@@ -24,7 +24,7 @@ from ..common.files import spreadsheet_cell
 from ..mail.sendlog import ACCEPTED, FAILED, REFUSED, SENDING, UNCERTAIN
 from . import service
 from .forms import EDITIONS, LANGUAGES, AuditFilter, MakeForm, PatientForm, UploadForm
-from .models import AuditEvent, Day, Document, Mailing, audit
+from .models import AuditEvent, Day, DayPart, Document, Mailing, audit
 from .roles import BEHEER, REDACTIE, SECRETARIAAT, VERZENDEN, role_required, roles_of
 from .storage import keep
 
@@ -282,6 +282,8 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
     form = MakeForm(request.POST)
     with transaction.atomic():
         the_day = get_object_or_404(Day.objects.select_for_update(), pk=pk)
+        if the_day.status == Day.FAILED and not the_day.purged:
+            return _again(request, the_day)
         if the_day.status != Day.CHECKED or the_day.purged or not form.is_valid():
             return redirect("day", the_day.id)  # already started: never twice
         checked = service.check_day(the_day.upload, the_day.source_name)
@@ -295,6 +297,19 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
         the_day.save()
     make_day.enqueue(str(the_day.id))
     audit(request.user, "dag gestart", detail=f"dag {the_day.id}: {the_day.total} folders")
+    return redirect("day", the_day.id)
+
+
+def _again(request: HttpRequest, the_day: Day) -> HttpResponse:
+    """A failed day, tried again: what was made stays made (the journal), the rest is made."""
+    from .tasks import make_day
+
+    DayPart.objects.filter(day=the_day).exclude(status=DayPart.DONE).update(
+        status=DayPart.OPEN, worker="", heartbeat=None
+    )
+    Day.objects.filter(pk=the_day.pk).update(status=Day.QUEUED, error="", finisher="")
+    transaction.on_commit(lambda: make_day.enqueue(str(the_day.id)))
+    audit(request.user, "dag opnieuw gestart", detail=f"dag {the_day.id}")
     return redirect("day", the_day.id)
 
 

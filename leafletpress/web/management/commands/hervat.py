@@ -1,5 +1,6 @@
 """`manage.py hervat`: queue again every day and every email run that a stopped server or
-worker left unfinished, and make sure the daily retention run is queued.
+worker left unfinished, and make sure the watch (which does the same for days, every half
+lease) and the daily retention run are queued. `manage.py werk` runs it before it works.
 
 The batch journal skips what was made, so a day resumed this way ends as one that ran
 through. Run by `make serve` before the worker starts.
@@ -10,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from ...models import Day, Mailing
-from ...tasks import email_day, make_day, schedule_clean_up
+from ...tasks import email_day, keep_watching, make_day
 
 
 class Command(BaseCommand):
@@ -29,4 +29,4 @@ class Command(BaseCommand):
             email_day.enqueue(mailing.id)
         self.stdout.write(f"{len(unfinished)} onderbroken dag(en) en {len(sending)} "
                           "onderbroken verzending(en) opnieuw in de wachtrij")  # fmt: skip
-        schedule_clean_up(timezone.now())  # then daily
+        keep_watching()
