@@ -155,7 +155,7 @@ def main() -> None:
         )
 
         parent = psutil.Process(server.pid)
-        workers = [p for p in parent.children() if "db_worker" in " ".join(p.cmdline())]
+        workers = [p for p in parent.children() if "werk" in p.cmdline()]
         gunicorn = next(p for p in parent.children() if "gunicorn" in " ".join(p.cmdline()))
         peaks = [Peak(p.pid) for p in [*workers, gunicorn]]
         for peak in peaks:

@@ -23,7 +23,6 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +31,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, Q, Sum, Value
 from django.db.models.functions import Now
 
 from ..common.errors import BusyError
-from ..day.batch import render_part, run_batch
+from ..day.batch import Outcome, render_part, run_batch
 from ..visit.daylist import DayList, read_day_list
 from ..visit.plan import Plan, plan
 from . import service
@@ -93,16 +92,29 @@ def cut(work: Work) -> int:
         return len(parts)
 
 
-def _text_of(entry: Any) -> tuple[str, str, str, str, int]:
-    p = entry.p
-    return (p.leaflet.meta.code, p.visit.variant, p.leaflet.lang, p.visit.moment, entry.row)
+def _text_of(entry: Any) -> tuple[str, ...]:
+    """What a leaflet's text (and so its layout, which a worker keeps) depends on: the
+    leaflet, language, moment and variant, and the campus, surgeon and day it names."""
+    p, visit = entry.p, entry.p.visit
+    return (p.leaflet.meta.code, p.leaflet.lang, visit.moment, visit.variant, visit.site,
+            visit.surgeon, visit.date.isoformat(), f"{entry.row:06}")  # fmt: skip
 
 
-def claim(day: Day) -> DayPart | None:
-    """An open part of the day, or one whose worker fell silent; None if there is none or
-    the day is no longer being made."""
+def _free(day: Day) -> Any:
+    """The day's parts a worker may claim: open, or held by a worker gone silent."""
     free = Q(status=DayPart.OPEN) | Q(status=DayPart.BUSY, heartbeat__lt=silent_since())
-    for part in DayPart.objects.filter(day=day, day__status=Day.RUNNING).filter(free):
+    return DayPart.objects.filter(day=day, day__status=Day.RUNNING).filter(free)
+
+
+def claimable(day: Day) -> bool:
+    return _free(day).exists()
+
+
+def claim(day: Day, from_the_end: bool = False) -> DayPart | None:
+    """An open part of the day, or one whose worker fell silent; None if there is none or
+    the day is no longer being made. The first worker takes parts from the start, the others
+    from the end: each keeps to leaflet texts it has laid out before."""
+    for part in _free(day).order_by("-number" if from_the_end else "number"):
         if STOPPING.is_set():
             return None
         same = {"status": part.status, "worker": part.worker, "claims": part.claims}
@@ -152,7 +164,7 @@ def unfinished(day: Day) -> bool:
     return DayPart.objects.filter(day=day).exclude(status=DayPart.DONE).exists()
 
 
-def finish(work: Work) -> dict[str, Any] | None:
+def finish(work: Work) -> Outcome | None:
     """Print files and manifests, by one worker only; None if another one has it."""
     day = work.day
     if not Day.objects.filter(pk=day.pk, finisher="").update(finisher=me(), finishing=Now()):
@@ -168,7 +180,7 @@ def finish(work: Work) -> dict[str, Any] | None:
     except BaseException:
         Day.objects.filter(pk=day.pk, finisher=me()).update(finisher="")  # another may try
         raise
-    return {"outcome": outcome, "root": Path(day.out_dir)}
+    return outcome
 
 
 FINISH_LEASES = 5  # a finisher silent for this many leases (print files take a while) is gone

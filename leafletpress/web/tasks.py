@@ -1,9 +1,11 @@
-"""Work for the worker process (django-tasks, database backend): a clinic day, and emailing
-its leaflets to the patients.
+"""Work for the workers (django-tasks, database backend): clinic days, emailing a day's
+leaflets to the patients, the daily retention run, and the watch.
 
-A day is shared by the free workers (days.py); the engine's journal makes it resumable: when
-every worker stopped mid-day, ``manage.py hervat`` (run by ``make serve`` at start) queues the
-day again and it finishes without making anything twice.
+A day is shared by the free workers (days.py); the engine's journal makes it resumable. When
+every worker stopped mid-day, the watch (every half lease) or ``manage.py hervat`` (run by
+``manage.py werk`` as each worker starts) queues the day again, and it finishes without
+making anything twice. An email run is resumed the same way; its send log keeps anything
+from going out twice.
 """
 
 from __future__ import annotations
@@ -52,14 +54,19 @@ def make_day(day_id: str) -> None:
         )
         return
     if finished is not None:
-        _done(day, finished["outcome"])
+        _done(day, finished)
 
 
-def _take_part(day: Day) -> dict[str, Any] | None:
+def _take_part(day: Day) -> Outcome | None:
+    """Parts until none is left; then the print files and manifests, if no part is left
+    with another worker (and this one was not asked to stop)."""
+    if day.parts.exists() and not days.claimable(day) and days.unfinished(day):
+        return None  # a helper that came too late: the others end the day
     work = days.Work.of(day)
-    for _ in range(min(days.cut(work) - 1, settings.WORKER_HELPERS)):
+    parts = days.cut(work)
+    for _ in range(min(parts - 1, settings.WORKER_HELPERS)):
         make_day.enqueue(str(day.id))  # other workers join in
-    while (part := days.claim(day)) is not None:
+    while (part := days.claim(day, from_the_end=not parts)) is not None:
         try:
             days.make_part(work, part)
         except days.TakenOver:
