@@ -77,10 +77,7 @@ def run_batch(
         tasks = run.skip_unchanged(inputs, edition, force, "made" if parts_made else "unchanged")
         composer = Composer(project, registry)
         wanted = jobs or os.cpu_count() or 1
-        # Nothing left to render (the leaflets were made by parts): the print files of a big
-        # day are still worth the other cores, about one leaflet's work per ten pages.
-        work = len(tasks) or len(plan.entries) // 10
-        pool = stack.enter_context(Workers(str(project.root), wanted, work))
+        pool = stack.enter_context(Workers(str(project.root), wanted, len(tasks)))
         run.render(pool.executor, str(project.root), run.chunks(tasks, composer, wanted))
         finish = DayFinisher(
             day, plan, run.results, registry, composer, pool.executor, str(project.root),

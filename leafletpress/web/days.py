@@ -3,12 +3,13 @@
 Input: a Day whose list was checked and queued. Output: its leaflets, print files and
 manifests in the shared storage, and the Day marked done (or failed, with the engine's
 message). The day's rows are cut into parts (``DayPart``) in the database; each worker claims
-one part at a time, makes its leaflets with the engine's ``render_part`` and says it is alive
-before each one. A part whose worker fell silent for ``WORKER_LEASE_SECONDS`` (killed, its
-machine gone) is claimed by another worker, which skips what was journaled: every leaflet is
-made once. The worker that finishes the last part makes the print files and manifests with
-``run_batch``, which finds every leaflet made. ``revive``, run by every worker's watch,
-queues again a day whose workers all stopped.
+one part at a time and makes its leaflets with the engine's ``render_part``, checking before
+each one that the part is still its own and saying every few seconds that it is alive. A part
+whose worker fell silent for ``WORKER_LEASE_SECONDS`` (killed, its machine gone) is claimed by
+another worker, which skips what was journaled: every leaflet is made once. The worker that
+finishes the last part makes the print files and manifests with ``run_batch``, which finds
+every leaflet made. ``revive``, run by every worker's watch, queues again a day whose workers
+all stopped.
 
 Guarantees: a part has one worker at a time (claims are conditional updates on its row, with
 the database's clock); a worker whose part was taken over, whose day failed, or that is asked
@@ -21,6 +22,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -38,6 +40,7 @@ from . import service
 from .models import Day, DayPart
 
 PART_ROWS = 10  # leaflets a worker takes at a time: small enough to share, big enough to warm
+HEARTBEAT_SECONDS = 5  # how often a worker writes that it is alive; at most a quarter lease
 
 
 def me() -> str:
@@ -132,13 +135,21 @@ def make_part(work: Work, part: DayPart) -> None:
     another worker took the part over (it was silent too long): a leaflet is never made by
     two workers, except the one in hand when a live worker is thought gone."""
     mine = DayPart.objects.filter(pk=part.pk, worker=me())
+    said = [time.monotonic()]
 
     def alive() -> None:
         if STOPPING.is_set():
             mine.update(status=DayPart.OPEN, worker="", heartbeat=None)  # for another, now
             raise Stopping(part.pk)
-        if not mine.filter(day__status=Day.RUNNING).update(heartbeat=Now()):
+        still = mine.filter(day__status=Day.RUNNING)
+        every = min(HEARTBEAT_SECONDS, settings.WORKER_LEASE_SECONDS / 4)
+        if time.monotonic() - said[0] < every:  # a read: no lock, no disk write
+            if not still.exists():
+                raise TakenOver(part.pk)
+            return
+        if not still.update(heartbeat=Now()):
             raise TakenOver(part.pk)
+        said[0] = time.monotonic()
 
     def progress(done: int, total: int) -> None:
         mine.update(done=done)
