@@ -175,6 +175,11 @@ def unfinished(day: Day) -> bool:
     return DayPart.objects.filter(day=day).exclude(status=DayPart.DONE).exists()
 
 
+def needs_finisher(day: Day) -> bool:
+    """Every part made, and nobody making the print files yet."""
+    return not unfinished(day) and Day.objects.filter(pk=day.pk, finisher="").exists()
+
+
 def finish(work: Work) -> Outcome | None:
     """Print files and manifests, by one worker only; None if another one has it."""
     day = work.day

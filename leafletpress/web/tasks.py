@@ -60,7 +60,7 @@ def make_day(day_id: str) -> None:
 def _take_part(day: Day) -> Outcome | None:
     """Parts until none is left; then the print files and manifests, if no part is left
     with another worker (and this one was not asked to stop)."""
-    if day.parts.exists() and not days.claimable(day) and days.unfinished(day):
+    if day.parts.exists() and not days.claimable(day) and not days.needs_finisher(day):
         return None  # a helper that came too late: the others end the day
     work = days.Work.of(day)
     parts = days.cut(work)
