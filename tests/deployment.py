@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 import requests
+from helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Folders-op-meer-machines-2026"
@@ -27,14 +28,6 @@ PASSWORD = "Folders-op-meer-machines-2026"
 def _as_postgres(command: list[str]) -> list[str]:
     """PostgreSQL refuses to run as root: then it runs as Debian's 'postgres' user."""
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Postgres:

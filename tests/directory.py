@@ -11,6 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from helpers import free_port
+
 BASE = "dc=zas,dc=be"
 ADMIN, ADMIN_PASSWORD = f"cn=admin,{BASE}", "directory-admin"
 GROUP = "cn={},ou=groepen," + BASE
@@ -27,12 +29,6 @@ ROLE_GROUPS = {
 }
 SLAPD = "/usr/sbin/slapd"
 SCHEMAS = ("core", "cosine", "inetorgperson", "nis")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(port: int, process: subprocess.Popen[bytes], what: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import socket
 from datetime import date, time
 from pathlib import Path
 
@@ -18,6 +19,13 @@ import zxingcpp
 ROOT = Path(__file__).resolve().parent.parent
 VISIT_DATE = date(2026, 12, 15)  # a Tuesday
 MM_PER_PT = 25.4 / 72
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def visit_fields(**overrides: object) -> dict[str, object]:

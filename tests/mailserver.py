@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import email
-import socket
 import ssl
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -88,12 +87,6 @@ def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult
         PASSWORD.encode(),
     )
     return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

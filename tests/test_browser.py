@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from directory import OidcProvider, free_port, wait_for
+from directory import OidcProvider, wait_for
 from django.apps import apps as django_apps
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils.timezone import now as django_now
-from helpers import ROOT, all_text, decode_qr_codes, embedded_fonts
+from helpers import ROOT, all_text, decode_qr_codes, embedded_fonts, free_port
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -20,8 +20,8 @@ from typing import Any
 import pypdf
 import pytest
 import trustme
-from helpers import ROOT, all_text
-from mailserver import PASSWORD, PASSWORD_ENV, ROWS, Server, configure, free_port
+from helpers import ROOT, all_text, free_port
+from mailserver import PASSWORD, PASSWORD_ENV, ROWS, Server, configure
 from openpyxl import Workbook
 
 from leafletpress.cli import main

@@ -34,12 +34,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
-from helpers import ROOT, all_text
+from helpers import ROOT, all_text, free_port
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from clinic_day import clinic_day
 from mailserver import PASSWORD as MAIL_PASSWORD
-from mailserver import PASSWORD_ENV, ROWS, Server, configure, free_port
+from mailserver import PASSWORD_ENV, ROWS, Server, configure
 
 from leafletpress.web import days
 from leafletpress.web.backends import OIDCBackend

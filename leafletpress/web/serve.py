@@ -37,7 +37,13 @@ def prepare() -> None:
 
 
 def main() -> int:
-    prepare()
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        prepare()
+    except ImproperlyConfigured as exc:  # a setting from the environment: its message only
+        print(f"instelling: {exc}", file=sys.stderr)
+        return 2
     python = sys.executable
     workers = [_worker() for _ in range(WORKERS)]
     server = subprocess.Popen(
