@@ -7,12 +7,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo serve test lint bench clean system-deps test-deps
 
+# Example leaflets, then the example lists (examples/) moved to a day two weeks ahead, made as a
+# clinic day and a ward's discharge list with their emails as a dry run: see output/demo/.
 demo: $(STAMP)
 	$(PY) generate.py demo
-	$(PY) generate.py batch examples/dag-2026-12-15.csv --out-dir output/demo/dag --separators
-	$(PY) generate.py email output/demo/dag/2026-12-15 --list examples/dag-2026-12-15.csv
-	$(PY) generate.py batch examples/ontslag-2026-12-17.csv --out-dir output/demo/dag --separators
-	$(PY) generate.py email output/demo/dag/2026-12-17 --list examples/ontslag-2026-12-17.csv
 
 # The web app on http://127.0.0.1:8000/ with a worker beside it; data in data/ (see README).
 serve: $(STAMP)
@@ -34,52 +32,17 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_web.py
 	$(PY) benchmarks/bench_load.py
 
-# WeasyPrint needs Pango (>= 1.44) and, to subset fonts quickly, HarfBuzz-subset: both from the
-# system. python-ldap (sign-in with the hospital's directory) is built against OpenLDAP's and
-# SASL's headers. Installed with apt when we are root, otherwise we print the command to run.
-SYSTEM_LIBS := libpangoft2-1.0.so.0 libharfbuzz-subset.so.0
-SYSTEM_HEADERS := /usr/include/ldap.h /usr/include/sasl/sasl.h
-SYSTEM_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 python3-venv python3-dev \
-               gcc libldap2-dev libsasl2-dev
+# What the machine lacks is decided in one place, tools/deps.py: it asks apt (as root) for the
+# Debian packages of what is missing only, and uses what is there from any source (a Node.js
+# from NodeSource, any Java 11+, any PostgreSQL). Not root: it prints the command to run.
 system-deps:
-	@missing=""; for lib in $(SYSTEM_LIBS); do \
-	  ldconfig -p | grep -q "$$lib" || missing="$$missing $$lib"; done; \
-	for header in $(SYSTEM_HEADERS); do [ -f $$header ] || missing="$$missing $$header"; done; \
-	command -v gcc >/dev/null || missing="$$missing gcc"; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing system libraries:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null; \
-	  else \
-	    echo "Missing:$$missing. Run: sudo apt-get install $(SYSTEM_PKGS)"; exit 1; \
-	  fi; \
-	fi
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
+	@$(PYTHON) tools/deps.py system
 
-# The tests check archive copies with an independent PDF/A validator: Apache PDFBox Preflight,
-# from Debian (Java). Its jars, and the two Java libraries it needs on Java 11+, in one list.
-PREFLIGHT_JARS := preflight pdfbox2 fontbox2 xmpbox commons-logging javax.activation jaxb-api
-# The web app is tested in Debian's headless Chromium (Playwright cannot download one here),
-# against real servers the tests start: OpenLDAP's slapd, PostgreSQL, and an OpenID Connect
-# provider from npm (tests/oidc/, its versions locked in package-lock.json).
-TEST_PKGS      := default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java \
-                  chromium fonts-dejavu-core slapd postgresql nodejs npm
-test-deps:
-	@missing=""; command -v java >/dev/null || missing=" java"; \
-	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
-	[ -x /usr/sbin/slapd ] || missing="$$missing slapd"; \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	command -v npm >/dev/null || missing="$$missing npm"; \
-	for jar in $(PREFLIGHT_JARS); do \
-	  [ -f /usr/share/java/$$jar.jar ] || missing="$$missing $$jar.jar"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing what the tests use (PDF/A validator, Chromium):$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_PKGS) >/dev/null; \
-	  else \
-	    echo "Missing:$$missing. Run: sudo apt-get install $(TEST_PKGS)"; exit 1; \
-	  fi; \
-	fi
+# The PDF/A validator (PDFBox Preflight, Java), Debian's Chromium, slapd, PostgreSQL and Node.js
+# for the real servers the tests start; then the OpenID Connect provider from npm (tests/oidc/,
+# its versions locked in package-lock.json).
+test-deps: system-deps
+	@$(PYTHON) tools/deps.py test
 	@[ -d tests/oidc/node_modules ] || npm ci --prefix tests/oidc --silent --no-audit --no-fund
 
 $(STAMP): pyproject.toml | system-deps
