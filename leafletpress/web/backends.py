@@ -5,17 +5,22 @@ Guarantees: a directory sign-in never enters a local account (one with a passwor
 or a superuser), whatever the case of its name; a directory account is never a superuser and
 gets its roles from its groups only; the OpenID Connect provider's discovery document is read
 at the first sign-in through it, not at start, so a provider that is down stops neither the
-local accounts nor the workers.
+local accounts nor the workers. The provider's ID token is checked for its audience (this
+client) and its times with five minutes' leeway for clocks that differ; a token that fails is a
+failed sign-in with its reason in the log, never an error page.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import urllib.request
 from typing import Any
 
+import jwt
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_auth_ldap.backend import LDAPBackend
@@ -35,6 +40,8 @@ DISCOVERED = {
     "OIDC_OP_JWKS_ENDPOINT": "jwks_uri",
 }
 _discovery: dict[str, dict[str, Any]] = {}
+CLOCK_SKEW = 300  # seconds the provider's clock may differ from ours (Kerberos allows as much)
+log = logging.getLogger(__name__)
 
 
 class ProviderUnreachable(Exception):
@@ -85,7 +92,28 @@ class OIDCBackend(OIDCAuthenticationBackend):
             self.usable = False  # local sign-ins go on; this one refuses
 
     def authenticate(self, request: HttpRequest | None, **kwargs: Any) -> Any:
-        return super().authenticate(request, **kwargs) if self.usable else None
+        if not self.usable:
+            return None
+        try:
+            return super().authenticate(request, **kwargs)
+        except SuspiciousOperation as exc:
+            log.warning("aanmelden met OpenID Connect geweigerd: %s", exc)
+            return None
+
+    def _verify_jws(self, payload: Any, key: Any) -> Any:
+        """The ID token's signature, algorithm, audience and times (iat, exp, nbf)."""
+        algorithm = jwt.get_unverified_header(payload).get("alg")
+        if algorithm != self.OIDC_RP_SIGN_ALGO:
+            raise SuspiciousOperation(f"ID-token met algoritme {algorithm!r}")
+        try:
+            return jwt.decode(
+                payload, key, algorithms=[algorithm], audience=self.OIDC_RP_CLIENT_ID,
+                leeway=CLOCK_SKEW,
+            )  # fmt: skip
+        except jwt.InvalidTokenError as exc:
+            hint = " (verschillen de klokken van deze server en de aanmeldserver?)"
+            timing = isinstance(exc, jwt.ImmatureSignatureError | jwt.ExpiredSignatureError)
+            raise SuspiciousOperation(f"ID-token ongeldig: {exc}{hint if timing else ''}") from None
 
     def verify_claims(self, claims: dict[str, Any]) -> bool:
         return bool(self.get_username(claims))
