@@ -1,15 +1,18 @@
-"""Shared fixtures: a warm renderer, rendered leaflets, the CLI in-process, project copies."""
+"""Shared fixtures: a warm renderer, rendered leaflets, the CLI in-process, project copies; and
+the known day every test runs on."""
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import trustme
-from helpers import ROOT, visit_fields
+from helpers import KNOWN_NOW, ROOT, visit_fields
 
 from leafletpress.cli import main
 from leafletpress.common.project import Project
@@ -18,6 +21,17 @@ from leafletpress.content.registry import load_registry
 from leafletpress.pdf.render import Renderer
 from leafletpress.visit.appointment import make_visit
 from leafletpress.visit.personalise import personalise
+
+# Every test runs on a known day, three weeks before the examples' clinic day: this process and
+# every Python process the tests start (tests/clock/testclock.py). A run can choose another
+# moment with LEAFLETPRESS_TEST_CLOCK; the real date never matters.
+CLOCK = Path(__file__).resolve().parent / "clock"
+os.environ.setdefault("LEAFLETPRESS_TEST_CLOCK", KNOWN_NOW.isoformat())
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CLOCK), os.environ.get("PYTHONPATH")]))
+sys.path.insert(0, str(CLOCK))
+import testclock  # noqa: E402
+
+testclock.start()
 
 
 @pytest.fixture(autouse=True)

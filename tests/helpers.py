@@ -9,8 +9,9 @@ import io
 import math
 import re
 import socket
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pypdf
 import pypdfium2 as pdfium
@@ -18,6 +19,8 @@ import zxingcpp
 
 ROOT = Path(__file__).resolve().parent.parent
 VISIT_DATE = date(2026, 12, 15)  # a Tuesday
+# The moment every test runs at (conftest.py): a Wednesday three weeks before VISIT_DATE.
+KNOWN_NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo("Europe/Brussels"))
 MM_PER_PT = 25.4 / 72
 
 

@@ -473,18 +473,20 @@ def start_big_day(
     tmp_path: Path, rows: int = 600, jobs: int = 2
 ) -> tuple[subprocess.Popen[str], Path]:
     """A day big enough that each worker has a long chunk, started in its own session, and
-    waited on until a few leaflets are written."""
+    waited on until a few leaflets are written. Its messages go to ``stderr.txt``, not to a
+    pipe that nobody reads while it runs (a full pipe would stop the batch)."""
     sites = [("augustinus", "wouters"), ("cadix", "claes"), ("palfijn", "el-amrani")]
     variants = ["heupprothese", "decompressie", "osteotomie"]
     lines = [[f"R-{i:04d}", f"Patiënt {i}", "", "avn-hip", variants[i % 3], sites[i % 3][1],
               sites[i % 3][0], "15/12/2026", f"{7 + i // 60 % 12}:{i % 60:02d}"]
              for i in range(rows)]  # fmt: skip
     listing = write_csv(tmp_path / "dag.csv", lines, "utf-8", ";")
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "generate.py"), "batch", str(listing),
-         "--out-dir", str(tmp_path / "out"), "-q", "--jobs", str(jobs)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
+    with (tmp_path / "stderr.txt").open("w") as messages:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "generate.py"), "batch", str(listing),
+             "--out-dir", str(tmp_path / "out"), "-q", "--jobs", str(jobs)],
+            stdout=subprocess.DEVNULL, stderr=messages, text=True, start_new_session=True,
+        )  # fmt: skip
     folder = tmp_path / "out" / DAY.isoformat()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
@@ -510,8 +512,9 @@ def test_ctrl_c_stops_a_big_day_within_seconds_and_every_leaflet_is_journaled(
     process, folder = start_big_day(tmp_path, jobs=jobs)
     pressed = time.monotonic()
     os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the whole process group
-    _, err = process.communicate(timeout=60)
+    process.wait(timeout=60)
     seconds = time.monotonic() - pressed
+    err = (tmp_path / "stderr.txt").read_text()
     assert process.returncode == 130 and "onderbroken" in err and "Traceback" not in err, err
     assert seconds < 10, f"{seconds:.1f} s from Ctrl-C to exit (0.2 s measured; CI may be slow)"
     made = {p.name for p in leaflet_files(folder)}
@@ -529,7 +532,7 @@ def test_the_workers_end_with_the_batch(tmp_path, how: signal.Signals) -> None:
     workers = psutil.Process(process.pid).children(recursive=True)
     assert workers
     process.send_signal(how)  # the batch only, as a service manager or `kill` would
-    process.communicate(timeout=60)
+    process.wait(timeout=60)
     _, alive = psutil.wait_procs(workers, timeout=5)
     assert alive == [], "no worker outlives the batch (and its lock)"
     count = len(leaflet_files(folder))

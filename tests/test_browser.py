@@ -250,13 +250,15 @@ def test_what_is_typed_stays_when_the_choices_change(page: Page) -> None:
 
 
 @pytest.fixture
-def hospital_sign_in(data: Path, live_server) -> Iterator[str]:
+def hospital_sign_in(request, data: Path, live_server) -> Iterator[str]:
     """The app as IT would run it with OpenID Connect: gunicorn configured from the
-    environment, next to a real provider (oidc-provider); both on 127.0.0.1."""
+    environment, next to a real provider (oidc-provider); both on 127.0.0.1. The provider
+    keeps the real clock; gunicorn too, or lags it by ``request.param`` (``-240s``)."""
     port = free_port()
     provider = OidcProvider(f"http://127.0.0.1:{port}/oidc/callback/").start()
     env = os.environ | provider.environment() | {
         "LEAFLETPRESS_DATA": str(data), "DATABASE_URL": _test_database(),
+        "LEAFLETPRESS_TEST_CLOCK": getattr(request, "param", "+0s"),
     }  # fmt: skip
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "leafletpress.web.wsgi", "--bind",
@@ -282,11 +284,7 @@ def test_staff_sign_in_with_the_hospitals_openid_connect_provider(
     tab = context.new_page()
     tab.goto("/")
     shot(tab, "12-aanmelden-ziekenhuis")
-    tab.get_by_role("link", name="Aanmelden met je ziekenhuisaccount").click()
-    tab.locator("input[name=login]").fill(uid)  # the provider's own sign-in page
-    tab.locator("input[name=password]").fill("wat-de-provider-vraagt")
-    tab.locator("button[type=submit]").click()
-    tab.locator("button[type=submit]").click()  # its consent page: "Continue"
+    sign_in_at_the_provider(tab, uid)
     expect(tab.get_by_role("heading", level=1)).to_have_text(f"Goeiedag {uid}")
     user = User.objects.get(username=uid)
     assert set(user.groups.values_list("name", flat=True)) == roles
@@ -295,6 +293,37 @@ def test_staff_sign_in_with_the_hospitals_openid_connect_provider(
         expect(tab.get_by_role("link", name=menu)).to_be_visible()
     else:
         expect(tab.get_by_text("nog geen rol")).to_be_visible()
+    context.close()
+
+
+def sign_in_at_the_provider(tab, uid: str) -> None:
+    tab.get_by_role("link", name="Aanmelden met je ziekenhuisaccount").click()
+    tab.locator("input[name=login]").fill(uid)  # the provider's own sign-in page
+    tab.locator("input[name=password]").fill("wat-de-provider-vraagt")
+    tab.locator("button[type=submit]").click()
+    tab.locator("button[type=submit]").click()  # its consent page: "Continue"
+
+
+@pytest.mark.parametrize(
+    ("hospital_sign_in", "signed_in"),
+    [("-240s", True), ("-3600s", False)],
+    ids=["four minutes apart", "an hour apart"],
+    indirect=["hospital_sign_in"],
+)
+def test_a_provider_whose_clock_differs_a_few_minutes_still_signs_in_and_an_hour_is_refused(
+    browser: Browser, hospital_sign_in: str, signed_in: bool
+) -> None:
+    """Its ID token then says it was issued in our future: within five minutes that is a clock
+    that differs, beyond it a failed sign-in that says so (it was a 500 page)."""
+    context = browser.new_context(base_url=hospital_sign_in, locale="nl-BE")
+    tab = context.new_page()
+    tab.goto("/")
+    sign_in_at_the_provider(tab, "bo.claes")
+    if signed_in:
+        expect(tab.get_by_role("heading", level=1)).to_have_text("Goeiedag bo.claes")
+    else:
+        expect(tab.get_by_role("alert")).to_contain_text("geen geldig bewijs van aanmelding")
+        assert not User.objects.filter(username="bo.claes").exists()
     context.close()
 
 

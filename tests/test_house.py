@@ -65,3 +65,18 @@ def test_the_benchmarks_still_start(script: str) -> None:
     done = subprocess.run([*args, "--help"] if script != "clinic_day.py" else [*args, "1"],
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+def test_every_test_and_every_python_process_it_starts_runs_on_the_known_day() -> None:
+    """So that no test expires: the real date never reaches a test (conftest.py)."""
+    from datetime import date, datetime, timedelta
+
+    from helpers import KNOWN_NOW
+
+    assert date.today() == KNOWN_NOW.date()
+    assert timedelta(0) <= datetime.now(KNOWN_NOW.tzinfo) - KNOWN_NOW < timedelta(hours=3)
+    child = subprocess.run(
+        [sys.executable, "-c", "import datetime; print(datetime.date.today())"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert child.stdout.strip() == KNOWN_NOW.date().isoformat()
