@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date, timedelta
+from contextlib import nullcontext
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from helpers import ROOT, all_text, edit, normalise, page_texts
+
+from leafletpress.cli.commands import demo_date
 
 GOOD = [
     "leaflet", "avn-hip", "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes",
@@ -154,15 +158,33 @@ def test_passed_blood_thinner_deadline_is_flagged(cli, tmp_path) -> None:
     assert "waarschuwing: de termijn om bloedverdunners te melden" in err
 
 
-def test_demo_makes_every_variant_before_and_at_discharge(cli, tmp_path: Path) -> None:
-    code, out, err = cli("demo", "--out-dir", str(tmp_path))
+@pytest.mark.parametrize("moment", [None, "2027-10-30T12:00:00+02:00"], ids=["today", "later"])
+def test_demo_makes_every_variant_and_the_example_lists_without_a_warning_on_any_day(
+    cli, tmp_path: Path, moment
+) -> None:
+    """The example lists are for 15/12/2026: the demo moves them to its own day, so also a year
+    later (here the day before a change of summer time) it opens with no past dates."""
+    with time_machine.travel(datetime.fromisoformat(moment)) if moment else nullcontext():
+        code, out, err = cli("demo", "--out-dir", str(tmp_path))
+        day = demo_date(date.today())
     assert code == 0, err
     paths = [Path(line) for line in out.split()]
-    assert len(paths) == 6 and all(p.is_file() for p in paths)
-    assert {p.name.split("avn-hip-")[1] for p in paths} == {
+    leaflets = [p for p in paths if p.parent.parent == tmp_path / "demo"]
+    assert len(leaflets) == 6 and all(p.exists() for p in paths)
+    assert {p.name.split("avn-hip-")[1] for p in leaflets} == {
         "decompressie.pdf", "heupprothese.pdf", "osteotomie.pdf", "decompressie-ontslag.pdf",
         "heupprothese-ontslag.pdf", "osteotomie-ontslag.pdf"}  # fmt: skip
     assert not any("Peeters" in p.name or "Janssens" in p.name for p in paths)
+    lists = tmp_path / "demo" / "lijsten"
+    assert sorted(p.name for p in lists.iterdir()) == [
+        f"dag-{day}.csv", f"ontslag-{day + timedelta(days=2)}.csv"]  # fmt: skip
+    moved = (lists / f"dag-{day}.csv").read_bytes().decode("cp1252")
+    assert f"{day:%d/%m/%Y}" in moved and "12/03/1958" in moved, "birth dates stay"
+    print_files = [p for p in paths if p.name.startswith("print-")]
+    assert {p.parent.parent.name for p in print_files} == {f"{day}", f"{day + timedelta(days=2)}"}
+    assert err.count("voorbeeldgegevens (example: true); elke pagina") == 1
+    assert "verleden" not in err and "termijn" not in err and "fout" not in err, err
+    assert f"$ generate.py batch {lists / f'dag-{day}.csv'}" in err
 
 
 # --- check -------------------------------------------------------------------------------

@@ -62,7 +62,8 @@ def _project(args: argparse.Namespace) -> Project:
 def _loaded(args: argparse.Namespace) -> tuple[Project, Registry]:
     project = _project(args)
     registry = load_registry(project)
-    if registry.example_files and args.command != "check":  # check says it in its own words
+    # check says it in its own words; the demo's own batch and email runs heard it already
+    if registry.example_files and args.command != "check" and not args.example_said:
         say(
             f"waarschuwing: {', '.join(registry.example_files)}: "
             "voorbeeldgegevens (example: true); elke pagina draagt 'VOORBEELD — niet voor "
@@ -275,6 +276,66 @@ def demo_date(today: date) -> date:
     return day + timedelta(days=(1 - day.weekday()) % 7)
 
 
+# The example lists (examples/) are for a Tuesday in December 2026. The demo makes copies moved
+# to its own Tuesday, whole weeks later or earlier, so weekdays stay and nothing is in the past.
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES_DAY = date(2026, 12, 15)
+DEMO_LISTS = ("dag-2026-12-15.csv", "ontslag-2026-12-17.csv")
+MOVED_FIELDS = ("date", "discharge_date", "followup_date")  # never the birth date
+
+
+def moved_example(source: Path, folder: Path, by: timedelta, project: Project) -> tuple[Path, date]:
+    """A copy of an example list (``dag-2026-12-15.csv``) in ``folder`` with its appointment
+    dates moved ``by``, in the example's own encoding and separator, named after its moved day;
+    returns the copy and that day."""
+    import csv
+    import io
+
+    from ..common.matching import match_key
+    from ..visit.daylist import load_columns
+
+    data = source.read_bytes()
+    encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "cp1252"
+    rows = list(csv.reader(io.StringIO(data.decode(encoding), newline=""), delimiter=";"))
+    names = load_columns(project).fields()
+    keys = {match_key(name) for field in MOVED_FIELDS for name in names[field]}
+    moved = [i for i, header in enumerate(rows[0]) if match_key(header) in keys]
+    for row in rows[1:]:
+        for i in moved:
+            if row[i]:
+                row[i] = f"{parse_date(row[i]) + by:%d/%m/%Y}"
+    text = io.StringIO(newline="")
+    csv.writer(text, delimiter=";", lineterminator="\r\n").writerows(rows)
+    stem, _, named = source.stem.partition("-")
+    day = parse_date(named) + by
+    target = folder / f"{stem}-{day}.csv"
+    target.write_bytes(text.getvalue().encode(encoding))
+    return target, day
+
+
+def _demo_lists(project: Project, on: date, out_dir: Path) -> int:
+    """The example clinic day and discharge list moved to the demo's day, each made as a batch
+    with its emails as a dry run; each command is shown as a newcomer would type it."""
+    from .parser import build_parser
+
+    folder = own_folder(out_dir / "demo" / "lijsten", out_dir)
+    batch = _shown(out_dir / "demo" / "dag")
+    for name in DEMO_LISTS:
+        copy, day = moved_example(EXAMPLES / name, folder, on - EXAMPLES_DAY, project)
+        listed = _shown(copy)
+        for command in (
+            ["batch", listed, "--out-dir", batch, "--separators"],
+            ["email", str(Path(batch) / f"{day}"), "--list", listed],
+        ):
+            say(f"\n$ generate.py {' '.join(command)}")
+            args = build_parser().parse_args(["--project", str(project.root), *command])
+            args.example_said = True
+            code = int(args.func(args))
+            if code != EXIT_OK:
+                return code
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     project, registry = _loaded(args)
     leaflet = load_leaflet(project, "avn-hip", DEFAULT_LANGUAGE)
@@ -304,7 +365,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"{2 * len(DEMO_VISITS)} folders gemaakt in {clock.perf_counter() - started:.1f} s "
         f"(ingreep op {on:%d/%m/%Y}, ontslag twee dagen later); open ze met een PDF-lezer."
     )
-    return EXIT_OK
+    if args.no_lists:
+        return EXIT_OK
+    say(
+        f"De voorbeeldlijsten in examples/ zijn voor {EXAMPLES_DAY:%d/%m/%Y}; de demo maakt ze "
+        f"voor {on:%d/%m/%Y} in {_shown(folder / 'lijsten')}."
+    )
+    return _demo_lists(project, on, Path(args.out_dir))
 
 
 # --- batch -------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "3 inhoud of configuratie ongeldig, 4 kan PDF niet schrijven, 5 mailserver weigert of "
         "is onveilig, 6 een andere run werkt al in dezelfde map, 70 interne fout, 130 onderbroken.",
     )
+    parser.set_defaults(example_said=False)  # the demo's own runs: said once already
     parser.add_argument(
         "--version",
         action="version",
@@ -209,9 +210,14 @@ def _add_demo(subcommands: Commands) -> None:
     sub = subcommands.add_parser(
         "demo",
         help="maak voorbeeldfolders van elke variant",
-        description="Maak de AVN-folder in elke variant voor voorbeeldpatiënten, in output/demo/.",
+        description="Maak de AVN-folder in elke variant voor voorbeeldpatiënten, in output/demo/; "
+        "daarna de voorbeeldlijsten (examples/), verschoven naar de dag van de demo, als "
+        "dagbatch met hun e-mails als proefdraai (output/demo/dag/).",
     )
     _add_edition(sub)
+    sub.add_argument(
+        "--no-lists", action="store_true", help="alleen de voorbeeldfolders, geen voorbeeldlijsten"
+    )
     sub.set_defaults(func=commands.cmd_demo)
 
 
