@@ -43,7 +43,11 @@ system-deps:
 # its versions locked in package-lock.json).
 test-deps: system-deps
 	@$(PYTHON) tools/deps.py test
-	@[ -d tests/oidc/node_modules ] || npm ci --prefix tests/oidc --silent --no-audit --no-fund
+	@$(MAKE) -s --no-print-directory tests/oidc/node_modules/.package-lock.json
+
+# npm writes this file at each install: a missing, partial or older node_modules is made again.
+tests/oidc/node_modules/.package-lock.json: tests/oidc/package-lock.json tests/oidc/package.json
+	npm ci --prefix tests/oidc --silent --no-audit --no-fund
 
 $(STAMP): pyproject.toml | system-deps
 	$(PYTHON) -m venv $(VENV)

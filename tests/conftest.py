@@ -23,10 +23,9 @@ from leafletpress.visit.appointment import make_visit
 from leafletpress.visit.personalise import personalise
 
 # Every test runs on a known day, three weeks before the examples' clinic day: this process and
-# every Python process the tests start (tests/clock/testclock.py). A run can choose another
-# moment with LEAFLETPRESS_TEST_CLOCK; the real date never matters.
+# every Python process the tests start (tests/clock/testclock.py); the real date never matters.
 CLOCK = Path(__file__).resolve().parent / "clock"
-os.environ.setdefault("LEAFLETPRESS_TEST_CLOCK", KNOWN_NOW.isoformat())
+os.environ["LEAFLETPRESS_TEST_CLOCK"] = KNOWN_NOW.isoformat()
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CLOCK), os.environ.get("PYTHONPATH")]))
 sys.path.insert(0, str(CLOCK))
 import testclock  # noqa: E402

@@ -34,10 +34,13 @@ class Postgres:
     """A PostgreSQL cluster of its own: initdb, pg_ctl start, one database."""
 
     def __init__(self) -> None:
-        found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[4]))
+        found = sorted(  # the newest server installed (a client alone has no initdb)
+            (Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")),
+            key=lambda p: int(p.parts[4]),
+        )
         if not found:
             raise RuntimeError("PostgreSQL ontbreekt: apt-get install postgresql (make test)")
-        self.bin = Path(found[-1])
+        self.bin = found[-1]
         self.folder = Path(tempfile.mkdtemp(prefix="leafletpress-pg-"))
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")

@@ -180,6 +180,9 @@ def test_demo_makes_every_variant_and_the_example_lists_without_a_warning_on_any
         f"dag-{day}.csv", f"ontslag-{day + timedelta(days=2)}.csv"]  # fmt: skip
     moved = (lists / f"dag-{day}.csv").read_bytes().decode("cp1252")
     assert f"{day:%d/%m/%Y}" in moved and "12/03/1958" in moved, "birth dates stay"
+    if day == date(2026, 12, 15):  # the examples' own day: copies true to the byte
+        for name in ("dag-2026-12-15.csv", "ontslag-2026-12-17.csv"):
+            assert (lists / name).read_bytes() == (ROOT / "examples" / name).read_bytes()
     print_files = [p for p in paths if p.name.startswith("print-")]
     assert {p.parent.parent.name for p in print_files} == {f"{day}", f"{day + timedelta(days=2)}"}
     assert err.count("voorbeeldgegevens (example: true); elke pagina") == 1

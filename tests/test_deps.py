@@ -122,18 +122,26 @@ def test_the_node_version_needed_is_the_one_tests_oidc_declares() -> None:
     assert deps.node_needed() == 18
 
 
-def test_a_machine_with_everything_installs_nothing_and_says_nothing(tmp_path) -> None:
-    root, path = machine(tmp_path)
+def test_a_made_up_machine_is_only_planned_for_never_installed(tmp_path) -> None:
+    root, path = machine(tmp_path, ("usr/sbin/slapd",))
     done = subprocess.run(
         [sys.executable, str(DEPS), "test", "--root", str(root)],
         capture_output=True, text=True, env={**os.environ, "PATH": path},
     )  # fmt: skip
-    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "slapd\n", "")
 
 
 @pytest.mark.parametrize(
     ("apt_says", "reason"),
     [
+        (  # apt -q on a machine with NodeSource's nodejs, asked for npm: the line naming it
+            "The following packages have unmet dependencies:\n"
+            " libnode108 : Conflicts: nodejs-legacy\n"
+            " node-jest-worker : Depends: node-types-node but it is not going to be installed\n"
+            " nodejs : Conflicts: npm\n"
+            "E: Unable to correct problems, you have held broken packages.\n",
+            "nodejs : Conflicts: npm",
+        ),
         (
             "Some packages could not be installed. This may mean that you have\n"
             "The following packages have unmet dependencies:\n"
@@ -150,7 +158,7 @@ def test_a_machine_with_everything_installs_nothing_and_says_nothing(tmp_path) -
     ],
 )
 def test_apt_s_reason_is_one_line(apt_says, reason) -> None:
-    assert deps.apt_reason(apt_says) == reason
+    assert deps.apt_reason(apt_says, "npm") == reason
 
 
 def test_a_package_apt_does_not_know_is_refused_with_apt_s_reason() -> None:
@@ -168,3 +176,8 @@ def test_the_makefile_leaves_every_apt_decision_to_tools_deps() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "apt-get" not in makefile
     assert "tools/deps.py system" in makefile and "tools/deps.py test" in makefile
+
+
+def test_this_machine_after_make_test_deps_lacks_nothing_and_nothing_is_said() -> None:
+    done = subprocess.run([sys.executable, str(DEPS), "test"], capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")

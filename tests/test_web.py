@@ -238,6 +238,25 @@ def test_a_brute_forced_sign_in_is_locked_out(data) -> None:
     assert AuditEvent.objects.filter(action="aanmelden mislukt").count() >= 5
 
 
+def test_failed_sign_ins_that_name_no_account_lock_nobody_out(data) -> None:
+    """Through the OpenID Connect provider no account is named (a token refused, a clock that
+    differs): counted per address they would lock a whole terminal server out."""
+    from axes.models import AccessAttempt
+    from django.contrib.auth import authenticate
+    from django.test import RequestFactory
+
+    account("secretariaat")
+    for _ in range(7):
+        request = RequestFactory().post("/oidc/callback/", REMOTE_ADDR="10.1.2.3")
+        assert authenticate(request, nonce="n", code_verifier="c") is None
+    assert not AccessAttempt.objects.exists()
+    for _ in range(5):  # wrong passwords from the same address still count
+        Client(REMOTE_ADDR="10.1.2.3").post(
+            reverse("login"), {"username": "secretariaat", "password": "x"}
+        )
+    assert AccessAttempt.objects.get().failures_since_start == 5
+
+
 def test_a_real_sign_in_is_audited_and_lands_home(data) -> None:
     account("secretariaat")
     response = Client().post(reverse("login"), {"username": "secretariaat", "password": PASSWORD})

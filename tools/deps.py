@@ -18,8 +18,8 @@ Guarantees:
 
 This is the one place that decides what is missing; the Makefile only calls it. It runs with
 the system's Python before any virtual environment exists, so it uses the standard library only.
-``--root DIR`` reads files under DIR instead of ``/`` (with ``PATH`` that is how the tests make
-up a machine: tools present, tools absent).
+``--root DIR`` reads files under DIR instead of ``/`` and only plans (with ``PATH`` that is how
+the tests make up a machine: tools present, tools absent).
 """
 
 from __future__ import annotations
@@ -245,7 +245,7 @@ def packages_for(missing: Sequence[tuple[Need, str]], known: Callable[[str], boo
 
 # --- apt ------------------------------------------------------------------------------------
 
-APT = ["apt-get", "-y", "-qq", "--no-install-recommends"]
+APT = ["apt-get", "-y", "-q", "--no-install-recommends"]
 APT_ENV = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
 
 
@@ -255,15 +255,19 @@ def apt_knows(package: str) -> bool:
     return bool(candidate) and candidate.group(1) != "(none)"
 
 
-def apt_reason(output: str) -> str:
-    """apt's reason for refusing, in one line: the broken dependency or the error it names."""
+def apt_reason(output: str, package: str = "") -> str:
+    """apt's reason for refusing ``package``, in one line: the broken dependency that names it
+    (else the first one), or the error apt gives."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     broken = [
         line for line in lines if re.search(r" : (Pre)?Depends:| : Conflicts:| : Breaks:", line)
     ]
+    named = [
+        line for line in broken if package and re.search(rf"(^|\s){re.escape(package)}\b", line)
+    ]
     errors = [line.removeprefix("E: ") for line in lines if line.startswith("E: ")]
     specific = [e for e in errors if "held broken packages" not in e]
-    reason = (broken or specific or errors or lines[-1:] or ["apt gaf geen reden"])[0]
+    reason = (named or broken or specific or errors or lines[-1:] or ["apt gaf geen reden"])[0]
     return re.sub(r"\s+", " ", reason)
 
 
@@ -287,13 +291,13 @@ def install(packages: Sequence[str]) -> list[tuple[str, str]]:
             if alone.returncode == 0:
                 installable.append(package)
             else:
-                refused.append((package, apt_reason(alone.stdout + alone.stderr)))
+                refused.append((package, apt_reason(alone.stdout + alone.stderr, package)))
     if installable:
         done = subprocess.run(
             [*APT, "install", *installable], capture_output=True, text=True, env=APT_ENV
         )
         if done.returncode != 0:
-            refused += [(p, apt_reason(done.stdout + done.stderr)) for p in installable]
+            refused += [(p, apt_reason(done.stdout + done.stderr, p)) for p in installable]
     return refused
 
 
@@ -314,36 +318,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("group", choices=sorted(GROUPS))
     parser.add_argument("--plan", action="store_true", help="print the packages; install none")
-    parser.add_argument("--root", type=Path, default=Path("/"), help="read files under this folder")
+    parser.add_argument(
+        "--root", type=Path, help="a made-up machine: read files under this folder (implies --plan)"
+    )
     args = parser.parse_args(argv)
     check_python()
-    machine = Machine(args.root)
+    machine = Machine(args.root or Path("/"))
     missing = unmet(GROUPS[args.group](), machine)
-    if args.plan:
+    if args.plan or args.root:
         for package in packages_for(missing, known=lambda package: True):
             print(package)
         return 0
     if not missing:
         return 0
     described = "; ".join(f"{need.what} ({why})" for need, why in missing)
+    if not shutil.which("apt-get") or not shutil.which("apt-cache"):
+        print(f"Ontbreekt: {described}.\nInstalleer het met de pakketbeheerder van deze machine "
+              "(leafletpress kent alleen apt, op Debian en Ubuntu).", file=sys.stderr)  # fmt: skip
+        return 1
     if os.geteuid() != 0:
         packages = packages_for(missing, known=apt_knows)
         print(f"Ontbreekt: {described}.\nVoer uit: {command_for(packages)}", file=sys.stderr)
         return 1
     print(f"Installeren wat ontbreekt: {described}", flush=True)
     subprocess.run(["apt-get", "update", "-qq"], env=APT_ENV, check=False)
-    packages = packages_for(missing, known=apt_knows)
-    refused = install(packages)
+    refused = install(packages_for(missing, known=apt_knows))
+    # What apt refused may have come with another package all the same (NodeSource's nodejs
+    # brings npm, which apt refuses beside it): only a need still not met counts.
+    still = unmet([need for need, _ in missing], machine)
+    refused = [(p, why) for p, why in refused if any(p in need.packages for need, _ in still)]
     for package, reason in refused:
         print(
             f"Kan {package} niet installeren: {reason}\nVoer uit: {command_for([package])}",
             file=sys.stderr,
         )
-    still = unmet([need for need, _ in missing], machine)
     if still and not refused:
         described = "; ".join(f"{need.what} ({why})" for need, why in still)
         print(f"Na de installatie ontbreekt nog: {described}.", file=sys.stderr)
-    return 1 if refused or still else 0
+    return 1 if still else 0
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ No rendering logic here. Messages are Dutch; exit codes are in common/errors.py 
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import logging
+import shlex
 import sys
 import time as clock
 from datetime import date, time, timedelta
@@ -286,51 +288,72 @@ MOVED_FIELDS = ("date", "discharge_date", "followup_date")  # never the birth da
 
 def moved_example(source: Path, folder: Path, by: timedelta, project: Project) -> tuple[Path, date]:
     """A copy of an example list (``dag-2026-12-15.csv``) in ``folder`` with its appointment
-    dates moved ``by``, in the example's own encoding and separator, named after its moved day;
-    returns the copy and that day."""
+    dates moved ``by``, in the example's own encoding, separator and line ends, named after its
+    moved day; returns the copy and that day. A list whose columns the project does not know
+    (its own config/columns.yaml) is refused, so the demo can leave it out."""
     import csv
     import io
 
+    from ..common.files import write_atomic
     from ..common.matching import match_key
     from ..visit.daylist import load_columns
 
     data = source.read_bytes()
-    encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "cp1252"
-    rows = list(csv.reader(io.StringIO(data.decode(encoding), newline=""), delimiter=";"))
+    encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        encoding, text = "cp1252", data.decode("cp1252", errors="replace")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     names = load_columns(project).fields()
     keys = {match_key(name) for field in MOVED_FIELDS for name in names[field]}
-    moved = [i for i, header in enumerate(rows[0]) if match_key(header) in keys]
-    for row in rows[1:]:
-        for i in moved:
-            if row[i]:
+    moved = [i for i, header in enumerate(rows[0] if rows else []) if match_key(header) in keys]
+    if not moved:
+        raise InputError("geen kolom met een datum die config/columns.yaml kent", file=source)
+    for number, row in enumerate(rows[1:], start=2):
+        for i in (i for i in moved if i < len(row) and row[i].strip()):
+            try:
                 row[i] = f"{parse_date(row[i]) + by:%d/%m/%Y}"
-    text = io.StringIO(newline="")
-    csv.writer(text, delimiter=";", lineterminator="\r\n").writerows(rows)
+            except InputError as exc:
+                raise InputError(
+                    exc.message, file=source, row=number, field=rows[0][i], hint=exc.hint
+                ) from None
+    out = io.StringIO(newline="")
+    ends = "\r\n" if "\r\n" in text else "\n"
+    csv.writer(out, delimiter=";", lineterminator=ends).writerows(rows)
     stem, _, named = source.stem.partition("-")
     day = parse_date(named) + by
     target = folder / f"{stem}-{day}.csv"
-    target.write_bytes(text.getvalue().encode(encoding))
+    write_atomic(target, out.getvalue().encode(encoding))
     return target, day
 
 
-def _demo_lists(project: Project, on: date, out_dir: Path) -> int:
+def _demo_lists(project: Project, on: date, args: argparse.Namespace) -> int:
     """The example clinic day and discharge list moved to the demo's day, each made as a batch
-    with its emails as a dry run; each command is shown as a newcomer would type it."""
+    (in the demo's edition) with its emails as a dry run; each command is shown as a newcomer
+    would type it. Example lists that do not fit this project are left out, with a note."""
     from .parser import build_parser
 
+    out_dir = Path(args.out_dir)
     folder = own_folder(out_dir / "demo" / "lijsten", out_dir)
     batch = _shown(out_dir / "demo" / "dag")
+    edition = ["--format", args.format] if args.format else []
+    edition += ["--large-print"] * args.large_print + ["--archive"] * args.archive
     for name in DEMO_LISTS:
-        copy, day = moved_example(EXAMPLES / name, folder, on - EXAMPLES_DAY, project)
+        try:
+            copy, day = moved_example(EXAMPLES / name, folder, on - EXAMPLES_DAY, project)
+        except (OSError, InputError) as exc:
+            say(f"De voorbeeldlijst {name} blijft uit de demo: {exc}")
+            continue
         listed = _shown(copy)
         for command in (
-            ["batch", listed, "--out-dir", batch, "--separators"],
+            ["batch", listed, "--out-dir", batch, "--separators", *edition],
             ["email", str(Path(batch) / f"{day}"), "--list", listed],
         ):
-            say(f"\n$ generate.py {' '.join(command)}")
-            args = build_parser().parse_args(["--project", str(project.root), *command])
-            args.example_said = True
-            code = int(args.func(args))
+            say(f"\n$ generate.py {shlex.join(command)}")
+            nested = build_parser().parse_args(["--project", str(project.root), *command])
+            nested.example_said = True
+            code = int(nested.func(nested))
             if code != EXIT_OK:
                 return code
     return EXIT_OK
@@ -371,7 +394,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"De voorbeeldlijsten in examples/ zijn voor {EXAMPLES_DAY:%d/%m/%Y}; de demo maakt ze "
         f"voor {on:%d/%m/%Y} in {_shown(folder / 'lijsten')}."
     )
-    return _demo_lists(project, on, Path(args.out_dir))
+    return _demo_lists(project, on, args)
 
 
 # --- batch -------------------------------------------------------------------------------

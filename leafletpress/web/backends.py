@@ -18,6 +18,7 @@ import urllib.request
 from typing import Any
 
 import jwt
+import requests
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import SuspiciousOperation
@@ -41,7 +42,7 @@ DISCOVERED = {
 }
 _discovery: dict[str, dict[str, Any]] = {}
 CLOCK_SKEW = 300  # seconds the provider's clock may differ from ours (Kerberos allows as much)
-log = logging.getLogger(__name__)
+refused = logging.getLogger("django.security.oidc")  # where security alerts look
 
 
 class ProviderUnreachable(Exception):
@@ -96,24 +97,31 @@ class OIDCBackend(OIDCAuthenticationBackend):
             return None
         try:
             return super().authenticate(request, **kwargs)
-        except SuspiciousOperation as exc:
-            log.warning("aanmelden met OpenID Connect geweigerd: %s", exc)
+        except (SuspiciousOperation, jwt.PyJWTError, requests.RequestException) as exc:
+            refused.warning("aanmelden met OpenID Connect geweigerd: %s", exc)
             return None
 
     def _verify_jws(self, payload: Any, key: Any) -> Any:
-        """The ID token's signature, algorithm, audience and times (iat, exp, nbf)."""
+        """The ID token: signature and algorithm, issuer, audience (and ``azp`` when there are
+        more audiences), and its times (iat, exp, nbf), all required."""
         algorithm = jwt.get_unverified_header(payload).get("alg")
         if algorithm != self.OIDC_RP_SIGN_ALGO:
             raise SuspiciousOperation(f"ID-token met algoritme {algorithm!r}")
         try:
-            return jwt.decode(
+            claims = jwt.decode(
                 payload, key, algorithms=[algorithm], audience=self.OIDC_RP_CLIENT_ID,
-                leeway=CLOCK_SKEW,
+                leeway=CLOCK_SKEW, options={"require": ["iss", "aud", "iat", "exp"]},
             )  # fmt: skip
         except jwt.InvalidTokenError as exc:
             hint = " (verschillen de klokken van deze server en de aanmeldserver?)"
             timing = isinstance(exc, jwt.ImmatureSignatureError | jwt.ExpiredSignatureError)
             raise SuspiciousOperation(f"ID-token ongeldig: {exc}{hint if timing else ''}") from None
+        issuer = str(self.get_settings("OIDC_ISSUER")).rstrip("/")
+        if str(claims["iss"]).rstrip("/") != issuer:
+            raise SuspiciousOperation(f"ID-token van een andere uitgever: {claims['iss']!r}")
+        if claims.get("azp", self.OIDC_RP_CLIENT_ID) != self.OIDC_RP_CLIENT_ID:
+            raise SuspiciousOperation(f"ID-token voor een andere toepassing: {claims['azp']!r}")
+        return claims
 
     def verify_claims(self, claims: dict[str, Any]) -> bool:
         return bool(self.get_username(claims))

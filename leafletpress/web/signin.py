@@ -136,6 +136,14 @@ def _oidc(env: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def without_password(request: Any, credentials: Mapping[str, Any] | None = None) -> bool:
+    """For django-axes, which counts wrong passwords per account and address: a sign-in that
+    names no account (through the OpenID Connect provider, which locks out its own accounts)
+    is neither counted nor locked out here, or a few failed ones from one terminal server
+    would lock everybody there out of the provider's sign-in."""
+    return not (credentials or {}).get("username")
+
+
 def directory_groups(value: Any) -> list[str]:
     """The ``groups`` claim as names: a name or a list of them; anything else is no group."""
     found = [value] if isinstance(value, str) else value if isinstance(value, list) else []

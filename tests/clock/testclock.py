@@ -1,14 +1,16 @@
 """The test suite's clock: every Python process of a test run on one known moment, ticking on.
 
 Input: ``LEAFLETPRESS_TEST_CLOCK``, a moment (``2026-11-25T09:00:00+01:00``) or an offset from
-the real clock (``-691200s``, ``+365d``). conftest.py sets it (unless the caller did) and puts
+the real clock (``-691200s``, ``+365d``). conftest.py sets it and puts
 this folder on ``PYTHONPATH``, so that every Python process the tests start (the CLI, gunicorn,
 the workers) imports ``sitecustomize`` and with it this module at start-up.
 Output: that process's wall clock (``time.time``, ``datetime.now``, ``date.today``) moved with
 time-machine, ticking on; monotonic clocks and sleeps are left alone.
 Guarantees: the first process turns a moment into an offset and passes that on, so every
 process started later shares one clock; ``start()`` moves a process once. So no test depends on
-the day it runs on: a leaflet for 15/12/2026 is three weeks ahead in every run. Programs that
+the day it runs on: a leaflet for 15/12/2026 is three weeks ahead in every run. A test that
+moves its own clock further (``time_machine.travel``) moves only its own process: a process it
+starts gets its clock from this variable in its environment. Programs that
 are not Python (Chromium, PostgreSQL, slapd, Node.js) keep the real clock, which is later.
 (libfaketime would move them too, but under it Python 3.11's ``time.sleep`` hangs or fails
 with EINVAL, so it cannot carry a test run.)
@@ -26,12 +28,12 @@ UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _started = False
 
 
-def offset(value: str) -> float:
-    """Seconds between the real clock and ``value`` (a moment, or an offset such as +365d)."""
+def offset(value: str, now: float) -> float:
+    """Seconds from ``now`` (the real clock) to ``value``: a moment, or an offset (+365d)."""
     relative = re.fullmatch(r"([+-]\d+)([smhd])", value)
     if relative:
         return int(relative.group(1)) * UNITS[relative.group(2)]
-    return datetime.fromisoformat(value).timestamp() - time.time()
+    return datetime.fromisoformat(value).timestamp() - now
 
 
 def start() -> None:
@@ -40,7 +42,9 @@ def start() -> None:
         return
     import time_machine
 
-    seconds = offset(os.environ[SETTING])
+    hatch = time_machine.escape_hatch  # the real clock, also when something travels already
+    real = hatch.time.time() if hatch.is_travelling() else time.time()
+    seconds = offset(os.environ[SETTING], real)
     os.environ[SETTING] = f"{round(seconds):+d}s"
-    time_machine.travel(time.time() + seconds, tick=True).start()
+    time_machine.travel(real + seconds, tick=True).start()
     _started = True
