@@ -114,8 +114,8 @@ class Deployment:
         raise RuntimeError("gunicorn antwoordt niet")
 
     def start_worker(self, name: str) -> subprocess.Popen[bytes]:
-        worker = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--interval", "0.2",
+        worker = subprocess.Popen(  # as every worker machine starts it: hervat, the watch
+            [sys.executable, "manage.py", "werk", "--", "--interval", "0.2",
              "--no-startup-delay"],
             cwd=ROOT, env=self.machine(name), stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
