@@ -213,8 +213,8 @@ def _differs(name: str, dutch: Leaflet) -> tuple[str, str]:
         return f"andere varianten dan {dutch.shown_as}", f"gebruik dezelfde sleutels: {keys}"
     if name.endswith(".recovery"):
         return f"andere herstelstappen dan {dutch.shown_as}", (
-            "vertaal enkel 'text' en 'when'; de termijnen (days, weeks, months) zijn die van "
-            "het Nederlands"
+            "vertaal enkel 'text', 'when' en 'done'; de termijnen (days, weeks, months) en "
+            "'kind' zijn die van het Nederlands"
         )
     return f"verschilt van {dutch.shown_as}", "een vertaling neemt deze gegevens ongewijzigd over"
 
@@ -378,7 +378,10 @@ def _check_moments(leaflet: Leaflet, registry: Registry | None) -> list[Problem]
                 "staan",
             )
             for step in variant.recovery
-            if any(mark in f"{step.text} {step.when or ''}" for mark in ("[[", "**", "__", "`"))
+            if any(
+                mark in f"{step.text} {step.when or ''} {step.done or ''}"
+                for mark in ("[[", "**", "__", "`")
+            )
         ]
         if not variant.recovery:
             found.append(

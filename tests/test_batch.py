@@ -267,7 +267,7 @@ def test_the_manifest_records_every_row(batch_run) -> None:
         assert record["pages"] == len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
         assert (record["code"], record["version"], record["language"]) == (
             "ORT-AVN-01",
-            "3.2",
+            "3.3",
             "nl",
         )
     refused = [r for r in records.values() if r["status"] == "refused"]

@@ -77,33 +77,83 @@ def visit(**overrides: object) -> dict[str, object]:
 
 # --- the discharge card ---------------------------------------------------------------------
 
-# Per variant: the milestones on the card, computed from the operation on 15/12/2026 as the
-# seed words them (prosthesis: rehabilitation from day 1-2, walking normally after 6 weeks, fully
-# recovered in 3 months; osteotomy: day 3-4, limited weight-bearing 6 weeks, 6 months;
-# decompression: months on crutches, without a number, so no date).
+# Per variant and language: the milestones on the card for an operation on 15/12/2026 and a
+# discharge on 17/12, each of its kind as the approved text says it (issue 21): a step that
+# starts around a date, worded as done when it came by the discharge day (the prosthesis's
+# rehabilitation); a restriction *until* a date (the osteotomy's limited weight, the first 6
+# weeks); an upper limit (the full rehabilitation *can take up to* 3 or 6 months); and the
+# decompression's steps as worded, without a date or a duration the text does not give.
 MILESTONES = {
-    "heupprothese": [
-        "Je revalidatie begint: rond 16–17 december 2026 (na 1 à 2 dagen)",
+    ("heupprothese", "nl"): [
+        "Je revalidatie is gestart in het ziekenhuis",
         "Je stapt weer normaal: rond 26 januari 2027 (na 6 weken)",
-        "Volledig hersteld: rond maart 2027 (na 3 maanden)",
+        "Volledige revalidatie: kan duren tot ongeveer maart 2027 (tot 3 maanden)",
     ],
-    "osteotomie": [
+    ("osteotomie", "nl"): [
         "Je revalidatie begint: rond 18–19 december 2026 (na 3 à 4 dagen)",
-        "Beperkt steunen op het geopereerde been: rond 26 januari 2027 (na 6 weken)",
-        "Volledig hersteld: rond juni 2027 (na 6 maanden)",
+        "Maar beperkt steunen op het geopereerde been: tot ongeveer 26 januari 2027 (de eerste "
+        "6 weken)",
+        "Volledige revalidatie: kan duren tot ongeveer juni 2027 (tot 6 maanden)",
     ],
-    "decompressie": [
-        "Stap voor stap bewegen met krukken: de eerste maanden",
-        "Volledig hersteld: na een aantal maanden",
+    ("decompressie", "nl"): [
+        "Eerst rust, daarna stap voor stap opnieuw bewegen met krukken",
+        "Volledig herstel: reken op een aantal maanden",
+    ],
+    ("heupprothese", "fr"): [
+        "Votre revalidation a commencé à l’hôpital",
+        "Vous marchez à nouveau normalement : vers le 26 janvier 2027 (après 6 semaines)",
+        "Revalidation complète : peut durer jusque vers mars 2027 (jusqu’à 3 mois)",
+    ],
+    ("osteotomie", "fr"): [
+        "Début de votre revalidation : vers le 18–19 décembre 2026 (après 3 à 4 jours)",
+        "Appui partiel sur la jambe opérée : jusque vers le 26 janvier 2027 (pendant 6 semaines)",
+        "Revalidation complète : peut durer jusque vers juin 2027 (jusqu’à 6 mois)",
+    ],
+    ("decompressie", "fr"): [
+        "D’abord du repos, puis reprendre pas à pas la marche avec des béquilles",
+        "Rétablissement complet : comptez quelques mois",
+    ],
+    ("heupprothese", "en"): [
+        "Your rehabilitation has started in hospital",
+        "You walk normally again: around 26 January 2027 (after 6 weeks)",
+        "Full rehabilitation: can take until about March 2027 (up to 3 months)",
+    ],
+    ("osteotomie", "en"): [
+        "Your rehabilitation starts: around 18–19 December 2026 (after 3 to 4 days)",
+        "Put only limited weight on the operated leg: until about 26 January 2027 (the first 6 "
+        "weeks)",
+        "Full rehabilitation: can take until about June 2027 (up to 6 months)",
+    ],
+    ("decompressie", "en"): [
+        "First rest, then start moving again step by step on crutches",
+        "Full recovery: expect a few months",
     ],
 }
+NEVER = ("Volledig hersteld", "rond maart", "rond juni", "de eerste maanden", "Complètement",
+         "Fully recovered", "Beperkt steunen", "Appui limité", "Limited weight")  # fmt: skip
+SITES = {"decompressie": "augustinus", "heupprothese": "augustinus", "osteotomie": "palfijn"}
 
 
-@pytest.mark.parametrize("variant", MILESTONES)
+@pytest.mark.parametrize("large", [False, True], ids=["A5", "large print"])
+@pytest.mark.parametrize(("variant", "lang"), MILESTONES)
+def test_each_milestone_is_printed_as_its_kind_says_in_every_language(
+    discharged, variant, lang, large
+) -> None:
+    """A restriction is never printed as a step that starts (it was "Beperkt steunen: rond 26
+    januari", read as "from 26 January"), nor an upper limit as a promise."""
+    pdf = discharged(lang, "large" if large else "a5", variant=variant, site=SITES[variant],
+                     surgeon="wouters")  # fmt: skip
+    text = normalise(" ".join(page_texts(pdf)[:2]))
+    for milestone in MILESTONES[variant, lang]:
+        assert milestone.replace("\xa0", " ") in text.replace("\xa0", " ")
+    assert not [word for word in NEVER if word in text]
+
+
+@pytest.mark.parametrize("variant", SITES)
 def test_the_discharge_card_holds_the_visit_and_this_procedures_milestones(
     discharged, variant
 ) -> None:
-    site = {"decompressie": "augustinus", "heupprothese": "augustinus", "osteotomie": "palfijn"}
+    site = SITES
     pdf = discharged(variant=variant, site=site[variant], surgeon="wouters")
     card = normalise(page_texts(pdf)[0])
     assert "Na je operatie" in card
@@ -114,7 +164,7 @@ def test_the_discharge_card_holds_the_visit_and_this_procedures_milestones(
     assert "Controle dinsdag 26 januari 2027 om 10:30 ZAS Hoge Beuken, Commandant" in card
     assert "Raadpleging orthopedie, eerste verdieping." in card, "directions for the follow-up"
     assert "2660\xa0Hoboken" in page_texts(pdf)[0], "a postcode is never split from its town"
-    for milestone in MILESTONES[variant]:
+    for milestone in MILESTONES[variant, "nl"]:
         assert milestone in card
     phone = "03 000 10 01" if site[variant] == "augustinus" else "03 000 10 06"
     assert f"dag en nacht via {phone}, als je een van deze klachten hebt:" in card
@@ -245,9 +295,9 @@ def test_a_discharge_in_the_past_is_a_warning_for_the_secretary(project, registr
 # --- every edition and language -------------------------------------------------------------
 
 LANGUAGES = [
-    ("nl", "Na je operatie", "Ontslag donderdag 17 december 2026", "rond maart 2027"),
-    ("fr", "Après votre opération", "Sortie jeudi 17 décembre 2026", "vers mars 2027"),
-    ("en", "After your operation", "Discharge Thursday 17 December 2026", "around March 2027"),
+    ("nl", "Na je operatie", "Ontslag donderdag 17 december 2026", "tot ongeveer maart 2027"),
+    ("fr", "Après votre opération", "Sortie jeudi 17 décembre 2026", "jusque vers mars 2027"),
+    ("en", "After your operation", "Discharge Thursday 17 December 2026", "until about March 2027"),
 ]
 
 
@@ -278,10 +328,18 @@ def test_the_large_print_card_is_16_pt_and_its_box_stays_whole(discharged) -> No
     assert len(boxes) == 1 and "kortademig" in page_texts(pdf)[boxes[0]]
 
 
-@pytest.mark.parametrize("lang", ["nl", "fr", "en"])
-def test_the_a5_card_fits_on_page_1_with_its_qr_codes(discharged, lang) -> None:
+@pytest.mark.parametrize(("lang", "qr_codes"), [("nl", 2), ("fr", 0), ("en", 2)])
+def test_the_a5_card_keeps_the_warning_signs_on_page_1_and_its_qr_codes_where_they_fit(
+    discharged, lang, qr_codes
+) -> None:
+    """The longest card (osteotomy, its restriction worded as such in French) lets its QR codes
+    go over the page, never the warning signs and the day-and-night number."""
     pdf = discharged(lang, variant="osteotomie", site="palfijn")
-    assert len(decode_qr_codes(pdf, 0)) == 2
+    first = normalise(page_texts(pdf)[0])
+    assert "03 000 10 06" in first and ("kortademig" in first or "essouffl" in first
+                                        or "short of breath" in first)  # fmt: skip
+    assert len(decode_qr_codes(pdf, 0)) == qr_codes
+    assert len(decode_qr_codes(pdf, 0 if qr_codes else 1)) == 2
     assert "Opvolging" not in page_texts(pdf)[0] and "Suivi" not in page_texts(pdf)[0]
 
 
@@ -420,6 +478,12 @@ CONTENT_MISTAKES = [
                  "bevat opmaak of een plaatshouder", id="markup in a milestone"),
     pytest.param("{text: Je stapt weer normaal, weeks: 6}", "{text: Je stapt, weeks: true}",
                  "schrijf een geheel getal (6) of [van, tot]", id="a milestone span in words"),
+    pytest.param("{text: Je stapt weer normaal, weeks: 6}",
+                 "{text: Je stapt weer normaal, kind: until}",
+                 "kind: until hoort bij een termijn", id="a restriction without a term"),
+    pytest.param("{text: Je stapt weer normaal, weeks: 6}",
+                 "{text: Je stapt weer normaal, kind: sinds, weeks: 6}",
+                 "'from', 'until' of 'up_to'", id="an unknown kind of milestone"),
 ]  # fmt: skip
 
 
@@ -430,8 +494,13 @@ def test_check_names_each_discharge_mistake(project_copy, cli, old, new, expecte
     assert code == 1 and expected in out, out
 
 
-def test_check_refuses_a_translation_whose_milestones_differ(project_copy, cli) -> None:
-    edit(project_copy / "leaflets/avn-hip/fr.md", "weeks: 6}", "weeks: 8}")
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("weeks: 6}", "weeks: 8}"), ("kind: up_to, months: 3}", "months: 3}")],
+    ids=["another term", "an upper limit translated as a step"],
+)
+def test_check_refuses_a_translation_whose_milestones_differ(project_copy, cli, old, new) -> None:
+    edit(project_copy / "leaflets/avn-hip/fr.md", old, new)
     code, out, _ = cli("--project", str(project_copy), "check")
     assert code == 1, out
     assert (

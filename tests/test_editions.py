@@ -142,7 +142,7 @@ def test_large_print_has_the_same_content(large_print, render) -> None:
         """The leaflet's text, without running headers and footers (they differ by design)."""
         text = all_text(pdf)
         text = text[text.index("Wat is avasculaire necrose?") : text.index("Heb je nog vragen?")]
-        text = re.sub(r"ORT-AVN-01 · versie 3\.2 · laatst bijgewerkt 30/11/2026", " ", text)
+        text = re.sub(r"ORT-AVN-01 · versie 3\.3 · laatst bijgewerkt 03/12/2026", " ", text)
         text = re.sub(r"pagina \d+ van \d+|ZAS · Avasculaire necrose van de heup", " ", text)
         text = text.replace("VOORBEELD — niet voor patiënten", " ")  # example data: every page
         return (

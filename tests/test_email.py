@@ -160,7 +160,7 @@ def test_the_send_log_records_every_attempt(work, server, capsys) -> None:
     ).fetchall()
     assert [(r[0], r[5]) for r in rows] == [
         ("PAT-1", "accepted"), ("PAT-2", "refused"), ("PAT-3", "accepted")]  # fmt: skip
-    assert rows[0][1:3] == ("ORT-AVN-01", "3.2") and rows[0][4] == "marie.peeters@example.org"
+    assert rows[0][1:3] == ("ORT-AVN-01", "3.3") and rows[0][4] == "marie.peeters@example.org"
     assert rows[0][6].startswith("250 2.0.0 Ok: queued as") and rows[1][6].startswith("550")
     assert rows[0][3] == hashlib.sha256(patient_pdf(work, "PAT-1")).hexdigest()
 

@@ -61,19 +61,22 @@ def test_the_shipped_leaflet_is_clean_and_carries_the_source_facts(project) -> N
     assert meta.timing.fasting_hours == 6 and meta.timing.blood_thinner_notice_days == 10
     assert set(meta.variants) == {"decompressie", "heupprothese", "osteotomie"}
     assert meta.sites == ["augustinus", "cadix", "palfijn"]
-    assert meta.updated == date(2026, 11, 30)
+    assert meta.updated == date(2026, 12, 3)
     assert meta.url == "https://www.zas.be/behandelingen/avasculaire-necrose-avn"
-    # Recovery as the seed words it: prosthesis from day 1-2, walking after 6 weeks, fully
-    # recovered in about 3 months; osteotomy day 3-4, 6 weeks, 6 months; decompression "a
-    # few months" on crutches, without a number, so no date is computed for it.
+    # Recovery as the seed words it: prosthesis from day 1-2, walking after 6 weeks, the full
+    # rehabilitation up to 3 months; osteotomy day 3-4, limited weight the first 6 weeks, up to
+    # 6 months; decompression without a number, so no date is computed for it.
     spans = {
-        key: [(m.unit, m.span) for m in variant.recovery] for key, variant in meta.variants.items()
+        key: [(m.kind, m.unit, m.span) for m in variant.recovery]
+        for key, variant in meta.variants.items()
     }
     assert spans == {
-        "heupprothese": [("days", (1, 2)), ("weeks", (6, 6)), ("months", (3, 3))],
-        "osteotomie": [("days", (3, 4)), ("weeks", (6, 6)), ("months", (6, 6))],
-        "decompressie": [(None, (0, 0)), (None, (0, 0))],
-    }
+        "heupprothese": [("from", "days", (1, 2)), ("from", "weeks", (6, 6)),
+                         ("up_to", "months", (3, 3))],
+        "osteotomie": [("from", "days", (3, 4)), ("until", "weeks", (6, 6)),
+                       ("up_to", "months", (6, 6))],
+        "decompressie": [("from", None, (0, 0)), ("from", None, (0, 0))],
+    }  # fmt: skip
     assert meta.discharge is not None and meta.discharge.consultation == "orthopedie"
 
 

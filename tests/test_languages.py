@@ -152,19 +152,19 @@ def test_a_batch_records_the_fallback_in_its_output_and_manifest(tmp_path, cli) 
 
 
 def test_a_lagging_translation_is_reported_and_not_printed(cli, project_copy, tmp_path) -> None:
-    edit(project_copy / "leaflets/avn-hip/fr.md", 'version: "3.2"', 'version: "3.0"')
+    edit(project_copy / "leaflets/avn-hip/fr.md", 'version: "3.3"', 'version: "3.0"')
     code, out, _ = cli("--project", str(project_copy), "check")
     assert code == 0, "a warning: the Dutch version is printed meanwhile"
     assert (
         "waarschuwing: leaflets/avn-hip/fr.md, veld 'version': vertaling loopt achter: "
-        "versie 3.0, Nederlands is versie 3.2" in out
+        "versie 3.0, Nederlands is versie 3.3" in out
     )
     code, _, _ = cli("--project", str(project_copy), "check", "--strict")
     assert code == 1
     from leafletpress.common.project import Project
 
     leaflet, notes = load_translation(Project(project_copy), "avn-hip", "fr")
-    assert leaflet.lang == "nl" and "loopt achter op het Nederlands (versie 3.2)" in notes[0]
+    assert leaflet.lang == "nl" and "loopt achter op het Nederlands (versie 3.3)" in notes[0]
 
 
 def test_a_translation_must_keep_the_facts_and_labels(cli, project_copy) -> None:
@@ -181,16 +181,16 @@ def test_a_translation_must_keep_the_facts_and_labels(cli, project_copy) -> None
 @pytest.mark.parametrize(
     ("version", "verdict"),
     [
-        pytest.param("3.2", "0 fout(en)", id="the Dutch version it translates"),
-        pytest.param("3.2.2", "0 fout(en)", id="with a correction of the translation alone"),
-        pytest.param("3.3", "versie 3.3 vertaalt geen Nederlandse versie", id="ahead of Dutch"),
-        pytest.param("3.20", "versie 3.20 vertaalt geen Nederlandse versie", id="3.20 is not 3.2"),
+        pytest.param("3.3", "0 fout(en)", id="the Dutch version it translates"),
+        pytest.param("3.3.2", "0 fout(en)", id="with a correction of the translation alone"),
+        pytest.param("3.4", "versie 3.4 vertaalt geen Nederlandse versie", id="ahead of Dutch"),
+        pytest.param("3.30", "versie 3.30 vertaalt geen Nederlandse versie", id="3.30 is not 3.3"),
     ],
 )
 def test_a_translations_version_names_the_dutch_version(
     cli, project_copy, version, verdict
 ) -> None:
-    edit(project_copy / "leaflets/avn-hip/fr.md", 'version: "3.2"', f'version: "{version}"')
+    edit(project_copy / "leaflets/avn-hip/fr.md", 'version: "3.3"', f'version: "{version}"')
     _, out, _ = cli("--project", str(project_copy), "check")
     assert verdict in out, out
 

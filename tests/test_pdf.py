@@ -145,7 +145,7 @@ def test_running_footer_on_every_page(render) -> None:
     pages = page_texts(render())
     for number, text in enumerate(pages, start=1):
         flat = normalise(text)
-        assert "ORT-AVN-01 · versie 3.2 · laatst bijgewerkt 30/11/2026" in flat
+        assert "ORT-AVN-01 · versie 3.3 · laatst bijgewerkt 03/12/2026" in flat
         assert f"pagina {number} van {len(pages)}" in flat
 
 
@@ -162,7 +162,7 @@ def test_metadata(render) -> None:
     meta = reader.metadata
     assert meta.title == "Avasculaire necrose van de heup – Totale heupprothese"
     assert meta.author == "Ziekenhuis aan de Stroom (ZAS)"
-    assert "ORT-AVN-01 versie 3.2" in meta.subject
+    assert "ORT-AVN-01 versie 3.3" in meta.subject
     assert reader.trailer["/Root"]["/Lang"] == "nl-BE"
     assert "Marie" not in str(dict(meta)), "no patient name in metadata"
 

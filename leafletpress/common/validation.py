@@ -80,6 +80,8 @@ _MESSAGES = {
 def dutch(error: Any) -> str:
     """A pydantic error in Dutch, without the offending value."""
     message = _MESSAGES.get(error["type"])
+    if error["type"] == "literal_error":  # ctx: "'from', 'until' or 'up_to'"
+        return "kies " + str((error.get("ctx") or {}).get("expected", "")).replace(" or ", " of ")
     if message is None:
         return str(error["msg"]).removeprefix("Value error, ")
     return message.format_map(error.get("ctx") or {})

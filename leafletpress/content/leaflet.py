@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
@@ -52,31 +52,46 @@ Span = Annotated[tuple[int, int], BeforeValidator(_span)]
 
 
 class Milestone(Strict):
-    """A step of recovery as the leaflet words it: after ``days``, ``weeks`` or ``months``
-    from the operation day (one number, or [from, to] for "1 à 2 dagen"), or ``when`` in
-    words if the leaflet gives no number (then no date is computed)."""
+    """A step of recovery as the leaflet words it, and how its date is meant (``kind``):
+
+    - ``from`` (the default): a step that starts around a date, after ``days``, ``weeks`` or
+      ``months`` from the operation day (one number, or [from, to] for "1 à 2 dagen"):
+      "rond 2 februari 2027 (na 6 weken)";
+    - ``until``: a restriction that lasts until then: "tot ongeveer 26 januari 2027 (de
+      eerste 6 weken)";
+    - ``up_to``: an upper limit, which may come sooner: "kan duren tot ongeveer maart 2027
+      (tot 3 maanden)";
+    - without a number: printed as worded, with ``when`` if the text gives one in words ("reken
+      op een aantal maanden"), never a date.
+
+    ``done`` is how a step reads when its date has come by the discharge day ("Je revalidatie
+    is gestart in het ziekenhuis"); a step without it is then left off the card."""
 
     text: Text
+    kind: Literal["from", "until", "up_to"] = "from"
     days: Span | None = None
     weeks: Span | None = None
     months: Span | None = None
     when: Text | None = None
+    done: Text | None = None
 
     @model_validator(mode="after")
     def _one_span(self) -> Milestone:
         given = [name for name in (*UNITS, "when") if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError("geef precies één van days, weeks, months of when")
+        if len(given) > 1:
+            raise ValueError("geef hoogstens één van days, weeks, months of when")
+        if self.kind != "from" and self.unit is None:
+            raise ValueError(f"kind: {self.kind} hoort bij een termijn (days, weeks of months)")
         return self
 
     @property
     def unit(self) -> str | None:
-        """'days', 'weeks' or 'months'; None when the milestone is worded (``when``)."""
+        """'days', 'weeks' or 'months'; None when the milestone has no number."""
         return next((u for u in UNITS if getattr(self, u) is not None), None)
 
     @property
     def span(self) -> tuple[int, int]:
-        """(from, to) in ``unit``; equal for a single number; (0, 0) when worded."""
+        """(from, to) in ``unit``; equal for a single number; (0, 0) without a number."""
         span: tuple[int, int] = getattr(self, self.unit) if self.unit else (0, 0)
         return span
 
@@ -222,7 +237,7 @@ def lags_behind(translation: LeafletMeta, dutch: LeafletMeta) -> bool:
 def facts_differ(translation: LeafletMeta, dutch: LeafletMeta) -> list[str]:
     """The front-matter facts a translation must take over unchanged but does not: 'code',
     'sites', 'timing', 'discharge', 'variants' (other keys), 'variants.<key>.recovery' (other
-    days, weeks or months)."""
+    days, weeks or months, another kind, or a ``done`` wording in one and not the other)."""
     fields = [
         name
         for name in ("code", "sites", "timing", "discharge")
@@ -237,8 +252,8 @@ def facts_differ(translation: LeafletMeta, dutch: LeafletMeta) -> list[str]:
     ]
 
 
-def _spans(variant: Variant) -> list[tuple[str | None, tuple[int, int]]]:
-    return [(m.unit, m.span) for m in variant.recovery]
+def _spans(variant: Variant) -> list[tuple[str | None, tuple[int, int], str, bool]]:
+    return [(m.unit, m.span, m.kind, m.done is not None) for m in variant.recovery]
 
 
 def load_translation(project: Project, slug: str, wanted: str) -> tuple[Leaflet, list[str]]:

@@ -53,14 +53,19 @@ def _url_text(url: str) -> Markup:
     return Markup('<span class="url">' + "<wbr>".join(spans) + "</span>")
 
 
-def _step(step: Step, labels: Labels, locale: str) -> dict[str, str]:
-    """A recovery milestone as printed: 'rond 16–17 december 2026', '(1 à 2 dagen na de
-    operatie)'; month-long spans to the month ('rond maart 2027'); a worded one as worded."""
+def _step(step: Step, labels: Labels, locale: str) -> dict[str, str | Markup]:
+    """A recovery milestone as printed, by its kind: 'rond 16–17 december 2026 (1 à 2 dagen na
+    de operatie)', 'tot ongeveer 26 januari 2027 (de eerste 6 weken)', 'kan duren tot
+    ongeveer maart 2027 (tot 3 maanden)'; month-long spans to the month; one without a number
+    as worded, one passed by the discharge day in its ``done`` words."""
     milestone = step.milestone
+    if step.passed:
+        return {"text": milestone.done or milestone.text, "when": "", "span": ""}
     if step.dates is None or milestone.unit is None:
         return {"text": milestone.text, "when": milestone.when or "", "span": ""}
     start, end = step.dates
-    if milestone.unit == "months":
+    months = milestone.unit == "months"
+    if months:
         when = format_date(end, "MMMM y", locale=locale)
     elif start == end:
         when = format_date(end, "d MMMM y", locale=locale)
@@ -73,11 +78,12 @@ def _step(step: Step, labels: Labels, locale: str) -> dict[str, str]:
     low, high = milestone.span
     unit = format_unit(high, f"duration-{milestone.unit[:-1]}", length="long", locale=locale)
     span = unit if low == high else labels["range"].format(low=low, high=unit)
-    around = labels["around_month" if milestone.unit == "months" else "around"]
+    kind = {"from": "around", "until": "until", "up_to": "up_to"}[milestone.kind]
+    dated = Markup('<span class="nowrap">{}</span>').format(when)  # '18–19 december 2026' whole
     return {
         "text": milestone.text,
-        "when": around.format(when=when),
-        "span": labels["after_operation"].format(span=span),
+        "when": escape(labels[f"{kind}_month" if months else kind]).format(when=dated),
+        "span": labels[f"{kind}_span"].format(span=span),
     }
 
 

@@ -57,10 +57,12 @@ def after(on: date, unit: str, count: int) -> date:
 @dataclass(frozen=True)
 class Step:
     """A recovery milestone of the procedure with its dates: (earliest, latest) counted from
-    the operation day, or None when the leaflet words it without a number."""
+    the operation day, or None when the leaflet words it without a number. ``passed``: a step
+    that starts by the discharge day (printed in its ``done`` wording)."""
 
     milestone: Milestone
     dates: tuple[date, date] | None
+    passed: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,15 +175,26 @@ def aftercare(
             "een uur zonder datum", field="followup_time", hint="geef ook de datum van de controle"
         )
     steps = tuple(
-        Step(m, (after(visit.date, m.unit, m.span[0]), after(visit.date, m.unit, m.span[1])))
-        if m.unit
-        else Step(m, None)
+        step
         for m in leaflet.meta.variants[visit.variant].recovery
+        if (step := _step(m, visit.date, discharge.date)) is not None
     )
     working = discharge.followup_date is None or (
         days.working_day(discharge.followup_date) == discharge.followup_date
     )
     return Aftercare(discharge, consultation, site, followup_at, steps, working)
+
+
+def _step(milestone: Milestone, operated: date, discharged: date) -> Step | None:
+    """A milestone's dates; a step that starts by the discharge day is worded as done, or left
+    out (a future tense dated before the card is handed over only confuses)."""
+    if milestone.unit is None:
+        return Step(milestone, None)
+    low, high = (after(operated, milestone.unit, n) for n in milestone.span)
+    if high <= discharged:
+        done = milestone.done and milestone.kind == "from"
+        return Step(milestone, None, passed=True) if done else None
+    return Step(milestone, (low, high))
 
 
 def _in_order(first: tuple[str, date], then: tuple[str, date], field: str, rule: str) -> None:
