@@ -301,6 +301,22 @@ LANGUAGES = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("nl", "dag en nacht via 03 000 10 01"), ("fr", "jour et nuit au 03 000 10 01"),
+     ("en", "day and night on 03 000 10 01")],
+)  # fmt: skip
+@pytest.mark.parametrize("variant", ["decompressie", "heupprothese", "osteotomie"])
+def test_the_warning_signs_give_the_same_day_and_night_number_before_and_after(
+    project, registry, renderer, discharged, lang, words, variant
+) -> None:
+    leaflet, _ = load_translation(project, "avn-hip", lang)
+    visit = make_visit(**visit_fields(language=lang, variant=variant))
+    before = all_text(renderer.render(personalise(visit, leaflet, registry)).pdf)
+    after = all_text(discharged(lang, variant=variant, site="augustinus", surgeon="wouters"))
+    assert words in before and words in after
+
+
 @pytest.mark.parametrize(("lang", "title", "discharge", "month"), LANGUAGES)
 def test_the_card_speaks_the_patients_language(discharged, lang, title, discharge, month) -> None:
     card = normalise(page_texts(discharged(lang))[0])
@@ -543,7 +559,7 @@ def test_an_unknown_moment_is_the_only_complaint_about_its_row(tmp_path, cli) ->
 
 
 LEAFLET_MISTAKES = [
-    pytest.param("klachten hebt:\n:::", "klachten hebt: [[foo]]\n:::",
+    pytest.param("klachten hebt:\n", "klachten hebt: [[foo]]\n",
                  "onbekende plaatshouder [[foo]]", id="an unknown placeholder"),
     pytest.param("::: moment ontslag\nJe werd geopereerd in [[site]].",
                  "::: moment ontslag\nJe werd geopereerd in [[site]] om [[time]].",
@@ -582,14 +598,15 @@ def test_a_translation_with_other_recovery_facts_is_never_printed(project_copy, 
     assert "-fr-" not in out, "the Dutch leaflet, not the French"
 
 
-def test_a_campus_without_a_day_and_night_number_cannot_discharge(project_copy, cli) -> None:
+def test_a_campus_without_a_day_and_night_number_makes_no_leaflet(project_copy, cli) -> None:
+    """The warning signs get the same day-and-night number before the operation and at
+    discharge (before, they gave the reception's number: issue 21, F7)."""
     edit(project_copy / "config/sites.yaml", "    urgent_phone: 03 000 10 02\n", "")
     args = ["--project", str(project_copy), "leaflet", "avn-hip", "--variant", "heupprothese",
             "--site", "cadix", "--surgeon", "claes", "--date", "15/12/2026", "--patient", "X",
             "--out-dir", str(project_copy / "out")]  # fmt: skip
-    code, _, err = cli(*args, "--time", "8u30")
-    assert code == 0, "before the operation the number is not needed"
-    code, _, err = cli(*args, "--moment", "ontslag", "--discharge-date", "17/12/2026")
-    assert code == 3 and "config/sites.yaml, veld 'sites.cadix.urgent_phone'" in err, err
+    for moment in (["--time", "8u30"], ["--moment", "ontslag", "--discharge-date", "17/12/2026"]):
+        code, _, err = cli(*args, *moment)
+        assert code == 3 and "config/sites.yaml, veld 'sites.cadix.urgent_phone'" in err, err
     code, out, _ = cli("--project", str(project_copy), "check")
     assert code == 1 and "ZAS Cadix heeft geen nummer voor klachten, dag en nacht" in out

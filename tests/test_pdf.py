@@ -27,7 +27,7 @@ ONLY_IN = {
     "decompressie": [
         "boort kleine gaatjes in het dijbeenbot",
         "verdooft de arts alleen je onderlichaam",
-        "Reken op een aantal maanden",
+        "Reken voor een volledig herstel op een aantal maanden",
     ],
     "heupprothese": [
         "vervangt het aangetaste heupgewricht door een kunstheup",
@@ -117,7 +117,7 @@ def test_placeholders_in_the_body_are_filled(render) -> None:
     assert "dus uiterlijk op vrijdag 4 december 2026" in text
     assert "Het juiste uur staat op pagina 1, bij ‘Nuchter vanaf’" in text
     assert "Jouw ingreep is gepland in ZAS Augustinus" in text
-    assert "Neem zeker contact op met ZAS Augustinus via 03 000 00 01" in text
+    assert "Neem zeker contact op met ZAS Augustinus, dag en nacht via 03 000 10 01" in text
 
 
 def test_qr_codes_decode_to_contact_page_and_online_leaflet(render, registry) -> None:

@@ -137,6 +137,13 @@ def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personali
             field="surgeon",
             hint=f"chirurgen in {site.name}: {choices(here)}",
         )
+    if not site.urgent_phone:
+        raise ContentError(
+            f"{site.name} heeft geen nummer voor klachten na een operatie, dag en nacht",
+            file="config/sites.yaml",
+            field=f"sites.{visit.site}.urgent_phone",
+            hint="vul het in: elke folder drukt het bij de alarmsignalen, voor en na de operatie",
+        )
     days = hospital_calendar(registry)
     if visit.discharge is not None:
         care = aftercare(visit, visit.discharge, leaflet, registry, days)
@@ -151,14 +158,6 @@ def aftercare(
 ) -> Aftercare:
     """Check the discharge and follow-up; compute the recovery milestones' dates."""
     consultation = leaflet.require_discharge().consultation
-    if not registry.sites[visit.site].urgent_phone:
-        raise ContentError(
-            f"{registry.sites[visit.site].name} heeft geen nummer voor klachten na een "
-            "operatie, dag en nacht",
-            file="config/sites.yaml",
-            field=f"sites.{visit.site}.urgent_phone",
-            hint="vul het in: de folder bij ontslag drukt het bij de alarmsignalen",
-        )
     _in_order(("de operatie", visit.date), ("de ontslagdatum", discharge.date), "discharge_date",
               "ontslag is op of na de dag van de operatie")  # fmt: skip
     site = _followup_site(discharge, consultation, registry)
@@ -282,7 +281,7 @@ def placeholder_values(p: Personalisation, labels: dict[str, str]) -> dict[str, 
         "site": p.site.name,
         "site_address": p.site.address,
         "site_phone": p.site.phone,
-        "urgent_phone": p.site.urgent_phone or "",  # required at discharge; `check` says where
+        "urgent_phone": p.site.urgent_phone or "",  # required (personalise); `check` says where
     }
     if s is None:  # at discharge: `check` keeps these out of the text that is printed then
         values |= dict.fromkeys(BEFORE_ONLY, "")
