@@ -56,6 +56,33 @@ def in_language(project, registry, renderer):
     return rendered
 
 
+# The content review of issue 21: what each translation said beyond or beside the Dutch.
+SAYS_WHAT_THE_DUTCH_SAYS = [
+    pytest.param("fr", "Vous prenez des médicaments qui fluidifient le sang ?", "aspirine",
+                 id="fr adds no medical advice (aspirin)"),
+    pytest.param("en", "risk of osteoarthritis of the hip", "risk of arthritis",
+                 id="en heupartrose is osteoarthritis"),
+    pytest.param("en", "Do not eat or drink (fasting).", "Stay fasting", id="en fasting"),
+    pytest.param("en", "Mild pain after the operation", "Some pain", id="en lichte pijn"),
+    pytest.param("en", "Department of Orthopaedics", "Department Orthopaedics",
+                 id="en department of"),
+    pytest.param("nl", "vraag iemand uit je omgeving om je daarbij te helpen", "vraag gerust",
+                 id="nl asks for help with hygiene, as approved"),
+    pytest.param("fr", "demandez à un proche de vous y aider", "n’hésitez pas",
+                 id="fr asks for help with hygiene"),
+    pytest.param("en", "ask someone close to you to help you", "feel free to ask",
+                 id="en asks for help with hygiene"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "printed", "never"), SAYS_WHAT_THE_DUTCH_SAYS)
+def test_each_translation_says_what_the_approved_dutch_says(
+    in_language, lang, printed, never
+) -> None:
+    text = all_text(in_language(lang))
+    assert printed in text and never not in text
+
+
 @pytest.mark.parametrize("lang", sorted(PRINTED))
 def test_each_language_prints_its_own_text_labels_and_dates(in_language, lang) -> None:
     pdf = in_language(lang)
@@ -197,11 +224,12 @@ def test_a_translations_version_names_the_dutch_version(
 
 def test_the_french_leaflet_says_what_the_dutch_means(renderer, project, registry) -> None:
     """A reviewer's findings: 'médecin traitant' is the GP in Belgium (the Dutch means the
-    doctor treating you), 'anticoagulants' leaves out aspirin and clopidogrel, and a 'rotule'
-    reads as the kneecap."""
+    doctor treating you), 'anticoagulants' leaves out aspirin and clopidogrel (so the French
+    says 'médicaments qui fluidifient le sang', as broad as 'bloedverdunners', and names no
+    medicine the Dutch does not: issue 21), and a 'rotule' reads as the kneecap."""
     french = load_leaflet(project, "avn-hip", "fr")
     visit = make_visit(**visit_fields(language="fr"))
     text = all_text(renderer.render(personalise(visit, french, registry), "a5").pdf)
     assert "médecin traitant" not in text and "rotule" not in text
-    assert "fluidifient le sang" in text and "aspirine" in text
+    assert "fluidifient le sang" in text and "anticoagulant" not in text
     assert "médecin généraliste" in text and "articulation sphérique" in text
