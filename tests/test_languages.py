@@ -233,3 +233,22 @@ def test_the_french_leaflet_says_what_the_dutch_means(renderer, project, registr
     assert "médecin traitant" not in text and "rotule" not in text
     assert "fluidifient le sang" in text and "anticoagulant" not in text
     assert "médecin généraliste" in text and "articulation sphérique" in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "midnight"),
+    [("nl", "Nuchter vanaf maandag 14 december 2026 om middernacht (24:00)"),
+     ("fr", "À jeun à partir de lundi 14 décembre 2026 à minuit"),
+     ("en", "Fasting from Monday 14 December 2026 at midnight")],
+)  # fmt: skip
+def test_fasting_from_midnight_names_the_evening_the_patient_lives(
+    renderer, project, registry, lang, midnight
+) -> None:
+    """An operation at 06:00 means fasting from 00:00: 'dinsdag om 00:00' was read as Tuesday
+    night (issue 21, F10)."""
+    from datetime import time
+
+    leaflet = load_leaflet(project, "avn-hip", lang)
+    visit = make_visit(**visit_fields(language=lang, time=time(6, 0)))
+    text = all_text(renderer.render(personalise(visit, leaflet, registry)).pdf)
+    assert midnight in text and "00:00" not in text

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -46,3 +47,13 @@ def short_date(value: date, locale: str) -> str:
 def clock(value: time | datetime, locale: str) -> str:
     """'07:30'."""
     return format_time(value, "HH:mm", locale=locale)
+
+
+def day_and_time(moment: datetime, labels: Mapping[str, str], locale: str) -> str:
+    """'maandag 14 december 2026 om 23:00'. Midnight as the patient lives it: the evening
+    before, 'zondag 28 maart 2027 om middernacht (24:00)', never 'maandag om 00:00'."""
+    if moment.time() == time(0, 0):
+        evening = long_date(moment.date() - timedelta(days=1), locale)
+        return labels["date_at_midnight"].format(date=evening)
+    return labels["date_at_time"].format(date=long_date(moment.date(), locale),
+                                         time=clock(moment, locale))  # fmt: skip

@@ -23,7 +23,7 @@ from .. import __version__
 from ..common.errors import ContentError
 from ..common.project import Project
 from ..common.validation import in_language
-from ..content.labels import Labels, clock, load_labels, long_date, short_date
+from ..content.labels import Labels, day_and_time, load_labels, long_date, short_date
 from ..content.leaflet import DEFAULT_LANGUAGE, HTML_LANG
 from ..content.markup import PLACEHOLDER_RE, body_html, fill
 from ..content.registry import Registry
@@ -173,10 +173,10 @@ class Composer:
         """The discharge card's values, formatted in the patient's language."""
         loc, discharge, site = p.locale, care.discharge, care.followup_site
         when = None
-        if discharge.followup_date is not None:
+        if care.followup_at is not None:
+            when = day_and_time(care.followup_at, labels, loc)
+        elif discharge.followup_date is not None:
             when = long_date(discharge.followup_date, loc)
-            if care.followup_at is not None:
-                when = labels["date_at_time"].format(date=when, time=clock(care.followup_at, loc))
         url = self.registry.hospital.appointments_url
         return {
             "operated_on": long_date(p.visit.date, loc),

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from ..common.errors import ContentError, InputError, choices, clipped
 from ..common.validation import in_language
 from ..content.fonts import described, hint, unprintable
-from ..content.labels import clock, long_date
+from ..content.labels import clock, day_and_time, long_date
 from ..content.leaflet import LOCALES, Leaflet, Milestone, Timing
 from ..content.markup import BEFORE_ONLY, PLACEHOLDERS, refuse_unprintable
 from ..content.registry import Registry, Site, Surgeon
@@ -289,9 +289,7 @@ def placeholder_values(p: Personalisation, labels: dict[str, str]) -> dict[str, 
         values |= {
             "time": clock(s.procedure_at, loc),
             "arrival_time": clock(s.arrival_at, loc),
-            "fasting_from": labels["date_at_time"].format(
-                date=long_date(s.fasting_from.date(), loc), time=clock(s.fasting_from, loc)
-            ),
+            "fasting_from": day_and_time(s.fasting_from, labels, loc),
             "blood_thinners_by": long_date(s.blood_thinners_by, loc),
             "report_to": in_language(p.site.report_to, p.leaflet.lang),
         }
