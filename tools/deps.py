@@ -73,15 +73,14 @@ class Machine:
     def library(self, soname: str) -> bool:
         if any(self.file(f"{folder}/{soname}") for folder in LIBRARY_FOLDERS):
             return True
-        if self.root != Path("/"):
-            return False
-        return soname in self.output("ldconfig", "-p") or soname in _ldconfig_cache()
+        return self.root == Path("/") and soname in _ldconfig_cache()
 
 
 def _ldconfig_cache() -> str:
-    """``ldconfig -p`` when ldconfig is not on PATH (a non-root shell without /sbin)."""
-    for ldconfig in ("/sbin/ldconfig", "/usr/sbin/ldconfig"):
-        if os.access(ldconfig, os.X_OK):
+    """``ldconfig -p``: libraries elsewhere (/opt, a conda prefix) that the loader knows; found
+    also when /sbin is not on PATH (a user who is not root)."""
+    for ldconfig in (shutil.which("ldconfig"), "/sbin/ldconfig", "/usr/sbin/ldconfig"):
+        if ldconfig and os.access(ldconfig, os.X_OK):
             return subprocess.run([ldconfig, "-p"], capture_output=True, text=True).stdout
     return ""
 
