@@ -171,11 +171,25 @@ def test_the_discharge_card_holds_the_visit_and_this_procedures_milestones(
     for sign in ("koorts die aanhoudt", "je onderbeen (kuit) is pijnlijk", "vocht uit de wonde",
                  "kortademig"):  # fmt: skip
         assert sign in card, "the four warning signs are on the card"
-    assert decode_qr_codes(pdf) == [
+    on_page_1 = decode_qr_codes(pdf, 0)
+    assert (on_page_1 or decode_qr_codes(pdf, 1)) == [
         "https://www.zas.be/behandelingen/avasculaire-necrose-avn",
         "https://www.zas.be/locaties/zas-hoge-beuken",  # the follow-up campus, not the ward's
     ]
+    assert bool(on_page_1) == (variant != "osteotomie"), "the longest card lets them go over"
     assert "bij ontslag" in page_texts(pdf)[-1], "every page says which moment it is for"
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("nl", "Afspraak verplaatsen: 03 000 00 03"), ("fr", "Déplacer le rendez-vous : 03 000 00 03"),
+     ("en", "To change the appointment: 03 000 00 03")],
+)  # fmt: skip
+def test_a_planned_follow_up_gives_the_number_to_move_it(discharged, lang, words) -> None:
+    """The follow-up campus's own number (Hoge Beuken), not the operating campus's line for
+    warning signs, which patients used to move their appointment (issue 21, F17)."""
+    card = normalise(page_texts(discharged(lang))[0]).replace("\xa0", " ")
+    assert words in card
 
 
 def test_a_follow_up_not_planned_yet_says_how_to_make_the_appointment(discharged) -> None:
@@ -344,18 +358,18 @@ def test_the_large_print_card_is_16_pt_and_its_box_stays_whole(discharged) -> No
     assert len(boxes) == 1 and "kortademig" in page_texts(pdf)[boxes[0]]
 
 
-@pytest.mark.parametrize(("lang", "qr_codes"), [("nl", 2), ("fr", 0), ("en", 2)])
-def test_the_a5_card_keeps_the_warning_signs_on_page_1_and_its_qr_codes_where_they_fit(
-    discharged, lang, qr_codes
+@pytest.mark.parametrize("lang", ["nl", "fr", "en"])
+def test_the_a5_card_keeps_the_warning_signs_on_page_1_and_lets_its_qr_codes_go_over(
+    discharged, lang
 ) -> None:
-    """The longest card (osteotomy, its restriction worded as such in French) lets its QR codes
-    go over the page, never the warning signs and the day-and-night number."""
+    """The longest card (osteotomy: its restriction worded as such, the number to move the
+    follow-up) lets its QR codes go over the page, never the warning signs and the
+    day-and-night number (issue 21: safety first)."""
     pdf = discharged(lang, variant="osteotomie", site="palfijn")
     first = normalise(page_texts(pdf)[0])
     assert "03 000 10 06" in first and ("kortademig" in first or "essouffl" in first
                                         or "short of breath" in first)  # fmt: skip
-    assert len(decode_qr_codes(pdf, 0)) == qr_codes
-    assert len(decode_qr_codes(pdf, 0 if qr_codes else 1)) == 2
+    assert len(decode_qr_codes(pdf, 0)) == 0 and len(decode_qr_codes(pdf, 1)) == 2
     assert "Opvolging" not in page_texts(pdf)[0] and "Suivi" not in page_texts(pdf)[0]
 
 
