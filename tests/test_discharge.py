@@ -8,6 +8,7 @@ import csv
 import email
 import io
 import json
+import math
 import re
 from datetime import date, time
 from email.policy import default as default_policy
@@ -16,6 +17,7 @@ from pathlib import Path
 import pypdf
 import pypdfium2 as pdfium
 import pytest
+import zxingcpp
 from helpers import (
     ROOT,
     VISIT_DATE,
@@ -389,6 +391,20 @@ def test_page_1_of_every_large_print_card_holds_the_warning_signs_and_the_number
     number = "03 000 10 01" if SITES[variant] == "augustinus" else "03 000 10 06"
     assert number in first
     assert any(sign in first for sign in ("kortademig", "essouffl", "short of breath"))
+
+
+def test_large_print_discharge_qr_codes_are_at_least_30_mm_and_scan(discharged) -> None:
+    """They were 15 mm, as on A5, where the README promises a 33 mm symbol (issue 21, F4)."""
+    pdf = discharged(fmt="large")
+    found = []
+    for number in range(len(pdfium.PdfDocument(pdf))):
+        image = pdfium.PdfDocument(pdf)[number].render(scale=300 / 72).to_pil()
+        found += zxingcpp.read_barcodes(image)
+    assert len(found) == 2
+    for result in found:
+        p = result.position
+        width_px = math.dist((p.top_left.x, p.top_left.y), (p.top_right.x, p.top_right.y))
+        assert width_px / 300 * 25.4 >= 30, f"{result.text}: {width_px / 300 * 25.4:.1f} mm"
 
 
 @pytest.mark.parametrize("fmt", ["a5", "large"])
