@@ -252,3 +252,16 @@ def test_fasting_from_midnight_names_the_evening_the_patient_lives(
     visit = make_visit(**visit_fields(language=lang, time=time(6, 0)))
     text = all_text(renderer.render(personalise(visit, leaflet, registry)).pdf)
     assert midnight in text and "00:00" not in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "caption"),
+    [("nl", "Deze folder online"), ("fr", "Plus d’informations en ligne (en néerlandais)"),
+     ("en", "More information online (in Dutch)")],
+)  # fmt: skip
+def test_the_online_qr_code_says_when_its_page_is_in_dutch(in_language, lang, caption) -> None:
+    """The hospital's page is in Dutch: 'Cette brochure en ligne' promised a French one
+    (issue 21, F5). A translation with its own page leaves out `url_lang`."""
+    first = all_text(in_language(lang))
+    assert caption in first
+    assert "Cette brochure en ligne" not in first and "This leaflet online" not in first

@@ -124,6 +124,9 @@ class LeafletMeta(Strict):
     updated: date
     review_by: date
     url: HttpUrl
+    # The language of the page at `url` when it is not the leaflet's own (a translation that
+    # links to the Dutch page): the QR code then says so ("More information online (in Dutch)").
+    url_lang: Literal["nl", "fr", "en"] | None = None
     service: Text
     sites: list[Slug] = Field(min_length=1)
     variants: dict[Slug, Variant] = Field(min_length=1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from babel import Locale
 from babel.dates import format_date
 from babel.units import format_unit
 from jinja2 import (
@@ -146,9 +147,13 @@ class Composer:
         if p.aftercare is not None:
             contact = p.aftercare.followup_site or p.site
             card = self._discharge_card(p, p.aftercare, labels)
+        meta, online = p.leaflet.meta, labels["qr_online"]
+        if meta.url_lang not in (None, p.leaflet.lang):  # a page in another language
+            language = Locale.parse(p.locale).languages[meta.url_lang]
+            online = labels["qr_online_other"].format(language=language)
         qr_codes = [
             (labels["qr_contact"].format(site=contact.name), contact.contact_url),
-            (labels["qr_online"], p.leaflet.meta.url),
+            (online, meta.url),
         ]
         return {
             "card": card,
