@@ -200,9 +200,58 @@ def _check_translation(
     for name in facts_differ(ours, theirs):
         message, hint = _differs(name, dutch)
         found.append(_error(message, file=where, field=name, hint=hint))
+    found += _check_facts_in_text(leaflet, dutch)
     found += _check_labels(project, leaflet.lang)
     if registry is not None:
         found += _check_configured_texts(leaflet, registry)
+    return found
+
+
+# Medicines a text may name, as each language writes them: a translation names the same ones
+# as the Dutch (the French once added "antiagrégant, comme l'aspirine": medical advice the
+# approved text does not give).
+_MEDICINES = {
+    "aspirine": {"nl": r"aspirine|acetylsalicyl", "fr": r"aspirine", "en": r"aspirin"},
+    "plaatjesremmers": {"nl": r"plaatjesremmer|antiaggregant", "fr": r"antiagrégant",
+                        "en": r"antiplatelet"},
+    "antistollingsmiddelen": {"nl": r"antistolling|anticoagul", "fr": r"anticoagulant",
+                              "en": r"anticoagulant"},
+    "paracetamol": {"nl": r"paracetamol|dafalgan", "fr": r"paracétamol|dafalgan",
+                    "en": r"paracetamol|dafalgan"},
+    "ontstekingsremmers": {"nl": r"ontstekingsremmer|ibuprofen",
+                           "fr": r"anti-inflammatoire|ibuprofène",
+                           "en": r"anti-inflammator|ibuprofen"},
+}  # fmt: skip
+_NUMBER = re.compile(r"(?<![\w\[])\d+(?:[.,:]\d+)?(?![\w\]])")
+
+
+def _facts(leaflet: Leaflet) -> tuple[set[str], set[str]]:
+    """The numbers (times, temperatures, counts) and the medicines a text names."""
+    text = leaflet.body.lower()
+    numbers = {n.replace(",", ".").replace(":", ".") for n in _NUMBER.findall(text)}
+    medicines = {
+        name
+        for name, words in _MEDICINES.items()
+        if leaflet.lang in words and re.search(words[leaflet.lang], text)
+    }
+    return numbers, medicines
+
+
+def _check_facts_in_text(leaflet: Leaflet, dutch: Leaflet) -> list[Problem]:
+    """A number or a medicine in the translation's text and not in the Dutch one, or the
+    other way round: a translation says what the Dutch says, nothing more or less."""
+    (numbers, medicines), (dutch_numbers, dutch_medicines) = _facts(leaflet), _facts(dutch)
+    found = []
+    for kind, ours, theirs in (("getal", numbers, dutch_numbers),
+                               ("geneesmiddel", medicines, dutch_medicines)):  # fmt: skip
+        for extra in sorted(ours - theirs):
+            found.append(_warn(f"{kind} '{extra}' staat in de vertaling, niet in het Nederlands",
+                               file=leaflet.shown_as,
+                               hint="een vertaling zegt wat het Nederlands zegt; voeg het eerst "
+                               "toe aan de Nederlandse tekst, met goedkeuring"))  # fmt: skip
+        for missing in sorted(theirs - ours):
+            found.append(_warn(f"{kind} '{missing}' staat in het Nederlands, niet in de vertaling",
+                               file=leaflet.shown_as, hint="vertaal het mee"))  # fmt: skip
     return found
 
 

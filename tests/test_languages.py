@@ -265,3 +265,31 @@ def test_the_online_qr_code_says_when_its_page_is_in_dutch(in_language, lang, ca
     first = all_text(in_language(lang))
     assert caption in first
     assert "Cette brochure en ligne" not in first and "This leaflet online" not in first
+
+
+@pytest.mark.parametrize(
+    ("lang", "old", "new", "expected"),
+    [
+        pytest.param("fr", "fluidifient\n  le sang", "fluidifient\n  le sang, comme l’aspirine,",
+                     "geneesmiddel 'aspirine' staat in de vertaling, niet in het Nederlands",
+                     id="a medicine the Dutch does not name"),
+        pytest.param("en", "(more than 38 °C)", "(more than 38.5 °C)",
+                     "getal '38.5' staat in de vertaling, niet in het Nederlands",
+                     id="another temperature"),
+        pytest.param("en", "(more than 38 °C)", "(a high temperature)",
+                     "getal '38' staat in het Nederlands, niet in de vertaling",
+                     id="a number left out"),
+        pytest.param("fr", "avec du paracétamol (par exemple Dafalgan)", "avec un antidouleur",
+                     "geneesmiddel 'paracetamol' staat in het Nederlands, niet in de vertaling",
+                     id="a medicine left out"),
+    ],
+)  # fmt: skip
+def test_check_reports_facts_a_translation_adds_or_leaves_out(
+    cli, project_copy, lang, old, new, expected
+) -> None:
+    """Issue 21: the French added "antiagrégant, comme l'aspirine"; nothing reported it."""
+    edit(project_copy / f"leaflets/avn-hip/{lang}.md", old, new)
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert f"waarschuwing: leaflets/avn-hip/{lang}.md: {expected}" in out, out
+    code, _, _ = cli("--project", str(project_copy), "check", "--strict")
+    assert code == 1
