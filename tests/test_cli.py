@@ -234,7 +234,7 @@ def test_check_reports_unknown_placeholders_and_undeclared_variants(cli, project
                      ["de tekst zegt '8 uur vóór', maar timing.fasting_hours is 6"],
                      id="fasting hours in the text differ from timing"),
         pytest.param("leaflets/avn-hip/fr.md", "au moins 10 jours avant", "au moins 14 jours avant",
-                     ["leaflets/avn-hip/fr.md, rij 88: de tekst zegt '14 jours avant', maar "
+                     ["leaflets/avn-hip/fr.md, rij 89: de tekst zegt '14 jours avant', maar "
                       "timing.blood_thinner_notice_days is 10"], id="blood-thinner days in French"),
         pytest.param("leaflets/avn-hip/en.md", "From 6 hours before", "From 4 hours before",
                      ["de tekst zegt '4 hours before'"], id="fasting hours in English"),
