@@ -6,7 +6,6 @@ No rendering logic here. Messages are Dutch; exit codes are in common/errors.py 
 from __future__ import annotations
 
 import argparse
-import codecs
 import json
 import logging
 import shlex
@@ -296,14 +295,9 @@ def moved_example(source: Path, folder: Path, by: timedelta, project: Project) -
 
     from ..common.files import write_atomic
     from ..common.matching import match_key
-    from ..visit.daylist import load_columns
+    from ..visit.daylist import decode_list, load_columns
 
-    data = source.read_bytes()
-    encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        encoding, text = "cp1252", data.decode("cp1252", errors="replace")
+    text, _, encoding = decode_list(source.read_bytes(), str(source))
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     names = load_columns(project).fields()
     keys = {match_key(name) for field in MOVED_FIELDS for name in names[field]}

@@ -139,9 +139,10 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def _decode(data: bytes, shown: str) -> tuple[str, str]:
-    """The text, and how it was written: a byte-order mark says so; otherwise UTF-8, else
-    Windows-1252 (Belgian Excel's 'CSV'). Text that fits neither is refused."""
+def decode_list(data: bytes, shown: str) -> tuple[str, str, str]:
+    """The text, how it was written (for people), and the codec that writes it again: a
+    byte-order mark says so; otherwise UTF-8, else Windows-1252 (Belgian Excel's 'CSV'). Text
+    that fits neither is refused."""
     candidates = [("utf-8", "UTF-8"), ("cp1252", "Windows-1252")]
     for bom, encoding, label in (
         (codecs.BOM_UTF8, "utf-8-sig", "UTF-8 met BOM"),
@@ -153,7 +154,7 @@ def _decode(data: bytes, shown: str) -> tuple[str, str]:
             break
     for encoding, label in candidates:
         try:
-            return data.decode(encoding), label
+            return data.decode(encoding), label, encoding
         except UnicodeDecodeError:
             continue
     raise InputError(
@@ -164,7 +165,7 @@ def _decode(data: bytes, shown: str) -> tuple[str, str]:
 
 
 def _read_csv(data: bytes, shown: str, limits: Limits) -> Table:
-    text, encoding = _decode(data, shown)
+    text, encoding, _ = decode_list(data, shown)
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     delimiter = max(";,\t", key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
