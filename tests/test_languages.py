@@ -293,3 +293,12 @@ def test_check_reports_facts_a_translation_adds_or_leaves_out(
     assert f"waarschuwing: leaflets/avn-hip/{lang}.md: {expected}" in out, out
     code, _, _ = cli("--project", str(project_copy), "check", "--strict")
     assert code == 1
+
+
+@pytest.mark.parametrize("fmt", ["a5", "a4", "large"])
+def test_the_department_in_the_masthead_is_never_hyphenated(renderer, project, registry, fmt):
+    """'Department of Orthopaedics and Traumato-logy' (found rereading issue 21's change)."""
+    leaflet = load_leaflet(project, "avn-hip", "en")
+    visit = make_visit(**visit_fields(language="en"))
+    first = page_texts(renderer.render(personalise(visit, leaflet, registry), fmt).pdf)[0]
+    assert "Traumatology" in first
