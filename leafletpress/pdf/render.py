@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 import logging
 import mimetypes
+import re
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pyphen
 from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
@@ -34,6 +37,11 @@ from .standards import write_pdf
 log = logging.getLogger(__name__)
 
 
+# English is hyphenated with pyphen's US patterns, also in British English (lang en-GB): its
+# en_GB set breaks "unexpec-ted" and "pro-ced-ure", the US set "un-ex-pect-ed", "pro-ce-dure".
+pyphen.LANGUAGES["en_GB"] = pyphen.LANGUAGES["en_US"]
+
+
 def tune_gc() -> None:
     """Fit the garbage collector to rendering; call once per process, after the imports.
 
@@ -45,6 +53,34 @@ def tune_gc() -> None:
     """
     gc.set_threshold(50_000, 50, 100)
     gc.freeze()
+
+
+_BOX = re.compile(r'<aside class="box ')
+
+
+def _split_boxes(document: Document) -> set[int]:
+    """The call-out boxes (by their order in the document) laid out over more than one page.
+    Boxes avoid breaks inside, so only a box taller than a page is split."""
+    pages_of: dict[int, set[int]] = {}  # id of the box's element -> pages it is on
+    order: list[int] = []
+    for number, page in enumerate(document.pages):
+        stack = [page._page_box]  # WeasyPrint's layout tree: no public API walks it
+        while stack:
+            box = stack.pop()
+            if box.element_tag == "aside" and "box" in box.element.get("class", "").split():
+                if id(box.element) not in pages_of:
+                    order.append(id(box.element))
+                pages_of.setdefault(id(box.element), set()).add(number)
+            stack.extend(reversed(getattr(box, "children", ())))
+    return {index for index, key in enumerate(order) if len(pages_of[key]) > 1}
+
+
+def _marked_tall(html: str, indexes: set[int]) -> str:
+    """The HTML with the boxes at ``indexes`` (document order) classed ``box-tall``."""
+    count = itertools.count()
+    return _BOX.sub(
+        lambda m: '<aside class="box box-tall ' if next(count) in indexes else m.group(0), html
+    )
 
 
 class AssetFetcher(URLFetcher):
@@ -109,6 +145,15 @@ class Renderer:
         return self._stylesheets[layout]
 
     def layout(self, html: str, layout: str = DEFAULT_FORMAT) -> Document:
+        """Lay out a document. A call-out box is kept on one page (``break-inside: avoid``);
+        one taller than a page is laid out again as ``box-tall``, so that it flows on from
+        where it starts rather than leaving a page empty and its heading alone."""
+        document = self._laid_out(html, layout)
+        if tall := _split_boxes(document):
+            document = self._laid_out(_marked_tall(html, tall), layout)
+        return document
+
+    def _laid_out(self, html: str, layout: str) -> Document:
         self.layouts += 1
         return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
             stylesheets=self.stylesheets(layout),
