@@ -65,14 +65,7 @@ def check_project(project: Project, today: date) -> list[Problem]:
     except ContentError as exc:
         problems += _collect(exc)
     else:
-        problems += [
-            _warn(
-                "bevat voorbeeldgegevens (example: true)",
-                file=name,
-                hint="vul de echte gegevens in en verwijder 'example: true'",
-            )
-            for name in registry.example_files
-        ]
+        problems += _example_data(registry)
 
     if (project.config_dir / EMAIL_CONFIG).is_file():
         try:
@@ -119,13 +112,39 @@ def check_project(project: Project, today: date) -> list[Problem]:
     return problems
 
 
+def _example_data(registry: Registry) -> list[Problem]:
+    """What makes every page say VOORBEELD: example configuration, and hospital policy that
+    no medical owner has signed off yet."""
+    found = [
+        _warn(
+            "bevat voorbeeldgegevens (example: true)",
+            file=name,
+            hint="vul de echte gegevens in en verwijder 'example: true'",
+        )
+        for name in registry.example_files
+    ]
+    policy = registry.hospital.policy
+    return found + [
+        _warn(
+            f"heeft goedkeuring nodig (nu: {value}): ziekenhuisbeleid dat de folders drukken, "
+            "niet uit de goedgekeurde tekst",
+            file="config/hospital.yaml",
+            field=f"policy.{name}",
+            hint="laat de medisch verantwoordelijke de waarde nakijken en zet bij 'signed_off' "
+            'naam en datum (bv. "dr. Pieter Claes, 10/12/2026")',
+        )
+        for name in policy.unsigned()
+        for value in [str(getattr(policy, name).value).lower()]
+    ]
+
+
 def _check_leaflet(leaflet: Leaflet, registry: Registry | None, today: date) -> list[Problem]:
     meta, where = leaflet.meta, leaflet.shown_as
     found = [
         _error(f.message, file=where, row=f.line, hint=f.hint)
         for f in lint(leaflet.body, leaflet.body_first_line, list(meta.variants))
     ]
-    found += _check_timing_in_text(leaflet)
+    found += _check_timing_in_text(leaflet, registry)
     found += _check_moments(leaflet, registry)
     if meta.review_by < today:
         found.append(
@@ -279,15 +298,21 @@ _TIMING_IN_TEXT = {
 }  # fmt: skip
 
 
-def _check_timing_in_text(leaflet: Leaflet) -> list[Problem]:
+def _check_timing_in_text(leaflet: Leaflet, registry: Registry | None) -> list[Problem]:
     """A number the text gives for a timing rule ("6 uur vóór de ingreep") must be the one in
-    the front matter, which computes the times on page 1: patients read both."""
+    the front matter (or, for arrival, the hospital's policy), which computes the times on
+    page 1: patients read both."""
     words = _TIMING_IN_TEXT.get(leaflet.lang)
     if words is None:
         return []
+    rules = leaflet.meta.timing.model_dump()
+    if registry is not None:
+        rules["arrival_minutes_before"] = registry.hospital.policy.arrival_minutes_before.value
     found = []
-    for field in ("fasting_hours", "blood_thinner_notice_days", "arrival_minutes_before"):
-        wanted = getattr(leaflet.meta.timing, field)
+    for field, wanted in rules.items():
+        source = "timing"
+        if field == "arrival_minutes_before":
+            source = "config/hospital.yaml: policy"
         pattern = rf"(\d+)\s+{words[field]}\s+{words['before']}\b"
         for match in re.finditer(pattern, leaflet.body):
             if int(match.group(1)) != wanted:
@@ -295,11 +320,11 @@ def _check_timing_in_text(leaflet: Leaflet) -> list[Problem]:
                 found.append(
                     _error(
                         f"de tekst zegt '{' '.join(match.group(0).split())}', maar "
-                        f"timing.{field} is {wanted}",
+                        f"{source}.{field} is {wanted}",
                         file=leaflet.shown_as,
                         row=line,
-                        hint=f"maak tekst en timing.{field} gelijk (de tijden op pagina 1 "
-                        "komen uit timing)",
+                        hint=f"maak tekst en {source}.{field} gelijk (de tijden op pagina 1 "
+                        f"komen uit {source})",
                     )
                 )
     return found

@@ -107,6 +107,15 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def sign_off_policy(project: Path, by: str = "dr. Pieter Claes, 10/12/2026") -> None:
+    """Sign off every hospital policy setting in a copied project's config/hospital.yaml."""
+    path = project / "config" / "hospital.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("    signed_off:\n", f'    signed_off: "{by}"\n'),
+        encoding="utf-8",
+    )
+
+
 def font_sizes(pdf: bytes) -> dict[float, int]:
     """Printed size in points -> number of characters, over every page (pypdf's visitor gives
     the font size with the text and page matrices applied)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from helpers import ROOT, all_text, edit, normalise, page_texts
+from helpers import ROOT, all_text, edit, normalise, page_texts, sign_off_policy
 
 from leafletpress.cli.commands import demo_date
 
@@ -185,7 +185,7 @@ def test_demo_makes_every_variant_and_the_example_lists_without_a_warning_on_any
             assert (lists / name).read_bytes() == (ROOT / "examples" / name).read_bytes()
     print_files = [p for p in paths if p.name.startswith("print-")]
     assert {p.parent.parent.name for p in print_files} == {f"{day}", f"{day + timedelta(days=2)}"}
-    assert err.count("voorbeeldgegevens (example: true); elke pagina") == 1
+    assert err.count("elke pagina draagt 'VOORBEELD") == 1, "one warning, not one per run"
     assert "verleden" not in err and "termijn" not in err and "fout" not in err, err
     assert f"$ generate.py batch {lists / f'dag-{day}.csv'}" in err
 
@@ -234,7 +234,7 @@ def test_check_reports_unknown_placeholders_and_undeclared_variants(cli, project
                      ["de tekst zegt '8 uur vóór', maar timing.fasting_hours is 6"],
                      id="fasting hours in the text differ from timing"),
         pytest.param("leaflets/avn-hip/fr.md", "au moins 10 jours avant", "au moins 14 jours avant",
-                     ["leaflets/avn-hip/fr.md, rij 89: de tekst zegt '14 jours avant', maar "
+                     ["leaflets/avn-hip/fr.md, rij 87: de tekst zegt '14 jours avant', maar "
                       "timing.blood_thinner_notice_days is 10"], id="blood-thinner days in French"),
         pytest.param("leaflets/avn-hip/en.md", "From 6 hours before", "From 4 hours before",
                      ["de tekst zegt '4 hours before'"], id="fasting hours in English"),
@@ -305,4 +305,12 @@ def test_example_data_is_on_every_page_and_every_command_warns(cli, project_copy
         edit(project_copy / "config" / name, "example: true\n", "")
     code, out, err = cli("--project", str(project_copy), *GOOD, "--out-dir", str(tmp_path))
     assert code == 0 and "voorbeeldgegevens" not in err, err
+    assert (
+        "policy.arrival_minutes_before, policy.call_112_for_breathlessness nog niet "
+        "goedgekeurd" in err
+    ), "the hospital's policy still needs its medical owner"
+    assert mark in all_text(Path(out.strip()).read_bytes()), "policy not signed off: marked"
+    sign_off_policy(project_copy)
+    code, out, err = cli("--project", str(project_copy), *GOOD, "--out-dir", str(tmp_path))
+    assert code == 0 and "waarschuwing" not in err, err
     assert mark not in all_text(Path(out.strip()).read_bytes()), "real data: no mark"

@@ -93,7 +93,7 @@ MILESTONES = {
         "Volledige revalidatie: kan duren tot ongeveer maart 2027 (tot 3 maanden)",
     ],
     ("osteotomie", "nl"): [
-        "Je revalidatie begint: rond 18–19 december 2026 (na 3 à 4 dagen)",
+        "Je revalidatie begint: rond 18 of 19 december 2026 (na 3 à 4 dagen)",
         "Maar beperkt steunen op het geopereerde been: tot ongeveer 26 januari 2027 (de eerste "
         "6 weken)",
         "Volledige revalidatie: kan duren tot ongeveer juni 2027 (tot 6 maanden)",
@@ -108,7 +108,7 @@ MILESTONES = {
         "Revalidation complète : peut durer jusque vers mars 2027 (jusqu’à 3 mois)",
     ],
     ("osteotomie", "fr"): [
-        "Début de votre revalidation : vers le 18–19 décembre 2026 (après 3 à 4 jours)",
+        "Début de votre revalidation : vers le 18 ou 19 décembre 2026 (après 3 à 4 jours)",
         "Appui partiel sur la jambe opérée : jusque vers le 26 janvier 2027 (pendant 6 semaines)",
         "Revalidation complète : peut durer jusque vers juin 2027 (jusqu’à 6 mois)",
     ],
@@ -122,7 +122,7 @@ MILESTONES = {
         "Full rehabilitation: can take until about March 2027 (up to 3 months)",
     ],
     ("osteotomie", "en"): [
-        "Your rehabilitation starts: around 18–19 December 2026 (after 3 to 4 days)",
+        "Your rehabilitation starts: around 18 or 19 December 2026 (after 3 to 4 days)",
         "Put only limited weight on the operated leg: until about 26 January 2027 (the first 6 "
         "weeks)",
         "Full rehabilitation: can take until about June 2027 (up to 6 months)",
@@ -193,6 +193,30 @@ def test_a_planned_follow_up_gives_the_number_to_move_it(discharged, lang, words
     assert words in card
 
 
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("nl", "Controle Nog niet gepland Maak een afspraak via 03 000 00 01 of via "
+            "https://www.zas.be/afspraak-maken Je herstel"),
+     ("fr", "Contrôle Pas encore fixé Prenez rendez-vous au 03 000 00 01 ou via "
+            "https://www.zas.be/afspraak-maken (en néerlandais)"),
+     ("en", "Follow-up visit Not planned yet Make an appointment on 03 000 00 01 or at "
+            "https://www.zas.be/afspraak-maken (in Dutch)")],
+)  # fmt: skip
+def test_the_appointment_page_says_it_is_in_dutch_on_other_leaflets(discharged, lang, words):
+    pdf = discharged(lang, followup_date=None, followup_time=None, followup_site=None)
+    assert words in normalise(page_texts(pdf)[0]).replace("\xa0", " ")
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("nl", "Controle dinsdag 26 januari 2027 om 10:30"),
+     ("fr", "Contrôle mardi 26 janvier 2027 à 10 h 30"),
+     ("en", "Follow-up visit Tuesday 26 January 2027 at 10:30")],
+)  # fmt: skip
+def test_the_follow_up_time_is_written_as_each_language_writes_it(discharged, lang, words):
+    assert words in normalise(page_texts(discharged(lang))[0]).replace("\xa0", " ")
+
+
 def test_a_follow_up_not_planned_yet_says_how_to_make_the_appointment(discharged) -> None:
     pdf = discharged(followup_date=None, followup_time=None, followup_site=None)
     card = normalise(page_texts(pdf)[0])
@@ -200,7 +224,10 @@ def test_a_follow_up_not_planned_yet_says_how_to_make_the_appointment(discharged
         "Controle Nog niet gepland Maak een afspraak via 03 000 00 01 of via "
         "https://www.zas.be/afspraak-maken" in card
     )
-    assert "https://www.zas.be/locaties/zas-augustinus" in decode_qr_codes(pdf)
+    # The card's QR codes may go over the page (the warning signs may not).
+    assert "https://www.zas.be/locaties/zas-augustinus" in decode_qr_codes(pdf, 0) + (
+        decode_qr_codes(pdf, 1)
+    )
 
 
 def test_a_discharge_leaflet_has_no_pre_operative_passage_and_no_second_contact_box(

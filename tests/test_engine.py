@@ -118,7 +118,8 @@ def test_impossible_times_are_refused(text: str) -> None:
 
 
 BRUSSELS = calendar("Europe/Brussels", "BE")
-TIMING = Timing(fasting_hours=6, blood_thinner_notice_days=10, arrival_minutes_before=60)
+TIMING = Timing(fasting_hours=6, blood_thinner_notice_days=10)
+ARRIVAL = 60  # minutes: config/hospital.yaml, policy
 
 
 def local(*fields: int) -> datetime:
@@ -126,7 +127,7 @@ def local(*fields: int) -> datetime:
 
 
 def test_derived_times_come_from_the_timing_rules() -> None:
-    s = schedule(date(2026, 12, 15), time(5, 0), TIMING, BRUSSELS)
+    s = schedule(date(2026, 12, 15), time(5, 0), TIMING, ARRIVAL, BRUSSELS)
     assert s.arrival_at == local(2026, 12, 15, 4, 0)
     assert s.fasting_from == local(2026, 12, 14, 23, 0), "fasting starts the evening before"
     assert s.blood_thinners_by == date(2026, 12, 4), "10 days before is a Saturday: Friday"
@@ -144,7 +145,7 @@ def test_derived_times_come_from_the_timing_rules() -> None:
     ],
 )  # fmt: skip
 def test_fasting_hours_are_real_hours_across_a_clock_change(on, at, fasting_from, utc_offset):
-    s = schedule(on, at, TIMING, BRUSSELS)
+    s = schedule(on, at, TIMING, ARRIVAL, BRUSSELS)
     assert (s.procedure_at.astimezone(UTC) - s.fasting_from.astimezone(UTC)) == timedelta(hours=6)
     assert f"{s.fasting_from:%H:%M}" == fasting_from
     assert s.procedure_at.utcoffset() == timedelta(hours=utc_offset)
@@ -152,7 +153,7 @@ def test_fasting_hours_are_real_hours_across_a_clock_change(on, at, fasting_from
 
 def test_a_time_the_clock_skips_is_refused() -> None:
     with pytest.raises(InputError) as refused:
-        schedule(date(2027, 3, 28), time(2, 30), TIMING, BRUSSELS)
+        schedule(date(2027, 3, 28), time(2, 30), TIMING, ARRIVAL, BRUSSELS)
     assert "02:30 bestaat niet op 28/03/2027" in str(refused.value) and refused.value.hint
 
 
@@ -167,7 +168,7 @@ def test_a_time_the_clock_skips_is_refused() -> None:
     ],
 )
 def test_a_deadline_falls_on_a_working_day(on: date, deadline: date) -> None:
-    assert schedule(on, time(9, 0), TIMING, BRUSSELS).blood_thinners_by == deadline
+    assert schedule(on, time(9, 0), TIMING, ARRIVAL, BRUSSELS).blood_thinners_by == deadline
 
 
 def test_dates_are_written_out_in_dutch() -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
+import pyphen
 import pytest
 from helpers import VISIT_DATE, all_text, edit, page_texts, visit_fields
 
@@ -28,7 +30,7 @@ PRINTED = {
     "fr": [
         "Nécrose avasculaire de la hanche", "Qu’est-ce que la nécrose avasculaire ?",
         "Votre rendez-vous", "mardi 15 décembre 2026",
-        "À jeun à partir de mardi 15 décembre 2026 à 02:30",
+        "À jeun à partir de mardi 15 décembre 2026 à 2 h 30",
         "au plus tard le vendredi 4 décembre 2026", "Hôpital de jour, rez-de-chaussée",
         "Pr Sofie Wouters", "page 1 sur 6", "Prothèse totale de hanche",
     ],
@@ -72,6 +74,38 @@ SAYS_WHAT_THE_DUTCH_SAYS = [
                  id="fr asks for help with hygiene"),
     pytest.param("en", "ask someone close to you to help you", "feel free to ask",
                  id="en asks for help with hygiene"),
+    pytest.param("nl", "Daardoor sterft het botweefsel langzaam af. Dat veroorzaakt pijn.",
+                 "Dat veroorzaakt pijn, verzwakt", id="nl names the pain, as approved"),
+    pytest.param("en", "the doctor treating you also follows you closely", "at the hospital",
+                 id="en adds no 'at the hospital'"),
+    pytest.param("fr", "le médecin qui vous traite vous suit aussi de près", "à l’hôpital vous",
+                 id="fr adds no 'à l’hôpital'"),
+    # French wording and typography (F13): times as Belgian French writes them, one gender
+    # convention, articles before the campus and the surgeon, the publisher's own label.
+    pytest.param("fr", "Présentez-vous à 7 h 30", "07:30", id="fr times"),
+    pytest.param("fr", "vous ne pouvez pas rentrer seul(e) chez vous", "rentrer seul chez",
+                 id="fr seul(e)"),
+    pytest.param("fr", "vous ne serez pas éveillé(e) pendant", "pas éveillé pendant",
+                 id="fr éveillé(e)"),
+    pytest.param("fr", "vous n’êtes pas satisfait(e) ?", "pas satisfait ?", id="fr satisfait(e)"),
+    pytest.param("fr", "Contactez sans faute le ZAS Augustinus", "faute ZAS", id="fr le ZAS"),
+    pytest.param("fr", "Votre intervention est prévue au ZAS Augustinus", "prévue à ZAS",
+                 id="fr au ZAS"),
+    pytest.param("fr", "Votre chirurgien : Pr Sofie Wouters.", "chirurgien est Pr",
+                 id="fr surgeon without a bare title"),
+    pytest.param("fr", "É.R. : Willeke Dijkhoffz, Kempenstraat 100", "VU:",
+                 id="fr éditeur responsable"),
+    pytest.param("en", "Responsible publisher: Willeke Dijkhoffz", "VU:", id="en publisher"),
+    pytest.param("nl", "VU: Willeke Dijkhoffz, Kempenstraat 100", "VU: VU:", id="nl publisher"),
+    # The hospital's own pages are in Dutch (config/hospital.yaml, pages_lang): said so.
+    pytest.param("fr", "site web : https://www.zas.be/ombudsdienst (en néerlandais)",
+                 "web: https", id="fr ombudsman page in Dutch"),
+    pytest.param("en", "website: https://www.zas.be/ombudsdienst (in Dutch)", "(in het",
+                 id="en ombudsman page in Dutch"),
+    pytest.param("nl", "ombudsdienst: https://www.zas.be/ombudsdienst", "(in het Nederlands)",
+                 id="nl pages need no note"),
+    pytest.param("nl", "Telefoon ZAS Augustinus 03 000 00 01", "Chirurg prof. dr. Sofie Wouters "
+                 "Telefoon 03", id="nl the phone is the campus's, not the surgeon's"),
 ]  # fmt: skip
 
 
@@ -79,7 +113,7 @@ SAYS_WHAT_THE_DUTCH_SAYS = [
 def test_each_translation_says_what_the_approved_dutch_says(
     in_language, lang, printed, never
 ) -> None:
-    text = all_text(in_language(lang))
+    text = all_text(in_language(lang)).replace("\xa0", " ")
     assert printed in text and never not in text
 
 
@@ -302,3 +336,29 @@ def test_the_department_in_the_masthead_is_never_hyphenated(renderer, project, r
     visit = make_visit(**visit_fields(language="en"))
     first = page_texts(renderer.render(personalise(visit, leaflet, registry), fmt).pdf)[0]
     assert "Traumatology" in first
+
+
+def test_english_words_are_hyphenated_where_english_breaks_them(in_language) -> None:
+    """British English was hyphenated with pyphen's en_GB patterns: "unexpec-ted",
+    "pro-ced-ure" (issue 21, F14). Every break at a line end is one the US patterns allow."""
+    patterns = pyphen.Pyphen(lang="en_US")
+    text = "\n".join(page_texts(in_language("en")))
+    breaks = re.findall(r"(\w+)\ufffe\s*(\w+)", text)  # pdfium marks a hyphenation with U+FFFE
+    assert breaks, "the A5 leaflet hyphenates some English words"
+    for start, end in breaks:
+        allowed = {len(left) for left, _ in patterns.iterate(start + end)}
+        assert len(start) in allowed, f"{start}-{end}: {patterns.inserted(start + end)}"
+
+
+def test_a_publisher_still_written_with_its_dutch_label_gets_the_leaflets_own(
+    cli, project_copy, tmp_path
+) -> None:
+    """Up to 0.1.0 config/hospital.yaml wrote "VU: ..." itself; French leaflets printed it."""
+    edit(project_copy / "config/hospital.yaml", 'publisher: "Willeke', 'publisher: "VU: Willeke')
+    code, out, err = cli("--project", str(project_copy), "leaflet", "avn-hip", "--variant",
+                         "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
+                         "15/12/2026", "--time", "8u30", "--patient", "X", "--lang", "fr",
+                         "--out-dir", str(tmp_path))  # fmt: skip
+    assert code == 0, err
+    text = all_text(Path(out.strip()).read_bytes()).replace("\xa0", " ")
+    assert "É.R. : Willeke Dijkhoffz" in text and "VU" not in text

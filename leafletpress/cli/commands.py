@@ -64,11 +64,19 @@ def _loaded(args: argparse.Namespace) -> tuple[Project, Registry]:
     project = _project(args)
     registry = load_registry(project)
     # check says it in its own words; the demo's own batch and email runs heard it already
-    if registry.example_files and args.command != "check" and not args.example_said:
+    if registry.example and args.command != "check" and not args.example_said:
+        said = []
+        if registry.example_files:
+            said.append(f"{', '.join(registry.example_files)}: voorbeeldgegevens (example: true)")
+        if registry.unsigned_policy:
+            said.append(
+                f"config/hospital.yaml: {', '.join(registry.unsigned_policy)} nog niet "
+                "goedgekeurd (signed_off)"
+            )
         say(
-            f"waarschuwing: {', '.join(registry.example_files)}: "
-            "voorbeeldgegevens (example: true); elke pagina draagt 'VOORBEELD — niet voor "
-            "patiënten'. Vul de gegevens van het ziekenhuis in voor je folders meegeeft."
+            f"waarschuwing: {'; '.join(said)}; elke pagina draagt 'VOORBEELD — niet voor "
+            "patiënten'. Vul de gegevens van het ziekenhuis in en laat het beleid goedkeuren "
+            "voor je folders meegeeft."
         )
     return project, registry
 

@@ -44,9 +44,14 @@ def short_date(value: date, locale: str) -> str:
     return format_date(value, "dd/MM/y", locale=locale)
 
 
+# How a patient text writes the time of day, per language: Belgian French writes "6 h 00",
+# "14 h 30" (with no-break spaces), Dutch and English "06:00", "14:30".
+_CLOCK = {"fr": "H'\u00a0h\u00a0'mm"}
+
+
 def clock(value: time | datetime, locale: str) -> str:
-    """'07:30'."""
-    return format_time(value, "HH:mm", locale=locale)
+    """'07:30' ('7 h 30' in French)."""
+    return format_time(value, _CLOCK.get(locale[:2], "HH:mm"), locale=locale)
 
 
 def day_and_time(moment: datetime, labels: Mapping[str, str], locale: str) -> str:

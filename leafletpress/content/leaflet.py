@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
@@ -113,7 +113,16 @@ class Discharge(Strict):
 class Timing(Strict):
     fasting_hours: int = Field(ge=0, le=24)
     blood_thinner_notice_days: int = Field(ge=0, le=60)
-    arrival_minutes_before: int = Field(default=60, ge=0, le=240)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _arrival_is_policy(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "arrival_minutes_before" in data:
+            raise ValueError(
+                "arrival_minutes_before is ziekenhuisbeleid, geen folderinhoud: zet het in "
+                "config/hospital.yaml onder policy (en haal het hier weg)"
+            )
+        return data
 
 
 class LeafletMeta(Strict):

@@ -55,12 +55,14 @@ _FENCE_RE = re.compile(r"^\s*(:{3,})\s*(.*?)\s*$")
 
 
 def _render_box(
-    self: object, tokens: Sequence[Token], idx: int, _options: object, _env: object
+    self: object, tokens: Sequence[Token], idx: int, _options: object, env: dict[str, str]
 ) -> str:
     token = tokens[idx]
-    if token.nesting == -1:
-        return "</aside>\n"
     kind, _, title = token.info.strip().partition(" ")
+    if token.nesting == -1:  # a contact box ends with the hospital's emergency advice, if any
+        return (env.get("contact_end", "") if token.type == "container_contact_close" else "") + (
+            "</aside>\n"
+        )
     heading = f'<h3 class="box-title">{escape(title.strip())}</h3>\n' if title.strip() else ""
     return f'<aside class="box box-{kind}">\n{heading}'
 
@@ -131,13 +133,14 @@ def _parts(source: str, variant: str, moment: str) -> tuple[list[Token], list[To
 
 
 @cache
-def body_html(source: str, variant: str, moment: str = "voor") -> Body:
+def body_html(source: str, variant: str, moment: str = "voor", contact_end: str = "") -> Body:
     """The leaflet body for one variant and moment; at discharge without its contact box,
-    which goes on the discharge card."""
+    which goes on the discharge card. ``contact_end``: HTML that ends every contact box (the
+    hospital's emergency advice; see Policy in content/registry.py)."""
     md = _parser()
     box, tokens = _parts(source, variant, moment)
-    render = md.renderer.render
-    return Body(str(render(tokens, md.options, {})), str(render(box, md.options, {})))
+    render, env = md.renderer.render, {"contact_end": contact_end}
+    return Body(str(render(tokens, md.options, env)), str(render(box, md.options, env)))
 
 
 def discharge_findings(source: str, first_line: int, variant: str) -> list[Finding]:
@@ -178,7 +181,8 @@ def fill(html: str, values: Mapping[str, str]) -> str:
     def value(match: re.Match[str]) -> str:
         name, punctuation = match.group(1), match.group(2)
         if name in UNBROKEN:  # with the punctuation after it: no comma alone on a line
-            return f'<span class="nowrap">{escape(values[name])}{punctuation}</span>'
+            phone = f'<span class="phone">{escape(values[name])}</span>'
+            return f'<span class="nowrap">{phone}{punctuation}</span>'
         return escape(values[name]) + punctuation
 
     return _FILL_RE.sub(value, html)

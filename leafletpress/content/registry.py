@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -47,8 +48,43 @@ def _holiday_country(code: str) -> str:
     return code
 
 
+def _publisher(name: str) -> str:
+    # Until 0.1.0 the value carried its own Dutch "VU:"; the label now comes in each language.
+    return re.sub(r"^v\.?\s?u\.?\s*:\s*", "", name, flags=re.IGNORECASE)
+
+
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
 HolidayCountry = Annotated[str, AfterValidator(_holiday_country)]
+
+
+class _Setting(Strict):
+    """A policy setting and who approved it: until ``signed_off`` names someone (and a date),
+    the setting is example data."""
+
+    signed_off: Text | None = None
+
+
+class Arrival(_Setting):
+    value: int = Field(default=60, ge=0, le=240)  # minutes before the procedure
+
+
+class Switch(_Setting):
+    value: bool = True
+
+
+class Policy(Strict):
+    """Hospital policy that leaflets print but their approved text does not carry; each setting
+    needs a medical owner's sign-off (config/hospital.yaml, ``policy``)."""
+
+    arrival_minutes_before: Arrival = Arrival()  # page 1: "Aanmelden om"
+    # The warning-signs box ends with "bel 112" for severe breathlessness or chest pain.
+    call_112_for_breathlessness: Switch = Switch()
+
+    def unsigned(self) -> tuple[str, ...]:
+        """The settings no one has signed off yet."""
+        return tuple(
+            name for name in type(self).model_fields if getattr(self, name).signed_off is None
+        )
 
 
 class Hospital(Strict):
@@ -60,9 +96,13 @@ class Hospital(Strict):
     colours: Colours
     ombudsman_url: HttpUrl
     appointments_url: HttpUrl | None = None  # where patients make an appointment online
-    publisher: Text | None = None
+    # The language of the hospital's own pages (ombudsman_url, appointments_url): a leaflet in
+    # another language says so after the address ("(en néerlandais)").
+    pages_lang: Literal["nl", "fr", "en"] = "nl"
+    publisher: Annotated[Text, AfterValidator(_publisher)] | None = None  # without "VU:"
     timezone: TimeZone = "Europe/Brussels"  # appointments and derived times are in it
     holidays: HolidayCountry = "BE"  # public holidays: deadlines move to the working day before
+    policy: Policy = Policy()
 
 
 class Site(Strict):
@@ -110,6 +150,16 @@ class Registry:
     logo_path: Path | None
     example_files: tuple[str, ...]
     fonts_dir: Path  # the bundled fonts: what a leaflet can print (fonts.py)
+
+    @property
+    def unsigned_policy(self) -> tuple[str, ...]:
+        """``policy.<setting>`` for each hospital policy setting still to be signed off."""
+        return tuple(f"policy.{name}" for name in self.hospital.policy.unsigned())
+
+    @property
+    def example(self) -> bool:
+        """Example data somewhere: every page says VOORBEELD."""
+        return bool(self.example_files or self.unsigned_policy)
 
 
 def load_registry(project: Project) -> Registry:

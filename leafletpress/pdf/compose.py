@@ -55,8 +55,8 @@ def _url_text(url: str) -> Markup:
 
 
 def _step(step: Step, labels: Labels, locale: str) -> dict[str, str | Markup]:
-    """A recovery milestone as printed, by its kind: 'rond 16–17 december 2026 (1 à 2 dagen na
-    de operatie)', 'tot ongeveer 26 januari 2027 (de eerste 6 weken)', 'kan duren tot
+    """A recovery milestone as printed, by its kind: 'rond 16 of 17 december 2026 (na 1 à 2
+    dagen)', 'tot ongeveer 26 januari 2027 (de eerste 6 weken)', 'kan duren tot
     ongeveer maart 2027 (tot 3 maanden)'; month-long spans to the month; one without a number
     as worded, one passed by the discharge day in its ``done`` words."""
     milestone = step.milestone
@@ -70,8 +70,10 @@ def _step(step: Step, labels: Labels, locale: str) -> dict[str, str | Markup]:
         when = format_date(end, "MMMM y", locale=locale)
     elif start == end:
         when = format_date(end, "d MMMM y", locale=locale)
-    elif (start.year, start.month) == (end.year, end.month):
-        when = f"{start.day}–{format_date(end, 'd MMMM y', locale=locale)}"
+    elif (start.year, start.month) == (end.year, end.month):  # '16 of 17 december', '16–19 ...'
+        days = {"low": start.day, "high": end.day}
+        pattern = labels["either_day"] if end.day == start.day + 1 else "{low}–{high}"
+        when = f"{pattern.format_map(days)} {format_date(end, 'MMMM y', locale=locale)}"
     else:
         when = f"{format_date(start, 'd MMMM', locale=locale)} – " + format_date(
             end, "d MMMM y", locale=locale
@@ -86,6 +88,11 @@ def _step(step: Step, labels: Labels, locale: str) -> dict[str, str | Markup]:
         "when": escape(labels[f"{kind}_month" if months else kind]).format(when=dated),
         "span": labels[f"{kind}_span"].format(span=span),
     }
+
+
+def _language(code: str, p: Personalisation) -> str:
+    """A language's name in the leaflet's language: 'néerlandais', 'Dutch'."""
+    return str(Locale.parse(p.locale).languages[code])
 
 
 _POSTCODE = re.compile(r"\b(\d{4}) (?=\w)")
@@ -134,7 +141,7 @@ class Composer:
             "day": day,
             "sheets": sheets,
             "generator": f"leafletpress {__version__}",
-            "example": bool(self.registry.example_files),
+            "example": self.registry.example,
         }
         return self._template(SEPARATORS, context)
 
@@ -149,8 +156,7 @@ class Composer:
             card = self._discharge_card(p, p.aftercare, labels)
         meta, online = p.leaflet.meta, labels["qr_online"]
         if meta.url_lang not in (None, p.leaflet.lang):  # a page in another language
-            language = Locale.parse(p.locale).languages[meta.url_lang]
-            online = labels["qr_online_other"].format(language=language)
+            online = labels["qr_online_other"].format(language=_language(meta.url_lang, p))
         qr_codes = [
             (labels["qr_contact"].format(site=contact.name), contact.contact_url),
             (online, meta.url),
@@ -198,6 +204,14 @@ class Composer:
             "recovery": [_step(step, labels, loc) for step in care.recovery],
         }
 
+    def _pages_note(self, p: Personalisation, labels: Labels) -> str:
+        """' (en néerlandais)' after the hospital's own addresses, when its pages are not in
+        the leaflet's language."""
+        pages = self.registry.hospital.pages_lang
+        if pages == p.leaflet.lang:
+            return ""
+        return " " + labels["page_in"].format(language=_language(pages, p))
+
     def _render(self, template: str, p: Personalisation, **context: object) -> str:
         meta = p.leaflet.meta
         labels = load_labels(self.project.templates_dir, p.leaflet.lang)
@@ -211,10 +225,14 @@ class Composer:
             "updated": short_date(meta.updated, p.locale),
             "v": values,
             "generator": f"leafletpress {__version__}",
-            "example": bool(self.registry.example_files),
+            "example": self.registry.example,
             "moment": p.visit.moment,
+            "pages_note": self._pages_note(p, labels),
         }
-        body = body_html(p.leaflet.body, p.visit.variant, p.visit.moment)
+        emergency = ""
+        if self.registry.hospital.policy.call_112_for_breathlessness.value:
+            emergency = str(Markup('<p class="emergency">{}</p>').format(labels["call_112"]))
+        body = body_html(p.leaflet.body, p.visit.variant, p.visit.moment, emergency)
         if template == LEAFLET:
             context["body"] = Markup(fill(body.html, values))
         if "card" in context:  # the cover; the day-and-night number once, in the box if there

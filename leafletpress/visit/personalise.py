@@ -31,13 +31,14 @@ class Schedule:
     blood_thinners_by: date
 
 
-def schedule(on: date, at: time, timing: Timing, days: Calendar) -> Schedule:
-    """Derived moments in the hospital's time zone and real elapsed time; the blood-thinner
-    deadline on a working day (see calendar.py)."""
+def schedule(on: date, at: time, timing: Timing, arrival_minutes: int, days: Calendar) -> Schedule:
+    """Derived moments in the hospital's time zone and real elapsed time: from the leaflet's
+    timing rules and the hospital's arrival policy; the blood-thinner deadline on a working day
+    (see calendar.py)."""
     procedure_at = days.moment(on, at)
     return Schedule(
         procedure_at=procedure_at,
-        arrival_at=days.before(procedure_at, timedelta(minutes=timing.arrival_minutes_before)),
+        arrival_at=days.before(procedure_at, timedelta(minutes=arrival_minutes)),
         fasting_from=days.before(procedure_at, timedelta(hours=timing.fasting_hours)),
         blood_thinners_by=days.working_day(on - timedelta(days=timing.blood_thinner_notice_days)),
     )
@@ -149,7 +150,8 @@ def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personali
         care = aftercare(visit, visit.discharge, leaflet, registry, days)
         return Personalisation(visit, leaflet, site, surgeon, None, care)
     assert visit.time is not None, "make_visit requires it before the operation"
-    times = schedule(visit.date, visit.time, leaflet.meta.timing, days)
+    arrival = registry.hospital.policy.arrival_minutes_before.value
+    times = schedule(visit.date, visit.time, leaflet.meta.timing, arrival, days)
     return Personalisation(visit, leaflet, site, surgeon, times)
 
 

@@ -1,0 +1,153 @@
+"""Hospital policy the approved text does not carry (config/hospital.yaml, `policy`): the time
+to report before an operation and the 112 advice in the warning signs. Each setting is printed,
+and stays example data (VOORBEELD on every page, "heeft goedkeuring nodig" in check) until a
+medical owner signs it off. Checked on the real PDFs and the CLI's own output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import all_text, edit, normalise, page_texts, sign_off_policy
+
+HOSPITAL = "config/hospital.yaml"
+LEAFLET = [
+    "leaflet", "avn-hip", "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes",
+    "--date", "15/12/2026", "--time", "8u30", "--patient", "X",
+]  # fmt: skip
+DISCHARGE = [
+    "leaflet", "avn-hip", "--moment", "ontslag", "--variant", "osteotomie", "--site", "palfijn",
+    "--surgeon", "el-amrani", "--date", "15/12/2026", "--discharge-date", "19/12/2026",
+    "--patient", "X",
+]  # fmt: skip
+ADVICE = {
+    "nl": "Ben je erg kortademig of heb je hevige pijn in je borst? Bel dan meteen 112.",
+    "fr": "Vous êtes très essoufflé(e) ou vous avez une forte douleur dans la poitrine ? "
+    "Appelez immédiatement le 112.",
+    "en": "Very short of breath, or severe pain in your chest? Call 112 straight away.",
+}
+# The last warning sign of the approved text, after which the advice comes.
+LAST_SIGN = {
+    "nl": "ongewone pijn in je borst",
+    "fr": "douleur inhabituelle dans la poitrine",
+    "en": "unusual pain in your chest",
+}
+
+
+def made(cli, project: Path, args: list[str], tmp_path: Path, *more: str) -> tuple[bytes, str]:
+    code, out, err = cli("--project", str(project), *args, "--out-dir", str(tmp_path), *more)
+    assert code == 0, err
+    return Path(out.strip()).read_bytes(), err
+
+
+@pytest.mark.parametrize(("minutes", "arrival"), [("60", "07:30"), ("90", "07:00"), ("0", "08:30")])
+def test_the_time_to_report_comes_from_the_hospitals_policy(
+    cli, project_copy, tmp_path, minutes, arrival
+) -> None:
+    edit(project_copy / HOSPITAL, "    value: 60\n", f"    value: {minutes}\n")
+    pdf, _ = made(cli, project_copy, LEAFLET, tmp_path)
+    assert f"Aanmelden om {arrival}" in normalise(page_texts(pdf)[0])
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr", "en"])
+@pytest.mark.parametrize("args", [LEAFLET, DISCHARGE], ids=["before", "discharge"])
+def test_the_warning_signs_end_with_the_112_advice_in_every_language(
+    cli, project_copy, tmp_path, lang, args
+) -> None:
+    """After a hip operation breathlessness or chest pain can be a pulmonary embolism: the
+    approved text sends them to the campus; the hospital's policy adds 112 (issue 21, F12).
+    At discharge it is on page 1, with the warning signs."""
+    pdf, _ = made(cli, project_copy, args, tmp_path, "--lang", lang)
+    pages = [normalise(page).replace("\xa0", " ") for page in page_texts(pdf)]
+    holding = [text for text in pages if ADVICE[lang] in text]
+    assert len(holding) == 1, "once, in the warning-signs box"
+    box = holding[0]
+    assert box.index(LAST_SIGN[lang]) < box.index(ADVICE[lang]), "after the last sign"
+    if args is DISCHARGE:
+        assert holding[0] is pages[0], "on the card"
+
+
+def test_without_the_112_policy_the_box_says_only_what_the_approved_text_says(
+    cli, project_copy, tmp_path
+) -> None:
+    edit(project_copy / HOSPITAL, "    value: true\n", "    value: false\n")
+    for args in (LEAFLET, DISCHARGE):
+        pdf, _ = made(cli, project_copy, args, tmp_path)
+        text = all_text(pdf)
+        assert "112" not in text and LAST_SIGN["nl"] in text
+
+
+def unmarked(project: Path) -> None:
+    """A copy whose configuration is real data: only the policy can still be example data."""
+    for name in ("hospital.yaml", "sites.yaml", "surgeons.yaml"):
+        edit(project / "config" / name, "example: true\n", "")
+
+
+def test_policy_that_is_not_signed_off_marks_every_page_and_check_lists_it(
+    cli, project_copy, tmp_path
+) -> None:
+    unmarked(project_copy)
+    edit(project_copy / HOSPITAL, "    signed_off:\n", '    signed_off: "dr. P. Claes, 10/12"\n')
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 0, out
+    assert "policy.arrival_minutes_before" not in out, "the first is signed off"
+    assert (
+        "waarschuwing: config/hospital.yaml, veld 'policy.call_112_for_breathlessness': heeft "
+        "goedkeuring nodig (nu: true)" in out
+    )
+    assert "zet bij 'signed_off' naam en datum" in out
+    pdf, err = made(cli, project_copy, LEAFLET, tmp_path)
+    assert "policy.call_112_for_breathlessness nog niet goedgekeurd" in err
+    assert all("VOORBEELD — niet voor patiënten" in page for page in page_texts(pdf))
+
+    sign_off_policy(project_copy)
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 0 and "goedkeuring" not in out, out
+    pdf, err = made(cli, project_copy, LEAFLET, tmp_path)
+    assert "VOORBEELD" not in all_text(pdf) and "waarschuwing" not in err
+
+
+POLICY_MISTAKES = [
+    pytest.param("    value: 60\n", "    value: 300\n",
+                 "config/hospital.yaml, veld 'policy.arrival_minutes_before.value': is te groot",
+                 id="arrival over four hours"),
+    pytest.param("    value: true\n", "    value: misschien\n",
+                 "veld 'policy.call_112_for_breathlessness.value': moet true of false zijn",
+                 id="112 neither true nor false"),
+    pytest.param("  arrival_minutes_before:\n", "  arival_minutes_before:\n",
+                 "veld 'policy.arival_minutes_before': onbekende sleutel (tikfout?)",
+                 id="a misspelt setting"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), POLICY_MISTAKES)
+def test_each_policy_mistake_names_its_field(cli, project_copy, old, new, expected) -> None:
+    edit(project_copy / HOSPITAL, old, new)
+    code, out, err = cli("--project", str(project_copy), "check")
+    assert code == 1 and expected in out + err, out + err
+    assert "Traceback" not in out + err
+
+
+def test_a_leaflet_that_still_sets_the_arrival_time_is_told_where_it_went(
+    cli, project_copy
+) -> None:
+    """Up to leaflet version 3.2 the arrival was in the leaflet's front matter."""
+    edit(project_copy / "leaflets/avn-hip/nl.md", "  fasting_hours: 6\n",
+         "  fasting_hours: 6\n  arrival_minutes_before: 45\n")  # fmt: skip
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 1
+    assert (
+        "leaflets/avn-hip/nl.md, veld 'timing': arrival_minutes_before is ziekenhuisbeleid, "
+        "geen folderinhoud: zet het in config/hospital.yaml onder policy" in out
+    ), out
+
+
+def test_the_text_may_not_name_another_arrival_time_than_the_policy(cli, project_copy) -> None:
+    edit(project_copy / "leaflets/avn-hip/nl.md", "Neem je bloedverdunners?",
+         "Kom 45 minuten vóór de ingreep. Neem je bloedverdunners?")  # fmt: skip
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 1
+    assert (
+        "de tekst zegt '45 minuten vóór', maar config/hospital.yaml: "
+        "policy.arrival_minutes_before is 60" in out
+    ), out
