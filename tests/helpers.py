@@ -57,6 +57,9 @@ def normalise(text: str) -> str:
     """Undo hyphenation and line breaks, so phrases can be searched for."""
     text = text.replace("\r", "").replace("\ufffe", "")  # pdfium marks hyphenation with U+FFFE
     text = text.replace("-\n", "-")  # a real hyphen at a line end: "Çelik-\nO'Brien"
+    # A comma never starts a line: under the example watermark pdfium breaks the line between
+    # a bold phone number and the comma after it ("03 000 10 01\r\n, als je").
+    text = text.replace("\n,", ",")
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -5,6 +5,7 @@ and the email dry run. Checked on the real PDFs (pdfium text, QR codes decoded b
 from __future__ import annotations
 
 import csv
+import ctypes
 import email
 import io
 import json
@@ -715,3 +716,36 @@ def test_a_campus_without_a_day_and_night_number_makes_no_leaflet(project_copy, 
         assert code == 3 and "config/sites.yaml, veld 'sites.cadix.urgent_phone'" in err, err
     code, out, _ = cli("--project", str(project_copy), "check")
     assert code == 1 and "ZAS Cadix heeft geen nummer voor klachten, dag en nacht" in out
+
+
+def fonts_of_number_and_comma(pdf: bytes, page: int, number: str) -> tuple[list[str], str]:
+    """The fonts (pdfium) of each character of ``number`` where it first stands on ``page``,
+    and of the first comma after it."""
+    text_page = pdfium.PdfDocument(pdf)[page].get_textpage()
+    text = text_page.get_text_range()
+    start = text.index(number)
+    name = ctypes.create_string_buffer(200)
+
+    def font(index: int) -> str:
+        pdfium.raw.FPDFText_GetFontInfo(text_page.raw, index, name, 200, None)
+        return name.value.decode().split("+")[-1]
+
+    comma = text.index(",", start + len(number))
+    return [font(i) for i in range(start, start + len(number))], font(comma)
+
+
+@pytest.mark.parametrize("moment", ["voor", "ontslag"])
+def test_the_day_and_night_number_is_bold_and_the_comma_after_it_is_not(
+    project, registry, renderer, discharged, moment
+) -> None:
+    """The review read "**03 000 10 02,**" (issue 21, F16); before the operation the number
+    was not bold at all."""
+    if moment == "ontslag":
+        pdf = discharged()
+    else:
+        leaflet, _ = load_translation(project, "avn-hip", "nl")
+        pdf = renderer.render(personalise(make_visit(**visit_fields()), leaflet, registry)).pdf
+    page = next(i for i, text in enumerate(page_texts(pdf)) if "dag en nacht via" in text)
+    number, comma = fonts_of_number_and_comma(pdf, page, "03 000 10 01")
+    assert all(font.endswith("Bold") for font in number), number
+    assert not comma.endswith("Bold"), comma
