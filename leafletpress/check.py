@@ -124,18 +124,19 @@ def _example_data(registry: Registry) -> list[Problem]:
         for name in registry.example_files
     ]
     policy = registry.hospital.policy
-    return found + [
-        _warn(
-            f"heeft goedkeuring nodig (nu: {value}): ziekenhuisbeleid dat de folders drukken, "
-            "niet uit de goedgekeurde tekst",
-            file="config/hospital.yaml",
-            field=f"policy.{name}",
-            hint="laat de medisch verantwoordelijke de waarde nakijken en zet bij 'signed_off' "
-            'naam en datum (bv. "dr. Pieter Claes, 10/12/2026")',
+    for name in policy.unsigned():
+        value = str(getattr(policy, name).value).lower()  # as YAML writes it: 60, true
+        found.append(
+            _warn(
+                f"heeft goedkeuring nodig (nu: {value}): ziekenhuisbeleid dat de folders "
+                "drukken, niet uit de goedgekeurde tekst",
+                file="config/hospital.yaml",
+                field=f"policy.{name}",
+                hint="laat de medisch verantwoordelijke de waarde nakijken en zet bij "
+                "'signed_off' naam en datum (bv. \"dr. Pieter Claes, 10/12/2026\")",
+            )
         )
-        for name in policy.unsigned()
-        for value in [str(getattr(policy, name).value).lower()]
-    ]
+    return found
 
 
 def _check_leaflet(leaflet: Leaflet, registry: Registry | None, today: date) -> list[Problem]:

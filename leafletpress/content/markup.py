@@ -58,11 +58,10 @@ def _render_box(
     self: object, tokens: Sequence[Token], idx: int, _options: object, env: dict[str, str]
 ) -> str:
     token = tokens[idx]
-    kind, _, title = token.info.strip().partition(" ")
     if token.nesting == -1:  # a contact box ends with the hospital's emergency advice, if any
-        return (env.get("contact_end", "") if token.type == "container_contact_close" else "") + (
-            "</aside>\n"
-        )
+        advice = env.get("contact_end", "") if token.type == "container_contact_close" else ""
+        return f"{advice}</aside>\n"
+    kind, _, title = token.info.strip().partition(" ")
     heading = f'<h3 class="box-title">{escape(title.strip())}</h3>\n' if title.strip() else ""
     return f'<aside class="box box-{kind}">\n{heading}'
 
