@@ -125,18 +125,26 @@ def _example_data(registry: Registry) -> list[Problem]:
     ]
     policy = registry.hospital.policy
     for name in policy.unsigned():
-        value = str(getattr(policy, name).value).lower()  # as YAML writes it: 60, true
+        setting = getattr(policy, name)
+        now, said = _yaml(setting.value), "heeft goedkeuring nodig"
+        if setting.signed_off is not None:
+            said = f"is gewijzigd na de goedkeuring van {_yaml(setting.signed_off.value)}"
         found.append(
             _warn(
-                f"heeft goedkeuring nodig (nu: {value}): ziekenhuisbeleid dat de folders "
-                "drukken, niet uit de goedgekeurde tekst",
+                f"{said} (nu: {now}): ziekenhuisbeleid dat de folders drukken, niet uit de "
+                "goedgekeurde tekst",
                 file="config/hospital.yaml",
                 field=f"policy.{name}",
-                hint="laat de medisch verantwoordelijke de waarde nakijken en zet bij "
-                "'signed_off' naam en datum (bv. \"dr. Pieter Claes, 10/12/2026\")",
+                hint="laat de medisch verantwoordelijke de waarde nakijken en zet eronder "
+                f'signed_off: {{by: "dr. …", when: JJJJ-MM-DD, value: {now}}}',
             )
         )
     return found
+
+
+def _yaml(value: object) -> str:
+    """A policy value as YAML writes it: 60, true."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _check_leaflet(leaflet: Leaflet, registry: Registry | None, today: date) -> list[Problem]:

@@ -110,13 +110,23 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def sign_off_policy(project: Path, by: str = "dr. Pieter Claes, 10/12/2026") -> None:
-    """Sign off every hospital policy setting in a copied project's config/hospital.yaml."""
+def sign_off_policy(project: Path) -> None:
+    """Sign off every hospital policy setting of a copied project for the value it has."""
     path = project / "config" / "hospital.yaml"
-    path.write_text(
-        path.read_text(encoding="utf-8").replace("    signed_off:\n", f'    signed_off: "{by}"\n'),
-        encoding="utf-8",
+    text = re.sub(
+        r"(    value: (\S+)\n)    signed_off:\n",
+        r'\1    signed_off: {by: "dr. Pieter Claes", when: 2026-12-10, value: \2}\n',
+        path.read_text(encoding="utf-8"),
     )
+    path.write_text(text, encoding="utf-8")
+
+
+def real_config(project: Path) -> None:
+    """A copied project whose configuration is no longer example data: its leaflets carry no
+    VOORBEELD and may be emailed (config/email.yaml apart)."""
+    for name in ("hospital.yaml", "sites.yaml", "surgeons.yaml"):
+        edit(project / "config" / name, "example: true\n", "")
+    sign_off_policy(project)
 
 
 def font_sizes(pdf: bytes) -> dict[float, int]:

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, edit
+from helpers import ROOT, edit, real_config
 
 from leafletpress.cli import commands
 from leafletpress.cli.parser import build_parser
@@ -108,6 +108,7 @@ def _unwritable(cli, project_copy: Path, tmp_path: Path, monkeypatch) -> tuple[i
 def _mail_server_unknown(
     cli, project_copy: Path, tmp_path: Path, monkeypatch
 ) -> tuple[int, str, str]:
+    real_config(project_copy)
     config = project_copy / "config/email.yaml"
     edit(config, "example: true", "example: false")
     edit(config, "host: smtp.zas.be", "host: smtp.example.invalid")

@@ -20,7 +20,7 @@ from typing import Any
 import pypdf
 import pytest
 import trustme
-from helpers import ROOT, all_text, free_port
+from helpers import ROOT, all_text, free_port, real_config
 from mailserver import PASSWORD, PASSWORD_ENV, ROWS, Server, configure
 from openpyxl import Workbook
 
@@ -48,6 +48,7 @@ def made(tmp_path_factory) -> Path:
     project = work / "project"
     for name in ("leaflets", "config", "templates", "styles"):
         shutil.copytree(ROOT / name, project / name)
+    real_config(project)  # leaflets that say VOORBEELD are never sent
     (work / "dag.csv").write_text("\n".join(ROWS), encoding="utf-8")
     code = main(["--project", str(project), "batch", str(work / "dag.csv"),
                  "--out-dir", str(work / "out"), "-q", "--jobs", "1"])  # fmt: skip
@@ -286,6 +287,29 @@ def test_example_settings_never_send(work, server, capsys) -> None:
     assert server.mailbox.received == []
     code, _, err = email_cli(work, capsys)
     assert "proefdraai: 3 bericht(en)" in err, "a dry run still works"
+
+
+def test_leaflets_that_say_voorbeeld_are_never_sent(work, server, capsys) -> None:
+    """Example configuration or hospital policy not signed off: every page says VOORBEELD,
+    so nothing goes to a patient; also when the batch was made before the data was real."""
+    hospital = work / "project/config/hospital.yaml"
+    real = hospital.read_text(encoding="utf-8")
+    hospital.write_text(real.replace("value: 60}", "value: 45}"), encoding="utf-8")  # unsigned
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 3 and "de folders dragen 'VOORBEELD — niet voor patiënten'" in err, err
+    assert "laat het beleid goedkeuren" in err
+    make_batch(work, ROWS)  # made while the policy is not signed off
+    hospital.write_text(real, encoding="utf-8")
+    code, _, err = email_cli(work, capsys, "--send")
+    assert code == 3 and "maak de batch opnieuw" in err, err
+    assert server.mailbox.received == []
+    code, _, err = email_cli(work, capsys)
+    assert "de folders dragen 'VOORBEELD" in err and "proefdraai: 3 bericht(en)" in err, (
+        "a dry run says so, and shows the messages"
+    )
+    make_batch(work, ROWS)
+    _, _, err = email_cli(work, capsys, "--send")  # exit 1: two rows have no address
+    assert "3 verstuurd" in err and "VOORBEELD" not in err, err
 
 
 # --- exactly once: what a review found (issue 12) -------------------------------------------

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pyphen
 import pytest
-from helpers import VISIT_DATE, all_text, edit, page_texts, visit_fields
+import yaml
+from helpers import ROOT, VISIT_DATE, all_text, edit, normalise, page_texts, visit_fields
+from pydantic import ValidationError
 
 from leafletpress.content.languages import language_code
 from leafletpress.content.leaflet import load_leaflet, load_translation, translates
+from leafletpress.content.registry import Hospital
 from leafletpress.visit.appointment import make_visit
 from leafletpress.visit.daylist import read_day_list
 from leafletpress.visit.personalise import personalise
@@ -362,3 +365,44 @@ def test_a_publisher_still_written_with_its_dutch_label_gets_the_leaflets_own(
     assert code == 0, err
     text = all_text(Path(out.strip()).read_bytes()).replace("\xa0", " ")
     assert "É.R. : Willeke Dijkhoffz" in text and "VU" not in text
+
+
+HOSPITAL = yaml.safe_load((ROOT / "config/hospital.yaml").read_text(encoding="utf-8"))
+PUBLISHERS = [
+    ("Willeke Dijkhoffz, Kempenstraat 100", "Willeke Dijkhoffz, Kempenstraat 100"),
+    ("VU: Willeke Dijkhoffz", "Willeke Dijkhoffz"),
+    ("V.U. Willeke Dijkhoffz", "Willeke Dijkhoffz"),
+    ("É.R. : Jean Dupont", "Jean Dupont"),
+    ("Verantwoordelijke uitgever: Willeke", "Willeke"),
+    ("Vuurens, Kerkstraat 1", "Vuurens, Kerkstraat 1"),  # a name, not a label
+    ("Eric Rogiers", "Eric Rogiers"),
+    ("Vu Nguyen", "Vu Nguyen"),
+]
+
+
+@pytest.mark.parametrize(("written", "kept"), PUBLISHERS)
+def test_a_publisher_is_kept_without_a_label_the_leaflet_prints_itself(written, kept) -> None:
+    assert Hospital.model_validate({**HOSPITAL, "publisher": written}).publisher == kept
+
+
+@pytest.mark.parametrize("written", ["VU:", "V.U.", "é.r. :"])
+def test_a_publisher_that_is_only_a_label_is_refused(written) -> None:
+    with pytest.raises(ValidationError, match="geef naam en adres van de verantwoordelijke"):
+        Hospital.model_validate({**HOSPITAL, "publisher": written})
+
+
+@pytest.mark.parametrize(
+    ("lang", "operation", "expected"),
+    [("nl", date(2026, 12, 30), "rond 31 december 2026 of 1 januari 2027"),
+     ("fr", date(2026, 12, 30), "vers le 31 décembre 2026 ou 1er janvier 2027"),
+     ("fr", date(2027, 1, 31), "vers le 1er ou 2 février 2027"),
+     ("en", date(2027, 1, 31), "around 1 or 2 February 2027")],
+)  # fmt: skip
+def test_two_days_in_a_row_read_alike_also_over_a_month_end(
+    project, registry, renderer, lang, operation, expected
+) -> None:
+    leaflet, _ = load_translation(project, "avn-hip", lang)
+    visit = make_visit(**visit_fields(language=lang, time=None, moment="ontslag",
+                                      date=operation, discharge_date=operation))  # fmt: skip
+    card = normalise(page_texts(renderer.render(personalise(visit, leaflet, registry)).pdf)[0])
+    assert expected in card.replace("\xa0", " ")

@@ -6,12 +6,14 @@ import io
 import re
 from datetime import time
 from html import unescape
+from pathlib import Path
 
 import pypdf
 import pytest
 from helpers import (
     all_text,
     decode_qr_codes,
+    edit,
     embedded_fonts,
     normalise,
     page_sizes_mm,
@@ -362,3 +364,35 @@ def test_a_name_in_any_bundled_script_prints_with_bundled_fonts(render, name: st
     assert all(fonts.values()), "every font is embedded"
     if any("\u0600" <= c <= "\u06ff" for c in name):
         assert any(f.startswith("NotoSansArabic") for f in families)
+
+
+@pytest.mark.parametrize(
+    ("at", "arrival"),
+    [(time(0, 30), "Aanmelden om maandag 14 december 2026 om 23:30"),
+     (time(1, 0), "Aanmelden om maandag 14 december 2026 om middernacht (24:00)"),
+     (time(8, 30), "Aanmelden om 07:30 Uur van de ingreep 08:30")],
+)  # fmt: skip
+def test_an_arrival_on_the_day_before_names_that_day(render, at, arrival) -> None:
+    """"Aanmelden om 23:30" under "Datum dinsdag 15 december" brings the patient a day late
+    (hostile review of issue 21: the arrival is a hospital-wide setting of up to 4 hours)."""
+    assert arrival in normalise(page_texts(render(time=at))[0])
+
+
+def test_a_box_taller_than_a_page_flows_on_whatever_the_templates_add(
+    cli, project_copy, tmp_path
+) -> None:
+    """A box of the hospital's own templates is not a box of the text: the layout's second
+    pass finds the text's boxes by their number, not by counting (hostile review)."""
+    edit(project_copy / "templates/leaflet.html.j2", "  <main class=\"content\">\n",
+         '  <main class="content">\n<aside class="box">Welkom</aside>\n')  # fmt: skip
+    signs = "".join(f"- klacht nummer {n}\n" for n in range(60))
+    edit(project_copy / "leaflets/avn-hip/nl.md", "- er komt vocht uit de wonde\n",
+         f"- er komt vocht uit de wonde\n{signs}")  # fmt: skip
+    code, out, err = cli("--project", str(project_copy), "leaflet", "avn-hip", "--variant",
+                         "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
+                         "15/12/2026", "--time", "8u30", "--patient", "X", "--out-dir",
+                         str(tmp_path))  # fmt: skip
+    assert code == 0, err
+    pages = [normalise(text) for text in page_texts(Path(out.strip()).read_bytes())]
+    [start] = [page for page in pages if "Wanneer neem je contact op?" in page]
+    assert "blaasontsteking of zenuwbeschadiging" in start, "it starts right after the text"

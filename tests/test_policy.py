@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import all_text, edit, normalise, page_texts, sign_off_policy
+from helpers import all_text, edit, normalise, page_texts, real_config, sign_off_policy
 
 HOSPITAL = "config/hospital.yaml"
 LEAFLET = [
@@ -77,17 +77,12 @@ def test_without_the_112_policy_the_box_says_only_what_the_approved_text_says(
         assert "112" not in text and LAST_SIGN["nl"] in text
 
 
-def unmarked(project: Path) -> None:
-    """A copy whose configuration is real data: only the policy can still be example data."""
-    for name in ("hospital.yaml", "sites.yaml", "surgeons.yaml"):
-        edit(project / "config" / name, "example: true\n", "")
-
-
 def test_policy_that_is_not_signed_off_marks_every_page_and_check_lists_it(
     cli, project_copy, tmp_path
 ) -> None:
-    unmarked(project_copy)
-    edit(project_copy / HOSPITAL, "    signed_off:\n", '    signed_off: "dr. P. Claes, 10/12"\n')
+    real_config(project_copy)
+    edit(project_copy / HOSPITAL, "signed_off: {by: \"dr. Pieter Claes\", when: 2026-12-10, "
+         "value: true}", "signed_off:")  # fmt: skip
     code, out, _ = cli("--project", str(project_copy), "check")
     assert code == 0, out
     assert "policy.arrival_minutes_before" not in out, "the first is signed off"
@@ -95,7 +90,7 @@ def test_policy_that_is_not_signed_off_marks_every_page_and_check_lists_it(
         "waarschuwing: config/hospital.yaml, veld 'policy.call_112_for_breathlessness': heeft "
         "goedkeuring nodig (nu: true)" in out
     )
-    assert "zet bij 'signed_off' naam en datum" in out
+    assert 'zet eronder signed_off: {by: "dr. …", when: JJJJ-MM-DD, value: true}' in out
     pdf, err = made(cli, project_copy, LEAFLET, tmp_path)
     assert "policy.call_112_for_breathlessness nog niet goedgekeurd" in err
     assert all("VOORBEELD — niet voor patiënten" in page for page in page_texts(pdf))
@@ -107,10 +102,44 @@ def test_policy_that_is_not_signed_off_marks_every_page_and_check_lists_it(
     assert "VOORBEELD" not in all_text(pdf) and "waarschuwing" not in err
 
 
+def test_a_value_changed_after_its_sign_off_needs_a_new_one(cli, project_copy, tmp_path) -> None:
+    """A sign-off names the value approved: 60 minutes approved does not cover 30."""
+    real_config(project_copy)
+    edit(project_copy / HOSPITAL, "    value: 60\n", "    value: 30\n")  # signed off for 60
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 0, "a warning: the leaflets say VOORBEELD until it is signed off again"
+    assert (
+        "veld 'policy.arrival_minutes_before': is gewijzigd na de goedkeuring van 60 (nu: 30)"
+        in out
+    ), out
+    pdf, _ = made(cli, project_copy, LEAFLET, tmp_path)
+    assert "VOORBEELD" in all_text(pdf) and "Aanmelden om 08:00" in all_text(pdf)
+
+
 POLICY_MISTAKES = [
     pytest.param("    value: 60\n", "    value: 300\n",
                  "config/hospital.yaml, veld 'policy.arrival_minutes_before.value': is te groot",
                  id="arrival over four hours"),
+    pytest.param("    value: 60\n", "    value: yes\n",
+                 "veld 'policy.arrival_minutes_before.value': moet een geheel getal zijn",
+                 id="yes is not a number of minutes"),
+    pytest.param("    value: 60\n", "    value: 45.5\n",
+                 "veld 'policy.arrival_minutes_before.value': moet een geheel getal zijn",
+                 id="minutes are whole"),
+    pytest.param("  arrival_minutes_before:\n    value: 60\n    signed_off:\n",
+                 "  arrival_minutes_before: 60\n",
+                 "veld 'policy.arrival_minutes_before': moet een lijst van sleutels en waarden",
+                 id="a setting without value and sign-off"),
+    pytest.param("policy:\n", "policy: null\nsettings:\n",
+                 "veld 'policy': moet een lijst van sleutels en waarden zijn", id="policy null"),
+    pytest.param("    signed_off:\n", '    signed_off: "dr. Pieter Claes, 10/12/2026"\n',
+                 "schrijf de goedkeuring als {by: \"dr. …\", when: JJJJ-MM-DD, value: …}",
+                 id="a sign-off in words"),
+    pytest.param("    signed_off:\n", "    signed_off: {by: X, when: 10/12/2026, value: 60}\n",
+                 "signed_off.when': is geen geldige datum (gebruik JJJJ-MM-DD)",
+                 id="a sign-off dated as Belgians write"),
+    pytest.param("    signed_off:\n", "    signed_off: {by: X, on: 2026-12-10, value: 60}\n",
+                 "signed_off.when': ontbreekt", id="a sign-off's on (YAML reads it as true)"),
     pytest.param("    value: true\n", "    value: misschien\n",
                  "veld 'policy.call_112_for_breathlessness.value': moet true of false zijn",
                  id="112 neither true nor false"),
@@ -137,8 +166,9 @@ def test_a_leaflet_that_still_sets_the_arrival_time_is_told_where_it_went(
     code, out, _ = cli("--project", str(project_copy), "check")
     assert code == 1
     assert (
-        "leaflets/avn-hip/nl.md, veld 'timing': arrival_minutes_before is ziekenhuisbeleid, "
-        "geen folderinhoud: zet het in config/hospital.yaml onder policy" in out
+        "leaflets/avn-hip/nl.md, veld 'timing.arrival_minutes_before': is ziekenhuisbeleid, "
+        "geen folderinhoud: haal het hier weg; het staat in config/hospital.yaml onder policy"
+        in out
     ), out
 
 
@@ -151,3 +181,24 @@ def test_the_text_may_not_name_another_arrival_time_than_the_policy(cli, project
         "de tekst zegt '45 minuten vóór', maar config/hospital.yaml: "
         "policy.arrival_minutes_before is 60" in out
     ), out
+
+
+def test_only_the_warning_signs_box_ends_with_the_112_advice(cli, project_copy, tmp_path) -> None:
+    """Another contact box (questions about the bill) is no place for 112 (hostile review)."""
+    edit(project_copy / "leaflets/avn-hip/nl.md", "## Heb je nog vragen?\n",
+         "## Heb je nog vragen?\n\n::: contact Vragen over je factuur?\n"
+         "Bel de dienst facturatie.\n:::\n")  # fmt: skip
+    for args in (LEAFLET, DISCHARGE):
+        pdf, _ = made(cli, project_copy, args, tmp_path)
+        text = all_text(pdf)
+        assert text.count("Bel dan meteen 112.") == 1
+        assert text.index(LAST_SIGN["nl"]) < text.index("112") < text.index("facturatie")
+
+
+def test_a_box_in_a_box_is_refused_by_check(cli, project_copy) -> None:
+    sign = "- koorts die aanhoudt (meer dan 38 °C)\n"
+    edit(project_copy / "leaflets/avn-hip/nl.md", sign,
+         f"{sign}\n::: contact Nog een kader\ntekst\n:::\n\n")  # fmt: skip
+    code, out, _ = cli("--project", str(project_copy), "check")
+    assert code == 1
+    assert "'::: contact' staat in een ander kader" in out and "sluit het eerste kader" in out

@@ -34,7 +34,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
-from helpers import ROOT, all_text, free_port
+from helpers import ROOT, all_text, free_port, real_config
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from clinic_day import clinic_day
@@ -480,6 +480,7 @@ def mail_server(settings, tmp_path, ca, monkeypatch):
     on 127.0.0.1 (STARTTLS, login)."""
     for name in ("leaflets", "config", "templates", "styles"):
         shutil.copytree(ROOT / name, tmp_path / "project" / name)
+    real_config(tmp_path / "project")  # leaflets that say VOORBEELD are never sent
     port = free_port()
     configure(tmp_path, port=port, ca_file=ca[1])
     monkeypatch.setenv(PASSWORD_ENV, MAIL_PASSWORD)
@@ -593,6 +594,7 @@ def test_only_a_sender_sees_the_button_and_example_settings_send_nothing(data) -
     assert secretary.post(reverse("day_email_send", args=[day.id])).status_code == 403
     html = sender().get(reverse("day_email", args=[day.id])).content.decode()
     assert "voorbeeldgegevens" in html and "Verstuur 3" not in html  # config/email.yaml: example
+    assert "De folders dragen nog ‘VOORBEELD’" in html, "and the leaflets say so"
 
 
 # --- the audit page (beheer) ----------------------------------------------------------------

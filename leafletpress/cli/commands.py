@@ -536,6 +536,12 @@ def cmd_email(args: argparse.Namespace) -> int:
             "waarschuwing: config/email.yaml: voorbeeldgegevens (example: true); er kan niets "
             "verstuurd worden tot de mailserver en afzender van het ziekenhuis ingevuld zijn."
         )
+    if report.example_leaflets:
+        say(
+            "waarschuwing: de folders dragen 'VOORBEELD — niet voor patiënten'; er kan niets "
+            "verstuurd worden tot de gegevens ingevuld zijn, het beleid goedgekeurd is en de "
+            "batch opnieuw gemaakt is."
+        )
     where = f"{args.batch}, rij"
     for label, items in (
         ("geen e-mail", report.unaddressed),

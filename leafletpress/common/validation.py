@@ -70,6 +70,8 @@ _MESSAGES = {
     "bool_parsing": "moet true of false zijn",
     "bool_type": "moet true of false zijn",
     "dict_type": "moet een lijst van sleutels en waarden zijn",
+    "model_type": "moet een lijst van sleutels en waarden zijn",
+    "int_from_float": "moet een geheel getal zijn",
     "list_type": "moet een lijst zijn",
     "greater_than_equal": "is te klein",
     "less_than_equal": "is te groot",

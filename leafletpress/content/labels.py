@@ -34,9 +34,16 @@ def load_labels(templates_dir: Path, lang: str) -> Labels:
     return Labels(labels, shown)
 
 
+def dated(value: date, pattern: str, locale: str) -> str:
+    """Babel's ``pattern``, but the first of the month in French is "1er" ("le 1er janvier")."""
+    if locale.startswith("fr") and value.day == 1:
+        pattern = pattern.replace("d", "d'er'", 1)
+    return format_date(value, pattern, locale=locale)
+
+
 def long_date(value: date, locale: str) -> str:
-    """'dinsdag 3 december 2026'."""
-    return format_date(value, "EEEE d MMMM y", locale=locale)
+    """'dinsdag 3 december 2026', 'vendredi 1er janvier 2027'."""
+    return dated(value, "EEEE d MMMM y", locale)
 
 
 def short_date(value: date, locale: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ..common.errors import ContentError, InputError, choices, clipped
 from ..common.project import Project
@@ -114,15 +114,18 @@ class Timing(Strict):
     fasting_hours: int = Field(ge=0, le=24)
     blood_thinner_notice_days: int = Field(ge=0, le=60)
 
-    @model_validator(mode="before")
+    # Until leaflet version 3.2 the arrival time was here; it is hospital policy now.
+    arrival_minutes_before: Any = Field(default=None, exclude=True)
+
+    @field_validator("arrival_minutes_before")
     @classmethod
-    def _arrival_is_policy(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "arrival_minutes_before" in data:
+    def _arrival_is_policy(cls, value: Any) -> None:
+        if value is not None:
             raise ValueError(
-                "arrival_minutes_before is ziekenhuisbeleid, geen folderinhoud: zet het in "
-                "config/hospital.yaml onder policy (en haal het hier weg)"
+                "is ziekenhuisbeleid, geen folderinhoud: haal het hier weg; het staat in "
+                "config/hospital.yaml onder policy, met de goedkeuring van de medisch "
+                "verantwoordelijke"
             )
-        return data
 
 
 class LeafletMeta(Strict):

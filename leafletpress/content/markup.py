@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from html import escape
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -55,15 +56,20 @@ _FENCE_RE = re.compile(r"^\s*(:{3,})\s*(.*?)\s*$")
 
 
 def _render_box(
-    self: object, tokens: Sequence[Token], idx: int, _options: object, env: dict[str, str]
+    self: object, tokens: Sequence[Token], idx: int, _options: object, env: dict[str, Any]
 ) -> str:
     token = tokens[idx]
-    if token.nesting == -1:  # a contact box ends with the hospital's emergency advice, if any
-        advice = env.get("contact_end", "") if token.type == "container_contact_close" else ""
+    if token.type.startswith("container_contact"):
+        env["contact_depth"] = env.get("contact_depth", 0) + token.nesting
+    if token.nesting == -1:
+        advice = ""  # the first warning-signs box ends with the hospital's emergency advice
+        if token.type == "container_contact_close" and env["contact_depth"] == 0:
+            advice = env.pop("contact_end", "")
         return f"{advice}</aside>\n"
     kind, _, title = token.info.strip().partition(" ")
     heading = f'<h3 class="box-title">{escape(title.strip())}</h3>\n' if title.strip() else ""
-    return f'<aside class="box box-{kind}">\n{heading}'
+    number = env["boxes"] = env.get("boxes", 0) + 1  # the layout finds a box by it (render.py)
+    return f'<aside class="box box-{kind}" data-box="{number}">\n{heading}'
 
 
 def _render_nothing(*_args: object) -> str:
@@ -134,12 +140,13 @@ def _parts(source: str, variant: str, moment: str) -> tuple[list[Token], list[To
 @cache
 def body_html(source: str, variant: str, moment: str = "voor", contact_end: str = "") -> Body:
     """The leaflet body for one variant and moment; at discharge without its contact box,
-    which goes on the discharge card. ``contact_end``: HTML that ends every contact box (the
-    hospital's emergency advice; see Policy in content/registry.py)."""
+    which goes on the discharge card. ``contact_end``: HTML that ends the first contact box,
+    the warning signs (the hospital's emergency advice; see Policy in content/registry.py)."""
     md = _parser()
     box, tokens = _parts(source, variant, moment)
     render, env = md.renderer.render, {"contact_end": contact_end}
-    return Body(str(render(tokens, md.options, env)), str(render(box, md.options, env)))
+    card_box = str(render(box, md.options, env))  # first: the first contact box, if lifted
+    return Body(str(render(tokens, md.options, env)), card_box)
 
 
 def discharge_findings(source: str, first_line: int, variant: str) -> list[Finding]:
@@ -259,7 +266,7 @@ def lint(source: str, first_line: int, variants: Sequence[str]) -> list[Finding]
     unknown moments, unknown or unclosed blocks, and Markdown a leaflet does not print
     (tables, HTML, images). ``first_line`` is the file line of the body's first line."""
     findings: list[Finding] = _unsupported(source, first_line)
-    open_blocks: list[tuple[int, int]] = []  # (marker length, line)
+    open_blocks: list[tuple[int, int, str]] = []  # (marker length, line, kind)
     moments: list[tuple[int, set[str]]] = []  # open moment blocks: (marker length, moments)
     for number, line in enumerate(source.splitlines(), start=first_line):
         for match in PLACEHOLDER_RE.finditer(line):
@@ -286,7 +293,16 @@ def lint(source: str, first_line: int, variants: Sequence[str]) -> list[Finding]
                 )
             continue
         kind, *names = params.split()
-        open_blocks.append((marker, number))
+        if kind in BOXES and any(block[2] in BOXES for block in open_blocks):
+            findings.append(
+                Finding(
+                    number,
+                    f"'::: {kind}' staat in een ander kader: een kader in een kader wordt niet "
+                    "goed gedrukt",
+                    "sluit het eerste kader voor je een nieuw begint",
+                )
+            )
+        open_blocks.append((marker, number, kind))
         findings += _block_findings(number, kind, names, variants)
         if kind == "moment":
             if moments and not moments[-1][1] & set(names):
@@ -299,7 +315,7 @@ def lint(source: str, first_line: int, variants: Sequence[str]) -> list[Finding]
                     )
                 )
             moments.append((marker, set(names)))
-    for marker, number in open_blocks:
+    for marker, number, _kind in open_blocks:
         findings.append(
             Finding(
                 number, "blok wordt nooit gesloten", f"sluit het af met een regel '{':' * marker}'"

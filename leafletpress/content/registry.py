@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictInt
 
 from ..common.errors import ContentError
 from ..common.project import Project
@@ -48,28 +49,70 @@ def _holiday_country(code: str) -> str:
     return code
 
 
+# A publisher's label, which leaflets print in their own language: until 0.1.0 the value carried
+# it ("VU: ..."); one written so is printed with one label, not two.
+_PUBLISHER_LABEL = re.compile(
+    r"^\s*(?:(?:v\.\s?u\.|[ée]\.\s?r\.)\s*:?"  # "V.U." and "É.R.", with or without a colon
+    r"|(?:vu|[ée]r|verantwoordelijke uitgever|[ée]diteur responsable|responsible publisher)\s*:)"
+    r"\s*",
+    re.IGNORECASE,
+)
+
+
 def _publisher(name: str) -> str:
-    # Until 0.1.0 the value carried its own Dutch "VU:"; the label now comes in each language.
-    return re.sub(r"^v\.?\s?u\.?\s*:\s*", "", name, flags=re.IGNORECASE)
+    name = _PUBLISHER_LABEL.sub("", name, count=1)
+    if not name:
+        raise ValueError("geef naam en adres van de verantwoordelijke uitgever (zonder 'VU:')")
+    return name
 
 
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
 HolidayCountry = Annotated[str, AfterValidator(_holiday_country)]
 
 
-class _Setting(Strict):
-    """A policy setting and who approved it: until ``signed_off`` names someone (and a date),
-    the setting is example data."""
+_SIGN_OFF = '{by: "dr. …", when: JJJJ-MM-DD, value: …}'
 
-    signed_off: Text | None = None
+
+def _sign_off(data: Any) -> Any:
+    if data is not None and not isinstance(data, dict):
+        raise ValueError(f"schrijf de goedkeuring als {_SIGN_OFF}")
+    return data
+
+
+class _SignOff(Strict):
+    """Who approved a policy setting, when, and the value they approved: a later change of the
+    setting's value needs a new sign-off."""
+
+    by: Text
+    when: date
+
+
+class _Setting(Strict):
+    value: Any
+    signed_off: Any
+
+    @property
+    def signed(self) -> bool:
+        """Signed off for the value it has now."""
+        return self.signed_off is not None and self.signed_off.value == self.value
+
+
+class _MinutesSignOff(_SignOff):
+    value: StrictInt
 
 
 class Arrival(_Setting):
-    value: int = Field(default=60, ge=0, le=240)  # minutes before the procedure
+    value: StrictInt = Field(default=60, ge=0, le=240)  # minutes before the procedure
+    signed_off: Annotated[_MinutesSignOff | None, BeforeValidator(_sign_off)] = None
+
+
+class _SwitchSignOff(_SignOff):
+    value: StrictBool
 
 
 class Switch(_Setting):
-    value: bool = True
+    value: StrictBool = True
+    signed_off: Annotated[_SwitchSignOff | None, BeforeValidator(_sign_off)] = None
 
 
 class Policy(Strict):
@@ -81,10 +124,8 @@ class Policy(Strict):
     call_112_for_breathlessness: Switch = Switch()
 
     def unsigned(self) -> tuple[str, ...]:
-        """The settings no one has signed off yet."""
-        return tuple(
-            name for name in type(self).model_fields if getattr(self, name).signed_off is None
-        )
+        """The settings no one has signed off for their present value."""
+        return tuple(name for name in type(self).model_fields if not getattr(self, name).signed)
 
 
 class Hospital(Strict):

@@ -122,6 +122,7 @@ class DayFinisher:
             "format": self.edition.name,
             "separator_sheets": self.separators,
             "hidden_rows": list(self.day.hidden_rows),  # in the list, hidden: not used
+            "example": self.registry.example,  # the leaflets say VOORBEELD: never sent
             "counts": dict(sorted(count.items())),
         }
 

@@ -66,6 +66,9 @@ class Report:
     stopped: str | None = None  # why sending stopped early
     server_trouble: bool = False  # stopped because the server refuses us or is unreachable
     example_settings: bool = False  # config/email.yaml is example data: nothing can be sent
+    # The leaflets say VOORBEELD (example configuration or unsigned policy, now or when the
+    # batch was made): nothing can be sent.
+    example_leaflets: bool = False
 
     @property
     def complete(self) -> bool:
@@ -122,6 +125,14 @@ def run_email(
             hint="vul de mailserver en afzender van het ziekenhuis in en verwijder "
             "'example: true'; zonder --send kan je de berichten al bekijken",
         )
+    marked = registry.example or bool(manifest["batch"].get("example"))
+    if send and marked:
+        raise ContentError(
+            "de folders dragen 'VOORBEELD — niet voor patiënten': er wordt niets verstuurd",
+            file="config/",
+            hint="vul de gegevens van het ziekenhuis in en laat het beleid goedkeuren "
+            "(generate.py check zegt wat nog ontbreekt), maak de batch opnieuw en verstuur dan",
+        )
     busy = BusyError(
         "een andere e-mailrun verstuurt al de folders van deze dag",
         file=folder,
@@ -133,6 +144,7 @@ def run_email(
         run = _Emailing(folder, manifest, config, resend, survey)
         run.on_sent = on_sent
         run.report.example_settings = config.example
+        run.report.example_leaflets = marked
         stack.callback(run.close)
         run.rows = {row.number: row for row in day.rows}
         run.composer = EmailComposer(project, registry, config)

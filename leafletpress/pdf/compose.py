@@ -7,6 +7,7 @@ WeasyPrint. Every value is HTML-escaped (autoescape); missing values fail (Stric
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from babel import Locale
 from babel.dates import format_date
@@ -24,7 +25,7 @@ from .. import __version__
 from ..common.errors import ContentError
 from ..common.project import Project
 from ..common.validation import in_language
-from ..content.labels import Labels, day_and_time, load_labels, long_date, short_date
+from ..content.labels import Labels, dated, day_and_time, load_labels, long_date, short_date
 from ..content.leaflet import DEFAULT_LANGUAGE, HTML_LANG
 from ..content.markup import PLACEHOLDER_RE, body_html, fill
 from ..content.registry import Registry
@@ -66,26 +67,26 @@ def _step(step: Step, labels: Labels, locale: str) -> dict[str, str | Markup]:
         return {"text": milestone.text, "when": milestone.when or "", "span": ""}
     start, end = step.dates
     months = milestone.unit == "months"
+    same_month = (start.year, start.month) == (end.year, end.month)
+    last = dated(end, "d MMMM y", locale)
+    first = dated(start, "d" if same_month else "d MMMM" if start.year == end.year else "d MMMM y",
+                  locale)  # fmt: skip
     if months:
         when = format_date(end, "MMMM y", locale=locale)
     elif start == end:
-        when = format_date(end, "d MMMM y", locale=locale)
-    elif (start.year, start.month) == (end.year, end.month):  # '16 of 17 december', '16–19 ...'
-        days = {"low": start.day, "high": end.day}
-        pattern = labels["either_day"] if end.day == start.day + 1 else "{low}–{high}"
-        when = f"{pattern.format_map(days)} {format_date(end, 'MMMM y', locale=locale)}"
-    else:
-        when = f"{format_date(start, 'd MMMM', locale=locale)} – " + format_date(
-            end, "d MMMM y", locale=locale
-        )
+        when = last
+    elif end - start == timedelta(days=1):  # '16 of 17 december', '31 december of 1 januari'
+        when = labels["either_day"].format(low=first, high=last)
+    else:  # '16–19 december 2026', '30 december – 2 januari 2027'
+        when = f"{first}{'–' if same_month else ' – '}{last}"
     low, high = milestone.span
     unit = format_unit(high, f"duration-{milestone.unit[:-1]}", length="long", locale=locale)
     span = unit if low == high else labels["range"].format(low=low, high=unit)
     kind = {"from": "around", "until": "until", "up_to": "up_to"}[milestone.kind]
-    dated = Markup('<span class="nowrap">{}</span>').format(when)  # '18–19 december 2026' whole
+    whole = Markup('<span class="nowrap">{}</span>').format(when)  # '18 of 19 december 2026'
     return {
         "text": milestone.text,
-        "when": escape(labels[f"{kind}_month" if months else kind]).format(when=dated),
+        "when": escape(labels[f"{kind}_month" if months else kind]).format(when=whole),
         "span": labels[f"{kind}_span"].format(span=span),
     }
 

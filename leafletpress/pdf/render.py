@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import itertools
 import logging
 import mimetypes
-import re
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,32 +53,25 @@ def tune_gc() -> None:
     gc.freeze()
 
 
-_BOX = re.compile(r'<aside class="box ')
-
-
-def _split_boxes(document: Document) -> set[int]:
-    """The call-out boxes (by their order in the document) laid out over more than one page.
-    Boxes avoid breaks inside, so only a box taller than a page is split."""
-    pages_of: dict[int, set[int]] = {}  # id of the box's element -> pages it is on
-    order: list[int] = []
+def _split_boxes(document: Document) -> set[str]:
+    """The numbers (``data-box``, markup.py) of the call-out boxes laid out over more than one
+    page. Boxes avoid breaks inside, so only a box taller than a page is split."""
+    pages_of: dict[str, set[int]] = {}
     for number, page in enumerate(document.pages):
         stack = [page._page_box]  # WeasyPrint's layout tree: no public API walks it
         while stack:
             box = stack.pop()
-            if box.element_tag == "aside" and "box" in box.element.get("class", "").split():
-                if id(box.element) not in pages_of:
-                    order.append(id(box.element))
-                pages_of.setdefault(id(box.element), set()).add(number)
-            stack.extend(reversed(getattr(box, "children", ())))
-    return {index for index, key in enumerate(order) if len(pages_of[key]) > 1}
+            if box.element_tag == "aside" and (key := box.element.get("data-box")):
+                pages_of.setdefault(key, set()).add(number)
+            stack.extend(getattr(box, "children", ()))
+    return {key for key, pages in pages_of.items() if len(pages) > 1}
 
 
-def _marked_tall(html: str, indexes: set[int]) -> str:
-    """The HTML with the boxes at ``indexes`` (document order) classed ``box-tall``."""
-    count = itertools.count()
-    return _BOX.sub(
-        lambda m: '<aside class="box box-tall ' if next(count) in indexes else m.group(0), html
-    )
+def _marked_tall(html: str, numbers: set[str]) -> str:
+    """The HTML with the boxes ``numbers`` marked ``data-tall``: they may break (leaflet.css)."""
+    for key in numbers:
+        html = html.replace(f'data-box="{key}"', f'data-box="{key}" data-tall', 1)
+    return html
 
 
 class AssetFetcher(URLFetcher):
@@ -146,7 +137,7 @@ class Renderer:
 
     def layout(self, html: str, layout: str = DEFAULT_FORMAT) -> Document:
         """Lay out a document. A call-out box is kept on one page (``break-inside: avoid``);
-        one taller than a page is laid out again as ``box-tall``, so that it flows on from
+        one taller than a page is laid out again as ``data-tall``, so that it flows on from
         where it starts rather than leaving a page empty and its heading alone."""
         document = self._laid_out(html, layout)
         if tall := _split_boxes(document):

@@ -7,6 +7,7 @@ discharge it is the aftercare (the follow-up visit and the recovery milestones a
 from __future__ import annotations
 
 from calendar import monthrange
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -42,6 +43,14 @@ def schedule(on: date, at: time, timing: Timing, arrival_minutes: int, days: Cal
         fasting_from=days.before(procedure_at, timedelta(hours=timing.fasting_hours)),
         blood_thinners_by=days.working_day(on - timedelta(days=timing.blood_thinner_notice_days)),
     )
+
+
+def _arrival(s: Schedule, labels: Mapping[str, str], locale: str) -> str:
+    """'07:30'; with its day when that is not the procedure's ('maandag 14 december 2026 om
+    23:30' for a procedure at 00:30), and midnight as the evening before."""
+    if s.arrival_at.date() == s.procedure_at.date() and s.arrival_at.time() != time(0, 0):
+        return clock(s.arrival_at, locale)
+    return day_and_time(s.arrival_at, labels, locale)
 
 
 def after(on: date, unit: str, count: int) -> date:
@@ -290,7 +299,7 @@ def placeholder_values(p: Personalisation, labels: dict[str, str]) -> dict[str, 
     else:
         values |= {
             "time": clock(s.procedure_at, loc),
-            "arrival_time": clock(s.arrival_at, loc),
+            "arrival_time": _arrival(s, labels, loc),
             "fasting_from": day_and_time(s.fasting_from, labels, loc),
             "blood_thinners_by": long_date(s.blood_thinners_by, loc),
             "report_to": in_language(p.site.report_to, p.leaflet.lang),

@@ -280,6 +280,7 @@ def email_survey(day: Any) -> Report:
         found = run_email(manifest, day.upload, project(), registry(), survey=True,
                           shown=day.source_name, send_log=send_log())  # fmt: skip
         merged.example_settings = found.example_settings
+        merged.example_leaflets = merged.example_leaflets or found.example_leaflets
         merged.sample = merged.sample or found.sample
         for name in ("ready", "already", "uncertain", "unaddressed", "failed", "not_tried"):
             getattr(merged, name).extend(getattr(found, name))
