@@ -373,7 +373,7 @@ def test_a_name_in_any_bundled_script_prints_with_bundled_fonts(render, name: st
      (time(8, 30), "Aanmelden om 07:30 Uur van de ingreep 08:30")],
 )  # fmt: skip
 def test_an_arrival_on_the_day_before_names_that_day(render, at, arrival) -> None:
-    """"Aanmelden om 23:30" under "Datum dinsdag 15 december" brings the patient a day late
+    """Reading "Aanmelden om 23:30" under "Datum dinsdag 15 december", a patient comes a day late
     (hostile review of issue 21: the arrival is a hospital-wide setting of up to 4 hours)."""
     assert arrival in normalise(page_texts(render(time=at))[0])
 
