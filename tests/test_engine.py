@@ -39,8 +39,9 @@ def test_variant_blocks_keep_only_the_chosen_variant() -> None:
     a, b = body_html(SOURCE, "a").html, body_html(SOURCE, "b").html
     assert "Only A." in a and "Only A." not in b
     assert "only B in box" in b and "only B in box" not in a
-    assert '<aside class="box box-checklist">' in a and '<h3 class="box-title">Doe dit</h3>' in a
-    assert '<aside class="box box-contact">' in b and "[[site_phone]]" in b
+    assert '<aside class="box box-checklist" data-box="1">' in a
+    assert '<h3 class="box-title">Doe dit</h3>' in a
+    assert '<aside class="box box-contact" data-box="2">' in b and "[[site_phone]]" in b
 
 
 def test_lint_names_lines_of_editor_mistakes() -> None:

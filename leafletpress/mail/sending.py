@@ -83,6 +83,24 @@ def _hide(text: str, address: str) -> str:
     return text.replace(address, "<adres>")
 
 
+def _refuse_example_data(config: EmailConfig, marked: bool) -> None:
+    """Nothing is sent with example mail settings, nor leaflets that say VOORBEELD."""
+    if config.example:
+        raise ContentError(
+            "bevat voorbeeldgegevens: er wordt niets verstuurd",
+            file=f"config/{EMAIL_CONFIG}",
+            hint="vul de mailserver en afzender van het ziekenhuis in en verwijder "
+            "'example: true'; zonder --send kan je de berichten al bekijken",
+        )
+    if marked:
+        raise ContentError(
+            "de folders dragen 'VOORBEELD — niet voor patiënten': er wordt niets verstuurd",
+            file="config/",
+            hint="vul de gegevens van het ziekenhuis in en laat het beleid goedkeuren "
+            "(generate.py check zegt wat nog ontbreekt), maak de batch opnieuw en verstuur dan",
+        )
+
+
 def run_email(
     batch: Path,
     list_path: Path,
@@ -118,21 +136,9 @@ def run_email(
             hint="geef hetzelfde werkblad met --sheet als bij de batch",
         )
     config = load_email_config(project)
-    if send and config.example:
-        raise ContentError(
-            "bevat voorbeeldgegevens: er wordt niets verstuurd",
-            file=f"config/{EMAIL_CONFIG}",
-            hint="vul de mailserver en afzender van het ziekenhuis in en verwijder "
-            "'example: true'; zonder --send kan je de berichten al bekijken",
-        )
     marked = registry.example or bool(manifest["batch"].get("example"))
-    if send and marked:
-        raise ContentError(
-            "de folders dragen 'VOORBEELD — niet voor patiënten': er wordt niets verstuurd",
-            file="config/",
-            hint="vul de gegevens van het ziekenhuis in en laat het beleid goedkeuren "
-            "(generate.py check zegt wat nog ontbreekt), maak de batch opnieuw en verstuur dan",
-        )
+    if send:
+        _refuse_example_data(config, marked)
     busy = BusyError(
         "een andere e-mailrun verstuurt al de folders van deze dag",
         file=folder,
