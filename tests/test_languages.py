@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from pathlib import Path
 
-import pyphen
 import pytest
 import yaml
 from helpers import ROOT, VISIT_DATE, all_text, edit, normalise, page_texts, visit_fields
@@ -339,18 +337,6 @@ def test_the_department_in_the_masthead_is_never_hyphenated(renderer, project, r
     visit = make_visit(**visit_fields(language="en"))
     first = page_texts(renderer.render(personalise(visit, leaflet, registry), fmt).pdf)[0]
     assert "Traumatology" in first
-
-
-def test_english_words_are_hyphenated_where_english_breaks_them(in_language) -> None:
-    """British English was hyphenated with pyphen's en_GB patterns: "unexpec-ted",
-    "pro-ced-ure" (issue 21, F14). Every break at a line end is one the US patterns allow."""
-    patterns = pyphen.Pyphen(lang="en_US")
-    text = "\n".join(page_texts(in_language("en")))
-    breaks = re.findall(r"(\w+)\ufffe\s*(\w+)", text)  # pdfium marks a hyphenation with U+FFFE
-    assert breaks, "the A5 leaflet hyphenates some English words"
-    for start, end in breaks:
-        allowed = {len(left) for left, _ in patterns.iterate(start + end)}
-        assert len(start) in allowed, f"{start}-{end}: {patterns.inserted(start + end)}"
 
 
 def test_a_publisher_still_written_with_its_dutch_label_gets_the_leaflets_own(

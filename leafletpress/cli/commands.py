@@ -168,12 +168,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _render_to_file(
     renderer: Renderer, p: Personalisation, edition: Edition, out_dir: Path, output: str | None
-) -> Path:
+) -> list[Path]:
+    """The leaflet's file: tagged, for reading, emailing or filing. A booklet is a print file
+    beside it (``-boekje``: imposed for the printer, untagged, pages out of reading order)."""
     from ..common.files import inside, write_atomic
     from ..printing.booklet import impose
     from ..visit.naming import leaflet_file_name
 
-    suffix = "-groot" * edition.large_print + "-boekje" * edition.booklet
+    suffix = "-groot" * edition.large_print
     target = inside(out_dir, output or leaflet_file_name(p.visit, p.leaflet.lang, suffix))
     if target.suffix.lower() != ".pdf":
         raise InputError(
@@ -182,8 +184,12 @@ def _render_to_file(
             hint="geef een bestandsnaam zoals folder.pdf",
         )
     pdf = renderer.render(p, edition.layout, edition.archive).pdf
-    write_atomic(target, impose(pdf) if edition.booklet else pdf)
-    return target
+    write_atomic(target, pdf)
+    if not edition.booklet:
+        return [target]
+    booklet = target.with_name(f"{target.stem}-boekje.pdf")
+    write_atomic(booklet, impose(pdf))
+    return [target, booklet]
 
 
 def _edition(args: argparse.Namespace) -> Edition:
@@ -235,10 +241,11 @@ def cmd_leaflet(args: argparse.Namespace) -> int:
     for warning in notes + warnings(p, date.today()):
         say(f"waarschuwing: {warning}")
     started = clock.perf_counter()
-    path = _render_to_file(
+    paths = _render_to_file(
         _renderer(project, registry), p, _edition(args), Path(args.out_dir), args.output
     )
-    print(_shown(path))
+    for path in paths:
+        print(_shown(path))
     logging.getLogger(__name__).info("klaar in %.2f s", clock.perf_counter() - started)
     return EXIT_OK
 
@@ -385,7 +392,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 **{**example, **moment}, leaflet="avn-hip", date=on, language=DEFAULT_LANGUAGE
             )
             p = personalise(visit, leaflet, registry)
-            print(_shown(_render_to_file(renderer, p, edition, folder, None)))
+            for path in _render_to_file(renderer, p, edition, folder, None):
+                print(_shown(path))
     say(
         f"{2 * len(DEMO_VISITS)} folders gemaakt in {clock.perf_counter() - started:.1f} s "
         f"(ingreep op {on:%d/%m/%Y}, ontslag twee dagen later); open ze met een PDF-lezer."

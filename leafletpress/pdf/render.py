@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import pyphen
 from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
@@ -33,11 +32,6 @@ from .compose import Composer
 from .standards import write_pdf
 
 log = logging.getLogger(__name__)
-
-
-# English is hyphenated with pyphen's US patterns, also in British English (lang en-GB): its
-# en_GB set breaks "unexpec-ted" and "pro-ced-ure", the US set "un-ex-pect-ed", "pro-ce-dure".
-pyphen.LANGUAGES["en_GB"] = pyphen.LANGUAGES["en_US"]
 
 
 def tune_gc() -> None:
