@@ -478,10 +478,12 @@ def test_a_discharge_booklet_imposes_the_card_on_a4(tmp_path, cli) -> None:
     code, out, err = cli(*discharge_args(ROOT, "--reference", "PAT-8", "--format", "booklet",
                                          "--out-dir", str(tmp_path)))  # fmt: skip
     assert code == 0, err
-    pdf = Path(out.strip()).read_bytes()
-    assert Path(out.strip()).name == "PAT-8_avn-hip-heupprothese-ontslag-boekje.pdf"
-    assert set(page_sizes_mm(pdf)) == {(297.0, 210.0)}
-    assert "Na je operatie" in all_text(pdf)
+    own, booklet = (Path(line) for line in out.split())  # the patient's copy, the print file
+    assert booklet.name == "PAT-8_avn-hip-heupprothese-ontslag-boekje.pdf"
+    assert set(page_sizes_mm(booklet.read_bytes())) == {(297.0, 210.0)}
+    assert "Na je operatie" in all_text(booklet.read_bytes())
+    assert own.name == "PAT-8_avn-hip-heupprothese-ontslag.pdf"
+    assert set(page_sizes_mm(own.read_bytes())) == {(148.0, 210.0)}
 
 
 # --- a ward's discharge list: batch and email -----------------------------------------------

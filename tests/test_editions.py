@@ -80,17 +80,26 @@ def decode_qr(pdf: bytes, page: int) -> list[str]:
     return sorted(r.text for r in zxingcpp.read_barcodes(image))
 
 
-def test_the_leaflet_command_makes_a_booklet_to_print(cli, tmp_path) -> None:
+@pytest.mark.parametrize("archive", [[], ["--archive"]], ids=["reading", "archive"])
+def test_a_booklet_comes_with_the_patients_own_tagged_copy(cli, tmp_path, archive) -> None:
+    """The booklet is for the printer: imposed, untagged, its pages out of reading order. The
+    patient (and a screen reader, and the archive) gets the A5 copy beside it (issue 22, F3:
+    it was the only file; F4: with --archive it was neither PDF/A nor tagged)."""
     code, out, err = cli(
         "leaflet", "avn-hip", "--variant", "osteotomie", "--site", "palfijn", "--surgeon",
         "claes", "--date", "2026-12-15", "--time", "9u00", "--patient", "Jan Janssens",
-        "--reference", "PAT-7", "--format", "booklet", "--out-dir", str(tmp_path),
+        "--reference", "PAT-7", "--format", "booklet", *archive, "--out-dir", str(tmp_path),
     )  # fmt: skip
     assert code == 0, err
-    path = Path(out.strip())
-    assert path.name == "PAT-7_0900_avn-hip-osteotomie-boekje.pdf"
-    pdf = path.read_bytes()
+    reading, booklet = (Path(line) for line in out.split())
+    assert reading.name == "PAT-7_0900_avn-hip-osteotomie.pdf"
+    assert booklet.name == "PAT-7_0900_avn-hip-osteotomie-boekje.pdf"
+    pdf = booklet.read_bytes()
     assert set(page_sizes_mm(pdf)) == {A4_LANDSCAPE} and len(page_sizes_mm(pdf)) % 2 == 0
+    own = reading.read_bytes()
+    assert set(page_sizes_mm(own)) == {(148.0, 210.0)} and structure(own)
+    if archive:
+        assert "is a valid PDF/A-1b file" in preflight(own, tmp_path)
 
 
 def test_batch_print_files_are_booklets_and_patient_pdfs_stay_a5(tmp_path, cli) -> None:
@@ -291,9 +300,10 @@ def test_archive_copies_pass_pdfbox_preflight(project, registry, renderer, tmp_p
     assert "is a valid PDF/A-1b file" in verdict, verdict
     reader = pypdf.PdfReader(io.BytesIO(archive))
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
-    assert "<pdfaid:part>1</pdfaid:part><pdfaid:conformance>A</pdfaid:conformance>" in xmp
+    # Level B, as validated: level A has no validator here (issue 22, F10)
+    assert "<pdfaid:part>1</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance>" in xmp
     assert "<pdfuaid:part>1</pdfuaid:part>" in xmp, "the archive copy stays accessible"
-    assert structure(archive), "PDF/A-1a is tagged"
+    assert structure(archive), "and tagged"
 
 
 def test_preflight_fails_a_pdf_that_is_not_pdfa(render, tmp_path) -> None:

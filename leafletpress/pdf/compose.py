@@ -47,12 +47,15 @@ def _css_string(value: object) -> Markup:
 
 
 def _url_text(url: str) -> Markup:
-    """A printed URL that wraps only after a '/', never at a hyphen that belongs to it."""
+    """A printed URL that wraps only after a '/', never at a hyphen that belongs to it; a link
+    in the PDF, for the patient who reads it on a screen (emailed)."""
     scheme, sep, rest = url.partition("://")
     host, *segments = rest.split("/")
     chunks = [f"{scheme}{sep}{host}/"] + [f"{s}/" for s in segments[:-1]] + segments[-1:]
-    spans = (f'<span class="nowrap">{escape(c)}</span>' for c in chunks if c)
-    return Markup('<span class="url">' + "<wbr>".join(spans) + "</span>")
+    # One text per link (one annotation a line): a break only after a chunk (U+200B ZERO WIDTH
+    # SPACE), none inside it (U+2060 WORD JOINER between its characters)
+    text = "\u200b".join(str(escape("\u2060".join(c))) for c in chunks if c)
+    return Markup(f'<a class="url" href="{escape(url)}">{text}</a>')
 
 
 def _step(step: Step, labels: Labels, locale: str) -> dict[str, str | Markup]:

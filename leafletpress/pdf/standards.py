@@ -16,8 +16,12 @@ from xml.etree.ElementTree import SubElement, fromstring, tostring
 from weasyprint import Document
 from weasyprint.pdf.metadata import NS, DocumentMetadata
 
+from .structure import finish_tags, split_by_breaks
+
 ACCESSIBLE = "pdf/ua-1"  # every leaflet
-ARCHIVE = "pdf/a-1a"  # PDF/A-1, level A (tagged); PDF/A-1 is readable by every archive
+# PDF/A-1, level B: what an independent validator (PDFBox Preflight) confirms; the copy is
+# tagged all the same, and claims PDF/UA-1. PDF/A-1 is readable by every archive.
+ARCHIVE = "pdf/a-1b"
 _RDF = f"{{{NS['rdf']}}}"
 
 # PDF/A needs every schema that is not in XMP itself described in the file (ISO 19005-1, 6.7.8).
@@ -60,9 +64,11 @@ class _Metadata(DocumentMetadata):
 
 
 def write_pdf(document: Document, archive: bool = False) -> bytes:
-    """The document as a tagged PDF/UA-1 file, or as PDF/A-1a (also tagged) for filing."""
+    """The document as a tagged PDF/UA-1 file, or as PDF/A-1b (also tagged) for filing, its
+    structure tree finished for screen readers (structure.py)."""
     metadata = _Metadata()
     metadata.__dict__.update(vars(document.metadata))
     document.metadata = metadata
-    pdf: bytes = document.write_pdf(pdf_variant=ARCHIVE if archive else ACCESSIBLE)
-    return pdf
+    variant = ARCHIVE if archive else ACCESSIBLE
+    pdf: bytes = document.write_pdf(pdf_variant=variant, pdf_tags=True)
+    return finish_tags(pdf, split_by_breaks(document))

@@ -1,0 +1,195 @@
+"""The structure tree as a screen reader needs it, finished after WeasyPrint has written it.
+
+Input: the PDF WeasyPrint wrote, tagged, and what its layout says about page breaks. Output
+the same PDF with:
+
+* running headers, footers and page numbers (margin boxes) marked as pagination artifacts.
+  WeasyPrint marks them as content and keeps them out of the tree (PDF/UA 7.1, 7.8);
+* an element that a page break splits (the text, a paragraph, a list, a table) as one element:
+  WeasyPrint tags page by page, so a six-item checklist was read as a list of four and a list
+  of two. Its parts are joined; what they hold keeps its page (``/Pg``);
+* header cells with ``/Scope /Row`` (each is the label of its row) and the ``/IDTree`` that
+  resolves the cells' ``/Headers`` links.
+
+Nothing else changes: the content streams keep their text, the pages their layout.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name
+from weasyprint import Document
+
+# What WeasyPrint's tags are called in PDF (weasyprint/pdf/tags.py), for the elements a page
+# break can split.
+_PDF_TAG = {"main": "/Part", "div": "/Div", "section": "/Sect", "article": "/Art", "p": "/P",
+            "ul": "/L", "ol": "/L", "li": "/LI", "table": "/Table", "tbody": "/TBody",
+            "thead": "/THead", "blockquote": "/BlockQuote"}  # fmt: skip
+_INLINE = ("LineBox", "TextBox", "InlineBox")
+
+
+def split_by_breaks(document: Document) -> list[list[str]]:
+    """Per page break (after page n), the PDF tags of the elements it splits, outermost first:
+    ``['/Part', '/L']`` for a list going on over the page. Read from the layout: a split
+    element has boxes on both pages."""
+
+    def path(box: Any, last: bool) -> Iterator[Any]:
+        while True:
+            children = [
+                child for child in getattr(box, "children", ())
+                if type(child).__name__ != "MarginBox"
+                and child.style["position"] not in ("absolute", "fixed")
+            ]  # fmt: skip
+            if not children or type(children[0]).__name__ in _INLINE:
+                return
+            box = children[-1] if last else children[0]
+            yield box
+
+    found = []
+    for before, after in zip(document.pages, document.pages[1:], strict=False):
+        ending = {id(b.element) for b in path(before._page_box, last=True) if b.element is not None}
+        chain: list[str] = []
+        for box in path(after._page_box, last=False):
+            if box.element is None or id(box.element) not in ending:
+                break
+            tag = _PDF_TAG.get(box.element_tag)
+            if tag is None and box.element_tag not in ("html", "body"):
+                break  # an element this module does not join: stop there
+            if tag and (not chain or chain[-1] != tag or box.element_tag == "tbody"):
+                chain.append(tag)  # a table's wrapper and table box are one element
+        found.append(chain)
+    return found
+
+
+def finish_tags(pdf: bytes, splits: list[list[str]]) -> bytes:
+    """The PDF with its structure tree finished as the module docstring says."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        root = document.Root.get("/StructTreeRoot")
+        if root is None:
+            return pdf
+        parents = _page_parents(root)
+        _artifacts(document, root, parents)
+        _join(document, root, parents, splits)
+        _table_headers(root)
+        out = io.BytesIO()
+        document.save(out, deterministic_id=True)  # the same leaflet, the same bytes
+    return out.getvalue()
+
+
+def _page_parents(root: Any) -> dict[int, Any]:
+    """StructParents key -> its ParentTree array (MCID -> element), for each page."""
+    nums = root.ParentTree.Nums
+    return {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+
+
+def _elements(element: Any) -> Iterator[Any]:
+    """The structure elements under ``element`` (itself included), depth first."""
+    yield element
+    kids = element.get("/K")
+    for kid in kids if isinstance(kids, Array) else [kids] if kids is not None else []:
+        if isinstance(kid, Dictionary) and "/S" in kid:
+            yield from _elements(kid)
+
+
+_MARKED = re.compile(rb"/[A-Za-z]+\s*<</MCID (\d+)>>\s*BDC")  # as WeasyPrint (pydyf) writes it
+
+
+def _artifacts(document: Any, root: Any, parents: dict[int, Any]) -> None:
+    """Content that the ParentTree gives an element the tree does not reach becomes a
+    pagination artifact, and leaves the ParentTree."""
+    reached = {kid.objgen for top in root.K for kid in _elements(top)}
+    for page in document.pages:
+        mapping = parents.get(int(page.obj.get("/StructParents", -1)))
+        if mapping is None:
+            continue
+        orphans = {
+            mcid for mcid, element in enumerate(mapping)
+            if isinstance(element, Dictionary) and element.objgen not in reached
+        }  # fmt: skip
+        if not orphans:
+            continue
+        for mcid in orphans:
+            mapping[mcid] = None
+        data = page.obj.Contents.read_bytes()
+
+        def artifact(match: re.Match[bytes], orphans: set[int] = orphans) -> bytes:
+            if int(match.group(1)) in orphans:
+                return b"/Artifact\n<</Type /Pagination>>\nBDC"
+            return match.group(0)
+
+        page.obj.Contents = document.make_stream(_MARKED.sub(artifact, data))
+
+
+def _kids(element: Any) -> list[Any]:
+    kids = element.get("/K")
+    return list(kids) if isinstance(kids, Array) else [kids] if kids is not None else []
+
+
+def _structural(kids: list[Any]) -> list[Any]:
+    return [k for k in kids if isinstance(k, Dictionary) and "/S" in k]
+
+
+def _join(document: Any, root: Any, parents: dict[int, Any], splits: list[list[str]]) -> None:
+    """Join the parts of each element that a page break split."""
+    top = root.K[0]  # the /Document element
+    pages = [page.obj.objgen for page in document.pages]
+
+    def on_page(number: int, tag: str) -> list[Any]:
+        return [
+            kid for kid in _structural(_kids(top))
+            if str(kid.S) == tag and "/Pg" in kid and kid.Pg.objgen == pages[number]
+        ]  # fmt: skip
+
+    for number, chain in enumerate(splits):
+        ending = on_page(number, chain[0]) if chain else []
+        starting = on_page(number + 1, chain[0]) if ending else []
+        if not starting:
+            continue
+        parent, first, second = top, ending[-1], starting[0]
+        for tag in chain:
+            if str(first.S) != tag or str(second.S) != tag:
+                break
+            before = _structural(_kids(first))
+            _move(document, second, first, parents)
+            parent.K = Array([k for k in _kids(parent) if k.objgen != second.objgen])
+            moved = _structural(_kids(second))
+            if not before or not moved:
+                break
+            parent, first, second = first, before[-1], moved[0]
+
+
+def _move(document: Any, source: Any, target: Any, parents: dict[int, Any]) -> None:
+    """Every kid of ``source`` to the end of ``target``'s kids; a marked-content kid keeps its
+    page as a marked-content reference."""
+    kids = Array(_kids(target))
+    for kid in _kids(source):
+        if isinstance(kid, Dictionary) and "/S" in kid:
+            kid.P = target
+        elif isinstance(kid, int):
+            parents[int(source.Pg.get("/StructParents", -1))][kid] = target
+            kid = document.make_indirect(Dictionary(Type=Name.MCR, Pg=source.Pg, MCID=kid))
+        kids.append(kid)
+    target.K = kids
+
+
+def _table_headers(root: Any) -> None:
+    """``/Scope /Row`` on each header cell (the label of its row) and the ``/IDTree``."""
+    ids = []
+    for element in (e for top in root.K for e in _elements(top)):
+        if element.S == Name.TH:
+            attributes = element.get("/A")
+            if attributes is None:
+                element.A = attributes = Dictionary(O=Name.Table)
+            attributes.Scope = Name.Row
+        if "/ID" in element:
+            ids.append((bytes(element.ID), element))
+    if ids:
+        names = Array()
+        for key, element in sorted(ids, key=lambda pair: pair[0]):
+            names.extend([pikepdf.String(key), element])
+        root.IDTree = Dictionary(Names=names)
