@@ -9,14 +9,24 @@ import math
 import re
 import shutil
 import subprocess
+from datetime import date, time
 from pathlib import Path
 
+import a11y
 import pdfua
 import pypdf
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
-from helpers import MM_PER_PT, VISIT_DATE, all_text, font_sizes, page_sizes_mm, visit_fields
+from helpers import (
+    MM_PER_PT,
+    ROOT,
+    VISIT_DATE,
+    all_text,
+    font_sizes,
+    page_sizes_mm,
+    visit_fields,
+)
 
 from leafletpress.content.leaflet import load_leaflet
 from leafletpress.printing.booklet import impose, saddle_stitch
@@ -332,3 +342,58 @@ def test_large_print_comes_only_on_a4(cli, tmp_path) -> None:
     assert code == 2 and not out and not list(tmp_path.iterdir())
     assert "fout: optie --format: grote letters bestaan niet als booklet" in err
     assert "Traceback" not in err
+
+
+# --- what a screen reader gets (tests/a11y.py), every edition, language and moment ----------
+
+# Where the texts of the leaflets come from: their own hyphens may break a line.
+SOURCE = "\n".join(
+    path.read_text(encoding="utf-8")
+    for folder in ("leaflets", "templates/i18n", "config")
+    for path in sorted((ROOT / folder).rglob("*"))
+    if path.suffix in (".md", ".yaml")
+)
+DISCHARGED = {"moment": "ontslag", "time": None, "discharge_date": date(2026, 12, 17),
+              "followup_date": date(2027, 1, 26), "followup_time": time(10, 30),
+              "followup_site": "hoge-beuken"}  # fmt: skip
+
+
+@pytest.mark.parametrize("moment", ["voor", "ontslag"])
+@pytest.mark.parametrize("fmt", ["a5", "a4", "large"])
+@pytest.mark.parametrize("lang", ["nl", "fr", "en"])
+def test_a_screen_reader_gets_the_whole_text_in_every_edition(
+    project, registry, renderer, lang, fmt, moment
+) -> None:
+    """Running heads and page numbers as artifacts, nothing split by a page break, no layout
+    hyphen, table headers resolvable, web addresses as links (issue 22)."""
+    leaflet = load_leaflet(project, "avn-hip", lang)
+    fields = visit_fields(language=lang, **(DISCHARGED if moment == "ontslag" else {}))
+    pdf = renderer.render(personalise(make_visit(**fields), leaflet, registry), fmt).pdf
+    assert a11y.findings(pdf, SOURCE) == []
+
+
+def test_the_structure_checker_finds_what_the_review_found(renderer, personalisation) -> None:
+    """The checker can fail: WeasyPrint's own tags, before structure.py finishes them."""
+    document = renderer.layout(renderer.composer.whole(personalisation()), "large")
+    found = a11y.findings(document.write_pdf(pdf_variant="pdf/ua-1"), SOURCE)
+    assert any("neither in the tree nor an artifact" in f for f in found), found
+    assert any("/Part elements" in f for f in found)
+    assert any("without /Scope" in f for f in found) and any("/IDTree" in f for f in found)
+    hyphenated = '<p style="hyphens: auto; width: 20mm">verzekeringsmaatschappij</p>'
+    found = a11y.findings(renderer.pdf(f'<html lang="nl"><title>t</title>{hyphenated}').pdf)
+    assert any("a hyphen at a line end" in f for f in found), found
+    unlinked = "<p>https://www.zas.be/ombudsdienst</p>"
+    found = a11y.findings(renderer.pdf(f'<html lang="nl"><title>t</title>{unlinked}').pdf)
+    assert any("no link" in f for f in found), found
+
+
+def test_the_first_page_is_read_in_the_order_it_is_printed(render) -> None:
+    """Page 1 as a screen reader announces it: title, then the card row by row."""
+    said = a11y.spoken(render("a5"))
+    order = ["H1: Avasculaire necrose van de heup", "H2: Jouw afspraak", "TH: Patiënt",
+             "TD: Marie Peeters", "TH: Datum", "TD: dinsdag 15 december 2026",
+             "TH: Aanmelden om", "TH: Nuchter vanaf", "TH: Chirurg", "Contact ZAS Augustinus",
+             "Link: https://www.zas.be/"]  # fmt: skip
+    positions = [said.find(words) for words in order]
+    assert -1 not in positions and positions == sorted(positions), said
+    assert "pagina 1 van" not in said, "the page number is an artifact"

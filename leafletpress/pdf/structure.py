@@ -137,17 +137,19 @@ def _structural(kids: list[Any]) -> list[Any]:
 def _join(document: Any, root: Any, parents: dict[int, Any], splits: list[list[str]]) -> None:
     """Join the parts of each element that a page break split."""
     top = root.K[0]  # the /Document element
-    pages = [page.obj.objgen for page in document.pages]
+    pages = {page.obj.objgen: number for number, page in enumerate(document.pages)}
 
-    def on_page(number: int, tag: str) -> list[Any]:
+    def starting_on(tag: str, first: int, last: int) -> list[Any]:
+        """The top elements ``tag`` that start on a page from ``first`` to ``last`` (an element
+        joined with the next page's keeps the page it started on)."""
         return [
             kid for kid in _structural(_kids(top))
-            if str(kid.S) == tag and "/Pg" in kid and kid.Pg.objgen == pages[number]
+            if str(kid.S) == tag and "/Pg" in kid and first <= pages.get(kid.Pg.objgen, -1) <= last
         ]  # fmt: skip
 
     for number, chain in enumerate(splits):
-        ending = on_page(number, chain[0]) if chain else []
-        starting = on_page(number + 1, chain[0]) if ending else []
+        ending = starting_on(chain[0], 0, number) if chain else []
+        starting = starting_on(chain[0], number + 1, number + 1) if ending else []
         if not starting:
             continue
         parent, first, second = top, ending[-1], starting[0]
