@@ -174,6 +174,33 @@ def test_a_leaflet_from_the_form_is_the_engines_and_leaves_an_audit_trail(docume
     assert not AuditEvent.objects.filter(detail__icontains="Peeters").exists()
 
 
+def test_a_booklet_from_the_form_comes_with_the_patients_tagged_copy(data) -> None:
+    """The print file is imposed and untagged; the patient's copy beside it is the one to
+    read, email or hear (issue 22, F3: the booklet was the only file)."""
+    client = signed_in("secretariaat")
+    response = client.post(reverse("patient"), ONE_PATIENT | {"edition": "booklet"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    document = Document.objects.get()
+    page = client.get(reverse("document", args=[document.id])).content.decode()
+    assert "Boekje afdrukken" in page and "Download PDF voor de patiënt" in page
+    own = client.get(reverse("document_pdf", args=[document.id]))
+    booklet = client.get(reverse("document_pdf", args=[document.id]) + "?boekje=1&afdrukken=1")
+    own_pdf, booklet_pdf = (b"".join(r.streaming_content) for r in (own, booklet))
+    assert 'filename="PAT-0042_avn-hip-heupprothese.pdf"' in own["Content-Disposition"]
+    assert 'inline; filename="PAT-0042_avn-hip-heupprothese-boekje.pdf"' == (
+        booklet["Content-Disposition"]
+    )
+    own_pages = pypdf.PdfReader(io.BytesIO(own_pdf))
+    assert "/StructTreeRoot" in own_pages.trailer["/Root"], "the patient's copy is tagged"
+    assert round(float(own_pages.pages[0].mediabox.width) * 25.4 / 72) == 148
+    assert round(float(pypdf.PdfReader(io.BytesIO(booklet_pdf)).pages[0].mediabox.width)
+                 * 25.4 / 72) == 297  # fmt: skip
+    assert AuditEvent.objects.filter(action="folder afgedrukt", detail__contains="boekje").exists()
+    with time_machine.travel(timezone.now() + timedelta(days=8), tick=False):
+        call_command("opruimen", stdout=io.StringIO())
+    assert not document.path.exists() and not document.print_path.exists()
+
+
 FORM_ERRORS = [
     pytest.param({"site": "gent", "date": "31/11/2026"},
                  ["onbekende campus", "de datum &#x27;31/11/2026&#x27; bestaat niet"],

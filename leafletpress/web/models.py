@@ -34,12 +34,25 @@ class Document(models.Model):
     purged = models.DateTimeField(null=True)  # its PDF deleted at the end of the retention
 
     @property
-    def name(self) -> str:  # in the shared storage
+    def name(self) -> str:  # in the shared storage: the patient's copy, tagged
         return f"folders/{self.id}.pdf"
 
     @property
     def path(self) -> Path:
         return path_of(self.name)
+
+    @property
+    def booklet(self) -> bool:
+        """Made as a booklet: a print file (imposed, untagged) beside the patient's copy."""
+        return self.edition == "booklet"
+
+    @property
+    def print_name(self) -> str:
+        return f"folders/{self.id}-boekje.pdf"
+
+    @property
+    def print_path(self) -> Path:
+        return path_of(self.print_name)
 
 
 class Day(models.Model):

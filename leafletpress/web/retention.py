@@ -54,7 +54,7 @@ def purge(now: datetime | None = None) -> Purged:
     cutoff = (now or timezone.now()) - timedelta(days=settings.RETENTION_DAYS)
     done = Purged()
     for document in Document.objects.filter(created__lt=cutoff, purged__isnull=True):
-        done.files += _remove(document.path)
+        done.files += _remove(document.path) + _remove(document.print_path)
         Document.objects.filter(pk=document.pk).update(purged=timezone.now())
         done.documents += 1
     ended = Day.objects.exclude(status__in=[Day.QUEUED, Day.RUNNING])

@@ -122,16 +122,17 @@ def _choices(reg: Registry) -> dict[str, Any]:
 
 @dataclass
 class Made:
-    pdf: bytes
+    pdf: bytes  # the patient's copy: tagged, pages in reading order
     pages: int
     who: str
     p: Personalisation
     warnings: list[str]
+    booklet: bytes | None = None  # the print file: imposed on A4, untagged
 
 
 def make_one(values: dict[str, str], edition: Edition) -> Made | list[LeafletpressError]:
     """Check the form as a day list's row is checked (every problem at once, by field), then
-    render it with the warm renderer (booklets imposed)."""
+    render it with the warm renderer; a booklet is imposed beside the patient's copy."""
     from ..printing.booklet import impose
 
     # A field the browser left out is empty; the other moment's fields are not shown.
@@ -144,8 +145,9 @@ def make_one(values: dict[str, str], edition: Edition) -> Made | list[Leafletpre
         return list(checked)
     with _lock:
         rendered = current.renderer.render(checked.p, edition.layout, edition.archive)
-    pdf = impose(rendered.pdf) if edition.booklet else rendered.pdf
-    return Made(pdf, rendered.pages, checked.who, checked.p, list(checked.warnings))
+    booklet = impose(rendered.pdf) if edition.booklet else None
+    return Made(rendered.pdf, rendered.pages, checked.who, checked.p, list(checked.warnings),
+                booklet)  # fmt: skip
 
 
 _AT_DISCHARGE = ("discharge_date", "followup_date", "followup_time", "followup_site")

@@ -109,6 +109,8 @@ def _keep(request: HttpRequest, made: service.Made, values: dict[str, str]) -> D
         warnings=made.warnings,
     )
     keep(document.name, made.pdf)
+    if made.booklet is not None:
+        keep(document.print_name, made.booklet)
     document.save()
     meta = made.p.leaflet.meta
     audit(request.user, "folder gemaakt", made.who, f"{meta.code} {meta.version} {visit.variant}",
@@ -154,7 +156,7 @@ def _day(pk: Any, **wanted: Any) -> Day:
 def document(request: HttpRequest, pk: Any) -> HttpResponse:
     doc = _document(request, pk)
     audit(request.user, "folder bekeken", doc.who, f"{doc.leaflet} {doc.variant}", doc.moment)
-    pages = range(1, service.page_count(doc.path) + 1)  # a booklet: its imposed sheets
+    pages = range(1, service.page_count(doc.path) + 1)  # the patient's copy, also of a booklet
     can_download = SECRETARIAAT in roles_of(request.user)
     return render(
         request, "web/document.html", {"doc": doc, "pages": pages, "can_download": can_download}
@@ -174,16 +176,18 @@ def document_page(request: HttpRequest, pk: Any, page: int) -> HttpResponse:
 @role_required(SECRETARIAAT)
 @require_GET
 def document_pdf(request: HttpRequest, pk: Any) -> HttpResponse:
+    """The patient's copy; ``?boekje=1`` a booklet's print file; ``?afdrukken=1`` to open."""
     doc = _document(request, pk)
     inline = request.GET.get("afdrukken") == "1"
+    booklet = doc.booklet and request.GET.get("boekje") == "1"
     audit(request.user, "folder afgedrukt" if inline else "folder gedownload", doc.who,
-          f"{doc.leaflet} {doc.variant}", doc.moment)  # fmt: skip
+          f"{doc.leaflet} {doc.variant}", f"{doc.moment}{', boekje' if booklet else ''}")  # fmt: skip
     name = f"{doc.who}_{doc.leaflet}-{doc.variant}{'-ontslag' if doc.moment == 'ontslag' else ''}"
     return FileResponse(
-        doc.path.open("rb"),
+        (doc.print_path if booklet else doc.path).open("rb"),
         content_type="application/pdf",
         as_attachment=not inline,
-        filename=f"{name}.pdf",
+        filename=f"{name}{'-boekje' if booklet else ''}.pdf",
     )
 
 
