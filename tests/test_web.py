@@ -187,9 +187,8 @@ def test_a_booklet_from_the_form_comes_with_the_patients_tagged_copy(data) -> No
     booklet = client.get(reverse("document_pdf", args=[document.id]) + "?boekje=1&afdrukken=1")
     own_pdf, booklet_pdf = (b"".join(r.streaming_content) for r in (own, booklet))
     assert 'filename="PAT-0042_avn-hip-heupprothese.pdf"' in own["Content-Disposition"]
-    assert 'inline; filename="PAT-0042_avn-hip-heupprothese-boekje.pdf"' == (
-        booklet["Content-Disposition"]
-    )
+    disposition = booklet["Content-Disposition"]
+    assert disposition == 'inline; filename="PAT-0042_avn-hip-heupprothese-boekje.pdf"'
     own_pages = pypdf.PdfReader(io.BytesIO(own_pdf))
     assert "/StructTreeRoot" in own_pages.trailer["/Root"], "the patient's copy is tagged"
     assert round(float(own_pages.pages[0].mediabox.width) * 25.4 / 72) == 148

@@ -180,8 +180,9 @@ def document_pdf(request: HttpRequest, pk: Any) -> HttpResponse:
     doc = _document(request, pk)
     inline = request.GET.get("afdrukken") == "1"
     booklet = doc.booklet and request.GET.get("boekje") == "1"
+    detail = f"{doc.moment}{', boekje' if booklet else ''}"
     audit(request.user, "folder afgedrukt" if inline else "folder gedownload", doc.who,
-          f"{doc.leaflet} {doc.variant}", f"{doc.moment}{', boekje' if booklet else ''}")  # fmt: skip
+          f"{doc.leaflet} {doc.variant}", detail)  # fmt: skip
     name = f"{doc.who}_{doc.leaflet}-{doc.variant}{'-ontslag' if doc.moment == 'ontslag' else ''}"
     return FileResponse(
         (doc.print_path if booklet else doc.path).open("rb"),
