@@ -256,11 +256,6 @@ def test_headings_are_tagged_in_reading_order(render) -> None:
 
 
 # Independent checkers: pdfua (PyPI) for PDF/UA-1, Apache PDFBox Preflight (Debian) for PDF/A.
-KNOWN_UA_WARNINGS = {
-    # pdfua 0.1.3 looks for /Scope or /Headers on the header cells; WeasyPrint links each data
-    # cell to its header with /Headers and /IDs instead, one of the two methods PDF/UA allows.
-    "UA-15-003",
-}
 
 
 def ua_findings(pdf: bytes, tmp_path: Path) -> list[pdfua.Finding]:
@@ -272,8 +267,8 @@ def ua_findings(pdf: bytes, tmp_path: Path) -> list[pdfua.Finding]:
 @pytest.mark.parametrize("archive", [False, True])
 def test_pdfua_checker_finds_no_errors(renderer, personalisation, tmp_path, archive) -> None:
     findings = ua_findings(renderer.render(personalisation(), archive=archive).pdf, tmp_path)
-    assert [f for f in findings if f.severity >= pdfua.Severity.ERROR] == []
-    assert {f.rule_id for f in findings} <= KNOWN_UA_WARNINGS, findings
+    # No warning either: UA-15-003 (header cells without /Scope) went with issue 22
+    assert findings == [], findings
 
 
 def test_pdfua_checker_fails_an_untagged_pdf(renderer, personalisation, tmp_path) -> None:

@@ -243,7 +243,7 @@ def _add_edition(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--archive",
         action="store_true",
-        help="PDF/A-1a voor het patiëntendossier (standaard: toegankelijke PDF/UA-1)",
+        help="PDF/A-1b voor het patiëntendossier (standaard: toegankelijke PDF/UA-1)",
     )
     sub.add_argument(
         "--out-dir", default=DEFAULT_OUT, metavar="MAP", help="uitvoermap (standaard output/)"

@@ -24,7 +24,7 @@ class Edition:
 
     format: str = DEFAULT_FORMAT
     large_print: bool = False  # A4, every text at least 16 pt
-    archive: bool = False  # PDF/A-1a (and PDF/UA-1) instead of PDF/UA-1 only
+    archive: bool = False  # PDF/A-1b (and PDF/UA-1) instead of PDF/UA-1 only
 
     @property
     def layout(self) -> str:
@@ -39,8 +39,8 @@ class Edition:
 
     @property
     def name(self) -> str:
-        """As recorded in manifests: 'booklet', 'a4, large print, PDF/A-1a', ..."""
-        parts = [self.format] + ["large print"] * self.large_print + ["PDF/A-1a"] * self.archive
+        """As recorded in manifests: 'booklet', 'a4, large print, PDF/A-1b', ..."""
+        parts = [self.format] + ["large print"] * self.large_print + ["PDF/A-1b"] * self.archive
         return ", ".join(parts)
 
 

@@ -165,7 +165,7 @@ class Renderer:
         self, p: Personalisation, layout: str = DEFAULT_FORMAT, archive: bool = False
     ) -> Rendered:
         """One patient's leaflet: page 1 laid out for them, the rest reused when it can be.
-        Tagged PDF/UA-1; with ``archive``, PDF/A-1a for the patient record."""
+        Tagged PDF/UA-1; with ``archive``, PDF/A-1b (tagged too) for the patient record."""
         if layout in FLOWING:
             document = self.layout(self.composer.whole(p), layout)
             return self._done(document, archive)

@@ -1,11 +1,11 @@
 """The PDF standards a leaflet claims: PDF/UA-1 always (tagged, for screen readers), and
-PDF/A-1a as well for the copy filed in the patient record (``--archive``).
+PDF/A-1b as well for the copy filed in the patient record (``--archive``).
 
 WeasyPrint writes the structure tree, the language, the alternative texts and the PDF/A
-rules. This module only rewrites the XMP metadata packet so that archive validators read
-it: every schema in its own ``rdf:Description`` that declares its namespace, properties as
-elements, and the PDF/UA identification described by a PDF/A extension schema (PDF/A-1
-allows no undeclared schemas). Both forms are valid RDF; Apache PDFBox's Preflight, used
+rules; ``structure.py`` finishes the tree. This module rewrites the XMP metadata packet so
+that archive validators read it: every schema in its own ``rdf:Description`` that declares
+its namespace, properties as elements, and the PDF/UA identification described by a PDF/A
+extension schema (PDF/A-1 allows no undeclared schemas). Both forms are valid RDF; Apache PDFBox's Preflight, used
 by many archives, only reads this one.
 """
 
