@@ -5,8 +5,8 @@ WeasyPrint writes the structure tree, the language, the alternative texts and th
 rules; ``structure.py`` finishes the tree. This module rewrites the XMP metadata packet so
 that archive validators read it: every schema in its own ``rdf:Description`` that declares
 its namespace, properties as elements, and the PDF/UA identification described by a PDF/A
-extension schema (PDF/A-1 allows no undeclared schemas). Both forms are valid RDF; Apache PDFBox's Preflight, used
-by many archives, only reads this one.
+extension schema (PDF/A-1 allows no undeclared schemas). Both forms are valid RDF; Apache
+PDFBox's Preflight, used by many archives, only reads this one.
 """
 
 from __future__ import annotations
