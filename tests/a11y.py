@@ -6,7 +6,7 @@ and an accessible-PDF review found (issue 22):
 * no paragraph or list split in two by a page break;
 * no hyphen that the layout added at a line end (read aloud as "afge- sproken");
 * header cells with ``/Scope``, and an ``/IDTree`` that resolves every ``/Headers`` link;
-* every printed web address a link, with ``/Contents``, tagged as a ``/Link``.
+* every printed web address a link, with ``/Contents``, tagged as one ``/Link``.
 
 ``findings(pdf)`` lists what is wrong, in words; ``spoken(pdf, page)`` is the text of a page
 in structure order, as a screen reader announces it.
@@ -216,6 +216,14 @@ def _table_headers(document: Any, root: Node) -> list[str]:
 _URL = re.compile(r"https?://\S+")
 
 
+def _address(link: Node) -> str | None:
+    kids = link.element.get("/K")
+    for kid in kids if isinstance(kids, Array) else [kids]:
+        if isinstance(kid, Dictionary) and kid.get("/Type") == Name.OBJR and "/A" in kid.Obj:
+            return str(kid.Obj.A.get("/URI", "")) or None
+    return None
+
+
 def _links(document: Any, root: Node, shown: dict[tuple[int, int], str]) -> list[str]:
     found = []
     linked = {mark for node in walk(root) if node.role == "/Link" for mark in marks(node)}
@@ -224,6 +232,12 @@ def _links(document: Any, root: Node, shown: dict[tuple[int, int], str]) -> list
             if isinstance(kid, tuple) and _URL.search(shown.get(kid, "")) and kid not in linked:
                 found.append(f"page {kid[0] + 1}: a web address that is no link: "
                              f"{shown[kid].strip()[:40]!r}")  # fmt: skip
+    for node in walk(root):
+        links = [k for k in node.kids if isinstance(k, Node) and k.role == "/Link"]
+        addresses = [_address(link) for link in links]
+        for first, second in pairwise(addresses):
+            if first is not None and first == second:
+                found.append(f"one address read as several links: {first}")
     for number, page in enumerate(document.pages):
         for annotation in page.obj.get("/Annots", []):
             if annotation.get("/Subtype") == Name.Link and not annotation.get("/Contents"):

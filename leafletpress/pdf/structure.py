@@ -8,6 +8,7 @@ the same PDF with:
 * an element that a page break splits (the text, a paragraph, a list, a table) as one element:
   WeasyPrint tags page by page, so a six-item checklist was read as a list of four and a list
   of two. Its parts are joined; what they hold keeps its page (``/Pg``);
+* one ``/Link`` for an address printed over several lines;
 * header cells with ``/Scope /Row`` (each is the label of its row) and the ``/IDTree`` that
   resolves the cells' ``/Headers`` links.
 
@@ -72,19 +73,28 @@ def finish_tags(pdf: bytes, splits: list[list[str]]) -> bytes:
         root = document.Root.get("/StructTreeRoot")
         if root is None:
             return pdf
-        parents = _page_parents(root)
+        parents = _ParentTree(root)
         _artifacts(document, root, parents)
         _join(document, root, parents, splits)
+        _join_links(document, root, parents)
         _table_headers(root)
         out = io.BytesIO()
         document.save(out, deterministic_id=True)  # the same leaflet, the same bytes
     return out.getvalue()
 
 
-def _page_parents(root: Any) -> dict[int, Any]:
-    """StructParents key -> its ParentTree array (MCID -> element), for each page."""
-    nums = root.ParentTree.Nums
-    return {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+class _ParentTree:
+    """The ParentTree: per page an array (MCID -> element), per annotation its element."""
+
+    def __init__(self, root: Any) -> None:
+        self.nums = root.ParentTree.Nums
+        self.slots = {int(self.nums[i]): i + 1 for i in range(0, len(self.nums), 2)}
+
+    def page(self, key: int) -> Any:
+        return self.nums[self.slots[key]] if key in self.slots else None
+
+    def point(self, key: int, element: Any) -> None:
+        self.nums[self.slots[key]] = element
 
 
 def _elements(element: Any) -> Iterator[Any]:
@@ -99,12 +109,12 @@ def _elements(element: Any) -> Iterator[Any]:
 _MARKED = re.compile(rb"/[A-Za-z]+\s*<</MCID (\d+)>>\s*BDC")  # as WeasyPrint (pydyf) writes it
 
 
-def _artifacts(document: Any, root: Any, parents: dict[int, Any]) -> None:
+def _artifacts(document: Any, root: Any, parents: _ParentTree) -> None:
     """Content that the ParentTree gives an element the tree does not reach becomes a
     pagination artifact, and leaves the ParentTree."""
     reached = {kid.objgen for top in root.K for kid in _elements(top)}
     for page in document.pages:
-        mapping = parents.get(int(page.obj.get("/StructParents", -1)))
+        mapping = parents.page(int(page.obj.get("/StructParents", -1)))
         if mapping is None:
             continue
         orphans = {
@@ -134,7 +144,7 @@ def _structural(kids: list[Any]) -> list[Any]:
     return [k for k in kids if isinstance(k, Dictionary) and "/S" in k]
 
 
-def _join(document: Any, root: Any, parents: dict[int, Any], splits: list[list[str]]) -> None:
+def _join(document: Any, root: Any, parents: _ParentTree, splits: list[list[str]]) -> None:
     """Join the parts of each element that a page break split."""
     top = root.K[0]  # the /Document element
     pages = {page.obj.objgen: number for number, page in enumerate(document.pages)}
@@ -165,7 +175,7 @@ def _join(document: Any, root: Any, parents: dict[int, Any], splits: list[list[s
             parent, first, second = first, before[-1], moved[0]
 
 
-def _move(document: Any, source: Any, target: Any, parents: dict[int, Any]) -> None:
+def _move(document: Any, source: Any, target: Any, parents: _ParentTree) -> None:
     """Every kid of ``source`` to the end of ``target``'s kids; a marked-content kid keeps its
     page as a marked-content reference."""
     kids = Array(_kids(target))
@@ -173,10 +183,40 @@ def _move(document: Any, source: Any, target: Any, parents: dict[int, Any]) -> N
         if isinstance(kid, Dictionary) and "/S" in kid:
             kid.P = target
         elif isinstance(kid, int):
-            parents[int(source.Pg.get("/StructParents", -1))][kid] = target
+            parents.page(int(source.Pg.get("/StructParents", -1)))[kid] = target
             kid = document.make_indirect(Dictionary(Type=Name.MCR, Pg=source.Pg, MCID=kid))
+        elif kid.get("/Type") == Name.OBJR and "/StructParent" in kid.Obj:
+            parents.point(int(kid.Obj.StructParent), target)
         kids.append(kid)
     target.K = kids
+
+
+def _uri(element: Any) -> str | None:
+    """The address a /Link element leads to (its first annotation's)."""
+    for kid in _kids(element):
+        if isinstance(kid, Dictionary) and kid.get("/Type") == Name.OBJR:
+            action = kid.Obj.get("/A")
+            return str(action.URI) if action is not None and "/URI" in action else None
+    return None
+
+
+def _join_links(document: Any, root: Any, parents: _ParentTree) -> None:
+    """One /Link per address: WeasyPrint makes one for each line an address takes, and a
+    screen reader says "link" for each."""
+    for element in [e for top in root.K for e in _elements(top)]:
+        kids: list[Any] = []
+        for kid in _kids(element):
+            previous = kids[-1] if kids else None
+            if (
+                isinstance(kid, Dictionary) and kid.get("/S") == Name.Link
+                and isinstance(previous, Dictionary) and previous.get("/S") == Name.Link
+                and _uri(kid) is not None and _uri(kid) == _uri(previous)
+            ):  # fmt: skip
+                _move(document, kid, previous, parents)
+            else:
+                kids.append(kid)
+        if len(kids) != len(_kids(element)):
+            element.K = Array(kids)
 
 
 def _table_headers(root: Any) -> None:
