@@ -158,24 +158,49 @@ def _outside_the_tree(document: Any, root: Node) -> list[str]:
 
 
 def _split(root: Node, shown: dict[tuple[int, int], str]) -> list[str]:
-    """The text cut page by page (a /Part each), or two paragraphs or lists side by side over
-    a page break that are one: a list followed by a list, a paragraph whose sentence goes on
-    in the next."""
+    """The text cut page by page (a /Part each), or an element that a page break cut in two:
+    where the text goes on over a page, the elements that hold it before and after differ
+    from some depth on. Below it, a list on both sides is a list cut in two (a box's list as
+    well as a list); a paragraph whose sentence goes on is one too."""
     parts = [kid for kid in root.kids if isinstance(kid, Node) and kid.role == "/Part"]
     found = [f"the text is cut into {len(parts)} /Part elements"] if len(parts) > 1 else []
-    for node in walk(root):
-        siblings = [k for k in node.kids if isinstance(k, Node)]
-        for first, second in pairwise(siblings):
-            if first.role != second.role or first.role not in ("/P", "/L"):
-                continue
-            first_pages = [page for page, _ in marks(first)]
-            second_pages = [page for page, _ in marks(second)]
-            if not first_pages or not second_pages or first_pages[-1] == second_pages[0]:
-                continue
-            ending = text_of(first, shown).rstrip()
-            if first.role == "/L" or not ending.endswith(_SENTENCE_END):
-                found.append(f"page {second_pages[0] + 1}: a {first.role[1:]} split by the "
-                             f"page break (…{ending[-30:]!r})")  # fmt: skip
+    reading: list[tuple[tuple[int, int], list[Node]]] = []
+
+    def read(node: Node, chain: list[Node]) -> None:
+        nonlocal reading
+        for kid in node.kids:
+            if isinstance(kid, Node):
+                read(kid, [*chain, kid])
+            elif shown.get(kid, "").strip():
+                reading.append((kid, chain))
+
+    # The text (every /Part, in order), and each other top element on its own: positioned
+    # elements (the example mark) stand between a page's text and the next's in the tree.
+    sequences: dict[int, list[tuple[tuple[int, int], list[Node]]]] = {}
+    for kid in root.kids:
+        if isinstance(kid, Node):
+            reading = []
+            read(kid, [root, kid])
+            sequences.setdefault(0 if kid.role == "/Part" else id(kid), []).extend(reading)
+    transitions = [pair for marks in sequences.values() for pair in pairwise(marks)]
+    for (mark, before), (after_mark, after) in transitions:
+        if after_mark[0] != mark[0] + 1:
+            continue  # not the text going on over a page break
+        depth = next((i for i, (a, b) in enumerate(zip(before, after, strict=False))
+                      if a is not b), min(len(before), len(after)))  # fmt: skip
+        # From there down, the pairs of elements of the same kind: the parts of one element
+        pairs = []
+        for a, b in zip(before[depth:], after[depth:], strict=False):
+            if a.role != b.role:
+                break
+            pairs.append((a, b))
+        if any(a.role == "/L" for a, _ in pairs):
+            found.append(f"page {after_mark[0] + 1}: a list cut in two by the page break")
+        for a, _ in pairs:
+            ending = text_of(a, shown).rstrip()
+            if a.role == "/P" and not ending.endswith(_SENTENCE_END):
+                found.append(f"page {after_mark[0] + 1}: a paragraph cut in two by the page "
+                             f"break (…{ending[-30:]!r})")  # fmt: skip
     return found
 
 

@@ -373,6 +373,7 @@ def test_the_structure_checker_finds_what_the_review_found(renderer, personalisa
     found = a11y.findings(document.write_pdf(pdf_variant="pdf/ua-1"), SOURCE)
     assert any("neither in the tree nor an artifact" in f for f in found), found
     assert any("/Part elements" in f for f in found) and any("several links" in f for f in found)
+    assert any("cut in two by the page break" in f for f in found), found
     assert any("without /Scope" in f for f in found) and any("/IDTree" in f for f in found)
     hyphenated = '<p style="hyphens: auto; width: 20mm">verzekeringsmaatschappij</p>'
     found = a11y.findings(renderer.pdf(f'<html lang="nl"><title>t</title>{hyphenated}').pdf)

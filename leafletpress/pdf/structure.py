@@ -20,54 +20,86 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 from weasyprint import Document
+from weasyprint.pdf.tags import _get_pdf_tag  # the tags WeasyPrint gives HTML elements
 
-# What WeasyPrint's tags are called in PDF (weasyprint/pdf/tags.py), for the elements a page
-# break can split.
-_PDF_TAG = {"main": "/Part", "div": "/Div", "section": "/Sect", "article": "/Art", "p": "/P",
-            "ul": "/L", "ol": "/L", "li": "/LI", "table": "/Table", "tbody": "/TBody",
-            "thead": "/THead", "blockquote": "/BlockQuote"}  # fmt: skip
 _INLINE = ("LineBox", "TextBox", "InlineBox")
 
 
-def split_by_breaks(document: Document) -> list[list[str]]:
-    """Per page break (after page n), the PDF tags of the elements it splits, outermost first:
-    ``['/Part', '/L']`` for a list going on over the page. Read from the layout: a split
-    element has boxes on both pages."""
+@dataclass(frozen=True)
+class Split:
+    """A page break that splits elements: the outermost one's place among the top elements of
+    the page before and the page after (WeasyPrint's tree has one per box of the body, in its
+    order, positioned ones included), and the PDF tags of the split elements, outermost
+    first (``['/Part', '/NonStruct', '/L']`` for a box's list going on over the page)."""
 
-    def path(box: Any, last: bool) -> Iterator[Any]:
-        while True:
-            children = [
-                child for child in getattr(box, "children", ())
-                if type(child).__name__ != "MarginBox"
-                and child.style["position"] not in ("absolute", "fixed")
-            ]  # fmt: skip
-            if not children or type(children[0]).__name__ in _INLINE:
-                return
-            box = children[-1] if last else children[0]
+    ending: int
+    starting: int
+    tags: tuple[str, ...]
+
+
+def _unwrapped(box: Any) -> Any:
+    return getattr(box, "_box", box)  # a positioned box's placeholder: the box itself
+
+
+def _top(page: Any) -> list[Any]:
+    """The boxes that become the page's top structure elements: as WeasyPrint builds its
+    tree, the page, html and body boxes give their children."""
+
+    def expand(box: Any) -> Iterator[Any]:
+        if type(box).__name__ == "PageBox" or box.element_tag in ("html", "body"):
+            for child in getattr(box, "children", ()):
+                if type(child).__name__ != "MarginBox":
+                    yield from expand(_unwrapped(child))
+        else:
             yield box
 
-    found = []
+    return list(expand(page._page_box))
+
+
+def _in_flow(boxes: list[Any]) -> list[Any]:
+    return [b for b in boxes if b.style["position"] not in ("absolute", "fixed")]
+
+
+def _path(box: Any, last: bool) -> Iterator[Any]:
+    """The box and its last (or first) in-flow descendants, down to the lines."""
+    while box is not None:
+        yield box
+        children = _in_flow([_unwrapped(c) for c in getattr(box, "children", ())])
+        if not children or type(children[0]).__name__ in _INLINE:
+            return
+        box = children[-1] if last else children[0]
+
+
+def split_by_breaks(document: Document) -> list[Split | None]:
+    """Per page break (after page n), what it splits, read from the layout: a split element
+    has boxes on both pages. None: the break splits nothing."""
+    found: list[Split | None] = []
     for before, after in zip(document.pages, document.pages[1:], strict=False):
-        ending = {id(b.element) for b in path(before._page_box, last=True) if b.element is not None}
-        chain: list[str] = []
-        for box in path(after._page_box, last=False):
-            if box.element is None or id(box.element) not in ending:
+        tops = _top(before), _top(after)
+        ending, starting = _in_flow(tops[0])[-1:], _in_flow(tops[1])[:1]
+        if not ending or not starting or ending[0].element is not starting[0].element:
+            found.append(None)
+            continue
+        elements = {id(b.element) for b in _path(ending[0], last=True)}
+        tags: list[str] = []
+        previous = None
+        for box in _path(starting[0], last=False):
+            if box.element is None or id(box.element) not in elements:
                 break
-            tag = _PDF_TAG.get(box.element_tag)
-            if tag is None and box.element_tag not in ("html", "body"):
-                break  # an element this module does not join: stop there
-            if tag and (not chain or chain[-1] != tag or box.element_tag == "tbody"):
-                chain.append(tag)  # a table's wrapper and table box are one element
-        found.append(chain)
+            if box.element is not previous:  # a table's wrapper and table box: one element
+                tags.append("/" + _get_pdf_tag(box.element_tag))
+            previous = box.element
+        found.append(Split(tops[0].index(ending[0]), tops[1].index(starting[0]), tuple(tags)))
     return found
 
 
-def finish_tags(pdf: bytes, splits: list[list[str]]) -> bytes:
+def finish_tags(pdf: bytes, splits: list[Split | None]) -> bytes:
     """The PDF with its structure tree finished as the module docstring says."""
     with pikepdf.open(io.BytesIO(pdf)) as document:
         root = document.Root.get("/StructTreeRoot")
@@ -144,31 +176,28 @@ def _structural(kids: list[Any]) -> list[Any]:
     return [k for k in kids if isinstance(k, Dictionary) and "/S" in k]
 
 
-def _join(document: Any, root: Any, parents: _ParentTree, splits: list[list[str]]) -> None:
+def _join(document: Any, root: Any, parents: _ParentTree, splits: list[Split | None]) -> None:
     """Join the parts of each element that a page break split."""
     top = root.K[0]  # the /Document element
-    pages = {page.obj.objgen: number for number, page in enumerate(document.pages)}
-
-    def starting_on(tag: str, first: int, last: int) -> list[Any]:
-        """The top elements ``tag`` that start on a page from ``first`` to ``last`` (an element
-        joined with the next page's keeps the page it started on)."""
-        return [
-            kid for kid in _structural(_kids(top))
-            if str(kid.S) == tag and "/Pg" in kid and first <= pages.get(kid.Pg.objgen, -1) <= last
-        ]  # fmt: skip
-
-    for number, chain in enumerate(splits):
-        ending = starting_on(chain[0], 0, number) if chain else []
-        starting = starting_on(chain[0], number + 1, number + 1) if ending else []
-        if not starting:
+    number_of = {page.obj.objgen: n for n, page in enumerate(document.pages)}
+    tops: dict[int, list[Any]] = {}
+    for kid in _structural(_kids(top)):  # each page's top elements, before any is joined
+        tops.setdefault(number_of.get(kid.Pg.objgen, -1) if "/Pg" in kid else -1, []).append(kid)
+    joined: dict[tuple[int, int], Any] = {}  # an element joined into another: that other
+    for number, split in enumerate(splits):
+        befores, afters = tops.get(number, []), tops.get(number + 1, [])
+        if split is None or split.ending >= len(befores) or split.starting >= len(afters):
             continue
-        parent, first, second = top, ending[-1], starting[0]
-        for tag in chain:
+        first, second = befores[split.ending], afters[split.starting]
+        first = joined.get(first.objgen, first)
+        parent = top
+        for tag in split.tags:
             if str(first.S) != tag or str(second.S) != tag:
                 break
             before = _structural(_kids(first))
             _move(document, second, first, parents)
             parent.K = Array([k for k in _kids(parent) if k.objgen != second.objgen])
+            joined[second.objgen] = first
             moved = _structural(_kids(second))
             if not before or not moved:
                 break
