@@ -212,7 +212,7 @@ def _hyphens(root: Node, shown: dict[tuple[int, int], str], source: str) -> list
         lines = [text_of(kid, shown) if isinstance(kid, Node) else shown.get(kid, "")
                  for kid in node.kids]  # fmt: skip
         for line, after in pairwise(lines):
-            end, start = re.search(r"(\w+)[-\x02]$", line), re.match(r"[a-zà-ÿ]\w*", after)
+            end, start = re.search(r"(\w+)[-\x02\u2010]$", line), re.match(r"[a-zà-ÿ]\w*", after)
             if end and start and f"{end.group(1)}-{start.group(0)}" not in source:
                 found.append(f"a hyphen at a line end: {line[-20:]!r} + {after[:20]!r}")
     return found

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import a11y
 import pdfua
+import pikepdf
 import pypdf
 import pypdfium2 as pdfium
 import pytest
@@ -27,6 +28,7 @@ from helpers import (
     page_sizes_mm,
     visit_fields,
 )
+from weasyprint import HTML
 
 from leafletpress.content.leaflet import load_leaflet
 from leafletpress.printing.booklet import impose, saddle_stitch
@@ -375,8 +377,12 @@ def test_the_structure_checker_finds_what_the_review_found(renderer, personalisa
     assert any("/Part elements" in f for f in found) and any("several links" in f for f in found)
     assert any("cut in two by the page break" in f for f in found), found
     assert any("without /Scope" in f for f in found) and any("/IDTree" in f for f in found)
-    hyphenated = '<p style="hyphens: auto; width: 20mm">verzekeringsmaatschappij</p>'
-    found = a11y.findings(renderer.pdf(f'<html lang="nl"><title>t</title>{hyphenated}').pdf)
+    # Hyphenation, as WeasyPrint does it where nothing forbids it (our stylesheets do)
+    font = (ROOT / "styles/fonts/OpenSans-Regular.ttf").as_uri()
+    hyphenated = (f'<html lang="nl"><title>t</title><style>@font-face {{ font-family: O; src: '
+                  f'url({font}) }} p {{ font-family: O; hyphens: auto; width: 20mm }}</style>'
+                  "<p>verzekeringsmaatschappij</p>")  # fmt: skip
+    found = a11y.findings(HTML(string=hyphenated).write_pdf(pdf_variant="pdf/ua-1"))
     assert any("a hyphen at a line end" in f for f in found), found
     unlinked = "<p>https://www.zas.be/ombudsdienst</p>"
     found = a11y.findings(renderer.pdf(f'<html lang="nl"><title>t</title>{unlinked}').pdf)
@@ -393,3 +399,26 @@ def test_the_first_page_is_read_in_the_order_it_is_printed(render) -> None:
     positions = [said.find(words) for words in order]
     assert -1 not in positions and positions == sorted(positions), said
     assert "pagina 1 van" not in said, "the page number is an artifact"
+
+
+def test_a_row_of_headers_labels_its_columns_and_a_row_label_its_row(renderer) -> None:
+    """WeasyPrint's header cells carry no /Scope: structure.py gives each its own."""
+    table = ("<table><tr><th>Dag</th><th>Uur</th></tr><tr><td>dinsdag</td><td>08:30</td></tr>"
+             "<tr><th>Campus</th><td>ZAS Cadix</td></tr></table>")  # fmt: skip
+    pdf = renderer.pdf(f'<html lang="nl"><title>t</title>{table}').pdf
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        root = a11y.tree(document)
+        scopes = [str(n.element.A.Scope) for n in a11y.walk(root) if n.role == "/TH"]
+    assert scopes == ["/Column", "/Column", "/Row"]
+
+
+def test_a_booklet_that_cannot_be_written_whole_leaves_neither_file(cli, tmp_path) -> None:
+    """The patient's copy and the print file go together (hostile review)."""
+    (tmp_path / "2026-12-15" / "PAT-7_0900_avn-hip-osteotomie.pdf").mkdir(parents=True)
+    code, _, err = cli(
+        "leaflet", "avn-hip", "--variant", "osteotomie", "--site", "palfijn", "--surgeon",
+        "claes", "--date", "2026-12-15", "--time", "9u00", "--patient", "Jan Janssens",
+        "--reference", "PAT-7", "--format", "booklet", "--out-dir", str(tmp_path),
+    )  # fmt: skip
+    assert code != 0 and "Traceback" not in err
+    assert not (tmp_path / "2026-12-15" / "PAT-7_0900_avn-hip-osteotomie-boekje.pdf").exists()

@@ -8,6 +8,7 @@ from datetime import time
 from html import unescape
 from pathlib import Path
 
+import pikepdf
 import pypdf
 import pytest
 from helpers import (
@@ -397,3 +398,42 @@ def test_a_box_taller_than_a_page_flows_on_whatever_the_templates_add(
     pages = [normalise(text) for text in page_texts(Path(out.strip()).read_bytes())]
     [start] = [page for page in pages if "Wanneer neem je contact op?" in page]
     assert "blaasontsteking of zenuwbeschadiging" in start, "it starts right after the text"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://www.zas.be?pagina=ombudsdienst&taal=nl",
+     "https://www.zas.be/zas-cadix?utm_source=folder&q=%C3%A9%20x#route-en-parking",
+     "https://www.zas.be/" + "lange-naam-" * 12],
+)  # fmt: skip
+def test_a_web_address_is_printed_and_linked_as_typed_and_stays_on_the_page(
+    cli, project_copy, tmp_path, url
+) -> None:
+    """No '/' added after a host without a path; a long address wraps (hostile review)."""
+    edit(project_copy / "config/hospital.yaml", "ombudsman_url: https://www.zas.be/ombudsdienst",
+         f'ombudsman_url: "{url}"')  # fmt: skip
+    code, out, err = cli("--project", str(project_copy), "leaflet", "avn-hip", "--variant",
+                         "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
+                         "15/12/2026", "--time", "8u30", "--patient", "X", "--out-dir",
+                         str(tmp_path))  # fmt: skip
+    assert code == 0, err
+    pdf = Path(out.strip()).read_bytes()
+    # pdfium shows a hyphen at a line end as U+FFFE: here it is the address's own
+    assert url in "".join(page_texts(pdf)[-1].replace("\ufffe", "-").split()), "as typed"
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        links = [a for a in document.pages[-1].obj.get("/Annots", []) if str(a.A.URI) == url]
+        width = float(document.pages[-1].obj.MediaBox[2])
+        assert links and all(float(a.Rect[2]) <= width for a in links), "linked, on the page"
+
+
+def test_a_soft_hyphen_in_the_text_never_breaks_a_word(cli, project_copy, tmp_path) -> None:
+    """Pasted from a word processor, it printed "ontstekings-" read aloud as two words."""
+    edit(project_copy / "leaflets/avn-hip/nl.md", "ontstekingsremmers", "ontstekings\u00adremmers")
+    edit(project_copy / "styles/leaflet.css", "hyphens: manual;", "hyphens: auto;")  # an old copy
+    code, out, err = cli("--project", str(project_copy), "leaflet", "avn-hip", "--variant",
+                         "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
+                         "15/12/2026", "--time", "8u30", "--patient", "X", "--large-print",
+                         "--out-dir", str(tmp_path))  # fmt: skip
+    assert code == 0, err
+    raw = "".join(page_texts(Path(out.strip()).read_bytes()))
+    assert "ontstekingsremmers" in raw and re.findall(r"\w+\ufffe\w+", raw) == []

@@ -200,6 +200,18 @@ def test_a_booklet_from_the_form_comes_with_the_patients_tagged_copy(data) -> No
     assert not document.path.exists() and not document.print_path.exists()
 
 
+def test_a_booklet_made_before_the_patients_copy_existed_still_downloads(data) -> None:
+    """Stored as its print file only (before issue 22): the page offers what there is."""
+    client = signed_in("secretariaat")
+    response = client.post(reverse("patient"), ONE_PATIENT | {"edition": "booklet"})
+    assert response.status_code == 302
+    document = Document.objects.get()
+    document.print_path.unlink()  # as an older version left it
+    page = client.get(reverse("document", args=[document.id])).content.decode()
+    assert "Boekje afdrukken" not in page and "Download PDF" in page
+    assert client.get(reverse("document_pdf", args=[document.id]) + "?boekje=1").status_code == 200
+
+
 FORM_ERRORS = [
     pytest.param({"site": "gent", "date": "31/11/2026"},
                  ["onbekende campus", "de datum &#x27;31/11/2026&#x27; bestaat niet"],

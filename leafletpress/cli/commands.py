@@ -184,11 +184,16 @@ def _render_to_file(
             hint="geef een bestandsnaam zoals folder.pdf",
         )
     pdf = renderer.render(p, edition.layout, edition.archive).pdf
-    write_atomic(target, pdf)
     if not edition.booklet:
+        write_atomic(target, pdf)
         return [target]
     booklet = target.with_name(f"{target.stem}-boekje.pdf")
     write_atomic(booklet, impose(pdf))
+    try:  # the two files, or neither
+        write_atomic(target, pdf)
+    except BaseException:
+        booklet.unlink(missing_ok=True)
+        raise
     return [target, booklet]
 
 

@@ -143,7 +143,9 @@ def body_html(source: str, variant: str, moment: str = "voor", contact_end: str 
     which goes on the discharge card. ``contact_end``: HTML that ends the first contact box,
     the warning signs (the hospital's emergency advice; see Policy in content/registry.py)."""
     md = _parser()
-    box, tokens = _parts(source, variant, moment)
+    # A soft hyphen (pasted from a word processor) would print as a real one at a line end,
+    # read aloud as "ontstekings- remmers": words are kept whole.
+    box, tokens = _parts(source.replace("\u00ad", ""), variant, moment)
     render, env = md.renderer.render, {"contact_end": contact_end}
     card_box = str(render(box, md.options, env))  # first: the first contact box, if lifted
     return Body(str(render(tokens, md.options, env)), card_box)

@@ -27,13 +27,17 @@ LOCK = ".lock"
 
 
 def inputs_digest(project: Project) -> str:
-    """A hash of everything a leaflet is made from, besides the row itself."""
+    """A hash of everything a leaflet is made from, besides the row itself: the project's
+    files and leafletpress's own code (an upgrade that changes how leaflets are made, at the
+    same version number, makes them again)."""
     digest = hashlib.sha256(__version__.encode())
-    tops = (project.leaflets_dir, project.config_dir, project.templates_dir, project.styles_dir)
-    for top in tops:
+    code = Path(__file__).resolve().parents[1]
+    tops = [(project.root, top) for top in (project.leaflets_dir, project.config_dir,
+                                            project.templates_dir, project.styles_dir)]  # fmt: skip
+    for root, top in [*tops, (code.parent, code)]:
         for path in sorted(top.rglob("*")):
-            if path.is_file():
-                digest.update(str(path.relative_to(project.root)).encode() + b"\0")
+            if path.is_file() and path.suffix != ".pyc":
+                digest.update(str(path.relative_to(root)).encode() + b"\0")
                 digest.update(path.read_bytes())
     return digest.hexdigest()
 

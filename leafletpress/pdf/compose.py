@@ -46,12 +46,19 @@ def _css_string(value: object) -> Markup:
     return Markup(f'"{escaped}"')
 
 
+_URL_BREAK = re.compile(r"(?<=[?&#])|(?<=[^/:]/)")  # after "?", "&", "#", or a path's "/"
+_URL_CHUNK = 24  # a longer piece between two of those may wrap every this many characters
+
+
 def _url_text(url: str) -> Markup:
-    """A printed URL that wraps only after a '/', never at a hyphen that belongs to it; a link
-    in the PDF, for the patient who reads it on a screen (emailed)."""
-    scheme, sep, rest = url.partition("://")
-    host, *segments = rest.split("/")
-    chunks = [f"{scheme}{sep}{host}/"] + [f"{s}/" for s in segments[:-1]] + segments[-1:]
+    """A printed URL exactly as typed, that wraps only after a '/', '?', '&' or '#' (or inside
+    a very long piece), never at a hyphen that belongs to it; a link in the PDF, for the
+    patient who reads it on a screen (emailed)."""
+    chunks = [
+        piece[i : i + _URL_CHUNK]
+        for piece in _URL_BREAK.split(url)
+        for i in range(0, len(piece), _URL_CHUNK)
+    ]
     # One text per link (one annotation a line): a break only after a chunk (U+200B ZERO WIDTH
     # SPACE), none inside it (U+2060 WORD JOINER between its characters)
     text = "\u200b".join(str(escape("\u2060".join(c))) for c in chunks if c)

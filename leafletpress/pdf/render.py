@@ -34,6 +34,11 @@ from .standards import write_pdf
 log = logging.getLogger(__name__)
 
 
+# Whatever a hospital's own stylesheets say: no automatic hyphenation. WeasyPrint prints its
+# hyphens as real ones (U+002D), which a screen reader reads aloud ("afge- sproken").
+_ALWAYS = "* { hyphens: manual !important; }"
+
+
 def tune_gc() -> None:
     """Fit the garbage collector to rendering; call once per process, after the imports.
 
@@ -117,6 +122,7 @@ class Renderer:
         self.rendered = 0
 
     def stylesheets(self, layout: str) -> list[CSS]:
+        """The project's stylesheets for ``layout``, then what no project may change."""
         if layout not in self._stylesheets:
             sheets = []
             for name in ("leaflet.css", *LAYOUTS[layout]):
@@ -126,6 +132,7 @@ class Renderer:
                 sheets.append(
                     CSS(filename=path, url_fetcher=self.fetcher, font_config=self.font_config)
                 )
+            sheets.append(CSS(string=_ALWAYS, font_config=self.font_config))
             self._stylesheets[layout] = sheets
         return self._stylesheets[layout]
 

@@ -249,14 +249,18 @@ def _join_links(document: Any, root: Any, parents: _ParentTree) -> None:
 
 
 def _table_headers(root: Any) -> None:
-    """``/Scope /Row`` on each header cell (the label of its row) and the ``/IDTree``."""
+    """``/Scope`` on each header cell: ``/Column`` in a row of headers only, else ``/Row`` (the
+    label of its row, as on the appointment card); and the ``/IDTree``."""
     ids = []
     for element in (e for top in root.K for e in _elements(top)):
-        if element.S == Name.TH:
-            attributes = element.get("/A")
-            if attributes is None:
-                element.A = attributes = Dictionary(O=Name.Table)
-            attributes.Scope = Name.Row
+        if element.S == Name.TR:
+            cells = [c for c in _structural(_kids(element)) if c.S in (Name.TH, Name.TD)]
+            scope = Name.Column if all(c.S == Name.TH for c in cells) else Name.Row
+            for cell in (c for c in cells if c.S == Name.TH):
+                attributes = cell.get("/A")
+                if attributes is None:
+                    cell.A = attributes = Dictionary(O=Name.Table)
+                attributes.Scope = scope
         if "/ID" in element:
             ids.append((bytes(element.ID), element))
     if ids:

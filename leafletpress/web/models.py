@@ -43,8 +43,9 @@ class Document(models.Model):
 
     @property
     def booklet(self) -> bool:
-        """Made as a booklet: a print file (imposed, untagged) beside the patient's copy."""
-        return self.edition == "booklet"
+        """Made as a booklet: a print file (imposed, untagged) beside the patient's copy. A
+        booklet made before there was a patient's copy has its print file only."""
+        return self.edition == "booklet" and self.print_path.is_file()
 
     @property
     def print_name(self) -> str:
