@@ -276,6 +276,30 @@ def test_a_brute_forced_sign_in_is_locked_out(data) -> None:
     assert AuditEvent.objects.filter(action="aanmelden mislukt").count() >= 5
 
 
+def test_behind_the_proxy_wrong_passwords_lock_out_one_workstation_not_all(data, settings) -> None:
+    """Every request comes from the hospital's proxy; without django-ipware five wrong
+    passwords from anywhere locked that account out on every workstation (issue 23, F2)."""
+    settings.PROXIES = 1
+    account("secretariaat")
+    proxy = {"REMOTE_ADDR": "10.0.0.254"}
+    attacker = Client(**proxy, HTTP_X_FORWARDED_FOR="192.168.5.23")
+    for _ in range(5):
+        attacker.post(reverse("login"), {"username": "secretariaat", "password": "x"})
+    locked = attacker.post(reverse("login"), {"username": "secretariaat", "password": PASSWORD})
+    assert locked.status_code == 429, "the address that tried is locked out"
+    secretary = Client(**proxy, HTTP_X_FORWARDED_FOR="192.168.7.40")
+    response = secretary.post(reverse("login"), {"username": "secretariaat", "password": PASSWORD})
+    assert response.status_code == 302, "her own workstation still signs in"
+    failed = AuditEvent.objects.filter(action="aanmelden mislukt")
+    assert failed.count() >= 5 and {e.detail for e in failed} == {"192.168.5.23"}, (
+        "the audit names the workstation, not the proxy"
+    )
+    # What a client writes in X-Forwarded-For itself stands left of what the proxy appends
+    spoofing = Client(**proxy, HTTP_X_FORWARDED_FOR="192.168.7.40, 192.168.5.23")
+    response = spoofing.post(reverse("login"), {"username": "secretariaat", "password": PASSWORD})
+    assert response.status_code == 429, "a forged entry does not escape the lock-out"
+
+
 def test_failed_sign_ins_that_name_no_account_lock_nobody_out(data) -> None:
     """Through the OpenID Connect provider no account is named (a token refused, a clock that
     differs): counted per address they would lock a whole terminal server out."""

@@ -27,7 +27,9 @@ class WebConfig(AppConfig):
 
             typed = str(credentials.get("username", ""))[:150]
             known = get_user_model().objects.filter(username=typed).exists()
-            address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+            from .signin import client_address  # behind the proxy: the client's, as axes
+
+            address = (client_address(request) or "") if request is not None else ""
             # never store what was typed for an unknown account: it may be a password
             audit(typed if known else "(onbekend account)", "aanmelden mislukt", detail=address)
 

@@ -129,10 +129,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "web/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_WHITELIST_CALLABLE = "leafletpress.web.signin.without_password"
-# Behind the hospital's proxy every request comes from the proxy: count it, and the client's
-# own address is read from X-Forwarded-For (else one typist could lock out everyone).
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("LEAFLETPRESS_PROXIES", "1" if PRODUCTION else "0"))
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Behind the hospital's proxy every request comes from the proxy: the client's own address is
+# the one the proxies appended to X-Forwarded-For (else one typist could lock out everyone).
+PROXIES = int(os.environ.get("LEAFLETPRESS_PROXIES", "1" if PRODUCTION else "0"))
+AXES_CLIENT_IP_CALLABLE = "leafletpress.web.signin.client_address"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A worker silent this long (killed, its machine gone) leaves its part of a day to another.

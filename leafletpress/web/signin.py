@@ -13,6 +13,7 @@ sign in (``backends.OIDCBackend``, and ``sync_roles`` on each sign-in from the d
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -182,3 +183,24 @@ def ldap_unreachable(sender: Any, request: Any = None, exception: Any = None, **
 
     if request is not None and isinstance(exception, ldap.SERVER_DOWN | ldap.TIMEOUT):
         request.directory_down = True
+
+
+def client_address(request: Any) -> str | None:
+    """The address a request comes from. Behind ``settings.PROXIES`` proxies, the entry the
+    nearest of them appended to X-Forwarded-For (counted from the right: what a client wrote
+    there itself is further left, and never trusted); else the connection's own address."""
+    from django.conf import settings
+
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    proxies = getattr(settings, "PROXIES", 0)
+    if proxies and len(forwarded) >= proxies and _is_address(forwarded[-proxies]):
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
