@@ -781,6 +781,30 @@ def test_patients_files_are_deleted_after_the_retention_period_and_manifests_kep
     assert event.user == "systeem" and "bewaartermijn 7 dagen" in event.detail
 
 
+def test_never_twice_holds_after_the_retention_period_has_forgotten_the_addresses(
+    mail_server,
+) -> None:
+    """Retention keeps a hash of each address; "never twice" looked for the address itself, so
+    a list uploaded again after 7 days emailed every patient again (issue 23, F8)."""
+    client = sender()
+    sent_day(client)
+    assert len(mail_server.mailbox.received) == 3
+    with later(7.5):
+        call_command("opruimen", stdout=io.StringIO())
+        recipients = sqlite3.connect(Path(settings_module.SHARED) / "sendlog.sqlite").execute(
+            "SELECT recipient FROM attempts").fetchall()  # fmt: skip
+        assert all(r.startswith("sha256:") for (r,) in recipients), "forgotten"
+        client.force_login(User.objects.get(username="zender"))  # a week later: a new session
+        again = made_day(client)  # the same list, uploaded again
+        html = client.get(reverse("day_email", args=[again.id])).content.decode()
+        assert (
+            "<strong>0</strong> te versturen" in html and "<strong>3</strong> al verstuurd" in html
+        )
+        client.post(reverse("day_email_send", args=[again.id]))
+        work()
+    assert len(mail_server.mailbox.received) == 3, "nobody got a leaflet twice"
+
+
 def test_the_worker_purges_daily_and_a_day_in_the_making_is_left_alone(data, settings) -> None:
     settings.RETENTION_DAYS = 3
     client = signed_in("secretariaat")

@@ -12,6 +12,7 @@ without --resend; and never while its owner is still running.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import sqlite3
@@ -97,6 +98,15 @@ def _alive(owner: str | None) -> bool:
     return bool(now) and (now == started or not started)
 
 
+FORGOTTEN = "sha256:"  # how an address the log no longer keeps begins
+
+
+def forgotten(address: str) -> str:
+    """What the log keeps of an address after the retention period: enough to recognise the
+    same address again (never twice), not to read it."""
+    return FORGOTTEN + hashlib.sha256(address.encode()).hexdigest()
+
+
 class SendLog:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -119,10 +129,12 @@ class SendLog:
 
     def state(self, message: Message) -> str | None:
         """'accepted' if ever accepted; 'busy' if a running process is sending it; else the
-        last attempt's status; None if never tried."""
+        last attempt's status; None if never tried. An address the log has forgotten (after
+        the retention period) is still recognised: never twice holds for ever."""
         rows = self.db.execute(
-            "SELECT status, owner FROM attempts WHERE sha256 = ? AND recipient = ? ORDER BY id",
-            (message.sha256, message.recipient),
+            "SELECT status, owner FROM attempts WHERE sha256 = ? AND recipient IN (?, ?)"
+            " ORDER BY id",
+            (message.sha256, message.recipient, forgotten(message.recipient)),
         ).fetchall()
         if any(status == ACCEPTED for status, _ in rows):
             return ACCEPTED

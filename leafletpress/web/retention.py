@@ -15,7 +15,6 @@ runs it; so does the worker, daily.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from django.utils import timezone
 from ..common.errors import LeafletpressError
 from ..common.files import own_folder
 from ..day.manifest import CSV_NAME, JSON_NAME
-from ..mail.sendlog import SendLog
+from ..mail.sendlog import FORGOTTEN, SendLog, forgotten
 from . import service
 from .models import Day, Document, Mailing, audit
 
@@ -117,20 +116,16 @@ def _forget_addresses(log: Path, cutoff: datetime) -> None:
         return
     sendlog = SendLog(log)  # a regular file, never through a link
     try:
-        sendlog.db.create_function("forget", 1, _hashed, deterministic=True)
+        sendlog.db.create_function("forget", 1, forgotten, deterministic=True)
         sendlog.db.create_function("scrub", 1, _scrubbed, deterministic=True)
         with sendlog.db:
             sendlog.db.execute(
                 "UPDATE attempts SET recipient = forget(recipient), response = scrub(response)"
-                " WHERE started < ? AND recipient NOT LIKE 'sha256:%'",
+                f" WHERE started < ? AND recipient NOT LIKE '{FORGOTTEN}%'",
                 (cutoff.astimezone(UTC).isoformat(timespec="seconds"),),
             )
     finally:
         sendlog.close()
-
-
-def _hashed(address: str) -> str:
-    return "sha256:" + hashlib.sha256(address.encode()).hexdigest()
 
 
 def _scrubbed(answer: str | None) -> str | None:
