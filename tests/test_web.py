@@ -29,7 +29,7 @@ from directory import PEOPLE, Slapd
 from django.conf import settings as settings_module
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -274,6 +274,16 @@ def test_a_brute_forced_sign_in_is_locked_out(data) -> None:
     response = client.post(reverse("login"), {"username": "secretariaat", "password": PASSWORD})
     assert response.status_code == 429 and "geblokkeerd" in response.content.decode()
     assert AuditEvent.objects.filter(action="aanmelden mislukt").count() >= 5
+
+
+@pytest.mark.parametrize("password", ["a", "Folders-26", "123456789012345"])
+def test_a_weak_password_makes_no_account(data, monkeypatch, password) -> None:
+    """Any password was accepted, one character too, and the account made first (issue 23,
+    F1): at least 12 characters, not only digits, not a common one."""
+    monkeypatch.setenv("LEAFLETPRESS_WACHTWOORD", password)
+    with pytest.raises(CommandError, match="wachtwoord te zwak"):
+        call_command("maak_account", "zwak", "--rol", "secretariaat", stdout=io.StringIO())
+    assert not User.objects.filter(username="zwak").exists()
 
 
 def test_behind_the_proxy_wrong_passwords_lock_out_one_workstation_not_all(data, settings) -> None:

@@ -140,6 +140,17 @@ WORKER_LEASE_SECONDS = int(os.environ.get("LEAFLETPRESS_WORKER_LEASE_SECONDS", "
 WORKER_HELPERS = 7  # at most this many more workers join a day's first one
 
 LANGUAGE_CODE = "nl-be"
+
+# Local accounts' passwords (the directory's own rules apply to directory sign-in): Django's
+# checks, at least LEAFLETPRESS_PASSWORD_MIN characters (12).
+_PASSWORDS = "django.contrib.auth.password_validation."
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": _PASSWORDS + "UserAttributeSimilarityValidator"},
+    {"NAME": _PASSWORDS + "MinimumLengthValidator",
+     "OPTIONS": {"min_length": int(os.environ.get("LEAFLETPRESS_PASSWORD_MIN", "12"))}},
+    {"NAME": _PASSWORDS + "CommonPasswordValidator"},
+    {"NAME": _PASSWORDS + "NumericPasswordValidator"},
+]  # fmt: skip
 TIME_ZONE = "Europe/Brussels"
 USE_I18N = True
 USE_TZ = True

@@ -33,11 +33,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("LEAFLETPRESS_WACHTWOORD") or self._ask()
-        user, created = User.objects.get_or_create(username=options["naam"])
-        try:
-            validate_password(password, user)
+        found = User.objects.filter(username=options["naam"]).first()
+        try:  # checked before any account is made
+            validate_password(password, found or User(username=options["naam"]))
         except ValidationError as exc:
             raise CommandError("wachtwoord te zwak: " + " ".join(exc.messages)) from None
+        user, created = User.objects.get_or_create(username=options["naam"])
         user.set_password(password)
         user.is_staff = BEHEER in options["rol"]  # the admin is for beheer
         user.save()
