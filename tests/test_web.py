@@ -276,6 +276,12 @@ def test_a_brute_forced_sign_in_is_locked_out(data) -> None:
     assert AuditEvent.objects.filter(action="aanmelden mislukt").count() >= 5
 
 
+@pytest.mark.parametrize("path", ["/oidc/authenticate/", "/oidc/callback/"])
+def test_the_openid_connect_addresses_are_not_found_when_it_is_not_the_sign_in(data, path):
+    """/oidc/authenticate/ answered 500 with a traceback for anyone (issue 23, F3)."""
+    assert Client().get(path).status_code == 404
+
+
 @pytest.mark.parametrize("password", ["a", "Folders-26", "123456789012345"])
 def test_a_weak_password_makes_no_account(data, monkeypatch, password) -> None:
     """Any password was accepted, one character too, and the account made first (issue 23,

@@ -158,6 +158,8 @@ class OIDCStart(OIDCAuthenticationRequestView):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.unreachable = False
+        if settings.SIGN_IN != "oidc":  # the parent reads the provider's settings: there are none
+            return
         try:
             super().__init__(*args, **kwargs)
         except ProviderUnreachable:
