@@ -113,6 +113,24 @@ def test_a_secretary_makes_one_leaflet_and_downloads_it(page: Page) -> None:
     assert all(embedded_fonts(pdf).values()), "every font embedded"
 
 
+def test_a_booklet_says_which_file_is_for_the_printer_and_which_for_the_patient(
+    page: Page,
+) -> None:
+    """Issue 22: the booklet was the only file, untagged; now it comes with the patient's."""
+    fill_one_patient(page)
+    page.get_by_label("Uitvoering").select_option("booklet")
+    page.get_by_role("button", name="Maak de folder").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Folder PAT-0042")
+    expect(page.get_by_text("het boekje is voor de printer")).to_be_visible()
+    expect(page.get_by_role("link", name="Boekje afdrukken")).to_be_visible()
+    first = page.get_by_role("img", name="Pagina 1 van 6 van de folder")  # the patient's copy
+    expect(first).to_have_js_property("complete", True)
+    shot(page, "02b-folder-boekje")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF voor de patiënt").click()
+    assert download.value.suggested_filename == "PAT-0042_avn-hip-heupprothese.pdf"
+
+
 def test_a_mistake_is_shown_at_its_field(page: Page) -> None:
     fill_one_patient(page)
     page.get_by_label("Dag van de ingreep").fill("31/11/2026")
