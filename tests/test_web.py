@@ -936,6 +936,11 @@ def test_local_accounts_still_sign_in_next_to_the_directory(ldap_sign_in) -> Non
     ({"LEAFLETPRESS_ROLE_GROUPS": '{"beheer": null}'}, "geef voor één of meer rollen"),
     ({"LEAFLETPRESS_ROLE_GROUPS": '{"beheer": {"a": 1}}'}, "geef voor één of meer rollen"),
     ({"LEAFLETPRESS_ROLE_GROUPS": '{"beheer": [" "]}'}, "geef voor één of meer rollen"),
+    # A directory or provider in clear text, off this machine (issue 23, F17)
+    ({"LEAFLETPRESS_LDAP_URL": "ldap://dc1.zas.be"}, "gebruik ldaps://… of zet"),
+    ({"LEAFLETPRESS_SIGN_IN": "oidc", "LEAFLETPRESS_OIDC_ISSUER": "http://login.zas.be/realms/z",
+      "LEAFLETPRESS_OIDC_CLIENT_ID": "c", "LEAFLETPRESS_OIDC_CLIENT_SECRET": "s"},
+     "zonder https kan wie het adres beantwoordt"),
 ])  # fmt: skip
 def test_a_sign_in_setting_that_is_wrong_stops_the_app_with_a_clear_message(
     slapd, change, message

@@ -17,6 +17,7 @@ import ipaddress
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -100,11 +101,18 @@ def _ldap(env: Mapping[str, str]) -> dict[str, Any]:
     if ca := env.get("LEAFLETPRESS_LDAP_CA_FILE"):
         options[ldap.OPT_X_TLS_CACERTFILE] = ca
         options[ldap.OPT_X_TLS_NEWCTX] = 0
+    url = _need(env, "LEAFLETPRESS_LDAP_URL", "ldaps://dc1.zas.be")
+    start_tls = env.get("LEAFLETPRESS_LDAP_START_TLS") == "1"
+    if url.lower().startswith("ldap://") and not start_tls and not _loopback(url):
+        raise ImproperlyConfigured(
+            f"LEAFLETPRESS_LDAP_URL is '{url}': zonder versleuteling gaan de wachtwoorden "
+            "leesbaar over het netwerk; gebruik ldaps://… of zet LEAFLETPRESS_LDAP_START_TLS=1"
+        )
     return {
-        "AUTH_LDAP_SERVER_URI": _need(env, "LEAFLETPRESS_LDAP_URL", "ldaps://dc1.zas.be"),
+        "AUTH_LDAP_SERVER_URI": url,
         "AUTH_LDAP_BIND_DN": env.get("LEAFLETPRESS_LDAP_BIND_DN", ""),
         "AUTH_LDAP_BIND_PASSWORD": env.get("LEAFLETPRESS_LDAP_BIND_PASSWORD", ""),
-        "AUTH_LDAP_START_TLS": env.get("LEAFLETPRESS_LDAP_START_TLS") == "1",
+        "AUTH_LDAP_START_TLS": start_tls,
         "AUTH_LDAP_CONNECTION_OPTIONS": options,
         "AUTH_LDAP_USER_SEARCH": LDAPSearch(users, ldap.SCOPE_SUBTREE, user_filter),
         "AUTH_LDAP_GROUP_SEARCH": LDAPSearch(groups, ldap.SCOPE_SUBTREE),
@@ -123,6 +131,11 @@ def _oidc(env: Mapping[str, str]) -> dict[str, Any]:
     """The provider; its endpoints are read from its discovery document at the first sign-in
     through it (backends.py), so a provider that is down stops nothing else."""
     issuer = _need(env, "LEAFLETPRESS_OIDC_ISSUER", "https://login.zas.be/realms/zas")
+    if not issuer.lower().startswith("https://") and not _loopback(issuer):
+        raise ImproperlyConfigured(
+            f"LEAFLETPRESS_OIDC_ISSUER is '{issuer}': zonder https kan wie het adres beantwoordt "
+            "zijn eigen sleutel geven en zich als iedereen aanmelden; gebruik https://…"
+        )
     return {
         "OIDC_ISSUER": issuer.rstrip("/"),
         "OIDC_RP_CLIENT_ID": _need(env, "LEAFLETPRESS_OIDC_CLIENT_ID", "leafletpress"),
@@ -183,6 +196,12 @@ def ldap_unreachable(sender: Any, request: Any = None, exception: Any = None, **
 
     if request is not None and isinstance(exception, ldap.SERVER_DOWN | ldap.TIMEOUT):
         request.directory_down = True
+
+
+def _loopback(url: str) -> bool:
+    """A server on this machine (tests, a development setup): its traffic never leaves it."""
+    host = urlsplit(url).hostname or ""
+    return host == "localhost" or (_is_address(host) and ipaddress.ip_address(host).is_loopback)
 
 
 def client_address(request: Any) -> str | None:
