@@ -506,6 +506,36 @@ def test_beheer_gives_roles_but_never_more(data) -> None:
     assert client.get("/beheer/axes/accessattempt/").status_code == 200, "to unblock accounts"
 
 
+def admin_form(client: Client, user: User, **change: Any) -> dict[str, Any]:
+    """The admin's change form for ``user`` as the browser would post it, with ``change``."""
+    form = {"username": user.username, "first_name": "", "last_name": "", "email": "",
+            "is_active": "on", "is_staff": "on" if user.is_staff else "",
+            "groups": [str(g.id) for g in user.groups.all()]}  # fmt: skip
+    form.update(change)
+    return {k: v for k, v in form.items() if v != ""}
+
+
+def test_beheer_never_gives_itself_a_role_and_every_role_change_says_which(data) -> None:
+    """beheer could tick secretariaat and verzenden on its own account; the audit said only
+    "Groups gewijzigd" (issue 23, F5)."""
+    client = signed_in("beheer")
+    me = User.objects.get(username="beheer")
+    secretariat = Group.objects.get_or_create(name="secretariaat")[0]
+    sending = Group.objects.get_or_create(name="verzenden")[0]
+    client.post(f"/beheer/auth/user/{me.id}/change/",
+                admin_form(client, me, groups=[str(secretariat.id), str(sending.id)]))  # fmt: skip
+    assert sorted(me.groups.values_list("name", flat=True)) == ["beheer"]
+    assert client.get("/dag/").status_code == 403, "still no access to patients' days"
+    other = account("secretariaat")
+    response = client.post(f"/beheer/auth/user/{other.id}/change/",
+                           admin_form(client, other, groups=[str(secretariat.id),
+                                                             str(sending.id)]))  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:1500]
+    event = AuditEvent.objects.get(action="rollen gewijzigd")
+    assert event.detail == "secretariaat: secretariaat → secretariaat, verzenden"
+    assert event.user == "beheer"
+
+
 def test_redactie_sees_its_own_previews_never_a_patients_leaflet(document) -> None:
     client = signed_in("redactie")
     assert client.get(reverse("document", args=[document.id])).status_code == 404

@@ -47,7 +47,19 @@ class AccountAdmin(UserAdmin):  # type: ignore[type-arg]
     def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
         if request.user.is_superuser:
             return super().get_readonly_fields(request, obj)
-        return ("is_superuser", "user_permissions", "last_login", "date_joined")
+        fixed = ("is_superuser", "user_permissions", "last_login", "date_joined")
+        # Nobody gives themselves a role (beheer reading every patient's leaflet, sending)
+        return (*fixed, "groups") if obj is not None and obj.pk == request.user.pk else fixed
+
+    def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
+        """Every change of roles is an audit event that says which, before and after."""
+        account = form.instance
+        before = sorted(account.groups.values_list("name", flat=True)) if change else []
+        super().save_related(request, form, formsets, change)
+        after = sorted(account.groups.values_list("name", flat=True))
+        if before != after:
+            audit(request.user, "rollen gewijzigd", detail=f"{account.username}: "
+                  f"{', '.join(before) or '(geen)'} → {', '.join(after) or '(geen)'}")  # fmt: skip
 
     def formfield_for_manytomany(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
         if db_field.name == "groups":  # the roles, nothing else
