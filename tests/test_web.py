@@ -316,6 +316,18 @@ def test_behind_the_proxy_wrong_passwords_lock_out_one_workstation_not_all(data,
     assert response.status_code == 429, "a forged entry does not escape the lock-out"
 
 
+def test_a_password_typed_in_the_name_field_is_stored_nowhere(data) -> None:
+    """django-axes kept what was typed and showed it to beheer (issue 23, F9)."""
+    from axes.models import AccessAttempt
+
+    account("secretariaat")
+    Client().post(reverse("login"), {"username": "Geheim-Wachtwoord-99", "password": "secA"})
+    Client().post(reverse("login"), {"username": "secretariaat", "password": "x"})
+    assert sorted(AccessAttempt.objects.values_list("username", flat=True)) == [
+        "(onbekend account)", "secretariaat"]  # fmt: skip
+    assert not AuditEvent.objects.filter(user__contains="Geheim").exists()
+
+
 def test_failed_sign_ins_that_name_no_account_lock_nobody_out(data) -> None:
     """Through the OpenID Connect provider no account is named (a token refused, a clock that
     differs): counted per address they would lock a whole terminal server out."""

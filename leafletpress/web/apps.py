@@ -23,15 +23,11 @@ class WebConfig(AppConfig):
                 audit(user, "afgemeld")
 
         def failed(sender: Any, credentials: Any, request: Any = None, **kwargs: Any) -> None:
-            from django.contrib.auth import get_user_model
-
-            typed = str(credentials.get("username", ""))[:150]
-            known = get_user_model().objects.filter(username=typed).exists()
-            from .signin import client_address  # behind the proxy: the client's, as axes
+            from .signin import client_address, typed_account  # as axes counts them
 
             address = (client_address(request) or "") if request is not None else ""
             # never store what was typed for an unknown account: it may be a password
-            audit(typed if known else "(onbekend account)", "aanmelden mislukt", detail=address)
+            audit(typed_account(request, credentials), "aanmelden mislukt", detail=address)
 
         from django.db.models.signals import post_migrate
 

@@ -129,6 +129,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "web/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_WHITELIST_CALLABLE = "leafletpress.web.signin.without_password"
+AXES_USERNAME_CALLABLE = "leafletpress.web.signin.typed_account"  # never a password in clear
 # Behind the hospital's proxy every request comes from the proxy: the client's own address is
 # the one the proxies appended to X-Forwarded-For (else one typist could lock out everyone).
 PROXIES = int(os.environ.get("LEAFLETPRESS_PROXIES", "1" if PRODUCTION else "0"))

@@ -158,6 +158,18 @@ def without_password(request: Any, credentials: Mapping[str, Any] | None = None)
     return not (credentials or {}).get("username")
 
 
+UNKNOWN = "(onbekend account)"  # what is kept of a name no account has: it may be a password
+
+
+def typed_account(request: Any, credentials: Mapping[str, Any] | None = None) -> str:
+    """For django-axes: the account a failed sign-in names, if there is one. Axes stored what
+    was typed, and a password typed in the name field was shown to beheer in clear."""
+    from django.contrib.auth import get_user_model
+
+    typed = str((credentials or {}).get("username") or request.POST.get("username", ""))[:150]
+    return typed if get_user_model().objects.filter(username=typed).exists() else UNKNOWN
+
+
 def directory_groups(value: Any) -> list[str]:
     """The ``groups`` claim as names: a name or a list of them; anything else is no group."""
     found = [value] if isinstance(value, str) else value if isinstance(value, list) else []
