@@ -548,6 +548,22 @@ def test_beheer_never_gives_itself_a_role_and_every_role_change_says_which(data)
     assert event.user == "beheer"
 
 
+@pytest.mark.parametrize("name", ["systeem", "Systeem", "(onbekend account)"])
+def test_no_account_takes_a_name_the_audit_log_gives_the_app(data, monkeypatch, name) -> None:
+    """`systeem` could be made, and the retention's audit events read as its doing (issue 23,
+    F12)."""
+    monkeypatch.setenv("LEAFLETPRESS_WACHTWOORD", PASSWORD)
+    with pytest.raises(CommandError, match="voorbehouden aan het auditlog"):
+        call_command("maak_account", name, "--rol", "secretariaat", stdout=io.StringIO())
+    client = signed_in("beheer")
+    response = client.post(
+        "/beheer/auth/user/add/",
+        {"username": name, "password1": PASSWORD, "password2": PASSWORD, "usable_password": "true"},
+    )
+    assert "voorbehouden aan het auditlog" in response.content.decode()
+    assert not User.objects.filter(username=name).exists()
+
+
 def test_redactie_sees_its_own_previews_never_a_patients_leaflet(document) -> None:
     client = signed_in("redactie")
     assert client.get(reverse("document", args=[document.id])).status_code == 404

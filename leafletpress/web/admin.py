@@ -7,10 +7,12 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
 from django.db.models.signals import post_save
 
-from .models import AuditEvent, audit
+from .models import RESERVED, AuditEvent, audit
 from .roles import ROLES
 
 admin.site.site_header = "leafletpress – beheer"
@@ -36,9 +38,19 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 admin.site.unregister(User)
 
 
+class _NewAccount(AdminUserCreationForm):  # type: ignore[type-arg]
+    def clean_username(self) -> str:
+        name: str = super().clean_username()
+        if name.strip().lower() in RESERVED:
+            raise ValidationError("deze naam is voorbehouden aan het auditlog")
+        return name
+
+
 @admin.register(User)
 class AccountAdmin(UserAdmin):  # type: ignore[type-arg]
     """Accounts, with the roles as the only rights beheer can give."""
+
+    add_form = _NewAccount
 
     def get_queryset(self, request: Any) -> Any:
         found = super().get_queryset(request)

@@ -172,6 +172,11 @@ class AuditEvent(models.Model):
         raise PermissionError("het auditlog kan niet gewist worden")
 
 
+SYSTEM = "systeem"  # the app itself in the audit log (retention)
+# Names the audit log gives to what is not an account: no account may have them.
+RESERVED = (SYSTEM, "(onbekend account)")
+
+
 def audit(user: Any, action: str, reference: str = "", leaflet: str = "", detail: str = "") -> None:
     name = getattr(user, "username", "") or str(user or "")
     AuditEvent.objects.create(

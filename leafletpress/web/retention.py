@@ -30,7 +30,7 @@ from ..common.files import own_folder
 from ..day.manifest import CSV_NAME, JSON_NAME
 from ..mail.sendlog import FORGOTTEN, SendLog, forgotten
 from . import service
-from .models import Day, Document, Mailing, audit
+from .models import SYSTEM, Day, Document, Mailing, audit
 
 KEPT = {CSV_NAME, JSON_NAME}
 ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
@@ -63,10 +63,10 @@ def purge(now: datetime | None = None) -> Purged:
             done.days += day.purged is not None
         except (OSError, LeafletpressError) as exc:
             done.problems.append(f"dag {day.id}: {exc}")
-            audit("systeem", "opruimen mislukt", detail=f"dag {day.id}: {exc}")
+            audit(SYSTEM, "opruimen mislukt", detail=f"dag {day.id}: {exc}")
     _forget_addresses(service.send_log(), cutoff)
     if done.documents or done.days:
-        audit("systeem", "opgeruimd", detail=f"bewaartermijn {settings.RETENTION_DAYS} dagen: "
+        audit(SYSTEM, "opgeruimd", detail=f"bewaartermijn {settings.RETENTION_DAYS} dagen: "
               f"{done}")  # fmt: skip
     return done
 

@@ -15,6 +15,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ...models import RESERVED
 from ...roles import BEHEER, ROLES
 
 
@@ -32,6 +33,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["naam"].strip().lower() in RESERVED:
+            raise CommandError(f"'{options['naam']}' is voorbehouden aan het auditlog: kies een "
+                               "andere naam")  # fmt: skip
         password = os.environ.get("LEAFLETPRESS_WACHTWOORD") or self._ask()
         found = User.objects.filter(username=options["naam"]).first()
         try:  # checked before any account is made
