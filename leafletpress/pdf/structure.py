@@ -9,10 +9,11 @@ the same PDF with:
   WeasyPrint tags page by page, so a six-item checklist was read as a list of four and a list
   of two. Its parts are joined; what they hold keeps its page (``/Pg``);
 * one ``/Link`` for an address printed over several lines;
-* header cells with ``/Scope /Row`` (each is the label of its row) and the ``/IDTree`` that
-  resolves the cells' ``/Headers`` links.
+* header cells with a ``/Scope`` (``/Row`` for the label of its row, ``/Column`` in a row of
+  headers) and the ``/IDTree`` that resolves the cells' ``/Headers`` links.
 
-Nothing else changes: the content streams keep their text, the pages their layout.
+Nothing else changes: the content streams keep their text (only the marks of margin boxes
+become artifacts), the pages their layout.
 """
 
 from __future__ import annotations
