@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from .signin import UNKNOWN
 from .storage import path_of
 
 
@@ -174,7 +175,7 @@ class AuditEvent(models.Model):
 
 SYSTEM = "systeem"  # the app itself in the audit log (retention)
 # Names the audit log gives to what is not an account: no account may have them.
-RESERVED = (SYSTEM, "(onbekend account)")
+RESERVED = (SYSTEM, UNKNOWN)
 
 
 def audit(user: Any, action: str, reference: str = "", leaflet: str = "", detail: str = "") -> None:

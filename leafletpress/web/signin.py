@@ -159,7 +159,6 @@ def without_password(request: Any, credentials: Mapping[str, Any] | None = None)
 
 
 UNKNOWN = "(onbekend account)"  # what is kept of a name no account has: it may be a password
-# (models.RESERVED: no account may be called so)
 
 
 def typed_account(request: Any, credentials: Mapping[str, Any] | None = None) -> str:
