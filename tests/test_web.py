@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import os
 import re
@@ -877,6 +878,25 @@ def test_never_twice_holds_after_the_retention_period_has_forgotten_the_addresse
         client.post(reverse("day_email_send", args=[again.id]))
         work()
     assert len(mail_server.mailbox.received) == 3, "nobody got a leaflet twice"
+
+
+def test_a_refused_rows_cells_do_not_outlive_the_retention_period(data) -> None:
+    """A name typed in the reference column stayed in the kept manifests (issue 23, F14)."""
+    client = signed_in("secretariaat")
+    name_as_reference = "Marie Van Den Bossche;Marie Van Den Bossche;12/03/1958;nl;;avn-hip;" \
+        "heupprothese;claes;cadix;15/12/2026;9u15"  # fmt: skip
+    day = made_day(client, [*ROWS[:2], name_as_reference])
+    kept = [p for p in day.out_dir.rglob("manifest.*")]
+    assert any("Van Den Bossche" in p.read_text(encoding="utf-8-sig") for p in kept)
+    with later(7.5):
+        call_command("opruimen", stdout=io.StringIO())
+    assert sorted(p.name for p in day.out_dir.rglob("*") if p.is_file()) == [
+        "manifest.csv", "manifest.json"]  # fmt: skip
+    for path in kept:
+        text = path.read_text(encoding="utf-8-sig")
+        assert "Bossche" not in text and "gewist na de bewaartermijn" in text, path.name
+    manifest = json.loads((day.out_dir.rglob("manifest.json").__next__()).read_text())
+    assert [(r["row"], r["status"]) for r in manifest["leaflets"]] == [(2, "made"), (3, "refused")]
 
 
 def test_the_worker_purges_daily_and_a_day_in_the_making_is_left_alone(data, settings) -> None:

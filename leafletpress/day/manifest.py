@@ -77,6 +77,21 @@ def write_manifest(
     return json_path, csv_path
 
 
+def forget_refused(folder: Path) -> None:
+    """After the retention period, a refused row's cells leave the kept manifests: they are as
+    the list had them, and a name typed in the reference column would outlive the list. Its
+    row number and that it was refused stay."""
+    manifest = json.loads((folder / JSON_NAME).read_text(encoding="utf-8"))
+    leaflets = [
+        dict.fromkeys(FIELDS) | {"row": r["row"], "status": r["status"], "warnings": [],
+                                 "problem": "geweigerd (gewist na de bewaartermijn)"}
+        if r.get("status") == "refused" else r
+        for r in manifest["leaflets"]
+    ]  # fmt: skip
+    if leaflets != manifest["leaflets"]:
+        write_manifest(folder, manifest["batch"], leaflets, manifest["print_files"])
+
+
 # What a program reading a manifest may count on (the email step does).
 _BATCH_KEYS = {"date": str, "source_sha256": str}
 _LEAFLET_KEYS = {"row": int, "status": str}

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from ..common.errors import LeafletpressError
 from ..common.files import own_folder
-from ..day.manifest import CSV_NAME, JSON_NAME
+from ..day.manifest import CSV_NAME, JSON_NAME, forget_refused
 from ..mail.sendlog import FORGOTTEN, SendLog, forgotten
 from . import service
 from .models import SYSTEM, Day, Document, Mailing, audit
@@ -104,6 +104,8 @@ def _empty(folder: Path) -> int:
     removed = 0
     for top, _, files in os.walk(folder, topdown=False):  # links inside are not followed
         removed += sum(_remove(Path(top, name)) for name in files if name not in KEPT)
+        if JSON_NAME in files:
+            forget_refused(Path(top))
         if top != str(folder) and not os.listdir(top):
             os.rmdir(top)
     return removed
