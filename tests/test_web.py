@@ -329,6 +329,26 @@ def test_a_password_typed_in_the_name_field_is_stored_nowhere(data) -> None:
     assert not AuditEvent.objects.filter(user__contains="Geheim").exists()
 
 
+def test_made_up_names_from_one_address_leave_one_audit_event_a_quarter(data) -> None:
+    """Anonymous visitors added an audit row per failed sign-in, without limit (issue 23,
+    F20); a named account's failures are each recorded."""
+    account("secretariaat")
+    for n in range(30):
+        Client(REMOTE_ADDR="10.1.2.3").post(
+            reverse("login"), {"username": f"x{n}", "password": "x"}
+        )
+    Client(REMOTE_ADDR="10.1.2.4").post(reverse("login"), {"username": "y", "password": "x"})
+    for _ in range(2):
+        Client().post(reverse("login"), {"username": "secretariaat", "password": "x"})
+    failed = AuditEvent.objects.filter(action="aanmelden mislukt")
+    assert sorted(failed.values_list("user", "detail")) == [
+        ("(onbekend account)", "10.1.2.3"), ("(onbekend account)", "10.1.2.4"),
+        ("secretariaat", "127.0.0.1"), ("secretariaat", "127.0.0.1")]  # fmt: skip
+    with later(0.02):  # half an hour on: recorded again
+        Client(REMOTE_ADDR="10.1.2.3").post(reverse("login"), {"username": "z", "password": "x"})
+    assert failed.filter(detail="10.1.2.3").count() == 2
+
+
 def test_failed_sign_ins_that_name_no_account_lock_nobody_out(data) -> None:
     """Through the OpenID Connect provider no account is named (a token refused, a clock that
     differs): counted per address they would lock a whole terminal server out."""

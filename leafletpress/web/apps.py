@@ -23,11 +23,22 @@ class WebConfig(AppConfig):
                 audit(user, "afgemeld")
 
         def failed(sender: Any, credentials: Any, request: Any = None, **kwargs: Any) -> None:
-            from .signin import client_address, typed_account  # as axes counts them
+            from datetime import timedelta
+
+            from django.utils import timezone
+
+            from .models import AuditEvent
+            from .signin import UNKNOWN, client_address, typed_account  # as axes counts them
 
             address = (client_address(request) or "") if request is not None else ""
             # never store what was typed for an unknown account: it may be a password
-            audit(typed_account(request, credentials), "aanmelden mislukt", detail=address)
+            who = typed_account(request, credentials)
+            if who == UNKNOWN and AuditEvent.objects.filter(
+                user=UNKNOWN, action="aanmelden mislukt", detail=address,
+                at__gte=timezone.now() - timedelta(minutes=15),
+            ).exists():  # fmt: skip
+                return  # made-up names from one address: one event a quarter, not one each
+            audit(who, "aanmelden mislukt", detail=address)
 
         from django.db.models.signals import post_migrate
 
