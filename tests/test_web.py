@@ -900,6 +900,31 @@ def test_never_twice_holds_after_the_retention_period_has_forgotten_the_addresse
     assert len(mail_server.mailbox.received) == 3, "nobody got a leaflet twice"
 
 
+def test_patient_data_shown_as_images_is_audited_once_per_session(data) -> None:
+    """A day's row previews and a leaflet's page images left no trace (issue 23, F4); a
+    preview is for checking only, not for paging through made days."""
+    client = signed_in("secretariaat")
+    upload = io.BytesIO("\n".join(ROWS[:3]).encode())
+    upload.name = "dag.csv"
+    client.post(reverse("days"), {"lijst": upload})
+    day = Day.objects.latest("created")
+    for _ in range(3):
+        assert client.get(f"/dag/{day.id}/voorbeeld/2.png").status_code == 200
+    assert client.get(f"/dag/{day.id}/voorbeeld/3.png").status_code == 200
+    seen = AuditEvent.objects.filter(action="voorbeeld bekeken")
+    assert sorted(seen.values_list("reference", "detail")) == [
+        ("PAT-1", f"dag {day.id}, rij 2"), ("PAT-2", f"dag {day.id}, rij 3")]  # fmt: skip
+    client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
+    work()
+    assert client.get(f"/dag/{day.id}/voorbeeld/2.png").status_code == 404, "checking only"
+    client.post(reverse("patient"), ONE_PATIENT)
+    document = Document.objects.get()
+    for page in (1, 2, 1):
+        assert client.get(reverse("document_page", args=[document.id, page])).status_code == 200
+    shown = AuditEvent.objects.filter(action="folder bekeken", detail="als afbeelding")
+    assert list(shown.values_list("reference", flat=True)) == ["PAT-0042"]
+
+
 def test_a_refused_rows_cells_do_not_outlive_the_retention_period(data) -> None:
     """A name typed in the reference column stayed in the kept manifests (issue 23, F14)."""
     client = signed_in("secretariaat")

@@ -170,7 +170,18 @@ def document_page(request: HttpRequest, pk: Any, page: int) -> HttpResponse:
     image = service.page_image(doc.path, page)
     if image is None:
         raise Http404("geen pagina")
+    _seen(request, f"folder {doc.id}", "folder bekeken", doc.who, f"{doc.leaflet} {doc.variant}",
+          "als afbeelding")  # fmt: skip
     return HttpResponse(image, content_type="image/png")
+
+
+def _seen(request: HttpRequest, what: str, *event: str) -> None:
+    """An audit event for patient data shown as an image, once per session and thing: a
+    leaflet's page images, a day's previews (issue 23, F4)."""
+    seen = request.session.get("gezien", [])
+    if what not in seen:
+        audit(request.user, *event)
+        request.session["gezien"] = [*seen, what][-500:]
 
 
 @role_required(SECRETARIAAT)
@@ -270,12 +281,17 @@ def day(request: HttpRequest, pk: Any) -> HttpResponse:
 def day_preview(request: HttpRequest, pk: Any, row: int) -> HttpResponse:
     """Page 1 of one good row's leaflet, made as the day will make it."""
     the_day = _day(pk)
+    if the_day.status != Day.CHECKED:  # a preview is for checking; a made day has its PDFs
+        raise Http404("geen voorbeeld meer")
     checked = service.check_day(the_day.upload, the_day.source_name)
     entry = next((e for e in (checked.planned.entries if checked.planned else []) if e.row == row),
                  None)  # fmt: skip
     if entry is None:
         raise Http404("geen goede rij")
     image = service.preview_image(entry.p)
+    visit = entry.p.visit
+    _seen(request, f"dag {the_day.id} rij {row}", "voorbeeld bekeken", entry.who,
+          f"{visit.leaflet} {visit.variant}", f"dag {the_day.id}, rij {row}")  # fmt: skip
     return HttpResponse(image, content_type="image/png")
 
 
