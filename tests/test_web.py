@@ -944,6 +944,22 @@ def test_a_refused_rows_cells_do_not_outlive_the_retention_period(data) -> None:
     assert [(r["row"], r["status"]) for r in manifest["leaflets"]] == [(2, "made"), (3, "refused")]
 
 
+def test_an_upload_left_half_received_is_deleted_by_retention(data, settings) -> None:
+    """Over 2 MB an upload was spooled to the system's /tmp, kept for ever when the web worker
+    died mid-upload (issue 23, F18): now in the data folder, and retention deletes it."""
+    from leafletpress.web import settings as configured  # as the app starts, not per test
+
+    assert Path(configured.FILE_UPLOAD_TEMP_DIR).is_relative_to(configured.DATA)
+    settings.FILE_UPLOAD_TEMP_DIR = str(data / "tmp")
+    (data / "tmp").mkdir(parents=True)
+    left, receiving = data / "tmp" / "tmp1.upload", data / "tmp" / "tmp2.upload"
+    left.write_text("Referentie;Naam\nPAT-1;Marie Peeters\n")
+    receiving.write_text("Referentie;Naam\n")
+    os.utime(left, (time.time() - 2 * 86400,) * 2)
+    call_command("opruimen", stdout=io.StringIO())
+    assert not left.exists() and receiving.exists()
+
+
 def test_the_worker_purges_daily_and_a_day_in_the_making_is_left_alone(data, settings) -> None:
     settings.RETENTION_DAYS = 3
     client = signed_in("secretariaat")

@@ -11,7 +11,13 @@ class WebConfig(AppConfig):
 
     def ready(self) -> None:
         """Every sign-in, sign-out and failed sign-in is an audit event."""
+        from pathlib import Path
+
+        from django.conf import settings
         from django.contrib.auth import signals
+
+        if settings.DATA.is_dir():  # where large uploads are spooled (settings.py)
+            Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(exist_ok=True, mode=0o700)
 
         from .models import audit
 

@@ -65,6 +65,7 @@ def purge(now: datetime | None = None) -> Purged:
             done.problems.append(f"dag {day.id}: {exc}")
             audit(SYSTEM, "opruimen mislukt", detail=f"dag {day.id}: {exc}")
     _forget_addresses(service.send_log(), cutoff)
+    done.files += _stale_uploads(Path(settings.FILE_UPLOAD_TEMP_DIR), now or timezone.now())
     if done.documents or done.days:
         audit(SYSTEM, "opgeruimd", detail=f"bewaartermijn {settings.RETENTION_DAYS} dagen: "
               f"{done}")  # fmt: skip
@@ -109,6 +110,14 @@ def _empty(folder: Path) -> int:
         if top != str(folder) and not os.listdir(top):
             os.rmdir(top)
     return removed
+
+
+def _stale_uploads(folder: Path, now: datetime) -> int:
+    """Uploads spooled more than a day ago: a web worker died while receiving them."""
+    if not folder.is_dir():
+        return 0
+    stale = (now - timedelta(days=1)).timestamp()
+    return sum(_remove(path) for path in folder.iterdir() if path.lstat().st_mtime < stale)
 
 
 def _forget_addresses(log: Path, cutoff: datetime) -> None:

@@ -161,6 +161,9 @@ WHITENOISE_USE_FINDERS = True  # the app's few files, straight from the packages
 # Uploads: a day's list is at most config/columns.yaml's max_megabytes (checked again there).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A larger upload is spooled in the data folder, not the system's /tmp: one left behind by a
+# worker that died mid-upload is deleted by the daily retention run (retention.py).
+FILE_UPLOAD_TEMP_DIR = str(DATA / "tmp")
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
