@@ -110,6 +110,21 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+# One leaflet through the CLI, before the operation (`made`).
+LEAFLET = [
+    "leaflet", "avn-hip", "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes",
+    "--date", "15/12/2026", "--time", "8u30", "--patient", "X",
+]  # fmt: skip
+
+
+def made(cli, project: Path, args: list[str], out_dir: Path, *more: str) -> tuple[bytes, str]:
+    """`generate.py --project PROJECT ARGS --out-dir OUT_DIR MORE`: the PDF it wrote (it must
+    succeed) and what it said on standard error."""
+    code, out, err = cli("--project", str(project), *args, "--out-dir", str(out_dir), *more)
+    assert code == 0, err
+    return Path(out.strip()).read_bytes(), err
+
+
 def sign_off_policy(project: Path) -> None:
     """Sign off every hospital policy setting of a copied project for the value it has."""
     path = project / "config" / "hospital.yaml"

@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import ROOT, VISIT_DATE, all_text, edit, normalise, page_texts, visit_fields
+from helpers import (
+    LEAFLET,
+    ROOT,
+    VISIT_DATE,
+    all_text,
+    edit,
+    made,
+    normalise,
+    page_texts,
+    visit_fields,
+)
 from pydantic import ValidationError
 
 from leafletpress.content.languages import language_code
@@ -344,12 +354,8 @@ def test_a_publisher_still_written_with_its_dutch_label_gets_the_leaflets_own(
 ) -> None:
     """Up to 0.1.0 config/hospital.yaml wrote "VU: ..." itself; French leaflets printed it."""
     edit(project_copy / "config/hospital.yaml", 'publisher: "Willeke', 'publisher: "VU: Willeke')
-    code, out, err = cli("--project", str(project_copy), "leaflet", "avn-hip", "--variant",
-                         "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
-                         "15/12/2026", "--time", "8u30", "--patient", "X", "--lang", "fr",
-                         "--out-dir", str(tmp_path))  # fmt: skip
-    assert code == 0, err
-    text = all_text(Path(out.strip()).read_bytes()).replace("\xa0", " ")
+    pdf, _ = made(cli, project_copy, LEAFLET, tmp_path, "--lang", "fr")
+    text = all_text(pdf).replace("\xa0", " ")
     assert "É.R. : Willeke Dijkhoffz" in text and "VU" not in text
 
 

@@ -6,16 +6,17 @@ import io
 import re
 from datetime import time
 from html import unescape
-from pathlib import Path
 
 import pikepdf
 import pypdf
 import pytest
 from helpers import (
+    LEAFLET,
     all_text,
     decode_qr_codes,
     edit,
     embedded_fonts,
+    made,
     normalise,
     page_sizes_mm,
     page_texts,
@@ -390,12 +391,8 @@ def test_a_box_taller_than_a_page_flows_on_whatever_the_templates_add(
     signs = "".join(f"- klacht nummer {n}\n" for n in range(60))
     edit(project_copy / "leaflets/avn-hip/nl.md", "- er komt vocht uit de wonde\n",
          f"- er komt vocht uit de wonde\n{signs}")  # fmt: skip
-    code, out, err = cli("--project", str(project_copy), "leaflet", "avn-hip", "--variant",
-                         "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
-                         "15/12/2026", "--time", "8u30", "--patient", "X", "--out-dir",
-                         str(tmp_path))  # fmt: skip
-    assert code == 0, err
-    pages = [normalise(text) for text in page_texts(Path(out.strip()).read_bytes())]
+    pdf, _ = made(cli, project_copy, LEAFLET, tmp_path)
+    pages = [normalise(text) for text in page_texts(pdf)]
     [start] = [page for page in pages if "Wanneer neem je contact op?" in page]
     assert "blaasontsteking of zenuwbeschadiging" in start, "it starts right after the text"
 
@@ -412,12 +409,7 @@ def test_a_web_address_is_printed_and_linked_as_typed_and_stays_on_the_page(
     """No '/' added after a host without a path; a long address wraps (hostile review)."""
     edit(project_copy / "config/hospital.yaml", "ombudsman_url: https://www.zas.be/ombudsdienst",
          f'ombudsman_url: "{url}"')  # fmt: skip
-    code, out, err = cli("--project", str(project_copy), "leaflet", "avn-hip", "--variant",
-                         "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
-                         "15/12/2026", "--time", "8u30", "--patient", "X", "--out-dir",
-                         str(tmp_path))  # fmt: skip
-    assert code == 0, err
-    pdf = Path(out.strip()).read_bytes()
+    pdf, _ = made(cli, project_copy, LEAFLET, tmp_path)
     # pdfium shows a hyphen at a line end as U+FFFE: here it is the address's own
     assert url in "".join(page_texts(pdf)[-1].replace("\ufffe", "-").split()), "as typed"
     with pikepdf.open(io.BytesIO(pdf)) as document:
@@ -430,10 +422,6 @@ def test_a_soft_hyphen_in_the_text_never_breaks_a_word(cli, project_copy, tmp_pa
     """Pasted from a word processor, it printed "ontstekings-" read aloud as two words."""
     edit(project_copy / "leaflets/avn-hip/nl.md", "ontstekingsremmers", "ontstekings\u00adremmers")
     edit(project_copy / "styles/leaflet.css", "hyphens: manual;", "hyphens: auto;")  # an old copy
-    code, out, err = cli("--project", str(project_copy), "leaflet", "avn-hip", "--variant",
-                         "heupprothese", "--site", "cadix", "--surgeon", "claes", "--date",
-                         "15/12/2026", "--time", "8u30", "--patient", "X", "--large-print",
-                         "--out-dir", str(tmp_path))  # fmt: skip
-    assert code == 0, err
-    raw = "".join(page_texts(Path(out.strip()).read_bytes()))
+    pdf, _ = made(cli, project_copy, LEAFLET, tmp_path, "--large-print")
+    raw = "".join(page_texts(pdf))
     assert "ontstekingsremmers" in raw and re.findall(r"\w+\ufffe\w+", raw) == []

@@ -5,16 +5,19 @@ medical owner signs it off. Checked on the real PDFs and the CLI's own output.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from helpers import all_text, edit, normalise, page_texts, real_config, sign_off_policy
+from helpers import (
+    LEAFLET,
+    all_text,
+    edit,
+    made,
+    normalise,
+    page_texts,
+    real_config,
+    sign_off_policy,
+)
 
 HOSPITAL = "config/hospital.yaml"
-LEAFLET = [
-    "leaflet", "avn-hip", "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes",
-    "--date", "15/12/2026", "--time", "8u30", "--patient", "X",
-]  # fmt: skip
 DISCHARGE = [
     "leaflet", "avn-hip", "--moment", "ontslag", "--variant", "osteotomie", "--site", "palfijn",
     "--surgeon", "el-amrani", "--date", "15/12/2026", "--discharge-date", "19/12/2026",
@@ -32,12 +35,6 @@ LAST_SIGN = {
     "fr": "douleur inhabituelle dans la poitrine",
     "en": "unusual pain in your chest",
 }
-
-
-def made(cli, project: Path, args: list[str], tmp_path: Path, *more: str) -> tuple[bytes, str]:
-    code, out, err = cli("--project", str(project), *args, "--out-dir", str(tmp_path), *more)
-    assert code == 0, err
-    return Path(out.strip()).read_bytes(), err
 
 
 @pytest.mark.parametrize(("minutes", "arrival"), [("60", "07:30"), ("90", "07:00"), ("0", "08:30")])
