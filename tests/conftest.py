@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,6 +32,26 @@ sys.path.insert(0, str(CLOCK))
 import testclock  # noqa: E402
 
 testclock.start()
+
+
+# The CLI's key for pseudonyms (common/keyed.py), for every process the tests start: never
+# one in the home folder of whoever runs them.
+KEY_FILE = Path(os.environ.setdefault("LEAFLETPRESS_KEY_FILE", str(
+    Path(tempfile.mkdtemp(prefix="leafletpress-key-")) / "sleutel")))  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def hospital_key(request: pytest.FixtureRequest) -> None:
+    """Engine code in this process takes the CLI's key; a test of the web app, the key in its
+    database, as the app does (apps.py)."""
+    from leafletpress.common import keyed
+
+    if request.node.get_closest_marker("django_db"):
+        from leafletpress.web.models import hospital_key
+
+        keyed.use(hospital_key)
+    else:
+        keyed.use(lambda: keyed.from_file(KEY_FILE))
 
 
 @pytest.fixture(autouse=True)

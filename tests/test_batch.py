@@ -115,6 +115,50 @@ def test_csv_lists_in_every_encoding_read_the_same(
     assert checked.entries[1].p.site.name == "ZAS Cadix", "a campus may be given by its name"
 
 
+def test_a_list_padded_with_empty_columns_reads_its_header_once(
+    tmp_path, project, monkeypatch
+) -> None:
+    """Each header cell was compared with each field's names, normalised every time: a list
+    padded with a million empty columns took minutes on every view (issue 23, F11)."""
+    from leafletpress.visit import daylist
+
+    calls = []
+    monkeypatch.setattr(daylist, "match_key", lambda text: calls.append(text) or text.lower())
+    header = "Referentie;Naam;Taal;Folder;Ingreep;Chirurg;Campus;Datum;Uur"
+    row = "PAT-1;Anna Peeters;nl;avn-hip;heupprothese;claes;cadix;15/12/2026;8u15"
+    padding = ";" * 100_000
+    path = tmp_path / "breed.csv"
+    path.write_text(f"{header}{padding}\r\n{row}{padding}\r\n", encoding="utf-8")
+    day = read_day_list(path, project)
+    assert [r.values["reference"] for r in day.rows] == ["PAT-1"]
+    assert len(calls) < 500, "each named header cell once, with the names of the fields"
+
+
+def test_the_pseudonym_of_a_row_without_reference_needs_the_hospitals_key(
+    tmp_path, project, registry
+) -> None:
+    """It was a plain hash of name, birth date and visit: a guess confirmed it (F16)."""
+    from leafletpress.common import keyed
+
+    path = tmp_path / "dag.csv"
+    path.write_text("Naam;Geboortedatum;Folder;Ingreep;Chirurg;Campus;Datum;Uur\r\n"
+                    "Marie Peeters;12/03/1958;avn-hip;heupprothese;claes;cadix;15/12/2026;8u30\r\n",
+                    encoding="utf-8")  # fmt: skip
+    fields = ("Marie Peeters", date(1958, 3, 12), "avn-hip", "heupprothese", "cadix",
+              date(2026, 12, 15), "08:30:00")  # fmt: skip
+    guess = "|".join(str(x) for x in fields)
+
+    def who(key: bytes) -> str:
+        keyed.use(lambda: key)
+        return (
+            plan(read_day_list(path, project), project, registry, date(2026, 11, 25)).entries[0].who
+        )
+
+    first = who(b"a" * 32)
+    assert first == who(b"a" * 32) and first != who(b"b" * 32), "stable, and the key's"
+    assert first[1:] != hashlib.sha256(guess.encode()).hexdigest()[:10]
+
+
 def test_an_excel_list_reads_dates_and_times_from_real_cells(tmp_path, project, registry) -> None:
     day = read_day_list(write_xlsx(tmp_path / "dag.xlsx", ALL_ROWS), project, sheet="Dag")
     checked = plan(day, project, registry, date(2026, 11, 25))

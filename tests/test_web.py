@@ -5,6 +5,7 @@ check --deploy), the audit log, and a clinic day through the real worker."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -15,6 +16,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import zoneinfo
@@ -585,6 +587,22 @@ def test_no_account_takes_a_name_the_audit_log_gives_the_app(data, monkeypatch, 
     assert not User.objects.filter(username=name).exists()
 
 
+def test_an_audit_event_keeps_the_accounts_id_and_beheer_cannot_rename_an_account(data) -> None:
+    """A name can be handed to someone else; the audit log could not tell them apart (F12)."""
+    client = signed_in("beheer")
+    other = account("secretariaat")
+    signed_in_other = Client()
+    signed_in_other.force_login(other)
+    signed_in_other.get(reverse("days"))
+    upload = io.BytesIO("\n".join(ROWS[:2]).encode())
+    upload.name = "dag.csv"
+    signed_in_other.post(reverse("days"), {"lijst": upload})
+    assert AuditEvent.objects.get(action="lijst opgeladen").account == other.pk
+    client.post(f"/beheer/auth/user/{other.id}/change/",
+                admin_form(client, other, username="iemand-anders"))  # fmt: skip
+    assert User.objects.filter(username="secretariaat").exists(), "never renamed"
+
+
 def test_redactie_sees_its_own_previews_never_a_patients_leaflet(document) -> None:
     client = signed_in("redactie")
     assert client.get(reverse("document", args=[document.id])).status_code == 404
@@ -811,12 +829,37 @@ def test_the_audit_export_is_a_formula_safe_csv_and_is_itself_audited(history) -
     response = signed_in("beheer").post(reverse("audit"), filters)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["wanneer", "account", "actie", "referentie", "folder", "details"]
+    assert rows[0] == ["wanneer", "account", "actie", "referentie", "folder", "details",
+                       "over de referenties"]  # fmt: skip
     assert [row[2] for row in rows[1:]] == ["lijst opgeladen", "folder gemaakt"]
     assert rows[1][1] == '\'=HYPERLINK("http://x")' and rows[1][5] == "'+32 3 000 00 00"
     assert rows[2][0] == "2026-11-30T08:15:00+01:00"
     exported = AuditEvent.objects.get(action="auditlog geëxporteerd")
     assert exported.user == "beheer" and exported.detail == "van 2026-11-30, tot 2026-11-30"
+
+
+def test_who_printed_or_saw_a_patient_finds_the_events_of_a_whole_day(data) -> None:
+    """A day made and its print files downloaded named no reference: the filter by
+    reference missed them (issue 23, F6)."""
+    client = signed_in("secretariaat")
+    day = made_day(client, ROWS[:4])  # PAT-1 and PAT-2 at Cadix, PAT-3 at Palfijn
+    prints = [item["name"] for item in day.outcome["print_files"]]
+    client.get(f"/dag/{day.id}/afdruk/{prints.index('print-cadix.pdf')}")
+    client.get(f"/dag/{day.id}/manifest/0")
+    beheer = signed_in("beheer")
+
+    def about(reference: str) -> list[list[str]]:
+        response = beheer.post(reverse("audit"), {"referentie": reference, "exporteer": ""})
+        text = response.content.decode("utf-8-sig")
+        return list(csv.reader(io.StringIO(text), delimiter=";"))[1:]
+
+    rows = about("PAT-2")
+    assert [row[2] for row in rows] == [
+        "manifest gedownload", "afdruk gedownload", "dag klaar", "dag gestart"]  # fmt: skip
+    assert rows[1][6] == "PAT-1 PAT-2", "the print file of Cadix: its two patients"
+    assert [row[2] for row in about("PAT-3")] == [
+        "manifest gedownload", "dag klaar", "dag gestart"]  # fmt: skip
+    assert about("PAT-") == [], "a reference is matched whole"
 
 
 def test_the_export_holds_every_match_beyond_what_the_page_shows(data) -> None:
@@ -836,6 +879,69 @@ def test_nothing_in_the_app_edits_or_deletes_the_audit_log(data) -> None:
     assert AuditEvent.objects.filter(user="x", action="test").count() == 1
     changelist = client.get("/beheer/web/auditevent/").content.decode()
     assert "delete_selected" not in changelist
+
+
+def test_a_list_is_checked_once_for_its_page_and_previews(data, monkeypatch) -> None:
+    """Every view read and planned the list again (issue 23, F11): now once per process, as
+    long as the list, the content and the date are the same."""
+    from leafletpress.web import service
+
+    checks = []
+    real = service._check_day
+    monkeypatch.setattr(service, "_check_day", lambda *a: checks.append(a) or real(*a))
+    client = signed_in("secretariaat")
+    upload = io.BytesIO("\n".join(ROWS[:3]).encode())
+    upload.name = "dag.csv"
+    client.post(reverse("days"), {"lijst": upload})
+    day = Day.objects.get()
+    page = reverse("day", args=[day.id])
+    for url in (page, page, f"/dag/{day.id}/voorbeeld/2.png"):
+        assert client.get(url).status_code == 200
+    assert len(checks) == 1
+
+
+def test_making_a_day_checks_its_list_outside_the_write_lock(data, monkeypatch) -> None:
+    """The check ran inside the transaction that holds SQLite's write lock, so a slow list made
+    every other write fail: sign-ins answered 500, the worker died (issue 23, F19)."""
+    from django.db import connection
+
+    from leafletpress.web import service
+
+    inside = []
+    real = service.check_day
+    spy = lambda *a: inside.append(connection.in_atomic_block) or real(*a)  # noqa: E731
+    monkeypatch.setattr(service, "check_day", spy)
+    client = signed_in("secretariaat")
+    upload = io.BytesIO("\n".join(ROWS[:3]).encode())
+    upload.name = "dag.csv"
+    client.post(reverse("days"), {"lijst": upload})
+    day = Day.objects.get()
+    client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
+    assert inside == [False] and Day.objects.get().status == Day.QUEUED
+
+
+def test_a_worker_waits_out_a_locked_database_instead_of_stopping(data) -> None:
+    """A database locked for longer than its timeout ended the worker (issue 23, F19)."""
+    from django.db import connection
+
+    connection.close()
+    connection.settings_dict["OPTIONS"] = {**connection.settings_dict["OPTIONS"], "timeout": 0.5}
+    locker = sqlite3.connect(
+        connection.settings_dict["NAME"], isolation_level=None, check_same_thread=False
+    )
+    locker.execute("BEGIN EXCLUSIVE")
+    err = io.StringIO()
+    unlock = threading.Timer(2.5, locker.execute, ["COMMIT"])
+    unlock.start()
+    try:
+        call_command("werk", "--", "--batch", "--no-startup-delay", stdout=io.StringIO(),
+                     stderr=err)  # fmt: skip
+    finally:
+        unlock.join()
+        locker.close()
+        connection.close()
+        connection.settings_dict["OPTIONS"]["timeout"] = 20
+    assert "de databank is bezet" in err.getvalue()
 
 
 # --- retention: the clock moves, the calendar does not --------------------------------------
@@ -863,7 +969,7 @@ def test_patients_files_are_deleted_after_the_retention_period_and_manifests_kep
     assert left == ["manifest.csv", "manifest.json"]
     recipients = sqlite3.connect(Path(settings_module.SHARED) / "sendlog.sqlite").execute(
         "SELECT recipient FROM attempts").fetchall()  # fmt: skip
-    assert len(recipients) == 3 and all(r.startswith("sha256:") for (r,) in recipients)
+    assert len(recipients) == 3 and all(r.startswith("hmac:") for (r,) in recipients)
     assert client.get(reverse("document_pdf", args=[document.id])).status_code == 410
     assert client.get(reverse("document", args=[document.id])).status_code == 410
     assert client.get(f"/dag/{day.id}/folder/0").status_code == 410
@@ -888,13 +994,36 @@ def test_never_twice_holds_after_the_retention_period_has_forgotten_the_addresse
         call_command("opruimen", stdout=io.StringIO())
         recipients = sqlite3.connect(Path(settings_module.SHARED) / "sendlog.sqlite").execute(
             "SELECT recipient FROM attempts").fetchall()  # fmt: skip
-        assert all(r.startswith("sha256:") for (r,) in recipients), "forgotten"
+        assert all(r.startswith("hmac:") for (r,) in recipients), "forgotten"
         client.force_login(User.objects.get(username="zender"))  # a week later: a new session
         again = made_day(client)  # the same list, uploaded again
         html = client.get(reverse("day_email", args=[again.id])).content.decode()
         assert (
             "<strong>0</strong> te versturen" in html and "<strong>3</strong> al verstuurd" in html
         )
+        client.post(reverse("day_email_send", args=[again.id]))
+        work()
+    assert len(mail_server.mailbox.received) == 3, "nobody got a leaflet twice"
+
+
+def test_a_forgotten_address_confirms_no_guess_and_an_old_unkeyed_one_is_keyed(
+    mail_server,
+) -> None:
+    """Retention kept each address as its plain SHA-256: one line confirmed a guess (F10).
+    An address an older version forgot that way is keyed on the next run, and still never
+    gets the same leaflet twice."""
+    client = sender()
+    sent_day(client)
+    log = sqlite3.connect(Path(settings_module.SHARED) / "sendlog.sqlite", isolation_level=None)
+    guess = "sha256:" + hashlib.sha256(b"marie.peeters@example.org").hexdigest()
+    log.execute("UPDATE attempts SET recipient = ? WHERE reference = 'PAT-1'", (guess,))
+    with later(7.5):
+        call_command("opruimen", stdout=io.StringIO())
+        kept = dict(log.execute("SELECT reference, recipient FROM attempts").fetchall())
+        assert kept["PAT-1"].startswith("hmac:") and guess.removeprefix("sha256:") not in str(kept)
+        assert all(r.startswith("hmac:") for r in kept.values())
+        client.force_login(User.objects.get(username="zender"))
+        again = made_day(client)
         client.post(reverse("day_email_send", args=[again.id]))
         work()
     assert len(mail_server.mailbox.received) == 3, "nobody got a leaflet twice"
@@ -958,6 +1087,45 @@ def test_an_upload_left_half_received_is_deleted_by_retention(data, settings) ->
     os.utime(left, (time.time() - 2 * 86400,) * 2)
     call_command("opruimen", stdout=io.StringIO())
     assert not left.exists() and receiving.exists()
+
+
+def test_a_day_started_while_the_purge_runs_keeps_its_files_or_loses_them_all(data) -> None:
+    """The purge listed a checked day; "Maak" started it before the purge reached it: marked
+    deleted, its leaflets stayed on disk for ever (issue 23, F7)."""
+    from leafletpress.web import retention
+
+    client = signed_in("secretariaat")
+    upload = io.BytesIO("\n".join(ROWS[:3]).encode())
+    upload.name = "dag.csv"
+    client.post(reverse("days"), {"lijst": upload})
+    listed = Day.objects.get()  # as the purge listed it: checked, not started
+    client.post(reverse("day_make", args=[listed.id]), {"edition": "a5"})
+    assert retention._purge_day(listed) == 0 and not Day.objects.get().purged
+    work()
+    made = Day.objects.get()
+    assert made.status == Day.DONE and made.upload.is_file()
+
+    Day.objects.filter(pk=made.pk).update(purged=timezone.now())  # an older version's race
+    with later(7.5):
+        call_command("opruimen", stdout=io.StringIO())
+    assert not made.upload.exists()
+    assert sorted(p.name for p in made.out_dir.rglob("*") if p.is_file()) == [
+        "manifest.csv", "manifest.json"]  # fmt: skip
+
+
+def test_a_purged_day_is_never_made(data) -> None:
+    from leafletpress.web import retention
+
+    client = signed_in("secretariaat")
+    upload = io.BytesIO("\n".join(ROWS[:3]).encode())
+    upload.name = "dag.csv"
+    client.post(reverse("days"), {"lijst": upload})
+    day = Day.objects.get()
+    client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
+    Day.objects.filter(pk=day.pk).update(purged=timezone.now())  # purged with its task queued
+    work()
+    assert Day.objects.get().status == Day.QUEUED and not day.out_dir.exists()
+    assert retention._purge_day(Day.objects.get()) == 0
 
 
 def test_the_worker_purges_daily_and_a_day_in_the_making_is_left_alone(data, settings) -> None:

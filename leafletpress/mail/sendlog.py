@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..common.errors import OutputError
 from ..common.files import open_regular
+from ..common.keyed import keyed
 
 SEND_LOG = "sendlog.sqlite"  # in the output folder, shared by every day
 
@@ -98,13 +99,21 @@ def _alive(owner: str | None) -> bool:
     return bool(now) and (now == started or not started)
 
 
-FORGOTTEN = "sha256:"  # how an address the log no longer keeps begins
+FORGOTTEN = "hmac:"  # how an address the log no longer keeps begins
+UNKEYED = "sha256:"  # how older versions kept it: its plain SHA-256, confirmable (F10)
 
 
 def forgotten(address: str) -> str:
     """What the log keeps of an address after the retention period: enough to recognise the
-    same address again (never twice), not to read it."""
-    return FORGOTTEN + hashlib.sha256(address.encode()).hexdigest()
+    same address again (never twice), not to read it, nor to confirm a guess without the
+    hospital's key (common/keyed.py)."""
+    return rekeyed(UNKEYED + hashlib.sha256(address.encode()).hexdigest())
+
+
+def rekeyed(unkeyed: str) -> str:
+    """An address forgotten the old way ('sha256:…'), in the keyed form: the same as
+    ``forgotten`` of that address."""
+    return FORGOTTEN + keyed(unkeyed.removeprefix(UNKEYED))
 
 
 class SendLog:

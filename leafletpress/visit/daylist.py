@@ -172,10 +172,10 @@ def _read_csv(data: bytes, shown: str, limits: Limits) -> Table:
     rows: list[list[str]] = []
     try:
         for row in reader:
+            row = _within(limits, row, len(rows) + 1, shown)
             if rows and _swallowed(row, len(rows[0]), delimiter):
                 raise csv.Error("a quote swallowed lines")
             rows.append([cell.strip() for cell in row])
-            _within(limits, rows[-1], len(rows), shown)
     except csv.Error as exc:
         raise _csv_refusal(str(exc), shown, len(rows) + 1) from None
     shown_delimiter = "tab" if delimiter == "\t" else f"'{delimiter}'"
@@ -193,9 +193,10 @@ def _swallowed(row: list[str], columns: int, delimiter: str) -> bool:
 MAX_COLUMNS = 200  # a day list has a dozen; thousands are not a list
 
 
-def _within(limits: Limits, cells: list[str], count: int, shown: str) -> None:
-    """Refuse a list as soon as it is bigger than a day can be: while reading, not after."""
-    if len(cells) > MAX_COLUMNS and any(cells[MAX_COLUMNS:]):
+def _within(limits: Limits, cells: list[str], count: int, shown: str) -> list[str]:
+    """Refuse a list as soon as it is bigger than a day can be: while reading, not after.
+    Empty columns past the limit (padding, a spreadsheet's own) are dropped."""
+    if len(cells) > MAX_COLUMNS and any(cell.strip() for cell in cells[MAX_COLUMNS:]):
         raise InputError(
             f"heeft meer dan {MAX_COLUMNS} kolommen: geen afsprakenlijst",
             file=shown,
@@ -209,6 +210,7 @@ def _within(limits: Limits, cells: list[str], count: int, shown: str) -> None:
             hint="kijk na of dit de juiste lijst is; de grens staat in config/columns.yaml "
             "(limits.max_rows)",
         )
+    return cells[:MAX_COLUMNS]
 
 
 def _csv_refusal(problem: str, shown: str, row: int) -> InputError:
@@ -320,8 +322,7 @@ def _read_sheet(ws: Worksheet, formulas: Worksheet, shown: str, limits: Limits) 
             continue
         for column, cell in zip(columns, cells, strict=True):
             _check_cell(formulas, row, column, cell, shown, header[column - 1])
-        table.rows.append((row, cells))
-        _within(limits, cells, len(table.rows), shown)
+        table.rows.append((row, _within(limits, cells, len(table.rows) + 1, shown)))
     return table
 
 
@@ -344,12 +345,14 @@ def _check_cell(
 
 
 def _map_headers(header: list[str], columns: Columns, shown: str) -> dict[str, int]:
-    """field -> column index; refuses a list that lacks a required column."""
+    """field -> column index; refuses a list that lacks a required column. Each header cell is
+    normalised once (a list may have hundreds of columns)."""
     wanted = {field: {match_key(n) for n in names} for field, names in columns.fields().items()}
     found: dict[str, int] = {}
     for index, name in enumerate(header):
+        key = match_key(name) if name else ""
         for field, keys in wanted.items():
-            if match_key(name) in keys:
+            if key and key in keys:
                 if field in found:
                     raise InputError(
                         f"twee kolommen voor hetzelfde veld: '{clipped(header[found[field]])}' "

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-
+from ..common.keyed import keyed
 from .appointment import Visit
 
 
 def pseudonym(visit: Visit) -> str:
-    """A short stable id for a visit without patient reference: no name in file names."""
+    """A short stable id for a visit without patient reference: no name in file names, and
+    nothing that tells who it is to someone without the hospital's key."""
     key = "|".join(
         str(x)
         for x in (
@@ -23,7 +23,7 @@ def pseudonym(visit: Visit) -> str:
     )
     if visit.discharge is not None:  # the same patient's leaflets before and at discharge differ
         key += f"|ontslag|{visit.discharge.date}"
-    return "p" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+    return "p" + keyed(key)[:10]  # keyed: a guessed name and birth date confirm nothing (F16)
 
 
 def leaflet_file_name(visit: Visit, lang: str, suffix: str = "") -> str:

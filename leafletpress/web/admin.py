@@ -60,6 +60,8 @@ class AccountAdmin(UserAdmin):  # type: ignore[type-arg]
         if request.user.is_superuser:
             return super().get_readonly_fields(request, obj)
         fixed = ("is_superuser", "user_permissions", "last_login", "date_joined")
+        if obj is not None:  # a name is never handed to someone else (F12)
+            fixed = ("username", *fixed)
         # Nobody gives themselves a role (beheer reading every patient's leaflet, sending)
         return (*fixed, "groups") if obj is not None and obj.pk == request.user.pk else fixed
 

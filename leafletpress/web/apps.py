@@ -19,7 +19,10 @@ class WebConfig(AppConfig):
         if settings.DATA.is_dir():  # where large uploads are spooled (settings.py)
             Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(exist_ok=True, mode=0o700)
 
-        from .models import audit
+        from ..common import keyed
+        from .models import audit, hospital_key
+
+        keyed.use(hospital_key)  # pseudonyms and forgotten addresses: the database's key
 
         def signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
             audit(user, "aangemeld")

@@ -7,6 +7,7 @@ storage (storage.py) under random ids; their paths are never shown or guessable.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -152,14 +153,23 @@ class Mailing(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what, when, to which reference and leaflet: never a name. Append-only."""
+    """Who did what, when, to which reference and leaflet: never a name. Append-only.
+
+    An event about many patients at once (a day made, a print file downloaded) names them in
+    ``covers``, so that "who saw or printed patient X?" finds it too."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.CharField(max_length=150)  # the account name, kept if the account goes
+    account = models.IntegerField(null=True)  # its id: a name can be given to someone else
     action = models.CharField(max_length=40)
     reference = models.CharField(max_length=40, blank=True)
     leaflet = models.CharField(max_length=80, blank=True)
     detail = models.CharField(max_length=300, blank=True)
+    covers = models.TextField(blank=True)  # " PAT-1 PAT-2 ": the references, space-delimited
+
+    @property
+    def covered(self) -> list[str]:
+        return self.covers.split()
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -173,14 +183,42 @@ class AuditEvent(models.Model):
         raise PermissionError("het auditlog kan niet gewist worden")
 
 
+class HospitalKey(models.Model):
+    """The key of the keyed hashes (common/keyed.py): here, so every machine has the same,
+    and never in the files the app writes."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    value = models.CharField(max_length=128)
+
+
+def hospital_key() -> bytes:
+    """The key, made on first use (two processes at once get the same row)."""
+    import secrets
+
+    found, _ = HospitalKey.objects.get_or_create(
+        name="schuilnamen", defaults={"value": secrets.token_hex(32)}
+    )
+    return bytes.fromhex(found.value)
+
+
 SYSTEM = "systeem"  # the app itself in the audit log (retention)
 # Names the audit log gives to what is not an account: no account may have them.
 RESERVED = (SYSTEM, UNKNOWN)
 
 
-def audit(user: Any, action: str, reference: str = "", leaflet: str = "", detail: str = "") -> None:
+def audit(
+    user: Any,
+    action: str,
+    reference: str = "",
+    leaflet: str = "",
+    detail: str = "",
+    covers: Iterable[str] = (),
+) -> None:
+    """An event by an account (or the app: ``SYSTEM``), about one reference or many."""
     name = getattr(user, "username", "") or str(user or "")
+    listed = sorted({r for r in covers if r and not any(c.isspace() for c in r)})
     AuditEvent.objects.create(
-        user=name[:150], action=action, reference=reference[:40], leaflet=leaflet[:80],
-        detail=detail[:300],
+        user=name[:150], account=getattr(user, "pk", None), action=action,
+        reference=reference[:40], leaflet=leaflet[:80], detail=detail[:300],
+        covers=f" {' '.join(listed)} " if listed else "",
     )  # fmt: skip

@@ -4,8 +4,9 @@ Input: the clock and the database. Output: files deleted, rows marked ``purged``
 event with the counts (and one per day that could not be purged, with why). Deleted: each
 leaflet made for one patient, each uploaded list, each day's PDFs (patients' leaflets and
 print files) and the outbox's messages; in the send log, the patients' addresses (replaced by
-their SHA-256, and left out of the servers' answers). Kept: the manifests (references,
-leaflet versions, no names), the rows that say what was made and sent, and the audit log.
+a keyed hash, common/keyed.py, and left out of the servers' answers). Kept: the manifests
+(references, leaflet versions, no names), the rows that say what was made and sent, and the
+audit log.
 
 A day still being made or emailed is left alone: it is purged on the first run after it
 ends. A day that cannot be purged (a link where its folder should be) is reported and left;
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +30,7 @@ from django.utils import timezone
 from ..common.errors import LeafletpressError
 from ..common.files import own_folder
 from ..day.manifest import CSV_NAME, JSON_NAME, forget_refused
-from ..mail.sendlog import FORGOTTEN, SendLog, forgotten
+from ..mail.sendlog import FORGOTTEN, UNKEYED, SendLog, forgotten, rekeyed
 from . import service
 from .models import SYSTEM, Day, Document, Mailing, audit
 
@@ -56,14 +58,12 @@ def purge(now: datetime | None = None) -> Purged:
         done.files += _remove(document.path) + _remove(document.print_path)
         Document.objects.filter(pk=document.pk).update(purged=timezone.now())
         done.documents += 1
-    ended = Day.objects.exclude(status__in=[Day.QUEUED, Day.RUNNING])
+    ended = Day.objects.exclude(status__in=BUSY)
     for day in ended.filter(created__lt=cutoff, purged__isnull=True):
-        try:
-            done.files += _purge_day(day)
-            done.days += day.purged is not None
-        except (OSError, LeafletpressError) as exc:
-            done.problems.append(f"dag {day.id}: {exc}")
-            audit(SYSTEM, "opruimen mislukt", detail=f"dag {day.id}: {exc}")
+        done.files += _try(done, day, _purge_day)
+        done.days += day.purged is not None
+    for day in Day.objects.filter(purged__isnull=False):  # files a run left behind (F7)
+        done.files += _try(done, day, _left_behind)
     _forget_addresses(service.send_log(), cutoff)
     done.files += _stale_uploads(Path(settings.FILE_UPLOAD_TEMP_DIR), now or timezone.now())
     if done.documents or done.days:
@@ -72,11 +72,27 @@ def purge(now: datetime | None = None) -> Purged:
     return done
 
 
+BUSY = (Day.QUEUED, Day.RUNNING)
+
+
+def _try(done: Purged, day: Day, purging: Callable[[Day], int]) -> int:
+    """One day's files; a day that cannot be purged is reported, and the others go on."""
+    try:
+        return purging(day)
+    except (OSError, LeafletpressError) as exc:
+        done.problems.append(f"dag {day.id}: {exc}")
+        audit(SYSTEM, "opruimen mislukt", detail=f"dag {day.id}: {exc}")
+        return 0
+
+
 def _purge_day(day: Day) -> int:
-    """A day's list and files; first marked, so no email run can start on it meanwhile. A
-    day being emailed is left for the next run."""
+    """A day's list and files; first marked, so that no one can start making or emailing it
+    meanwhile. Read again under the lock: a day started since the run listed it, or being
+    emailed, is left for the next run."""
     with transaction.atomic():
-        Day.objects.select_for_update().filter(pk=day.pk).first()
+        now = Day.objects.select_for_update().filter(pk=day.pk).first()
+        if now is None or now.status in BUSY or now.purged:
+            return 0
         if Mailing.objects.filter(day=day, status__in=[Mailing.QUEUED, Mailing.RUNNING]):
             return 0
         day.purged = timezone.now()
@@ -87,6 +103,14 @@ def _purge_day(day: Day) -> int:
         Day.objects.filter(pk=day.pk).update(purged=None)  # tried again on the next run
         day.purged = None
         raise
+
+
+def _left_behind(day: Day) -> int:
+    """A purged day's files still on disk (a run stopped halfway, or an older version's
+    race with a worker): deleted now; nothing when there are none."""
+    if Day.objects.filter(pk=day.pk, status__in=BUSY).exists():
+        return 0
+    return _remove(day.upload) + _empty(day.out_dir)
 
 
 def _remove(path: Path) -> int:
@@ -128,12 +152,18 @@ def _forget_addresses(log: Path, cutoff: datetime) -> None:
     sendlog = SendLog(log)  # a regular file, never through a link
     try:
         sendlog.db.create_function("forget", 1, forgotten, deterministic=True)
+        sendlog.db.create_function("rekey", 1, rekeyed, deterministic=True)
         sendlog.db.create_function("scrub", 1, _scrubbed, deterministic=True)
         with sendlog.db:
             sendlog.db.execute(
                 "UPDATE attempts SET recipient = forget(recipient), response = scrub(response)"
-                f" WHERE started < ? AND recipient NOT LIKE '{FORGOTTEN}%'",
+                f" WHERE started < ? AND recipient NOT LIKE '{FORGOTTEN}%'"
+                f" AND recipient NOT LIKE '{UNKEYED}%'",
                 (cutoff.astimezone(UTC).isoformat(timespec="seconds"),),
+            )
+            sendlog.db.execute(  # forgotten by an older version: keyed now (F10)
+                "UPDATE attempts SET recipient = rekey(recipient)"
+                f" WHERE recipient LIKE '{UNKEYED}%'"
             )
     finally:
         sendlog.close()

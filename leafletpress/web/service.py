@@ -10,6 +10,7 @@ import hashlib
 import io
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
@@ -225,13 +226,40 @@ class Checked:
     columns: list[str] = field(default_factory=list)
 
 
+_checked: OrderedDict[tuple[Any, ...], Checked] = OrderedDict()
+_checked_lock = threading.Lock()
+KEPT_CHECKS = 8  # per process: the days being checked now, with their previews
+
+
 def check_day(path: Path, shown: str) -> Checked:
+    """The list checked as `batch` checks it; kept (per process) while the list, the content
+    and the date are the same, so that the day page and each row's preview read it once."""
+    current = engine()
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    key = (str(path), shown, stat and (stat.st_size, stat.st_mtime_ns), current.digest,
+           date.today())  # fmt: skip
+    with _checked_lock:
+        if key in _checked:
+            _checked.move_to_end(key)
+            return _checked[key]
+    found = _check_day(path, shown, current.registry)
+    with _checked_lock:
+        _checked[key] = found
+        while len(_checked) > KEPT_CHECKS:
+            _checked.popitem(last=False)
+    return found
+
+
+def _check_day(path: Path, shown: str, reg: Registry) -> Checked:
     """Read and plan the list as `batch` does; group the refusals for people to read."""
     try:
         listing = read_day_list(path, project(), shown=shown)
     except LeafletpressError as exc:
         return Checked(file_error=exc)
-    planned = plan(listing, project(), registry(), date.today())
+    planned = plan(listing, project(), reg, date.today())
     kinds: dict[tuple[str | None, str], Kind] = {}
     problems: dict[int, dict[str | None, str]] = {}
     for refusal in planned.refusals:
@@ -259,6 +287,14 @@ def check_day(path: Path, shown: str) -> Checked:
     return Checked(listing, planned, None, ordered, bad, columns)
 
 
+def shown_references(checked: Checked) -> list[str]:
+    """The references of the rows the check page shows with their cells: the bad rows."""
+    if checked.listing is None:
+        return []
+    cells = {row.number: row.values.get("reference", "") for row in checked.listing.rows}
+    return [cells[row["number"]] for row in checked.bad_rows if cells.get(row["number"])]
+
+
 # --- email to patients ----------------------------------------------------------------------
 
 
@@ -272,6 +308,15 @@ def day_manifests(day: Any) -> list[Path]:
     """A finished day's manifests (one per date the list holds), as the email runs take them."""
     found = [day.out_dir / item["path"] for item in day.outcome.get("manifests", [])]
     return [path for path in found if path.name == JSON_NAME]
+
+
+def covered(manifest: Path, print_file: str | None = None) -> list[str]:
+    """The references of the leaflets a manifest lists as made; with ``print_file``, of
+    those in that print file. For the audit log: who printed or saw which patient (F6)."""
+    if not manifest.is_file():
+        return []
+    return [r["reference"] for r in read_manifest(manifest)["leaflets"]
+            if r["status"] in MADE and print_file in (None, r.get("print_file"))]  # fmt: skip
 
 
 def email_survey(day: Any) -> Report:

@@ -40,8 +40,8 @@ def make_day(day_id: str) -> None:
     part makes the print files and manifests. Queued once per free worker it may need; a day
     left by workers that all stopped is queued again by ``watch``."""
     day = Day.objects.get(pk=day_id)
-    if day.status not in (Day.QUEUED, Day.RUNNING):
-        return  # made already, failed, or never asked for
+    if day.status not in (Day.QUEUED, Day.RUNNING) or day.purged:
+        return  # made already, failed, never asked for, or past the retention period
     Day.objects.filter(pk=day.pk, status=Day.QUEUED).update(status=Day.RUNNING,
                                                             started=timezone.now())  # fmt: skip
     own_folder(day.out_dir, Path(settings.SHARED))  # owner-only, like everything it holds
@@ -138,7 +138,8 @@ def _done(day: Day, outcome: Outcome) -> None:
     Day.objects.filter(pk=day.pk, status=Day.RUNNING).update(
         status=Day.DONE, outcome=listed, finished=timezone.now(), done=day.total
     )
-    audit(day.made_by, "dag klaar", detail=f"dag {day.id}: {listed['counts']}")
+    made = [r for m in outcome.manifests if m.name == JSON_NAME for r in service.covered(m)]
+    audit(day.made_by, "dag klaar", detail=f"dag {day.id}: {listed['counts']}", covers=made)
 
 
 @task()

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ..common.errors import LeafletpressError
 from ..common.files import spreadsheet_cell
+from ..day.manifest import JSON_NAME
 from ..mail.sendlog import ACCEPTED, FAILED, REFUSED, SENDING, UNCERTAIN
 from . import service
 from .forms import EDITIONS, LANGUAGES, AuditFilter, MakeForm, PatientForm, UploadForm
@@ -270,9 +272,12 @@ def day(request: HttpRequest, pk: Any) -> HttpResponse:
         "make": MakeForm(),
         "editions": dict(EDITIONS[:3]),
     }
+    shown: list[str] = []
     if the_day.status == Day.CHECKED and not the_day.purged:
         context["checked"] = service.check_day(the_day.upload, the_day.source_name)
-    audit(request.user, "dag bekeken", detail=f"dag {the_day.id} ({the_day.status})")
+        shown = service.shown_references(context["checked"])
+    audit(request.user, "dag bekeken", detail=f"dag {the_day.id} ({the_day.status})",
+          covers=shown)  # fmt: skip
     return render(request, "web/day.html", context)
 
 
@@ -301,13 +306,16 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
     from .tasks import make_day
 
     form = MakeForm(request.POST)
+    seen = get_object_or_404(Day, pk=pk)
+    checked = None  # checked before the transaction: it holds SQLite's write lock (F19)
+    if seen.status == Day.CHECKED and not seen.purged and form.is_valid():
+        checked = service.check_day(seen.upload, seen.source_name)
     with transaction.atomic():
         the_day = get_object_or_404(Day.objects.select_for_update(), pk=pk)
         if the_day.status == Day.FAILED and not the_day.purged:
             return _again(request, the_day)
-        if the_day.status != Day.CHECKED or the_day.purged or not form.is_valid():
+        if the_day.status != Day.CHECKED or the_day.purged or checked is None:
             return redirect("day", the_day.id)  # already started: never twice
-        checked = service.check_day(the_day.upload, the_day.source_name)
         if checked.planned is None or not checked.planned.entries:
             return redirect("day", the_day.id)  # nothing to make: the check page says why
         the_day.rows = len(checked.listing.rows) if checked.listing else 0
@@ -317,7 +325,8 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
                            "separators": form.cleaned_data["separators"]}  # fmt: skip
         the_day.save()
     make_day.enqueue(str(the_day.id))
-    audit(request.user, "dag gestart", detail=f"dag {the_day.id}: {the_day.total} folders")
+    audit(request.user, "dag gestart", detail=f"dag {the_day.id}: {the_day.total} folders",
+          covers=[entry.who for entry in checked.planned.entries])  # fmt: skip
     return redirect("day", the_day.id)
 
 
@@ -357,8 +366,10 @@ def day_file(request: HttpRequest, pk: Any, kind: str, number: int) -> HttpRespo
     name, path = listed[number]["name"], the_day.out_dir / listed[number]["path"]
     if not path.resolve().is_relative_to(the_day.out_dir.resolve()) or not path.is_file():
         raise Http404("onbekend bestand")
+    covers = [] if kind == "folder" else service.covered(
+        path.parent / JSON_NAME, name if kind == "afdruk" else None)  # fmt: skip
     audit(request.user, f"{kind} gedownload", name.split("_")[0] if kind == "folder" else "",
-          detail=f"dag {the_day.id}: {listed[number]['label']}")  # fmt: skip
+          detail=f"dag {the_day.id}: {listed[number]['label']}", covers=covers)  # fmt: skip
     content_type = "application/pdf" if name.endswith(".pdf") else (
         "application/json" if name.endswith(".json") else "text/csv; charset=utf-8")  # fmt: skip
     return FileResponse(path.open("rb"), content_type=content_type, as_attachment=True,
@@ -392,7 +403,9 @@ def day_email(request: HttpRequest, pk: Any) -> HttpResponse:
             "sample": service.shown_message(survey.sample) if survey.sample else None,
             "rows": rows,
         }
-    audit(request.user, "e-mail voorbereid", detail=f"dag {the_day.id}")
+    shown = context["survey"].ready[:1] if "survey" in context else []  # the sample's patient
+    audit(request.user, "e-mail voorbereid", detail=f"dag {the_day.id}",
+          covers=[reference for _, reference, _ in shown])  # fmt: skip
     return render(request, "web/email.html", context)
 
 
@@ -465,9 +478,11 @@ def _filtered(events: Any, wanted: dict[str, Any]) -> Any:
     if wanted.get("tot"):
         end = datetime.combine(wanted["tot"] + timedelta(days=1), time.min, zone)
         events = events.filter(at__lt=end)
-    for field, column in (("account", "user"), ("actie", "action"), ("referentie", "reference")):
+    for field, column in (("account", "user"), ("actie", "action")):
         if wanted.get(field):
             events = events.filter(**{column: wanted[field]})
+    if reference := wanted.get("referentie"):  # also the events about many patients (F6)
+        events = events.filter(Q(reference=reference) | Q(covers__contains=f" {reference} "))
     return events
 
 
@@ -480,11 +495,12 @@ def _audit_csv(events: Any) -> HttpResponse:
     would run as a formula (an account name or a detail could start with '=')."""
     text = io.StringIO()
     writer = csv.writer(text, delimiter=";")
-    writer.writerow(["wanneer", "account", "actie", "referentie", "folder", "details"])
+    writer.writerow(["wanneer", "account", "actie", "referentie", "folder", "details",
+                     "over de referenties"])  # fmt: skip
     for e in events.iterator():
         moment = timezone.localtime(e.at).isoformat(timespec="seconds")
-        writer.writerow([spreadsheet_cell(v) for v in
-                         (moment, e.user, e.action, e.reference, e.leaflet, e.detail)])  # fmt: skip
+        cells = (moment, e.user, e.action, e.reference, e.leaflet, e.detail, " ".join(e.covered))
+        writer.writerow([spreadsheet_cell(v) for v in cells])
     response = HttpResponse(text.getvalue().encode("utf-8-sig"),
                             content_type="text/csv; charset=utf-8")  # fmt: skip
     stamp = timezone.localtime().strftime("%Y-%m-%d_%H%M")

@@ -1,14 +1,22 @@
 """`manage.py werk`: a worker, as every worker machine runs it (a service): first
 `hervat` (so a worker that starts picks up what stopped workers left, and the watch is
 queued), then django-tasks' `db_worker` with the options given.
+
+A database that stays locked longer than its timeout (SQLite, while another process writes
+at length) does not end the worker: it says so, waits and goes on.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import OperationalError
+from django_tasks_db.utils import is_locked_database_exception
+
+PAUSE_SECONDS = 1.0
 
 
 class Command(BaseCommand):
@@ -18,5 +26,18 @@ class Command(BaseCommand):
         parser.add_argument("worker_options", nargs="*", help="opties voor db_worker")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("hervat")
-        call_command("db_worker", *options["worker_options"])
+        self.patiently("hervat")
+        self.patiently("db_worker", *options["worker_options"])
+
+    def patiently(self, *command: str) -> None:
+        while True:
+            try:
+                call_command(*command)
+                return
+            except OperationalError as exc:
+                if not is_locked_database_exception(exc):
+                    raise
+                self.stderr.write(
+                    f"werk: de databank is bezet ({exc}); de worker probeert het zo opnieuw"
+                )
+                time.sleep(PAUSE_SECONDS)
