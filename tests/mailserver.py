@@ -143,6 +143,7 @@ rate_per_minute: {values["rate_per_minute"]}
 retries: {values["retries"]}
 retry_wait_seconds: {values["retry_wait_seconds"]}
 protect_pdf: {values["protect_pdf"]}
+password_rule: {values.get("password_rule", "birth_date_ddmmyyyy")}
 """,
         encoding="utf-8",
     )

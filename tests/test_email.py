@@ -238,6 +238,30 @@ def test_protected_pdfs_open_with_the_birth_date(work, server, capsys, ca) -> No
     assert "je geboortedatum als acht cijfers" in body and "12031958" not in body
 
 
+def test_protected_pdfs_can_open_with_the_code_of_the_appointment_letter(
+    work, server, capsys, ca
+) -> None:
+    """A birth date is guessed in minutes (issue 23, F15): a code the patient got on paper is
+    the option for a hospital that needs more. A row without its code is not sent."""
+    rows = [f"{ROWS[0]};Briefcode", f"{ROWS[1]};K7PX-3Q9M", f"{ROWS[2]};"]
+    (work / "dag.csv").write_text("\n".join(rows), encoding="utf-8")
+    shutil.rmtree(work / "out")
+    assert main(["--project", str(work / "project"), "batch", str(work / "dag.csv"),
+                 "--out-dir", str(work / "out"), "-q", "--jobs", "1"]) == 0  # fmt: skip
+    configure(work, port=server.port, ca_file=ca[1], protect_pdf="true",
+              password_rule="letter_code")  # fmt: skip
+    capsys.readouterr()
+    _, out, err = email_cli(work, capsys, "--send")
+    [message] = server.mailbox.received
+    _, pdf = attachment(message)
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert reader.decrypt("12031958") == pypdf.PasswordType.NOT_DECRYPTED, "not the birth date"
+    assert reader.decrypt("K7PX-3Q9M") != pypdf.PasswordType.NOT_DECRYPTED
+    body = message.get_body(("plain",)).get_content()
+    assert "de code op je afspraakbrief" in body and "K7PX" not in body
+    assert "geen code van de afspraakbrief (minstens 6 tekens)" in out + err
+
+
 def _decrypted(pdf: bytes, password: str) -> bytes:
     reader = pypdf.PdfReader(io.BytesIO(pdf), password=password)
     writer = pypdf.PdfWriter(clone_from=reader)

@@ -60,7 +60,9 @@ class EmailConfig(Strict):
     retries: int = Field(default=3, ge=0, le=10)
     retry_wait_seconds: float = Field(default=5, ge=0, le=600)
     protect_pdf: bool = False
-    password_rule: Literal["birth_date_ddmmyyyy"] = "birth_date_ddmmyyyy"
+    # birth_date_ddmmyyyy keeps out a casual reader only (a birth date is guessed in minutes);
+    # letter_code is a code the patient got on paper, from the list's letter code column.
+    password_rule: Literal["birth_date_ddmmyyyy", "letter_code"] = "birth_date_ddmmyyyy"
 
     def password(self) -> str | None:
         """The SMTP password from the environment; None without authentication."""

@@ -39,6 +39,7 @@ class Letter:
     moment: str  # voor or ontslag
     code: str  # the leaflet's document code, for the attachment's name
     pdf: bytes
+    letter_code: str = ""  # the code on the appointment letter (password_rule letter_code)
 
 
 def pdf_password(birth_date: date) -> str:
@@ -88,6 +89,7 @@ class EmailComposer:
             "site": self.registry.sites[letter.site],
             "hospital": self.registry.hospital,
             "protected": protected,
+            "rule": self.config.password_rule,
         }
         sender = self.config.sender
         message = EmailMessage()
@@ -101,7 +103,10 @@ class EmailComposer:
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(self._text(lang, "body.txt.j2", context) + "\n")
         pdf = letter.pdf
-        if protected:
+        if protected and self.config.password_rule == "letter_code":
+            assert letter.letter_code, "checked before composing"
+            pdf = protect(pdf, letter.letter_code)
+        elif protected:
             assert letter.birth_date is not None, "checked before composing"
             pdf = protect(pdf, pdf_password(letter.birth_date))
         moment = "-ontslag" if letter.moment == "ontslag" else ""  # two leaflets, two names

@@ -379,13 +379,20 @@ class Address:
     smtputf8: bool
 
 
+MIN_LETTER_CODE = 6
+
+
 def _recipient(values: dict[str, str], config: EmailConfig) -> tuple[Address | None, str]:
     """The row's address, or None and why it cannot be emailed."""
     try:
         valid = validate_email(values.get("email", ""), check_deliverability=False)
     except EmailNotValidError:
         return None, "geen geldig e-mailadres"
-    if config.protect_pdf and not values.get("birth_date"):
+    if config.protect_pdf and config.password_rule == "letter_code":
+        if len(values.get("letter_code", "")) < MIN_LETTER_CODE:
+            return None, (f"geen code van de afspraakbrief (minstens {MIN_LETTER_CODE} tekens), "
+                          "nodig voor het wachtwoord van de PDF")  # fmt: skip
+    elif config.protect_pdf and not values.get("birth_date"):
         return None, "geen geboortedatum, nodig voor het wachtwoord van de PDF"
     if valid.ascii_email:
         return Address(valid.ascii_email, False), ""
@@ -398,6 +405,7 @@ def _letter(record: dict[str, Any], values: dict[str, str], recipient: str, pdf:
         recipient=recipient,
         patient_name=values["name"],
         birth_date=parse_date(birth, "birth_date") if birth else None,
+        letter_code=values.get("letter_code", ""),
         lang=record["language"],
         site=record["site"],
         day=date.fromisoformat(record["date"]),

@@ -53,6 +53,7 @@ class Columns(Strict):
     followup_date: HeaderNames = ()
     followup_time: HeaderNames = ()
     followup_site: HeaderNames = ()
+    letter_code: HeaderNames = ()  # the appointment letter's code: a PDF password (email)
     limits: Limits = Field(default_factory=lambda: Limits())
 
     def fields(self) -> dict[str, HeaderNames]:
@@ -69,7 +70,7 @@ class Limits(Strict):
 
 FIELDS = ("name", "reference", "birth_date", "language", "leaflet", "variant", "surgeon",
           "site", "date", "time", "email", "moment", "discharge_date", "followup_date",
-          "followup_time", "followup_site")  # fmt: skip
+          "followup_time", "followup_site", "letter_code")  # fmt: skip
 # The hour of the operation is required before it; a discharge list (one with a discharge
 # date column) may leave it out.
 REQUIRED = ("name", "leaflet", "variant", "surgeon", "site", "date", "time")

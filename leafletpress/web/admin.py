@@ -10,10 +10,12 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.db.models.signals import post_save
 
 from .models import RESERVED, AuditEvent, audit
 from .roles import ROLES
+from .signin import SERVICE
 
 admin.site.site_header = "leafletpress – beheer"
 admin.site.site_title = "leafletpress"
@@ -76,8 +78,13 @@ class AccountAdmin(UserAdmin):  # type: ignore[type-arg]
                   f"{', '.join(before) or '(geen)'} → {', '.join(after) or '(geen)'}")  # fmt: skip
 
     def formfield_for_manytomany(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
-        if db_field.name == "groups":  # the roles, nothing else
-            kwargs["queryset"] = Group.objects.filter(name__in=ROLES)
+        if db_field.name == "groups":  # the roles and the content's services, nothing else
+            from . import service
+
+            for name in {v["service"] for v in service.choices()["leaflets"].values()} - {""}:
+                Group.objects.get_or_create(name=f"{SERVICE}{name}")
+            kwargs["queryset"] = Group.objects.filter(Q(name__in=ROLES) |
+                                                      Q(name__startswith=SERVICE))  # fmt: skip
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 

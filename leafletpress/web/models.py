@@ -34,6 +34,7 @@ class Document(models.Model):
     sha256 = models.CharField(max_length=64)
     warnings = models.JSONField(default=list)
     purged = models.DateTimeField(null=True)  # its PDF deleted at the end of the retention
+    service = models.CharField(max_length=120, blank=True)  # the leaflet's: who may see it
 
     @property
     def name(self) -> str:  # in the shared storage: the patient's copy, tagged
@@ -76,6 +77,8 @@ class Day(models.Model):
     source_name = models.CharField(max_length=120)  # as uploaded, shown to the user only
     suffix = models.CharField(max_length=5)  # .csv or .xlsx: the stored file is <id><suffix>
     sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveIntegerField(default=0)  # bytes, for the upload quota
+    services = models.JSONField(default=list)  # of its leaflets: who may see the day
     rows = models.PositiveIntegerField(default=0)
     good = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=15, choices=STATUSES, default=CHECKED)
@@ -165,6 +168,7 @@ class AuditEvent(models.Model):
     reference = models.CharField(max_length=40, blank=True)
     leaflet = models.CharField(max_length=80, blank=True)
     detail = models.CharField(max_length=300, blank=True)
+    service = models.CharField(max_length=250, blank=True)  # whose patients (need to know)
     covers = models.TextField(blank=True)  # " PAT-1 PAT-2 ": the references, space-delimited
 
     @property
@@ -213,12 +217,15 @@ def audit(
     leaflet: str = "",
     detail: str = "",
     covers: Iterable[str] = (),
+    service: str | Iterable[str] = "",
 ) -> None:
     """An event by an account (or the app: ``SYSTEM``), about one reference or many."""
     name = getattr(user, "username", "") or str(user or "")
     listed = sorted({r for r in covers if r and not any(c.isspace() for c in r)})
+    services = service if isinstance(service, str) else ", ".join(sorted(service))
     AuditEvent.objects.create(
         user=name[:150], account=getattr(user, "pk", None), action=action,
         reference=reference[:40], leaflet=leaflet[:80], detail=detail[:300],
+        service=services[:250],
         covers=f" {' '.join(listed)} " if listed else "",
     )  # fmt: skip

@@ -4,17 +4,24 @@
 - ``verzenden``: email a finished day's leaflets to the patients (with the secretariat's role).
 - ``redactie``: check the content; preview any leaflet as images (no patient PDFs).
 - ``beheer``: accounts and roles, unblocking accounts (in the admin), and the audit log.
+
+Need to know (``LEAFLETPRESS_NEED_TO_KNOW=1``, or a directory's ``LEAFLETPRESS_SERVICE_GROUPS``):
+an account also has one or more *services* (a Django group ``dienst: <service>``, the
+service a leaflet names in its front matter); it sees and makes only the leaflets and days
+of its services. Without it, the whole secretariat shares everything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from .signin import SERVICE
 
 SECRETARIAAT, VERZENDEN = "secretariaat", "verzenden"
 REDACTIE, BEHEER = "redactie", "beheer"
@@ -24,6 +31,23 @@ ROLES = {
     REDACTIE: "inhoud controleren; elke folder bekijken",
     BEHEER: "accounts en rollen, geblokkeerde accounts vrijgeven, het auditlog",
 }
+
+
+def services_of(user: Any) -> set[str] | None:
+    """The services whose patients the account may see; None: every service (need-to-know
+    is off, or a superuser)."""
+    if not settings.NEED_TO_KNOW or getattr(user, "is_superuser", False):
+        return None
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    names = user.groups.filter(name__startswith=SERVICE).values_list("name", flat=True)
+    return {name.removeprefix(SERVICE) for name in names}
+
+
+def may_see(user: Any, services: Iterable[str]) -> bool:
+    """Whether all of ``services`` are the account's (need to know)."""
+    mine = services_of(user)
+    return mine is None or set(services) <= mine
 
 
 def roles_of(user: Any) -> set[str]:

@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import models
 
 from ..common.errors import LeafletpressError, clipped
+from ..common.matching import match_key
 from ..common.project import FORMATS, Edition, Project
 from ..content.leaflet import DEFAULT_LANGUAGE, DISCHARGE, catalogue, load_leaflet
 from ..content.registry import Registry, load_registry
@@ -113,6 +115,7 @@ def _choices(reg: Registry) -> dict[str, Any]:
             "sites": {k: reg.sites[k].name for k in meta.sites if k in reg.sites},
             "followup_sites": {k: reg.sites[k].name for k in holding},
             "discharge": meta.discharge is not None,
+            "service": str(meta.service or ""),  # in Dutch: one name per service
         }
     surgeons = {k: (s.display_name, s.sites) for k, s in reg.surgeons.items()}
     return {"leaflets": found, "surgeons": surgeons}
@@ -285,6 +288,59 @@ def _check_day(path: Path, shown: str, reg: Registry) -> Checked:
     ]
     ordered = sorted(kinds.values(), key=lambda k: (-len(k.rows), k.rows[0]))
     return Checked(listing, planned, None, ordered, bad, columns)
+
+
+def upload_limits(user: Any, size: int) -> tuple[str, int] | None:
+    """Why an upload of ``size`` bytes is not kept, with its HTTP status; None if it may be:
+    the account's quota for today, and the shared folder's free space (F13)."""
+    import shutil
+
+    from django.utils import timezone
+
+    from .models import Day
+
+    free = shutil.disk_usage(settings.SHARED if Path(settings.SHARED).is_dir() else "/").free
+    if free - size < settings.MIN_FREE_BYTES:
+        return ("de gedeelde map is bijna vol: de lijst is niet bewaard. Meld het aan de "
+                "beheerder (er moet ruimte vrijkomen)", 507)  # fmt: skip
+    since = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = Day.objects.filter(made_by=user, created__gte=since).aggregate(models.Sum("size"))
+    quota = settings.UPLOAD_BYTES_PER_DAY
+    if (today["size__sum"] or 0) + size > quota:
+        return (f"je hebt vandaag al meer dan {quota // 2**20} MB aan lijsten opgeladen: de "
+                "lijst is niet bewaard. Morgen kan het weer; is dit nodig, meld het aan de "
+                "beheerder (LEAFLETPRESS_UPLOAD_MB_PER_DAY)", 429)  # fmt: skip
+    return None
+
+
+def not_yours(services: dict[str, list[int]]) -> str:
+    """Why a list of other services' patients is not kept (need to know)."""
+    named = "; ".join(
+        f"{'rij' if len(rows) == 1 else 'rijen'} {', '.join(map(str, rows[:10]))}"
+        f"{' …' if len(rows) > 10 else ''}: dienst {service}"
+        for service, rows in sorted(services.items())
+    )
+    return (f"deze lijst heeft patiënten van een dienst waar je niet voor werkt ({named}); de "
+            "lijst is niet bewaard. Laad alleen de rijen van je eigen dienst op, of vraag de "
+            "beheerder om toegang")  # fmt: skip
+
+
+def service_of(leaflet: str) -> str:
+    """The service a leaflet belongs to ('' for a leaflet the content does not have)."""
+    found: dict[str, Any] = choices()["leaflets"].get(leaflet, {})
+    return str(found.get("service", ""))
+
+
+def services_in(checked: Checked) -> dict[str, list[int]]:
+    """The services of the leaflets a list names, with the rows that name them: a list
+    belongs to these services (need to know)."""
+    names = engine().planner().leaflets  # as the planner reads them: slug, code, any case
+    found: dict[str, list[int]] = {}
+    for row in checked.listing.rows if checked.listing else []:
+        slug = names.lookup.get(match_key(row.values.get("leaflet", "")), "")
+        if service := service_of(slug):
+            found.setdefault(service, []).append(row.number)
+    return found
 
 
 def shown_references(checked: Checked) -> list[str]:

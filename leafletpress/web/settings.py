@@ -119,7 +119,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # a web server and a wor
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Who may sign in: local accounts, or the hospital's directory too (LDAP or OpenID Connect).
-globals().update(signin.settings_from(os.environ))
+_signin = signin.settings_from(os.environ)
+globals().update(_signin)
+# Need to know: each account sees only its services' leaflets and days (roles.py).
+NEED_TO_KNOW = os.environ.get("LEAFLETPRESS_NEED_TO_KNOW") == "1" or bool(_signin["SERVICE_GROUPS"])
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -168,6 +171,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# What one account may upload in a day, and the free space the shared folder keeps: a script
+# in a signed-in tab cannot fill the disk the workers and the database need (F13).
+UPLOAD_BYTES_PER_DAY = int(os.environ.get("LEAFLETPRESS_UPLOAD_MB_PER_DAY", "100")) * 2**20
+MIN_FREE_BYTES = int(os.environ.get("LEAFLETPRESS_MIN_FREE_MB", "1024")) * 2**20
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -27,6 +27,7 @@ LOCAL = "django.contrib.auth.backends.ModelBackend"
 LDAP = "leafletpress.web.backends.DirectoryLDAPBackend"
 OIDC = "leafletpress.web.backends.OIDCBackend"
 ROLES = ("secretariaat", "verzenden", "redactie", "beheer")  # roles.ROLES, without Django
+SERVICE = "dienst: "  # a service's group: "dienst: Orthopedie en Traumatologie" (roles.py)
 
 
 def settings_from(env: Mapping[str, str]) -> dict[str, Any]:
@@ -34,7 +35,8 @@ def settings_from(env: Mapping[str, str]) -> dict[str, Any]:
     mode = env.get("LEAFLETPRESS_SIGN_IN", "local")
     if mode not in MODES:
         raise ImproperlyConfigured(f"LEAFLETPRESS_SIGN_IN is '{mode}': kies {', '.join(MODES)}")
-    found: dict[str, Any] = {"SIGN_IN": mode, "ROLE_GROUPS": _role_groups(env, mode)}
+    found: dict[str, Any] = {"SIGN_IN": mode, "ROLE_GROUPS": _role_groups(env, mode),
+                             "SERVICE_GROUPS": _service_groups(env)}  # fmt: skip
     if mode == "ldap":  # local accounts first: a directory that hangs never stops them
         found |= _ldap(env)
         found["AUTHENTICATION_BACKENDS"] = [AXES, LOCAL, LDAP]
@@ -44,6 +46,29 @@ def settings_from(env: Mapping[str, str]) -> dict[str, Any]:
     else:
         found["AUTHENTICATION_BACKENDS"] = [AXES, LOCAL]
     return found
+
+
+def _service_groups(env: Mapping[str, str]) -> dict[str, list[str]]:
+    """LEAFLETPRESS_SERVICE_GROUPS: {"service": "group" or ["group", ...]}, as JSON; the
+    service as leaflets name it (front matter ``service``). Empty: services are set by beheer."""
+    text = env.get("LEAFLETPRESS_SERVICE_GROUPS", "")
+    if not text:
+        return {}
+    example = '{"Orthopedie en Traumatologie": "cn=orthopedie,ou=groepen,dc=zas,dc=be"}'
+    try:
+        found = json.loads(text)
+    except ValueError:
+        found = None
+    if isinstance(found, dict):
+        groups = {k: [v] if isinstance(v, str) else v for k, v in found.items()}
+        if groups and all(isinstance(k, str) and k.strip() and isinstance(v, list) and v and
+                          all(isinstance(n, str) and n.strip() for n in v)
+                          for k, v in groups.items()):  # fmt: skip
+            return groups
+    raise ImproperlyConfigured(
+        f"LEAFLETPRESS_SERVICE_GROUPS: geef per dienst een groep of een lijst van groepen, als "
+        f"JSON ('{text[:60]}'); bv. {example}"
+    )
 
 
 def _need(env: Mapping[str, str], name: str, example: str) -> str:
@@ -190,10 +215,15 @@ def sync_roles(user: Any, groups: Iterable[str]) -> None:
     held = {_same(g) for g in groups}
     wanted = [role for role, names in settings.ROLE_GROUPS.items()
               if held & {_same(n) for n in names}]  # fmt: skip
+    services = [f"{SERVICE}{service}" for service, names in settings.SERVICE_GROUPS.items()
+                if held & {_same(n) for n in names}]  # fmt: skip
     user.is_superuser, user.is_staff = False, "beheer" in wanted
     user.save()
     others = user.groups.exclude(name__in=ROLES)
-    user.groups.set([*others, *(Group.objects.get_or_create(name=role)[0] for role in wanted)])
+    if settings.SERVICE_GROUPS:  # the directory says which services: beheer's are replaced
+        others = others.exclude(name__startswith=SERVICE)
+    given = [*wanted, *services]
+    user.groups.set([*others, *(Group.objects.get_or_create(name=name)[0] for name in given)])
 
 
 def ldap_signed_in(sender: Any, user: Any, ldap_user: Any, **kwargs: Any) -> None:

@@ -139,7 +139,8 @@ def _done(day: Day, outcome: Outcome) -> None:
         status=Day.DONE, outcome=listed, finished=timezone.now(), done=day.total
     )
     made = [r for m in outcome.manifests if m.name == JSON_NAME for r in service.covered(m)]
-    audit(day.made_by, "dag klaar", detail=f"dag {day.id}: {listed['counts']}", covers=made)
+    audit(day.made_by, "dag klaar", detail=f"dag {day.id}: {listed['counts']}", covers=made,
+          service=day.services)  # fmt: skip
 
 
 @task()
@@ -181,7 +182,8 @@ def _send(mailing: Mailing) -> tuple[dict[str, int], str]:
     offset = 0
 
     def sent(row: int, reference: str) -> None:  # what left the hospital, as it left
-        audit(mailing.started_by, "folder gemaild", reference, detail=f"dag {day.id}, rij {row}")
+        audit(mailing.started_by, "folder gemaild", reference, detail=f"dag {day.id}, rij {row}",
+              service=day.services)  # fmt: skip
 
     for manifest, size in zip(manifests, sizes, strict=True):
         report = run_email(

@@ -27,7 +27,16 @@ from ..mail.sendlog import ACCEPTED, FAILED, REFUSED, SENDING, UNCERTAIN
 from . import service
 from .forms import EDITIONS, LANGUAGES, AuditFilter, MakeForm, PatientForm, UploadForm
 from .models import AuditEvent, Day, DayPart, Document, Mailing, audit
-from .roles import BEHEER, REDACTIE, SECRETARIAAT, VERZENDEN, role_required, roles_of
+from .roles import (
+    BEHEER,
+    REDACTIE,
+    SECRETARIAAT,
+    VERZENDEN,
+    may_see,
+    role_required,
+    roles_of,
+    services_of,
+)
 from .storage import keep
 
 
@@ -39,10 +48,14 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- one patient ----------------------------------------------------------------------------
 
 
-def _form_context(form: PatientForm, values: dict[str, str]) -> dict[str, Any]:
-    """The form with the choices that follow from what is chosen so far."""
+def _form_context(
+    form: PatientForm, values: dict[str, str], request: HttpRequest | None = None
+) -> dict[str, Any]:
+    """The form with the choices that follow from what is chosen so far: the leaflets of the
+    account's services only."""
     found = service.choices()
-    leaflets = found["leaflets"]
+    mine = services_of(request.user) if request is not None else None
+    leaflets = {k: v for k, v in found["leaflets"].items() if mine is None or v["service"] in mine}
     slug = values.get("leaflet") if values.get("leaflet") in leaflets else next(iter(leaflets), "")
     current = leaflets.get(slug, {"variants": {}, "sites": {}, "followup_sites": {}})
     site = values.get("site") if values.get("site") in current["sites"] else ""
@@ -72,6 +85,9 @@ def patient(request: HttpRequest) -> HttpResponse:
     form = PatientForm(request.POST if request.method == "POST" else None)
     if values.get("edition", "a5") not in dict(EDITIONS):
         form.add_error("edition", "kies een uitvoering uit de lijst")
+    chosen = [service.service_of(values.get("leaflet", ""))]
+    if request.method == "POST" and not may_see(request.user, chosen):  # need to know
+        form.add_error("leaflet", "deze folder hoort niet bij uw dienst: kies er een uit de lijst")
     if request.method == "POST" and form.is_valid():
         try:
             made = service.make_one(values, service.edition_of(values.get("edition", "")))
@@ -82,7 +98,8 @@ def patient(request: HttpRequest) -> HttpResponse:
         for problem in made:
             form.add_error(_field_of(problem, form), _message(problem))
     status = 400 if form.errors else 200
-    return render(request, "web/patient.html", _form_context(form, values), status=status)
+    context = _form_context(form, values, request)
+    return render(request, "web/patient.html", context, status=status)
 
 
 def _field_of(exc: LeafletpressError, form: PatientForm) -> str | None:
@@ -109,6 +126,7 @@ def _keep(request: HttpRequest, made: service.Made, values: dict[str, str]) -> D
         pages=made.pages,
         sha256=service.sha256(made.pdf),
         warnings=made.warnings,
+        service=service.service_of(visit.leaflet),
     )
     keep(document.name, made.pdf)
     if made.booklet is not None:
@@ -116,7 +134,8 @@ def _keep(request: HttpRequest, made: service.Made, values: dict[str, str]) -> D
     document.save()
     meta = made.p.leaflet.meta
     audit(request.user, "folder gemaakt", made.who, f"{meta.code} {meta.version} {visit.variant}",
-          f"{visit.moment}, {document.edition}, {made.p.leaflet.lang}")  # fmt: skip
+          f"{visit.moment}, {document.edition}, {made.p.leaflet.lang}",
+          service=document.service)  # fmt: skip
     return document
 
 
@@ -126,7 +145,7 @@ def patient_choices(request: HttpRequest) -> HttpResponse:
     """The selects that depend on each other, for htmx to swap in as the user chooses. A POST:
     the form it sends holds the patient's name, which must never be in a URL or a log."""
     values = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
-    return render(request, "web/_choices.html", _form_context(PatientForm(), values))
+    return render(request, "web/_choices.html", _form_context(PatientForm(), values, request))
 
 
 def _document(request: HttpRequest, pk: Any) -> Document:
@@ -135,6 +154,8 @@ def _document(request: HttpRequest, pk: Any) -> Document:
     found = Document.objects.all()
     if SECRETARIAAT not in roles_of(request.user):
         found = found.filter(made_by=request.user)
+    if (mine := services_of(request.user)) is not None:  # need to know
+        found = found.filter(service__in=mine)
     document = get_object_or_404(found, pk=pk)
     if document.purged:
         raise Purged(document.purged)
@@ -145,9 +166,9 @@ class Purged(Exception):
     """Files deleted at the end of the retention period: middleware.Gone answers 410."""
 
 
-def _day(pk: Any, **wanted: Any) -> Day:
-    """A day whose files are still there."""
-    found = get_object_or_404(Day, pk=pk, **wanted)
+def _day(request: HttpRequest, pk: Any, **wanted: Any) -> Day:
+    """A day of the account's services whose files are still there."""
+    found = _visible_day(request, pk, **wanted)
     if found.purged:
         raise Purged(found.purged)
     return found
@@ -157,7 +178,8 @@ def _day(pk: Any, **wanted: Any) -> Day:
 @require_GET
 def document(request: HttpRequest, pk: Any) -> HttpResponse:
     doc = _document(request, pk)
-    audit(request.user, "folder bekeken", doc.who, f"{doc.leaflet} {doc.variant}", doc.moment)
+    audit(request.user, "folder bekeken", doc.who, f"{doc.leaflet} {doc.variant}", doc.moment,
+          service=doc.service)  # fmt: skip
     pages = range(1, service.page_count(doc.path) + 1)  # the patient's copy, also of a booklet
     can_download = SECRETARIAAT in roles_of(request.user)
     return render(
@@ -173,16 +195,16 @@ def document_page(request: HttpRequest, pk: Any, page: int) -> HttpResponse:
     if image is None:
         raise Http404("geen pagina")
     _seen(request, f"folder {doc.id}", "folder bekeken", doc.who, f"{doc.leaflet} {doc.variant}",
-          "als afbeelding")  # fmt: skip
+          "als afbeelding", service=doc.service)  # fmt: skip
     return HttpResponse(image, content_type="image/png")
 
 
-def _seen(request: HttpRequest, what: str, *event: str) -> None:
+def _seen(request: HttpRequest, what: str, *event: str, service: Any = "") -> None:
     """An audit event for patient data shown as an image, once per session and thing: a
     leaflet's page images, a day's previews (issue 23, F4)."""
     seen = request.session.get("gezien", [])
     if what not in seen:
-        audit(request.user, *event)
+        audit(request.user, *event, service=service)
         request.session["gezien"] = [*seen, what][-500:]
 
 
@@ -195,7 +217,7 @@ def document_pdf(request: HttpRequest, pk: Any) -> HttpResponse:
     booklet = doc.booklet and request.GET.get("boekje") == "1"
     detail = f"{doc.moment}{', boekje' if booklet else ''}"
     audit(request.user, "folder afgedrukt" if inline else "folder gedownload", doc.who,
-          f"{doc.leaflet} {doc.variant}", detail)  # fmt: skip
+          f"{doc.leaflet} {doc.variant}", detail, service=doc.service)  # fmt: skip
     name = f"{doc.who}_{doc.leaflet}-{doc.variant}{'-ontslag' if doc.moment == 'ontslag' else ''}"
     return FileResponse(
         (doc.print_path if booklet else doc.path).open("rb"),
@@ -243,23 +265,61 @@ def days(request: HttpRequest) -> HttpResponse:
                 "lijst", f"het bestand is groter dan {settings.MAX_UPLOAD_BYTES // 2**20} MB"
             )
         else:
-            data = upload.read()
-            digest = service.sha256(data)
-            day = Day(made_by=request.user, source_name=upload.name[:120],
-                      suffix=service.list_suffix(data), sha256=digest)  # fmt: skip
-            keep(day.upload_name, data)
-            day.save()
-            audit(request.user, "lijst opgeladen", detail=f"sha256 {digest[:16]}, dag {day.id}")
-            return redirect("day", day.id)
-    recent = Day.objects.select_related("made_by").order_by("-created")[:15]
+            kept = _kept_list(request, upload.name, upload.read())
+            if isinstance(kept, Day):
+                return redirect("day", kept.id)
+            refusal, status = kept
+            context = {"form": form, "recent": _recent_days(request),
+                       "unreadable" if status == 400 else "refused": refusal}  # fmt: skip
+            return render(request, "web/days.html", context, status=status)
     status = 400 if form.errors else 200
-    return render(request, "web/days.html", {"form": form, "recent": recent}, status=status)
+    context = {"form": form, "recent": _recent_days(request)}
+    return render(request, "web/days.html", context, status=status)
+
+
+def _kept_list(request: HttpRequest, name: str, data: bytes) -> Day | tuple[Any, int]:
+    """An uploaded list, kept only if it is a list of the account's services, within its
+    quota and the disk's headroom (F13); else why not, and the HTTP status."""
+    if refused := service.upload_limits(request.user, len(data)):
+        return refused
+    day = Day(made_by=request.user, source_name=name[:120], suffix=service.list_suffix(data),
+              sha256=service.sha256(data), size=len(data))  # fmt: skip
+    keep(day.upload_name, data)
+    checked = service.check_day(day.upload, day.source_name)
+    services = service.services_in(checked)
+    mine = services_of(request.user)
+    others = {k: rows for k, rows in services.items() if mine is not None and k not in mine}
+    if checked.file_error or others:
+        day.upload.unlink()  # never kept: not a list, or not hers to see
+        if checked.file_error:
+            return checked.file_error, 400
+        return service.not_yours(others), 403
+    day.services = sorted(services)
+    day.save()
+    audit(request.user, "lijst opgeladen", detail=f"sha256 {day.sha256[:16]}, dag {day.id}",
+          service=day.services)  # fmt: skip
+    return day
+
+
+def _recent_days(request: HttpRequest) -> list[Day]:
+    found = Day.objects.select_related("made_by").order_by("-created")
+    if services_of(request.user) is None:
+        return list(found[:15])
+    return [day for day in found[:500] if may_see(request.user, day.services)][:15]
+
+
+def _visible_day(request: HttpRequest, pk: Any, **wanted: Any) -> Day:
+    """A day of the account's services (need to know): any other is not found."""
+    found = get_object_or_404(Day, pk=pk, **wanted)
+    if not may_see(request.user, found.services):
+        raise Http404("geen dag van uw dienst")
+    return found
 
 
 @role_required(SECRETARIAAT)
 @require_GET
 def day(request: HttpRequest, pk: Any) -> HttpResponse:
-    the_day = get_object_or_404(Day, pk=pk)
+    the_day = _visible_day(request, pk)
     earlier = (
         Day.objects.filter(sha256=the_day.sha256, created__lt=the_day.created)
         .exclude(pk=the_day.pk)
@@ -277,7 +337,7 @@ def day(request: HttpRequest, pk: Any) -> HttpResponse:
         context["checked"] = service.check_day(the_day.upload, the_day.source_name)
         shown = service.shown_references(context["checked"])
     audit(request.user, "dag bekeken", detail=f"dag {the_day.id} ({the_day.status})",
-          covers=shown)  # fmt: skip
+          covers=shown, service=the_day.services)  # fmt: skip
     return render(request, "web/day.html", context)
 
 
@@ -285,7 +345,7 @@ def day(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_GET
 def day_preview(request: HttpRequest, pk: Any, row: int) -> HttpResponse:
     """Page 1 of one good row's leaflet, made as the day will make it."""
-    the_day = _day(pk)
+    the_day = _day(request, pk)
     if the_day.status != Day.CHECKED:  # a preview is for checking; a made day has its PDFs
         raise Http404("geen voorbeeld meer")
     checked = service.check_day(the_day.upload, the_day.source_name)
@@ -296,7 +356,8 @@ def day_preview(request: HttpRequest, pk: Any, row: int) -> HttpResponse:
     image = service.preview_image(entry.p)
     visit = entry.p.visit
     _seen(request, f"dag {the_day.id} rij {row}", "voorbeeld bekeken", entry.who,
-          f"{visit.leaflet} {visit.variant}", f"dag {the_day.id}, rij {row}")  # fmt: skip
+          f"{visit.leaflet} {visit.variant}", f"dag {the_day.id}, rij {row}",
+          service=the_day.services)  # fmt: skip
     return HttpResponse(image, content_type="image/png")
 
 
@@ -306,7 +367,7 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
     from .tasks import make_day
 
     form = MakeForm(request.POST)
-    seen = get_object_or_404(Day, pk=pk)
+    seen = _visible_day(request, pk)
     checked = None  # checked before the transaction: it holds SQLite's write lock (F19)
     if seen.status == Day.CHECKED and not seen.purged and form.is_valid():
         checked = service.check_day(seen.upload, seen.source_name)
@@ -326,7 +387,8 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
         the_day.save()
     make_day.enqueue(str(the_day.id))
     audit(request.user, "dag gestart", detail=f"dag {the_day.id}: {the_day.total} folders",
-          covers=[entry.who for entry in checked.planned.entries])  # fmt: skip
+          covers=[entry.who for entry in checked.planned.entries],
+          service=the_day.services)  # fmt: skip
     return redirect("day", the_day.id)
 
 
@@ -346,7 +408,7 @@ def _again(request: HttpRequest, the_day: Day) -> HttpResponse:
 @role_required(SECRETARIAAT)
 @require_GET
 def day_progress(request: HttpRequest, pk: Any) -> HttpResponse:
-    the_day = get_object_or_404(Day, pk=pk)
+    the_day = _visible_day(request, pk)
     return render(request, "web/_progress.html", {"day": the_day})
 
 
@@ -357,7 +419,7 @@ FILE_KINDS = {"afdruk": "print_files", "manifest": "manifests", "folder": "leafl
 @require_GET
 def day_file(request: HttpRequest, pk: Any, kind: str, number: int) -> HttpResponse:
     """A file of a finished day, by its place in the results: never a path from the URL."""
-    the_day = get_object_or_404(Day, pk=pk, status=Day.DONE)
+    the_day = _visible_day(request, pk, status=Day.DONE)
     if the_day.purged and kind != "manifest":
         raise Purged(the_day.purged)
     listed = the_day.outcome.get(FILE_KINDS.get(kind, ""), [])
@@ -369,7 +431,8 @@ def day_file(request: HttpRequest, pk: Any, kind: str, number: int) -> HttpRespo
     covers = [] if kind == "folder" else service.covered(
         path.parent / JSON_NAME, name if kind == "afdruk" else None)  # fmt: skip
     audit(request.user, f"{kind} gedownload", name.split("_")[0] if kind == "folder" else "",
-          detail=f"dag {the_day.id}: {listed[number]['label']}", covers=covers)  # fmt: skip
+          detail=f"dag {the_day.id}: {listed[number]['label']}", covers=covers,
+          service=the_day.services)  # fmt: skip
     content_type = "application/pdf" if name.endswith(".pdf") else (
         "application/json" if name.endswith(".json") else "text/csv; charset=utf-8")  # fmt: skip
     return FileResponse(path.open("rb"), content_type=content_type, as_attachment=True,
@@ -388,7 +451,7 @@ VERDICTS = {
 @require_GET
 def day_email(request: HttpRequest, pk: Any) -> HttpResponse:
     """Before sending: the counts, one message as it will go out, and each row's state."""
-    the_day = _day(pk, status=Day.DONE)
+    the_day = _day(request, pk, status=Day.DONE)
     context: dict[str, Any] = {"day": the_day, "mailing": the_day.mailings.first()}
     try:
         survey = service.email_survey(the_day)
@@ -405,7 +468,7 @@ def day_email(request: HttpRequest, pk: Any) -> HttpResponse:
         }
     shown = context["survey"].ready[:1] if "survey" in context else []  # the sample's patient
     audit(request.user, "e-mail voorbereid", detail=f"dag {the_day.id}",
-          covers=[reference for _, reference, _ in shown])  # fmt: skip
+          covers=[reference for _, reference, _ in shown], service=the_day.services)  # fmt: skip
     return render(request, "web/email.html", context)
 
 
@@ -425,6 +488,7 @@ def day_email_send(request: HttpRequest, pk: Any) -> HttpResponse:
     """Queue the sending; a second click while it runs starts nothing."""
     from .tasks import email_day
 
+    _visible_day(request, pk, status=Day.DONE)
     with transaction.atomic():
         the_day = get_object_or_404(Day.objects.select_for_update(), pk=pk, status=Day.DONE)
         if the_day.purged:
@@ -433,14 +497,14 @@ def day_email_send(request: HttpRequest, pk: Any) -> HttpResponse:
             return redirect("day_email", the_day.id)
         mailing = Mailing.objects.create(day=the_day, started_by=request.user)
     email_day.enqueue(mailing.id)
-    audit(request.user, "e-mail gestart", detail=f"dag {the_day.id}")
+    audit(request.user, "e-mail gestart", detail=f"dag {the_day.id}", service=the_day.services)
     return redirect("day_email", the_day.id)
 
 
 @role_required(VERZENDEN)
 @require_GET
 def day_email_progress(request: HttpRequest, pk: Any) -> HttpResponse:
-    the_day = get_object_or_404(Day, pk=pk, status=Day.DONE)
+    the_day = _visible_day(request, pk, status=Day.DONE)
     context = {"day": the_day, "mailing": the_day.mailings.first()}
     return render(request, "web/_email_progress.html", context)
 

@@ -15,8 +15,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ... import service
 from ...models import RESERVED
 from ...roles import BEHEER, ROLES
+from ...signin import SERVICE
 
 
 class Command(BaseCommand):
@@ -31,8 +33,21 @@ class Command(BaseCommand):
             choices=list(ROLES),
             help="secretariaat, redactie of beheer (mag herhaald worden)",
         )
+        parser.add_argument(
+            "--dienst",
+            action="append",
+            default=[],
+            help="de dienst zoals de folders hem noemen, bv. 'Orthopedie en Traumatologie' "
+            "(mag herhaald worden; telt als LEAFLETPRESS_NEED_TO_KNOW aan staat)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        known = {v["service"] for v in service.choices()["leaflets"].values()}
+        if unknown := [d for d in options["dienst"] if d.strip() not in known]:
+            choices = ", ".join(sorted(known - {""}))
+            raise CommandError(
+                f"onbekende dienst '{unknown[0]}': kies uit {choices} (zoals de folders hem noemen)"
+            )
         if options["naam"].strip().lower() in RESERVED:
             raise CommandError(f"'{options['naam']}' is voorbehouden aan het auditlog: kies een "
                                "andere naam")  # fmt: skip
@@ -46,10 +61,13 @@ class Command(BaseCommand):
         user.set_password(password)
         user.is_staff = BEHEER in options["rol"]  # the admin is for beheer
         user.save()
-        for role in options["rol"]:
-            user.groups.add(Group.objects.get_or_create(name=role)[0])
+        for group in [*options["rol"], *(f"{SERVICE}{d.strip()}" for d in options["dienst"])]:
+            user.groups.add(Group.objects.get_or_create(name=group)[0])
         verb = "gemaakt" if created else "bijgewerkt"
-        self.stdout.write(f"account '{user.username}' {verb} met rol {', '.join(options['rol'])}")
+        services = f", dienst {', '.join(options['dienst'])}" if options["dienst"] else ""
+        self.stdout.write(
+            f"account '{user.username}' {verb} met rol {', '.join(options['rol'])}{services}"
+        )
 
     def _ask(self) -> str:
         if not os.isatty(0):
