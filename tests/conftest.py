@@ -41,17 +41,12 @@ KEY_FILE = Path(os.environ.setdefault("LEAFLETPRESS_KEY_FILE", str(
 
 
 @pytest.fixture(autouse=True)
-def hospital_key(request: pytest.FixtureRequest) -> None:
-    """Engine code in this process takes the CLI's key; a test of the web app, the key in its
-    database, as the app does (apps.py)."""
+def hospital_key() -> None:
+    """The web app in this process and the engine take the tests' key file (the app's own
+    setting points into the data folder it had when it started)."""
     from leafletpress.common import keyed
 
-    if request.node.get_closest_marker("django_db"):
-        from leafletpress.web.models import hospital_key
-
-        keyed.use(hospital_key)
-    else:
-        keyed.use(lambda: keyed.from_file(KEY_FILE))
+    keyed.use(lambda: keyed.from_file(KEY_FILE))
 
 
 @pytest.fixture(autouse=True)

@@ -159,6 +159,25 @@ def test_the_pseudonym_of_a_row_without_reference_needs_the_hospitals_key(
     assert first[1:] != hashlib.sha256(guess.encode()).hexdigest()[:10]
 
 
+def test_a_key_file_others_can_read_or_no_home_folder_gets_a_clear_error(
+    tmp_path, monkeypatch
+) -> None:
+    from leafletpress.common import keyed
+    from leafletpress.common.errors import OutputError
+
+    path = tmp_path / "sleutel"
+    keyed.from_file(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    path.chmod(0o644)
+    with pytest.raises(OutputError, match="leesbaar voor anderen: chmod 600"):
+        keyed.from_file(path)
+    monkeypatch.delenv("LEAFLETPRESS_KEY_FILE")
+    monkeypatch.delenv("HOME")
+    monkeypatch.setattr("pathlib.Path.home", lambda: (_ for _ in ()).throw(RuntimeError()))
+    with pytest.raises(OutputError, match="er is geen thuismap"):
+        keyed.key_file()
+
+
 def test_an_excel_list_reads_dates_and_times_from_real_cells(tmp_path, project, registry) -> None:
     day = read_day_list(write_xlsx(tmp_path / "dag.xlsx", ALL_ROWS), project, sheet="Dag")
     checked = plan(day, project, registry, date(2026, 11, 25))

@@ -998,23 +998,45 @@ def test_a_forgotten_address_confirms_no_guess_and_an_old_unkeyed_one_is_keyed(
     mail_server,
 ) -> None:
     """Retention kept each address as its plain SHA-256: one line confirmed a guess (F10).
-    An address an older version forgot that way is keyed on the next run, and still never
-    gets the same leaflet twice."""
+    Addresses an older version forgot that way still count for never twice before the next
+    run keys them, and after."""
     client = sender()
     sent_day(client)
     log = sqlite3.connect(Path(settings_module.SHARED) / "sendlog.sqlite", isolation_level=None)
-    guess = "sha256:" + hashlib.sha256(b"marie.peeters@example.org").hexdigest()
-    log.execute("UPDATE attempts SET recipient = ? WHERE reference = 'PAT-1'", (guess,))
+    log.create_function("unkeyed", 1, lambda a: "sha256:" + hashlib.sha256(a.encode()).hexdigest())
+    log.execute("UPDATE attempts SET recipient = unkeyed(recipient)")
+    again = made_day(client)  # as an upgrade found them: not keyed yet
+    assert "<strong>3</strong> al verstuurd" in client.get(
+        reverse("day_email", args=[again.id])).content.decode()  # fmt: skip
     with later(7.5):
         call_command("opruimen", stdout=io.StringIO())
-        kept = dict(log.execute("SELECT reference, recipient FROM attempts").fetchall())
-        assert kept["PAT-1"].startswith("hmac:") and guess.removeprefix("sha256:") not in str(kept)
-        assert all(r.startswith("hmac:") for r in kept.values())
+        kept = [r for (r,) in log.execute("SELECT recipient FROM attempts").fetchall()]
+        assert all(r.startswith("hmac:") for r in kept)
+        marie = hashlib.sha256(b"marie.peeters@example.org").hexdigest()
+        assert not any(marie in r for r in kept), "a guess confirms nothing"
         client.force_login(User.objects.get(username="zender"))
         again = made_day(client)
         client.post(reverse("day_email_send", args=[again.id]))
         work()
     assert len(mail_server.mailbox.received) == 3, "nobody got a leaflet twice"
+
+
+def test_a_send_log_keyed_with_another_key_sends_nothing(mail_server, tmp_path) -> None:
+    """A lost key file, or another machine's, would make every forgotten address new."""
+    from leafletpress.common import keyed
+
+    client = sender()
+    sent_day(client)
+    with later(7.5):
+        call_command("opruimen", stdout=io.StringIO())
+        keyed.use(lambda: keyed.from_file(tmp_path / "andere-sleutel"))
+        client.force_login(User.objects.get(username="zender"))
+        again = made_day(client)
+        page = client.get(reverse("day_email", args=[again.id])).content.decode()
+        assert "met een andere sleutel gemaakt" in page and "LEAFLETPRESS_KEY_FILE" in page
+        client.post(reverse("day_email_send", args=[again.id]))
+        work()
+    assert len(mail_server.mailbox.received) == 3, "nothing sent again"
 
 
 def test_patient_data_shown_as_images_is_audited_once_per_session(data) -> None:

@@ -5,13 +5,11 @@ Input: a key. Output: ``keyed(text)``, an HMAC-SHA-256 of the text in hex. Guara
 the key, a guess (a name and birth date, an address) cannot be confirmed against what is kept,
 because the key is never where the kept files are (manifests, send log, audit log).
 
-Where the key lives:
-- the command line keeps it in a file of its own, ``LEAFLETPRESS_KEY_FILE`` (default
-  ``~/.local/share/leafletpress/sleutel``), made on first use, readable by its owner only;
-- the web app keeps it in its database, so every machine has the same one, and hands it to
-  the engine (``use``) before any is needed.
-Losing the key changes the pseudonyms of new files and makes the send log forget which
-forgotten addresses were sent to: back it up with the database or the output folder's owner.
+Where the key lives: in a file of its own, readable by its owner only, never in the database
+or the output folders: ``LEAFLETPRESS_KEY_FILE`` (the command line's default
+``~/.local/share/leafletpress/sleutel``; the web app's ``<data>/sleutel``, the same file on
+every machine). It is made on first use. Losing it changes the pseudonyms of new files; the
+send log notices a different key (``check``) rather than forget what it sent.
 """
 
 from __future__ import annotations
@@ -52,9 +50,22 @@ def key() -> bytes:
         return _key
 
 
+def check() -> str:
+    """A check value of the key: stored beside what was hashed with it, it tells a different
+    key (a lost or another machine's key file) from a hash that does not match."""
+    return keyed("leafletpress: sleutelcontrole")[:16]
+
+
 def key_file() -> Path:
-    default = Path.home() / ".local" / "share" / "leafletpress" / "sleutel"
-    return Path(os.environ.get("LEAFLETPRESS_KEY_FILE", default))
+    if named := os.environ.get("LEAFLETPRESS_KEY_FILE"):
+        return Path(named)
+    try:
+        return Path.home() / ".local" / "share" / "leafletpress" / "sleutel"
+    except RuntimeError:  # no home folder
+        raise OutputError(
+            "geen plaats voor de sleutel voor schuilnamen: er is geen thuismap",
+            hint="zet LEAFLETPRESS_KEY_FILE op een bestand dat alleen jij kan lezen",
+        ) from None
 
 
 def from_file(path: Path) -> bytes:
@@ -62,6 +73,8 @@ def from_file(path: Path) -> bytes:
     try:
         if not path.exists():
             _create(path)
+        if path.stat().st_mode & 0o077:
+            raise ValueError("het bestand is leesbaar voor anderen: chmod 600")
         text = path.read_text(encoding="ascii").strip()
         found = bytes.fromhex(text)
     except (OSError, ValueError) as exc:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..common.errors import OutputError
 from ..common.files import open_regular
-from ..common.keyed import keyed
+from ..common.keyed import check, keyed
 
 SEND_LOG = "sendlog.sqlite"  # in the output folder, shared by every day
 
@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     owner TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_message ON attempts (sha256, recipient);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -135,15 +136,21 @@ class SendLog:
                 self.db.execute("ALTER TABLE attempts ADD COLUMN owner TEXT")
         except sqlite3.DatabaseError as exc:
             raise _unusable(path, exc) from None
+        self._forgotten: bool = False
+        self._unkeyed: bool | None = None
 
     def state(self, message: Message) -> str | None:
         """'accepted' if ever accepted; 'busy' if a running process is sending it; else the
         last attempt's status; None if never tried. An address the log has forgotten (after
         the retention period) is still recognised: never twice holds for ever."""
+        forms = [message.recipient]
+        if self._forgets():  # the key only when the log holds forgotten addresses
+            plain = UNKEYED + hashlib.sha256(message.recipient.encode()).hexdigest()
+            forms += [plain, rekeyed(plain)]  # an older version's form, until it is re-keyed
         rows = self.db.execute(
-            "SELECT status, owner FROM attempts WHERE sha256 = ? AND recipient IN (?, ?)"
-            " ORDER BY id",
-            (message.sha256, message.recipient, forgotten(message.recipient)),
+            "SELECT status, owner FROM attempts WHERE sha256 = ? AND recipient IN"
+            f" ({', '.join('?' * len(forms))}) ORDER BY id",
+            (message.sha256, *forms),
         ).fetchall()
         if any(status == ACCEPTED for status, _ in rows):
             return ACCEPTED
@@ -151,6 +158,36 @@ class SendLog:
             return None
         status, owner = rows[-1]
         return BUSY if status == SENDING and _alive(owner) else str(status)
+
+    def _forgets(self) -> bool:
+        """Whether the log holds forgotten addresses (asked again until it does: a retention
+        run may forget some while this log is open); if keyed ones, checked to be keyed with
+        this key (a lost or another machine's key file would send everything again)."""
+        if self._forgotten:
+            return True
+        found = self.db.execute("SELECT value FROM meta WHERE name = 'sleutel'").fetchone()
+        if found is not None:
+            self.check_key(found[0])
+        elif self._unkeyed is None:  # only older versions wrote these: looked for once
+            unkeyed = f"SELECT 1 FROM attempts WHERE recipient LIKE '{UNKEYED}%' LIMIT 1"
+            self._unkeyed = bool(self.db.execute(unkeyed).fetchone())
+        self._forgotten = found is not None or bool(self._unkeyed)
+        return self._forgotten
+
+    def check_key(self, kept: str | None = None) -> None:
+        """Refuse a key other than the one the log's forgotten addresses were hashed with;
+        the first time, remember this one."""
+        if kept is None:
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('sleutel', ?)", (check(),))
+            kept = self.db.execute("SELECT value FROM meta WHERE name = 'sleutel'").fetchone()[0]
+        if kept != check():
+            raise OutputError(
+                "het verzendlogboek werd met een andere sleutel gemaakt: het zou niet meer "
+                "herkennen wie al een e-mail kreeg",
+                file=self.path,
+                hint="zet het sleutelbestand (LEAFLETPRESS_KEY_FILE) terug dat bij dit logboek "
+                "hoort, of geef elke machine hetzelfde; er is niets verstuurd",
+            )
 
     def verdict(self, sha256: str) -> tuple[str, str] | None:
         """A leaflet file's fate, whatever the address: ('accepted', when) if it was ever

@@ -20,9 +20,10 @@ class WebConfig(AppConfig):
             Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(exist_ok=True, mode=0o700)
 
         from ..common import keyed
-        from .models import audit, hospital_key
+        from .models import audit
 
-        keyed.use(hospital_key)  # pseudonyms and forgotten addresses: the database's key
+        # Pseudonyms and forgotten addresses: the app's key file, never its database.
+        keyed.use(lambda: keyed.from_file(Path(settings.KEY_FILE)))
 
         def signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
             audit(user, "aangemeld")

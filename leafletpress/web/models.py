@@ -187,24 +187,6 @@ class AuditEvent(models.Model):
         raise PermissionError("het auditlog kan niet gewist worden")
 
 
-class HospitalKey(models.Model):
-    """The key of the keyed hashes (common/keyed.py): here, so every machine has the same,
-    and never in the files the app writes."""
-
-    name = models.CharField(max_length=40, primary_key=True)
-    value = models.CharField(max_length=128)
-
-
-def hospital_key() -> bytes:
-    """The key, made on first use (two processes at once get the same row)."""
-    import secrets
-
-    found, _ = HospitalKey.objects.get_or_create(
-        name="schuilnamen", defaults={"value": secrets.token_hex(32)}
-    )
-    return bytes.fromhex(found.value)
-
-
 SYSTEM = "systeem"  # the app itself in the audit log (retention)
 # Names the audit log gives to what is not an account: no account may have them.
 RESERVED = (SYSTEM, UNKNOWN)

@@ -151,6 +151,7 @@ def _forget_addresses(log: Path, cutoff: datetime) -> None:
         return
     sendlog = SendLog(log)  # a regular file, never through a link
     try:
+        sendlog.check_key()  # the key forgotten addresses are hashed with, from the first run
         sendlog.db.create_function("forget", 1, forgotten, deterministic=True)
         sendlog.db.create_function("rekey", 1, rekeyed, deterministic=True)
         sendlog.db.create_function("scrub", 1, _scrubbed, deterministic=True)

@@ -171,6 +171,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# The key of the keyed hashes (common/keyed.py): a file of its own, the same on every machine.
+KEY_FILE = os.environ.get("LEAFLETPRESS_KEY_FILE", str(DATA / "sleutel"))
 # What one account may upload in a day, and the free space the shared folder keeps: a script
 # in a signed-in tab cannot fill the disk the workers and the database need (F13).
 UPLOAD_BYTES_PER_DAY = int(os.environ.get("LEAFLETPRESS_UPLOAD_MB_PER_DAY", "100")) * 2**20

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("web", "0010_hospital_key"),
+        ("web", "0009_audit_account_and_covers"),
     ]
 
     operations = [
