@@ -847,7 +847,21 @@ def test_who_printed_or_saw_a_patient_finds_the_events_of_a_whole_day(data) -> N
     assert rows[1][6] == "PAT-1 PAT-2", "the print file of Cadix: its two patients"
     assert [row[2] for row in about("PAT-3")] == [
         "manifest gedownload", "dag klaar", "dag gestart"]  # fmt: skip
-    assert about("PAT-") == [], "a reference is matched whole"
+    assert about("PAT-") == [] and about("pat-2") == [], "a reference is matched whole, as typed"
+
+
+def test_a_name_or_date_typed_as_a_reference_never_reaches_the_audit_log(data) -> None:
+    """The check page's refused rows named their raw reference cells in the kept audit log:
+    a name, a birth date (the review of issue 23)."""
+    client = signed_in("secretariaat")
+    rows = [*ROWS[:2], ROWS[2].replace("PAT-2", "Çelik-O'Brien"),
+            ROWS[3].replace("PAT-3", "23/04/1961").replace("claes", "niemand"),
+            ROWS[4].replace("cadix", "nergens")]  # fmt: skip
+    upload = io.BytesIO("\n".join(rows).encode())
+    upload.name = "dag.csv"
+    client.post(reverse("days"), {"lijst": upload})
+    client.get(reverse("day", args=[Day.objects.get().id]))
+    assert AuditEvent.objects.get(action="dag bekeken").covered == ["PAT-4"]
 
 
 def test_the_export_holds_every_match_beyond_what_the_page_shows(data) -> None:

@@ -25,7 +25,7 @@ admin.site.site_title = "leafletpress"
 class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("at", "user", "action", "reference", "leaflet", "detail")
     list_filter = ("action",)
-    search_fields = ("user", "reference", "leaflet")
+    search_fields = ("user", "reference", "leaflet", "covers")
 
     def has_add_permission(self, request: Any) -> bool:
         return False

@@ -6,6 +6,7 @@ storage (storage.py) under random ids; their paths are never shown or guessable.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -187,6 +188,7 @@ class AuditEvent(models.Model):
         raise PermissionError("het auditlog kan niet gewist worden")
 
 
+REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")  # as the engine allows them
 SYSTEM = "systeem"  # the app itself in the audit log (retention)
 # Names the audit log gives to what is not an account: no account may have them.
 RESERVED = (SYSTEM, UNKNOWN)
@@ -203,7 +205,7 @@ def audit(
 ) -> None:
     """An event by an account (or the app: ``SYSTEM``), about one reference or many."""
     name = getattr(user, "username", "") or str(user or "")
-    listed = sorted({r for r in covers if r and not any(c.isspace() for c in r)})
+    listed = sorted({r for r in covers if REFERENCE.fullmatch(r)})  # never a name typed there
     services = service if isinstance(service, str) else ", ".join(sorted(service))
     AuditEvent.objects.create(
         user=name[:150], account=getattr(user, "pk", None), action=action,

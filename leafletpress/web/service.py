@@ -348,7 +348,9 @@ def shown_references(checked: Checked) -> list[str]:
     if checked.listing is None:
         return []
     cells = {row.number: row.values.get("reference", "") for row in checked.listing.rows}
-    return [cells[row["number"]] for row in checked.bad_rows if cells.get(row["number"])]
+    column = checked.listing.headers.get("reference")
+    return [cells[row["number"]] for row in checked.bad_rows
+            if cells.get(row["number"]) and column not in dict(row["problems"])]  # fmt: skip
 
 
 # --- email to patients ----------------------------------------------------------------------

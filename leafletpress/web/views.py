@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -332,10 +333,12 @@ def day(request: HttpRequest, pk: Any) -> HttpResponse:
         "make": MakeForm(),
         "editions": dict(EDITIONS[:3]),
     }
-    shown: list[str] = []
     if the_day.status == Day.CHECKED and not the_day.purged:
         context["checked"] = service.check_day(the_day.upload, the_day.source_name)
         shown = service.shown_references(context["checked"])
+    else:  # a made day lists its leaflets and their warnings by reference
+        shown = [w["reference"] for w in the_day.outcome.get("warnings", [])]
+        shown += [item["name"].split("_")[0] for item in the_day.outcome.get("leaflets", [])]
     audit(request.user, "dag bekeken", detail=f"dag {the_day.id} ({the_day.status})",
           covers=shown, service=the_day.services)  # fmt: skip
     return render(request, "web/day.html", context)
@@ -546,7 +549,8 @@ def _filtered(events: Any, wanted: dict[str, Any]) -> Any:
         if wanted.get(field):
             events = events.filter(**{column: wanted[field]})
     if reference := wanted.get("referentie"):  # also the events about many patients (F6)
-        events = events.filter(Q(reference=reference) | Q(covers__contains=f" {reference} "))
+        whole = f" {re.escape(reference)} "  # a regex: case counts, as it does for reference=
+        events = events.filter(Q(reference=reference) | Q(covers__regex=whole))
     return events
 
 
