@@ -1137,6 +1137,53 @@ def test_a_day_started_while_the_purge_runs_keeps_its_files_or_loses_them_all(da
         "manifest.csv", "manifest.json"]  # fmt: skip
 
 
+def test_a_day_an_older_version_purged_under_its_worker_fails_and_is_then_cleaned(data) -> None:
+    """Left "bezig" and purged by the old race, it was queued again for ever and its files
+    were never deleted (the review of issue 23)."""
+    client = signed_in("secretariaat")
+    upload = io.BytesIO("\n".join(ROWS[:3]).encode())
+    upload.name = "dag.csv"
+    client.post(reverse("days"), {"lijst": upload})
+    day = Day.objects.get()
+    client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
+    work()
+    Day.objects.filter(pk=day.pk).update(status=Day.RUNNING, purged=timezone.now())
+    make_day.call(str(day.id))  # as the watch queues it
+    assert Day.objects.get().status == Day.FAILED and "gewist" in Day.objects.get().error
+    assert list(days.revive(lambda day: False)) == []
+    call_command("opruimen", stdout=io.StringIO())
+    assert sorted(p.name for p in day.out_dir.rglob("*") if p.is_file()) == [
+        "manifest.csv", "manifest.json"]  # fmt: skip
+    assert "Probeer opnieuw" not in client.get(reverse("day", args=[day.id])).content.decode()
+
+
+def test_a_locked_database_never_loses_the_watch(data) -> None:
+    """The watch queued itself again in a `finally` that met the same lock: no watch, no
+    retention run until a worker restarted (the review of issue 23)."""
+    from django.db import OperationalError, connection
+
+    from leafletpress.web.tasks import watch
+
+    connection.close()
+    connection.settings_dict["OPTIONS"] = {**connection.settings_dict["OPTIONS"], "timeout": 0.5}
+    locker = sqlite3.connect(
+        connection.settings_dict["NAME"], isolation_level=None, check_same_thread=False
+    )
+    locker.execute("BEGIN EXCLUSIVE")
+    unlock = threading.Timer(2.5, locker.execute, ["COMMIT"])
+    unlock.start()
+    try:
+        with pytest.raises(OperationalError):
+            watch.call()  # its own work meets the lock; its turn is queued all the same
+    finally:
+        unlock.join()
+        locker.close()
+        connection.close()
+        connection.settings_dict["OPTIONS"]["timeout"] = 20
+    queued = DBTaskResult.objects.filter(task_path="leafletpress.web.tasks.watch", status="READY")
+    assert queued.count() == 1
+
+
 def test_a_purged_day_is_never_made(data) -> None:
     from leafletpress.web import retention
 
@@ -1148,7 +1195,7 @@ def test_a_purged_day_is_never_made(data) -> None:
     client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
     Day.objects.filter(pk=day.pk).update(purged=timezone.now())  # purged with its task queued
     work()
-    assert Day.objects.get().status == Day.QUEUED and not day.out_dir.exists()
+    assert Day.objects.get().status == Day.FAILED and not day.out_dir.exists()
     assert retention._purge_day(Day.objects.get()) == 0
 
 

@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import OperationalError
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import is_locked_database_exception
 
 from ..common.errors import BusyError, LeafletpressError
 from ..common.files import own_folder
@@ -33,6 +35,8 @@ from ..mail.sending import run_email
 from . import days, service
 from .models import Day, Mailing, audit
 
+PURGED = "de bestanden van deze dag zijn gewist (bewaartermijn)"
+
 
 @task()
 def make_day(day_id: str) -> None:
@@ -40,8 +44,12 @@ def make_day(day_id: str) -> None:
     part makes the print files and manifests. Queued once per free worker it may need; a day
     left by workers that all stopped is queued again by ``watch``."""
     day = Day.objects.get(pk=day_id)
-    if day.status not in (Day.QUEUED, Day.RUNNING) or day.purged:
-        return  # made already, failed, never asked for, or past the retention period
+    if day.purged and day.status in (Day.QUEUED, Day.RUNNING):  # an older version's race
+        Day.objects.filter(pk=day.pk).update(status=Day.FAILED, finished=timezone.now(),
+                                             error=PURGED)  # fmt: skip
+        return  # the next retention run deletes what it had made
+    if day.status not in (Day.QUEUED, Day.RUNNING):
+        return  # made already, failed, or never asked for
     Day.objects.filter(pk=day.pk, status=Day.QUEUED).update(status=Day.RUNNING,
                                                             started=timezone.now())  # fmt: skip
     own_folder(day.out_dir, Path(settings.SHARED))  # owner-only, like everything it holds
@@ -118,7 +126,20 @@ def watch() -> None:
         for day in days.revive(lambda day: waiting("make_day", str(day.id))):
             make_day.enqueue(str(day.id))
     finally:
-        keep_watching()
+        patiently(keep_watching)
+
+
+def patiently(action: Callable[[], None], tries: int = 60) -> None:
+    """``action``, again each second while the database is locked (SQLite, while another
+    process writes at length): the watch and the retention run must never be lost to it."""
+    for attempt in range(tries):
+        try:
+            action()
+            return
+        except OperationalError as exc:
+            if not is_locked_database_exception(exc) or attempt == tries - 1:
+                raise
+            time.sleep(1)
 
 
 def keep_watching() -> None:
@@ -174,7 +195,7 @@ def _send(mailing: Mailing) -> tuple[dict[str, int], str]:
     """Every manifest of the day in turn; the counts, and why it stopped if it did."""
     day = mailing.day
     if Day.objects.filter(pk=day.pk, purged__isnull=False).exists():
-        return {}, "de bestanden van deze dag zijn gewist (bewaartermijn)"
+        return {}, PURGED
     manifests = service.day_manifests(day)
     sizes = [sum(r["status"] in MADE for r in read_manifest(m)["leaflets"]) for m in manifests]
     Mailing.objects.filter(pk=mailing.pk).update(status=Mailing.RUNNING, total=sum(sizes))
@@ -221,7 +242,7 @@ def clean_up() -> None:
     try:
         purge()
     finally:  # whatever happened today, tomorrow's run is queued
-        schedule_clean_up(timezone.now() + timedelta(days=1))
+        patiently(lambda: schedule_clean_up(timezone.now() + timedelta(days=1)))
 
 
 def schedule_clean_up(at: datetime) -> None:

@@ -26,13 +26,10 @@ class Command(BaseCommand):
         parser.add_argument("worker_options", nargs="*", help="opties voor db_worker")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.patiently("hervat")
-        self.patiently("db_worker", *options["worker_options"])
-
-    def patiently(self, *command: str) -> None:
-        while True:
+        while True:  # hervat each time: it queues the watch again if the lock lost it
             try:
-                call_command(*command)
+                call_command("hervat")
+                call_command("db_worker", *options["worker_options"])
                 return
             except OperationalError as exc:
                 if not is_locked_database_exception(exc):
