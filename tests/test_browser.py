@@ -253,6 +253,10 @@ def _axe(page: Page, name: str) -> tuple[str, list[str]]:
 
 def test_what_is_typed_stays_when_the_choices_change(page: Page) -> None:
     page.get_by_role("link", name="Eén patiënt").click()
+    # htmx must have read the form before a choice can ask for the surgeons: on a loaded
+    # machine the choice came first, no request went out, and the surgeons never changed
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
     page.get_by_label("Dag van de ingreep").fill("15/12/2026")
     page.get_by_label("Naam van de patiënt").fill("Marie Peeters")
     page.get_by_label("Campus", exact=True).select_option("palfijn")

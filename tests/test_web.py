@@ -591,6 +591,61 @@ def test_an_audit_event_keeps_the_accounts_id_and_beheer_cannot_rename_an_accoun
     assert User.objects.filter(username="secretariaat").exists(), "never renamed"
 
 
+@pytest.mark.parametrize("name", ["ѕysteem", "secА", "met spatie"])
+def test_no_account_gets_a_name_that_looks_like_another(data, monkeypatch, name) -> None:
+    monkeypatch.setenv("LEAFLETPRESS_WACHTWOORD", PASSWORD)
+    with pytest.raises(CommandError, match="gebruik alleen de letters a-z"):
+        call_command("maak_account", name, "--rol", "secretariaat", stdout=io.StringIO())
+    response = signed_in("beheer").post("/beheer/auth/user/add/", {
+        "username": name, "password1": PASSWORD, "password2": PASSWORD,
+        "usable_password": "true"})  # fmt: skip
+    assert (
+        response.status_code == 200 and "gebruik alleen de letters a-z" in response.content.decode()
+    )
+    assert not User.objects.filter(username=name).exists()
+
+
+def test_a_name_taken_in_another_case_is_an_error_never_a_500(data) -> None:
+    account("secretariaat")
+    response = signed_in("beheer").post("/beheer/auth/user/add/", {
+        "username": "Secretariaat", "password1": PASSWORD, "password2": PASSWORD,
+        "usable_password": "true"})  # fmt: skip
+    assert response.status_code == 200 and not User.objects.filter(username="Secretariaat")
+
+
+def test_beheer_never_makes_a_second_beheer_to_give_itself_roles(data) -> None:
+    """Beheer made helper2 a beheer, and helper2 gave beheer the secretariat's roles (the
+    review of issue 23): beheer is given by IT or a superuser, and a beheer's roles by them."""
+    client = signed_in("beheer")
+    me = User.objects.get(username="beheer")
+    helper = account("secretariaat")
+    roles = {name: Group.objects.get_or_create(name=name)[0] for name in ROLES}
+    client.post(f"/beheer/auth/user/{helper.id}/change/",
+                admin_form(client, helper, groups=[str(roles["beheer"].id)]))  # fmt: skip
+    assert not helper.groups.filter(name="beheer").exists()
+    os.environ["LEAFLETPRESS_WACHTWOORD"] = PASSWORD
+    try:
+        call_command("maak_account", "collega", "--rol", "beheer", stdout=io.StringIO())
+    finally:
+        del os.environ["LEAFLETPRESS_WACHTWOORD"]
+    colleague = User.objects.get(username="collega")
+    other = Client()
+    other.force_login(colleague)
+    other.post(f"/beheer/auth/user/{me.id}/change/",
+               admin_form(other, me, groups=[str(roles["secretariaat"].id)]))  # fmt: skip
+    assert sorted(me.groups.values_list("name", flat=True)) == ["beheer"]
+
+
+def test_maak_account_on_an_existing_account_is_audited(data, monkeypatch) -> None:
+    account("secretariaat")
+    monkeypatch.setenv("LEAFLETPRESS_WACHTWOORD", PASSWORD + "-nieuw")
+    call_command("maak_account", "secretariaat", "--rol", "verzenden", stdout=io.StringIO())
+    event = AuditEvent.objects.get(action="account bijgewerkt")
+    assert event.user == "systeem"
+    assert event.detail == ("secretariaat (maak_account): secretariaat → secretariaat, "
+                            "verzenden; nieuw wachtwoord")  # fmt: skip
+
+
 def test_redactie_sees_its_own_previews_never_a_patients_leaflet(document) -> None:
     client = signed_in("redactie")
     assert client.get(reverse("document", args=[document.id])).status_code == 404
@@ -817,10 +872,10 @@ def test_the_audit_export_is_a_formula_safe_csv_and_is_itself_audited(history) -
     response = signed_in("beheer").post(reverse("audit"), filters)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["wanneer", "account", "actie", "referentie", "folder", "details",
-                       "over de referenties"]  # fmt: skip
-    assert [row[2] for row in rows[1:]] == ["lijst opgeladen", "folder gemaakt"]
-    assert rows[1][1] == '\'=HYPERLINK("http://x")' and rows[1][5] == "'+32 3 000 00 00"
+    assert rows[0] == ["wanneer", "account", "account-id", "actie", "referentie", "folder",
+                       "details", "dienst", "over de referenties"]  # fmt: skip
+    assert [row[3] for row in rows[1:]] == ["lijst opgeladen", "folder gemaakt"]
+    assert rows[1][1] == '\'=HYPERLINK("http://x")' and rows[1][6] == "'+32 3 000 00 00"
     assert rows[2][0] == "2026-11-30T08:15:00+01:00"
     exported = AuditEvent.objects.get(action="auditlog geëxporteerd")
     assert exported.user == "beheer" and exported.detail == "van 2026-11-30, tot 2026-11-30"
@@ -842,10 +897,11 @@ def test_who_printed_or_saw_a_patient_finds_the_events_of_a_whole_day(data) -> N
         return list(csv.reader(io.StringIO(text), delimiter=";"))[1:]
 
     rows = about("PAT-2")
-    assert [row[2] for row in rows] == [
+    assert [row[3] for row in rows] == [
         "manifest gedownload", "afdruk gedownload", "dag klaar", "dag gestart"]  # fmt: skip
-    assert rows[1][6] == "PAT-1 PAT-2", "the print file of Cadix: its two patients"
-    assert [row[2] for row in about("PAT-3")] == [
+    assert rows[1][8] == "PAT-1 PAT-2", "the print file of Cadix: its two patients"
+    assert rows[1][2] == str(User.objects.get(username="secretariaat").pk)
+    assert [row[3] for row in about("PAT-3")] == [
         "manifest gedownload", "dag klaar", "dag gestart"]  # fmt: skip
     assert about("PAT-") == [] and about("pat-2") == [], "a reference is matched whole, as typed"
 
@@ -1501,11 +1557,26 @@ def test_an_openid_sign_in_never_enters_a_local_account_and_never_makes_a_superu
     admin = account("beheer")
     backend = OIDCBackend.__new__(OIDCBackend)
     backend.UserModel = User
-    claims = {"preferred_username": "BEHEER", "groups": ["ict-beheer"]}
+    claims = {"preferred_username": "BEHEER", "groups": ["ict-beheer"], "sub": "a1"}
     assert backend.update_user(backend.filter_users_by_claims(claims).get(), claims) is None
-    new = backend.create_user({"preferred_username": "cas", "groups": ["ict-beheer"]})
+    new = backend.create_user({"preferred_username": "cas", "groups": ["ict-beheer"], "sub": "c1"})
     assert not new.is_superuser and new.is_staff and not new.has_usable_password()
     assert admin.has_usable_password()
+
+
+def test_an_openid_name_given_to_another_person_never_enters_the_first_ones_account(
+    data, settings
+) -> None:
+    """Accounts were matched by name only: a new "JDoe" entered the old jdoe's account."""
+    settings.ROLE_GROUPS = {"secretariaat": ["folders"]}
+    backend = OIDCBackend.__new__(OIDCBackend)
+    backend.UserModel = User
+    first = backend.create_user({"preferred_username": "jdoe", "groups": ["folders"], "sub": "s1"})
+    assert first is not None
+    again = {"preferred_username": "jdoe", "groups": ["folders"], "sub": "s1"}
+    assert backend.update_user(backend.filter_users_by_claims(again).get(), again) == first
+    other = {"preferred_username": "JDoe", "groups": ["folders"], "sub": "z9"}
+    assert backend.update_user(backend.filter_users_by_claims(other).get(), other) is None
 
 
 def test_an_openid_provider_that_is_down_stops_nothing_but_its_own_button(data, settings) -> None:

@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.db.models.signals import post_save
 
-from .models import RESERVED, AuditEvent, audit
-from .roles import ROLES
+from .models import AuditEvent, audit, name_problem
+from .roles import BEHEER, ROLES
 from .signin import SERVICE
 
 admin.site.site_header = "leafletpress – beheer"
@@ -42,9 +42,9 @@ admin.site.unregister(User)
 
 class _NewAccount(AdminUserCreationForm):  # type: ignore[type-arg]
     def clean_username(self) -> str:
-        name: str = super().clean_username()
-        if name.strip().lower() in RESERVED:
-            raise ValidationError("deze naam is voorbehouden aan het auditlog")
+        name: str = super().clean_username() or ""  # None: taken, its error already added
+        if name and (problem := name_problem(name)):
+            raise ValidationError(problem)
         return name
 
 
@@ -62,10 +62,15 @@ class AccountAdmin(UserAdmin):  # type: ignore[type-arg]
         if request.user.is_superuser:
             return super().get_readonly_fields(request, obj)
         fixed = ("is_superuser", "user_permissions", "last_login", "date_joined")
-        if obj is not None:  # a name is never handed to someone else (F12)
-            fixed = ("username", *fixed)
-        # Nobody gives themselves a role (beheer reading every patient's leaflet, sending)
-        return (*fixed, "groups") if obj is not None and obj.pk == request.user.pk else fixed
+        if obj is None:
+            return fixed
+        # A name is never handed to someone else (F12). Nobody gives themselves a role
+        # (beheer reading every patient's leaflet, sending), nor changes another beheer's:
+        # beheer is given by IT (maak_account) or a superuser, so that a beheer account cannot
+        # make a second one to give it the roles it may not give itself.
+        fixed = ("username", *fixed)
+        manager = obj.pk == request.user.pk or obj.groups.filter(name=BEHEER).exists()
+        return (*fixed, "groups") if manager else fixed
 
     def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
         """Every change of roles is an audit event that says which, before and after."""
@@ -83,8 +88,10 @@ class AccountAdmin(UserAdmin):  # type: ignore[type-arg]
 
             for name in {v["service"] for v in service.choices()["leaflets"].values()} - {""}:
                 Group.objects.get_or_create(name=f"{SERVICE}{name}")
-            kwargs["queryset"] = Group.objects.filter(Q(name__in=ROLES) |
-                                                      Q(name__startswith=SERVICE))  # fmt: skip
+            given = Group.objects.filter(Q(name__in=ROLES) | Q(name__startswith=SERVICE))
+            if not request.user.is_superuser:
+                given = given.exclude(name=BEHEER)
+            kwargs["queryset"] = given
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 

@@ -144,8 +144,16 @@ class OIDCBackend(OIDCAuthenticationBackend):
         return self.update_user(user, claims)
 
     def update_user(self, user: Any, claims: dict[str, Any]) -> Any:
+        from .models import DirectorySubject
+
         if local(user):
             return None  # never a local account: the sign-in fails
+        subject = str(claims.get("sub") or "")
+        bound = DirectorySubject.objects.get_or_create(user=user, defaults={"subject": subject})[0]
+        if not subject or bound.subject != subject:  # the name now belongs to someone else
+            refused.warning("aanmelden met OpenID Connect geweigerd: account %s hoort bij een "
+                            "andere persoon bij de aanmeldserver", user.pk)  # fmt: skip
+            return None
         sync_roles(user, directory_groups(claims.get("groups")))
         return user
 

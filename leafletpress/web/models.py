@@ -189,9 +189,31 @@ class AuditEvent(models.Model):
 
 
 REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")  # as the engine allows them
+
+
+class DirectorySubject(models.Model):
+    """The person an OpenID Connect account belongs to (the provider's ``sub``): a name the
+    provider gives to someone else later never enters the first one's account."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                primary_key=True)  # fmt: skip
+    subject = models.CharField(max_length=255)
+
+
 SYSTEM = "systeem"  # the app itself in the audit log (retention)
 # Names the audit log gives to what is not an account: no account may have them.
 RESERVED = (SYSTEM, UNKNOWN)
+LOCAL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,149}")
+
+
+def name_problem(name: str) -> str | None:
+    """Why a local account may not have this name: one the audit log gives the app, or one
+    with letters that look like others (a Cyrillic ѕ in 'ѕysteem', an A in 'secА')."""
+    if name.strip().lower() in RESERVED:
+        return "deze naam is voorbehouden aan het auditlog"
+    if not LOCAL_NAME.fullmatch(name):
+        return "gebruik alleen de letters a-z en A-Z, cijfers en . _ - @ (geen spaties)"
+    return None
 
 
 def audit(

@@ -563,11 +563,12 @@ def _audit_csv(events: Any) -> HttpResponse:
     would run as a formula (an account name or a detail could start with '=')."""
     text = io.StringIO()
     writer = csv.writer(text, delimiter=";")
-    writer.writerow(["wanneer", "account", "actie", "referentie", "folder", "details",
-                     "over de referenties"])  # fmt: skip
+    writer.writerow(["wanneer", "account", "account-id", "actie", "referentie", "folder",
+                     "details", "dienst", "over de referenties"])  # fmt: skip
     for e in events.iterator():
         moment = timezone.localtime(e.at).isoformat(timespec="seconds")
-        cells = (moment, e.user, e.action, e.reference, e.leaflet, e.detail, " ".join(e.covered))
+        cells = (moment, e.user, "" if e.account is None else str(e.account), e.action,
+                 e.reference, e.leaflet, e.detail, e.service, " ".join(e.covered))  # fmt: skip
         writer.writerow([spreadsheet_cell(v) for v in cells])
     response = HttpResponse(text.getvalue().encode("utf-8-sig"),
                             content_type="text/csv; charset=utf-8")  # fmt: skip

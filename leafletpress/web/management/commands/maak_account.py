@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import service
-from ...models import RESERVED
+from ...models import SYSTEM, audit, name_problem
 from ...roles import BEHEER, ROLES
 from ...signin import SERVICE
 
@@ -48,9 +48,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"onbekende dienst '{unknown[0]}': kies uit {choices} (zoals de folders hem noemen)"
             )
-        if options["naam"].strip().lower() in RESERVED:
-            raise CommandError(f"'{options['naam']}' is voorbehouden aan het auditlog: kies een "
-                               "andere naam")  # fmt: skip
+        if problem := name_problem(options["naam"]):
+            raise CommandError(f"'{options['naam']}': {problem}; kies een andere naam")
         password = os.environ.get("LEAFLETPRESS_WACHTWOORD") or self._ask()
         found = User.objects.filter(username=options["naam"]).first()
         try:  # checked before any account is made
@@ -58,11 +57,16 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("wachtwoord te zwak: " + " ".join(exc.messages)) from None
         user, created = User.objects.get_or_create(username=options["naam"])
+        before = sorted(user.groups.values_list("name", flat=True))
         user.set_password(password)
         user.is_staff = BEHEER in options["rol"]  # the admin is for beheer
         user.save()
         for group in [*options["rol"], *(f"{SERVICE}{d.strip()}" for d in options["dienst"])]:
             user.groups.add(Group.objects.get_or_create(name=group)[0])
+        after = sorted(user.groups.values_list("name", flat=True))
+        audit(SYSTEM, "account gemaakt" if created else "account bijgewerkt",
+              detail=f"{user.username} (maak_account): {', '.join(before) or '(geen)'} → "
+              f"{', '.join(after)}{'' if created else '; nieuw wachtwoord'}")  # fmt: skip
         verb = "gemaakt" if created else "bijgewerkt"
         services = f", dienst {', '.join(options['dienst'])}" if options["dienst"] else ""
         self.stdout.write(
