@@ -103,6 +103,28 @@ def test_a_day_is_seen_only_by_its_services_and_a_mixed_list_is_not_kept(service
         "service", flat=True)) == {ORTHO}  # fmt: skip
 
 
+def test_a_day_that_names_no_known_leaflet_is_only_its_uploaders(services) -> None:
+    """A typo in every leaflet cell made a day of no service, open to every service; once the
+    content had that leaflet, another service could make and download it (second review)."""
+    ortho, cardio = staff("ortho", ORTHO), staff("cardio", CARDIO)
+    assert upload(cardio, [ROWS[0], CARDIO_ROW.replace(";hart;", ";hart2;")]).status_code == 302
+    day = Day.objects.get()
+    assert day.services == []
+    assert ortho.get(reverse("day", args=[day.id])).status_code == 404
+    assert str(day.id) not in ortho.get(reverse("days")).content.decode()
+    assert cardio.get(reverse("day", args=[day.id])).status_code == 200
+    shutil.copytree(services / "leaflets/hart", services / "leaflets/hart2")  # then it exists
+    assert ortho.post(reverse("day_make", args=[day.id]), {"edition": "a5"}).status_code == 404
+    cardio.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
+    assert Day.objects.get().services == [CARDIO] and Day.objects.get().status == Day.QUEUED
+
+
+def test_redactie_previews_any_leaflet_under_need_to_know(services) -> None:
+    editor = staff("redacteur", role="redactie")
+    assert 'value="avn-hip"' in editor.get(reverse("patient")).content.decode()
+    assert editor.post(reverse("patient"), ONE_PATIENT).status_code == 302
+
+
 def test_without_need_to_know_the_secretariat_shares_everything(services, settings) -> None:
     settings.NEED_TO_KNOW = False
     ortho, anyone = staff("ortho", ORTHO), staff("iemand")

@@ -605,6 +605,13 @@ def test_no_account_gets_a_name_that_looks_like_another(data, monkeypatch, name)
     assert not User.objects.filter(username=name).exists()
 
 
+def test_maak_account_refuses_a_name_taken_in_another_case(data, monkeypatch) -> None:
+    account("secretariaat")
+    monkeypatch.setenv("LEAFLETPRESS_WACHTWOORD", PASSWORD)
+    with pytest.raises(CommandError, match="lijkt op het bestaande account 'secretariaat'"):
+        call_command("maak_account", "SECRETARIAAT", "--rol", "beheer", stdout=io.StringIO())
+
+
 def test_a_name_taken_in_another_case_is_an_error_never_a_500(data) -> None:
     account("secretariaat")
     response = signed_in("beheer").post("/beheer/auth/user/add/", {
@@ -634,6 +641,18 @@ def test_beheer_never_makes_a_second_beheer_to_give_itself_roles(data) -> None:
     other.post(f"/beheer/auth/user/{me.id}/change/",
                admin_form(other, me, groups=[str(roles["secretariaat"].id)]))  # fmt: skip
     assert sorted(me.groups.values_list("name", flat=True)) == ["beheer"]
+    made = client.post("/beheer/auth/user/add/", {
+        "username": "helper2", "password1": PASSWORD, "password2": PASSWORD,
+        "usable_password": "true"})  # fmt: skip
+    assert made.status_code == 302
+    helper2 = User.objects.get(username="helper2")
+    client.post(f"/beheer/auth/user/{helper2.id}/change/",
+                admin_form(client, helper2, groups=[str(roles["secretariaat"].id)]))  # fmt: skip
+    assert not helper2.groups.exists(), "four eyes: not the account it made itself"
+    password = {"password1": "Een-ander-wachtwoord-1", "password2": "Een-ander-wachtwoord-1",
+                "usable_password": "true"}  # fmt: skip
+    response = client.post(f"/beheer/auth/user/{helper.id}/password/", password)
+    assert response.status_code == 403, "never the password of a secretary"
 
 
 def test_maak_account_on_an_existing_account_is_audited(data, monkeypatch) -> None:
@@ -916,8 +935,10 @@ def test_a_name_or_date_typed_as_a_reference_never_reaches_the_audit_log(data) -
     upload = io.BytesIO("\n".join(rows).encode())
     upload.name = "dag.csv"
     client.post(reverse("days"), {"lijst": upload})
-    client.get(reverse("day", args=[Day.objects.get().id]))
-    assert AuditEvent.objects.get(action="dag bekeken").covered == ["PAT-4"]
+    day = Day.objects.get()
+    client.get(reverse("day", args=[day.id]))
+    event = AuditEvent.objects.get(action="dag bekeken")
+    assert event.covered == [] and event.detail.endswith("rijen met fouten getoond: 3, 4, 5")
 
 
 def test_the_export_holds_every_match_beyond_what_the_page_shows(data) -> None:
@@ -1091,6 +1112,22 @@ def test_a_forgotten_address_confirms_no_guess_and_an_old_unkeyed_one_is_keyed(
     assert len(mail_server.mailbox.received) == 3, "nobody got a leaflet twice"
 
 
+def test_never_twice_holds_whatever_the_case_of_the_address(mail_server) -> None:
+    client = sender()
+    sent_day(client)
+    shouting = [ROWS[0], *(r.replace("marie.peeters@", "Marie.Peeters@") for r in EMAIL_ROWS[1:])]
+    again = made_day(client, shouting)
+    html = client.get(reverse("day_email", args=[again.id])).content.decode()
+    assert "<strong>0</strong> te versturen" in html
+    with later(7.5):
+        call_command("opruimen", stdout=io.StringIO())
+        client.force_login(User.objects.get(username="zender"))
+        again = made_day(client, shouting)
+        client.post(reverse("day_email_send", args=[again.id]))
+        work()
+    assert len(mail_server.mailbox.received) == 3
+
+
 def test_a_send_log_keyed_with_another_key_sends_nothing(mail_server, tmp_path) -> None:
     """A lost key file, or another machine's, would make every forgotten address new."""
     from leafletpress.common import keyed
@@ -1106,7 +1143,11 @@ def test_a_send_log_keyed_with_another_key_sends_nothing(mail_server, tmp_path) 
         assert "met een andere sleutel gemaakt" in page and "LEAFLETPRESS_KEY_FILE" in page
         client.post(reverse("day_email_send", args=[again.id]))
         work()
+        out = io.StringIO()
+        call_command("opruimen", stdout=out)  # the files go all the same; the log waits
     assert len(mail_server.mailbox.received) == 3, "nothing sent again"
+    failed = AuditEvent.objects.get(action="opruimen mislukt")
+    assert "verzendlogboek" in failed.detail and "andere sleutel" in failed.detail
 
 
 def test_patient_data_shown_as_images_is_audited_once_per_session(data) -> None:
@@ -1255,6 +1296,19 @@ def test_a_purged_day_is_never_made(data) -> None:
     assert retention._purge_day(Day.objects.get()) == 0
 
 
+def test_a_list_no_day_holds_is_deleted_after_the_retention_period(data, settings) -> None:
+    """An upload that failed after its file was written left the list for ever (second
+    review of issue 23)."""
+    left = data / "lijsten" / f"{uuid.uuid4()}.csv"
+    left.parent.mkdir(parents=True)
+    left.write_text("Referentie;Naam\nPAT-1;Marie Peeters\n")
+    call_command("opruimen", stdout=io.StringIO())
+    assert left.exists(), "within the retention period"
+    os.utime(left, (time.time() - 8 * 86400,) * 2)
+    call_command("opruimen", stdout=io.StringIO())
+    assert not left.exists()
+
+
 def test_the_worker_purges_daily_and_a_day_in_the_making_is_left_alone(data, settings) -> None:
     settings.RETENTION_DAYS = 3
     client = signed_in("secretariaat")
@@ -1273,6 +1327,15 @@ def test_the_worker_purges_daily_and_a_day_in_the_making_is_left_alone(data, set
     purged = set(Day.objects.filter(purged__isnull=False).values_list("status", flat=True))
     assert purged == {Day.CHECKED}  # the day being made keeps its files
     assert Day.objects.get(pk=busy.pk).upload.is_file()
+
+
+def test_machines_sharing_a_folder_must_name_their_one_key_file(tmp_path) -> None:
+    """Each machine made a key of its own, silently (second review of issue 23)."""
+    env = {k: v for k, v in os.environ.items() if k != "LEAFLETPRESS_KEY_FILE"}
+    env |= {"LEAFLETPRESS_SHARED": str(tmp_path / "gedeeld"), "LEAFLETPRESS_DATA": str(tmp_path)}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode != 0 and "zet LEAFLETPRESS_KEY_FILE" in result.stderr
 
 
 def test_a_retention_outside_3_to_90_days_stops_the_app_with_a_clear_message(tmp_path) -> None:

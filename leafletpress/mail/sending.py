@@ -379,7 +379,13 @@ class Address:
     smtputf8: bool
 
 
-MIN_LETTER_CODE = 6
+MIN_LETTER_CODE = 8
+
+
+def _strong(code: str) -> bool:
+    """A letter code worth a password: 8 characters or more, with letters and digits."""
+    return (len(code) >= MIN_LETTER_CODE and any(c.isalpha() for c in code)
+            and any(c.isdigit() for c in code))  # fmt: skip
 
 
 def _recipient(values: dict[str, str], config: EmailConfig) -> tuple[Address | None, str]:
@@ -389,9 +395,9 @@ def _recipient(values: dict[str, str], config: EmailConfig) -> tuple[Address | N
     except EmailNotValidError:
         return None, "geen geldig e-mailadres"
     if config.protect_pdf and config.password_rule == "letter_code":
-        if len(values.get("letter_code", "")) < MIN_LETTER_CODE:
-            return None, (f"geen code van de afspraakbrief (minstens {MIN_LETTER_CODE} tekens), "
-                          "nodig voor het wachtwoord van de PDF")  # fmt: skip
+        if not _strong(values.get("letter_code", "")):
+            why = f"minstens {MIN_LETTER_CODE} tekens, letters en cijfers"
+            return None, f"geen bruikbare code van de afspraakbrief ({why}), nodig als wachtwoord"
     elif config.protect_pdf and not values.get("birth_date"):
         return None, "geen geboortedatum, nodig voor het wachtwoord van de PDF"
     if valid.ascii_email:

@@ -106,9 +106,9 @@ UNKEYED = "sha256:"  # how older versions kept it: its plain SHA-256, confirmabl
 
 def forgotten(address: str) -> str:
     """What the log keeps of an address after the retention period: enough to recognise the
-    same address again (never twice), not to read it, nor to confirm a guess without the
-    hospital's key (common/keyed.py)."""
-    return rekeyed(UNKEYED + hashlib.sha256(address.encode()).hexdigest())
+    same address again (never twice; in any case), not to read it, nor to confirm a guess
+    without the hospital's key (common/keyed.py)."""
+    return rekeyed(UNKEYED + hashlib.sha256(address.lower().encode()).hexdigest())
 
 
 def rekeyed(unkeyed: str) -> str:
@@ -143,14 +143,15 @@ class SendLog:
         """'accepted' if ever accepted; 'busy' if a running process is sending it; else the
         last attempt's status; None if never tried. An address the log has forgotten (after
         the retention period) is still recognised: never twice holds for ever."""
-        forms = [message.recipient]
+        forms = []  # forgotten: each spelling as it may have been sent (case, as typed or not)
         if self._forgets():  # the key only when the log holds forgotten addresses
-            plain = UNKEYED + hashlib.sha256(message.recipient.encode()).hexdigest()
-            forms += [plain, rekeyed(plain)]  # an older version's form, until it is re-keyed
+            for spelling in {message.recipient, message.recipient.lower()}:
+                plain = UNKEYED + hashlib.sha256(spelling.encode()).hexdigest()
+                forms += [plain, rekeyed(plain)]  # an older version's form, until re-keyed
         rows = self.db.execute(
-            "SELECT status, owner FROM attempts WHERE sha256 = ? AND recipient IN"
-            f" ({', '.join('?' * len(forms))}) ORDER BY id",
-            (message.sha256, *forms),
+            "SELECT status, owner FROM attempts WHERE sha256 = ? AND (lower(recipient) = ?"
+            f" OR recipient IN ({', '.join('?' * len(forms)) or 'NULL'})) ORDER BY id",
+            (message.sha256, message.recipient.lower(), *forms),
         ).fetchall()
         if any(status == ACCEPTED for status, _ in rows):
             return ACCEPTED

@@ -5,16 +5,16 @@ touch a superuser's account, and every change it makes is an audit event."""
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.models import LogEntry
+from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group, User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.db.models.signals import post_save
 
 from .models import AuditEvent, audit, name_problem
-from .roles import BEHEER, ROLES
+from .roles import BEHEER, ROLES, SECRETARIAAT, VERZENDEN
 from .signin import SERVICE
 
 admin.site.site_header = "leafletpress – beheer"
@@ -68,9 +68,20 @@ class AccountAdmin(UserAdmin):  # type: ignore[type-arg]
         # (beheer reading every patient's leaflet, sending), nor changes another beheer's:
         # beheer is given by IT (maak_account) or a superuser, so that a beheer account cannot
         # make a second one to give it the roles it may not give itself.
+        # Four eyes: nor does beheer give roles to an account it made itself.
         fixed = ("username", *fixed)
         manager = obj.pk == request.user.pk or obj.groups.filter(name=BEHEER).exists()
-        return (*fixed, "groups") if manager else fixed
+        return (*fixed, "groups") if manager or _made_by(obj, request.user) else fixed
+
+    def user_change_password(self, request: Any, id: str, form_url: str = "") -> Any:
+        """Beheer sets no password of an account with patient data or beheer: it would sign
+        in as that person. IT resets those with maak_account (audited)."""
+        account = self.get_object(request, id)
+        guarded = {SECRETARIAAT, VERZENDEN, BEHEER}
+        if (not request.user.is_superuser and account is not None
+                and account.groups.filter(name__in=guarded).exists()):  # fmt: skip
+            raise PermissionDenied("het wachtwoord van dit account zet de ICT (maak_account)")
+        return super().user_change_password(request, id, form_url)
 
     def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
         """Every change of roles is an audit event that says which, before and after."""
@@ -93,6 +104,14 @@ class AccountAdmin(UserAdmin):  # type: ignore[type-arg]
                 given = given.exclude(name=BEHEER)
             kwargs["queryset"] = given
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def _made_by(account: Any, user: Any) -> bool:
+    """Whether ``user`` made ``account`` in the admin."""
+    return LogEntry.objects.filter(
+        user=user, action_flag=ADDITION, object_id=str(account.pk),
+        content_type__model="user", content_type__app_label="auth",
+    ).exists()  # fmt: skip
 
 
 def _logged(sender: Any, instance: LogEntry, created: bool, **kwargs: Any) -> None:

@@ -64,9 +64,14 @@ def purge(now: datetime | None = None) -> Purged:
         done.days += day.purged is not None
     for day in Day.objects.filter(purged__isnull=False):  # files a run left behind (F7)
         done.files += _try(done, day, _left_behind)
-    _forget_addresses(service.send_log(), cutoff)
+    try:
+        _forget_addresses(service.send_log(), cutoff)
+    except LeafletpressError as exc:  # another key: the files are deleted all the same
+        done.problems.append(f"verzendlogboek: {exc}")
+        audit(SYSTEM, "opruimen mislukt", detail=f"verzendlogboek: {exc}"[:300])
     done.files += _stale_uploads(Path(settings.FILE_UPLOAD_TEMP_DIR), now or timezone.now())
-    if done.documents or done.days:
+    done.files += _orphan_lists(cutoff)
+    if done.documents or done.days or done.files:
         audit(SYSTEM, "opgeruimd", detail=f"bewaartermijn {settings.RETENTION_DAYS} dagen: "
               f"{done}")  # fmt: skip
     return done
@@ -134,6 +139,19 @@ def _empty(folder: Path) -> int:
         if top != str(folder) and not os.listdir(top):
             os.rmdir(top)
     return removed
+
+
+def _orphan_lists(cutoff: datetime) -> int:
+    """Uploaded lists older than the retention period that no day holds (an upload that
+    failed after its file was written)."""
+    folder = Path(settings.SHARED) / "lijsten"
+    if not folder.is_dir():
+        return 0
+    days = {str(pk).replace("-", "") for pk in Day.objects.values_list("id", flat=True)}
+    return sum(
+        _remove(path) for path in folder.iterdir()
+        if path.stem.replace("-", "") not in days and path.lstat().st_mtime < cutoff.timestamp()
+    )  # fmt: skip
 
 
 def _stale_uploads(folder: Path, now: datetime) -> int:

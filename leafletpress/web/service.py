@@ -256,6 +256,9 @@ def check_day(path: Path, shown: str) -> Checked:
     return found
 
 
+NOT_SHOWN = ("email", "letter_code")  # an address; a PDF's password
+
+
 def _check_day(path: Path, shown: str, reg: Registry) -> Checked:
     """Read and plan the list as `batch` does; group the refusals for people to read."""
     try:
@@ -272,8 +275,9 @@ def _check_day(path: Path, shown: str, reg: Registry) -> Checked:
             kind.rows.append(refusal.row)
         text = refusal.message + (f" — {refusal.hint}" if refusal.hint else "")
         problems.setdefault(refusal.row, {})[refusal.column] = text
-    columns = [listing.headers[f] for f in FIELDS if f in listing.headers and f != "email"]
-    present = [f for f in FIELDS if f in listing.headers and f != "email"]
+    shown = [f for f in FIELDS if f in listing.headers and f not in NOT_SHOWN]
+    columns = [listing.headers[f] for f in shown]
+    present = shown
     rows = {row.number: row for row in listing.rows}
     bad = [
         {
@@ -343,14 +347,11 @@ def services_in(checked: Checked) -> dict[str, list[int]]:
     return found
 
 
-def shown_references(checked: Checked) -> list[str]:
-    """The references of the rows the check page shows with their cells: the bad rows."""
-    if checked.listing is None:
-        return []
-    cells = {row.number: row.values.get("reference", "") for row in checked.listing.rows}
-    column = checked.listing.headers.get("reference")
-    return [cells[row["number"]] for row in checked.bad_rows
-            if cells.get(row["number"]) and column not in dict(row["problems"])]  # fmt: skip
+def shown_rows(checked: Checked) -> str:
+    """The rows the check page shows with their cells (the bad rows), by number: their
+    reference cells are as typed (a name, a birth date) and never go into the audit log."""
+    numbers = [str(row["number"]) for row in checked.bad_rows]
+    return f"rijen met fouten getoond: {', '.join(numbers[:40])}{' …' if len(numbers) > 40 else ''}"
 
 
 # --- email to patients ----------------------------------------------------------------------

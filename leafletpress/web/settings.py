@@ -172,6 +172,13 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # The key of the keyed hashes (common/keyed.py): a file of its own, the same on every machine.
+# Machines that share a folder each made their own, silently: it must be named.
+if SHARED != DATA and not os.environ.get("LEAFLETPRESS_KEY_FILE"):
+    raise ImproperlyConfigured(
+        "zet LEAFLETPRESS_KEY_FILE: met een gedeelde map (LEAFLETPRESS_SHARED) heeft elke "
+        "machine hetzelfde sleutelbestand nodig (maak het één keer met `openssl rand -hex 32`, "
+        "alleen leesbaar voor de dienstgebruiker, en kopieer het naar elke machine)"
+    )
 KEY_FILE = os.environ.get("LEAFLETPRESS_KEY_FILE", str(DATA / "sleutel"))
 # What one account may upload in a day, and the free space the shared folder keeps: a script
 # in a signed-in tab cannot fill the disk the workers and the database need (F13).

@@ -188,7 +188,8 @@ def email_day(mailing_id: int) -> None:
     Mailing.objects.filter(pk=mailing.pk).update(
         status=status, counts=counts, stopped=stopped, finished=timezone.now()
     )
-    audit(mailing.started_by, "e-mail klaar", detail=f"dag {mailing.day.id}: {counts}"[:300])
+    audit(mailing.started_by, "e-mail klaar", detail=f"dag {mailing.day.id}: {counts}"[:300],
+          service=mailing.day.services)  # fmt: skip
 
 
 def _send(mailing: Mailing) -> tuple[dict[str, int], str]:

@@ -55,7 +55,7 @@ def _form_context(
     """The form with the choices that follow from what is chosen so far: the leaflets of the
     account's services only."""
     found = service.choices()
-    mine = services_of(request.user) if request is not None else None
+    mine = _services_for_leaflets(request) if request is not None else None
     leaflets = {k: v for k, v in found["leaflets"].items() if mine is None or v["service"] in mine}
     slug = values.get("leaflet") if values.get("leaflet") in leaflets else next(iter(leaflets), "")
     current = leaflets.get(slug, {"variants": {}, "sites": {}, "followup_sites": {}})
@@ -86,8 +86,9 @@ def patient(request: HttpRequest) -> HttpResponse:
     form = PatientForm(request.POST if request.method == "POST" else None)
     if values.get("edition", "a5") not in dict(EDITIONS):
         form.add_error("edition", "kies een uitvoering uit de lijst")
-    chosen = [service.service_of(values.get("leaflet", ""))]
-    if request.method == "POST" and not may_see(request.user, chosen):  # need to know
+    chosen = service.service_of(values.get("leaflet", ""))
+    mine = _services_for_leaflets(request)
+    if request.method == "POST" and mine is not None and chosen not in mine:  # need to know
         form.add_error("leaflet", "deze folder hoort niet bij uw dienst: kies er een uit de lijst")
     if request.method == "POST" and form.is_valid():
         try:
@@ -101,6 +102,12 @@ def patient(request: HttpRequest) -> HttpResponse:
     status = 400 if form.errors else 200
     context = _form_context(form, values, request)
     return render(request, "web/patient.html", context, status=status)
+
+
+def _services_for_leaflets(request: HttpRequest) -> set[str] | None:
+    """Whose leaflets the form offers: the secretariat's services; redactie previews any
+    leaflet for a fictional patient, and sees only its own previews (None: every service)."""
+    return services_of(request.user) if SECRETARIAAT in roles_of(request.user) else None
 
 
 def _field_of(exc: LeafletpressError, form: PatientForm) -> str | None:
@@ -155,7 +162,7 @@ def _document(request: HttpRequest, pk: Any) -> Document:
     found = Document.objects.all()
     if SECRETARIAAT not in roles_of(request.user):
         found = found.filter(made_by=request.user)
-    if (mine := services_of(request.user)) is not None:  # need to know
+    elif (mine := services_of(request.user)) is not None:  # need to know
         found = found.filter(service__in=mine)
     document = get_object_or_404(found, pk=pk)
     if document.purged:
@@ -286,17 +293,21 @@ def _kept_list(request: HttpRequest, name: str, data: bytes) -> Day | tuple[Any,
     day = Day(made_by=request.user, source_name=name[:120], suffix=service.list_suffix(data),
               sha256=service.sha256(data), size=len(data))  # fmt: skip
     keep(day.upload_name, data)
-    checked = service.check_day(day.upload, day.source_name)
-    services = service.services_in(checked)
-    mine = services_of(request.user)
-    others = {k: rows for k, rows in services.items() if mine is not None and k not in mine}
-    if checked.file_error or others:
-        day.upload.unlink()  # never kept: not a list, or not hers to see
-        if checked.file_error:
-            return checked.file_error, 400
+    try:
+        checked = service.check_day(day.upload, day.source_name)
+        services = service.services_in(checked)
+        mine = services_of(request.user)
+        others = {k: rows for k, rows in services.items() if mine is not None and k not in mine}
+        if not checked.file_error and not others:
+            day.services = sorted(services)
+            day.save()
+    finally:
+        if day._state.adding:
+            day.upload.unlink()  # never kept: not a list, not hers to see, or it failed
+    if checked.file_error:
+        return checked.file_error, 400
+    if others:
         return service.not_yours(others), 403
-    day.services = sorted(services)
-    day.save()
     audit(request.user, "lijst opgeladen", detail=f"sha256 {day.sha256[:16]}, dag {day.id}",
           service=day.services)  # fmt: skip
     return day
@@ -306,15 +317,24 @@ def _recent_days(request: HttpRequest) -> list[Day]:
     found = Day.objects.select_related("made_by").order_by("-created")
     if services_of(request.user) is None:
         return list(found[:15])
-    return [day for day in found[:500] if may_see(request.user, day.services)][:15]
+    return [day for day in found[:500] if _sees(request, day)][:15]
 
 
 def _visible_day(request: HttpRequest, pk: Any, **wanted: Any) -> Day:
     """A day of the account's services (need to know): any other is not found."""
     found = get_object_or_404(Day, pk=pk, **wanted)
-    if not may_see(request.user, found.services):
+    if not _sees(request, found):
         raise Http404("geen dag van uw dienst")
     return found
+
+
+def _sees(request: HttpRequest, day: Day) -> bool:
+    """Need to know: a day of the account's services; one that names no known leaflet (a
+    typo in every row, or a day from before services) only for whoever uploaded it."""
+    if services_of(request.user) is None:
+        return True
+    uploader = day.made_by_id == request.user.pk  # type: ignore[attr-defined]
+    return may_see(request.user, day.services) and (bool(day.services) or uploader)
 
 
 @role_required(SECRETARIAAT)
@@ -333,13 +353,16 @@ def day(request: HttpRequest, pk: Any) -> HttpResponse:
         "make": MakeForm(),
         "editions": dict(EDITIONS[:3]),
     }
+    detail = f"dag {the_day.id} ({the_day.status})"
     if the_day.status == Day.CHECKED and not the_day.purged:
         context["checked"] = service.check_day(the_day.upload, the_day.source_name)
-        shown = service.shown_references(context["checked"])
+        shown = []
+        if context["checked"].bad_rows:
+            detail += f"; {service.shown_rows(context['checked'])}"
     else:  # a made day lists its leaflets and their warnings by reference
         shown = [w["reference"] for w in the_day.outcome.get("warnings", [])]
         shown += [item["name"].split("_")[0] for item in the_day.outcome.get("leaflets", [])]
-    audit(request.user, "dag bekeken", detail=f"dag {the_day.id} ({the_day.status})",
+    audit(request.user, "dag bekeken", detail=detail,
           covers=shown, service=the_day.services)  # fmt: skip
     return render(request, "web/day.html", context)
 
@@ -382,6 +405,9 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
             return redirect("day", the_day.id)  # already started: never twice
         if checked.planned is None or not checked.planned.entries:
             return redirect("day", the_day.id)  # nothing to make: the check page says why
+        the_day.services = sorted(service.services_in(checked))  # the content may have changed
+        if not may_see(request.user, the_day.services):
+            raise Http404("geen dag van uw dienst")
         the_day.rows = len(checked.listing.rows) if checked.listing else 0
         the_day.good = the_day.total = len(checked.planned.entries) if checked.planned else 0
         the_day.status = Day.QUEUED
@@ -404,7 +430,8 @@ def _again(request: HttpRequest, the_day: Day) -> HttpResponse:
     )
     Day.objects.filter(pk=the_day.pk).update(status=Day.QUEUED, error="", finisher="")
     transaction.on_commit(lambda: make_day.enqueue(str(the_day.id)))
-    audit(request.user, "dag opnieuw gestart", detail=f"dag {the_day.id}")
+    audit(request.user, "dag opnieuw gestart", detail=f"dag {the_day.id}",
+          service=the_day.services)  # fmt: skip
     return redirect("day", the_day.id)
 
 

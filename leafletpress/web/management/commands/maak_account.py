@@ -50,6 +50,11 @@ class Command(BaseCommand):
             )
         if problem := name_problem(options["naam"]):
             raise CommandError(f"'{options['naam']}': {problem}; kies een andere naam")
+        taken = User.objects.filter(username__iexact=options["naam"]).exclude(
+            username=options["naam"]).first()  # fmt: skip
+        if taken is not None:
+            raise CommandError(f"'{options['naam']}' lijkt op het bestaande account "
+                               f"'{taken.username}': kies een andere naam")  # fmt: skip
         password = os.environ.get("LEAFLETPRESS_WACHTWOORD") or self._ask()
         found = User.objects.filter(username=options["naam"]).first()
         try:  # checked before any account is made
