@@ -234,7 +234,7 @@ def test_a_missing_column_names_what_is_expected_and_what_was_found(tmp_path, cl
     path.write_text("Naam;Campus\nMarie;cadix\n", encoding="utf-8")
     code, _, err = cli("batch", str(path), "--out-dir", str(tmp_path / "out"))
     assert code == 2
-    assert "rij 1: kolom ontbreekt" in err and "'Naam', 'Campus'" in err
+    assert "rij 1: 5 kolommen ontbreken: 'folder' of" in err and "'Naam', 'Campus'" in err
     assert "config/columns.yaml" in err and "Traceback" not in err
 
 
@@ -866,7 +866,7 @@ def test_the_summary_names_the_hidden_rows(tmp_path, cli) -> None:
                      id="a UTF-8 mark before Windows-1252 text"),
         pytest.param("dag.csv", b"\xff\xfeN\x00a\x00\x00\xd8", "onbekende tekenset",
                      id="UTF-16 cut off in a character"),
-        pytest.param("dag.csv", ("Naam;" + "X" * 900 + ";Uur\n").encode(), "kolom ontbreekt",
+        pytest.param("dag.csv", ("Naam;" + "X" * 900 + ";Uur\n").encode(), "kolommen ontbreken",
                      id="a long header is echoed short"),
     ],
 )  # fmt: skip

@@ -240,6 +240,14 @@ def test_every_page_passes_axe_wcag_21_aa(browser: Browser, page: Page, live_ser
     )
     page.get_by_role("button", name="Controleer de lijst").click()
     checked.append(_axe(page, "dag-controle"))
+    page.goto("/dag/")  # a file that is no list: refused on the upload page, not kept
+    page.get_by_label("Afsprakenlijst van de dag").set_input_files(
+        {"name": "scan.csv", "mimeType": "text/csv", "buffer": b"Naam;Folder\nJan;avn-hip\n"}
+    )
+    page.get_by_role("button", name="Controleer de lijst").click()
+    expect(page.get_by_role("heading", name="Deze lijst kan niet gelezen worden")).to_be_visible()
+    shot(page, "08b-geen-lijst")
+    checked.append(_axe(page, "geen-lijst"))
     page.get_by_role("button", name="Afmelden").click()
     shot(page, "11-aanmelden")
     checked.append(_axe(page, "aanmelden"))

@@ -161,7 +161,7 @@ def kept_lists(folder: Path) -> list[Path]:
     ("content", "expected"),
     [(b"\x89PNG\r\n\x1a\n" + b"0" * 100, "is een afbeelding, geen lijst"),
      (b"x" * 5000, "een cel is langer dan 1000 tekens"),
-     (b"Naam;Folder\nJan;avn-hip\n", "kolom ontbreekt")],
+     (b"Naam;Folder\nJan;avn-hip\n", "5 kolommen ontbreken")],
 )  # fmt: skip
 def test_a_file_that_is_no_list_is_refused_before_it_is_kept(data, content, expected) -> None:  # noqa: F811
     response = signed_in("secretariaat").post(reverse("days"), {"lijst": io.BytesIO(content)})

@@ -366,11 +366,13 @@ def _map_headers(header: list[str], columns: Columns, shown: str) -> dict[str, i
     discharge = "discharge_date" in found
     missing = [f for f in REQUIRED if f not in found and not (discharge and f == "time")]
     if missing:
-        expected = "; ".join(
-            f"{field}: {' of '.join(repr(n) for n in getattr(columns, field))}" for field in missing
+        expected = "; ".join(  # as the hospital's export may name it: 'uur' of 'tijd'
+            " of ".join(repr(n) for n in getattr(columns, field)) for field in missing
         )
         raise InputError(
-            f"kolom ontbreekt: {expected}",
+            f"kolom ontbreekt: {expected}"
+            if len(missing) == 1
+            else f"{len(missing)} kolommen ontbreken: {expected}",
             file=shown,
             row=1,
             hint=f"gevonden kolommen: {', '.join(repr(clipped(h)) for h in header[:30] if h)}"
