@@ -275,9 +275,8 @@ def _check_day(path: Path, shown: str, reg: Registry) -> Checked:
             kind.rows.append(refusal.row)
         text = refusal.message + (f" — {refusal.hint}" if refusal.hint else "")
         problems.setdefault(refusal.row, {})[refusal.column] = text
-    shown = [f for f in FIELDS if f in listing.headers and f not in NOT_SHOWN]
-    columns = [listing.headers[f] for f in shown]
-    present = shown
+    present = [f for f in FIELDS if f in listing.headers and f not in NOT_SHOWN]
+    columns = [listing.headers[f] for f in present]
     rows = {row.number: row for row in listing.rows}
     bad = [
         {

@@ -50,12 +50,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _form_context(
-    form: PatientForm, values: dict[str, str], request: HttpRequest | None = None
+    form: PatientForm, values: dict[str, str], request: HttpRequest
 ) -> dict[str, Any]:
     """The form with the choices that follow from what is chosen so far: the leaflets of the
     account's services only."""
     found = service.choices()
-    mine = _services_for_leaflets(request) if request is not None else None
+    mine = _services_for_leaflets(request)
     leaflets = {k: v for k, v in found["leaflets"].items() if mine is None or v["service"] in mine}
     slug = values.get("leaflet") if values.get("leaflet") in leaflets else next(iter(leaflets), "")
     current = leaflets.get(slug, {"variants": {}, "sites": {}, "followup_sites": {}})
