@@ -886,6 +886,13 @@ def test_a_wrong_filter_is_named_in_dutch(history, filters, message) -> None:
     assert message in response.content.decode(), response.context["form"].errors
 
 
+def test_the_action_filter_lists_each_action_once(history) -> None:
+    """It listed an action once per event (issue 24, item 16)."""
+    page = signed_in("beheer").get(reverse("audit")).content.decode()
+    options = re.findall(r'<option value="([^"]+)"', page)
+    assert options.count("folder gemaakt") == 1 and len(options) == len(set(options))
+
+
 def test_the_audit_export_is_a_formula_safe_csv_and_is_itself_audited(history) -> None:
     filters = {"van": "30/11/2026", "tot": "30/11/2026", "exporteer": ""}
     response = signed_in("beheer").post(reverse("audit"), filters)
