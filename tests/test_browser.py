@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def page(browser: Browser, live_server, data) -> Iterator[Page]:
         del os.environ["LEAFLETPRESS_WACHTWOORD"]
     context = browser.new_context(
         base_url=live_server.url, accept_downloads=True, locale="nl-BE",
-        viewport={"width": 1200, "height": 900},
+        viewport={"width": 1366, "height": 768},
     )  # fmt: skip
     tab = context.new_page()
     tab.goto("/")
@@ -156,7 +157,7 @@ def test_the_example_day_with_errors_shows_each_bad_row(page: Page) -> None:
     expect(preview).to_have_js_property("complete", True)
     assert preview.evaluate("image => image.naturalWidth") > 0, "the preview is a real page"
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 1200, "a wide list scrolls in its own box, never the whole page"
+    assert width <= 1366, "a wide list scrolls in its own box, never the whole page"
     shot(page, "04-dag-controle")
 
 
@@ -257,6 +258,30 @@ def test_every_page_passes_axe_wcag_21_aa(browser: Browser, page: Page, live_ser
 def _axe(page: Page, name: str) -> tuple[str, list[str]]:
     results = Axe().run(page, options=WCAG)
     return name, [v["id"] for v in results.response["violations"]]
+
+
+def test_a_double_click_on_controleer_de_lijst_uploads_once(page: Page, monkeypatch) -> None:
+    """Issue 24, item 9: a second click while the list was being checked sent it again."""
+    from leafletpress.web import service
+
+    real = service.check_day
+    monkeypatch.setattr(service, "check_day", lambda *a: time.sleep(1.5) or real(*a))  # slow
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.get_by_role("link", name="Een dag", exact=True).click()
+    page.get_by_label("Afsprakenlijst van de dag").set_input_files(
+        ROOT / "examples/dag-met-fouten.csv"
+    )
+    page.wait_for_load_state("load")  # the page's script is deferred
+    # Two clicks, the second while the first is being answered (in the page: Playwright
+    # itself waits for a navigation under way before it clicks again)
+    page.evaluate("""() => {
+        const button = document.querySelector("form[enctype] button[type=submit]");
+        button.click();
+        setTimeout(() => button.click(), 400);
+    }""")
+    expect(page.get_by_role("heading", name="Controle")).to_be_visible(timeout=20_000)
+    assert len(posts) == 1
 
 
 def test_what_is_typed_stays_when_the_choices_change(page: Page) -> None:
@@ -371,7 +396,7 @@ def test_the_email_audit_and_deleted_pages_are_clear_and_pass_axe(
     finally:
         del os.environ["LEAFLETPRESS_WACHTWOORD"]
     context = browser.new_context(base_url=live_server.url, locale="nl-BE",
-                                  viewport={"width": 1200, "height": 900})  # fmt: skip
+                                  viewport={"width": 1366, "height": 768})  # fmt: skip
     tab = context.new_page()
     tab.goto("/")
     tab.get_by_label("Gebruikersnaam").fill("bea")

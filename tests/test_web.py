@@ -446,6 +446,17 @@ def test_the_check_page_names_each_kind_of_error_and_each_bad_row(day) -> None:
     assert "Maak 3 folders" in html
 
 
+def test_the_same_list_sent_twice_in_a_moment_makes_one_day(data) -> None:
+    """A double click without the page's script (issue 24, item 9)."""
+    client = signed_in("secretariaat")
+    days = []
+    for _ in range(2):
+        upload = io.BytesIO("\n".join(ROWS[:3]).encode())
+        upload.name = "dag.csv"
+        days.append(client.post(reverse("days"), {"lijst": upload})["Location"])
+    assert days[0] == days[1] and Day.objects.count() == 1
+
+
 def test_an_upload_over_the_limit_is_refused(data, settings) -> None:
     settings.MAX_UPLOAD_BYTES = 1000
     upload = io.BytesIO(b"x" * 2000)
@@ -456,6 +467,7 @@ def test_an_upload_over_the_limit_is_refused(data, settings) -> None:
 
 
 def test_a_list_uploaded_twice_is_recognised(day) -> None:
+    Day.objects.filter(pk=day.pk).update(created=timezone.now() - timedelta(hours=1))
     client = signed_in("secretariaat")
     with (ROOT / "examples/dag-met-fouten.csv").open("rb") as file:
         response = client.post(reverse("days"), {"lijst": file}, follow=True)

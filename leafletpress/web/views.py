@@ -285,13 +285,21 @@ def days(request: HttpRequest) -> HttpResponse:
     return render(request, "web/days.html", context, status=status)
 
 
+DOUBLE_CLICK = timedelta(seconds=30)
+
+
 def _kept_list(request: HttpRequest, name: str, data: bytes) -> Day | tuple[Any, int]:
     """An uploaded list, kept only if it is a list of the account's services, within its
     quota and the disk's headroom (F13); else why not, and the HTTP status."""
+    digest = service.sha256(data)
+    twice = Day.objects.filter(made_by=request.user, sha256=digest, status=Day.CHECKED,
+                               created__gte=timezone.now() - DOUBLE_CLICK).first()  # fmt: skip
+    if twice is not None:
+        return twice  # the same list a moment ago: a double click, not a second day
     if refused := service.upload_limits(request.user, len(data)):
         return refused
     day = Day(made_by=request.user, source_name=name[:120], suffix=service.list_suffix(data),
-              sha256=service.sha256(data), size=len(data))  # fmt: skip
+              sha256=digest, size=len(data))  # fmt: skip
     keep(day.upload_name, data)
     try:
         checked = service.check_day(day.upload, day.source_name)
