@@ -161,6 +161,36 @@ def test_the_example_day_with_errors_shows_each_bad_row(page: Page) -> None:
     shot(page, "04-dag-controle")
 
 
+def test_refused_rows_stay_in_sight_after_the_day_is_made(page: Page, data: Path) -> None:
+    """Issue 24, item 1: the made day listed only "5 rijen geweigerd"."""
+    page.get_by_role("link", name="Een dag", exact=True).click()
+    page.get_by_label("Afsprakenlijst van de dag").set_input_files(
+        ROOT / "examples/dag-met-fouten.csv"
+    )
+    page.get_by_role("button", name="Controleer de lijst").click()
+    page.get_by_role("button", name="Maak 3 folders (zonder de rijen met fouten)").click()
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay"],
+        cwd=ROOT,
+        env=os.environ | {"LEAFLETPRESS_DATA": str(data), "DATABASE_URL": _test_database()},
+    )
+    try:
+        expect(page.get_by_role("heading", name="Klaar")).to_be_visible(timeout=120_000)
+    finally:
+        worker.wait(timeout=120)
+    table = page.get_by_role("table", name="Rijen zonder folder, genummerd zoals in de lijst")
+    for row in ("5", "6", "7", "8", "9"):
+        expect(table.get_by_role("rowheader", name=row, exact=True)).to_be_visible()
+    shot(page, "05b-dag-met-rijen-zonder-folder")
+    assert _axe(page, "dag-met-rijen-zonder-folder")[1] == []
+    page.get_by_role("link", name="leafletpress").click()
+    expect(page.get_by_role("heading", name="Dagen met patiënten zonder folder")).to_be_visible()
+    shot(page, "06b-start-met-dagen-zonder-folder")
+    page.get_by_role("link", name="dag-met-fouten.csv").click()
+    page.get_by_role("button", name="Markeer als behandeld").click()
+    expect(page.get_by_text("Behandeld door an")).to_be_visible()
+
+
 def test_a_good_day_is_made_while_the_secretary_watches(page: Page, data: Path) -> None:
     page.get_by_role("link", name="Een dag", exact=True).click()
     page.get_by_label("Afsprakenlijst van de dag").set_input_files(

@@ -704,6 +704,35 @@ def test_an_empty_form_names_every_missing_field_at_once(data) -> None:
         assert f'href="#{field}"' in html, field
 
 
+def test_refused_rows_stay_on_the_made_day_and_the_start_page_until_dealt_with(data) -> None:
+    """After "Maak" the day said only "2 rijen geweigerd" (issue 24, item 1)."""
+    client = signed_in("secretariaat")
+    day = made_day(client, [*ROWS[:3], ROWS[3].replace("palfijn", "nergens"),
+                            ROWS[4].replace("15/12/2026", "31/02/2026")])  # fmt: skip
+    page = client.get(reverse("day", args=[day.id])).content.decode()
+    assert "2 rijen zonder folder" in page and "Laad een verbeterde lijst op" in page
+    assert '<th scope="row">4</th><td>PAT-3</td>' in page and "onbekende campus" in page
+    assert "ZAS Cadix (cadix)" in page, "the hint, with the campuses as she knows them"
+    home = client.get(reverse("home")).content.decode()
+    assert "Dagen met patiënten zonder folder" in home and str(day.id) in home
+    client.post(reverse("day_dealt", args=[day.id]))
+    assert str(day.id) not in client.get(reverse("home")).content.decode()
+    assert (
+        "Behandeld door secretariaat" in client.get(reverse("day", args=[day.id])).content.decode()
+    )
+    assert AuditEvent.objects.filter(action="geweigerde rijen behandeld").count() == 1
+    with later(7.5):
+        call_command("opruimen", stdout=io.StringIO())
+    kept = Day.objects.get(pk=day.pk).outcome["refused"]
+    assert kept == [{"row": 4, "problems": []}, {"row": 5, "problems": []}]
+
+
+def test_the_check_page_with_errors_offers_a_corrected_list_first(day) -> None:
+    page = signed_in("secretariaat").get(reverse("day", args=[day.id])).content.decode()
+    assert page.index("Laad een verbeterde lijst op") < page.index("Maak 3 folders")
+    assert 'class="secondary">Maak 3 folders (zonder de rijen met fouten)' in page
+
+
 def test_a_day_with_nothing_to_make_is_not_started(day) -> None:
     Day.objects.filter(pk=day.pk).update(suffix=".csv")
     day.upload.write_bytes(b"Naam;Folder;Ingreep;Chirurg;Campus;Datum;Uur\n;;;;;;\n")

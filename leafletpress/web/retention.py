@@ -101,7 +101,10 @@ def _purge_day(day: Day) -> int:
         if Mailing.objects.filter(day=day, status__in=[Mailing.QUEUED, Mailing.RUNNING]):
             return 0
         day.purged = timezone.now()
-        Day.objects.filter(pk=day.pk).update(purged=day.purged)
+        # a refused row's problems quote its cells (a name typed as a campus): only its number
+        refused = [{"row": r["row"], "problems": []} for r in now.outcome.get("refused", [])]
+        kept = now.outcome | {"refused": refused}
+        Day.objects.filter(pk=day.pk).update(purged=day.purged, outcome=kept)
     try:
         return _remove(day.upload) + _empty(day.out_dir)
     except BaseException:

@@ -346,6 +346,24 @@ def services_in(checked: Checked) -> dict[str, list[int]]:
     return found
 
 
+def refused_rows(checked: Checked) -> list[dict[str, Any]]:
+    """What a finished day keeps of its refused rows, for the secretary to deal with: the row,
+    its reference if it is one, and per column what is wrong with its hint; not the cells.
+    Retention keeps only the row numbers."""
+    from .models import REFERENCE
+
+    cells = {row.number: row.values.get("reference", "") for row in checked.listing.rows
+             } if checked.listing else {}  # fmt: skip
+    column = checked.listing.headers.get("reference") if checked.listing else None
+    found = []
+    for r in checked.bad_rows:
+        reference = cells.get(r["number"], "")
+        valid = REFERENCE.fullmatch(reference) and column not in dict(r["problems"])
+        found.append({"row": r["number"], "reference": reference if valid else "",
+                      "problems": [[c, t] for c, t in r["problems"]]})  # fmt: skip
+    return found
+
+
 def shown_rows(checked: Checked) -> str:
     """The rows the check page shows with their cells (the bad rows), by number: their
     reference cells are as typed (a name, a birth date) and never go into the audit log."""

@@ -154,6 +154,7 @@ def _done(day: Day, outcome: Outcome) -> None:
     listed = _listed(day.out_dir, outcome.print_files, outcome.manifests) | {
         "edition": day.outcome.get("edition", "a5"),
         "separators": day.outcome.get("separators", True),
+        "refused": day.outcome.get("refused", []),
         "failed": [{"row": row, "problem": problem} for row, problem in outcome.failed],
     }
     Day.objects.filter(pk=day.pk, status=Day.RUNNING).update(

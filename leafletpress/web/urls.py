@@ -20,6 +20,7 @@ urlpatterns = [
     path("dag/<uuid:pk>/voorbeeld/<int:row>.png", views.day_preview, name="day_preview"),
     path("dag/<uuid:pk>/maak", views.day_make, name="day_make"),
     path("dag/<uuid:pk>/voortgang", views.day_progress, name="day_progress"),
+    path("dag/<uuid:pk>/behandeld", views.day_dealt, name="day_dealt"),
     path("dag/<uuid:pk>/email/", views.day_email, name="day_email"),
     path("dag/<uuid:pk>/email/verstuur", views.day_email_send, name="day_email_send"),
     path("dag/<uuid:pk>/email/voortgang", views.day_email_progress, name="day_email_progress"),

@@ -43,7 +43,12 @@ from .storage import keep
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {"today": date.today()})
+    waiting: list[Day] = []
+    if SECRETARIAAT in roles_of(request.user):  # days whose refused rows nobody dealt with
+        done = Day.objects.filter(status=Day.DONE, purged__isnull=True).order_by("-created")
+        waiting = [d for d in done[:200] if d.outcome.get("refused") and
+                   not d.outcome.get("dealt") and _sees(request, d)]  # fmt: skip
+    return render(request, "web/home.html", {"today": date.today(), "waiting": waiting})
 
 
 # --- one patient ----------------------------------------------------------------------------
@@ -420,7 +425,8 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
         the_day.good = the_day.total = len(checked.planned.entries) if checked.planned else 0
         the_day.status = Day.QUEUED
         the_day.outcome = {"edition": form.cleaned_data["edition"] or "a5",
-                           "separators": form.cleaned_data["separators"]}  # fmt: skip
+                           "separators": form.cleaned_data["separators"],
+                           "refused": service.refused_rows(checked)}  # fmt: skip
         the_day.save()
     make_day.enqueue(str(the_day.id))
     audit(request.user, "dag gestart", detail=f"dag {the_day.id}: {the_day.total} folders",
@@ -440,6 +446,23 @@ def _again(request: HttpRequest, the_day: Day) -> HttpResponse:
     transaction.on_commit(lambda: make_day.enqueue(str(the_day.id)))
     audit(request.user, "dag opnieuw gestart", detail=f"dag {the_day.id}",
           service=the_day.services)  # fmt: skip
+    return redirect("day", the_day.id)
+
+
+@role_required(SECRETARIAAT)
+@require_POST
+def day_dealt(request: HttpRequest, pk: Any) -> HttpResponse:
+    """The refused rows of a finished day are dealt with (corrected another way, or not
+    needed): it leaves the start page's list of days that still need attention."""
+    with transaction.atomic():
+        the_day = _visible_day(request, pk)
+        the_day = get_object_or_404(Day.objects.select_for_update(), pk=the_day.pk)
+        if the_day.status == Day.DONE and the_day.outcome.get("refused"):
+            moment = timezone.now().isoformat(timespec="seconds")
+            the_day.outcome["dealt"] = {"by": request.user.get_username(), "at": moment}
+            the_day.save(update_fields=["outcome"])
+            audit(request.user, "geweigerde rijen behandeld", detail=f"dag {the_day.id}",
+                  service=the_day.services)  # fmt: skip
     return redirect("day", the_day.id)
 
 
