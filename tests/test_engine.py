@@ -206,3 +206,27 @@ def test_visit_fields_are_validated() -> None:
 def test_lint_reports_markdown_a_leaflet_does_not_print(markdown, line, words) -> None:
     [finding] = lint(markdown, 10, ["heupprothese"])
     assert finding.line == line and words in finding.message
+
+
+# (the operation's day, what the secretary is warned of) on 25/11/2026 (issue 24, item 7)
+OPERATION_DAYS = [
+    (date(2026, 12, 15), []),
+    (date(2062, 12, 15), ["de datum van de ingreep (15/12/2062) ligt meer dan een jaar vooruit: "
+                          "klopt het jaartal?"]),
+    (date(2027, 12, 14), ["de datum van de ingreep (14/12/2027) ligt meer dan een jaar vooruit: "
+                          "klopt het jaartal?"]),
+    (date(2026, 12, 19), ["de ingreep valt op 19/12/2026, een weekend of feestdag: klopt die "
+                          "datum?"]),
+    (date(2026, 12, 25), ["de ingreep valt op 25/12/2026, een weekend of feestdag: klopt die "
+                          "datum?"]),
+    (date(2026, 11, 20), ["de datum van de ingreep (20/11/2026) ligt in het verleden"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("day", "expected"), OPERATION_DAYS)
+def test_a_date_typed_wrong_is_a_warning_before_the_leaflet_is_handed_out(
+    personalisation, day, expected
+) -> None:
+    from leafletpress.visit.personalise import warnings
+
+    assert warnings(personalisation(date=day), date(2026, 11, 25)) == expected

@@ -30,6 +30,7 @@ class Schedule:
     arrival_at: datetime
     fasting_from: datetime
     blood_thinners_by: date
+    on_working_day: bool = True  # not on a weekend or public holiday: a typing error?
 
 
 def schedule(on: date, at: time, timing: Timing, arrival_minutes: int, days: Calendar) -> Schedule:
@@ -42,6 +43,7 @@ def schedule(on: date, at: time, timing: Timing, arrival_minutes: int, days: Cal
         arrival_at=days.before(procedure_at, timedelta(minutes=arrival_minutes)),
         fasting_from=days.before(procedure_at, timedelta(hours=timing.fasting_hours)),
         blood_thinners_by=days.working_day(on - timedelta(days=timing.blood_thinner_notice_days)),
+        on_working_day=days.working_day(on) == on,
     )
 
 
@@ -240,16 +242,10 @@ def _followup_site(discharge: Discharge, consultation: str, registry: Registry) 
 
 def warnings(p: Personalisation, today: date) -> list[str]:
     """Things the secretary must know before handing the leaflet over (never printed on it)."""
-    found = []
     if p.aftercare is not None:
-        found += _discharge_warnings(p.visit.date, p.aftercare, today)
-    elif p.visit.date < today:
-        found.append(f"de datum van de ingreep ({p.visit.date:%d/%m/%Y}) ligt in het verleden")
-    elif p.schedule and p.schedule.blood_thinners_by < today:
-        found.append(
-            f"de termijn om bloedverdunners te melden ({p.schedule.blood_thinners_by:%d/%m/%Y}) "
-            "is al verstreken: neem contact op met de patiënt"
-        )
+        found = _discharge_warnings(p.visit.date, p.aftercare, today)
+    else:
+        found = _operation_warnings(p.visit.date, p.schedule, today)
     if p.leaflet.meta.review_by < today:
         found.append(
             f"{p.leaflet.shown_as} moest herzien zijn op {p.leaflet.meta.review_by:%d/%m/%Y}: "
@@ -258,6 +254,27 @@ def warnings(p: Personalisation, today: date) -> list[str]:
     return found
 
 
+def _operation_warnings(day: date, planned: Schedule | None, today: date) -> list[str]:
+    """A date in the past, a year typed wrong (2062 for 2026), a weekend or holiday, a
+    blood-thinner deadline that has passed (issue 24, item 7)."""
+    found = []
+    if day < today:
+        found.append(f"de datum van de ingreep ({day:%d/%m/%Y}) ligt in het verleden")
+    elif day - today > FAR_AHEAD:
+        found.append(f"de datum van de ingreep ({day:%d/%m/%Y}) ligt meer dan een jaar vooruit: "
+                     "klopt het jaartal?")  # fmt: skip
+    elif planned and planned.blood_thinners_by < today:
+        found.append(
+            f"de termijn om bloedverdunners te melden ({planned.blood_thinners_by:%d/%m/%Y}) "
+            "is al verstreken: neem contact op met de patiënt"
+        )
+    if planned and not planned.on_working_day:
+        found.append(f"de ingreep valt op {day:%d/%m/%Y}, een weekend of feestdag: klopt die "
+                     "datum?")  # fmt: skip
+    return found
+
+
+FAR_AHEAD = timedelta(days=366)  # an operation planned further ahead: 2062 for 2026?
 LONG_STAY = timedelta(days=30)  # longer between operation and discharge: a typing error?
 
 
