@@ -80,3 +80,11 @@ def test_every_test_and_every_python_process_it_starts_runs_on_the_known_day() -
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert child.stdout.strip() == KNOWN_NOW.date().isoformat()
+
+
+def test_no_template_prints_a_developers_comment() -> None:
+    """A Django comment {# … #} ends on its line; one spanning two lines was printed on the
+    form for the secretary to read (issue 24, item 12)."""
+    for template in (ROOT / "leafletpress/web/templates").rglob("*.html"):
+        for number, line in enumerate(template.read_text(encoding="utf-8").splitlines(), 1):
+            assert "{#" not in line or "#}" in line, f"{template.name}:{number}"

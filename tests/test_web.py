@@ -733,6 +733,27 @@ def test_the_check_page_with_errors_offers_a_corrected_list_first(day) -> None:
     assert 'class="secondary">Maak 3 folders (zonder de rijen met fouten)' in page
 
 
+def test_pages_name_things_as_the_secretary_knows_them(document) -> None:
+    """No slugs, ISO codes or raw data on a page (issue 24, item 12)."""
+    client = signed_in("secretariaat")
+    page = client.get(reverse("document", args=[document.id])).content.decode()
+    assert "Avasculaire necrose van de heup · Totale heupprothese" in page
+    assert "· Nederlands ·" in page and "avn-hip ·" not in page
+    made = made_day(client, [*ROWS[:3], ROWS[3].replace("palfijn", "nergens")])
+    assert AuditEvent.objects.get(action="dag klaar").detail == (
+        f"dag {made.id}: 2 gemaakt, 1 geweigerd")  # fmt: skip
+    days = client.get(reverse("days")).content.decode()
+    assert '<th scope="col">Status</th>' in days and "klaar, 1 rij zonder folder" in days
+
+
+def test_a_form_sent_after_signing_out_says_so_and_leads_back(data) -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("days"), {})
+    html = response.content.decode()
+    assert response.status_code == 403 and "Je bent afgemeld" in html
+    assert f'href="{reverse("login")}"' in html
+
+
 def test_a_day_with_nothing_to_make_is_not_started(day) -> None:
     Day.objects.filter(pk=day.pk).update(suffix=".csv")
     day.upload.write_bytes(b"Naam;Folder;Ingreep;Chirurg;Campus;Datum;Uur\n;;;;;;\n")

@@ -150,6 +150,13 @@ def keep_watching() -> None:
     schedule_clean_up(timezone.now())
 
 
+COUNTS = {  # the counts of a day and of a mailing, in the audit log's words
+    "made": "gemaakt", "unchanged": "al gemaakt", "refused": "geweigerd", "failed": "mislukt",
+    "sent": "verstuurd", "already": "al verstuurd", "uncertain": "onzeker",
+    "unaddressed": "zonder adres", "not_tried": "niet geprobeerd",
+}  # fmt: skip
+
+
 def _done(day: Day, outcome: Outcome) -> None:
     listed = _listed(day.out_dir, outcome.print_files, outcome.manifests) | {
         "edition": day.outcome.get("edition", "a5"),
@@ -161,7 +168,8 @@ def _done(day: Day, outcome: Outcome) -> None:
         status=Day.DONE, outcome=listed, finished=timezone.now(), done=day.total
     )
     made = [r for m in outcome.manifests if m.name == JSON_NAME for r in service.covered(m)]
-    audit(day.made_by, "dag klaar", detail=f"dag {day.id}: {listed['counts']}", covers=made,
+    said = ", ".join(f"{n} {COUNTS.get(k, k)}" for k, n in listed["counts"].items())
+    audit(day.made_by, "dag klaar", detail=f"dag {day.id}: {said or 'niets gemaakt'}", covers=made,
           service=day.services)  # fmt: skip
 
 
@@ -189,7 +197,8 @@ def email_day(mailing_id: int) -> None:
     Mailing.objects.filter(pk=mailing.pk).update(
         status=status, counts=counts, stopped=stopped, finished=timezone.now()
     )
-    audit(mailing.started_by, "e-mail klaar", detail=f"dag {mailing.day.id}: {counts}"[:300],
+    said = ", ".join(f"{n} {COUNTS.get(k, k)}" for k, n in counts.items() if n)
+    audit(mailing.started_by, "e-mail klaar", detail=f"dag {mailing.day.id}: {said}"[:300],
           service=mailing.day.services)  # fmt: skip
 
 

@@ -195,9 +195,14 @@ def document(request: HttpRequest, pk: Any) -> HttpResponse:
           service=doc.service)  # fmt: skip
     pages = range(1, service.page_count(doc.path) + 1)  # the patient's copy, also of a booklet
     can_download = SECRETARIAAT in roles_of(request.user)
-    return render(
-        request, "web/document.html", {"doc": doc, "pages": pages, "can_download": can_download}
-    )
+    known = service.choices()["leaflets"].get(doc.leaflet, {})
+    shown = {  # as she knows them: the leaflet's title, the procedure, "Nederlands"
+        "title": known.get("title", doc.leaflet),
+        "variant": known.get("variants", {}).get(doc.variant, doc.variant),
+        "language": dict(LANGUAGES).get(doc.language, doc.language),
+    }
+    context = {"doc": doc, "pages": pages, "can_download": can_download, "shown": shown}
+    return render(request, "web/document.html", context)
 
 
 @role_required(SECRETARIAAT, REDACTIE)
