@@ -314,6 +314,19 @@ def test_a_double_click_on_controleer_de_lijst_uploads_once(page: Page, monkeypa
     assert len(posts) == 1
 
 
+def test_a_choice_made_after_the_session_ended_says_so(page: Page) -> None:
+    """htmx got a 403 and did nothing, silently (issue 24, item 8)."""
+    page.get_by_role("link", name="Eén patiënt").click()
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    page.context.clear_cookies()  # the session ended
+    page.get_by_label("Campus", exact=True).select_option("palfijn")
+    banner = page.get_by_role("alert").filter(has_text="Je bent afgemeld")
+    expect(banner).to_be_visible(timeout=20_000)
+    expect(banner.get_by_role("link", name="Meld je opnieuw aan")).to_have_attribute(
+        "href", "/aanmelden/?next=%2Ffolder%2F"
+    )
+
+
 def test_what_is_typed_stays_when_the_choices_change(page: Page) -> None:
     page.get_by_role("link", name="Eén patiënt").click()
     # htmx must have read the form before a choice can ask for the surgeons: on a loaded

@@ -22,3 +22,21 @@ window.addEventListener("pageshow", (event) => {
     delete form.dataset.verzonden;
   }
 });
+
+// A choice that asks the server (htmx) and is refused because the session ended said nothing
+// and changed nothing: now the page says so, with the way back (issue 24, item 8).
+document.addEventListener("htmx:responseError", (event) => {
+  if (event.detail.xhr.status !== 403 || document.getElementById("afgemeld")) return;
+  const banner = document.createElement("div");
+  banner.id = "afgemeld";
+  banner.className = "banner error";
+  banner.setAttribute("role", "alert");
+  const text = document.createElement("p");
+  text.textContent = "Je bent afgemeld, omdat je leafletpress een tijd niet gebruikte. ";
+  const link = document.createElement("a");
+  link.href = "/aanmelden/?next=" + encodeURIComponent(location.pathname);
+  link.textContent = "Meld je opnieuw aan";
+  text.append(link, " (wat je typte, moet je daarna opnieuw invullen).");
+  banner.append(text);
+  document.getElementById("inhoud").prepend(banner);
+});
