@@ -746,6 +746,20 @@ def test_pages_name_things_as_the_secretary_knows_them(document) -> None:
     assert '<th scope="col">Status</th>' in days and "klaar, 1 rij zonder folder" in days
 
 
+def test_a_days_downloads_are_named_for_what_they_are_and_their_date(data) -> None:
+    """'print-cadix.pdf' clashed with the day before's in her Downloads (issue 24, item 14)."""
+    client = signed_in("secretariaat")
+    made = made_day(client, ROWS[:4])
+    names = {}
+    for kind, key in (("afdruk", "print_files"), ("manifest", "manifests"), ("folder", "leaflets")):
+        for number in range(len(made.outcome[key])):
+            response = client.get(f"/dag/{made.id}/{kind}/{number}")
+            names[re.search(r'filename="([^"]+)"', response["Content-Disposition"])[1]] = kind
+    assert {"2026-12-15 ZAS Cadix afdruk.pdf", "2026-12-15 ZAS Palfijn afdruk.pdf",
+            "2026-12-15 overzicht.csv", "2026-12-15 overzicht.json",
+            "2026-12-15 PAT-1_0800_avn-hip-heupprothese.pdf"} <= set(names)  # fmt: skip
+
+
 def test_a_form_sent_after_signing_out_says_so_and_leads_back(data) -> None:
     client = Client(enforce_csrf_checks=True)
     response = client.post(reverse("days"), {})

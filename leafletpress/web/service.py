@@ -380,6 +380,20 @@ def send_log() -> Path:
     return Path(settings.SHARED) / SEND_LOG
 
 
+def download_name(kind: str, item: dict[str, str]) -> str:
+    """A day's file as it is saved on her computer: named for what it is, and never the same
+    as another day's: '2026-12-15 ZAS Cadix afdruk.pdf', '2026-12-15 overzicht.csv',
+    '2026-12-15 PAT-1_0830_avn-hip-heupprothese.pdf' (issue 24, item 14)."""
+    day, name = Path(item["path"]).parts[0], item["name"]
+    if kind == "afdruk":
+        key, part = re.fullmatch(r"print-(.+?)(-\d+)?\.pdf", name).groups()  # type: ignore[union-attr]
+        site = registry().sites.get(key)
+        return f"{day} {site.name if site else key} afdruk{f' deel {part[1:]}' if part else ''}.pdf"
+    if kind == "manifest":
+        return f"{day} overzicht{Path(name).suffix}"
+    return f"{day} {name}"
+
+
 def day_manifests(day: Any) -> list[Path]:
     """A finished day's manifests (one per date the list holds), as the email runs take them."""
     found = [day.out_dir / item["path"] for item in day.outcome.get("manifests", [])]

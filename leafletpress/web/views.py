@@ -502,7 +502,7 @@ def day_file(request: HttpRequest, pk: Any, kind: str, number: int) -> HttpRespo
     content_type = "application/pdf" if name.endswith(".pdf") else (
         "application/json" if name.endswith(".json") else "text/csv; charset=utf-8")  # fmt: skip
     return FileResponse(path.open("rb"), content_type=content_type, as_attachment=True,
-                        filename=name)  # fmt: skip
+                        filename=service.download_name(kind, listed[number]))  # fmt: skip
 
 
 # --- email to the patients ------------------------------------------------------------------
