@@ -158,6 +158,9 @@ def test_the_example_day_with_errors_shows_each_bad_row(page: Page) -> None:
     assert preview.evaluate("image => image.naturalWidth") > 0, "the preview is a real page"
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 1366, "a wide list scrolls in its own box, never the whole page"
+    region = page.get_by_role("region", name="Rijen met fouten (schuift opzij)")
+    assert region.evaluate("box => box.scrollWidth <= box.clientWidth"), "no sideways scrolling"
+    expect(table).not_to_contain_text("Geboortedatum")  # a column without a bad cell
     shot(page, "04-dag-controle")
 
 
