@@ -744,6 +744,8 @@ def test_pages_name_things_as_the_secretary_knows_them(document) -> None:
         f"dag {made.id}: 2 gemaakt, 1 geweigerd")  # fmt: skip
     days = client.get(reverse("days")).content.decode()
     assert '<th scope="col">Status</th>' in days and "klaar, 1 rij zonder folder" in days
+    row = re.search(r"<tr><td>15/12/2026</td><td><a [^>]+>dag.csv</a></td><td>(\d+)</td>", days)
+    assert row and row[1] == "2", "the appointments' day and the number of leaflets (item 5)"
 
 
 def test_a_days_downloads_are_named_for_what_they_are_and_their_date(data) -> None:

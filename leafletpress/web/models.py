@@ -80,6 +80,7 @@ class Day(models.Model):
     sha256 = models.CharField(max_length=64, db_index=True)
     size = models.PositiveIntegerField(default=0)  # bytes, for the upload quota
     services = models.JSONField(default=list)  # of its leaflets: who may see the day
+    dates = models.JSONField(default=list)  # the appointments' days (ISO), for the lists
     rows = models.PositiveIntegerField(default=0)
     good = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=15, choices=STATUSES, default=CHECKED)

@@ -318,6 +318,10 @@ def _kept_list(request: HttpRequest, name: str, data: bytes) -> Day | tuple[Any,
         others = {k: rows for k, rows in services.items() if mine is not None and k not in mine}
         if not checked.file_error and not others:
             day.services = sorted(services)
+            entries = checked.planned.entries if checked.planned else []
+            day.dates = sorted({entry.p.visit.day.isoformat() for entry in entries})
+            day.rows = len(checked.listing.rows) if checked.listing else 0
+            day.good = len(entries)
             day.save()
     finally:
         if day._state.adding:
