@@ -880,6 +880,17 @@ def test_verstuur_sends_in_the_worker_once_and_each_row_says_so(mail_server) -> 
     assert sorted(sent.values_list("reference", flat=True)) == ["PAT-1", "PAT-2", "PAT-3"]
 
 
+def test_the_email_page_shows_the_new_counts_when_the_run_ends(mail_server) -> None:
+    """It said "12 verstuurd" above "12 te versturen" until reloaded (issue 24, item 15)."""
+    client = sender()
+    day = made_day(client)
+    client.post(reverse("day_email_send", args=[day.id]))
+    progress = reverse("day_email_progress", args=[day.id])
+    assert "HX-Refresh" not in client.get(progress, headers={"HX-Request": "true"})  # busy
+    work()
+    assert client.get(progress, headers={"HX-Request": "true"})["HX-Refresh"] == "true"
+
+
 def test_a_refused_address_shows_in_its_row_from_the_send_log(mail_server) -> None:
     mail_server.mailbox.refuse.add("helene@example.org")
     client = sender()

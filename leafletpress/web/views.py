@@ -576,7 +576,10 @@ def day_email_send(request: HttpRequest, pk: Any) -> HttpResponse:
 def day_email_progress(request: HttpRequest, pk: Any) -> HttpResponse:
     the_day = _visible_day(request, pk, status=Day.DONE)
     context = {"day": the_day, "mailing": the_day.mailings.first()}
-    return render(request, "web/_email_progress.html", context)
+    response = render(request, "web/_email_progress.html", context)
+    if getattr(request, "htmx", False) and not (context["mailing"] and context["mailing"].busy):
+        response["HX-Refresh"] = "true"  # the run ended: the counts and each row's state anew
+    return response
 
 
 # --- audit (beheer) -------------------------------------------------------------------------
