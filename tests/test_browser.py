@@ -143,7 +143,7 @@ def test_a_mistake_is_shown_at_its_field(page: Page) -> None:
 
 
 def test_the_example_day_with_errors_shows_each_bad_row(page: Page) -> None:
-    page.get_by_role("link", name="Een dag", exact=True).click()
+    page.get_by_role("link", name="Lijst van de dag", exact=True).click()
     page.get_by_label("Afsprakenlijst van de dag").set_input_files(
         ROOT / "examples/dag-met-fouten.csv"
     )
@@ -166,7 +166,7 @@ def test_the_example_day_with_errors_shows_each_bad_row(page: Page) -> None:
 
 def test_refused_rows_stay_in_sight_after_the_day_is_made(page: Page, data: Path) -> None:
     """Issue 24, item 1: the made day listed only "5 rijen geweigerd"."""
-    page.get_by_role("link", name="Een dag", exact=True).click()
+    page.get_by_role("link", name="Lijst van de dag", exact=True).click()
     page.get_by_label("Afsprakenlijst van de dag").set_input_files(
         ROOT / "examples/dag-met-fouten.csv"
     )
@@ -195,7 +195,7 @@ def test_refused_rows_stay_in_sight_after_the_day_is_made(page: Page, data: Path
 
 
 def test_a_good_day_is_made_while_the_secretary_watches(page: Page, data: Path) -> None:
-    page.get_by_role("link", name="Een dag", exact=True).click()
+    page.get_by_role("link", name="Lijst van de dag", exact=True).click()
     page.get_by_label("Afsprakenlijst van de dag").set_input_files(
         ROOT / "examples/dag-2026-12-15.xlsx"
     )
@@ -301,7 +301,7 @@ def test_a_double_click_on_controleer_de_lijst_uploads_once(page: Page, monkeypa
     monkeypatch.setattr(service, "check_day", lambda *a: time.sleep(1.5) or real(*a))  # slow
     posts = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
-    page.get_by_role("link", name="Een dag", exact=True).click()
+    page.get_by_role("link", name="Lijst van de dag", exact=True).click()
     page.get_by_label("Afsprakenlijst van de dag").set_input_files(
         ROOT / "examples/dag-met-fouten.csv"
     )
@@ -448,7 +448,7 @@ def test_the_email_audit_and_deleted_pages_are_clear_and_pass_axe(
     tab.get_by_label("Gebruikersnaam").fill("bea")
     tab.get_by_label("Wachtwoord").fill(PASSWORD)
     tab.get_by_role("button", name="Aanmelden").click()
-    tab.get_by_role("link", name="Een dag", exact=True).click()
+    tab.get_by_role("link", name="Lijst van de dag", exact=True).click()
     tab.get_by_label("Afsprakenlijst van de dag").set_input_files(
         ROOT / "examples/dag-2026-12-15.csv"
     )
