@@ -164,14 +164,8 @@ def test_the_example_day_with_errors_shows_each_bad_row(page: Page) -> None:
     shot(page, "04-dag-controle")
 
 
-def test_refused_rows_stay_in_sight_after_the_day_is_made(page: Page, data: Path) -> None:
-    """Issue 24, item 1: the made day listed only "5 rijen geweigerd"."""
-    page.get_by_role("link", name="Lijst van de dag", exact=True).click()
-    page.get_by_label("Afsprakenlijst van de dag").set_input_files(
-        ROOT / "examples/dag-met-fouten.csv"
-    )
-    page.get_by_role("button", name="Controleer de lijst").click()
-    page.get_by_role("button", name="Maak 3 folders (zonder de rijen met fouten)").click()
+def watch_a_worker_make_the_day(page: Page, data: Path) -> None:
+    """A real worker (a process of its own) makes the queued day while the page shows it."""
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay"],
         cwd=ROOT,
@@ -181,6 +175,17 @@ def test_refused_rows_stay_in_sight_after_the_day_is_made(page: Page, data: Path
         expect(page.get_by_role("heading", name="Klaar")).to_be_visible(timeout=120_000)
     finally:
         worker.wait(timeout=120)
+
+
+def test_refused_rows_stay_in_sight_after_the_day_is_made(page: Page, data: Path) -> None:
+    """Issue 24, item 1: the made day listed only "5 rijen geweigerd"."""
+    page.get_by_role("link", name="Lijst van de dag", exact=True).click()
+    page.get_by_label("Afsprakenlijst van de dag").set_input_files(
+        ROOT / "examples/dag-met-fouten.csv"
+    )
+    page.get_by_role("button", name="Controleer de lijst").click()
+    page.get_by_role("button", name="Maak 3 folders (zonder de rijen met fouten)").click()
+    watch_a_worker_make_the_day(page, data)
     table = page.get_by_role("table", name="Rijen zonder folder, genummerd zoals in de lijst")
     for row in ("5", "6", "7", "8", "9"):
         expect(table.get_by_role("rowheader", name=row, exact=True)).to_be_visible()
@@ -202,15 +207,7 @@ def test_a_good_day_is_made_while_the_secretary_watches(page: Page, data: Path) 
     page.get_by_role("button", name="Controleer de lijst").click()
     page.get_by_role("button", name="Maak 12 folders").click()
     expect(page.get_by_role("status")).to_contain_text("In de wachtrij")
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay"],
-        cwd=ROOT,
-        env=os.environ | {"LEAFLETPRESS_DATA": str(data), "DATABASE_URL": _test_database()},
-    )
-    try:
-        expect(page.get_by_role("heading", name="Klaar")).to_be_visible(timeout=120_000)
-    finally:
-        worker.wait(timeout=120)
+    watch_a_worker_make_the_day(page, data)
     expect(page.get_by_role("status")).to_contain_text("12 folders gemaakt")
     shot(page, "05-dag-klaar")
     page.reload()  # the results survive a reload

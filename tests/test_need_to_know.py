@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from helpers import ROOT
 from mailserver import ROWS
-from test_web import ONE_PATIENT, PASSWORD, account, data, made_day, signed_in  # noqa: F401
+from test_web import ONE_PATIENT, PASSWORD, account, data, made_day, signed_in, upload  # noqa: F401
 
 from leafletpress.web.models import AuditEvent, Day, Document
 
@@ -54,12 +54,6 @@ def staff(name: str, *services: str, role: str = "secretariaat") -> Client:
     client = Client()
     client.force_login(User.objects.get(username=name))
     return client
-
-
-def upload(client: Client, rows: list[str]) -> object:
-    file = io.BytesIO("\n".join(rows).encode())
-    file.name = "dag.csv"
-    return client.post(reverse("days"), {"lijst": file})
 
 
 def test_a_leaflet_is_seen_only_by_the_services_it_belongs_to(services) -> None:

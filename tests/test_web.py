@@ -451,9 +451,7 @@ def test_the_same_list_sent_twice_in_a_moment_makes_one_day(data) -> None:
     client = signed_in("secretariaat")
     days = []
     for _ in range(2):
-        upload = io.BytesIO("\n".join(ROWS[:3]).encode())
-        upload.name = "dag.csv"
-        days.append(client.post(reverse("days"), {"lijst": upload})["Location"])
+        days.append(upload(client, ROWS[:3])["Location"])
     assert days[0] == days[1] and Day.objects.count() == 1
 
 
@@ -594,9 +592,7 @@ def test_an_audit_event_keeps_the_accounts_id_and_beheer_cannot_rename_an_accoun
     signed_in_other = Client()
     signed_in_other.force_login(other)
     signed_in_other.get(reverse("days"))
-    upload = io.BytesIO("\n".join(ROWS[:2]).encode())
-    upload.name = "dag.csv"
-    signed_in_other.post(reverse("days"), {"lijst": upload})
+    upload(signed_in_other, ROWS[:2])
     assert AuditEvent.objects.get(action="lijst opgeladen").account == other.pk
     client.post(f"/beheer/auth/user/{other.id}/change/",
                 admin_form(client, other, username="iemand-anders"))  # fmt: skip
@@ -818,10 +814,15 @@ def sender() -> Client:
     return client
 
 
+def upload(client: Client, rows: list[str]) -> Any:
+    """A day's list (its lines) uploaded as the browser sends it: the answer to the POST."""
+    file = io.BytesIO("\n".join(rows).encode())
+    file.name = "dag.csv"
+    return client.post(reverse("days"), {"lijst": file})
+
+
 def made_day(client: Client, rows: list[str] = EMAIL_ROWS) -> Day:
-    upload = io.BytesIO("\n".join(rows).encode())
-    upload.name = "dag.csv"
-    client.post(reverse("days"), {"lijst": upload})
+    upload(client, rows)
     day = Day.objects.latest("created")
     client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
     work()
@@ -1028,9 +1029,7 @@ def test_a_name_or_date_typed_as_a_reference_never_reaches_the_audit_log(data) -
     rows = [*ROWS[:2], ROWS[2].replace("PAT-2", "Çelik-O'Brien"),
             ROWS[3].replace("PAT-3", "23/04/1961").replace("claes", "niemand"),
             ROWS[4].replace("cadix", "nergens")]  # fmt: skip
-    upload = io.BytesIO("\n".join(rows).encode())
-    upload.name = "dag.csv"
-    client.post(reverse("days"), {"lijst": upload})
+    upload(client, rows)
     day = Day.objects.get()
     client.get(reverse("day", args=[day.id]))
     event = AuditEvent.objects.get(action="dag bekeken")
@@ -1065,9 +1064,7 @@ def test_a_list_is_checked_once_for_its_page_and_previews(data, monkeypatch) -> 
     real = service._check_day
     monkeypatch.setattr(service, "_check_day", lambda *a: checks.append(a) or real(*a))
     client = signed_in("secretariaat")
-    upload = io.BytesIO("\n".join(ROWS[:3]).encode())
-    upload.name = "dag.csv"
-    client.post(reverse("days"), {"lijst": upload})
+    upload(client, ROWS[:3])
     day = Day.objects.get()
     page = reverse("day", args=[day.id])
     for url in (page, page, f"/dag/{day.id}/voorbeeld/2.png"):
@@ -1087,9 +1084,7 @@ def test_making_a_day_checks_its_list_outside_the_write_lock(data, monkeypatch) 
     spy = lambda *a: inside.append(connection.in_atomic_block) or real(*a)  # noqa: E731
     monkeypatch.setattr(service, "check_day", spy)
     client = signed_in("secretariaat")
-    upload = io.BytesIO("\n".join(ROWS[:3]).encode())
-    upload.name = "dag.csv"
-    client.post(reverse("days"), {"lijst": upload})
+    upload(client, ROWS[:3])
     day = Day.objects.get()
     client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
     assert inside == [False, False] and Day.objects.get().status == Day.QUEUED  # upload, make
@@ -1250,9 +1245,7 @@ def test_patient_data_shown_as_images_is_audited_once_per_session(data) -> None:
     """A day's row previews and a leaflet's page images left no trace (issue 23, F4); a
     preview is for checking only, not for paging through made days."""
     client = signed_in("secretariaat")
-    upload = io.BytesIO("\n".join(ROWS[:3]).encode())
-    upload.name = "dag.csv"
-    client.post(reverse("days"), {"lijst": upload})
+    upload(client, ROWS[:3])
     day = Day.objects.latest("created")
     for _ in range(3):
         assert client.get(f"/dag/{day.id}/voorbeeld/2.png").status_code == 200
@@ -1312,9 +1305,7 @@ def test_a_day_started_while_the_purge_runs_keeps_its_files_or_loses_them_all(da
     from leafletpress.web import retention
 
     client = signed_in("secretariaat")
-    upload = io.BytesIO("\n".join(ROWS[:3]).encode())
-    upload.name = "dag.csv"
-    client.post(reverse("days"), {"lijst": upload})
+    upload(client, ROWS[:3])
     listed = Day.objects.get()  # as the purge listed it: checked, not started
     client.post(reverse("day_make", args=[listed.id]), {"edition": "a5"})
     assert retention._purge_day(listed) == 0 and not Day.objects.get().purged
@@ -1334,9 +1325,7 @@ def test_a_day_an_older_version_purged_under_its_worker_fails_and_is_then_cleane
     """Left "bezig" and purged by the old race, it was queued again for ever and its files
     were never deleted (the review of issue 23)."""
     client = signed_in("secretariaat")
-    upload = io.BytesIO("\n".join(ROWS[:3]).encode())
-    upload.name = "dag.csv"
-    client.post(reverse("days"), {"lijst": upload})
+    upload(client, ROWS[:3])
     day = Day.objects.get()
     client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
     work()
@@ -1381,9 +1370,7 @@ def test_a_purged_day_is_never_made(data) -> None:
     from leafletpress.web import retention
 
     client = signed_in("secretariaat")
-    upload = io.BytesIO("\n".join(ROWS[:3]).encode())
-    upload.name = "dag.csv"
-    client.post(reverse("days"), {"lijst": upload})
+    upload(client, ROWS[:3])
     day = Day.objects.get()
     client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
     Day.objects.filter(pk=day.pk).update(purged=timezone.now())  # purged with its task queued
@@ -1754,9 +1741,7 @@ def test_an_openid_provider_that_is_down_stops_nothing_but_its_own_button(data, 
 
 def stuck_day(client: Client, rows: int = 30) -> Day:
     """A day being made whose worker died: its parts cut, one held by a process long gone."""
-    upload = io.BytesIO(clinic_day(rows, date.today() + timedelta(days=30)).encode())
-    upload.name = "dag.csv"
-    client.post(reverse("days"), {"lijst": upload})
+    upload(client, [clinic_day(rows, date.today() + timedelta(days=30))])
     day = Day.objects.latest("created")
     client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
     DBTaskResult.objects.all().delete()  # the worker that took the task is gone with it
@@ -1783,9 +1768,7 @@ def test_a_day_whose_workers_all_stopped_is_picked_up_by_the_watch(data) -> None
 
 def test_a_worker_asked_to_stop_hands_its_part_back_at_once(data) -> None:
     client = signed_in("secretariaat")
-    upload = io.BytesIO(clinic_day(40, date.today() + timedelta(days=30)).encode())
-    upload.name = "dag.csv"
-    client.post(reverse("days"), {"lijst": upload})
+    upload(client, [clinic_day(40, date.today() + timedelta(days=30))])
     day = Day.objects.get()
     client.post(reverse("day_make", args=[day.id]), {"edition": "a5"})
     env = os.environ | {"LEAFLETPRESS_DATA": str(data), "DATABASE_URL": database_url()}

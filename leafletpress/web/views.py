@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -46,8 +47,8 @@ def home(request: HttpRequest) -> HttpResponse:
     waiting: list[Day] = []
     if SECRETARIAAT in roles_of(request.user):  # days whose refused rows nobody dealt with
         done = Day.objects.filter(status=Day.DONE, purged__isnull=True).order_by("-created")
-        waiting = [d for d in done[:200] if d.outcome.get("refused") and
-                   not d.outcome.get("dealt") and _sees(request, d)]  # fmt: skip
+        waiting = [d for d in _seen_days(request, done[:200])
+                   if d.outcome.get("refused") and not d.outcome.get("dealt")]  # fmt: skip
     return render(request, "web/home.html", {"today": date.today(), "waiting": waiting})
 
 
@@ -339,24 +340,27 @@ def _recent_days(request: HttpRequest) -> list[Day]:
     found = Day.objects.select_related("made_by").order_by("-created")
     if services_of(request.user) is None:
         return list(found[:15])
-    return [day for day in found[:500] if _sees(request, day)][:15]
+    return _seen_days(request, found[:500])[:15]
 
 
 def _visible_day(request: HttpRequest, pk: Any, **wanted: Any) -> Day:
     """A day of the account's services (need to know): any other is not found."""
     found = get_object_or_404(Day, pk=pk, **wanted)
-    if not _sees(request, found):
+    if not _seen_days(request, [found]):
         raise Http404("geen dag van uw dienst")
     return found
 
 
-def _sees(request: HttpRequest, day: Day) -> bool:
-    """Need to know: a day of the account's services; one that names no known leaflet (a
-    typo in every row, or a day from before services) only for whoever uploaded it."""
-    if services_of(request.user) is None:
-        return True
-    uploader = day.made_by_id == request.user.pk  # type: ignore[attr-defined]
-    return may_see(request.user, day.services) and (bool(day.services) or uploader)
+def _seen_days(request: HttpRequest, days: Iterable[Day]) -> list[Day]:
+    """Need to know: the days of the account's services (its services read once); one that
+    names no known leaflet (a typo in every row, or a day from before services) only for
+    whoever uploaded it."""
+    mine = services_of(request.user)
+    if mine is None:
+        return list(days)
+    me = request.user.pk
+    return [day for day in days if set(day.services) <= mine
+            and (day.services or day.made_by_id == me)]  # type: ignore[attr-defined]  # fmt: skip
 
 
 @role_required(SECRETARIAAT)
