@@ -62,10 +62,15 @@ def run_batch(
     jobs: int | None = None,
     on_progress: Progress | None = None,
     parts_made: bool = False,
+    earlier: Collection[int] | None = None,
+    changed: Collection[int] = (),
 ) -> Outcome:
     """Make every planned leaflet, then the print files and manifest of each day folder.
     ``parts_made``: the leaflets already journaled were made for this very run, by
-    ``render_part``: the manifest counts them as made, not as unchanged."""
+    ``render_part``: the manifest counts them as made, not as unchanged. ``earlier``: the
+    list corrects an earlier one made in the same folder; these rows are the same in both
+    (journaled: 'unchanged'), and a print file per site holds what the correction made. The
+    manifest names the ``changed`` rows: their patients are told so by email."""
     started = datetime.now().astimezone()
     folders = sorted({(out_dir / e.file).parent for e in plan.entries})
     inputs = inputs_digest(project)
@@ -74,14 +79,15 @@ def run_batch(
             stack.enter_context(locked(out_dir, folder))
             clean_parts(folder)
         run = _Run(plan, out_dir, {folder: Journal(folder) for folder in folders}, on_progress)
-        tasks = run.skip_unchanged(inputs, edition, force, "made" if parts_made else "unchanged")
+        found = "made" if parts_made else "unchanged"
+        tasks = run.skip_unchanged(inputs, edition, force, found, earlier or ())
         composer = Composer(project, registry)
         wanted = jobs or os.cpu_count() or 1
         pool = stack.enter_context(Workers(str(project.root), wanted, len(tasks)))
         run.render(pool.executor, str(project.root), run.chunks(tasks, composer, wanted))
         finish = DayFinisher(
             day, plan, run.results, registry, composer, pool.executor, str(project.root),
-            edition, separators,
+            edition, separators, None if earlier is None else changed,
         )  # fmt: skip
         finished = datetime.now().astimezone()
         outcome = Outcome()
@@ -137,10 +143,12 @@ class _Run:
         self.entries: dict[int, Entry] = {e.row: e for e in self.plan.entries}
 
     def skip_unchanged(
-        self, inputs: str, edition: Edition, force: bool, found: str = "unchanged"
-    ) -> list[Task]:
+        self, inputs: str, edition: Edition, force: bool, found: str = "unchanged",
+        earlier: Collection[int] = (),
+    ) -> list[Task]:  # fmt: skip
         """Tasks for the leaflets not already made from the same input; the others get the
-        status ``found``. The patient's PDF depends on the layout, not on booklet imposition."""
+        status ``found`` ('unchanged' for the rows in ``earlier``). The patient's PDF depends
+        on the layout, not on booklet imposition."""
         base = inputs + edition.layout + str(edition.archive)
         tasks = []
         for entry in self.plan.entries:
@@ -150,8 +158,9 @@ class _Run:
             ).hexdigest()
             record = None if force else self.journals[target.parent].is_done(target, fingerprint)
             if record:
+                status = "unchanged" if entry.row in earlier else found
                 self.results[entry.row] = Result(
-                    entry.row, found, record["pages"], record["sha256"]
+                    entry.row, status, record["pages"], record["sha256"]
                 )
             else:
                 visit, lang = entry.p.visit, entry.p.leaflet.lang

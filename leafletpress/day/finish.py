@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
+from collections.abc import Collection
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -31,6 +32,7 @@ from .manifest import FIELDS, JSON_NAME, read_manifest, write_manifest
 from .workers import Result, print_task
 
 PRINT_PREFIX = "print-"
+CHANGES_SUFFIX = "-wijzigingen"  # print-<site>-wijzigingen.pdf: a correction's new leaflets
 # A print file holds at most this many leaflets (about 300 sheets, a printer's paper tray);
 # a bigger campus day gets print-<site>-1.pdf, -2, ... This also bounds the memory it takes.
 PRINT_PART_LEAFLETS = 100
@@ -83,6 +85,11 @@ class DayFinisher:
     root: str
     edition: Edition
     separators: bool
+    changed: Collection[int] | None = None  # a corrected list: its rows that changed
+
+    @property
+    def corrected(self) -> bool:  # also print files of the correction's new leaflets only
+        return self.changed is not None
 
     def __post_init__(self) -> None:
         self.row_keys = {row.number: row.key for row in self.day.rows}
@@ -93,6 +100,9 @@ class DayFinisher:
         names = {Path(e.file).name for e in entries}
         folder = own_folder(list_folder(day, self.day), day)
         parts = self._parts(entries)
+        if self.corrected:  # and a print file of what this correction made, per site
+            made = [e for e in entries if self.results[e.row].status == "made"]
+            parts += self._parts(made, CHANGES_SUFFIX)
         placed, prints = self._collect(folder, parts, self._submit(day, folder, parts))
         records = [self._record(e, placed.get(e.row)) for e in entries]
         records += self._refused(day.name)
@@ -124,10 +134,11 @@ class DayFinisher:
             "hidden_rows": list(self.day.hidden_rows),  # in the list, hidden: not used
             "example": self.registry.example,  # the leaflets say VOORBEELD: never sent
             "counts": dict(sorted(count.items())),
-        }
+        } | ({"changed_rows": sorted(self.changed)} if self.changed is not None else {})
 
-    def _parts(self, entries: list[Entry]) -> list[Part]:
-        """Per site, its good leaflets in appointment order, cut into paper-tray sized parts."""
+    def _parts(self, entries: list[Entry], tag: str = "") -> list[Part]:
+        """Per site, its good leaflets in appointment order, cut into paper-tray sized parts;
+        ``tag`` ends the print files' names."""
         good = [e for e in entries if self.results[e.row].status != "failed"]
         by_site: dict[str, list[Entry]] = defaultdict(list)
         for entry in sorted(good, key=lambda e: (e.p.visit.time or time.min, e.row)):
@@ -138,7 +149,7 @@ class DayFinisher:
             chunks = [items[i : i + size] for i in range(0, len(items), size)]
             for number, chunk in enumerate(chunks, start=1):
                 suffix = f"-{number}" if len(chunks) > 1 else ""
-                parts.append((site, f"{PRINT_PREFIX}{site}{suffix}.pdf", chunk))
+                parts.append((site, f"{PRINT_PREFIX}{site}{tag}{suffix}.pdf", chunk))
         return parts
 
     def _submit(self, day: Path, folder: Path, parts: list[Part]) -> list[Future[Any]]:
@@ -172,9 +183,12 @@ class DayFinisher:
         prints = []
         for (site, name, items), future in zip(parts, futures, strict=True):
             pages, digest, firsts = future.result()
-            prints.append({"site": site, "file": name, "pages": pages, "sha256": digest})
+            changes = CHANGES_SUFFIX in name
+            prints.append({"site": site, "file": name, "pages": pages, "sha256": digest}
+                          | ({"changes_only": True} if changes else {}))  # fmt: skip
             for entry, first in zip(items, firsts, strict=True):
-                placed[entry.row] = (name, first)
+                if not changes:  # where the leaflet is in the day's whole print file
+                    placed[entry.row] = (name, first)
         for old in folder.glob(f"{PRINT_PREFIX}*.pdf"):
             if old.name not in {p["file"] for p in prints} and not old.is_dir():
                 old.unlink()

@@ -40,6 +40,7 @@ class Letter:
     code: str  # the leaflet's document code, for the attachment's name
     pdf: bytes
     letter_code: str = ""  # the code on the appointment letter (password_rule letter_code)
+    changed: bool = False  # an earlier version of this leaflet went to this address
 
 
 def pdf_password(birth_date: date) -> str:
@@ -90,6 +91,7 @@ class EmailComposer:
             "hospital": self.registry.hospital,
             "protected": protected,
             "rule": self.config.password_rule,
+            "changed": letter.changed,
         }
         sender = self.config.sender
         message = EmailMessage()

@@ -237,6 +237,8 @@ class _Emailing:
         self.folder, self.day = folder, manifest["batch"]["date"]
         self.pdfs = (folder / str(manifest["batch"].get("pdf_folder", "."))).resolve()
         self.config, self.resend, self.survey = config, resend, survey
+        rows = manifest["batch"].get("changed_rows")  # a corrected list's changed rows
+        self.changed = {r for r in rows if isinstance(r, int)} if isinstance(rows, list) else set()
         self.outbox = folder / OUTBOX
         self.report = Report()
         self.rows: dict[int, Row] = {}
@@ -285,12 +287,14 @@ class _Emailing:
         if hashlib.sha256(pdf).hexdigest() != record["sha256"]:
             report.failed.append((*who, "de PDF is weg of veranderd sinds de batch"))
             return
+        changed = record["row"] in self.changed and self.log.told_before(message_id)
+        letter = _letter(record, values, address.text, pdf, changed)
         if self.survey:
             report.ready.append((*who, ""))
             if report.sample is None:
-                report.sample = self.composer.message(_letter(record, values, address.text, pdf))
+                report.sample = self.composer.message(letter)
             return
-        message = self.composer.message(_letter(record, values, address.text, pdf))
+        message = self.composer.message(letter)
         eml = self.outbox / f"{Path(record['file']).stem}.eml"
         if self.mailer is None:
             write_atomic(eml, wire(message, address.smtputf8))
@@ -405,7 +409,9 @@ def _recipient(values: dict[str, str], config: EmailConfig) -> tuple[Address | N
     return Address(valid.normalized, True), ""
 
 
-def _letter(record: dict[str, Any], values: dict[str, str], recipient: str, pdf: bytes) -> Letter:
+def _letter(
+    record: dict[str, Any], values: dict[str, str], recipient: str, pdf: bytes, changed: bool
+) -> Letter:
     birth = values.get("birth_date")
     return Letter(
         recipient=recipient,
@@ -419,4 +425,5 @@ def _letter(record: dict[str, Any], values: dict[str, str], recipient: str, pdf:
         moment=record.get("moment", "voor"),
         code=record["code"],
         pdf=pdf,
+        changed=changed,
     )

@@ -143,15 +143,10 @@ class SendLog:
         """'accepted' if ever accepted; 'busy' if a running process is sending it; else the
         last attempt's status; None if never tried. An address the log has forgotten (after
         the retention period) is still recognised: never twice holds for ever."""
-        forms = []  # forgotten: each spelling as it may have been sent (case, as typed or not)
-        if self._forgets():  # the key only when the log holds forgotten addresses
-            for spelling in {message.recipient, message.recipient.lower()}:
-                plain = UNKEYED + hashlib.sha256(spelling.encode()).hexdigest()
-                forms += [plain, rekeyed(plain)]  # an older version's form, until re-keyed
+        to, forms = self._to(message.recipient)
         rows = self.db.execute(
-            "SELECT status, owner FROM attempts WHERE sha256 = ? AND (lower(recipient) = ?"
-            f" OR recipient IN ({', '.join('?' * len(forms)) or 'NULL'})) ORDER BY id",
-            (message.sha256, message.recipient.lower(), *forms),
+            f"SELECT status, owner FROM attempts WHERE sha256 = ? AND {to} ORDER BY id",
+            (message.sha256, *forms),
         ).fetchall()
         if any(status == ACCEPTED for status, _ in rows):
             return ACCEPTED
@@ -159,6 +154,28 @@ class SendLog:
             return None
         status, owner = rows[-1]
         return BUSY if status == SENDING and _alive(owner) else str(status)
+
+    def _to(self, recipient: str) -> tuple[str, list[str]]:
+        """The SQL condition (and its values) for attempts to this address, however the log
+        keeps it: as sent, in any case, or forgotten."""
+        forms = [recipient.lower()]
+        if self._forgets():  # the key only when the log holds forgotten addresses
+            for spelling in {recipient, recipient.lower()}:  # as it may have been sent
+                plain = UNKEYED + hashlib.sha256(spelling.encode()).hexdigest()
+                forms += [plain, rekeyed(plain)]  # an older version's form, until re-keyed
+        others = ", ".join("?" * (len(forms) - 1)) or "NULL"
+        return f"(lower(recipient) = ? OR recipient IN ({others}))", forms
+
+    def told_before(self, message: Message) -> bool:
+        """Whether this address was sent another version of this patient's leaflet: a
+        corrected appointment's message then says that it changed."""
+        to, forms = self._to(message.recipient)
+        found = self.db.execute(
+            "SELECT 1 FROM attempts WHERE status = ? AND lower(reference) = ? AND leaflet = ?"
+            f" AND sha256 != ? AND {to} LIMIT 1",
+            (ACCEPTED, message.reference.lower(), message.leaflet, message.sha256, *forms),
+        ).fetchone()
+        return found is not None
 
     def _forgets(self) -> bool:
         """Whether the log holds forgotten addresses (asked again until it does: a retention

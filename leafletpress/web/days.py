@@ -20,6 +20,7 @@ once; the day is finished once.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
@@ -33,6 +34,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, Q, Sum, Value
 from django.db.models.functions import Now
 
 from ..common.errors import BusyError
+from ..common.files import own_folder
 from ..day.batch import Outcome, render_part, run_batch
 from ..visit.daylist import DayList, read_day_list
 from ..visit.plan import Plan, plan
@@ -185,18 +187,35 @@ def finish(work: Work) -> Outcome | None:
     day = work.day
     if not Day.objects.filter(pk=day.pk, finisher="").update(finisher=me(), finishing=Now()):
         return None
+    correction = day.outcome.get("correction")
     try:
+        if correction:
+            _forget_replaced(day)
         outcome = run_batch(
             work.listing, work.planned, service.project(), service.registry(), day.out_dir,
             service.edition_of(day.outcome.get("edition", "a5")),
             separators=bool(day.outcome.get("separators", True)), parts_made=True,
+            earlier=set(correction["same"]) if correction else None,
+            changed=correction["reprint"] if correction else (),
         )  # fmt: skip
+        if correction:
+            for stray in outcome.strays:  # the replaced list's leaflets that changed or went
+                stray.unlink(missing_ok=True)
     except BusyError:
         return None  # a worker that was thought gone is at it still: it ends the day
     except BaseException:
         Day.objects.filter(pk=day.pk, finisher=me()).update(finisher="")  # another may try
         raise
     return outcome
+
+
+def _forget_replaced(day: Day) -> None:
+    """The outputs of the list a correction replaces (its print files, manifest and outbox,
+    in a folder named after it in each date's folder), before the correction's are made:
+    then the earlier list's leaflets that no list names any more are strays."""
+    for folder in day.out_dir.glob(f"*/{day.replaces_id}"):
+        own_folder(folder, day.out_dir, create=False)  # never through a link
+        shutil.rmtree(folder)
 
 
 FINISH_LEASES = 5  # a finisher silent for this many leases (print files take a while) is gone

@@ -93,6 +93,11 @@ class Day(models.Model):
     purged = models.DateTimeField(null=True)  # list and PDFs deleted; the manifests are kept
     finisher = models.CharField(max_length=100, blank=True)  # who makes the print files
     finishing = models.DateTimeField(null=True)  # since when
+    # A corrected list replaces the earlier upload of its day (issue 24, item 2): it is made
+    # in that day's folder, where the engine's journal keeps every unchanged leaflet.
+    replaces = models.OneToOneField("self", null=True, on_delete=models.SET_NULL,
+                                    related_name="replaced_by")  # fmt: skip
+    folder = models.CharField(max_length=36, blank=True)  # the first upload's id, or ours
 
     @property
     def upload_name(self) -> str:  # in the shared storage
@@ -104,7 +109,14 @@ class Day(models.Model):
 
     @property
     def out_dir(self) -> Path:  # the engine makes the day here
-        return path_of(f"dagen/{self.id}")
+        return path_of(f"dagen/{self.folder or self.id}")
+
+    def folder_shared(self) -> bool:
+        """Whether a day not yet purged (a correction of this one) makes its leaflets in
+        this day's folder: purging this day then deletes its list only."""
+        mine = self.folder or str(self.id)
+        others = Day.objects.filter(models.Q(folder=mine) | models.Q(pk=mine))
+        return others.exclude(pk=self.pk).filter(purged__isnull=True).exists()
 
 
 class DayPart(models.Model):
@@ -130,6 +142,33 @@ class DayPart(models.Model):
     class Meta:
         ordering = ["number"]
         constraints = [models.UniqueConstraint(fields=["day", "number"], name="one_part_number")]
+
+
+class PatientLeaflet(models.Model):
+    """One leaflet the app made for a patient, by a day's row or the one-patient form: where
+    the search and the check for a second leaflet of the same day look (issue 24, items 3
+    and 4). No name: the keyed hashes of its words (``name_words``), so a search by name
+    matches without the database ever holding it."""
+
+    day = models.ForeignKey(Day, null=True, on_delete=models.CASCADE, related_name="patients")
+    row = models.PositiveIntegerField(null=True)
+    document = models.OneToOneField(Document, null=True, on_delete=models.CASCADE,
+                                    related_name="patient")  # fmt: skip
+    who = models.CharField(max_length=40)  # reference, or pseudonym
+    reference = models.CharField(max_length=40, blank=True, db_index=True)  # lower case
+    name_words = models.TextField()  # " k1 k2 ": keyed hashes of the name's words
+    date = models.DateField(db_index=True)  # of the moment: the operation's, or the discharge's
+    time = models.TimeField(null=True)
+    site = models.CharField(max_length=40)
+    leaflet = models.CharField(max_length=40)
+    variant = models.CharField(max_length=40)
+    moment = models.CharField(max_length=10)
+    language = models.CharField(max_length=5)
+    service = models.CharField(max_length=120, blank=True)
+    made = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "time", "row"]
 
 
 class Mailing(models.Model):

@@ -32,7 +32,7 @@ from ..common.files import own_folder
 from ..day.manifest import CSV_NAME, JSON_NAME, forget_refused
 from ..mail.sendlog import FORGOTTEN, UNKEYED, SendLog, forgotten, rekeyed
 from . import service
-from .models import SYSTEM, Day, Document, Mailing, audit
+from .models import SYSTEM, Day, Document, Mailing, PatientLeaflet, audit
 
 KEPT = {CSV_NAME, JSON_NAME}
 ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
@@ -57,6 +57,7 @@ def purge(now: datetime | None = None) -> Purged:
     for document in Document.objects.filter(created__lt=cutoff, purged__isnull=True):
         done.files += _remove(document.path) + _remove(document.print_path)
         Document.objects.filter(pk=document.pk).update(purged=timezone.now())
+        PatientLeaflet.objects.filter(document=document).delete()  # no longer to be found
         done.documents += 1
     ended = Day.objects.exclude(status__in=BUSY)
     for day in ended.filter(created__lt=cutoff, purged__isnull=True):
@@ -105,8 +106,9 @@ def _purge_day(day: Day) -> int:
         refused = [{"row": r["row"], "problems": []} for r in now.outcome.get("refused", [])]
         kept = now.outcome | {"refused": refused}
         Day.objects.filter(pk=day.pk).update(purged=day.purged, outcome=kept)
+        PatientLeaflet.objects.filter(day=day).delete()
     try:
-        return _remove(day.upload) + _empty(day.out_dir)
+        return _remove(day.upload) + _files_of(day)
     except BaseException:
         Day.objects.filter(pk=day.pk).update(purged=None)  # tried again on the next run
         day.purged = None
@@ -118,7 +120,13 @@ def _left_behind(day: Day) -> int:
     race with a worker): deleted now; nothing when there are none."""
     if Day.objects.filter(pk=day.pk, status__in=BUSY).exists():
         return 0
-    return _remove(day.upload) + _empty(day.out_dir)
+    return _remove(day.upload) + _files_of(day)
+
+
+def _files_of(day: Day) -> int:
+    """A day's folder, emptied; not while a correction of the day, made in the same folder,
+    is kept (it is emptied with the last of them)."""
+    return 0 if day.folder_shared() else _empty(day.out_dir)
 
 
 def _remove(path: Path) -> int:

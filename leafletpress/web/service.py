@@ -26,6 +26,7 @@ from ..common.matching import match_key
 from ..common.project import FORMATS, Edition, Project
 from ..content.leaflet import DEFAULT_LANGUAGE, DISCHARGE, catalogue, load_leaflet
 from ..content.registry import Registry, load_registry
+from ..day.finish import CHANGES_SUFFIX
 from ..day.journal import inputs_digest
 from ..day.manifest import JSON_NAME, MADE, read_manifest
 from ..mail.sending import Report, run_email, verdicts
@@ -332,6 +333,12 @@ def not_yours(services: dict[str, list[int]]) -> str:
             "beheerder om toegang")  # fmt: skip
 
 
+def site_name(key: str) -> str:
+    """A campus as she knows it: 'ZAS Cadix'."""
+    site = registry().sites.get(key)
+    return site.name if site else key
+
+
 def service_of(leaflet: str) -> str:
     """The service a leaflet belongs to ('' for a leaflet the content does not have)."""
     found: dict[str, Any] = choices()["leaflets"].get(leaflet, {})
@@ -390,9 +397,10 @@ def download_name(kind: str, item: dict[str, str]) -> str:
     '2026-12-15 PAT-1_0830_avn-hip-heupprothese.pdf' (issue 24, item 14)."""
     day, name = Path(item["path"]).parts[0], item["name"]
     if kind == "afdruk":
-        key, part = re.fullmatch(r"print-(.+?)(-\d+)?\.pdf", name).groups()  # type: ignore[union-attr]
-        site = registry().sites.get(key)
-        return f"{day} {site.name if site else key} afdruk{f' deel {part[1:]}' if part else ''}.pdf"
+        found = re.fullmatch(rf"print-(.+?)({CHANGES_SUFFIX})?(-\d+)?\.pdf", name)
+        key, changes, part = found.groups()  # type: ignore[union-attr]
+        what = (" wijzigingen" if changes else "") + (f" deel {part[1:]}" if part else "")
+        return f"{day} {site_name(key)} afdruk{what}.pdf"
     if kind == "manifest":
         return f"{day} overzicht{Path(name).suffix}"
     return f"{day} {name}"

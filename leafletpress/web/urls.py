@@ -10,6 +10,7 @@ urlpatterns = [
     path("aanmelden/", auth.LoginView.as_view(template_name="web/login.html",
                                                redirect_authenticated_user=True), name="login"),
     path("afmelden/", auth.LogoutView.as_view(), name="logout"),
+    path("zoek/", views.search, name="search"),
     path("folder/", views.patient, name="patient"),
     path("folder/keuzes/", views.patient_choices, name="patient_choices"),
     path("folder/<uuid:pk>/", views.document, name="document"),

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,7 +26,7 @@ from ..common.errors import LeafletpressError
 from ..common.files import spreadsheet_cell
 from ..day.manifest import JSON_NAME
 from ..mail.sendlog import ACCEPTED, FAILED, REFUSED, SENDING, UNCERTAIN
-from . import service
+from . import patients, service
 from .forms import EDITIONS, LANGUAGES, AuditFilter, MakeForm, PatientForm, UploadForm
 from .models import AuditEvent, Day, DayPart, Document, Mailing, audit
 from .roles import (
@@ -44,12 +44,42 @@ from .storage import keep
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    waiting: list[Day] = []
-    if SECRETARIAAT in roles_of(request.user):  # days whose refused rows nobody dealt with
+    context: dict[str, Any] = {"today": date.today(), "waiting": []}
+    if SECRETARIAAT in roles_of(request.user):
         done = Day.objects.filter(status=Day.DONE, purged__isnull=True).order_by("-created")
-        waiting = [d for d in _seen_days(request, done[:200])
-                   if d.outcome.get("refused") and not d.outcome.get("dealt")]  # fmt: skip
-    return render(request, "web/home.html", {"today": date.today(), "waiting": waiting})
+        context["waiting"] = [
+            d
+            for d in _seen_days(request, done[:200])  # rows left over
+            if d.outcome.get("refused") and not d.outcome.get("dealt")
+        ]
+        mine = Document.objects.filter(made_by=request.user, purged__isnull=True)
+        context["my_leaflets"] = mine.select_related("patient").order_by("-created")[:8]
+        days = Day.objects.filter(made_by=request.user, purged__isnull=True)
+        context["my_days"] = days.order_by("-created")[:5]
+        shown = [d.who for d in context["my_leaflets"]]
+        if shown:  # her own leaflets, by reference: audited like any list of patients
+            audit(request.user, "startpagina bekeken", covers=shown)
+    return render(request, "web/home.html", context)
+
+
+@role_required(SECRETARIAAT)
+@require_http_methods(["GET", "POST"])
+def search(request: HttpRequest) -> HttpResponse:
+    """Find a leaflet again by reference or name (issue 24, item 4). A POST: a name never
+    goes into a URL or a log; the audit log says that she searched and whom she found."""
+    text = request.POST.get("zoek", "").strip()[:120] if request.method == "POST" else ""
+    found = patients.search(text, services_of(request.user)) if text else []
+    if text:
+        how = "op referentie" if found and all(f.reference == text.lower() for f in found) else ""
+        audit(request.user, "gezocht", detail=f"{len(found)} gevonden {how}".strip(),
+              covers=[f.who for f in found])  # fmt: skip
+    known = service.choices()["leaflets"]
+    rows = [
+        {"leaflet": f, "title": known.get(f.leaflet, {}).get("title", f.leaflet),
+         "site": service.site_name(f.site)}
+        for f in found
+    ]  # fmt: skip
+    return render(request, "web/search.html", {"text": text, "rows": rows, "asked": bool(text)})
 
 
 # --- one patient ----------------------------------------------------------------------------
@@ -146,6 +176,7 @@ def _keep(request: HttpRequest, made: service.Made, values: dict[str, str]) -> D
     if made.booklet is not None:
         keep(document.print_name, made.booklet)
     document.save()
+    patients.index_document(document, made.p, made.who)
     meta = made.p.leaflet.meta
     audit(request.user, "folder gemaakt", made.who, f"{meta.code} {meta.version} {visit.variant}",
           f"{visit.moment}, {document.edition}, {made.p.leaflet.lang}",
@@ -381,16 +412,29 @@ def day(request: HttpRequest, pk: Any) -> HttpResponse:
     }
     detail = f"dag {the_day.id} ({the_day.status})"
     if the_day.status == Day.CHECKED and not the_day.purged:
-        context["checked"] = service.check_day(the_day.upload, the_day.source_name)
-        shown = []
-        if context["checked"].bad_rows:
-            detail += f"; {service.shown_rows(context['checked'])}"
+        context["checked"] = checked = service.check_day(the_day.upload, the_day.source_name)
+        context["correction"] = fix = _correction(request, the_day, checked)
+        entries = checked.planned.entries if checked.planned else []
+        context["seconds"] = patients.seconds(the_day, entries, fix and fix.earlier)
+        shown = [s.who for s in context["seconds"]]
+        if fix is not None:
+            shown += [who for _, who in fix.changes.gone] + [c.who for c in fix.changes.changed]
+        if checked.bad_rows:
+            detail += f"; {service.shown_rows(checked)}"
     else:  # a made day lists its leaflets and their warnings by reference
         shown = [w["reference"] for w in the_day.outcome.get("warnings", [])]
         shown += [item["name"].split("_")[0] for item in the_day.outcome.get("leaflets", [])]
     audit(request.user, "dag bekeken", detail=detail,
           covers=shown, service=the_day.services)  # fmt: skip
     return render(request, "web/day.html", context)
+
+
+def _correction(
+    request: HttpRequest, the_day: Day, checked: service.Checked
+) -> patients.Correction | None:
+    """The earlier upload of the same day this list corrects, among the days she may see."""
+    candidates = _seen_days(request, patients.correction_candidates(the_day)[:20])
+    return patients.correction(the_day, checked, candidates)
 
 
 @role_required(SECRETARIAAT)
@@ -420,9 +464,10 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
 
     form = MakeForm(request.POST)
     seen = _visible_day(request, pk)
-    checked = None  # checked before the transaction: it holds SQLite's write lock (F19)
+    checked = fix = None  # checked before the transaction: it holds SQLite's write lock (F19)
     if seen.status == Day.CHECKED and not seen.purged and form.is_valid():
         checked = service.check_day(seen.upload, seen.source_name)
+        fix = _correction(request, seen, checked)
     with transaction.atomic():
         the_day = get_object_or_404(Day.objects.select_for_update(), pk=pk)
         if the_day.status == Day.FAILED and not the_day.purged:
@@ -440,12 +485,43 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
         the_day.outcome = {"edition": form.cleaned_data["edition"] or "a5",
                            "separators": form.cleaned_data["separators"],
                            "refused": service.refused_rows(checked)}  # fmt: skip
-        the_day.save()
+        if fix is not None and not _replace(the_day, fix):
+            return redirect("day", the_day.id)  # another correction of it came first
+        try:
+            with transaction.atomic():
+                the_day.save()
+        except IntegrityError:  # the same, at the same moment (one day replaces another once)
+            return redirect("day", the_day.id)
+        patients.index_day(the_day, checked.planned.entries)
     make_day.enqueue(str(the_day.id))
     audit(request.user, "dag gestart", detail=f"dag {the_day.id}: {the_day.total} folders",
           covers=[entry.who for entry in checked.planned.entries],
           service=the_day.services)  # fmt: skip
     return redirect("day", the_day.id)
+
+
+def _replace(the_day: Day, fix: patients.Correction) -> bool:
+    """Make a corrected list in the folder of the day it replaces: the engine's journal keeps
+    the unchanged leaflets; the day records what changed. False if that day was replaced
+    (or purged) meanwhile."""
+    earlier = Day.objects.select_for_update().filter(pk=fix.earlier.pk, purged__isnull=True,
+                                                     status=Day.DONE).first()  # fmt: skip
+    if earlier is None or Day.objects.filter(replaces=earlier).exclude(pk=the_day.pk).exists():
+        return False
+    changes = fix.changes
+    the_day.replaces, the_day.folder = earlier, earlier.folder or str(earlier.id)
+    the_day.outcome["correction"] = {
+        "earlier": str(earlier.id),
+        "summary": changes.summary,
+        "same": changes.same + [c.row for c in changes.changed if not c.reprint],
+        "reprint": [c.row for c in changes.changed if c.reprint],
+        "changed": [
+            {"row": c.row, "reference": c.who, "what": list(c.what)} for c in changes.changed
+        ],
+        "new": [{"row": row, "reference": who} for row, who in changes.new],
+        "gone": [{"row": row, "reference": who} for row, who in changes.gone],
+    }
+    return True
 
 
 def _again(request: HttpRequest, the_day: Day) -> HttpResponse:
