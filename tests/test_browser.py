@@ -217,6 +217,56 @@ def test_a_good_day_is_made_while_the_secretary_watches(page: Page, data: Path) 
     assert pdf[:5] == b"%PDF-" and "VOORBEELD" in all_text(pdf)
 
 
+def test_a_corrected_list_replaces_the_day_and_a_leaflet_is_found_again(
+    page: Page, data: Path
+) -> None:
+    """Issue 24, items 2 and 4: the corrected list says what changed and makes only that; the
+    search in the header finds a patient's leaflets by name, on every page."""
+    page.get_by_role("link", name="Lijst van de dag", exact=True).click()
+    page.get_by_label("Afsprakenlijst van de dag").set_input_files(
+        ROOT / "examples/dag-2026-12-15.csv"
+    )
+    page.get_by_role("button", name="Controleer de lijst").click()
+    page.get_by_role("button", name="Maak 12 folders").click()
+    watch_a_worker_make_the_day(page, data)
+    lines = (ROOT / "examples/dag-2026-12-15.csv").read_bytes().splitlines()
+    lines[2] = lines[2].replace(b"15/12/2026;8u15", b"15/12/2026;11u00")  # Jan Janssens
+    corrected = b"\r\n".join(lines[:5] + lines[6:]) + b"\r\n"  # and row 6 is gone
+    page.get_by_role("link", name="Lijst van de dag", exact=True).click()
+    page.get_by_label("Afsprakenlijst van de dag").set_input_files(
+        {"name": "dag-2026-12-15 verbeterd.csv", "mimeType": "text/csv", "buffer": corrected}
+    )
+    page.get_by_role("button", name="Controleer de lijst").click()
+    banner = page.get_by_role("status").filter(has_text="Verbeterde lijst")
+    expect(banner).to_contain_text("1 rij gewijzigd; 1 rij weg; 10 rijen ongewijzigd")
+    expect(banner).to_contain_text("Rij 3 (ZAS-100232): uur 08:15 → 11:00")
+    shot(page, "05c-verbeterde-lijst")
+    assert _axe(page, "verbeterde-lijst")[1] == []
+    page.get_by_role(
+        "button", name="Vervang de vorige lijst: maak 1 nieuwe of gewijzigde folder"
+    ).click()
+    watch_a_worker_make_the_day(page, data)
+    expect(page.get_by_role("status").first).to_contain_text("1 folder gemaakt, 10 ongewijzigd uit de vorige lijst")
+    expect(
+        page.get_by_role("link", name=re.compile("print-augustinus-wijzigingen.pdf"))
+    ).to_be_visible()
+    shot(page, "05d-verbeterde-lijst-klaar")
+    page.get_by_role("search").get_by_label("Zoek een folder op patiëntnummer of naam").fill(
+        "janssens"
+    )
+    page.get_by_role("search").get_by_role("button", name="Zoek").click()
+    results = page.get_by_role("table", name="1 folder gevonden")
+    expect(results).to_contain_text("ZAS-100232")
+    expect(results).to_contain_text("11:00")  # the corrected list's, not the replaced one
+    assert "janssens" not in page.url.lower()
+    shot(page, "13-zoeken")
+    assert _axe(page, "zoeken")[1] == []
+    page.get_by_role("link", name="leafletpress").click()
+    expect(page.get_by_role("heading", name="Jouw recente lijsten")).to_be_visible()
+    shot(page, "06c-start-recent")
+    assert _axe(page, "start-recent")[1] == []
+
+
 def _test_database() -> str:
     return f"sqlite:///{django_settings.DATABASES['default']['NAME']}"
 

@@ -103,6 +103,9 @@ def test_a_corrected_list_replaces_the_day_and_makes_only_what_changed() -> None
     pdf = pypdf.PdfReader(folder / str(second.id) / "print-cadix-wijzigingen.pdf")
     text = " ".join(page.extract_text() for page in pdf.pages)
     assert "Els Wouters" in text and "Marie Peeters" in text and "Jan Janssens" not in text
+    page = client.get(reverse("day", args=[second.id])).content.decode()
+    assert "2 folders gemaakt, 3 ongewijzigd uit de vorige lijst" in page
+    assert "Rij 2 (PAT-1): uur 08:00 → 11:00" in page  # the made day keeps what changed
     old = client.get(reverse("day", args=[first.id])).content.decode()
     assert "Deze lijst werd vervangen door een verbeterde lijst" in old
 

@@ -164,6 +164,8 @@ def _done(day: Day, outcome: Outcome) -> None:
         "refused": day.outcome.get("refused", []),
         "failed": [{"row": row, "problem": problem} for row, problem in outcome.failed],
     }
+    if "correction" in day.outcome:  # what the corrected list changed, for its page
+        listed["correction"] = day.outcome["correction"]
     Day.objects.filter(pk=day.pk, status=Day.RUNNING).update(
         status=Day.DONE, outcome=listed, finished=timezone.now(), done=day.total
     )
