@@ -246,7 +246,9 @@ def test_a_corrected_list_replaces_the_day_and_a_leaflet_is_found_again(
         "button", name="Vervang de vorige lijst: maak 1 nieuwe of gewijzigde folder"
     ).click()
     watch_a_worker_make_the_day(page, data)
-    expect(page.get_by_role("status").first).to_contain_text("1 folder gemaakt, 10 ongewijzigd uit de vorige lijst")
+    expect(page.get_by_role("status").first).to_contain_text(
+        "1 folder gemaakt, 10 ongewijzigd uit de vorige lijst"
+    )
     expect(
         page.get_by_role("link", name=re.compile("print-augustinus-wijzigingen.pdf"))
     ).to_be_visible()

@@ -809,9 +809,21 @@ def sender() -> Client:
                      stdout=io.StringIO())  # fmt: skip
     finally:
         del os.environ["LEAFLETPRESS_WACHTWOORD"]
+    User.objects.filter(username="zender").update(email="zender@zas.example.org")
     client = Client()
     client.force_login(User.objects.get(username="zender"))
+    proof_sent()
     return client
+
+
+def proof_sent() -> None:
+    """As if "Stuur een proef naar mezelf" went out with the settings as they are: the tests
+    of the proof itself send a real one (test_week.py)."""
+    from leafletpress.web.models import audit
+    from leafletpress.web.service import message_settings
+    from leafletpress.web.views import PROOF, PROOF_SETTINGS
+
+    audit("zender", PROOF, detail=f"{PROOF_SETTINGS}{message_settings()}; in de tests")
 
 
 def upload(client: Client, rows: list[str]) -> Any:

@@ -5,11 +5,13 @@ with the real worker and a real SMTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
 import pypdf
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -209,3 +211,40 @@ def test_the_start_page_lists_her_recent_leaflets_and_lists() -> None:
     html = client.get(reverse("home")).content.decode()
     assert "Jouw recente folders" in html and "PAT-0042, 15/12/2026 om 08:30" in html
     assert "Jouw recente lijsten" in html and "Afspraken op 15/12/2026" in html
+
+
+def test_nothing_reaches_a_patient_before_a_proof_to_herself_for_a_made_up_patient(
+    smtp, settings
+) -> None:
+    client = sender()
+    AuditEvent.objects.filter(action="proef-e-mail verstuurd").delete()  # as on a new install
+    day = made_day(client)
+    page = client.get(reverse("day_email", args=[day.id])).content.decode()
+    assert "Stuur eerst een proef naar jezelf" in page and "Verstuur 3 e-mails" not in page
+    client.post(reverse("day_email_send", args=[day.id]))  # a forged click: nothing starts
+    assert not day.mailings.exists() and smtp.mailbox.received == []
+    client.post(reverse("day_email_proof", args=[day.id]))
+    [proof] = smtp.mailbox.received
+    assert proof["To"] == "zender@zas.example.org" and proof["Subject"].startswith("[PROEF] ")
+    assert "Beste Proef Patiënt," in proof.get_body().get_content()
+    attached = next(proof.iter_attachments()).get_payload(decode=True)
+    reader = pypdf.PdfReader(io.BytesIO(attached))
+    if reader.is_encrypted:
+        reader.decrypt("01011970")
+    pdf_text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Proef Patiënt" in pdf_text and "Marie Peeters" not in pdf_text
+    page = client.get(reverse("day_email", args=[day.id])).content.decode()
+    assert "Proef verstuurd naar zender@zas.example.org" in page and "Verstuur 3 e-mails" in page
+    (settings.ROOT / "templates/email/nl/body.txt.j2").open("a").write("\nTot binnenkort!\n")
+    page = client.get(reverse("day_email", args=[day.id])).content.decode()
+    assert "Stuur eerst een proef naar jezelf" in page  # the text changed: a new proof first
+
+
+def test_a_proof_without_an_address_says_who_can_fix_it(smtp) -> None:
+    client = sender()
+    day = made_day(client)
+    User.objects.filter(username="zender").update(email="")
+    client.post(reverse("day_email_proof", args=[day.id]))
+    page = client.get(reverse("day_email", args=[day.id])).content.decode()
+    assert "De proef kon niet verstuurd worden" in page and "vraag de beheerder" in page
+    assert smtp.mailbox.received == []

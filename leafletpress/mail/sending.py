@@ -14,7 +14,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from datetime import time as time_of_day
 from email.message import EmailMessage
@@ -427,3 +427,42 @@ def _letter(
         pdf=pdf,
         changed=changed,
     )
+
+
+# A fictional patient for the proof message: a real patient's leaflet never goes to staff.
+PROOF_PATIENT = {"name": "Proef Patiënt", "reference": "PROEF-0000", "birth_date": "01/01/1970",
+                 "letter_code": "PROEF2026", "email": ""}  # fmt: skip
+
+
+def send_proof(project: Project, registry: Registry, letter: Letter) -> str:
+    """One message as the patients' will go out (server, sender, text, attachment and its
+    password), for a fictional patient (``PROOF_PATIENT``), to ``recipient``: a member of
+    staff, before the first real send. Never in the send log. Returns the server's answer;
+    raises the engine's error, in Dutch, when it cannot go."""
+    config = load_email_config(project)
+    _refuse_example_data(config, registry.example)
+    try:
+        address = validate_email(letter.recipient, check_deliverability=False)
+    except EmailNotValidError:
+        raise InputError(
+            f"'{clipped(letter.recipient)}' is geen geldig e-mailadres",
+            field="email",
+            hint="vraag de beheerder het e-mailadres van je account na te kijken",
+        ) from None
+    to = address.ascii_email or address.normalized
+    message = EmailComposer(project, registry, config).message(replace(letter, recipient=to))
+    subject = message["Subject"]
+    del message["Subject"]
+    message["Subject"] = f"[PROEF] {subject}"
+    mailer = Mailer(config, config.password(), ca_path(project, config))
+    try:
+        return mailer.send(message, to, address.ascii_email is None)
+    except (Refused, Temporary, Uncertain, Fatal) as exc:
+        raise OutputError(
+            f"de proef kon niet verstuurd worden: {_hide(str(exc), to)}",
+            file=f"config/{EMAIL_CONFIG}",
+            hint="kijk de mailserver en afzender na (of vraag het de dienst informatica); "
+            "er is niets naar patiënten verstuurd",
+        ) from None
+    finally:
+        mailer.close()

@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from ..common.errors import LeafletpressError, clipped
+from ..common.errors import InputError, LeafletpressError, clipped
 from ..common.matching import match_key
 from ..common.project import FORMATS, Edition, Project
 from ..content.leaflet import DEFAULT_LANGUAGE, DISCHARGE, catalogue, load_leaflet
@@ -29,7 +29,9 @@ from ..content.registry import Registry, load_registry
 from ..day.finish import CHANGES_SUFFIX
 from ..day.journal import inputs_digest
 from ..day.manifest import JSON_NAME, MADE, read_manifest
-from ..mail.sending import Report, run_email, verdicts
+from ..mail import sending
+from ..mail.messages import Letter
+from ..mail.sending import PROOF_PATIENT, Report, run_email, verdicts
 from ..mail.sendlog import SEND_LOG
 from ..visit.daylist import FIELDS, DayList, Row, read_day_list
 from ..visit.personalise import Personalisation
@@ -447,6 +449,44 @@ def shown_message(message: EmailMessage) -> dict[str, Any]:
         "to": message["To"], "sender": message["From"], "subject": message["Subject"],
         "text": body.get_content() if body else "", "attachments": attached,
     }  # fmt: skip
+
+
+def message_settings() -> str:
+    """What the patients' messages are made from besides the day (the mail server and sender,
+    the hospital and its campuses, the message texts), as a short digest: a proof is sent
+    again after any of it changed."""
+    digest = hashlib.sha256()
+    found = project()
+    for top in (found.config_dir, found.templates_dir / "email"):
+        for path in sorted(p for p in top.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(found.root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def send_proof(day: Any, to: str) -> str:
+    """The day's first message as it will go out, for a fictional patient, to a member of
+    staff (issue 24, item 15): the leaflet of the day's first good row, with the patient's
+    fields replaced by ``PROOF_PATIENT``. Returns the server's answer."""
+    checked = check_day(day.upload, day.source_name)
+    if checked.planned is None or not checked.planned.entries or checked.listing is None:
+        raise InputError("deze dag heeft geen folders om te versturen", file=day.source_name)
+    first = checked.planned.entries[0]
+    values = next(r for r in checked.listing.rows if r.number == first.row).values
+    current = engine()
+    proof = current.planner().check(Row(0, values | PROOF_PATIENT))
+    if isinstance(proof, list):
+        raise proof[0]
+    edition = edition_of(day.outcome.get("edition", "a5"))
+    with _lock:
+        rendered = current.renderer.render(proof.p, edition.layout, edition.archive)
+    visit = proof.p.visit
+    letter = Letter(
+        recipient=to, patient_name=visit.patient.name, birth_date=visit.patient.birth_date,
+        letter_code=PROOF_PATIENT["letter_code"], lang=proof.p.leaflet.lang, site=visit.site,
+        day=visit.day, at=visit.time if visit.discharge is None else None, moment=visit.moment,
+        code=proof.p.leaflet.meta.code, pdf=rendered.pdf,
+    )  # fmt: skip
+    return sending.send_proof(project(), registry(), letter)
 
 
 def email_verdicts(day: Any) -> list[tuple[int, str, tuple[str, str] | None]]:

@@ -24,6 +24,7 @@ urlpatterns = [
     path("dag/<uuid:pk>/behandeld", views.day_dealt, name="day_dealt"),
     path("dag/<uuid:pk>/email/", views.day_email, name="day_email"),
     path("dag/<uuid:pk>/email/verstuur", views.day_email_send, name="day_email_send"),
+    path("dag/<uuid:pk>/email/proef", views.day_email_proof, name="day_email_proof"),
     path("dag/<uuid:pk>/email/voortgang", views.day_email_progress, name="day_email_progress"),
     path("dag/<uuid:pk>/<str:kind>/<int:number>", views.day_file, name="day_file"),
     path("inhoud/", views.content_check, name="content_check"),

@@ -603,6 +603,9 @@ def day_email(request: HttpRequest, pk: Any) -> HttpResponse:
     """Before sending: the counts, one message as it will go out, and each row's state."""
     the_day = _day(request, pk, status=Day.DONE)
     context: dict[str, Any] = {"day": the_day, "mailing": the_day.mailings.first()}
+    proof = request.session.pop("proef", None)  # what "Stuur een proef" did, said once
+    context["proof"] = proof if proof and proof.get("dag") == str(the_day.id) else None
+    context["proof_needed"] = proof_needed()
     try:
         survey = service.email_survey(the_day)
     except LeafletpressError as exc:
@@ -643,12 +646,48 @@ def day_email_send(request: HttpRequest, pk: Any) -> HttpResponse:
         the_day = get_object_or_404(Day.objects.select_for_update(), pk=pk, status=Day.DONE)
         if the_day.purged:
             raise Purged(the_day.purged)
-        if any(m.busy for m in the_day.mailings.all()):
-            return redirect("day_email", the_day.id)
+        if any(m.busy for m in the_day.mailings.all()) or proof_needed():
+            return redirect("day_email", the_day.id)  # sending, or no proof yet: nothing new
         mailing = Mailing.objects.create(day=the_day, started_by=request.user)
     email_day.enqueue(mailing.id)
     audit(request.user, "e-mail gestart", detail=f"dag {the_day.id}", service=the_day.services)
     return redirect("day_email", the_day.id)
+
+
+@role_required(VERZENDEN)
+@require_POST
+def day_email_proof(request: HttpRequest, pk: Any) -> HttpResponse:
+    """ "Stuur een proef naar mezelf": the day's message for a fictional patient, to her own
+    address, before the first real send (issue 24, item 15)."""
+    the_day = _day(request, pk, status=Day.DONE)
+    to = request.user.email  # type: ignore[union-attr]
+    if not to:
+        request.session["proef"] = {"dag": str(the_day.id), "fout": NO_ADDRESS}
+        return redirect("day_email", the_day.id)
+    try:
+        answer = service.send_proof(the_day, to)
+    except LeafletpressError as exc:
+        request.session["proef"] = {"dag": str(the_day.id), "fout": _message(exc)}
+        return redirect("day_email", the_day.id)
+    request.session["proef"] = {"dag": str(the_day.id), "naar": to}
+    said = f"{PROOF_SETTINGS}{service.message_settings()}; dag {the_day.id}, voor een verzonnen "
+    audit(request.user, PROOF, detail=f"{said}patiënt, naar het eigen adres ({answer[:60]})",
+          service=the_day.services)  # fmt: skip
+    return redirect("day_email", the_day.id)
+
+
+PROOF, PROOF_SETTINGS = "proef-e-mail verstuurd", "instellingen "
+
+
+def proof_needed() -> bool:
+    """No real message before a proof went out with the message settings as they are now:
+    once, and again after the mail server, the sender or the texts changed."""
+    done = f"{PROOF_SETTINGS}{service.message_settings()};"
+    return not AuditEvent.objects.filter(action=PROOF, detail__startswith=done).exists()
+
+
+NO_ADDRESS = ("je account heeft geen e-mailadres — vraag de beheerder het in te vullen (bij "
+              "aanmelden met de gebruikerslijst van het ziekenhuis komt het daaruit)")  # fmt: skip
 
 
 @role_required(VERZENDEN)
