@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 
 import pypdf
@@ -248,3 +249,18 @@ def test_a_proof_without_an_address_says_who_can_fix_it(smtp) -> None:
     page = client.get(reverse("day_email", args=[day.id])).content.decode()
     assert "De proef kon niet verstuurd worden" in page and "vraag de beheerder" in page
     assert smtp.mailbox.received == []
+
+
+def test_a_made_day_lists_its_patients_not_its_file_names() -> None:
+    client = signed_in("secretariaat")
+    day = made_day(client, ROWS[:4])
+    page = client.get(reverse("day", args=[day.id])).content.decode()
+    assert "Patiënten van de dag (3), in volgorde van het uur" in page
+    row = re.search(r"<tr><td>15/12/2026</td><td>08:30</td>.*?</tr>", page)
+    assert row and "Hélène Dubois" in row[0] and "PAT-2" in row[0] and "ZAS Cadix" in row[0]
+    assert "Avasculaire necrose van de heup: " in row[0] and "(Frans)" in row[0]
+    assert "PAT-2_0830_avn-hip" not in page  # no file names
+    answer = client.get(reverse("day_file", args=[day.id, "folder", 1]))
+    assert answer.status_code == 200
+    progress = reverse("day_progress", args=[day.id])
+    assert client.get(progress, headers={"HX-Request": "true"})["HX-Refresh"] == "true"

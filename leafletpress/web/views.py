@@ -421,12 +421,37 @@ def day(request: HttpRequest, pk: Any) -> HttpResponse:
             shown += [who for _, who in fix.changes.gone] + [c.who for c in fix.changes.changed]
         if checked.bad_rows:
             detail += f"; {service.shown_rows(checked)}"
-    else:  # a made day lists its leaflets and their warnings by reference
+    else:  # a made day lists its patients and their warnings by reference
         shown = [w["reference"] for w in the_day.outcome.get("warnings", [])]
         shown += [item["name"].split("_")[0] for item in the_day.outcome.get("leaflets", [])]
+        if the_day.status == Day.DONE and not the_day.purged:
+            context["patients"] = _patients_of(the_day)
     audit(request.user, "dag bekeken", detail=detail,
           covers=shown, service=the_day.services)  # fmt: skip
     return render(request, "web/day.html", context)
+
+
+def _patients_of(the_day: Day) -> list[dict[str, Any]]:
+    """A made day's patients as she knows them (time, name, reference, campus, leaflet), in
+    appointment order, each with its download (issue 24, item 5). Names come from the list,
+    which is kept until the end of the retention period."""
+    checked = service.check_day(the_day.upload, the_day.source_name)
+    names = (
+        {r.number: r.values.get("name", "") for r in checked.listing.rows}
+        if checked.listing
+        else {}
+    )
+    files = {item["row"]: n for n, item in enumerate(the_day.outcome.get("leaflets", []))}
+    known = service.choices()["leaflets"]
+    return [
+        {"leaflet": p, "name": names.get(p.row or 0, ""), "file": files.get(p.row),
+         "title": known.get(p.leaflet, {}).get("title", p.leaflet),
+         "variant": known.get(p.leaflet, {}).get("variants", {}).get(p.variant, p.variant),
+         "site": service.site_name(p.site),
+         "language": "" if p.language == "nl" else dict(LANGUAGES).get(p.language, p.language)}
+        for p in the_day.patients.order_by("date", "time", "row")
+        if p.row in files
+    ]  # fmt: skip
 
 
 def _correction(
@@ -559,7 +584,10 @@ def day_dealt(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_GET
 def day_progress(request: HttpRequest, pk: Any) -> HttpResponse:
     the_day = _visible_day(request, pk)
-    return render(request, "web/_progress.html", {"day": the_day})
+    response = render(request, "web/_progress.html", {"day": the_day})
+    if getattr(request, "htmx", False) and the_day.status not in (Day.QUEUED, Day.RUNNING):
+        response["HX-Refresh"] = "true"  # made: the whole page, with the day's patients
+    return response
 
 
 FILE_KINDS = {"afdruk": "print_files", "manifest": "manifests", "folder": "leaflets"}
