@@ -88,7 +88,7 @@ def fill_one_patient(page: Page) -> None:
     page.get_by_label("Dag van de ingreep").fill("15/12/2026")
     page.get_by_label("Uur van de ingreep").fill("8u30")
     page.get_by_label("Naam van de patiënt").fill("Ünal Çelik-O'Brien")
-    page.get_by_label("Patiëntnummer").fill("PAT-0042")
+    page.get_by_label("Patiëntnummer", exact=True).fill("PAT-0042")
 
 
 def test_a_secretary_makes_one_leaflet_and_downloads_it(page: Page) -> None:
@@ -112,6 +112,26 @@ def test_a_secretary_makes_one_leaflet_and_downloads_it(page: Page) -> None:
         "https://www.zas.be/locaties/zas-cadix",
     ]
     assert all(embedded_fonts(pdf).values()), "every font embedded"
+
+
+def test_the_one_patient_form_fits_a_hospital_screen_and_asks_for_the_patient_first(
+    page: Page,
+) -> None:
+    """Issue 24, item 11: 1366x768 with no scrolling to the button; at discharge the
+    campus that operated says so, and no "Nog niet gepland" beside a follow-up date."""
+    page.get_by_role("link", name="Eén patiënt").click()
+    shot(page, "01b-een-patient-leeg")
+    button = page.get_by_role("button", name="Maak de folder").bounding_box()
+    assert button and button["y"] + button["height"] <= 768, "the button, without scrolling"
+    labels = page.locator("main form label").all_inner_texts()
+    assert labels[0] == "Naam van de patiënt", labels
+    page.get_by_label("Bij ontslag").check()
+    expect(page.get_by_label("Campus van de ingreep")).to_be_visible()
+    expect(page.get_by_label("Campus van de controle")).not_to_contain_text("Nog niet gepland")
+    button = page.get_by_role("button", name="Maak de folder").bounding_box()
+    assert button and button["y"] + button["height"] <= 768, "also at discharge"
+    shot(page, "01c-een-patient-ontslag")
+    assert _axe(page, "een-patient-ontslag")[1] == []
 
 
 def test_a_booklet_says_which_file_is_for_the_printer_and_which_for_the_patient(
@@ -277,7 +297,12 @@ def test_the_one_patient_form_works_with_the_keyboard_alone(page: Page) -> None:
     page.goto("/folder/")
     page.keyboard.press("Tab")  # the skip link comes first
     expect(page.get_by_role("link", name="Naar de inhoud")).to_be_focused()
-    page.get_by_label("Folder", exact=True).focus()
+    page.get_by_label("Naam van de patiënt").focus()  # the patient first (issue 24, item 11)
+    page.keyboard.type("Marie Peeters")
+    for label in ("Patiëntnummer", "Geboortedatum", "Taal van de patiënt", "Uitvoering",
+                  "Voor de ingreep", "Folder"):  # fmt: skip
+        page.keyboard.press("Tab")
+        expect(page.get_by_label(label, exact=True)).to_be_focused()
     answers = {"Ingreep": "heupprothese", "Campus": "cadix", "Chirurg": "claes"}
     for label, value in answers.items():
         page.keyboard.press("Tab")
@@ -289,8 +314,6 @@ def test_the_one_patient_form_works_with_the_keyboard_alone(page: Page) -> None:
     for text in ("15/12/2026", "8u30"):
         page.keyboard.press("Tab")
         page.keyboard.type(text)
-    page.keyboard.press("Tab")
-    page.keyboard.type("Marie Peeters")
     page.keyboard.press("Enter")  # submits the form
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Folder p[0-9a-f]{10}$"))
 
@@ -394,7 +417,7 @@ def test_what_is_typed_stays_when_the_choices_change(page: Page) -> None:
     expect(page.get_by_label("Dag van ontslag")).to_be_visible()
     expect(page.get_by_label("Dag van de ingreep")).to_have_value("15/12/2026")
     expect(page.get_by_label("Naam van de patiënt")).to_have_value("Marie Peeters")
-    expect(page.get_by_label("Campus", exact=True)).to_have_value("palfijn")
+    expect(page.get_by_label("Campus van de ingreep")).to_have_value("palfijn")  # so labelled
 
 
 # --- the hospital's OpenID Connect sign-in --------------------------------------------------
