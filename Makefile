@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve test lint bench clean system-deps test-deps
+.PHONY: demo serve test lint bench guide clean system-deps test-deps
 
 # Example leaflets, then the example lists (examples/) moved to a day two weeks ahead, made as a
 # clinic day and a ward's discharge list with their emails as a dry run: see output/demo/.
@@ -31,6 +31,12 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_batch.py
 	$(PY) benchmarks/bench_web.py
 	$(PY) benchmarks/bench_load.py
+	$(PY) benchmarks/bench_week.py
+
+# The user guide's pictures (docs/hulp/*.png), made again by the browser tests that show them.
+guide: test-deps
+	LEAFLETPRESS_GUIDE_SHOTS=1 $(PY) -m pytest tests/test_browser.py -q \
+		-k "fits_a_hospital or example_day_with_errors or corrected_list_replaces"
 
 # What the machine lacks is decided in one place, tools/deps.py: it asks apt (as root) for the
 # Debian packages of what is missing only, and uses what is there from any source (a Node.js

@@ -72,9 +72,16 @@ def page(browser: Browser, live_server, data) -> Iterator[Page]:
     context.close()
 
 
+# The user guide's pictures (docs/hulp/), remade by `make guide`: the screen as she sees it.
+GUIDE = {"01b-een-patient-leeg": "een-patient", "04-dag-controle": "dag-controle",
+         "05c-verbeterde-lijst": "verbeterde-lijst", "13-zoeken": "zoeken"}  # fmt: skip
+
+
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+    if name in GUIDE and os.environ.get("LEAFLETPRESS_GUIDE_SHOTS"):
+        page.screenshot(path=ROOT / "docs" / "hulp" / f"{GUIDE[name]}.png")
 
 
 def fill_one_patient(page: Page) -> None:
@@ -324,6 +331,7 @@ PAGES = [
     ("/dag/", "08-dag-opladen"),
     ("/inhoud/", "09-geen-toegang"),
     ("/bestaat-niet/", "10-niet-gevonden"),
+    ("/hulp/", "14-hulp"),
 ]
 
 

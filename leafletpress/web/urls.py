@@ -11,6 +11,8 @@ urlpatterns = [
                                                redirect_authenticated_user=True), name="login"),
     path("afmelden/", auth.LogoutView.as_view(), name="logout"),
     path("zoek/", views.search, name="search"),
+    path("hulp/", views.guide, name="guide"),
+    path("hulp/<str:name>.png", views.guide_picture, name="guide_picture"),
     path("folder/", views.patient, name="patient"),
     path("folder/keuzes/", views.patient_choices, name="patient_choices"),
     path("folder/<uuid:pk>/", views.document, name="document"),

@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..common.errors import LeafletpressError
@@ -80,6 +82,32 @@ def search(request: HttpRequest) -> HttpResponse:
         for f in found
     ]  # fmt: skip
     return render(request, "web/search.html", {"text": text, "rows": rows, "asked": bool(text)})
+
+
+# --- the user guide -------------------------------------------------------------------------
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "hulp"  # the guide, with the code
+
+
+@login_required
+@require_GET
+def guide(request: HttpRequest) -> HttpResponse:
+    """The secretaries' guide (docs/hulp/hulp.md), in the app: its pictures are made by the
+    browser tests (``make guide``), so they show the app as it is."""
+    from markdown_it import MarkdownIt
+
+    text = (GUIDE / "hulp.md").read_text(encoding="utf-8")
+    html = MarkdownIt("commonmark", {"html": False}).render(text)  # our text; no raw HTML
+    return render(request, "web/hulp.html", {"guide": mark_safe(html)})
+
+
+@login_required
+@require_GET
+def guide_picture(request: HttpRequest, name: str) -> HttpResponse:
+    path = GUIDE / f"{name}.png"
+    if not re.fullmatch(r"[a-z0-9-]+", name) or not path.is_file():
+        raise Http404("geen afbeelding")
+    return FileResponse(path.open("rb"), content_type="image/png")
 
 
 # --- one patient ----------------------------------------------------------------------------
