@@ -145,3 +145,10 @@ def ca(tmp_path_factory) -> tuple[trustme.CA, Path]:
     path = tmp_path_factory.mktemp("ca") / "ca.pem"
     authority.cert_pem.write_to_path(str(path))
     return authority, path
+
+
+@pytest.fixture
+def smtp(request):
+    """The real SMTP server on 127.0.0.1 of test_web's ``mail_server`` (a module that asks
+    for it imports that fixture), by a name that does not shadow the import."""
+    return request.getfixturevalue("mail_server")

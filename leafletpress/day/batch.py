@@ -63,14 +63,12 @@ def run_batch(
     on_progress: Progress | None = None,
     parts_made: bool = False,
     earlier: Collection[int] | None = None,
-    changed: Collection[int] = (),
 ) -> Outcome:
     """Make every planned leaflet, then the print files and manifest of each day folder.
     ``parts_made``: the leaflets already journaled were made for this very run, by
     ``render_part``: the manifest counts them as made, not as unchanged. ``earlier``: the
     list corrects an earlier one made in the same folder; these rows are the same in both
-    (journaled: 'unchanged'), and a print file per site holds what the correction made. The
-    manifest names the ``changed`` rows: their patients are told so by email."""
+    (journaled: 'unchanged'), and a print file per site holds what the correction made."""
     started = datetime.now().astimezone()
     folders = sorted({(out_dir / e.file).parent for e in plan.entries})
     inputs = inputs_digest(project)
@@ -87,7 +85,7 @@ def run_batch(
         run.render(pool.executor, str(project.root), run.chunks(tasks, composer, wanted))
         finish = DayFinisher(
             day, plan, run.results, registry, composer, pool.executor, str(project.root),
-            edition, separators, None if earlier is None else changed,
+            edition, separators, corrected=earlier is not None,
         )  # fmt: skip
         finished = datetime.now().astimezone()
         outcome = Outcome()
@@ -165,7 +163,8 @@ class _Run:
             else:
                 visit, lang = entry.p.visit, entry.p.leaflet.lang
                 layout, archive = edition.layout, edition.archive
-                task = Task(entry.row, visit, lang, layout, archive, str(target), fingerprint)
+                task = Task(entry.row, visit, lang, layout, archive, str(target), fingerprint,
+                            inputs)  # fmt: skip
                 tasks.append(task)
         return tasks
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
-from collections.abc import Collection
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -85,11 +84,7 @@ class DayFinisher:
     root: str
     edition: Edition
     separators: bool
-    changed: Collection[int] | None = None  # a corrected list: its rows that changed
-
-    @property
-    def corrected(self) -> bool:  # also print files of the correction's new leaflets only
-        return self.changed is not None
+    corrected: bool = False  # a corrected list: also print files of its new leaflets only
 
     def __post_init__(self) -> None:
         self.row_keys = {row.number: row.key for row in self.day.rows}
@@ -109,7 +104,7 @@ class DayFinisher:
         records.sort(key=lambda r: r["row"])
         batch = self._batch(folder, started, finished, records)
         manifests = write_manifest(folder, batch, records, prints)
-        return Finished(names, [folder / p["file"] for p in prints], manifests, _strays(day))
+        return Finished(names, [folder / p["file"] for p in prints], manifests, strays(day))
 
     def _batch(
         self, folder: Path, started: datetime, finished: datetime, records: list[dict[str, Any]]
@@ -134,7 +129,7 @@ class DayFinisher:
             "hidden_rows": list(self.day.hidden_rows),  # in the list, hidden: not used
             "example": self.registry.example,  # the leaflets say VOORBEELD: never sent
             "counts": dict(sorted(count.items())),
-        } | ({"changed_rows": sorted(self.changed)} if self.changed is not None else {})
+        }
 
     def _parts(self, entries: list[Entry], tag: str = "") -> list[Part]:
         """Per site, its good leaflets in appointment order, cut into paper-tray sized parts;
@@ -276,7 +271,7 @@ def _followup(visit: Visit) -> dict[str, str | None]:
     }
 
 
-def _strays(day: Path) -> list[Path]:
+def strays(day: Path) -> list[Path]:
     """PDFs in the day folder that no list of that day names (a cancelled appointment?)."""
     named: set[str] = set()
     for manifest in day.glob(f"*/{JSON_NAME}"):

@@ -51,6 +51,8 @@ class Task:
     archive: bool
     path: str  # where to write, absolute
     fingerprint: str  # of everything the leaflet is made from (journal.py)
+    inputs: str = ""  # of the content and code (journal.inputs_digest): what was loaded is
+    # loaded again when it changed (a worker that lives for days, while editors publish)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Result:
 
 _renderer: Renderer | None = None
 _leaflets: dict[tuple[str, str], Leaflet] = {}
+_inputs = ""  # the content the renderer and the leaflets were loaded from
 _stop: EventType | threading.Event | None = None  # set by the batch when it is interrupted
 
 
@@ -112,6 +115,10 @@ def render_tasks(
 ) -> list[Result]:
     """Render and write each task's leaflet; a failure is reported, the others go on.
     ``before_each`` (in this process only) may stop the work before a leaflet by raising."""
+    global _renderer, _inputs
+    if tasks and _inputs and tasks[0].inputs != _inputs:  # the content changed since
+        _renderer = None  # loaded: the renderer (registry) and the leaflets again
+    _inputs = tasks[0].inputs if tasks else _inputs
     renderer = _init_renderer(root)
     results = []
     for task in tasks:

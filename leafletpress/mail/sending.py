@@ -237,8 +237,6 @@ class _Emailing:
         self.folder, self.day = folder, manifest["batch"]["date"]
         self.pdfs = (folder / str(manifest["batch"].get("pdf_folder", "."))).resolve()
         self.config, self.resend, self.survey = config, resend, survey
-        rows = manifest["batch"].get("changed_rows")  # a corrected list's changed rows
-        self.changed = {r for r in rows if isinstance(r, int)} if isinstance(rows, list) else set()
         self.outbox = folder / OUTBOX
         self.report = Report()
         self.rows: dict[int, Row] = {}
@@ -287,8 +285,7 @@ class _Emailing:
         if hashlib.sha256(pdf).hexdigest() != record["sha256"]:
             report.failed.append((*who, "de PDF is weg of veranderd sinds de batch"))
             return
-        changed = record["row"] in self.changed and self.log.told_before(message_id)
-        letter = _letter(record, values, address.text, pdf, changed)
+        letter = _letter(record, values, address.text, pdf, self.log.told_before(message_id))
         if self.survey:
             report.ready.append((*who, ""))
             if report.sample is None:

@@ -145,14 +145,17 @@ class SendLog:
         the retention period) is still recognised: never twice holds for ever."""
         to, forms = self._to(message.recipient)
         rows = self.db.execute(
-            f"SELECT status, owner FROM attempts WHERE sha256 = ? AND {to} ORDER BY id",
+            f"SELECT status, owner, id FROM attempts WHERE sha256 = ? AND {to} ORDER BY id",
             (message.sha256, *forms),
         ).fetchall()
-        if any(status == ACCEPTED for status, _ in rows):
+        accepted = [number for status, _, number in rows if status == ACCEPTED]
+        if accepted and not self._other_version(message, after=accepted[-1]):
             return ACCEPTED
+        if accepted:  # moved back: her last message is another version, so this one goes
+            return None
         if not rows:
             return None
-        status, owner = rows[-1]
+        status, owner, _ = rows[-1]
         return BUSY if status == SENDING and _alive(owner) else str(status)
 
     def _to(self, recipient: str) -> tuple[str, list[str]]:
@@ -167,14 +170,20 @@ class SendLog:
         return f"(lower(recipient) = ? OR recipient IN ({others}))", forms
 
     def told_before(self, message: Message) -> bool:
-        """Whether this address was sent another version of this patient's leaflet: a
-        corrected appointment's message then says that it changed."""
+        """Whether this address was sent another version of this patient's leaflet for the
+        same day (a corrected appointment): the message then says that it changed."""
+        return self._other_version(message, after=0)
+
+    def _other_version(self, message: Message, after: int) -> bool:
+        """An accepted message to this address, later than attempt ``after``, of another
+        version of the same patient's leaflet for the same day."""
         to, forms = self._to(message.recipient)
         found = self.db.execute(
-            "SELECT 1 FROM attempts WHERE status = ? AND lower(reference) = ? AND leaflet = ?"
-            f" AND sha256 != ? AND {to} LIMIT 1",
-            (ACCEPTED, message.reference.lower(), message.leaflet, message.sha256, *forms),
-        ).fetchone()
+            "SELECT 1 FROM attempts WHERE status = ? AND id > ? AND lower(reference) = ?"
+            f" AND leaflet = ? AND day = ? AND sha256 != ? AND {to} LIMIT 1",
+            (ACCEPTED, after, message.reference.lower(), message.leaflet, message.day,
+             message.sha256, *forms),
+        ).fetchone()  # fmt: skip
         return found is not None
 
     def _forgets(self) -> bool:

@@ -10,7 +10,7 @@ leaflet and moment; a changed name or address is said, never shown.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
@@ -43,11 +43,12 @@ class Changes:
     changed: list[Changed] = field(default_factory=list)
     new: list[tuple[int, str]] = field(default_factory=list)  # (row, who) in the corrected list
     gone: list[tuple[int, str]] = field(default_factory=list)  # (row, who) in the earlier list
+    held: list[tuple[int, str]] = field(default_factory=list)  # earlier rows refused now: kept
     same: list[int] = field(default_factory=list)  # rows of the corrected list
 
     @property
     def any(self) -> bool:
-        return bool(self.changed or self.new or self.gone)
+        return bool(self.changed or self.new or self.gone or self.held)
 
     @property
     def summary(self) -> str:
@@ -56,6 +57,7 @@ class Changes:
             _count(len(self.changed), "rij gewijzigd", "rijen gewijzigd"),
             _count(len(self.new), "nieuwe rij", "nieuwe rijen"),
             _count(len(self.gone), "rij weg", "rijen weg"),
+            _count(len(self.held), "rij met een fout", "rijen met een fout"),
             _count(len(self.same), "rij ongewijzigd", "rijen ongewijzigd"),
         ]
         return "; ".join(p for p in parts if p) or "geen rijen"
@@ -76,10 +78,15 @@ def patient_key(entry: Entry) -> Key:
 
 
 def compare(
-    earlier: tuple[DayList, Plan], corrected: tuple[DayList, Plan], registry: Registry
+    earlier: tuple[DayList, Plan],
+    corrected: tuple[DayList, Plan],
+    registry: Registry,
+    refused: Collection[str] = (),
 ) -> Changes:
     """Pair the rows of both lists by patient; rows of one patient with the same leaflet and
-    moment pair in list order."""
+    moment pair in list order. An earlier row whose reference (lower case) is in ``refused``,
+    the references of the corrected list's refused rows, is held, not gone: a typo in the
+    correction never takes a patient's leaflet away."""
     before: dict[Key, list[Entry]] = defaultdict(list)
     for entry in earlier[1].entries:
         before[patient_key(entry)].append(entry)
@@ -99,7 +106,9 @@ def compare(
             changes.changed.append(Changed(entry.row, entry.who, what))
         else:
             changes.same.append(entry.row)
-    changes.gone = sorted((e.row, e.who) for left in before.values() for e in left)
+    left = sorted((e.row, e.who) for entries in before.values() for e in entries)
+    changes.held = [(row, who) for row, who in left if who.lower() in refused]
+    changes.gone = [(row, who) for row, who in left if who.lower() not in refused]
     return changes
 
 

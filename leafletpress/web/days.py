@@ -36,6 +36,7 @@ from django.db.models.functions import Now
 from ..common.errors import BusyError
 from ..common.files import own_folder
 from ..day.batch import Outcome, render_part, run_batch
+from ..day.finish import strays
 from ..visit.daylist import DayList, read_day_list
 from ..visit.plan import Plan, plan
 from . import service
@@ -189,18 +190,14 @@ def finish(work: Work) -> Outcome | None:
         return None
     correction = day.outcome.get("correction")
     try:
-        if correction:
-            _forget_replaced(day)
         outcome = run_batch(
             work.listing, work.planned, service.project(), service.registry(), day.out_dir,
             service.edition_of(day.outcome.get("edition", "a5")),
             separators=bool(day.outcome.get("separators", True)), parts_made=True,
-            earlier=set(correction["same"]) if correction else None,
-            changed=correction["reprint"] if correction else (),
+            earlier=_kept(day, correction) if correction else None,
         )  # fmt: skip
         if correction:
-            for stray in outcome.strays:  # the replaced list's leaflets that changed or went
-                stray.unlink(missing_ok=True)
+            _forget_replaced(day, outcome, correction)
     except BusyError:
         return None  # a worker that was thought gone is at it still: it ends the day
     except BaseException:
@@ -209,13 +206,26 @@ def finish(work: Work) -> Outcome | None:
     return outcome
 
 
-def _forget_replaced(day: Day) -> None:
-    """The outputs of the list a correction replaces (its print files, manifest and outbox,
-    in a folder named after it in each date's folder), before the correction's are made:
-    then the earlier list's leaflets that no list names any more are strays."""
+def _kept(day: Day, correction: dict[str, Any]) -> set[int]:
+    """The rows of a correction whose leaflet the earlier list made and that none of its
+    workers made again (the content may have changed since): 'unchanged' in the manifest."""
+    found = {row for part in day.parts.all() for row in part.found}
+    return set(correction["same"]) & found
+
+
+def _forget_replaced(day: Day, outcome: Outcome, correction: dict[str, Any]) -> None:
+    """Once a correction is made: the replaced list's outputs (its print files, manifest and
+    outbox, in a folder named after it in each date's folder), and its leaflets that no list
+    names any more (changed or gone), except those of patients whose row in the correction
+    has a mistake: theirs stay until it is corrected."""
     for folder in day.out_dir.glob(f"*/{day.replaces_id}"):
         own_folder(folder, day.out_dir, create=False)  # never through a link
         shutil.rmtree(folder)
+    held = tuple(f"{r['reference']}_" for r in correction.get("held", []))
+    for manifest in outcome.manifests:
+        for stray in strays(manifest.parent.parent):
+            if not (held and stray.name.startswith(held)):
+                stray.unlink(missing_ok=True)
 
 
 FINISH_LEASES = 5  # a finisher silent for this many leases (print files take a while) is gone

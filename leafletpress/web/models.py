@@ -111,6 +111,11 @@ class Day(models.Model):
     def out_dir(self) -> Path:  # the engine makes the day here
         return path_of(f"dagen/{self.folder or self.id}")
 
+    def replaced(self) -> Day | None:
+        """The corrected list that replaced this one, once it is made."""
+        newer = Day.objects.filter(replaces=self, status=Day.DONE).first()
+        return newer
+
     def folder_shared(self) -> bool:
         """Whether a day not yet purged (a correction of this one) makes its leaflets in
         this day's folder: purging this day then deletes its list only."""

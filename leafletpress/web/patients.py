@@ -105,8 +105,9 @@ class Second:
 
     row: int
     who: str
-    where: str  # "lijst van 02/12/2026 09:14", "eerder gemaakt met ‘Eén patiënt’"
+    where: str  # "in de lijst ‘dag.csv’, rij 2", "eerder gemaakt met ‘Eén patiënt’"
     leaflet: PatientLeaflet
+    shown: bool = True  # False: a list she may not open (need to know): not named, no link
 
 
 def seconds(day: Day, entries: list[Entry], replaced: Day | None) -> list[Second]:
@@ -156,32 +157,46 @@ class Correction:
 
 
 def correction(day: Day, checked: service.Checked, candidates: list[Day]) -> Correction | None:
-    """The earlier upload this list corrects: the latest made day of the same appointment
-    days, not replaced yet, with which this list shares at least half of the patients of
-    each (a correction may drop rows: a shorter list of the same day is another list)."""
+    """The earlier upload this list may correct: the latest made day of the same appointment
+    days, not replaced yet, at least half of whose patients are on this list (a list that
+    grew corrects the shorter one; a row refused here counts as on it). Whether it does is
+    hers to say: the check page offers to replace it or to make this list beside it."""
     if checked.planned is None or checked.listing is None:
         return None
-    ours = {patient_key(e) for e in checked.planned.entries}
+    ours = {patient_key(e)[0] for e in checked.planned.entries} | refused_references(checked)
     for earlier in candidates:
-        if earlier.dates != day.dates or not earlier.upload.is_file():
+        if not earlier.upload.is_file():
             continue
         before = service.check_day(earlier.upload, earlier.source_name)
         if before.planned is None or before.listing is None:
             continue
-        theirs = {patient_key(e) for e in before.planned.entries}
-        if ours and theirs and len(ours & theirs) * 2 >= max(len(ours), len(theirs)):
+        theirs = {patient_key(e)[0] for e in before.planned.entries}
+        if ours and theirs and len(ours & theirs) * 2 >= len(theirs):
             changes = compare((before.listing, before.planned),
-                              (checked.listing, checked.planned), service.registry())  # fmt: skip
+                              (checked.listing, checked.planned), service.registry(),
+                              refused_references(checked))  # fmt: skip
             return Correction(earlier, changes)
     return None
 
 
+def refused_references(checked: service.Checked) -> set[str]:
+    """The references (lower case) on the list's refused rows: such a patient is still on
+    the list, her row has a mistake; her earlier leaflet stays until it is corrected."""
+    bad = {row["number"] for row in checked.bad_rows}
+    rows = checked.listing.rows if checked.listing else []
+    return {r.values.get("reference", "").lower() for r in rows if r.number in bad} - {""}
+
+
 def correction_candidates(day: Day) -> Any:
-    """Made days that a list uploaded after them may correct."""
-    return (
-        Day.objects.filter(
-            status=Day.DONE, purged__isnull=True, replaced_by__isnull=True, created__lt=day.created
-        )
-        .exclude(pk=day.pk)
-        .order_by("-created")
-    )
+    """Made days of the same appointment days that this list may correct (also one made
+    after it was uploaded: the page then says what this list changes against that one)."""
+    made = Day.objects.filter(status=Day.DONE, purged__isnull=True, replaced_by__isnull=True,
+                              dates=day.dates)  # fmt: skip
+    return made.exclude(pk=day.pk).order_by("-created")
+
+
+def being_made(day: Day) -> Any:
+    """Lists of the same appointment days being made now: a correction waits for them (it
+    would correct a list it never saw)."""
+    return Day.objects.filter(status__in=[Day.QUEUED, Day.RUNNING], dates=day.dates,
+                              purged__isnull=True).exclude(pk=day.pk)  # fmt: skip

@@ -36,6 +36,7 @@ from . import days, service
 from .models import Day, Mailing, audit
 
 PURGED = "de bestanden van deze dag zijn gewist (bewaartermijn)"
+REPLACED = "deze lijst werd vervangen door een verbeterde lijst: verstuur de folders van die lijst"
 
 
 @task()
@@ -209,6 +210,8 @@ def _send(mailing: Mailing) -> tuple[dict[str, int], str]:
     day = mailing.day
     if Day.objects.filter(pk=day.pk, purged__isnull=False).exists():
         return {}, PURGED
+    if day.replaced() is not None:
+        return {}, REPLACED
     manifests = service.day_manifests(day)
     sizes = [sum(r["status"] in MADE for r in read_manifest(m)["leaflets"]) for m in manifests]
     Mailing.objects.filter(pk=mailing.pk).update(status=Mailing.RUNNING, total=sum(sizes))

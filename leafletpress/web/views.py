@@ -7,6 +7,7 @@ Every view names the roles that may use it; every file is served from here, by i
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Iterable
@@ -71,6 +72,8 @@ def search(request: HttpRequest) -> HttpResponse:
     goes into a URL or a log; the audit log says that she searched and whom she found."""
     text = request.POST.get("zoek", "").strip()[:120] if request.method == "POST" else ""
     found = patients.search(text, services_of(request.user)) if text else []
+    seen = {d.pk for d in _seen_days(request, [f.day for f in found if f.day])}
+    found = [f for f in found if f.day is None or f.day.pk in seen]  # days she may open
     if text:
         how = "op referentie" if found and all(f.reference == text.lower() for f in found) else ""
         audit(request.user, "gezocht", detail=f"{len(found)} gevonden {how}".strip(),
@@ -442,8 +445,12 @@ def day(request: HttpRequest, pk: Any) -> HttpResponse:
     if the_day.status == Day.CHECKED and not the_day.purged:
         context["checked"] = checked = service.check_day(the_day.upload, the_day.source_name)
         context["correction"] = fix = _correction(request, the_day, checked)
+        context["wait"] = _being_made(request, the_day)
+        context["notice"] = request.session.pop(f"dag {the_day.id}", "")  # from day_make
         entries = checked.planned.entries if checked.planned else []
-        context["seconds"] = patients.seconds(the_day, entries, fix and fix.earlier)
+        context["seconds"] = _named(
+            request, patients.seconds(the_day, entries, fix and fix.earlier)
+        )
         shown = [s.who for s in context["seconds"]]
         if fix is not None:
             shown += [who for _, who in fix.changes.gone] + [c.who for c in fix.changes.changed]
@@ -480,6 +487,14 @@ def _patients_of(the_day: Day) -> list[dict[str, Any]]:
         for p in the_day.patients.order_by("date", "time", "row")
         if p.row in files
     ]  # fmt: skip
+
+
+def _named(request: HttpRequest, seconds: list[patients.Second]) -> list[patients.Second]:
+    """A list she may not open (need to know) is not named, nor linked to."""
+    seen = {d.pk for d in _seen_days(request, [s.leaflet.day for s in seconds if s.leaflet.day])}
+    return [s if s.leaflet.day is None or s.leaflet.day.pk in seen
+            else dataclasses.replace(s, where="in een lijst van een andere dienst", shown=False)
+            for s in seconds]  # fmt: skip
 
 
 def _correction(
@@ -521,6 +536,11 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
     if seen.status == Day.CHECKED and not seen.purged and form.is_valid():
         checked = service.check_day(seen.upload, seen.source_name)
         fix = _correction(request, seen, checked)
+        if problem := _not_as_shown(request, seen, fix):
+            request.session[f"dag {seen.id}"] = problem
+            return redirect("day", seen.id)
+        if request.POST.get("vervangt") == SEPARATE:
+            fix = None  # she chose: this list beside the earlier one
     with transaction.atomic():
         the_day = get_object_or_404(Day.objects.select_for_update(), pk=pk)
         if the_day.status == Day.FAILED and not the_day.purged:
@@ -539,7 +559,8 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
                            "separators": form.cleaned_data["separators"],
                            "refused": service.refused_rows(checked)}  # fmt: skip
         if fix is not None and not _replace(the_day, fix):
-            return redirect("day", the_day.id)  # another correction of it came first
+            request.session[f"dag {the_day.id}"] = NOT_NOW
+            return redirect("day", the_day.id)
         try:
             with transaction.atomic():
                 the_day.save()
@@ -553,6 +574,28 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
     return redirect("day", the_day.id)
 
 
+NOT_NOW = ("de vorige lijst wordt nu gemaild of werd intussen al vervangen: wacht tot het "
+           "mailen klaar is en kijk de controle dan opnieuw na")  # fmt: skip
+SEPARATE = "los"  # "Maak als aparte lijst": the earlier list stays as it is
+
+
+def _being_made(request: HttpRequest, the_day: Day) -> bool:
+    return bool(_seen_days(request, patients.being_made(the_day)[:20]))
+
+
+def _not_as_shown(request: HttpRequest, seen: Day, fix: patients.Correction | None) -> str:
+    """Why the list cannot be made as the check page showed it: the page said which list it
+    replaces (or none), and another list of that day was made or started since."""
+    if _being_made(request, seen):
+        return ("een andere lijst van die dag wordt nu gemaakt: wacht tot ze klaar is en kijk "
+                "de controle dan opnieuw na")  # fmt: skip
+    shown = request.POST.get("vervangt", "")
+    if shown == SEPARATE or shown == (str(fix.earlier.id) if fix else ""):
+        return ""
+    return ("de lijsten van die dag veranderden sinds je deze pagina opende: kijk na wat deze "
+            "lijst nu vervangt en klik dan opnieuw")  # fmt: skip
+
+
 def _replace(the_day: Day, fix: patients.Correction) -> bool:
     """Make a corrected list in the folder of the day it replaces: the engine's journal keeps
     the unchanged leaflets; the day records what changed. False if that day was replaced
@@ -561,18 +604,20 @@ def _replace(the_day: Day, fix: patients.Correction) -> bool:
                                                      status=Day.DONE).first()  # fmt: skip
     if earlier is None or Day.objects.filter(replaces=earlier).exclude(pk=the_day.pk).exists():
         return False
+    if earlier.mailings.filter(status__in=[Mailing.QUEUED, Mailing.RUNNING]).exists():
+        return False  # its leaflets are being emailed: replaced after that
     changes = fix.changes
     the_day.replaces, the_day.folder = earlier, earlier.folder or str(earlier.id)
     the_day.outcome["correction"] = {
         "earlier": str(earlier.id),
         "summary": changes.summary,
         "same": changes.same + [c.row for c in changes.changed if not c.reprint],
-        "reprint": [c.row for c in changes.changed if c.reprint],
         "changed": [
             {"row": c.row, "reference": c.who, "what": list(c.what)} for c in changes.changed
         ],
         "new": [{"row": row, "reference": who} for row, who in changes.new],
         "gone": [{"row": row, "reference": who} for row, who in changes.gone],
+        "held": [{"row": row, "reference": who} for row, who in changes.held],
     }
     return True
 
@@ -658,6 +703,8 @@ VERDICTS = {
 def day_email(request: HttpRequest, pk: Any) -> HttpResponse:
     """Before sending: the counts, one message as it will go out, and each row's state."""
     the_day = _day(request, pk, status=Day.DONE)
+    if (newer := the_day.replaced()) is not None:  # a tab left open on the earlier list
+        return redirect("day_email", newer.id)
     context: dict[str, Any] = {"day": the_day, "mailing": the_day.mailings.first()}
     proof = request.session.pop("proef", None)  # what "Stuur een proef" did, said once
     context["proof"] = proof if proof and proof.get("dag") == str(the_day.id) else None
@@ -702,8 +749,8 @@ def day_email_send(request: HttpRequest, pk: Any) -> HttpResponse:
         the_day = get_object_or_404(Day.objects.select_for_update(), pk=pk, status=Day.DONE)
         if the_day.purged:
             raise Purged(the_day.purged)
-        if any(m.busy for m in the_day.mailings.all()) or proof_needed():
-            return redirect("day_email", the_day.id)  # sending, or no proof yet: nothing new
+        if any(m.busy for m in the_day.mailings.all()) or proof_needed() or the_day.replaced():
+            return redirect("day_email", the_day.id)  # sending, no proof yet, or replaced
         mailing = Mailing.objects.create(day=the_day, started_by=request.user)
     email_day.enqueue(mailing.id)
     audit(request.user, "e-mail gestart", detail=f"dag {the_day.id}", service=the_day.services)
