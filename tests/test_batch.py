@@ -943,3 +943,25 @@ def test_a_full_disk_stops_the_day_and_the_same_command_finishes_it(tmp_path) ->
     again = run_cli("batch", str(listing), "--out-dir", str(out), "-q")
     assert again.returncode == 0, again.stderr
     assert outputs(folder) == outputs(tmp_path / "clean" / DAY.isoformat())
+
+
+def test_a_print_file_made_from_the_same_leaflets_and_sheets_is_not_made_again(tmp_path) -> None:
+    """A run again, or a correction of one row, builds only the print files whose leaflets or
+    separator sheets changed: the rest are taken as they are (7 s of 200 sheets otherwise)."""
+    listing = tmp_path / "dag.csv"
+    listing.write_bytes((ROOT / "examples/dag-2026-12-15.csv").read_bytes())
+    out = tmp_path / "out"
+    run_cli("batch", str(listing), "--out-dir", str(out), "--separators", "-q")
+    folder = out / "2026-12-15" / "dag"
+    before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.glob("print-*.pdf")}
+    lines = listing.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b";8u15", b";11u00")  # Jan Janssens, at ZAS Augustinus
+    listing.write_bytes(b"\n".join(lines))
+    result = run_cli("batch", str(listing), "--out-dir", str(out), "--separators", "-q")
+    assert result.returncode == 0, result.stderr
+    after = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.glob("print-*.pdf")}
+    assert after["print-cadix.pdf"] == before["print-cadix.pdf"]  # not written again
+    assert after["print-palfijn.pdf"] == before["print-palfijn.pdf"]
+    assert after["print-augustinus.pdf"][1] != before["print-augustinus.pdf"][1]
+    texts = page_texts((folder / "print-augustinus.pdf").read_bytes())
+    assert any("11:00" in t and "Jan Janssens" in t for t in texts)  # its separator sheet

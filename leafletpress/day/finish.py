@@ -9,6 +9,7 @@ never replace each other's print files or manifest.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections import defaultdict
@@ -20,7 +21,8 @@ from typing import Any
 
 from .. import __version__
 from ..common.errors import LeafletpressError, OutputError, clipped
-from ..common.files import own_folder
+from ..common.files import own_folder, write_atomic
+from ..common.keyed import keyed
 from ..common.project import Edition
 from ..content.registry import Registry
 from ..pdf.compose import Composer
@@ -148,8 +150,11 @@ class DayFinisher:
         return parts
 
     def _submit(self, day: Path, folder: Path, parts: list[Part]) -> list[Future[Any]]:
-        """Start building every print file (in the workers, when there are any)."""
-        futures = []
+        """Start building every print file (in the workers, when there are any); one made
+        before from the same leaflets, sheets and edition (by a run of this list, or by the
+        list a correction replaces) is taken as it is."""
+        futures, made = [], _made_prints(day)
+        self.inputs: dict[str, str] = {}
         for site, name, items in parts:
             site_name = self.registry.sites[site].name
             sheets = None
@@ -157,16 +162,17 @@ class DayFinisher:
                 sheets = self.composer.separators(
                     site_name, f"{items[0].p.visit.day:%d/%m/%Y}", [self._sheet(e) for e in items]
                 )
-            future = self.executor.submit(
-                print_task,
-                self.root,
-                str(folder / name),
-                [str(day / Path(e.file).name) for e in items],
-                f"{self.registry.hospital.name} · {site_name} · {day.name} · {name}",
-                sheets,
-                self.edition,
-            )
-            futures.append(future)
+            leaflets = [str(day / Path(e.file).name) for e in items]
+            title = f"{self.registry.hospital.name} · {site_name} · {day.name} · {name}"
+            inputs = [self.edition.name, title, sheets or "", *(self.results[e.row].sha256
+                                                                for e in items)]  # fmt: skip
+            text = "\x1f".join(inputs)  # keyed when the sheets name patients (F16)
+            self.inputs[name] = keyed(text) if sheets else hashlib.sha256(text.encode()).hexdigest()
+            if (same := _reuse(made.get(self.inputs[name]), folder / name)) is not None:
+                futures.append(same)
+                continue
+            args = (self.root, str(folder / name), leaflets, title, sheets, self.edition)
+            futures.append(self.executor.submit(print_task, *args))
         return futures
 
     def _collect(
@@ -179,7 +185,8 @@ class DayFinisher:
         for (site, name, items), future in zip(parts, futures, strict=True):
             pages, digest, firsts = future.result()
             changes = CHANGES_SUFFIX in name
-            prints.append({"site": site, "file": name, "pages": pages, "sha256": digest}
+            prints.append({"site": site, "file": name, "pages": pages, "sha256": digest,
+                           "inputs": self.inputs[name], "firsts": firsts}
                           | ({"changes_only": True} if changes else {}))  # fmt: skip
             for entry, first in zip(items, firsts, strict=True):
                 if not changes:  # where the leaflet is in the day's whole print file
@@ -269,6 +276,38 @@ def _followup(visit: Visit) -> dict[str, str | None]:
         "followup_time": f"{care.followup_time:%H:%M}" if care and care.followup_time else None,
         "followup_site": care.followup_site if care else None,
     }
+
+
+def _made_prints(day: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """The print files the lists of a day folder made, by what they were made from."""
+    found: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for manifest in day.glob(f"*/{JSON_NAME}"):
+        try:
+            prints = read_manifest(manifest).get("print_files", [])
+        except LeafletpressError:
+            continue  # a damaged manifest offers nothing
+        for record in prints if isinstance(prints, list) else []:
+            if isinstance(record, dict) and isinstance(record.get("inputs"), str):
+                found[record["inputs"]] = (manifest.parent / str(record.get("file")), record)
+    return found
+
+
+def _reuse(made: tuple[Path, dict[str, Any]] | None, target: Path) -> Future[Any] | None:
+    """A print file made before, still as it was made, copied to ``target`` (atomically)."""
+    if made is None:
+        return None
+    source, record = made
+    firsts = record.get("firsts")
+    if not (source.is_file() and not source.is_symlink() and isinstance(firsts, list)):
+        return None
+    data = source.read_bytes()
+    if hashlib.sha256(data).hexdigest() != record.get("sha256"):
+        return None
+    if source != target:
+        write_atomic(target, data)
+    future: Future[Any] = Future()
+    future.set_result((record["pages"], record["sha256"], firsts))
+    return future
 
 
 def strays(day: Path) -> list[Path]:
