@@ -290,6 +290,12 @@ def test_a_corrected_list_replaces_the_day_and_a_leaflet_is_found_again(
     assert "janssens" not in page.url.lower()
     shot(page, "13-zoeken")
     assert _axe(page, "zoeken")[1] == []
+    results.get_by_role("link").click()  # to the day, and "Wijzig" on her row (item 6)
+    page.get_by_role("link", name="Wijzig rij 3 (ZAS-100232)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Rij 3 wijzigen")
+    expect(page.get_by_label("Uur")).to_have_value("11u00")
+    shot(page, "15-rij-wijzigen")
+    assert _axe(page, "rij-wijzigen")[1] == []
     page.get_by_role("link", name="leafletpress").click()
     expect(page.get_by_role("heading", name="Jouw recente lijsten")).to_be_visible()
     shot(page, "06c-start-recent")

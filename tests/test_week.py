@@ -257,3 +257,34 @@ def test_a_made_day_lists_its_patients_not_its_file_names() -> None:
     assert answer.status_code == 200
     progress = reverse("day_progress", args=[day.id])
     assert client.get(progress, headers={"HX-Request": "true"})["HX-Refresh"] == "true"
+
+
+@pytest.mark.usefixtures("mail_server")
+def test_one_leaflet_of_a_day_is_changed_from_its_row_and_only_it_is_made_again() -> None:
+    """Issue 24, item 6: the form prefilled from the row; the change becomes a corrected
+    list of the day, whose check page says what changed, and replacing makes only that one."""
+    client = sender()
+    first = made_day(client)
+    page = client.get(reverse("day", args=[first.id])).content.decode()
+    assert reverse("day_row", args=[first.id, 3]) in page  # "Wijzig" on PAT-2's row
+    form = client.get(reverse("day_row", args=[first.id, 3])).content.decode()
+    assert 'name="cel-time" value="8u30"' in form and '<label for="cel-time">Uur</label>' in form
+    cells = dict(re.findall(r'name="(cel-[a-z_]+)" value="([^"]*)"', form))
+    answer = client.post(reverse("day_row", args=[first.id, 3]), cells | {"cel-time": "11u15"})
+    second = Day.objects.latest("created")
+    assert answer["Location"] == reverse("day", args=[second.id])
+    assert second.source_name == "dag (rij 3 gewijzigd).csv"
+    check = client.get(answer["Location"]).content.decode()
+    assert "Rij 3 (PAT-2): uur 08:30 → 11:15" in check and "1 rij gewijzigd; 4 rijen" in check
+    page = re.search(r'name="vervangt" value="([^"]*)"', check)
+    client.post(reverse("day_make", args=[second.id]), {"edition": "a5", "vervangt": page[1]})
+    work()
+    second.refresh_from_db()
+    assert second.replaces_id == first.id and second.outcome["counts"] == {
+        "made": 1,
+        "unchanged": 4,
+    }
+    assert AuditEvent.objects.filter(action="rij gewijzigd", reference="PAT-2").exists()
+    folder = first.out_dir / "2026-12-15"
+    assert (folder / "PAT-2_1115_avn-hip-osteotomie-fr.pdf").is_file()
+    assert not (folder / "PAT-2_0830_avn-hip-osteotomie-fr.pdf").exists()

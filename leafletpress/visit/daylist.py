@@ -463,3 +463,19 @@ def read_day_list(
     absent = {f: names[0] for f, names in columns.fields().items() if names and f not in fields}
     digest = hashlib.sha256(data).hexdigest()
     return DayList(path, table.source, headers, rows, tuple(table.hidden_rows), digest, absent)
+
+
+def corrected_list(listing: DayList, changed: dict[int, dict[str, str]]) -> bytes:
+    """The list with some rows changed (row number -> field -> cell), as a CSV in UTF-8 with
+    a BOM and ';' (as Belgian Excel writes it), under the list's own headers: a corrected
+    list, read and checked as any other. Rows keep their numbers (a row the reader skipped,
+    blank or hidden, is written empty)."""
+    fields = list(listing.headers)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([listing.headers[f] for f in fields])
+    rows = {row.number: row.values | changed.get(row.number, {}) for row in listing.rows}
+    for number in range(2, max(rows, default=1) + 1):
+        values = rows.get(number, {})
+        writer.writerow([values.get(f, "") for f in fields])
+    return out.getvalue().encode("utf-8-sig")

@@ -24,6 +24,7 @@ urlpatterns = [
     path("dag/<uuid:pk>/maak", views.day_make, name="day_make"),
     path("dag/<uuid:pk>/voortgang", views.day_progress, name="day_progress"),
     path("dag/<uuid:pk>/behandeld", views.day_dealt, name="day_dealt"),
+    path("dag/<uuid:pk>/rij/<int:row>/", views.day_row, name="day_row"),
     path("dag/<uuid:pk>/email/", views.day_email, name="day_email"),
     path("dag/<uuid:pk>/email/verstuur", views.day_email_send, name="day_email_send"),
     path("dag/<uuid:pk>/email/proef", views.day_email_proof, name="day_email_proof"),

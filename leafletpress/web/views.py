@@ -29,6 +29,7 @@ from ..common.errors import LeafletpressError
 from ..common.files import spreadsheet_cell
 from ..day.manifest import JSON_NAME
 from ..mail.sendlog import ACCEPTED, FAILED, REFUSED, SENDING, UNCERTAIN
+from ..visit.daylist import corrected_list
 from . import patients, service
 from .forms import EDITIONS, LANGUAGES, AuditFilter, MakeForm, PatientForm, UploadForm
 from .models import AuditEvent, Day, DayPart, Document, Mailing, audit
@@ -651,6 +652,40 @@ def day_dealt(request: HttpRequest, pk: Any) -> HttpResponse:
             audit(request.user, "geweigerde rijen behandeld", detail=f"dag {the_day.id}",
                   service=the_day.services)  # fmt: skip
     return redirect("day", the_day.id)
+
+
+@role_required(SECRETARIAAT)
+@require_http_methods(["GET", "POST"])
+def day_row(request: HttpRequest, pk: Any, row: int) -> HttpResponse:
+    """Change one patient's row of a made day (issue 24, item 6): the form holds the row's
+    cells under the list's own headers; "Controleer" makes it a corrected list of the day,
+    whose check page says what changed and offers to replace the day's leaflet."""
+    the_day = _day(request, pk, status=Day.DONE)
+    if (newer := the_day.replaced()) is not None:
+        return redirect("day", newer.id)  # the row as the latest list has it
+    listing = service.check_day(the_day.upload, the_day.source_name).listing
+    found = next((r for r in listing.rows if r.number == row), None) if listing else None
+    if listing is None or found is None:
+        raise Http404("geen rij")
+    cells = [(f, listing.headers[f], found.values.get(f, "")) for f in listing.headers]
+    refused = ""
+    if request.method == "POST":
+        typed = {f: request.POST.get(f"cel-{f}", "").strip()[:500] for f in listing.headers}
+        data = corrected_list(listing, {row: typed})
+        kept = _kept_list(request, f"{Path(the_day.source_name).stem} (rij {row} gewijzigd).csv",
+                          data)  # fmt: skip
+        if isinstance(kept, Day):
+            audit(request.user, "rij gewijzigd", found.values.get("reference", "")[:40],
+                  detail=f"dag {the_day.id}, rij {row}: nieuwe lijst {kept.id}",
+                  service=the_day.services)  # fmt: skip
+            return redirect("day", kept.id)
+        refused = str(kept[0])
+        cells = [(f, label, typed[f]) for f, label, _ in cells]
+    else:
+        audit(request.user, "rij bekeken", found.values.get("reference", "")[:40],
+              detail=f"dag {the_day.id}, rij {row}", service=the_day.services)  # fmt: skip
+    context = {"day": the_day, "row": row, "cells": cells, "refused": refused}
+    return render(request, "web/day_row.html", context, status=400 if refused else 200)
 
 
 @role_required(SECRETARIAAT)
