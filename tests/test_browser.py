@@ -110,7 +110,7 @@ def test_a_secretary_makes_one_leaflet_and_downloads_it(page: Page) -> None:
     shot(page, "02-folder")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF").click()
-    assert download.value.suggested_filename == "PAT-0042_avn-hip-heupprothese.pdf"
+    assert download.value.suggested_filename == "2026-12-15 PAT-0042_0830_avn-hip-heupprothese.pdf"
     pdf = Path(download.value.path()).read_bytes()
     text = all_text(pdf)
     assert "Ünal Çelik-O'Brien" in text and "dinsdag 15 december 2026" in text
@@ -156,7 +156,7 @@ def test_a_booklet_says_which_file_is_for_the_printer_and_which_for_the_patient(
     shot(page, "02b-folder-boekje")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF voor de patiënt").click()
-    assert download.value.suggested_filename == "PAT-0042_avn-hip-heupprothese.pdf"
+    assert download.value.suggested_filename == "2026-12-15 PAT-0042_0830_avn-hip-heupprothese.pdf"
 
 
 def test_a_mistake_is_shown_at_its_field(page: Page) -> None:
@@ -239,7 +239,7 @@ def test_a_good_day_is_made_while_the_secretary_watches(page: Page, data: Path) 
     shot(page, "05-dag-klaar")
     page.reload()  # the results survive a reload
     with page.expect_download() as download:
-        page.get_by_role("link", name="print-augustinus.pdf").click()
+        page.get_by_role("link", name="2026-12-15 ZAS Augustinus afdruk", exact=True).click()
     pdf = Path(download.value.path()).read_bytes()
     assert pdf[:5] == b"%PDF-" and "VOORBEELD" in all_text(pdf)
 
@@ -277,7 +277,7 @@ def test_a_corrected_list_replaces_the_day_and_a_leaflet_is_found_again(
         "1 folder gemaakt, 10 ongewijzigd uit de vorige lijst"
     )
     expect(
-        page.get_by_role("link", name=re.compile("print-augustinus-wijzigingen.pdf"))
+        page.get_by_role("link", name="2026-12-15 ZAS Augustinus afdruk wijzigingen")
     ).to_be_visible()
     shot(page, "05d-verbeterde-lijst-klaar")
     page.get_by_role("search").get_by_label("Zoek een folder op patiëntnummer of naam").fill(

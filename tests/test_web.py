@@ -162,7 +162,7 @@ def test_a_leaflet_from_the_form_is_the_engines_and_leaves_an_audit_trail(docume
     assert response["Content-Type"] == "application/pdf"
     assert (
         response["Content-Disposition"]
-        == 'attachment; filename="PAT-0042_avn-hip-heupprothese.pdf"'
+        == 'attachment; filename="2026-12-15 PAT-0042_0830_avn-hip-heupprothese.pdf"'
     )
     text = all_text(pdf)
     assert "Marie Peeters" in text and "dinsdag 15 december 2026" in text
@@ -189,9 +189,13 @@ def test_a_booklet_from_the_form_comes_with_the_patients_tagged_copy(data) -> No
     own = client.get(reverse("document_pdf", args=[document.id]))
     booklet = client.get(reverse("document_pdf", args=[document.id]) + "?boekje=1&afdrukken=1")
     own_pdf, booklet_pdf = (b"".join(r.streaming_content) for r in (own, booklet))
-    assert 'filename="PAT-0042_avn-hip-heupprothese.pdf"' in own["Content-Disposition"]
+    assert (
+        'filename="2026-12-15 PAT-0042_0830_avn-hip-heupprothese.pdf"' in own["Content-Disposition"]
+    )
     disposition = booklet["Content-Disposition"]
-    assert disposition == 'inline; filename="PAT-0042_avn-hip-heupprothese-boekje.pdf"'
+    assert (
+        disposition == 'inline; filename="2026-12-15 PAT-0042_0830_avn-hip-heupprothese-boekje.pdf"'
+    )
     own_pages = pypdf.PdfReader(io.BytesIO(own_pdf))
     assert "/StructTreeRoot" in own_pages.trailer["/Root"], "the patient's copy is tagged"
     assert round(float(own_pages.pages[0].mediabox.width) * 25.4 / 72) == 148
@@ -485,7 +489,7 @@ def test_a_day_is_made_by_the_worker_and_its_files_served(data) -> None:
     day = Day.objects.get()
     assert day.status == Day.DONE and day.outcome["counts"] == {"made": 12}, day.error
     html = client.get(reverse("day", args=[day.id])).content.decode()
-    assert "12 folders gemaakt" in html and "2026-12-15: print-augustinus.pdf" in html
+    assert "12 folders gemaakt" in html and "2026-12-15 ZAS Augustinus afdruk" in html
     printed = client.get(f"/dag/{day.id}/afdruk/0")
     assert printed.status_code == 200 and b"".join(printed.streaming_content)[:5] == b"%PDF-"
     assert AuditEvent.objects.filter(action="afdruk gedownload").exists()
@@ -523,7 +527,7 @@ def test_a_list_of_two_days_offers_each_days_files_apart(data) -> None:
     call_command("db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO())
     day = Day.objects.get()
     labels = [item["label"] for item in day.outcome["print_files"]]
-    assert labels == ["2026-12-15: print-augustinus.pdf", "2026-12-16: print-augustinus.pdf"]
+    assert labels == ["2026-12-15 ZAS Augustinus afdruk", "2026-12-16 ZAS Augustinus afdruk"]
     first, other = (b"".join(client.get(f"/dag/{day.id}/afdruk/{n}").streaming_content)
                     for n in (0, 1))  # fmt: skip
     assert "15 december" in all_text(first) and "16 december" in all_text(other)

@@ -408,6 +408,16 @@ def download_name(kind: str, item: dict[str, str]) -> str:
     return f"{day} {name}"
 
 
+def document_name(doc: Any, booklet: bool = False) -> str:
+    """A one-patient leaflet as it is saved on her computer, named as a day's are: its day
+    first, then the hour: '2026-12-15 PAT-0042_0830_avn-hip-heupprothese.pdf' (item 14)."""
+    found = getattr(doc, "patient", None)  # its index row (none for a leaflet made before)
+    when = f"{found.date:%Y-%m-%d} " if found else ""
+    hour = f"_{found.time:%H%M}" if found and found.time and doc.moment != DISCHARGE else ""
+    ending = ("-ontslag" if doc.moment == DISCHARGE else "") + ("-boekje" if booklet else "")
+    return f"{when}{doc.who}{hour}_{doc.leaflet}-{doc.variant}{ending}.pdf"
+
+
 def day_manifests(day: Any) -> list[Path]:
     """A finished day's manifests (one per date the list holds), as the email runs take them."""
     found = [day.out_dir / item["path"] for item in day.outcome.get("manifests", [])]

@@ -283,12 +283,20 @@ def _listed(root: Path, prints: list[Path], manifests: list[Path]) -> dict[str, 
                 warnings.append({"row": record["row"], "reference": record["reference"],
                                  "warnings": record["warnings"]})  # fmt: skip
     return {
-        "print_files": [_item(root, p, p.parent.parent.name) for p in prints],
-        "manifests": [_item(root, m, m.parent.parent.name) for m in manifests],
+        "print_files": [_named(_item(root, p, ""), "afdruk") for p in prints],
+        "manifests": [_named(_item(root, m, ""), "manifest") for m in manifests],
         "leaflets": leaflets,
         "warnings": warnings,
         "counts": counts,
     }
+
+
+def _named(item: dict[str, str], kind: str) -> dict[str, str]:
+    """A day's file as she knows it: '2026-12-15 ZAS Cadix afdruk', '2026-12-15 overzicht
+    (voor Excel)' (issue 24, item 12), as its download is named."""
+    shown = Path(service.download_name(kind, item))
+    what = {".csv": " (voor Excel)", ".json": " (voor programma's)"}.get(shown.suffix, "")
+    return item | {"label": f"{shown.stem}{what}"}
 
 
 def _item(root: Path, path: Path, label: str) -> dict[str, str]:

@@ -300,12 +300,11 @@ def document_pdf(request: HttpRequest, pk: Any) -> HttpResponse:
     detail = f"{doc.moment}{', boekje' if booklet else ''}"
     audit(request.user, "folder afgedrukt" if inline else "folder gedownload", doc.who,
           f"{doc.leaflet} {doc.variant}", detail, service=doc.service)  # fmt: skip
-    name = f"{doc.who}_{doc.leaflet}-{doc.variant}{'-ontslag' if doc.moment == 'ontslag' else ''}"
     return FileResponse(
         (doc.print_path if booklet else doc.path).open("rb"),
         content_type="application/pdf",
         as_attachment=not inline,
-        filename=f"{name}{'-boekje' if booklet else ''}.pdf",
+        filename=service.document_name(doc, booklet),
     )
 
 
