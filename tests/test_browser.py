@@ -416,6 +416,42 @@ def test_a_choice_made_after_the_session_ended_says_so(page: Page) -> None:
     )
 
 
+def test_what_she_typed_survives_signing_in_again_in_this_tab_only(page: Page) -> None:
+    """Issue 24, item 8: signed out while typing, she typed it all again."""
+    fill_one_patient(page)
+    page.context.clear_cookies()  # the session ended while she typed
+    page.get_by_role("button", name="Maak de folder").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Formulier verlopen")
+    page.get_by_role("link", name="Opnieuw aanmelden").click()
+    page.get_by_label("Gebruikersnaam").fill("an")
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    expect(page.get_by_label("Naam van de patiënt")).to_have_value("Ünal Çelik-O'Brien")
+    expect(page.get_by_label("Dag van de ingreep")).to_have_value("15/12/2026")
+    expect(page.get_by_label("Chirurg")).to_have_value("claes")
+    expect(page.get_by_role("status").filter(has_text="staat er weer")).to_be_visible()
+    shot(page, "07b-formulier-na-aanmelden")
+    assert page.evaluate("Object.keys(localStorage).length") == 0  # never beyond the tab
+    page.get_by_role("button", name="Maak de folder").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Folder PAT-0042")
+    page.get_by_role("link", name="Eén patiënt").click()  # the next patient: an empty form
+    expect(page.get_by_label("Naam van de patiënt")).to_have_value("")
+    kept = page.evaluate("Object.keys(sessionStorage)")  # htmx keeps the path, no page
+    assert kept in ([], ["htmx-current-path-for-history"]), kept
+    fill_one_patient(page)  # signed out again while typing, and someone else signs in here
+    page.context.clear_cookies()
+    page.get_by_role("button", name="Maak de folder").click()
+    page.get_by_role("link", name="Opnieuw aanmelden").click()
+    User.objects.create_user("bo", password=PASSWORD).groups.add(
+        *User.objects.get(username="an").groups.all()
+    )
+    page.get_by_label("Gebruikersnaam").fill("bo")
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Folder voor één patiënt")
+    expect(page.get_by_label("Naam van de patiënt")).to_have_value("")  # not an's patient
+
+
 def test_what_is_typed_stays_when_the_choices_change(page: Page) -> None:
     page.get_by_role("link", name="Eén patiënt").click()
     # htmx must have read the form before a choice can ask for the surgeons: on a loaded

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -917,4 +918,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return render(request, "web/csrf.html", status=403)
+    """A form sent after the session ended: sign in again, and back to that form, where the
+    browser fills in again what was typed (static/web/app.js)."""
+    back = request.path if url_has_allowed_host_and_scheme(request.path, None) else "/"
+    return render(request, "web/csrf.html", {"back": back}, status=403)
