@@ -118,6 +118,7 @@ class Table:
     rows: list[tuple[int, list[str]]]  # (row number as the user sees it, cells)
     source: str
     hidden_rows: list[int] = default(default_factory=list)
+    sheet: str = ""  # a workbook's sheet
 
 
 def load_columns(project: Project) -> Columns:
@@ -245,8 +246,9 @@ def _unreadable_workbook(shown: str) -> InputError:
     )
 
 
-def _read_xlsx(data: bytes, shown: str, sheet: str | None, limits: Limits) -> Table:
-    """The sheet as Excel shows it: hidden rows, columns and sheets are left out (a hidden row
+def _read_xlsx(data: bytes, shown: str, sheet: str | None, limits: Limits) -> list[Table]:
+    """The sheet asked for, else every visible one in order (the caller takes the first that
+    is a list), as Excel shows it: hidden rows, columns and sheets are left out (a hidden row
     is often a cancelled appointment: listed, not used), a merged cell's value fills the whole
     range, a formula gives the value Excel saved with it."""
     from openpyxl import load_workbook
@@ -266,8 +268,8 @@ def _read_xlsx(data: bytes, shown: str, sheet: str | None, limits: Limits) -> Ta
     except Exception:  # not a workbook, a part missing, or malformed XML (parsed by defusedxml)
         raise unreadable from None
     try:
-        name = _sheet_name(values, shown, sheet)
-        return _read_sheet(values[name], formulas[name], shown, limits)
+        names = [_sheet_name(values, shown, sheet)] if sheet else _visible(values, shown)
+        return [_read_sheet(values[n], formulas[n], shown, limits) for n in names]
     except LeafletpressError:
         raise
     except Exception:  # a sheet openpyxl could not make sense of
@@ -277,13 +279,16 @@ def _read_xlsx(data: bytes, shown: str, sheet: str | None, limits: Limits) -> Ta
         formulas.close()
 
 
-def _sheet_name(book: Workbook, shown: str, sheet: str | None) -> str:
-    """The sheet asked for, or else the first one that is not hidden."""
+def _visible(book: Workbook, shown: str) -> list[str]:
     visible = [ws.title for ws in book.worksheets if ws.sheet_state == "visible"]
-    if sheet is None:
-        if not visible:
-            raise InputError("heeft geen zichtbaar werkblad", file=shown)
-        return visible[0]
+    if not visible:
+        raise InputError("heeft geen zichtbaar werkblad", file=shown)
+    return visible
+
+
+def _sheet_name(book: Workbook, shown: str, sheet: str) -> str:
+    """The sheet asked for (--sheet)."""
+    visible = [ws.title for ws in book.worksheets if ws.sheet_state == "visible"]
     if sheet not in book.sheetnames:
         raise InputError(
             f"geen werkblad '{clipped(sheet)}'",
@@ -302,7 +307,9 @@ def _read_sheet(ws: Worksheet, formulas: Worksheet, shown: str, limits: Limits) 
         for column in range(dimension.min or 1, (dimension.max or 0) + 1)
     }
     header = [ws.cell(1, column).value for column in range(1, ws.max_column + 1)]
-    last = max((c for c, v in enumerate(header, start=1) if v not in (None, "")), default=1)
+    last = max((c for r in range(1, min(ws.max_row, HEADER_ROWS) + 1)
+                for c in range(1, ws.max_column + 1)
+                if ws.cell(r, c).value not in (None, "")), default=1)  # fmt: skip
     columns = [c for c in range(1, last + 1) if c not in hidden_columns]
     merged = {
         (row, column): ws.cell(area.min_row, area.min_col).value
@@ -310,7 +317,7 @@ def _read_sheet(ws: Worksheet, formulas: Worksheet, shown: str, limits: Limits) 
         for row in range(area.min_row, area.max_row + 1)
         for column in range(area.min_col, area.max_col + 1)
     }
-    table = Table([], f"Excel, werkblad '{ws.title}'")
+    table = Table([], f"Excel, werkblad '{ws.title}'", sheet=ws.title)
     blank_run = 0
     for row in range(1, ws.max_row + 1):
         cells = [_cell(merged.get((row, c), ws.cell(row, c).value)) for c in columns]
@@ -345,7 +352,7 @@ def _check_cell(
         )
 
 
-def _map_headers(header: list[str], columns: Columns, shown: str) -> dict[str, int]:
+def _map_headers(header: list[str], columns: Columns, shown: str, row: int = 1) -> dict[str, int]:
     """field -> column index; refuses a list that lacks a required column. Each header cell is
     normalised once (a list may have hundreds of columns)."""
     wanted = {field: {match_key(n) for n in names} for field, names in columns.fields().items()}
@@ -359,7 +366,7 @@ def _map_headers(header: list[str], columns: Columns, shown: str) -> dict[str, i
                         f"twee kolommen voor hetzelfde veld: '{clipped(header[found[field]])}' "
                         f"en '{clipped(name)}'",
                         file=shown,
-                        row=1,
+                        row=row,
                         hint="hou één van beide, of pas config/columns.yaml aan",
                     )
                 found[field] = index
@@ -374,12 +381,39 @@ def _map_headers(header: list[str], columns: Columns, shown: str) -> dict[str, i
             if len(missing) == 1
             else f"{len(missing)} kolommen ontbreken: {expected}",
             file=shown,
-            row=1,
+            row=row,
             hint=f"gevonden kolommen: {', '.join(repr(clipped(h)) for h in header[:30] if h)}"
             f"{' …' if len(header) > 30 else ''}; "
             "noem de kolom zo, of voeg de naam toe in config/columns.yaml",
         )
     return found
+
+
+HEADER_ROWS = 20  # an export's title rows above the header: the header is in the first 20
+
+
+def _first_list(
+    tables: list[Table], columns: Columns, shown: str
+) -> tuple[Table, int, dict[str, int]]:
+    """The table that is a list (a workbook's first sheet that is one), the index of its
+    header row (title rows above it, as exports print the date or the ward, are skipped)
+    and its columns; else the refusal for the first table, saying which sheets there are."""
+    refusal: InputError | None = None
+    for table in tables:
+        for index, (number, cells) in enumerate(table.rows[:HEADER_ROWS]):
+            if sum(1 for c in cells if c) < 2:
+                continue  # blank, or a title
+            try:
+                return table, index, _map_headers(cells, columns, shown, number)
+            except InputError as exc:
+                refusal = refusal or exc  # said of the first row with cells: a header
+    if refusal is None:
+        raise InputError("het bestand is leeg", file=shown)
+    if len(tables) > 1:  # a workbook: which sheets it has, and that each was read
+        read = ", ".join(f"'{clipped(t.sheet)}'" for t in tables)
+        refusal.hint = (f"{refusal.hint} (in het eerste werkblad; het werkboek heeft de "
+                        f"werkbladen {read}, en geen ervan heeft die kolommen)")  # fmt: skip
+    raise refusal
 
 
 # The first bytes of files people mistake for a list, and what to tell them.
@@ -392,8 +426,11 @@ _NOT_A_LIST = {
 }
 
 
-def _read_table(data: bytes, suffix: str, shown: str, sheet: str | None, limits: Limits) -> Table:
-    """The file read by what it is, not by its name: a workbook (a zip), or text (CSV)."""
+def _read_table(
+    data: bytes, suffix: str, shown: str, sheet: str | None, limits: Limits
+) -> list[Table]:
+    """The file read by what it is, not by its name: a workbook (a zip: its sheets), or text
+    (CSV: one table)."""
     start = data[:4096]
     if not start.strip():
         raise InputError("het bestand is leeg", file=shown)
@@ -416,7 +453,7 @@ def _read_table(data: bytes, suffix: str, shown: str, sheet: str | None, limits:
         )
     if sheet:
         raise InputError("een CSV-bestand heeft geen werkbladen", file=shown, field="--sheet")
-    return _read_csv(data, shown, limits)
+    return [_read_csv(data, shown, limits)]
 
 
 def read_day_list(
@@ -441,14 +478,12 @@ def read_day_list(
         data = path.read_bytes()  # once: what is read is what is hashed, even if it changes
     except OSError as exc:
         raise InputError(f"kan het bestand niet lezen: {exc.strerror}", file=shown) from None
-    table = _read_table(data, path.suffix.lower(), shown, sheet, limits)
-    if not table.rows:
-        raise InputError("het bestand is leeg", file=shown)
-    header = table.rows[0][1]
-    fields = _map_headers(header, columns, shown)
+    table, at, fields = _first_list(_read_table(data, path.suffix.lower(), shown, sheet, limits),
+                                    columns, shown)  # fmt: skip
+    header = table.rows[at][1]
     rows = [
         Row(number, {f: cells[i].strip() if i < len(cells) else "" for f, i in fields.items()})
-        for number, cells in table.rows[1:]
+        for number, cells in table.rows[at + 1 :]
         if any(cells)  # blank lines between blocks of appointments
     ]
     if len(rows) > limits.max_rows:
