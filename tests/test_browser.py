@@ -290,8 +290,15 @@ def test_a_corrected_list_replaces_the_day_and_a_leaflet_is_found_again(
     assert "janssens" not in page.url.lower()
     shot(page, "13-zoeken")
     assert _axe(page, "zoeken")[1] == []
-    results.get_by_role("link").click()  # to the day, and "Wijzig" on her row (item 6)
-    page.get_by_role("link", name="Wijzig rij 3 (ZAS-100232)").click()
+    results.get_by_role("link").click()  # her leaflet, as a one-patient one (item 5)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Folder ZAS-100232")
+    first = page.get_by_role("img", name=re.compile("^Pagina 1 van"))
+    expect(first).to_have_js_property("complete", True)
+    assert first.evaluate("image => image.naturalWidth") >= 900
+    expect(page.get_by_role("link", name="Open om af te drukken")).to_be_visible()
+    shot(page, "16-folder-van-een-dag")
+    assert _axe(page, "folder-van-een-dag")[1] == []
+    page.get_by_role("link", name="Wijzig", exact=True).click()  # item 6
     expect(page.get_by_role("heading", level=1)).to_have_text("Rij 3 wijzigen")
     expect(page.get_by_label("Uur")).to_have_value("11u00")
     shot(page, "15-rij-wijzigen")

@@ -288,3 +288,19 @@ def test_one_leaflet_of_a_day_is_changed_from_its_row_and_only_it_is_made_again(
     folder = first.out_dir / "2026-12-15"
     assert (folder / "PAT-2_1115_avn-hip-osteotomie-fr.pdf").is_file()
     assert not (folder / "PAT-2_0830_avn-hip-osteotomie-fr.pdf").exists()
+
+
+def test_a_days_leaflet_has_the_one_patient_page_with_its_pages_print_and_download() -> None:
+    client = signed_in("secretariaat")
+    day = made_day(client, ROWS[:3])
+    page = client.get(reverse("day_leaflet", args=[day.id, 3])).content.decode()
+    assert "<h1>Folder PAT-2</h1>" in page and "15/12/2026 om 08:30 · ZAS Cadix · Frans" in page
+    assert reverse("day_leaflet_page", args=[day.id, 3, 1]) in page
+    image = client.get(reverse("day_leaflet_page", args=[day.id, 3, 1]))
+    assert image["Content-Type"] == "image/png" and image.content[:4] == b"\x89PNG"
+    number = re.search(r'href="/dag/[^/]+/folder/(\d+)\?afdrukken=1"', page)[1]
+    opened = client.get(reverse("day_file", args=[day.id, "folder", int(number)]) + "?afdrukken=1")
+    assert opened["Content-Disposition"].startswith("inline;")
+    assert AuditEvent.objects.filter(action="folder afgedrukt", reference="PAT-2").exists()
+    assert client.get(reverse("day_leaflet", args=[day.id, 99])).status_code == 404
+    assert signed_in("redactie").get(reverse("day_leaflet", args=[day.id, 3])).status_code == 403

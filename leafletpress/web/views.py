@@ -654,6 +654,54 @@ def day_dealt(request: HttpRequest, pk: Any) -> HttpResponse:
     return redirect("day", the_day.id)
 
 
+def _day_leaflet(request: HttpRequest, pk: Any, row: int) -> tuple[Day, Any, int, Path]:
+    """A made day's leaflet of one row: the day, its index row, its place in the results
+    (for day_file) and its PDF."""
+    the_day = _day(request, pk, status=Day.DONE)
+    listed = the_day.outcome.get("leaflets", [])
+    number = next((n for n, item in enumerate(listed) if item.get("row") == row), None)
+    leaflet = the_day.patients.filter(row=row).first()
+    if number is None or leaflet is None:
+        raise Http404("geen folder")
+    path = the_day.out_dir / listed[number]["path"]
+    if not path.resolve().is_relative_to(the_day.out_dir.resolve()) or not path.is_file():
+        raise Http404("geen folder")
+    return the_day, leaflet, number, path
+
+
+@role_required(SECRETARIAAT)
+@require_GET
+def day_leaflet(request: HttpRequest, pk: Any, row: int) -> HttpResponse:
+    """A day's leaflet as a one-patient leaflet is shown (issue 24, item 5): its pages, "Open
+    om af te drukken", the download, and "Wijzig"."""
+    the_day, leaflet, number, path = _day_leaflet(request, pk, row)
+    audit(request.user, "folder bekeken", leaflet.who, f"{leaflet.leaflet} {leaflet.variant}",
+          f"dag {the_day.id}, rij {row}", service=the_day.services)  # fmt: skip
+    known = service.choices()["leaflets"].get(leaflet.leaflet, {})
+    shown = {"title": known.get("title", leaflet.leaflet),
+             "variant": known.get("variants", {}).get(leaflet.variant, leaflet.variant),
+             "language": dict(LANGUAGES).get(leaflet.language, leaflet.language),
+             "site": service.site_name(leaflet.site)}  # fmt: skip
+    warnings = next((w["warnings"] for w in the_day.outcome.get("warnings", [])
+                     if w["row"] == row), [])  # fmt: skip
+    context = {"day": the_day, "leaflet": leaflet, "number": number, "shown": shown,
+               "warnings": warnings, "pages": range(1, service.page_count(path) + 1)}  # fmt: skip
+    return render(request, "web/day_leaflet.html", context)
+
+
+@role_required(SECRETARIAAT)
+@require_GET
+def day_leaflet_page(request: HttpRequest, pk: Any, row: int, page: int) -> HttpResponse:
+    the_day, leaflet, _, path = _day_leaflet(request, pk, row)
+    image = service.page_image(path, page)
+    if image is None:
+        raise Http404("geen pagina")
+    _seen(request, f"dag {the_day.id} folder {row}", "folder bekeken", leaflet.who,
+          f"{leaflet.leaflet} {leaflet.variant}", "als afbeelding",
+          service=the_day.services)  # fmt: skip
+    return HttpResponse(image, content_type="image/png")
+
+
 @role_required(SECRETARIAAT)
 @require_http_methods(["GET", "POST"])
 def day_row(request: HttpRequest, pk: Any, row: int) -> HttpResponse:
@@ -716,12 +764,14 @@ def day_file(request: HttpRequest, pk: Any, kind: str, number: int) -> HttpRespo
         raise Http404("onbekend bestand")
     covers = [] if kind == "folder" else service.covered(
         path.parent / JSON_NAME, name if kind == "afdruk" else None)  # fmt: skip
-    audit(request.user, f"{kind} gedownload", name.split("_")[0] if kind == "folder" else "",
+    printing = kind == "folder" and request.GET.get("afdrukken") == "1"  # opened to print
+    audit(request.user, "folder afgedrukt" if printing else f"{kind} gedownload",
+          name.split("_")[0] if kind == "folder" else "",
           detail=f"dag {the_day.id}: {listed[number]['label']}", covers=covers,
           service=the_day.services)  # fmt: skip
     content_type = "application/pdf" if name.endswith(".pdf") else (
         "application/json" if name.endswith(".json") else "text/csv; charset=utf-8")  # fmt: skip
-    return FileResponse(path.open("rb"), content_type=content_type, as_attachment=True,
+    return FileResponse(path.open("rb"), content_type=content_type, as_attachment=not printing,
                         filename=service.download_name(kind, listed[number]))  # fmt: skip
 
 
