@@ -18,7 +18,7 @@ from test_web import data, made_day, mail_server, sender, upload, work  # noqa: 
 from test_week import CORRECTED
 
 from leafletpress.common.errors import OutputError
-from leafletpress.web import days
+from leafletpress.web import days, service
 from leafletpress.web.models import Day, Mailing
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -219,3 +219,32 @@ def test_a_worker_that_lives_for_days_prints_what_the_editors_published(settings
     kept = second.out_dir / FOLDER / "PAT-4_0930_avn-hip-heupprothese.pdf"
     assert "medicatielijst" in all_text(kept.read_bytes())
     assert second.outcome["counts"].get("unchanged", 0) == 0  # made again: never 'unchanged'
+
+
+CODED = [ROWS[0] + ";Briefcode", *(row + ";AB12CD34EF" for row in ROWS[1:])]
+
+
+@pytest.mark.usefixtures("mail_server")
+def test_the_row_form_never_shows_the_pdfs_password_nor_the_address() -> None:
+    client = sender()
+    day = made_day(client, CODED)
+    form = client.get(reverse("day_row", args=[day.id, 3])).content.decode()
+    assert "AB12CD34EF" not in form and "helene@example.org" not in form
+    cells = dict(re.findall(r'name="(cel-[a-z_]+)" value="([^"]*)"', form))
+    client.post(reverse("day_row", args=[day.id, 3]), cells | {"cel-time": "11u00"})
+    changed = Day.objects.latest("created")  # the address and the code kept as they were
+    rows = {r.number: r.values for r in service.check_day(changed.upload, "x").listing.rows}
+    assert rows[3]["letter_code"] == "AB12CD34EF" and rows[3]["email"] == "helene@example.org"
+
+
+@pytest.mark.usefixtures("mail_server")
+def test_a_patient_moved_to_another_day_from_her_row_leaves_no_leaflet_behind() -> None:
+    client = sender()
+    first = made_day(client)
+    cells_page = client.get(reverse("day_row", args=[first.id, 3])).content.decode()
+    cells = dict(re.findall(r'name="(cel-[a-z_]+)" value="([^"]*)"', cells_page))
+    client.post(reverse("day_row", args=[first.id, 3]), cells | {"cel-date": "16/12/2026"})
+    second = make(client, latest())
+    assert second.replaces_id == first.id
+    assert not (first.out_dir / FOLDER / "PAT-2_0830_avn-hip-osteotomie-fr.pdf").exists()
+    assert (first.out_dir / "2026-12-16" / "PAT-2_0830_avn-hip-osteotomie-fr.pdf").is_file()

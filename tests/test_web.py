@@ -712,7 +712,7 @@ def test_refused_rows_stay_on_the_made_day_and_the_start_page_until_dealt_with(d
     page = client.get(reverse("day", args=[day.id])).content.decode()
     assert "2 rijen zonder folder" in page and "Laad een verbeterde lijst op" in page
     assert '<th scope="row">4</th><td>PAT-3</td>' in page and "onbekende campus" in page
-    assert "ZAS Cadix (cadix)" in page, "the hint, with the campuses as she knows them"
+    assert "ZAS Augustinus, ZAS Cadix" in page, "the hint, with the campuses as she knows them"
     home = client.get(reverse("home")).content.decode()
     assert "Dagen met patiënten zonder folder" in home and str(day.id) in home
     client.post(reverse("day_dealt", args=[day.id]))

@@ -85,7 +85,7 @@ def run_batch(
         run.render(pool.executor, str(project.root), run.chunks(tasks, composer, wanted))
         finish = DayFinisher(
             day, plan, run.results, registry, composer, pool.executor, str(project.root),
-            edition, separators, corrected=earlier is not None,
+            edition, separators, corrected=earlier is not None, code=inputs,
         )  # fmt: skip
         finished = datetime.now().astimezone()
         outcome = Outcome()

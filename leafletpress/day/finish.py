@@ -87,6 +87,7 @@ class DayFinisher:
     edition: Edition
     separators: bool
     corrected: bool = False  # a corrected list: also print files of its new leaflets only
+    code: str = ""  # journal.inputs_digest: styles, fonts and leafletpress's own code
 
     def __post_init__(self) -> None:
         self.row_keys = {row.number: row.key for row in self.day.rows}
@@ -164,11 +165,11 @@ class DayFinisher:
                 )
             leaflets = [str(day / Path(e.file).name) for e in items]
             title = f"{self.registry.hospital.name} · {site_name} · {day.name} · {name}"
-            inputs = [self.edition.name, title, sheets or "", *(self.results[e.row].sha256
-                                                                for e in items)]  # fmt: skip
+            inputs = [self.code, self.edition.name, title, sheets or "",
+                      *(self.results[e.row].sha256 for e in items)]  # fmt: skip
             text = "\x1f".join(inputs)  # keyed when the sheets name patients (F16)
             self.inputs[name] = keyed(text) if sheets else hashlib.sha256(text.encode()).hexdigest()
-            if (same := _reuse(made.get(self.inputs[name]), folder / name)) is not None:
+            if same := _reuse(made.get(self.inputs[name]), folder / name, day, len(items)):
                 futures.append(same)
                 continue
             args = (self.root, str(folder / name), leaflets, title, sheets, self.edition)
@@ -292,13 +293,22 @@ def _made_prints(day: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
     return found
 
 
-def _reuse(made: tuple[Path, dict[str, Any]] | None, target: Path) -> Future[Any] | None:
-    """A print file made before, still as it was made, copied to ``target`` (atomically)."""
+def _reuse(
+    made: tuple[Path, dict[str, Any]] | None, target: Path, day: Path, leaflets: int
+) -> Future[Any] | None:
+    """A print file made before, still as it was made, copied to ``target`` (atomically):
+    only a print file of a list of this day folder, never through a link, with a record
+    that fits (its first pages, one per leaflet); else None, and it is built again."""
     if made is None:
         return None
     source, record = made
-    firsts = record.get("firsts")
-    if not (source.is_file() and not source.is_symlink() and isinstance(firsts, list)):
+    firsts, pages = record.get("firsts"), record.get("pages")
+    fits = (isinstance(firsts, list) and len(firsts) == leaflets
+            and all(isinstance(f, int) for f in firsts) and isinstance(pages, int))  # fmt: skip
+    inside = source.parent.parent == day and source.name.startswith(PRINT_PREFIX)
+    if not (fits and inside and source.is_file()) or source.is_symlink():
+        return None
+    if source.parent.is_symlink():
         return None
     data = source.read_bytes()
     if hashlib.sha256(data).hexdigest() != record.get("sha256"):
@@ -306,7 +316,7 @@ def _reuse(made: tuple[Path, dict[str, Any]] | None, target: Path) -> Future[Any
     if source != target:
         write_atomic(target, data)
     future: Future[Any] = Future()
-    future.set_result((record["pages"], record["sha256"], firsts))
+    future.set_result((pages, record["sha256"], firsts))
     return future
 
 

@@ -55,7 +55,7 @@ def parse_date(text: str, field: str = "date") -> date:
         raise InputError(
             f"'{clipped(text)}' is geen datum",
             field=field,
-            hint="schrijf 2026-12-03, 03/12/2026 of 3 dec 2026",
+            hint="schrijf 03/12/2026, 3 dec 2026 of 2026-12-03",
         )
     if not YEARS[0] <= year <= YEARS[1]:
         raise InputError(

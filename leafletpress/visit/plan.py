@@ -92,7 +92,7 @@ class _Names:
 
     def key(self, value: str, allowed: Iterable[str] | None = None) -> str:
         keys = list(allowed) if allowed is not None else list(self.names)
-        hint = "kies uit: " + ", ".join(f"{self.names[k]} ({k})" for k in sorted(keys))
+        hint = "kies uit: " + ", ".join(sorted({self.names[k] for k in keys}))  # her words
         if not value:
             raise InputError("ontbreekt", field=self.field, hint=hint)
         key = self.lookup.get(match_key(value))
@@ -114,7 +114,8 @@ class Planner:
         for slug, langs in catalogue(project).items():
             lang = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in langs else langs[0]
             try:
-                codes[slug] = [self.leaflet(slug, lang).meta.code]
+                meta = self.leaflet(slug, lang).meta
+                codes[slug] = [meta.title, meta.code]  # the title in hints; code or slug too
             except LeafletpressError:
                 codes[slug] = [slug]  # refused with its own message if a row asks for it
         self.leaflets = _Names(codes, "folder", "leaflet")
@@ -162,7 +163,7 @@ class Planner:
         if leaflet is not None:
             dutch = self.leaflet(leaflet.slug, DEFAULT_LANGUAGE).meta.variants
             labels = {k: [v.label, dutch.get(k, v).label] for k, v in leaflet.meta.variants.items()}
-            variant = attempt(lambda: _Names(labels, "variant", "variant").key(values["variant"]))
+            variant = attempt(lambda: _Names(labels, "ingreep", "variant").key(values["variant"]))
             site = attempt(lambda: self.sites.key(values["site"], leaflet.meta.sites))
         surgeon = attempt(lambda: self.surgeons.key(values["surgeon"]))
         if cells.problems or leaflet is None or moment is None:

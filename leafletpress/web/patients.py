@@ -156,11 +156,15 @@ class Correction:
         return len(self.changes.new) + sum(c.reprint for c in self.changes.changed)
 
 
-def correction(day: Day, checked: service.Checked, candidates: list[Day]) -> Correction | None:
+def correction(
+    day: Day, checked: service.Checked, candidates: list[Day], forced: bool = False
+) -> Correction | None:
     """The earlier upload this list may correct: the latest made day of the same appointment
     days, not replaced yet, at least half of whose patients are on this list (a list that
     grew corrects the shorter one; a row refused here counts as on it). Whether it does is
-    hers to say: the check page offers to replace it or to make this list beside it."""
+    hers to say: the check page offers to replace it or to make this list beside it.
+    ``forced``: the list was made from one of the candidate's rows ("Wijzig"): it corrects
+    that day even when the change moved the patient to another day or changed who it is."""
     if checked.planned is None or checked.listing is None:
         return None
     ours = {patient_key(e)[0] for e in checked.planned.entries} | refused_references(checked)
@@ -171,7 +175,7 @@ def correction(day: Day, checked: service.Checked, candidates: list[Day]) -> Cor
         if before.planned is None or before.listing is None:
             continue
         theirs = {patient_key(e)[0] for e in before.planned.entries}
-        if ours and theirs and len(ours & theirs) * 2 >= len(theirs):
+        if forced or (ours and theirs and len(ours & theirs) * 2 >= len(theirs)):
             changes = compare((before.listing, before.planned),
                               (checked.listing, checked.planned), service.registry(),
                               refused_references(checked))  # fmt: skip
@@ -187,11 +191,15 @@ def refused_references(checked: service.Checked) -> set[str]:
     return {r.values.get("reference", "").lower() for r in rows if r.number in bad} - {""}
 
 
+def correctable(days: Any) -> Any:
+    """Of ``days``, those a list may correct: made, kept, not replaced yet."""
+    return days.filter(status=Day.DONE, purged__isnull=True, replaced_by__isnull=True)
+
+
 def correction_candidates(day: Day) -> Any:
     """Made days of the same appointment days that this list may correct (also one made
     after it was uploaded: the page then says what this list changes against that one)."""
-    made = Day.objects.filter(status=Day.DONE, purged__isnull=True, replaced_by__isnull=True,
-                              dates=day.dates)  # fmt: skip
+    made = correctable(Day.objects.filter(dates=day.dates))
     return made.exclude(pk=day.pk).order_by("-created")
 
 

@@ -502,6 +502,10 @@ def _correction(
     request: HttpRequest, the_day: Day, checked: service.Checked
 ) -> patients.Correction | None:
     """The earlier upload of the same day this list corrects, among the days she may see."""
+    source = the_day.outcome.get("corrects")  # made from one of its rows ("Wijzig")
+    if source:
+        made = patients.correctable(Day.objects.filter(pk=source))
+        return patients.correction(the_day, checked, _seen_days(request, made), forced=True)
     candidates = _seen_days(request, patients.correction_candidates(the_day)[:20])
     return patients.correction(the_day, checked, candidates)
 
@@ -715,17 +719,20 @@ def day_row(request: HttpRequest, pk: Any, row: int) -> HttpResponse:
     found = next((r for r in listing.rows if r.number == row), None) if listing else None
     if listing is None or found is None:
         raise Http404("geen rij")
-    cells = [(f, listing.headers[f], found.values.get(f, "")) for f in listing.headers]
+    shown = [f for f in listing.headers if f not in service.NOT_SHOWN]  # a password, an address
+    cells = [(f, listing.headers[f], found.values.get(f, "")) for f in shown]
     refused = ""
     if request.method == "POST":
-        typed = {f: request.POST.get(f"cel-{f}", "").strip()[:500] for f in listing.headers}
+        typed = {f: request.POST.get(f"cel-{f}", "").strip()[:500] for f in shown}
         data = corrected_list(listing, {row: typed})
         kept = _kept_list(request, f"{Path(the_day.source_name).stem} (rij {row} gewijzigd).csv",
                           data)  # fmt: skip
         if isinstance(kept, Day):
+            Day.objects.filter(pk=kept.pk).update(outcome={"corrects": str(the_day.id)})
+            references = {found.values.get("reference", ""), typed.get("reference", "")}
             audit(request.user, "rij gewijzigd", found.values.get("reference", "")[:40],
                   detail=f"dag {the_day.id}, rij {row}: nieuwe lijst {kept.id}",
-                  service=the_day.services)  # fmt: skip
+                  covers=references, service=the_day.services)  # fmt: skip
             return redirect("day", kept.id)
         refused = str(kept[0])
         cells = [(f, label, typed[f]) for f, label, _ in cells]
