@@ -248,3 +248,18 @@ def test_a_patient_moved_to_another_day_from_her_row_leaves_no_leaflet_behind() 
     assert second.replaces_id == first.id
     assert not (first.out_dir / FOLDER / "PAT-2_0830_avn-hip-osteotomie-fr.pdf").exists()
     assert (first.out_dir / "2026-12-16" / "PAT-2_0830_avn-hip-osteotomie-fr.pdf").is_file()
+
+
+@pytest.mark.usefixtures("mail_server")
+def test_a_second_row_change_never_undoes_one_that_waits_to_be_made() -> None:
+    client = sender()
+    first = made_day(client)
+    page = client.get(reverse("day_row", args=[first.id, 3])).content.decode()
+    cells = dict(re.findall(r'name="(cel-[a-z_]+)" value="([^"]*)"', page))
+    client.post(reverse("day_row", args=[first.id, 3]), cells | {"cel-time": "11u00"})
+    waiting = latest()
+    page = client.get(reverse("day_row", args=[first.id, 5])).content.decode()
+    assert "Er wacht al een wijziging van deze lijst" in page and 'name="cel-time"' not in page
+    assert reverse("day", args=[waiting.id]) in page
+    answer = client.post(reverse("day_row", args=[first.id, 5]), {"cel-time": "11u30"})
+    assert answer.status_code == 409 and latest().pk == waiting.pk  # nothing new kept

@@ -722,6 +722,12 @@ def day_row(request: HttpRequest, pk: Any, row: int) -> HttpResponse:
     shown = [f for f in listing.headers if f not in service.NOT_SHOWN]  # a password, an address
     cells = [(f, listing.headers[f], found.values.get(f, "")) for f in shown]
     refused = ""
+    pending = Day.objects.filter(status=Day.CHECKED, purged__isnull=True,
+                                 outcome__corrects=str(the_day.id))  # fmt: skip
+    waiting = pending.order_by("-created").first()
+    if waiting is not None:  # a change made from the day's list would undo that one
+        context = {"day": the_day, "row": row, "cells": cells, "waiting": waiting}
+        return render(request, "web/day_row.html", context, status=409 if request.POST else 200)
     if request.method == "POST":
         typed = {f: request.POST.get(f"cel-{f}", "").strip()[:500] for f in shown}
         data = corrected_list(listing, {row: typed})
