@@ -257,10 +257,10 @@ def test_the_follow_up_may_be_at_a_campus_that_does_not_operate(discharged) -> N
 
 REFUSED = [
     pytest.param({"followup_site": "paola"}, "followup_site",
-                 "in ZAS Paola is er geen raadpleging orthopedie", "hoge-beuken, middelheim",
+                 "in ZAS Paola is er geen raadpleging orthopedie", "Hoge Beuken, ZAS Middelheim",
                  id="a campus without the consultation lists those that hold it"),
     pytest.param({"followup_site": "gent"}, "followup_site", "onbekende campus 'gent'",
-                 "augustinus, cadix", id="an unknown follow-up campus"),
+                 "ZAS Augustinus, ZAS Cadix", id="an unknown follow-up campus"),
     pytest.param({"discharge_date": date(2026, 12, 14)}, "discharge_date",
                  "de ontslagdatum (14/12/2026) ligt vóór de operatie (15/12/2026)",
                  "controleer beide datums", id="discharge before the operation"),
@@ -269,7 +269,8 @@ REFUSED = [
                  "controleer beide datums", id="follow-up before discharge"),
     pytest.param({"followup_date": None}, "followup_time", "een uur zonder datum",
                  "geef ook de datum", id="a follow-up time without a date"),
-    pytest.param({"followup_site": None}, "followup_site", "ontbreekt", "geef de campus",
+    pytest.param({"followup_site": None}, "followup_site", "kies de campus van de controle",
+                 "er is een dag van de controle",
                  id="a follow-up date without a campus"),
     pytest.param({"discharge_date": None}, "discharge_date", "ontbreekt", "dag van het ontslag",
                  id="no discharge date"),

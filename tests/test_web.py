@@ -446,7 +446,7 @@ def test_the_check_page_names_each_kind_of_error_and_each_bad_row(day) -> None:
     assert "1 rij met een fout in kolom ‘Campus’: onbekende campus" in html
     for row in ('<th scope="row">5</th>', '<th scope="row">6</th>', '<th scope="row">7</th>'):
         assert row in html
-    assert 'class="bad-cell"' in html and "kies uit: ZAS Augustinus (augustinus)" in html
+    assert 'class="bad-cell"' in html and "kies uit: ZAS Augustinus, ZAS Cadix" in html
     assert "Maak 3 folders" in html
 
 
@@ -767,7 +767,7 @@ def test_a_form_sent_after_signing_out_says_so_and_leads_back(data) -> None:
     response = client.post(reverse("days"), {})
     html = response.content.decode()
     assert response.status_code == 403 and "Je bent afgemeld" in html
-    assert f'href="{reverse("login")}"' in html
+    assert f'href="{reverse("login")}?next=/dag/"' in html  # back to the form after signing in
 
 
 def test_a_day_with_nothing_to_make_is_not_started(day) -> None:

@@ -123,17 +123,18 @@ def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personali
             hint=hint(missing),
         )
     site = registry.sites.get(visit.site)
+    operating = choices(registry.sites[k].name for k in leaflet.meta.sites if k in registry.sites)
     if site is None:
         raise InputError(
             f"onbekende campus '{clipped(visit.site)}'",
             field="site",
-            hint=f"kies uit: {choices(leaflet.meta.sites)}",  # where this procedure is done
+            hint=f"kies uit: {operating}",  # where this procedure is done, as she names them
         )
     if visit.site not in leaflet.meta.sites:
         raise InputError(
             f"deze ingreep gebeurt niet in {site.name}",
             field="site",
-            hint=f"kies uit: {choices(leaflet.meta.sites)}",
+            hint=f"kies uit: {operating}",
         )
     surgeon = registry.surgeons.get(visit.surgeon)
     if surgeon is None:
@@ -143,7 +144,7 @@ def personalise(visit: Visit, leaflet: Leaflet, registry: Registry) -> Personali
             hint=f"kies uit: {choices(registry.surgeons)}",
         )
     if visit.site not in surgeon.sites:
-        here = [key for key, s in registry.surgeons.items() if visit.site in s.sites]
+        here = [s.display_name for s in registry.surgeons.values() if visit.site in s.sites]
         raise InputError(
             f"{surgeon.display_name} opereert niet in {site.name}",
             field="surgeon",
@@ -221,12 +222,13 @@ def _in_order(first: tuple[str, date], then: tuple[str, date], field: str, rule:
 
 def _followup_site(discharge: Discharge, consultation: str, registry: Registry) -> Site | None:
     """The follow-up campus: any that holds the consultation, named whenever a date is."""
-    holding = [key for key, s in registry.sites.items() if consultation in s.consultations]
+    holding = [s.name for s in registry.sites.values() if consultation in s.consultations]
     hint = f"raadpleging {consultation} in: {choices(holding)}"
     key = discharge.followup_site
     if key is None:
         if discharge.followup_date is not None:
-            raise InputError("ontbreekt", field="followup_site", hint=f"geef de campus; {hint}")
+            raise InputError("kies de campus van de controle", field="followup_site",
+                             hint=f"er is een dag van de controle; {hint}")  # fmt: skip
         return None
     site = registry.sites.get(key)
     if site is None:
