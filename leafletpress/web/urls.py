@@ -7,6 +7,7 @@ from .backends import OIDCCallback, OIDCStart
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("gezond/", views.health, name="health"),
     path("aanmelden/", auth.LoginView.as_view(template_name="web/login.html",
                                                redirect_authenticated_user=True), name="login"),
     path("afmelden/", auth.LogoutView.as_view(), name="logout"),

@@ -89,6 +89,22 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "web/search.html", {"text": text, "rows": rows, "asked": bool(text)})
 
 
+# --- health (issue 25, item 4) ----------------------------------------------------------------
+
+
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    """For the load balancer and the monitoring, without signing in: 200 when every check
+    passes, else 503; JSON with each check's verdict, nothing about patients."""
+    from django.http import JsonResponse
+
+    from .health import report
+
+    ok, checks = report()
+    body = {"status": "ok" if ok else "fout", "checks": checks}
+    return JsonResponse(body, status=200 if ok else 503, json_dumps_params={"ensure_ascii": False})
+
+
 # --- the user guide -------------------------------------------------------------------------
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "hulp"  # the guide, with the code
