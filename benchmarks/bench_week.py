@@ -13,42 +13,18 @@ Run: `.venv/bin/python benchmarks/bench_week.py` (about 2 minutes; `--quick` for
 
 from __future__ import annotations
 
-import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import requests
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_web import BASE, PASSWORD, PORT, session  # noqa: E402
+from bench_web import BASE, serving, session, web_day  # noqa: E402
 from clinic_day import clinic_day  # noqa: E402
-
-
-def made(web: requests.Session, listing: Path, name: str) -> tuple[float, float, str]:
-    """Upload (to the check page), then make until done (from the click on "Maak"): seconds
-    of each, and the day's URL."""
-    started = time.perf_counter()
-    with listing.open("rb") as file:
-        checked = web.post(f"{BASE}/dag/", files={"lijst": (name, file)},
-                           data={"csrfmiddlewaretoken": web.cookies["csrftoken"]})  # fmt: skip
-    assert checked.status_code == 200, checked.text[:500]
-    check = time.perf_counter() - started
-    url = checked.url
-    started = time.perf_counter()
-    shown = re.search(r'name="vervangt" value="([^"]*)"', checked.text)  # the first button
-    web.post(url + "maak", {"edition": "a5", "vervangt": shown[1] if shown else "",
-                            "csrfmiddlewaretoken": web.cookies["csrftoken"]})  # fmt: skip
-    while "<h2>Klaar</h2>" not in (progress := web.get(url + "voortgang").text):
-        assert "mislukt" not in progress, progress[:500]
-        time.sleep(0.1)
-    return check, time.perf_counter() - started, url
 
 
 def timed(action: object, times: int = 10) -> float:
@@ -66,43 +42,30 @@ def main() -> None:
         return
     rows = 50 if "--quick" in sys.argv else 200
     scratch = Path(tempfile.mkdtemp(prefix="bench-week-"))
-    env = os.environ | {"LEAFLETPRESS_DATA": str(scratch / "data"),
-                        "LEAFLETPRESS_ADDRESS": f"127.0.0.1:{PORT}"}  # fmt: skip
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
-    subprocess.run([*manage, "maak_account", "sec0", "--rol", "secretariaat"], check=True,
-                   env=env | {"LEAFLETPRESS_WACHTWOORD": PASSWORD}, cwd=ROOT,
-                   capture_output=True)  # fmt: skip
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    server = subprocess.Popen([sys.executable, "-m", "leafletpress.web.serve"], env=env,
-                              cwd=ROOT, **quiet)  # fmt: skip
-    try:
-        for _ in range(100):
-            try:
-                requests.get(f"{BASE}/aanmelden/", timeout=5)
-                break
-            except requests.RequestException:  # not up yet
-                time.sleep(0.2)
+    with serving(scratch, ["sec0"]):
         web = session("sec0")
         text = clinic_day(rows, date.today() + timedelta(days=40))
         listing = scratch / "dag.csv"
         listing.write_text(text, encoding="utf-8")
-        _, whole, url = made(web, listing, "dag.csv")
+        _, whole, url = web_day(web, listing)
 
         token = {"csrfmiddlewaretoken": web.cookies["csrftoken"]}
-        found = web.post(f"{BASE}/zoek/", token | {"zoek": "BENCH-00100"})
+        wanted = f"BENCH-{rows // 2:05d}"  # a patient halfway the list (also with --quick)
+        found = web.post(f"{BASE}/zoek/", token | {"zoek": wanted})
         assert "1 folder gevonden" in found.text, found.text[:500]
-        by_reference = timed(lambda: web.post(f"{BASE}/zoek/", token | {"zoek": "BENCH-00100"}))
-        name = re.search(r"BENCH-00100;([^;]+);", text)[1]  # type: ignore[index]
+        by_reference = timed(lambda: web.post(f"{BASE}/zoek/", token | {"zoek": wanted}))
+        name = re.search(rf"{wanted};([^;]+);", text)[1]  # type: ignore[index]
         by_name = timed(lambda: web.post(f"{BASE}/zoek/", token | {"zoek": name}))
         page = web.get(url).text
         download = re.search(r'href="(/dag/[^"]+/folder/\d+)"', page)[1]  # type: ignore[index]
         reprint = timed(lambda: web.get(BASE + download).content)
 
         lines = text.splitlines()
-        lines[100] = re.sub(r";(\d+)u(\d\d)$", r";18u\2", lines[100])  # one row, another hour
+        lines[rows // 2] = re.sub(
+            r";(\d+)u(\d\d)$", r";18u\2", lines[rows // 2]
+        )  # one row, another hour
         listing.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
-        check, corrected, fixed = made(web, listing, "dag verbeterd.csv")
+        check, corrected, fixed = web_day(web, listing, "dag verbeterd.csv")
         assert "1 folder gemaakt" in web.get(fixed).text
 
         print(f"daily loop, a day of {rows} rows, through the real server (seconds)")
@@ -113,9 +76,6 @@ def main() -> None:
         ratio = corrected / whole
         print(f"  one row corrected: upload to check page {check:.1f}; click to made "
               f"{corrected:.1f} (target < 5 s; {ratio:.2f}x the whole day)")  # fmt: skip
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 if __name__ == "__main__":

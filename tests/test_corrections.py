@@ -15,6 +15,7 @@ from helpers import all_text
 from mailserver import ROWS
 from test_need_to_know import CARDIO, CARDIO_ROW, ORTHO, services, staff  # noqa: F401
 from test_web import data, made_day, mail_server, sender, upload, work  # noqa: F401
+from test_web import make_shown as make
 from test_week import CORRECTED
 
 from leafletpress.common.errors import OutputError
@@ -31,14 +32,12 @@ def latest() -> Day:
     return Day.objects.latest("created")
 
 
-def make(client: Client, day: Day, choice: str = "shown") -> Day:
-    """Click the check page's first button (or post ``choice``), and let the worker make it."""
-    page = client.get(reverse("day", args=[day.id])).content.decode()
-    shown = re.search(r'name="vervangt" value="([^"]*)"', page)
-    chosen = (shown[1] if shown else "") if choice == "shown" else choice
-    client.post(reverse("day_make", args=[day.id]), {"edition": "a5", "vervangt": chosen})
-    work()
-    return Day.objects.get(pk=day.pk)
+def change_row(client: Client, day: Day, row: int, **typed: str) -> None:
+    """ "Wijzig" on a day's row: its form sent back with ``typed`` changed (field -> cell)."""
+    form = client.get(reverse("day_row", args=[day.id, row])).content.decode()
+    cells = dict(re.findall(r'name="(cel-[a-z_]+)" value="([^"]*)"', form))
+    client.post(reverse("day_row", args=[day.id, row]),
+                cells | {f"cel-{k}": v for k, v in typed.items()})  # fmt: skip
 
 
 def emailed(client: Client, day: Day) -> None:
@@ -230,8 +229,7 @@ def test_the_row_form_never_shows_the_pdfs_password_nor_the_address() -> None:
     day = made_day(client, CODED)
     form = client.get(reverse("day_row", args=[day.id, 3])).content.decode()
     assert "AB12CD34EF" not in form and "helene@example.org" not in form
-    cells = dict(re.findall(r'name="(cel-[a-z_]+)" value="([^"]*)"', form))
-    client.post(reverse("day_row", args=[day.id, 3]), cells | {"cel-time": "11u00"})
+    change_row(client, day, 3, time="11u00")
     changed = Day.objects.latest("created")  # the address and the code kept as they were
     rows = {r.number: r.values for r in service.check_day(changed.upload, "x").listing.rows}
     assert rows[3]["letter_code"] == "AB12CD34EF" and rows[3]["email"] == "helene@example.org"
@@ -241,9 +239,7 @@ def test_the_row_form_never_shows_the_pdfs_password_nor_the_address() -> None:
 def test_a_patient_moved_to_another_day_from_her_row_leaves_no_leaflet_behind() -> None:
     client = sender()
     first = made_day(client)
-    cells_page = client.get(reverse("day_row", args=[first.id, 3])).content.decode()
-    cells = dict(re.findall(r'name="(cel-[a-z_]+)" value="([^"]*)"', cells_page))
-    client.post(reverse("day_row", args=[first.id, 3]), cells | {"cel-date": "16/12/2026"})
+    change_row(client, first, 3, date="16/12/2026")
     second = make(client, latest())
     assert second.replaces_id == first.id
     assert not (first.out_dir / FOLDER / "PAT-2_0830_avn-hip-osteotomie-fr.pdf").exists()
@@ -254,9 +250,7 @@ def test_a_patient_moved_to_another_day_from_her_row_leaves_no_leaflet_behind() 
 def test_a_second_row_change_never_undoes_one_that_waits_to_be_made() -> None:
     client = sender()
     first = made_day(client)
-    page = client.get(reverse("day_row", args=[first.id, 3])).content.decode()
-    cells = dict(re.findall(r'name="(cel-[a-z_]+)" value="([^"]*)"', page))
-    client.post(reverse("day_row", args=[first.id, 3]), cells | {"cel-time": "11u00"})
+    change_row(client, first, 3, time="11u00")
     waiting = latest()
     page = client.get(reverse("day_row", args=[first.id, 5])).content.decode()
     assert "Er wacht al een wijziging van deze lijst" in page and 'name="cel-time"' not in page

@@ -841,11 +841,15 @@ def made_day(client: Client, rows: list[str] = EMAIL_ROWS) -> Day:
     """A list uploaded and made as its check page's first button says: a list of a day
     already made replaces it (test_corrections.py)."""
     upload(client, rows)
-    day = Day.objects.latest("created")
+    return make_shown(client, Day.objects.latest("created"))
+
+
+def make_shown(client: Client, day: Day, choice: str = "shown") -> Day:
+    """Click the check page's first button (or post ``choice``), and let the worker make it."""
     page = client.get(reverse("day", args=[day.id])).content.decode()
     shown = re.search(r'name="vervangt" value="([^"]*)"', page)
-    client.post(reverse("day_make", args=[day.id]),
-                {"edition": "a5", "vervangt": shown[1] if shown else ""})  # fmt: skip
+    chosen = (shown[1] if shown else "") if choice == "shown" else choice
+    client.post(reverse("day_make", args=[day.id]), {"edition": "a5", "vervangt": chosen})
     work()
     return Day.objects.get(pk=day.pk)
 
