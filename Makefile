@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve test lint bench guide clean system-deps test-deps
+.PHONY: demo serve test lint bench guide clean system-deps test-deps lock wheelhouse
 
 # Example leaflets, then the example lists (examples/) moved to a day two weeks ahead, made as a
 # clinic day and a ward's discharge list with their emails as a dry run: see output/demo/.
@@ -55,11 +55,29 @@ test-deps: system-deps
 tests/oidc/node_modules/.package-lock.json: tests/oidc/package-lock.json tests/oidc/package.json
 	npm ci --prefix tests/oidc --silent --no-audit --no-fund
 
-$(STAMP): pyproject.toml | system-deps
+# Every dependency at the version requirements/test.txt pins, checked against its hashes; then
+# leafletpress itself, editable.
+$(STAMP): pyproject.toml requirements/test.txt | system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --editable '.[test]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/test.txt
+	$(PY) -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
+
+# After a change of dependencies in pyproject.toml: pin them again, with their hashes, for any
+# Python from 3.11 and any platform (requirements/web.txt: a server; test.txt: this machine).
+UV_COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --quiet
+lock: $(STAMP)
+	$(UV_COMPILE) --extra web -o requirements/web.txt
+	$(UV_COMPILE) --extra test -o requirements/test.txt
+
+# A release for a server without internet: leafletpress's wheel and a wheel of each pinned
+# dependency (hashes checked on download), in dist/wheelhouse/ (docs/install.md).
+wheelhouse: $(STAMP)
+	rm -rf build dist/wheelhouse
+	$(PY) -m pip wheel --quiet --require-hashes -r requirements/web.txt -w dist/wheelhouse
+	$(PY) -m pip wheel --quiet --no-deps . -w dist/wheelhouse
 
 clean:
 	rm -rf $(VENV) output/*/ .pytest_cache .ruff_cache

@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import shlex
+import shutil
 import sys
 import time as clock
 from datetime import date, time, timedelta
@@ -21,9 +22,10 @@ from ..common.errors import (
     EXIT_OK,
     EXIT_PROBLEMS,
     InputError,
+    output_error,
 )
 from ..common.files import own_folder
-from ..common.project import DEFAULT_FORMAT, Edition, Project
+from ..common.project import CHECKOUT, DEFAULT_FORMAT, Edition, Project, shipped
 from ..content.leaflet import (
     DEFAULT_LANGUAGE,
     DISCHARGE,
@@ -299,7 +301,8 @@ def demo_date(today: date) -> date:
 
 # The example lists (examples/) are for a Tuesday in December 2026. The demo makes copies moved
 # to its own Tuesday, whole weeks later or earlier, so weekdays stay and nothing is in the past.
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = shipped("examples")
+PROG = "generate.py" if CHECKOUT else "leafletpress"  # as the user started it
 EXAMPLES_DAY = date(2026, 12, 15)
 DEMO_LISTS = ("dag-2026-12-15.csv", "ontslag-2026-12-17.csv")
 MOVED_FIELDS = ("date", "discharge_date", "followup_date")  # never the birth date
@@ -364,7 +367,7 @@ def _demo_lists(project: Project, on: date, args: argparse.Namespace) -> int:
             ["batch", listed, "--out-dir", batch, "--separators", *edition],
             ["email", str(Path(batch) / f"{day}"), "--list", listed],
         ):
-            say(f"\n$ generate.py {shlex.join(command)}")
+            say(f"\n$ {PROG} {shlex.join(command)}")
             nested = build_parser().parse_args(["--project", str(project.root), *command])
             nested.example_said = True
             code = int(nested.func(nested))
@@ -413,6 +416,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # --- batch -------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """A hospital's content folder, started from the example that leafletpress ships."""
+    folder = Path(args.folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise InputError(
+            "deze map bestaat al en is niet leeg: er wordt niets overschreven",
+            file=folder,
+            hint="kies een nieuwe of lege map",
+        )
+    example = Project()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for source in (example.leaflets_dir, example.config_dir):
+            shutil.copytree(source, folder / source.name)
+    except OSError as exc:
+        raise output_error(exc, "kan de inhoudsmap niet maken", folder) from exc
+    say(f"{_shown(folder)}: leaflets/ en config/ van het voorbeeldziekenhuis.")
+    say(f"Pas config/ aan (ziekenhuis, campussen, chirurgen, e-mail) en controleer met: "
+        f"{PROG} --project {shlex.quote(str(folder))} check")  # fmt: skip
+    return EXIT_OK
 
 
 def cmd_batch(args: argparse.Namespace) -> int:

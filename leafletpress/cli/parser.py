@@ -12,6 +12,7 @@ from .. import __version__
 from ..common.project import DEFAULT_FORMAT, FORMATS
 from ..content.leaflet import BEFORE, DEFAULT_LANGUAGE, LOCALES
 from . import commands
+from .commands import PROG
 
 DEFAULT_OUT = "output"
 
@@ -39,7 +40,7 @@ Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="generate.py",
+        prog=PROG,
         description="Gepersonaliseerde, drukklare patiëntenfolders (PDF).",
         epilog="Exitcodes: 0 gelukt, 1 problemen gevonden, 2 ongeldige invoer, "
         "3 inhoud of configuratie ongeldig, 4 kan PDF niet schrijven, 5 mailserver weigert of "
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(
         title="opdrachten", dest="command", required=True, metavar="OPDRACHT"
     )
-    for add in (_add_list, _add_check, _add_leaflet, _add_batch, _add_email, _add_demo):
+    for add in (_add_list, _add_check, _add_leaflet, _add_batch, _add_email, _add_demo, _add_init):
         add(subcommands)
     return parser
 
@@ -219,6 +220,20 @@ def _add_demo(subcommands: Commands) -> None:
         "--no-lists", action="store_true", help="alleen de voorbeeldfolders, geen voorbeeldlijsten"
     )
     sub.set_defaults(func=commands.cmd_demo)
+
+
+def _add_init(subcommands: Commands) -> None:
+    sub = subcommands.add_parser(
+        "init",
+        help="begin een inhoudsmap voor het ziekenhuis, met de voorbeeldinhoud",
+        description="Kopieer de voorbeeldinhoud (leaflets/ en config/ van het voorbeeldziekenhuis) "
+        "naar een nieuwe map: de inhoudsmap van het ziekenhuis (LEAFLETPRESS_PROJECT, --project). "
+        "Pas daarna config/ aan en controleer met 'check'.",
+    )
+    sub.add_argument(
+        "folder", metavar="MAP", help="de nieuwe inhoudsmap (leeg of nog niet aanwezig)"
+    )
+    sub.set_defaults(func=commands.cmd_init)
 
 
 def _add_sheet(sub: argparse.ArgumentParser) -> None:

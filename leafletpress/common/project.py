@@ -1,11 +1,31 @@
-"""Where a project's content, configuration, templates and styles live."""
+"""Where a project's content, configuration, templates and styles live.
+
+A project is the hospital's content folder: ``leaflets/`` and ``config/``, and optionally its own
+``templates/`` and ``styles/``. Without them, the ones leafletpress ships are used: in a git
+checkout the folders at its top level, in an installed wheel the copies inside the package
+(``leafletpress/bundled/``, put there by setup.py). The bundled example content (the AVN
+leaflet, the example hospital) is the default project, so ``leafletpress demo`` works anywhere.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[2]
+_SOURCE = Path(__file__).resolve().parents[2]
+# The git checkout leafletpress runs from (make demo, make serve), or None when installed.
+CHECKOUT = _SOURCE if (_SOURCE / "pyproject.toml").is_file() else None
+
+
+def shipped(name: str) -> Path:
+    """A folder leafletpress ships (templates, styles, leaflets, config, examples, docs/hulp):
+    the checkout's own while running from one, else the installed package's copy."""
+    if CHECKOUT and (CHECKOUT / name).is_dir():
+        return CHECKOUT / name
+    return Path(__file__).resolve().parents[1] / "bundled" / name
+
+
+DEFAULT_ROOT = shipped("leaflets").parent
 
 # Page layouts: name -> stylesheets in styles/, applied after leaflet.css.
 LAYOUTS = {"a5": ("a5.css",), "a4": ("a4.css",), "large": ("a4.css", "large.css")}
@@ -46,7 +66,7 @@ class Edition:
 
 @dataclass(frozen=True)
 class Project:
-    """A folder holding leaflets/, config/, templates/ and styles/."""
+    """A folder holding leaflets/ and config/, and templates/ and styles/ if it has its own."""
 
     root: Path = DEFAULT_ROOT
 
@@ -60,11 +80,13 @@ class Project:
 
     @property
     def templates_dir(self) -> Path:
-        return self.root / "templates"
+        own = self.root / "templates"
+        return own if own.is_dir() else shipped("templates")
 
     @property
     def styles_dir(self) -> Path:
-        return self.root / "styles"
+        own = self.root / "styles"
+        return own if own.is_dir() else shipped("styles")
 
     @property
     def asset_dirs(self) -> tuple[Path, ...]:

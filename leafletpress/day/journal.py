@@ -32,12 +32,12 @@ def inputs_digest(project: Project) -> str:
     same version number, makes them again)."""
     digest = hashlib.sha256(__version__.encode())
     code = Path(__file__).resolve().parents[1]
-    tops = [(project.root, top) for top in (project.leaflets_dir, project.config_dir,
-                                            project.templates_dir, project.styles_dir)]  # fmt: skip
-    for root, top in [*tops, (code.parent, code)]:
+    tops = (project.leaflets_dir, project.config_dir, project.templates_dir, project.styles_dir)
+    for top in (*tops, code):
         for path in sorted(top.rglob("*")):
-            if path.is_file() and path.suffix != ".pyc":
-                digest.update(str(path.relative_to(root)).encode() + b"\0")
+            shipped = top == code and code / "bundled" in path.parents  # counted above if used
+            if path.is_file() and path.suffix != ".pyc" and not shipped:
+                digest.update(str(path.relative_to(top.parent)).encode() + b"\0")
                 digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 
+from leafletpress.common.project import CHECKOUT
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leafletpress.web.settings")
 
 ADDRESS = os.environ.get("LEAFLETPRESS_ADDRESS", "127.0.0.1:8000")
@@ -21,7 +23,8 @@ WORKERS = int(os.environ.get("LEAFLETPRESS_WORKERS", os.cpu_count() or 1))
 FIRST_ACCOUNT = (
     "Er is nog geen account. Maak het eerste, bijvoorbeeld:\n"
     "  LEAFLETPRESS_WACHTWOORD='kies-een-lang-wachtwoord' "
-    ".venv/bin/python manage.py maak_account NAAM --rol secretariaat --rol beheer"
+    f"{'.venv/bin/python manage.py' if CHECKOUT else 'leafletpress-web'} maak_account NAAM "
+    "--rol secretariaat --rol beheer"
 )
 
 
@@ -71,7 +74,8 @@ def main() -> int:
 
 def _worker() -> subprocess.Popen[bytes]:
     """`manage.py werk`: hervat (what stopped workers left, the watch), then db_worker."""
-    return subprocess.Popen([sys.executable, "manage.py", "werk", "--", "--interval", "0.5"])
+    command = [sys.executable, "-m", "leafletpress.web.manage", "werk", "--", "--interval", "0.5"]
+    return subprocess.Popen(command)
 
 
 def _end(*processes: subprocess.Popen[bytes]) -> None:

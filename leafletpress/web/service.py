@@ -469,7 +469,7 @@ def message_settings() -> str:
     found = project()
     for top in (found.config_dir, found.templates_dir / "email"):
         for path in sorted(p for p in top.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(found.root)).encode() + b"\0" + path.read_bytes())
+            digest.update(str(path.relative_to(top.parent)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
 

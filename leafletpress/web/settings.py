@@ -17,12 +17,17 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from leafletpress.common.project import CHECKOUT, DEFAULT_ROOT
 from leafletpress.web import signin
 
 os.umask(0o077)  # the database, the leaflets and the lists: readable by their owner only
-# The project: leaflets/, config/, templates/, styles/ (the hospital's own, in production).
-ROOT = Path(os.environ.get("LEAFLETPRESS_PROJECT", Path(__file__).resolve().parents[2])).resolve()
-DATA = Path(os.environ.get("LEAFLETPRESS_DATA", ROOT / "data")).resolve()  # this machine's
+# The project: leaflets/, config/ (and templates/, styles/ if it has its own): the hospital's
+# content folder in production; the example one leafletpress ships otherwise.
+ROOT = Path(os.environ.get("LEAFLETPRESS_PROJECT", DEFAULT_ROOT)).resolve()
+# This machine's data: data/ in the project of a checkout; installed, where the service says
+# (else the user's own folder, never inside the installed package).
+_DATA = ROOT / "data" if CHECKOUT else Path.home() / ".local" / "share" / "leafletpress" / "data"
+DATA = Path(os.environ.get("LEAFLETPRESS_DATA", _DATA)).resolve()
 # Patients' files, on a folder every machine shares (Django's storage API: storage.py).
 SHARED = Path(os.environ.get("LEAFLETPRESS_SHARED", DATA)).resolve()
 STORAGES = {

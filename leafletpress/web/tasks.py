@@ -143,9 +143,12 @@ def patiently(action: Callable[[], None], tries: int = 60) -> None:
             time.sleep(1)
 
 
-def keep_watching() -> None:
-    """Queue the watch (every half lease) and the retention run, unless they are queued."""
-    later = timezone.now() + timedelta(seconds=max(5, settings.WORKER_LEASE_SECONDS / 2))
+def keep_watching(now: bool = False) -> None:
+    """Queue the watch (every half lease; ``now``: at once, as a worker starts, so /gezond/
+    sees it alive within seconds) and the retention run, unless they are queued."""
+    later = timezone.now() + timedelta(
+        seconds=0 if now else max(5, settings.WORKER_LEASE_SECONDS / 2)
+    )
     if not waiting("watch"):
         watch.using(run_after=later).enqueue()
     schedule_clean_up(timezone.now())

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ..common.errors import LeafletpressError
 from ..common.files import spreadsheet_cell
+from ..common.project import shipped
 from ..day.manifest import JSON_NAME
 from ..mail.sendlog import ACCEPTED, FAILED, REFUSED, SENDING, UNCERTAIN
 from ..visit.daylist import corrected_list
@@ -107,7 +108,7 @@ def health(request: HttpRequest) -> HttpResponse:
 
 # --- the user guide -------------------------------------------------------------------------
 
-GUIDE = Path(__file__).resolve().parents[2] / "docs" / "hulp"  # the guide, with the code
+GUIDE = shipped("docs/hulp")  # the guide, with the code
 
 
 @login_required

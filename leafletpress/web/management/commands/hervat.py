@@ -29,4 +29,4 @@ class Command(BaseCommand):
             email_day.enqueue(mailing.id)
         self.stdout.write(f"{len(unfinished)} onderbroken dag(en) en {len(sending)} "
                           "onderbroken verzending(en) opnieuw in de wachtrij")  # fmt: skip
-        keep_watching()
+        keep_watching(now=True)
