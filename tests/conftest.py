@@ -26,6 +26,7 @@ from leafletpress.visit.personalise import personalise
 # Every test runs on a known day, three weeks before the examples' clinic day: this process and
 # every Python process the tests start (tests/clock/testclock.py); the real date never matters.
 CLOCK = Path(__file__).resolve().parent / "clock"
+CHROMIUM = "/usr/bin/chromium"
 os.environ["LEAFLETPRESS_TEST_CLOCK"] = KNOWN_NOW.isoformat()
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CLOCK), os.environ.get("PYTHONPATH")]))
 sys.path.insert(0, str(CLOCK))
@@ -152,3 +153,14 @@ def smtp(request):
     """The real SMTP server on 127.0.0.1 of test_web's ``mail_server`` (a module that asks
     for it imports that fixture), by a name that does not shadow the import."""
     return request.getfixturevalue("mail_server")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by Playwright (it cannot download one here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()

@@ -23,24 +23,15 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils.timezone import now as django_now
 from helpers import ROOT, all_text, decode_qr_codes, embedded_fonts, free_port
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are ordinary
 # synchronous test set-up, which Django would otherwise refuse inside a running loop.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "Folders-maken-2026"
 SHOTS = ROOT / "output" / "screenshots"
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

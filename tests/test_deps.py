@@ -32,6 +32,7 @@ FILES = (
     "usr/bin/chromium",
     "usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "usr/sbin/slapd",
+    "usr/sbin/nginx",
     "usr/lib/postgresql/15/bin/initdb",
 )
 COMMANDS = {
@@ -39,6 +40,7 @@ COMMANDS = {
     "node": "v20.20.2",  # NodeSource's, which brings its own npm
     "npm": "10.8.2",
     "java": 'openjdk version "17.0.15" 2025-04-15',
+    "systemd-analyze": "systemd 252 (252.38-1~deb12u1)",
 }
 
 

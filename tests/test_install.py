@@ -9,19 +9,28 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
 from datetime import date, timedelta
+from importlib.metadata import version
 from pathlib import Path
 
+import psycopg
 import pytest
 import requests
-from deployment import FORM, PASSWORD, Secretary
+import requests.adapters
+import trustme
+from conftest import CLOCK
+from deployment import FORM, PASSWORD, Postgres
+from directory import OidcProvider
 from helpers import ROOT, free_port, page_texts
 from packaging.requirements import Requirement
+from testclock import SETTING
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -56,6 +65,10 @@ def server(tmp_path_factory) -> dict[str, Path | dict[str, str]]:
            "PIP_CONFIG_FILE": "/dev/null", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}  # fmt: skip
     run(venv / "bin/pip", "install", "--quiet", "--no-index", "--find-links", wheels,
         "leafletpress[web]", env=env, cwd=top)  # fmt: skip
+    # Not part of the release: the test suite's clock (tests/clock/), in every process.
+    run(venv / "bin/pip", "install", "--quiet", f"time-machine=={version('time-machine')}",
+        env=build | {"VIRTUAL_ENV": str(venv)}, cwd=top)  # fmt: skip
+    env |= {"PYTHONPATH": str(CLOCK), "LEAFLETPRESS_TEST_CLOCK": os.environ[SETTING]}
     work = top / "srv"
     work.mkdir()
     return {"venv": venv, "env": env, "work": work}
@@ -113,53 +126,300 @@ def test_a_hospital_content_folder_is_begun_from_the_example_and_never_overwritt
                                env=env, cwd=work)  # fmt: skip
 
 
-def wait_for(url: str, seconds: float = 60) -> requests.Response:
-    deadline = time.monotonic() + seconds
+# --- as deploy/ runs it: PostgreSQL, the systemd units' command lines, nginx in front ----------
+
+DEPLOY = ROOT / "deploy"
+UNITS = ("leafletpress-migrate.service", "leafletpress-web.service",
+         "leafletpress-worker@.service", "leafletpress.target")  # fmt: skip
+
+
+def unit(name: str, venv: Path, **changes: str) -> dict[str, list[str]]:
+    """A unit of deploy/systemd/ as the test's machine has it: its venv, and ``changes``."""
+    text = (DEPLOY / "systemd" / name).read_text().replace("/opt/leafletpress/venv", str(venv))
+    for old, new in changes.items():
+        assert old in text, f"{name} heeft geen {old}"
+        text = text.replace(old, new)
+    keys: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, value = line.split("=", 1)
+            keys.setdefault(key, []).append(value)
+    return keys
+
+
+def settings_file(name: str) -> dict[str, str]:
+    lines = (DEPLOY / name).read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_every_unit_passes_systemd_analyze_verify(server, tmp_path: Path) -> None:
+    for name in UNITS:  # at the paths the installed venv has
+        text = (DEPLOY / "systemd" / name).read_text()
+        (tmp_path / name).write_text(text.replace("/opt/leafletpress/venv", str(server["venv"])))
+    names = [name.replace("@.", "@1.") for name in UNITS]
+    done = subprocess.run(["systemd-analyze", "verify", *names], cwd=tmp_path,
+                          capture_output=True, text=True)  # fmt: skip
+    assert (done.returncode, done.stdout + done.stderr) == (0, "")  # unknown keys only warn
+
+
+def test_the_proxy_and_the_units_give_the_app_time_to_answer_and_to_stop() -> None:
+    nginx = (DEPLOY / "nginx/leafletpress.conf").read_text()
+    web = unit("leafletpress-web.service", Path("/venv"))
+    line = web["ExecStart"][0]
+    timeout = int(re.search(r"--timeout (\d+)", line).group(1))
+    graceful = int(re.search(r"--graceful-timeout (\d+)", line).group(1))
+    proxy = int(re.search(r"proxy_read_timeout (\d+)s;", nginx).group(1))
+    assert proxy > timeout  # a request the app ends is answered by the app, never cut by nginx
+    assert int(web["TimeoutStopSec"][0]) > graceful  # gunicorn finishes before systemd kills it
+    worker = unit("leafletpress-worker@.service", Path("/venv"))
+    assert int(worker["TimeoutStopSec"][0]) >= 60  # a worker finishes its leaflet first
+
+
+class Hospital:
+    """leafletpress on one machine as docs/install.md sets it up: PostgreSQL with the roles and
+    privileges of deploy/postgresql.sql, the settings of deploy/leafletpress.env, the command
+    lines of deploy/systemd/ (migrate as the owner, then gunicorn and two workers as the app),
+    nginx with deploy/nginx/leafletpress.conf in front over HTTPS, and an OpenID Connect
+    provider. All on 127.0.0.1."""
+
+    def __init__(self, server: dict, top: Path) -> None:
+        self.venv, self.top = server["venv"], top
+        self.database = Postgres().start()
+        self.app_port, self.https, self.http = free_port(), free_port(), free_port()
+        self.base = f"https://localhost:{self.https}"
+        self.provider = OidcProvider(f"{self.base}/oidc/callback/").start()
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.env = server["env"] | settings_file("leafletpress.env") | {
+            "LEAFLETPRESS_SECRET_KEY": "een-geheime-sleutel-voor-deze-test-" * 2,
+            "LEAFLETPRESS_HOSTS": "localhost", "DATABASE_URL": self.role_url("leafletpress"),
+            "LEAFLETPRESS_PROJECT": str(top / "inhoud"), "LEAFLETPRESS_DATA": str(top / "data"),
+            "LEAFLETPRESS_SHARED": str(top / "gedeeld"),
+            "LEAFLETPRESS_KEY_FILE": str(top / "etc/sleutel"),
+            # The real clock, as the provider's and PostgreSQL's: an ID token from the future
+            # would be refused. Nothing here depends on the day it runs.
+            SETTING: "+0s",
+        } | self.provider.environment()  # fmt: skip
+
+    def role_url(self, role: str) -> str:
+        return self.database.url.replace("postgres@", f"{role}@")
+
+    def start(self) -> Hospital:
+        self.database_roles()
+        run(self.venv / "bin/leafletpress", "init", self.top / "inhoud", env=self.env, cwd=self.top)
+        (self.top / "etc").mkdir()
+        owner = self.env | settings_file("eigenaar.env")
+        owner["DATABASE_URL"] = self.role_url("leafletpress_eigenaar")
+        for line in unit("leafletpress-migrate.service", self.venv)["ExecStart"]:
+            run(*shlex.split(line), env=owner, cwd=self.top)
+        self.account("an", "secretariaat")
+        web = unit("leafletpress-web.service", self.venv, **{
+            "127.0.0.1:8000": f"127.0.0.1:{self.app_port}",
+            "/run/leafletpress-web": str(self.top / "run")})  # fmt: skip
+        (self.top / "run").mkdir(mode=0o700)  # RuntimeDirectory=
+        self.spawn(web["ExecStart"][0])
+        for instance in ("1", "2"):
+            self.spawn(
+                unit("leafletpress-worker@.service", self.venv, **{"%i": instance})["ExecStart"][0]
+            )
+        self.nginx()
+        healthy(self, 0)  # nginx and gunicorn answer (the workers may still be starting)
+        return self
+
+    def database_roles(self) -> None:
+        """As docs/install.md says: two roles, the database owned by the first, then the
+        privileges of deploy/postgresql.sql."""
+        statements = (DEPLOY / "postgresql.sql").read_text()
+        with psycopg.connect(self.database.url, autocommit=True) as db:
+            db.execute("CREATE ROLE leafletpress_eigenaar LOGIN")
+            db.execute("CREATE ROLE leafletpress LOGIN")
+            db.execute("ALTER DATABASE leafletpress OWNER TO leafletpress_eigenaar")
+            db.execute("ALTER SCHEMA public OWNER TO pg_database_owner")
+            db.execute(statements)
+
+    def account(self, name: str, *roles: str) -> None:
+        flags = [arg for role in roles for arg in ("--rol", role)]
+        run(self.venv / "bin/leafletpress-web", "maak_account", name, *flags,
+            env=self.env | {"LEAFLETPRESS_WACHTWOORD": PASSWORD}, cwd=self.top)  # fmt: skip
+
+    def spawn(self, line: str) -> None:
+        self.processes.append(subprocess.Popen(shlex.split(line), env=self.env, cwd=self.top,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
+
+    def nginx(self) -> None:
+        folder = self.top / "nginx"
+        folder.mkdir()
+        ca = trustme.CA()
+        ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+        ca.issue_cert("localhost").private_key_and_cert_chain_pem.write_to_path(
+            str(folder / "tls.pem")
+        )
+        self.ca = str(folder / "ca.pem")
+        site = (DEPLOY / "nginx/leafletpress.conf").read_text()
+        for old, new in {
+            "127.0.0.1:8000": f"127.0.0.1:{self.app_port}", "folders.zas.be;": "localhost;",
+            "listen 80;": f"listen 127.0.0.1:{self.http};",
+            "listen 443 ssl;": f"listen 127.0.0.1:{self.https} ssl;",
+            "/etc/ssl/certs/folders.zas.be.pem": str(folder / "tls.pem"),
+            "/etc/ssl/private/folders.zas.be.key": str(folder / "tls.pem"),
+        }.items():  # fmt: skip
+            assert old in site, f"deploy/nginx/leafletpress.conf heeft geen {old}"
+            site = site.replace(old, new)
+        (folder / "leafletpress.conf").write_text(site)
+        kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        temp = " ".join(f"{kind}_temp_path {folder / kind};" for kind in kinds)
+        user = "user root;" if os.geteuid() == 0 else ""
+        (folder / "nginx.conf").write_text(
+            f"{user} daemon off; worker_processes 1; pid {folder}/nginx.pid;\n"
+            f"error_log {folder}/error.log; events {{}}\n"
+            f"http {{ access_log {folder}/access.log; {temp}\n"
+            f"include {folder}/leafletpress.conf; }}\n"
+        )  # fmt: skip
+        self.processes.append(subprocess.Popen(
+            ["/usr/sbin/nginx", "-p", str(folder), "-c", str(folder / "nginx.conf")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
+
+    def session(self, address: str = "127.0.0.1") -> requests.Session:
+        """A workstation's browser: its own address, trusting the hospital's CA."""
+        web = requests.Session()
+        web.verify, web.trust_env = self.ca, False  # not REQUESTS_CA_BUNDLE: this CA
+        web.headers["Referer"] = f"{self.base}/"  # as a browser sends it: Django's HTTPS CSRF check
+        web.mount("https://", FromAddress(address))
+        web.mount("http://", FromAddress(address))
+        return web
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):  # KillSignal=SIGTERM, then TimeoutStopSec
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.provider.stop()
+        self.database.stop()
+
+
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Connections from one loopback address (127.0.0.2, ...): a workstation of its own."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def hospital(server, tmp_path_factory) -> Iterator[Hospital]:
+    running = Hospital(server, tmp_path_factory.mktemp("ziekenhuis")).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def healthy(hospital: Hospital, seconds: float = 90) -> dict:
+    """/gezond/ through nginx, once it says 200 or after ``seconds``; the first answer of any
+    kind with ``seconds=0``."""
+    deadline, web = time.monotonic() + max(seconds, 60), hospital.session()
     while True:
         try:
-            return requests.get(url, timeout=5)
+            answer = web.get(f"{hospital.base}/gezond/", timeout=10)
+            if answer.status_code in (200, 503) and (answer.ok or not seconds
+                                                      or time.monotonic() > deadline):  # fmt: skip
+                return {**answer.json(), "code": answer.status_code}
         except requests.ConnectionError:
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.2)
+        time.sleep(0.3)
 
 
-def test_the_installed_web_app_migrates_starts_and_makes_a_leaflet_from_the_content_folder(
-    server,
+def sign_in(hospital: Hospital, web: requests.Session, name: str = "an",
+            password: str = PASSWORD) -> requests.Response:  # fmt: skip
+    web.get(f"{hospital.base}/aanmelden/", timeout=30)
+    return web.post(f"{hospital.base}/aanmelden/", {"username": name, "password": password,
+                    "csrfmiddlewaretoken": web.cookies["csrftoken"]}, timeout=30)  # fmt: skip
+
+
+def test_the_units_start_a_healthy_installation_that_makes_a_leaflet_behind_nginx(hospital) -> None:
+    health = healthy(hospital)
+    assert health["code"] == 200, health
+    web = hospital.session()
+    signed = sign_in(hospital, web)
+    assert signed.url == f"{hospital.base}/", (signed.status_code, signed.text[:600])
+    assert all(cookie.secure for cookie in web.cookies)
+    assert "max-age=31536000" in signed.headers["Strict-Transport-Security"]
+    on = (date.today() + timedelta(days=30)).strftime("%d/%m/%Y")
+    page = web.post(f"{hospital.base}/folder/", FORM | {"name": "Marie Peeters", "reference":
+                    "PAT-0042", "date": on, "csrfmiddlewaretoken": web.cookies["csrftoken"]},
+                    timeout=120)  # fmt: skip
+    pdf_url = re.search(r'href="(/folder/[0-9a-f-]+/pdf)"', page.text)
+    assert page.status_code == 200 and pdf_url, page.text[:500]
+    pdf = web.get(hospital.base + pdf_url.group(1), timeout=60)
+    assert "Marie Peeters" in page_texts(pdf.content)[0]
+    assert not (hospital.top / "inhoud/data").exists()  # data where LEAFLETPRESS_DATA says
+
+
+def test_http_goes_to_https_and_https_reaches_the_app_without_a_redirect_loop(hospital) -> None:
+    web = hospital.session()
+    plain = web.get(f"http://localhost:{hospital.http}/dag/", allow_redirects=False, timeout=10)
+    assert plain.status_code == 301 and plain.headers["Location"] == "https://localhost/dag/"
+    start = web.get(f"{hospital.base}/", timeout=30)
+    assert start.status_code == 200 and len(start.history) == 1, start.history
+    assert start.url == f"{hospital.base}/aanmelden/?next=/"
+    # gunicorn without the proxy's X-Forwarded-Proto: sent to HTTPS, as it should be
+    direct = requests.get(f"http://127.0.0.1:{hospital.app_port}/aanmelden/", timeout=10,
+                          headers={"Host": "localhost"}, allow_redirects=False)  # fmt: skip
+    assert direct.status_code == 301 and direct.headers["Location"].startswith("https://")
+
+
+def test_five_wrong_passwords_lock_out_that_workstation_and_not_the_others_behind_the_proxy(
+    hospital,
 ) -> None:
-    venv, env, work = server["venv"], server["env"], server["work"]
-    content = work / "ziekenhuis"
-    run(venv / "bin/leafletpress", "init", content, env=env, cwd=work)
-    port = free_port()
-    app = env | {"LEAFLETPRESS_PROJECT": str(content), "LEAFLETPRESS_DATA": str(work / "data")}
-    run(venv / "bin/leafletpress-web", "migrate", "-v0", env=app, cwd=work)
-    run(venv / "bin/leafletpress-web", "maak_account", "an", "--rol", "secretariaat",
-        env=app | {"LEAFLETPRESS_WACHTWOORD": PASSWORD}, cwd=work)  # fmt: skip
-    started = [
-        subprocess.Popen([venv / "bin/gunicorn", "leafletpress.web.wsgi", "--bind",
-                          f"127.0.0.1:{port}"], env=app, cwd=work, stderr=subprocess.DEVNULL),
-        subprocess.Popen([venv / "bin/leafletpress-web", "werk"], env=app, cwd=work,
-                         stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL),
-    ]  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}"
-        health = wait_for(f"{base}/gezond/")
-        for _ in range(100):
-            if health.status_code == 200:
-                break
-            time.sleep(0.3)
-            health = requests.get(f"{base}/gezond/", timeout=5)
-        assert health.status_code == 200, health.text
-        secretary = Secretary(base, "an")
-        on = (date.today() + timedelta(days=30)).strftime("%d/%m/%Y")
-        page = secretary.post("/folder/", FORM | {"name": "Marie Peeters", "reference":
-                              "PAT-0042", "date": on})  # fmt: skip
-        pdf_url = re.search(r'href="(/folder/[0-9a-f-]+/pdf)"', page.text)
-        assert page.status_code == 200 and pdf_url, page.text[:500]
-        pdf = secretary.get(pdf_url.group(1))
-        assert "Marie Peeters" in page_texts(pdf.content)[0]
-        assert (work / "data").is_dir() and not (content / "data").exists()
-    finally:
-        for process in started:
-            process.terminate()
-            process.wait(timeout=60)
+    hospital.account("bo", "secretariaat")
+    guessing = hospital.session("127.0.0.2")
+    for _ in range(5):
+        assert sign_in(hospital, guessing, "bo", "fout-wachtwoord").url.endswith("/aanmelden/")
+    locked = sign_in(hospital, guessing, "bo")  # the right password, from that workstation
+    assert locked.status_code == 429 and "geblokkeerd" in locked.text.lower(), locked.text[:300]
+    forged = hospital.session("127.0.0.2")
+    forged.headers["X-Forwarded-For"] = "127.0.0.9"  # a client's own entry is never trusted
+    assert sign_in(hospital, forged, "bo").status_code == 429
+    colleague = hospital.session("127.0.0.3")  # her own workstation: not locked out
+    assert sign_in(hospital, colleague, "bo").url == f"{hospital.base}/"
+
+
+def test_a_ten_megabyte_upload_reaches_the_app_and_a_bigger_one_gets_a_dutch_page(hospital) -> None:
+    web = hospital.session()
+    sign_in(hospital, web)
+    for size, status, said in (
+        (10 * 2**20 - 4096, 400, "langer dan 1000 tekens"),  # read by the app: not a list
+        (10 * 2**20 + 2**19, 413, "groter dan 10 MB"),  # the app's limit, in its words
+        (12 * 2**20, 413, "Dit bestand is te groot"),  # nginx's, in Dutch
+    ):
+        token = {"csrfmiddlewaretoken": web.cookies["csrftoken"]}
+        answer = web.post(f"{hospital.base}/dag/", token, timeout=120,
+                          files={"lijst": ("dag.csv", b"x" * size)})  # fmt: skip
+        assert (answer.status_code, said in answer.text) == (status, True), re.sub(
+            r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.text)
+        )[-1500:]
+
+
+def test_the_hospital_sign_in_comes_back_through_nginx_to_the_https_callback(
+    hospital, browser
+) -> None:
+    context = browser.new_context(base_url=hospital.base, locale="nl-BE", ignore_https_errors=True)
+    tab = context.new_page()
+    tab.goto("/")
+    tab.get_by_role("link", name="Aanmelden met je ziekenhuisaccount").click()
+    # The provider accepts only the redirect URI registered for it, the public one over HTTPS
+    # (it refuses any other with an error page): the app built it from nginx's headers.
+    tab.locator("input[name=login]").fill("bo.claes")  # the provider's own sign-in page
+    tab.locator("input[name=password]").fill("wat-de-provider-vraagt")
+    tab.locator("button[type=submit]").click()
+    tab.locator("button[type=submit]").click()  # its consent page
+    tab.get_by_role("heading", level=1).wait_for()
+    assert tab.url == f"{hospital.base}/" and "Goeiedag bo.claes" in tab.content()
+    context.close()

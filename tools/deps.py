@@ -173,7 +173,8 @@ SYSTEM = (
 
 # What `make test` needs on top: the PDF/A validator (Apache PDFBox Preflight, Java), Debian's
 # headless Chromium (Playwright cannot download one here), and the real servers the tests start:
-# OpenLDAP's slapd, PostgreSQL, and an OpenID Connect provider from npm (tests/oidc/).
+# OpenLDAP's slapd, nginx, PostgreSQL, and an OpenID Connect provider from npm (tests/oidc/);
+# systemd-analyze checks the units in deploy/systemd/.
 PREFLIGHT_JARS = {
     "preflight": "libpdfbox2-java",
     "pdfbox2": "libpdfbox2-java",
@@ -206,6 +207,12 @@ def test_needs() -> tuple[Need, ...]:
             _present(lambda m: m.file("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")),
         ),
         Need("slapd (OpenLDAP)", ("slapd",), _present(lambda m: m.file("/usr/sbin/slapd"))),
+        Need("nginx", ("nginx",), _present(lambda m: m.file("/usr/sbin/nginx"))),
+        Need(
+            "systemd-analyze",
+            ("systemd",),
+            _present(lambda m: m.command("systemd-analyze") is not None),
+        ),
         Need(
             "PostgreSQL (elke versie)",
             ("postgresql",),

@@ -467,7 +467,9 @@ def read_day_list(
     limits = columns.limits
     if not path.is_file():
         raise InputError("bestand niet gevonden", file=shown, hint="controleer naam en map")
-    if path.stat().st_size > limits.max_megabytes * 1_000_000:
+    if (
+        path.stat().st_size > limits.max_megabytes * 2**20
+    ):  # MB as Windows counts them, as the web app
         raise InputError(
             f"is groter dan {limits.max_megabytes} MB: geen afsprakenlijst van één dag",
             file=shown,

@@ -16,8 +16,9 @@ class WebConfig(AppConfig):
         from django.conf import settings
         from django.contrib.auth import signals
 
-        if settings.DATA.is_dir():  # where large uploads are spooled (settings.py)
-            Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(exist_ok=True, mode=0o700)
+        # This machine's data folder (a service's new, empty StateDirectory= too), and in it
+        # where large uploads are spooled (settings.py).
+        Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True, mode=0o700)
 
         from ..common import keyed
         from .models import audit
