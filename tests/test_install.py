@@ -26,8 +26,8 @@ import requests
 import requests.adapters
 import trustme
 from conftest import CLOCK
-from deployment import FORM, PASSWORD, Postgres
-from directory import OidcProvider
+from deployment import FORM, PASSWORD, Postgres, Secretary, preview
+from directory import OidcProvider, wait_for
 from helpers import ROOT, free_port, page_texts
 from packaging.requirements import Requirement
 from testclock import SETTING
@@ -175,6 +175,25 @@ def test_the_proxy_and_the_units_give_the_app_time_to_answer_and_to_stop() -> No
     assert int(worker["TimeoutStopSec"][0]) >= 60  # a worker finishes its leaflet first
 
 
+def database_roles(database: Postgres) -> None:
+    """As docs/install.md says: two roles, the database owned by the first."""
+    with psycopg.connect(database.url, autocommit=True) as db:
+        db.execute("CREATE ROLE leafletpress_eigenaar LOGIN")
+        db.execute("CREATE ROLE leafletpress LOGIN")
+        db.execute("ALTER DATABASE leafletpress OWNER TO leafletpress_eigenaar")
+        db.execute("ALTER SCHEMA public OWNER TO pg_database_owner")
+
+
+def grant(database: Postgres, statements: str = "") -> None:
+    """deploy/postgresql.sql (or ``statements``), as a superuser."""
+    with psycopg.connect(database.url, autocommit=True) as db:
+        db.execute(statements or (DEPLOY / "postgresql.sql").read_text())
+
+
+def role_url(database: Postgres, role: str) -> str:
+    return database.url.replace("postgres@", f"{role}@")
+
+
 class Hospital:
     """leafletpress on one machine as docs/install.md sets it up: PostgreSQL with the roles and
     privileges of deploy/postgresql.sql, the settings of deploy/leafletpress.env, the command
@@ -201,10 +220,11 @@ class Hospital:
         } | self.provider.environment()  # fmt: skip
 
     def role_url(self, role: str) -> str:
-        return self.database.url.replace("postgres@", f"{role}@")
+        return role_url(self.database, role)
 
     def start(self) -> Hospital:
-        self.database_roles()
+        database_roles(self.database)
+        grant(self.database)
         run(self.venv / "bin/leafletpress", "init", self.top / "inhoud", env=self.env, cwd=self.top)
         (self.top / "etc").mkdir()
         owner = self.env | settings_file("eigenaar.env")
@@ -224,17 +244,6 @@ class Hospital:
         self.nginx()
         healthy(self, 0)  # nginx and gunicorn answer (the workers may still be starting)
         return self
-
-    def database_roles(self) -> None:
-        """As docs/install.md says: two roles, the database owned by the first, then the
-        privileges of deploy/postgresql.sql."""
-        statements = (DEPLOY / "postgresql.sql").read_text()
-        with psycopg.connect(self.database.url, autocommit=True) as db:
-            db.execute("CREATE ROLE leafletpress_eigenaar LOGIN")
-            db.execute("CREATE ROLE leafletpress LOGIN")
-            db.execute("ALTER DATABASE leafletpress OWNER TO leafletpress_eigenaar")
-            db.execute("ALTER SCHEMA public OWNER TO pg_database_owner")
-            db.execute(statements)
 
     def account(self, name: str, *roles: str) -> None:
         flags = [arg for role in roles for arg in ("--rol", role)]
@@ -423,3 +432,66 @@ def test_the_hospital_sign_in_comes_back_through_nginx_to_the_https_callback(
     tab.get_by_role("heading", level=1).wait_for()
     assert tab.url == f"{hospital.base}/" and "Goeiedag bo.claes" in tab.content()
     context.close()
+
+
+# --- an upgrade from the previous release ------------------------------------------------------
+
+PREVIOUS = ROOT / "tests/fixtures/upgrade-v0.2.0.sql"  # tools/upgrade_fixture.py v0.2.0
+
+
+def upgraded(server, top: Path, privileges: str = "") -> tuple[Postgres, dict[str, str]]:
+    """The previous release's database, with its data, upgraded as docs/install.md says: the
+    new release's migrate and hervat (the migrate unit) as the owner of the tables."""
+    database = Postgres().start()
+    database_roles(database)
+    psql = [database.bin / "psql", "-q", "-v", "ON_ERROR_STOP=1", "-f", PREVIOUS,
+            role_url(database, "leafletpress_eigenaar")]  # fmt: skip
+    run(*psql, env=server["env"], cwd=top)
+    grant(database, privileges)  # as that installation did (it may run again at any time)
+    env = server["env"] | {"LEAFLETPRESS_DATA": str(top / "data"), SETTING: "+0s"}
+    owner = env | {"DATABASE_URL": role_url(database, "leafletpress_eigenaar")}
+    for line in unit("leafletpress-migrate.service", server["venv"])["ExecStart"]:
+        run(*shlex.split(line), env=owner, cwd=top)
+    return database, env | {"DATABASE_URL": role_url(database, "leafletpress")}
+
+
+def test_the_previous_releases_database_upgrades_and_the_app_role_uses_the_new_tables(
+    server, tmp_path: Path
+) -> None:
+    database, env = upgraded(server, tmp_path)
+    port = free_port()
+    web = subprocess.Popen([server["venv"] / "bin/gunicorn", "leafletpress.web.wsgi", "--bind",
+                            f"127.0.0.1:{port}"], env=env, cwd=tmp_path,
+                           stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_for(port, web, "gunicorn")
+        an = Secretary(f"http://127.0.0.1:{port}", "an")  # the account and password of v0.2.0
+        assert "dag-2026-12-15.csv" in an.get("/").text  # her day, made by v0.2.0
+        _, pdf = preview(an, "Marie Peeters", "PAT-0042", "15/12/2026")
+        assert "Marie Peeters" in page_texts(pdf)[0]  # a Document and its search index (0013)
+        found = an.post("/zoek/", {"zoek": "PAT-0042"})
+        assert re.search(r'href="/folder/[0-9a-f-]{36}/"', found.text), found.text[-2000:]
+        kept = len(re.findall(r"INSERT INTO public.web_auditevent ", PREVIOUS.read_text()))
+        events = database.query("SELECT count(*) FROM web_auditevent")[0][0]
+        assert events > kept  # v0.2.0's events, then today's
+    finally:
+        web.terminate()
+        web.wait(timeout=60)
+        database.stop()
+
+
+def test_without_default_privileges_the_first_new_table_of_an_upgrade_is_refused(
+    server, tmp_path: Path
+) -> None:
+    """Why deploy/postgresql.sql has its ALTER DEFAULT PRIVILEGES: without them the app role
+    cannot read a table the upgrade made."""
+    statements = (DEPLOY / "postgresql.sql").read_text()
+    without = statements[: statements.index("ALTER DEFAULT PRIVILEGES")]
+    database, env = upgraded(server, tmp_path, privileges=without)
+    try:
+        with psycopg.connect(env["DATABASE_URL"]) as db:
+            assert db.execute("SELECT count(*) FROM web_day").fetchone() == (1,)  # v0.2.0's
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                db.execute("SELECT count(*) FROM web_patientleaflet")  # 0013's
+    finally:
+        database.stop()
