@@ -227,32 +227,49 @@ class Hospital:
         grant(self.database)
         run(self.venv / "bin/leafletpress", "init", self.top / "inhoud", env=self.env, cwd=self.top)
         (self.top / "etc").mkdir()
-        owner = self.env | settings_file("eigenaar.env")
-        owner["DATABASE_URL"] = self.role_url("leafletpress_eigenaar")
-        for line in unit("leafletpress-migrate.service", self.venv)["ExecStart"]:
-            run(*shlex.split(line), env=owner, cwd=self.top)
-        self.account("an", "secretariaat")
-        web = unit("leafletpress-web.service", self.venv, **{
-            "127.0.0.1:8000": f"127.0.0.1:{self.app_port}",
-            "/run/leafletpress-web": str(self.top / "run")})  # fmt: skip
         (self.top / "run").mkdir(mode=0o700)  # RuntimeDirectory=
-        self.spawn(web["ExecStart"][0])
-        for instance in ("1", "2"):
-            self.spawn(
-                unit("leafletpress-worker@.service", self.venv, **{"%i": instance})["ExecStart"][0]
-            )
+        self.migrate()
+        self.account("an", "secretariaat")
+        self.services()
         self.nginx()
         healthy(self, 0)  # nginx and gunicorn answer (the workers may still be starting)
         return self
+
+    @property
+    def owner(self) -> dict[str, str]:
+        """The environment of leafletpress-migrate.service: the role that owns the tables."""
+        return self.env | settings_file("eigenaar.env") | {
+            "DATABASE_URL": self.role_url("leafletpress_eigenaar")}  # fmt: skip
+
+    def migrate(self) -> None:
+        for line in unit("leafletpress-migrate.service", self.venv)["ExecStart"]:
+            run(*shlex.split(line), env=self.owner, cwd=self.top)
+
+    def services(self) -> None:
+        """gunicorn and two workers, as leafletpress-web.service and -worker@.service."""
+        web = unit("leafletpress-web.service", self.venv, **{
+            "127.0.0.1:8000": f"127.0.0.1:{self.app_port}",
+            "/run/leafletpress-web": str(self.top / "run")})  # fmt: skip
+        self.services_running = [self.spawn(web["ExecStart"][0])] + [
+            self.spawn(unit("leafletpress-worker@.service", self.venv, **{"%i": n})["ExecStart"][0])
+            for n in ("1", "2")
+        ]  # fmt: skip
+
+    def stop_services(self) -> None:
+        for process in self.services_running:
+            process.terminate()
+        for process in self.services_running:
+            process.wait(timeout=120)
 
     def account(self, name: str, *roles: str) -> None:
         flags = [arg for role in roles for arg in ("--rol", role)]
         run(self.venv / "bin/leafletpress-web", "maak_account", name, *flags,
             env=self.env | {"LEAFLETPRESS_WACHTWOORD": PASSWORD}, cwd=self.top)  # fmt: skip
 
-    def spawn(self, line: str) -> None:
+    def spawn(self, line: str) -> subprocess.Popen[bytes]:
         self.processes.append(subprocess.Popen(shlex.split(line), env=self.env, cwd=self.top,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
+        return self.processes[-1]
 
     def nginx(self) -> None:
         folder = self.top / "nginx"
@@ -432,6 +449,49 @@ def test_the_hospital_sign_in_comes_back_through_nginx_to_the_https_callback(
     tab.get_by_role("heading", level=1).wait_for()
     assert tab.url == f"{hospital.base}/" and "Goeiedag bo.claes" in tab.content()
     context.close()
+
+
+def test_a_running_installation_backed_up_lost_and_restored_is_whole(hospital) -> None:
+    """docs/install.md's restore test, on PostgreSQL: a backup while the services run, the
+    database and the shared folder lost, restored as the owner of the tables, services again."""
+    web = hospital.session()
+    sign_in(hospital, web)
+    on = (date.today() + timedelta(days=30)).strftime("%d/%m/%Y")
+    made = web.post(f"{hospital.base}/folder/", FORM | {"name": "Jan Janssens", "reference":
+                    "PAT-0077", "date": on, "csrfmiddlewaretoken": web.cookies["csrftoken"]},
+                    timeout=120)  # fmt: skip
+    assert made.status_code == 200
+    audit = 'SELECT id, at, "user", action, reference, detail FROM web_auditevent ORDER BY id'
+    before = hospital.database.query(audit)
+    backups = hospital.top / "reservekopieen"
+    backups.mkdir()
+    said = run(hospital.venv / "bin/leafletpress-web", "reservekopie", backups, env=hospital.env,
+               cwd=hospital.top)  # fmt: skip
+    backup = next(backups.glob("leafletpress-reservekopie-*.tar"))
+    assert backup.name in said and oct(backup.stat().st_mode & 0o777) == "0o600"
+
+    hospital.stop_services()  # docs/install.md: stop, then restore
+    with psycopg.connect(
+        hospital.database.url.rsplit("/", 1)[0] + "/postgres", autocommit=True
+    ) as db:
+        db.execute("DROP DATABASE leafletpress WITH (FORCE)")
+        db.execute("CREATE DATABASE leafletpress OWNER leafletpress_eigenaar")
+    grant(hospital.database)
+    shutil.rmtree(hospital.top / "gedeeld")
+    said = run(hospital.venv / "bin/leafletpress-web", "herstel", backup, env=hospital.owner,
+               cwd=hospital.top)  # fmt: skip
+    assert "Hersteld" in said and "niet overschreven" in said, said
+
+    after = hospital.database.query(audit)
+    assert after[: len(before)] == before  # the audit log, whole
+    assert after[-1][3] == "hersteld"  # ('reservekopie' came after the copy: not in it)
+    hospital.services()
+    assert healthy(hospital)["code"] == 200
+    again = hospital.session()
+    assert sign_in(hospital, again).url == f"{hospital.base}/"  # the restored account
+    pdf = again.get(hospital.base + re.search(r'href="(/folder/[0-9a-f-]+/pdf)"', made.text)[1],
+                    timeout=60)  # fmt: skip
+    assert "Jan Janssens" in page_texts(pdf.content)[0]  # the restored shared folder
 
 
 # --- an upgrade from the previous release ------------------------------------------------------
