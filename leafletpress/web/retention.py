@@ -16,6 +16,7 @@ runs it; so does the worker, daily.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from ..mail.sendlog import FORGOTTEN, UNKEYED, SendLog, forgotten, rekeyed
 from . import service
 from .models import SYSTEM, Day, Document, Mailing, PatientLeaflet, audit
 
+log = logging.getLogger(__name__)
 KEPT = {CSV_NAME, JSON_NAME}
 ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
 
@@ -70,6 +72,7 @@ def purge(now: datetime | None = None) -> Purged:
     except LeafletpressError as exc:  # another key: the files are deleted all the same
         done.problems.append(f"verzendlogboek: {exc}")
         audit(SYSTEM, "opruimen mislukt", detail=f"verzendlogboek: {exc}"[:300])
+        log.error("opruimen mislukt: verzendlogboek: %s", exc.message)
     done.files += _stale_uploads(Path(settings.FILE_UPLOAD_TEMP_DIR), now or timezone.now())
     done.files += _orphan_lists(cutoff)
     if done.documents or done.days or done.files:
@@ -88,6 +91,7 @@ def _try(done: Purged, day: Day, purging: Callable[[Day], int]) -> int:
     except (OSError, LeafletpressError) as exc:
         done.problems.append(f"dag {day.id}: {exc}")
         audit(SYSTEM, "opruimen mislukt", detail=f"dag {day.id}: {exc}")
+        log.error("opruimen mislukt: dag %s: %s", day.id, exc)
         return 0
 
 

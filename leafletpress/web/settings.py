@@ -18,7 +18,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from leafletpress.common.project import CHECKOUT, DEFAULT_ROOT
-from leafletpress.web import signin
+from leafletpress.web import logs, signin
 
 os.umask(0o077)  # the database, the leaflets and the lists: readable by their owner only
 # The project: leaflets/, config/ (and templates/, styles/ if it has its own): the hospital's
@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "leafletpress.web.logs.RequestLog",  # the request id and account on every log line
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -136,6 +137,7 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "web/locked.html"
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # its banner at every command; sign-ins and lock-outs are in the audit log
 AXES_WHITELIST_CALLABLE = "leafletpress.web.signin.without_password"
 AXES_USERNAME_CALLABLE = "leafletpress.web.signin.typed_account"  # never a password in clear
 # Behind the hospital's proxy every request comes from the proxy: the client's own address is
@@ -221,10 +223,5 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = False  # an intranet host: never on a public preload list
     SILENCED_SYSTEM_CHECKS = ["security.W021"]  # that, deliberately
 
-LOGGING = {  # no patient data is ever logged: events name references only
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "INFO" if not DEBUG else "DEBUG"},
-    "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
-}
+# One format for every line (logs.py): LEAFLETPRESS_LOG_FORMAT (text, json) and _LEVEL.
+LOGGING = logs.config(dict(os.environ) | ({"LEAFLETPRESS_LOG_LEVEL": "DEBUG"} if DEBUG else {}))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import signal
 import threading
 import time
@@ -35,6 +36,7 @@ from ..mail.sending import run_email
 from . import days, service
 from .models import Day, Mailing, audit
 
+log = logging.getLogger(__name__)  # what needs someone's attention (docs/install.md, Logs)
 PURGED = "de bestanden van deze dag zijn gewist (bewaartermijn)"
 REPLACED = "deze lijst werd vervangen door een verbeterde lijst: verstuur de folders van die lijst"
 
@@ -61,6 +63,7 @@ def make_day(day_id: str) -> None:
         Day.objects.filter(pk=day.pk, status=Day.RUNNING).update(
             status=Day.FAILED, error=str(exc), finished=timezone.now()
         )
+        log.error("dag %s mislukt: %s", day.id, exc.message)
         return
     if finished is not None:
         _done(day, finished)
@@ -125,6 +128,8 @@ def watch() -> None:
     queued again; and this watch and the daily retention run stay queued."""
     try:
         for day in days.revive(lambda day: waiting("make_day", str(day.id))):
+            log.warning("dag %s: geen werker maakt hem nog (gestopt, of zijn machine is weg); "
+                        "opnieuw in de wachtrij", day.id)  # fmt: skip
             make_day.enqueue(str(day.id))
     finally:
         patiently(keep_watching)
@@ -200,6 +205,8 @@ def email_day(mailing_id: int) -> None:
             finished=timezone.now())  # fmt: skip
         raise
     status = Mailing.FAILED if stopped else Mailing.DONE
+    if stopped:
+        log.error("e-mail van dag %s gestopt: %s", mailing.day.id, stopped)
     Mailing.objects.filter(pk=mailing.pk).update(
         status=status, counts=counts, stopped=stopped, finished=timezone.now()
     )

@@ -8,6 +8,7 @@ at length) does not end the worker: it says so, waits and goes on.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.db import OperationalError
 from django_tasks_db.utils import is_locked_database_exception
 
 PAUSE_SECONDS = 1.0
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -34,7 +36,5 @@ class Command(BaseCommand):
             except OperationalError as exc:
                 if not is_locked_database_exception(exc):
                     raise
-                self.stderr.write(
-                    f"werk: de databank is bezet ({exc}); de worker probeert het zo opnieuw"
-                )
+                log.warning("de databank is bezet (%s); de werker probeert het zo opnieuw", exc)
                 time.sleep(PAUSE_SECONDS)
