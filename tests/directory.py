@@ -98,9 +98,14 @@ class Slapd:
 
     def environment(self) -> dict[str, str]:
         """The settings an IT department would give leafletpress for this directory."""
+        return self.environment_for(self.url)
+
+    @staticmethod
+    def environment_for(url: str) -> dict[str, str]:
+        """The same settings, for a directory at ``url``."""
         return {
             "LEAFLETPRESS_SIGN_IN": "ldap",
-            "LEAFLETPRESS_LDAP_URL": self.url,
+            "LEAFLETPRESS_LDAP_URL": url,
             "LEAFLETPRESS_LDAP_USERS": f"ou=mensen,{BASE}",
             "LEAFLETPRESS_LDAP_GROUPS": f"ou=groepen,{BASE}",
             "LEAFLETPRESS_ROLE_GROUPS": json.dumps(ROLE_GROUPS),

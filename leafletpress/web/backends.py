@@ -45,6 +45,15 @@ CLOCK_SKEW = 300  # seconds the provider's clock may differ from ours (Kerberos 
 refused = logging.getLogger("django.security.oidc")  # where security alerts look
 
 
+def account_name(claims: dict[str, Any]) -> str:
+    """The account an ID token is for: ``preferred_username``; else the email address if the
+    provider verified it; '' when there is none (the sign-in is refused)."""
+    name = str(claims.get("preferred_username") or "").strip()
+    if not name and claims.get("email_verified") is True:
+        name = str(claims.get("email") or "").strip()
+    return name if len(name) <= 150 else ""
+
+
 class ProviderUnreachable(Exception):
     """The OpenID Connect provider did not give its discovery document."""
 
@@ -127,11 +136,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
         return bool(self.get_username(claims))
 
     def get_username(self, claims: dict[str, Any]) -> str:
-        """``preferred_username``; else the email address if the provider verified it."""
-        name = str(claims.get("preferred_username") or "").strip()
-        if not name and claims.get("email_verified") is True:
-            name = str(claims.get("email") or "").strip()
-        return name if len(name) <= 150 else ""
+        return account_name(claims)
 
     def filter_users_by_claims(self, claims: dict[str, Any]) -> Any:
         return self.UserModel.objects.filter(username__iexact=self.get_username(claims))

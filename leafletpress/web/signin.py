@@ -206,17 +206,26 @@ def _same(name: str) -> str:
     return ",".join(part.strip() for part in name.split(",")).lower()
 
 
+def mapped(groups: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The roles and the services a directory account's groups give it."""
+    from django.conf import settings
+
+    held = {_same(g) for g in groups}
+    roles = [role for role, names in settings.ROLE_GROUPS.items()
+             if held & {_same(n) for n in names}]  # fmt: skip
+    services = [service for service, names in settings.SERVICE_GROUPS.items()
+                if held & {_same(n) for n in names}]  # fmt: skip
+    return roles, services
+
+
 def sync_roles(user: Any, groups: Iterable[str]) -> None:
     """Give a directory account exactly the roles its groups map to; never more (not a
     superuser; the admin only for beheer, as maak_account does)."""
     from django.conf import settings
     from django.contrib.auth.models import Group
 
-    held = {_same(g) for g in groups}
-    wanted = [role for role, names in settings.ROLE_GROUPS.items()
-              if held & {_same(n) for n in names}]  # fmt: skip
-    services = [f"{SERVICE}{service}" for service, names in settings.SERVICE_GROUPS.items()
-                if held & {_same(n) for n in names}]  # fmt: skip
+    wanted, found = mapped(groups)
+    services = [f"{SERVICE}{service}" for service in found]
     user.is_superuser, user.is_staff = False, "beheer" in wanted
     user.save()
     others = user.groups.exclude(name__in=ROLES)
