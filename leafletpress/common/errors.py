@@ -87,6 +87,12 @@ class OutputError(LeafletpressError):
     exit_code = EXIT_OUTPUT
 
 
+class MailError(LeafletpressError):
+    """The mail server cannot be reached safely, or refuses our login or sender."""
+
+    exit_code = EXIT_MAIL
+
+
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # no room: disk, quota, file size limit
 
 

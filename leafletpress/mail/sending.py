@@ -18,12 +18,20 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from datetime import time as time_of_day
 from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from ..common.errors import BusyError, ContentError, InputError, OutputError, clipped
+from ..common.errors import (
+    BusyError,
+    ContentError,
+    InputError,
+    MailError,
+    OutputError,
+    clipped,
+)
 from ..common.files import exclusive, own_folder, write_atomic
 from ..common.project import Project
 from ..content.registry import Registry
@@ -460,6 +468,40 @@ def send_proof(project: Project, registry: Registry, letter: Letter) -> str:
             file=f"config/{EMAIL_CONFIG}",
             hint="kijk de mailserver en afzender na (of vraag het de dienst informatica); "
             "er is niets naar patiënten verstuurd",
+        ) from None
+    finally:
+        mailer.close()
+
+
+def send_test(project: Project, recipient: str) -> str:
+    """One plain message with config/email.yaml's server and sender to ``recipient`` (IT's own
+    address): the settings tried before the first patient is emailed. No patient data, never
+    in the send log. Returns the server's answer; raises the engine's error, in Dutch."""
+    config = load_email_config(project)
+    try:
+        to = validate_email(recipient, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise InputError(f"'{clipped(recipient)}' is geen geldig e-mailadres",
+                         hint="geef je eigen e-mailadres") from None  # fmt: skip
+    s = config.smtp
+    message = EmailMessage()
+    message["From"] = formataddr((config.sender.name, config.sender.address))
+    message["To"], message["Subject"] = to, "[TEST] leafletpress: de e-mailinstellingen werken"
+    message["Date"], message["Message-ID"] = formatdate(localtime=True), make_msgid("leafletpress")
+    message.set_content(
+        f"Dit testbericht ging via {s.host}:{s.port} ({s.security}"
+        f"{', aangemeld als ' + s.username if s.username else ''}) met de instellingen van "
+        f"config/{EMAIL_CONFIG}.\nHet bevat geen gegevens van patiënten.\n"
+    )
+    mailer = Mailer(config, config.password(), ca_path(project, config))
+    try:
+        return mailer.send(message, to)
+    except (Refused, Temporary, Uncertain, Fatal) as exc:
+        raise MailError(
+            f"het testbericht kon niet verstuurd worden: {_hide(str(exc), to)}",
+            file=f"config/{EMAIL_CONFIG}",
+            hint="kijk smtp.host, port, security, username en het wachtwoord "
+            f"({s.password_env}) na",
         ) from None
     finally:
         mailer.close()
