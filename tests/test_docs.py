@@ -173,3 +173,68 @@ def test_each_documented_exit_code_is_what_the_cli_returns(
     returned, _, err = REACH[code](cli, project_copy, tmp_path, monkeypatch)
     assert returned == code, err
     assert ("Traceback" in err) == (code == errors.EXIT_INTERNAL), err
+
+
+# --- docs/install.md, the chapter for IT ------------------------------------------------------
+
+INSTALL = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
+
+
+def _anchors(text: str) -> set[str]:
+    """GitHub's anchors for a Markdown file's headings."""
+    headings = re.findall(r"^#+ (.+)$", text, re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_command_install_md_runs_is_one_the_app_has() -> None:
+    from django.core.management import get_commands
+
+    named = set(re.findall(r"(?:leafletpress-web|lpweb) ([a-z_]+)", INSTALL)) - {"herstel"}
+    assert named and named <= set(get_commands()), named - set(get_commands())
+    assert "herstel" in get_commands()
+
+
+def test_every_setting_install_md_names_is_read_by_the_app_and_every_one_is_documented() -> None:
+    sources = [*(ROOT / "leafletpress").rglob("*.py"), ROOT / "tests/clock/testclock.py"]
+    read = set(re.findall(r"LEAFLETPRESS_[A-Z_]+[A-Z]", "".join(p.read_text() for p in sources)))
+    documented = set(re.findall(r"LEAFLETPRESS_[A-Z_]+[A-Z]", INSTALL + README))
+    assert documented - read == set()
+    development = {"LEAFLETPRESS_ADDRESS", "LEAFLETPRESS_WORKERS", "LEAFLETPRESS_DEBUG"}
+    assert read - documented - development == set()
+
+
+def test_every_file_in_deploy_is_explained_and_every_one_named_is_there() -> None:
+    shipped = {str(p.relative_to(ROOT)) for p in (ROOT / "deploy").rglob("*") if p.is_file()}
+    named = set(re.findall(r"deploy/[\w./@-]+[\w]", INSTALL))
+    folders = {n for n in named if (ROOT / n).is_dir()}
+    assert named - folders <= shipped, (named - folders) - shipped
+    unexplained = {
+        f for f in shipped if f not in named and not any(f.startswith(d) for d in folders)
+    }
+    assert unexplained == set()
+
+
+def test_the_messages_that_need_attention_are_the_ones_the_app_writes() -> None:
+    code = "".join(p.read_text() for p in (ROOT / "leafletpress").rglob("*.py"))
+    table = INSTALL[INSTALL.index("The messages that need someone's attention") :]
+    rows = [line.split("|")[1:4] for line in table.splitlines()
+            if line.startswith(("| ERROR", "| WARNING"))]  # fmt: skip
+    assert len(rows) >= 5
+    for level, logger, message in rows:
+        words = re.split(r"<[a-z]+>|…|\(…\)", message.strip().strip("`"))
+        fixed = max(words, key=len).strip(" :")
+        assert fixed in code, f"{message} staat niet in de code"
+        module = logger.strip().strip("`")
+        assert module.startswith(("leafletpress", "django")) and level.strip() in {
+            "ERROR",
+            "WARNING",
+        }
+
+
+def test_the_links_between_the_readme_and_install_md_arrive() -> None:
+    for text, target, anchors in ((README, "docs/install.md", _anchors(INSTALL)),
+                                  (INSTALL, "../README.md", _anchors(README))):  # fmt: skip
+        for anchor in re.findall(rf"\]\({re.escape(target)}#([\w-]+)\)", text):
+            assert anchor in anchors, f"{target}#{anchor}"
+    for anchor in re.findall(r"\]\(#([\w-]+)\)", INSTALL):
+        assert anchor in _anchors(INSTALL), anchor

@@ -129,8 +129,9 @@ def test_a_hospital_content_folder_is_begun_from_the_example_and_never_overwritt
 # --- as deploy/ runs it: PostgreSQL, the systemd units' command lines, nginx in front ----------
 
 DEPLOY = ROOT / "deploy"
-UNITS = ("leafletpress-migrate.service", "leafletpress-web.service",
-         "leafletpress-worker@.service", "leafletpress.target")  # fmt: skip
+UNITS = ("leafletpress-migrate.service", "leafletpress-web.service", "leafletpress.target",
+         "leafletpress-worker@.service", "leafletpress-reservekopie.service",
+         "leafletpress-reservekopie.timer")  # fmt: skip
 
 
 def unit(name: str, venv: Path, **changes: str) -> dict[str, list[str]]:

@@ -3,7 +3,8 @@
 Migrates the database, says how to make the first account when there is none, and starts
 gunicorn on 127.0.0.1:8000 with one worker per core beside it (``LEAFLETPRESS_WORKERS``;
 `manage.py werk`, which first queues again what a stop interrupted): the workers share each
-day. Ctrl-C (or SIGTERM) stops them all. In a hospital, run them as services instead (README).
+day. Ctrl-C (or SIGTERM) stops them all. In a hospital, run them as services instead
+(docs/install.md).
 """
 
 from __future__ import annotations

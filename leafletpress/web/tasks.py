@@ -128,8 +128,9 @@ def watch() -> None:
     queued again; and this watch and the daily retention run stay queued."""
     try:
         for day in days.revive(lambda day: waiting("make_day", str(day.id))):
-            log.warning("dag %s: geen werker maakt hem nog (gestopt, of zijn machine is weg); "
-                        "opnieuw in de wachtrij", day.id)  # fmt: skip
+            log.warning(
+                "dag %s: geen werker meer (gestopt of machine weg); weer in de wachtrij", day.id
+            )
             make_day.enqueue(str(day.id))
     finally:
         patiently(keep_watching)

@@ -1,6 +1,6 @@
 """On PostgreSQL, the audit table cannot be emptied with TRUNCATE either (a statement that
 row triggers do not see). The table's owner can still disable triggers: run the app under a
-role that does not own its tables (README, "More than one machine")."""
+role that does not own its tables (docs/install.md, "Configure")."""
 
 from typing import Any
 
