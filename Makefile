@@ -72,12 +72,16 @@ lock: $(STAMP)
 	$(UV_COMPILE) --extra web -o requirements/web.txt
 	$(UV_COMPILE) --extra test -o requirements/test.txt
 
-# A release for a server without internet: leafletpress's wheel and a wheel of each pinned
-# dependency (hashes checked on download), in dist/wheelhouse/ (docs/install.md).
+# A release for a server without internet, in dist/leafletpress-VERSION/: wheelhouse/ holds
+# leafletpress's wheel and a wheel of each pinned dependency (hashes checked on download);
+# beside it deploy/, install.md and CHANGELOG.md, which the servers' steps use (docs/install.md).
+RELEASE = dist/leafletpress-$(shell $(PY) -c 'import leafletpress; print(leafletpress.__version__)')
 wheelhouse: $(STAMP)
-	rm -rf build dist/wheelhouse
-	$(PY) -m pip wheel --quiet --require-hashes -r requirements/web.txt -w dist/wheelhouse
-	$(PY) -m pip wheel --quiet --no-deps . -w dist/wheelhouse
+	rm -rf build $(RELEASE)
+	$(PY) -m pip wheel --quiet --require-hashes -r requirements/web.txt -w $(RELEASE)/wheelhouse
+	$(PY) -m pip wheel --quiet --no-deps . -w $(RELEASE)/wheelhouse
+	cp -r deploy docs/install.md CHANGELOG.md $(RELEASE)/
+	@echo "$(RELEASE)/: kopieer deze map naar de servers (docs/install.md, 1. Install)"
 
 clean:
 	rm -rf $(VENV) output/*/ .pytest_cache .ruff_cache

@@ -15,4 +15,4 @@ ones before it (checked by import-linter in ``make lint``):
 ``web``       the secretaries' web app (Django): forms and uploads in, pages and files out
 """
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"  # the one place: pyproject.toml reads it; CHANGELOG.md and a git tag

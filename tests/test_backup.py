@@ -7,6 +7,7 @@ installed wheel, is in tests/test_install.py."""
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import tarfile
 from pathlib import Path
@@ -66,7 +67,9 @@ def test_a_day_emailed_then_restored_from_a_backup_sends_nothing_twice_and_keeps
     lose_everything(Path(settings.SHARED))
     said = io.StringIO()
     call_command("herstel", str(backup), stdout=said)
-    assert "Hersteld" in said.getvalue() and "niet overschreven" in said.getvalue()
+    assert (
+        "Hersteld" in said.getvalue() and "al gelijk aan die van de reservekopie" in said.getvalue()
+    )
 
     after = events()
     assert after[: len(before)] == before  # the audit log, whole
@@ -86,9 +89,10 @@ def test_a_day_emailed_then_restored_from_a_backup_sends_nothing_twice_and_keeps
     [
         (lambda backup: backup.write_bytes(backup.read_bytes()[:5000]), "geen leesbare"),
         (lambda backup: _replace_member(backup, "verzendlog.sqlite"), "is beschadigd"),
+        (lambda backup: _drop_member(backup, "databank.sqlite3"), "geen leesbare reservekopie"),
         (lambda backup: None, "herstellen kan alleen in een lege installatie"),
     ],
-    ids=["cut short", "a member changed", "installation not empty"],
+    ids=["cut short", "a member changed", "no database", "installation not empty"],
 )
 def test_a_restore_refuses_before_it_changes_anything(
     damage, said: str, smtp, tmp_path: Path
@@ -105,6 +109,22 @@ def test_a_restore_refuses_before_it_changes_anything(
     assert events() == before
 
 
+def _drop_member(backup: Path, name: str) -> None:
+    """The backup without one member, its manifest without it too."""
+    rebuilt = backup.with_suffix(".nieuw")
+    with tarfile.open(backup) as old, tarfile.open(rebuilt, "w") as new:
+        for member in old.getmembers():
+            content = old.extractfile(member).read()
+            if member.name == "manifest.json":
+                listed = json.loads(content)
+                del listed["bestanden"][name]
+                content = json.dumps(listed).encode()
+                member.size = len(content)
+            if member.name != name:
+                new.addfile(member, io.BytesIO(content))
+    rebuilt.replace(backup)
+
+
 def _replace_member(backup: Path, name: str) -> None:
     """The backup with one member's bytes changed, the manifest left as it was."""
     rebuilt = backup.with_suffix(".nieuw")
@@ -115,3 +135,97 @@ def _replace_member(backup: Path, name: str) -> None:
                 content = content[:-1] + bytes([content[-1] ^ 1])
             new.addfile(member, io.BytesIO(content))
     rebuilt.replace(backup)
+
+
+def test_temporary_files_and_links_in_the_shared_folder_stay_out_a_linked_content_folder_in(
+    tmp_path: Path, settings
+) -> None:
+    shared, outside = Path(settings.SHARED), tmp_path / "elders"
+    (shared / "dagen/d1").mkdir(parents=True)
+    (shared / "dagen/d1/.PAT-1.pdf.x1y2.part").write_bytes(b"half")  # a worker writing
+    (shared / "dagen/d1/PAT-1.pdf").write_bytes(b"%PDF-1.7 heel")
+    outside.mkdir()
+    (outside / "geheim.pdf").write_bytes(b"niet van deze installatie")
+    (shared / "dagen/d1/link").symlink_to(outside)
+    content = tmp_path / "inhoud"
+    content.mkdir()
+    (content / "leaflets").symlink_to(Path(settings.ROOT) / "leaflets")  # a link into git
+    shutil.copytree(Path(settings.ROOT) / "config", content / "config")
+    settings.ROOT = content
+    with tarfile.open(back_up(tmp_path)) as tar:
+        names = set(tar.getnames())
+    assert "gedeeld/dagen/d1/PAT-1.pdf" in names
+    assert not any(".part" in n or "geheim" in n for n in names)
+    assert "inhoud/leaflets/avn-hip/nl.md" in names
+
+
+def test_two_backups_in_one_second_are_two_files_and_a_stopped_one_leaves_nothing(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import os
+    import signal
+
+    import time_machine
+
+    from leafletpress.web import backup
+
+    with time_machine.travel("2026-11-25 09:00:00 +0100", tick=False):
+        first, second = back_up(tmp_path), back_up(tmp_path)
+    assert first != second and second.name.endswith("-2.tar")
+
+    def killed(stage: Path) -> Path:
+        os.kill(os.getpid(), signal.SIGTERM)  # as systemctl stop does, mid-backup
+        raise AssertionError("SIGTERM werd niet opgevangen")
+
+    monkeypatch.setattr(backup, "_dump_database", killed)
+    with pytest.raises(CommandError, match="onderbroken"):
+        call_command("reservekopie", str(tmp_path), stdout=io.StringIO())
+    assert {p.name for p in tmp_path.iterdir() if p.is_file()} == {first.name, second.name}
+    assert not any(Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir())  # no staging folder left
+
+
+def test_an_interrupted_restore_runs_again_and_replaces_the_example_content_init_began(
+    smtp, tmp_path: Path, settings, monkeypatch
+) -> None:
+    from leafletpress.common.project import shipped
+    from leafletpress.web import backup as backups
+
+    made_day(sender())
+    own_config = (Path(settings.ROOT) / "config/email.yaml").read_text()
+    backup = back_up(tmp_path)
+    lose_everything(Path(settings.SHARED))
+    (Path(settings.SHARED) / "dagen").mkdir(parents=True)  # an emptied shared folder
+    begun = tmp_path / "inhoud"  # as 'leafletpress init' begins one
+    for name in ("leaflets", "config"):
+        shutil.copytree(shipped(name), begun / name)
+    settings.ROOT = begun
+    real = backups._restore_database
+
+    def full_disk(stage: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backups, "_restore_database", full_disk)
+    with pytest.raises(CommandError, match="herstel opnieuw dezelfde reservekopie"):
+        call_command("herstel", str(backup), stdout=io.StringIO())
+    monkeypatch.setattr(backups, "_restore_database", real)
+    said = io.StringIO()
+    call_command("herstel", str(backup), stdout=said)
+    assert f"inhoud: {begun} is al gelijk aan die van de reservekopie" in said.getvalue()
+    assert (
+        begun / "config/email.yaml"
+    ).read_text() == own_config  # the hospital's, not the example's
+    assert not (Path(settings.SHARED) / backups.RESTORING).exists()
+
+
+def test_a_member_the_manifest_does_not_list_is_not_restored(
+    smtp, tmp_path: Path, settings
+) -> None:
+    made_day(sender())
+    backup = back_up(tmp_path)
+    with tarfile.open(backup, "a") as tar:
+        extra = tarfile.TarInfo("gedeeld/folders/PAT-9999.pdf")
+        extra.size = 4
+        tar.addfile(extra, io.BytesIO(b"%PDF"))
+    lose_everything(Path(settings.SHARED))
+    call_command("herstel", str(backup), stdout=io.StringIO())
+    assert not (Path(settings.SHARED) / "folders/PAT-9999.pdf").exists()

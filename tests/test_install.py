@@ -100,7 +100,9 @@ def test_an_installed_wheel_outside_the_checkout_runs_the_demo_with_its_own_font
                 "print(p.CHECKOUT, p.shipped('styles'))", env=env, cwd=work)  # fmt: skip
     assert where.split() == ["None", str(next(venv.glob("lib/python*/site-packages")) /
                                         "leafletpress/bundled/styles")]  # fmt: skip
-    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    version = re.search(
+        r'__version__ = "([^"]+)"', (ROOT / "leafletpress/__init__.py").read_text()
+    )[1]
     assert run(venv / "bin/leafletpress", "--version", env=env, cwd=work).strip().endswith(version)
     said = run(venv / "bin/leafletpress", "demo", env=env, cwd=work)
     assert "$ leafletpress batch" in said and "generate.py" not in said
@@ -122,6 +124,13 @@ def test_a_hospital_content_folder_is_begun_from_the_example_and_never_overwritt
     again = subprocess.run([venv / "bin/leafletpress", "init", "inhoud"], env=env, cwd=work,
                            capture_output=True, text=True)  # fmt: skip
     assert again.returncode == 2 and "niet leeg" in again.stderr and "Traceback" not in again.stderr
+    for odd, said in (("een-bestand", "een bestand, geen map"), ("een-link", "een link naar")):
+        (work / "een-bestand").touch()
+        if not (work / "een-link").is_symlink():
+            (work / "een-link").symlink_to(work / "nergens")
+        refused = subprocess.run([venv / "bin/leafletpress", "init", odd], env=env, cwd=work,
+                                 capture_output=True, text=True)  # fmt: skip
+        assert refused.returncode == 2 and said in refused.stderr, refused.stderr
     assert "0 fout(en)" in run(venv / "bin/leafletpress", "--project", "inhoud", "check",
                                env=env, cwd=work)  # fmt: skip
 
@@ -370,6 +379,15 @@ def sign_in(hospital: Hospital, web: requests.Session, name: str = "an",
                     "csrfmiddlewaretoken": web.cookies["csrftoken"]}, timeout=30)  # fmt: skip
 
 
+def test_an_installed_app_in_production_needs_the_hospitals_content_folder(server) -> None:
+    production = server["env"] | {"LEAFLETPRESS_PRODUCTION": "1", "DATABASE_URL": "sqlite:///x",
+                                  "LEAFLETPRESS_SECRET_KEY": "x" * 50}  # fmt: skip
+    done = subprocess.run([server["venv"] / "bin/leafletpress-web", "check"], env=production,
+                          cwd=server["work"], capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2 and "zet LEAFLETPRESS_PROJECT" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_the_units_start_a_healthy_installation_that_makes_a_leaflet_behind_nginx(hospital) -> None:
     health = healthy(hospital)
     assert health["code"] == 200, health
@@ -481,7 +499,7 @@ def test_a_running_installation_backed_up_lost_and_restored_is_whole(hospital) -
     shutil.rmtree(hospital.top / "gedeeld")
     said = run(hospital.venv / "bin/leafletpress-web", "herstel", backup, env=hospital.owner,
                cwd=hospital.top)  # fmt: skip
-    assert "Hersteld" in said and "niet overschreven" in said, said
+    assert "Hersteld" in said and "al gelijk aan die van de reservekopie" in said, said
 
     after = hospital.database.query(audit)
     assert after[: len(before)] == before  # the audit log, whole
@@ -493,6 +511,26 @@ def test_a_running_installation_backed_up_lost_and_restored_is_whole(hospital) -
     pdf = again.get(hospital.base + re.search(r'href="(/folder/[0-9a-f-]+/pdf)"', made.text)[1],
                     timeout=60)  # fmt: skip
     assert "Jan Janssens" in page_texts(pdf.content)[0]  # the restored shared folder
+
+
+def test_a_database_that_stops_answering_is_a_503_from_the_health_not_an_error_page(
+    hospital,
+) -> None:
+    server = hospital.database.url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(server, autocommit=True) as db:
+        db.execute("ALTER DATABASE leafletpress ALLOW_CONNECTIONS false")
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                   "WHERE datname = 'leafletpress' AND pid <> pg_backend_pid()")  # fmt: skip
+    try:
+        answer = hospital.session().get(f"{hospital.base}/gezond/", timeout=30)
+        assert answer.status_code == 503, answer.text[:300]
+        checks = answer.json()["checks"]
+        assert checks["database"]["ok"] is False and checks["gedeelde_map"]["ok"] is True
+    finally:
+        with psycopg.connect(server, autocommit=True) as db:
+            db.execute("ALTER DATABASE leafletpress ALLOW_CONNECTIONS true")
+    back = healthy(hospital)
+    assert back["code"] == 200, back  # and back, without a restart
 
 
 # --- an upgrade from the previous release ------------------------------------------------------

@@ -33,9 +33,10 @@ def test_a_test_message_goes_out_with_the_patients_settings_and_no_patient_data(
     [
         ("password", "ict@zas.be", 5, "weigert de aanmelding"),
         ("sender", "ict@zas.be", 5, "het testbericht kon niet verstuurd worden"),
+        ("", "jörg@zäs.be", 5, "de mailserver kent geen SMTPUTF8"),  # this server: said so
         ("", "ict(at)zas.be", 2, r"'ict\(at\)zas.be' is geen geldig e-mailadres"),
     ],
-    ids=["wrong password", "sender refused", "not an address"],
+    ids=["wrong password", "sender refused", "an address in Unicode", "not an address"],
 )
 def test_what_goes_wrong_is_said_with_the_email_exit_status(
     smtp, monkeypatch, change: str, address: str, code: int, said: str

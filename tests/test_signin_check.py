@@ -131,3 +131,26 @@ def test_a_provider_that_does_not_answer_or_names_another_issuer(provider, setti
     settings.OIDC_ISSUER = provider.issuer.replace("127.0.0.1", "localhost")
     code, text = said()
     assert code == 1 and f"noemt zich {provider.issuer}" in text
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"LEAFLETPRESS_LDAP_BIND_DN": "geen-dn", "LEAFLETPRESS_LDAP_BIND_PASSWORD": "x"},
+         "kan niet aanmelden"),
+        ({"LEAFLETPRESS_LDAP_USERS": "ou=mensn,dc=zas,dc=be"},
+         "de zoekbasis ou=mensn,dc=zas,dc=be bestaat niet"),
+        ({"LEAFLETPRESS_LDAP_USER_FILTER": "(uid=%(user)s"}, "is geen geldige LDAP-filter"),
+    ],
+    ids=["a bind DN that is not one", "a search base's typo", "a filter that is not one"],
+)  # fmt: skip
+def test_a_mistake_in_the_search_itself_is_named_as_such(directory, settings, change, problem):
+    configure(settings, directory.environment() | change)
+    code, text = said("an.peeters")
+    assert code == 1 and problem in text and "Traceback" not in text, text
+
+
+def test_a_claims_file_that_is_not_an_object_is_said_so(provider, tmp_path: Path) -> None:
+    (tmp_path / "claims.json").write_text('["an.peeters"]')
+    with pytest.raises(CommandError, match="verwacht een JSON-object"):
+        call_command("controleer_aanmelding", "--claims", str(tmp_path / "claims.json"))

@@ -421,12 +421,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     """A hospital's content folder, started from the example that leafletpress ships."""
     folder = Path(args.folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise InputError(
-            "deze map bestaat al en is niet leeg: er wordt niets overschreven",
-            file=folder,
-            hint="kies een nieuwe of lege map",
-        )
+    wrong = ""
+    if folder.is_symlink() and not folder.exists():
+        wrong = "een link naar iets dat niet bestaat"
+    elif folder.exists() and not folder.is_dir():
+        wrong = "een bestand, geen map"
+    else:
+        try:
+            wrong = "een map die niet leeg is" if folder.is_dir() and any(folder.iterdir()) else ""
+        except OSError as exc:
+            wrong = f"een map die niet gelezen kan worden ({exc.strerror})"
+    if wrong:
+        raise InputError(f"dit is {wrong}: er wordt niets overschreven", file=folder,
+                         hint="kies een nieuwe of lege map die je mag schrijven")  # fmt: skip
     example = Project()
     try:
         folder.mkdir(parents=True, exist_ok=True)

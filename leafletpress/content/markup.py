@@ -337,7 +337,7 @@ def refuse_unprintable(leaflet: Leaflet, variant: str, moment: str) -> None:
             found[0].message,
             file=leaflet.shown_as,
             row=found[0].line,
-            hint=f"{found[0].hint}; 'generate.py check' toont alle fouten",
+            hint=f"{found[0].hint}; 'check' toont alle fouten",
         )
 
 

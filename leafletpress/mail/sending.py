@@ -105,7 +105,7 @@ def _refuse_example_data(config: EmailConfig, marked: bool) -> None:
             "de folders dragen 'VOORBEELD — niet voor patiënten': er wordt niets verstuurd",
             file="config/",
             hint="vul de gegevens van het ziekenhuis in en laat het beleid goedkeuren "
-            "(generate.py check zegt wat nog ontbreekt), maak de batch opnieuw en verstuur dan",
+            "('check' zegt wat nog ontbreekt), maak de batch opnieuw en verstuur dan",
         )
 
 
@@ -479,11 +479,11 @@ def send_test(project: Project, recipient: str) -> str:
     in the send log. Returns the server's answer; raises the engine's error, in Dutch."""
     config = load_email_config(project)
     try:
-        to = validate_email(recipient, check_deliverability=False).normalized
+        address = validate_email(recipient, check_deliverability=False)
     except EmailNotValidError:
         raise InputError(f"'{clipped(recipient)}' is geen geldig e-mailadres",
                          hint="geef je eigen e-mailadres") from None  # fmt: skip
-    s = config.smtp
+    to, s = address.ascii_email or address.normalized, config.smtp
     message = EmailMessage()
     message["From"] = formataddr((config.sender.name, config.sender.address))
     message["To"], message["Subject"] = to, "[TEST] leafletpress: de e-mailinstellingen werken"
@@ -495,7 +495,7 @@ def send_test(project: Project, recipient: str) -> str:
     )
     mailer = Mailer(config, config.password(), ca_path(project, config))
     try:
-        return mailer.send(message, to)
+        return mailer.send(message, to, address.ascii_email is None)  # jörg@…: SMTPUTF8
     except (Refused, Temporary, Uncertain, Fatal) as exc:
         raise MailError(
             f"het testbericht kon niet verstuurd worden: {_hide(str(exc), to)}",

@@ -19,26 +19,37 @@ Not in it: the hospital's key file (it must be backed up apart: beside the send 
 undo the keyed hashes) and the secret key; both are settings the restored machine has.
 
 Guarantees:
-- The file appears whole or not at all (written under a temporary name, then renamed).
+- The file appears whole or not at all (written under a temporary name, read back and checked
+  against its manifest, then renamed); a stopped backup (SIGTERM, Ctrl-C) leaves nothing.
+  Files that change while it runs are copied as they were when read (a temporary ``.part``
+  file, or one deleted meanwhile, is left out).
 - The send log is copied last, after the database: a message sent while the backup ran is in
   the restored send log even when the restored database does not know of it, so it is never
   sent again.
-- A restore checks every member against the manifest before it changes anything, restores
-  only into an empty installation (no audit event in the database, no day, list or leaflet in
-  the shared folder, no send log), never overwrites a content folder that has leaflets, then
-  runs retention (what expired since the backup is deleted at once). Both are audit events;
-  the restored audit log is the one backed up, whole.
+- A restore checks every member against the manifest before it changes anything (and takes
+  only the members the manifest lists), restores only into an empty installation (no audit
+  event in the database, no file in the shared folder's days, lists or leaflets, no send log)
+  or one whose restore of the same backup was interrupted (it is simply run again), the
+  database last. It replaces a content folder only when that is the untouched example
+  (``leafletpress init``); one with the hospital's own leaflets is kept, the backup's put
+  beside it. The command then migrates (a backup of an older release) and runs retention (what
+  expired since the backup is deleted at once). Both are audit events; the restored audit log
+  is the one backed up, whole.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -49,8 +60,9 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from .. import __version__
-from ..common.errors import InputError, OutputError
+from ..common.errors import InputError, OutputError, output_error
 from ..common.files import sha256_of
+from ..common.project import Project, shipped
 from . import service
 from .models import SYSTEM, AuditEvent, audit
 
@@ -58,27 +70,46 @@ SHARED_FOLDERS = ("dagen", "lijsten", "folders")
 CONTENT_FOLDERS = ("leaflets", "config", "templates", "styles")
 SEND_LOG = "verzendlog.sqlite"
 MANIFEST = "manifest.json"
+DATABASES = {"sqlite": "databank.sqlite3", "postgresql": "databank.dump"}
+RESTORING = ".herstel-bezig"  # in the shared folder while a restore runs: names its backup
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGTERM as Ctrl-C: the command stops with its ``finally`` blocks run (nothing left)."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def make(folder: Path) -> Path:
     """A backup of this installation in ``folder``; its path."""
     now = timezone.localtime()
-    target = folder / f"leafletpress-reservekopie-{now:%Y-%m-%d-%H%M%S}.tar"
     sums: dict[str, str] = {}
-    with _staging() as stage, _written(target) as temporary, tarfile.open(temporary, "w") as tar:
-        shared, content = Path(settings.SHARED), Path(settings.ROOT)
-        for top, names, prefix in ((shared, SHARED_FOLDERS, "gedeeld"),
-                                   (content, CONTENT_FOLDERS, "inhoud")):  # fmt: skip
-            for path in _files(top, names):
-                sums[_add(tar, path, f"{prefix}/{path.relative_to(top)}")] = sha256_of(path)
-        dump = _dump_database(stage)
-        sums[_add(tar, dump, dump.name)] = sha256_of(dump)
-        if service.send_log().is_file():  # last: see the guarantees
-            copy = _sqlite_copy(service.send_log(), stage / SEND_LOG)
-            sums[_add(tar, copy, SEND_LOG)] = sha256_of(copy)
-        manifest = stage / MANIFEST
-        manifest.write_text(json.dumps(_description(now, sums), indent=2))
-        tar.add(manifest, MANIFEST)
+    try:
+        with _staging() as stage, _written(folder, now) as (temporary, target):
+            with tarfile.open(temporary, "w") as tar:
+                for prefix, top, names, follow in (
+                    ("gedeeld", Path(settings.SHARED), SHARED_FOLDERS, False),
+                    ("inhoud", Path(settings.ROOT), CONTENT_FOLDERS, True),  # a link: followed
+                ):  # fmt: skip
+                    for path, name in _files(top, names, follow):
+                        _add_read(tar, sums, path, f"{prefix}/{name}")
+                _add_copy(tar, sums, _dump_database(stage))
+                if service.send_log().is_file():  # last: see the guarantees
+                    _add_copy(tar, sums, _sqlite_copy(service.send_log(), stage / SEND_LOG))
+                manifest = stage / MANIFEST
+                manifest.write_text(json.dumps(_description(now, sums), indent=2))
+                tar.add(manifest, MANIFEST)
+            _check(temporary, sums)
+    except OSError as exc:
+        raise output_error(exc, "de reservekopie kon niet geschreven worden", folder) from None
     audit(SYSTEM, "reservekopie", detail=f"{target.name}: {len(sums)} bestanden")
     return target
 
@@ -91,28 +122,54 @@ def _description(now: Any, sums: dict[str, str]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _files(top: Path, names: tuple[str, ...]) -> Iterator[Path]:
-    """The regular files under ``top``'s folders ``names``; never a link."""
+def _files(top: Path, names: tuple[str, ...], follow: bool) -> Iterator[tuple[Path, str]]:
+    """The regular files under ``top``'s folders ``names`` and their names from there; links
+    only when ``follow`` (the content folder, which may be a link into a git checkout); never
+    a temporary ``.part`` file."""
     for name in names:
         folder = top / name
-        if folder.is_dir() and not folder.is_symlink():
-            for path in sorted(folder.rglob("*")):
-                if path.is_file() and not path.is_symlink() and not _is_link_inside(path, top):
-                    yield path
+        if not folder.is_dir() or (folder.is_symlink() and not follow):
+            continue
+        root = folder.resolve() if follow else folder
+        for base, dirs, files in os.walk(root, followlinks=follow):
+            dirs.sort()
+            for file in sorted(files):
+                path = Path(base) / file
+                if (follow or not path.is_symlink()) and not file.endswith(".part"):
+                    yield path, f"{name}/{path.relative_to(root)}"
 
 
-def _is_link_inside(path: Path, top: Path) -> bool:
-    return any(parent.is_symlink() for parent in path.relative_to(top).parents if parent.name)
+def _add_read(tar: tarfile.TarFile, sums: dict[str, str], path: Path, name: str) -> None:
+    """A file as read once: what is hashed is what is written, even while it changes."""
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return  # deleted meanwhile (retention, a worker's finished temporary file)
+    member = tarfile.TarInfo(name)
+    member.size, member.mtime, member.mode = len(data), int(time.time()), 0o600
+    tar.addfile(member, io.BytesIO(data))
+    sums[name] = hashlib.sha256(data).hexdigest()
 
 
-def _add(tar: tarfile.TarFile, path: Path, name: str) -> str:
-    tar.add(path, name, recursive=False)
-    return name
+def _add_copy(tar: tarfile.TarFile, sums: dict[str, str], path: Path) -> None:
+    """A copy of ours in the staging folder (the database, the send log): it stays still."""
+    tar.add(path, path.name, recursive=False)
+    sums[path.name] = sha256_of(path)
+
+
+def _check(tar_path: Path, sums: dict[str, str]) -> None:
+    """The written file read back: every member there, as hashed."""
+    with tarfile.open(tar_path) as tar:
+        for name, expected in sums.items():
+            found = tar.extractfile(name)
+            if found is None or hashlib.sha256(found.read()).hexdigest() != expected:
+                raise OutputError(f"'{name}' werd niet goed geschreven", file=tar_path)
 
 
 @contextmanager
 def _staging() -> Iterator[Path]:
-    """A private folder in this machine's data folder (never the system's /tmp)."""
+    """A private folder in this machine's data folder (never the system's /tmp); retention
+    deletes one a stopped process left."""
     stage = Path(tempfile.mkdtemp(prefix="reservekopie-", dir=settings.FILE_UPLOAD_TEMP_DIR))
     try:
         yield stage
@@ -121,15 +178,30 @@ def _staging() -> Iterator[Path]:
 
 
 @contextmanager
-def _written(target: Path) -> Iterator[Path]:
-    """``target`` whole or not at all."""
-    if not target.parent.is_dir():
-        raise InputError("deze map bestaat niet", file=target.parent, hint="maak ze eerst")
-    temporary = target.with_name(f".{target.name}.deel")
+def _written(folder: Path, now: Any) -> Iterator[tuple[Path, Path]]:
+    """A temporary file in ``folder`` and the name it gets once whole (never another
+    backup's, also of the same second)."""
+    if not folder.is_dir():
+        raise InputError("deze map bestaat niet", file=folder,
+                         hint="maak ze, van de gebruiker leafletpress: install -d -m 0700 "
+                         "-o leafletpress -g leafletpress MAP")  # fmt: skip
+    handle, name = tempfile.mkstemp(
+        dir=folder, prefix=".leafletpress-reservekopie-", suffix=".deel"
+    )
+    os.close(handle)
+    temporary = Path(name)
     try:
-        yield temporary
+        stem = f"leafletpress-reservekopie-{now:%Y-%m-%d-%H%M%S}"
+        number = 1
+        target = folder / f"{stem}.tar"
+        while target.exists():
+            number += 1
+            target = folder / f"{stem}-{number}.tar"
+        yield temporary, target
         with open(temporary, "rb") as done:
             os.fsync(done.fileno())
+        if target.exists():
+            raise OutputError("er staat al een reservekopie met deze naam", file=target)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
@@ -144,26 +216,32 @@ def _sqlite_copy(source: Path, target: Path) -> Path:
 
 
 def _dump_database(stage: Path) -> Path:
+    target = stage / DATABASES[connection.vendor]
     if connection.vendor == "sqlite":
         connection.ensure_connection()
-        target = stage / "databank.sqlite3"
         with closing(sqlite3.connect(target)) as out:
             connection.connection.backup(out)
         return target
-    target = stage / "databank.dump"
     _postgres("pg_dump", "--format=custom", "--no-owner", "--no-privileges",
               f"--file={target}")  # fmt: skip
     return target
 
 
+# libpq's variables for what DATABASE_URL's query may set (sslmode=verify-full&sslrootcert=…)
+_LIBPQ = {"sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT",
+          "sslkey": "PGSSLKEY", "sslcrl": "PGSSLCRL", "connect_timeout": "PGCONNECT_TIMEOUT",
+          "target_session_attrs": "PGTARGETSESSIONATTRS"}  # fmt: skip
+
+
 def _postgres(program: str, *args: str) -> None:
-    """pg_dump or pg_restore against the configured database (its password from the
-    environment, never on a command line)."""
+    """pg_dump or pg_restore against the configured database, as the app connects to it (its
+    TLS options too; the password from the environment, never on a command line)."""
     found = shutil.which(program) or _newest(program)
     db = connection.settings_dict
     env = os.environ | {"PGPASSWORD": db.get("PASSWORD") or "", "PGHOST": db.get("HOST") or "",
                         "PGPORT": str(db.get("PORT") or ""), "PGUSER": db.get("USER") or "",
                         "PGDATABASE": db["NAME"]}  # fmt: skip
+    env |= {_LIBPQ[k]: str(v) for k, v in (db.get("OPTIONS") or {}).items() if k in _LIBPQ}
     done = subprocess.run([found, *args], env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise OutputError(f"{program} mislukte: {done.stderr.strip()[-300:]}", file=db["NAME"])
@@ -185,79 +263,119 @@ def restore(backup: Path) -> dict[str, Any]:
     """This installation made again from ``backup``; what the backup said of itself."""
     with _staging() as stage:
         manifest = _unpacked(backup, stage)
-        _refuse_unless_empty()
         if manifest["databank"] != connection.vendor:
             raise InputError(
                 f"deze reservekopie is van een {manifest['databank']}-databank, deze installatie "
                 f"gebruikt {connection.vendor}", file=backup,
                 hint="herstel in een installatie met hetzelfde soort databank")  # fmt: skip
-        _restore_database(stage)
-        Path(settings.SHARED).mkdir(parents=True, exist_ok=True)
-        if (stage / SEND_LOG).is_file():
-            _sqlite_copy(stage / SEND_LOG, service.send_log())
+        shared = Path(settings.SHARED)
+        _refuse_unless_empty(shared, backup.name)
+        shared.mkdir(parents=True, exist_ok=True)
+        (shared / RESTORING).write_text(backup.name)  # a retry of this restore may go on
         for name in SHARED_FOLDERS:
             if (stage / "gedeeld" / name).is_dir():
-                shutil.copytree(stage / "gedeeld" / name, Path(settings.SHARED) / name)
+                shutil.copytree(stage / "gedeeld" / name, shared / name, dirs_exist_ok=True)
+        if (stage / SEND_LOG).is_file():
+            _sqlite_copy(stage / SEND_LOG, service.send_log())
         manifest["inhoud"] = _restore_content(stage / "inhoud")
+        _restore_database(stage)  # last: until it is there, the installation counts as empty
+        (shared / RESTORING).unlink()
     audit(SYSTEM, "hersteld", detail=f"uit {backup.name}, gemaakt {manifest['gemaakt']}")
     return manifest
 
 
 def _unpacked(backup: Path, stage: Path) -> dict[str, Any]:
-    """The backup's members in ``stage``, each checked against the manifest."""
+    """The members the manifest lists, in ``stage``, each checked against it."""
+    unreadable = InputError("geen leesbare reservekopie van leafletpress", file=backup,
+                            hint="kies een bestand dat 'reservekopie' maakte")  # fmt: skip
     try:
         with tarfile.open(backup) as tar:
-            tar.extractall(stage, filter="data")
-        manifest = json.loads((stage / MANIFEST).read_text())
+            listed = tar.extractfile(MANIFEST)
+            manifest = json.loads(listed.read()) if listed else None
+            if not _complete(manifest):
+                raise unreadable
+            sums = manifest["bestanden"]
+            tar.extractall(stage, members=[m for m in tar.getmembers() if m.name in sums],
+                           filter="data")  # fmt: skip
     except (OSError, tarfile.TarError, ValueError, KeyError) as exc:
         raise InputError(f"geen leesbare reservekopie ({exc})", file=backup,
                          hint="kies een bestand dat 'reservekopie' maakte") from None  # fmt: skip
-    for name, expected in manifest["bestanden"].items():
+    for name, expected in sums.items():
         if not (stage / name).is_file() or sha256_of(stage / name) != expected:
             raise InputError(f"'{name}' ontbreekt of is beschadigd: er is niets hersteld",
                              file=backup, hint="neem een andere reservekopie")  # fmt: skip
     return dict(manifest)
 
 
-def _refuse_unless_empty() -> None:
+def _complete(manifest: Any) -> bool:
+    """A manifest as ``make`` writes it, with its database."""
+    return (
+        isinstance(manifest, dict) and isinstance(manifest.get("gemaakt"), str)
+        and manifest.get("databank") in DATABASES and isinstance(manifest.get("bestanden"), dict)
+        and DATABASES[manifest["databank"]] in manifest["bestanden"]
+        and all(isinstance(v, str) for v in manifest["bestanden"].values())
+    )  # fmt: skip
+
+
+def _refuse_unless_empty(shared: Path, backup: str) -> None:
+    marker = shared / RESTORING
+    if marker.is_file() and marker.read_text().strip() == backup:
+        return  # this very restore, interrupted: it goes on where it stopped
     try:
         events = AuditEvent.objects.exists()
     except DatabaseError:  # no tables yet: a new database
         events = False
-    shared = Path(settings.SHARED)
-    taken = [n for n in SHARED_FOLDERS if (shared / n).is_dir() and any((shared / n).iterdir())]
-    if events or taken or service.send_log().exists():
+    taken = [n for n in SHARED_FOLDERS if any(p.is_file() for p in (shared / n).rglob("*"))]
+    if events or taken or service.send_log().exists() or marker.exists():
         what = "de databank heeft al gebeurtenissen" if events else f"{shared} is niet leeg"
         raise InputError(f"herstellen kan alleen in een lege installatie: {what}",
                          file=shared if not events else "DATABASE_URL",
-                         hint="een nieuwe, lege databank en een lege gedeelde map "
-                         "(docs/install.md, 'Reservekopie'); er is niets veranderd")  # fmt: skip
+                         hint="een nieuwe, lege databank en een lege gedeelde map (docs/"
+                         "install.md, 9. Backup and restore); er is niets veranderd")  # fmt: skip
 
 
 def _restore_database(stage: Path) -> None:
     if connection.vendor == "sqlite":
         connection.ensure_connection()
-        with closing(sqlite3.connect(stage / "databank.sqlite3")) as source:
+        with closing(sqlite3.connect(stage / DATABASES["sqlite"])) as source:
             source.backup(connection.connection)
         connection.close()
         return
     name = connection.settings_dict["NAME"]
     _postgres("pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
               "--single-transaction", "--exit-on-error", "-d", name,
-              str(stage / "databank.dump"))  # fmt: skip
+              str(stage / DATABASES["postgresql"]))  # fmt: skip
     connection.close()
 
 
 def _restore_content(backed_up: Path) -> str:
-    """The content folder from the backup, unless this one has leaflets of its own: then the
-    backup's copy is put beside the data, and said where."""
+    """The content folder from the backup, unless this one has the hospital's own leaflets:
+    then the backup's copy is put beside the data, and said where."""
     content = Path(settings.ROOT)
     if not backed_up.is_dir():
         return "niet in de reservekopie"
-    if (content / "leaflets").is_dir() and any((content / "leaflets").iterdir()):
+    if all(_same_files(content / f.name, f) for f in backed_up.iterdir()):
+        return f"{content} is al gelijk aan die van de reservekopie"  # (also: a retry)
+    example = Project(shipped("leaflets").parent)
+    own = [n for n in ("leaflets", "config")
+           if (content / n).is_dir() and any((content / n).iterdir())
+           and not _same_files(content / n, example.root / n)]  # fmt: skip
+    if own:
         aside = Path(settings.DATA) / f"inhoud-uit-reservekopie-{timezone.now():%Y%m%d%H%M%S}"
-        shutil.copytree(backed_up, aside)
-        return f"{content} heeft al folders: niet overschreven; die van de reservekopie: {aside}"
+        shutil.copytree(backed_up, aside, dirs_exist_ok=True)
+        return (
+            f"{content} heeft al eigen folders: niet overschreven; die van de reservekopie: {aside}"
+        )
+    for name in ("leaflets", "config"):  # the untouched example that 'init' began: replaced
+        if (content / name).is_dir() and not (content / name).is_symlink():
+            shutil.rmtree(content / name)
     for folder in backed_up.iterdir():
         shutil.copytree(folder, content / folder.name, dirs_exist_ok=True)
     return f"hersteld in {content}"
+
+
+def _same_files(one: Path, other: Path) -> bool:
+    def listed(top: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(top)): p.read_bytes() for p in top.rglob("*") if p.is_file()}
+
+    return other.is_dir() and listed(one) == listed(other)

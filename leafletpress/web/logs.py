@@ -9,8 +9,9 @@ Every line has the moment, the level, the logger, the request id and the account
 outside a request).
 
 Guarantees: no patient data. The app logs references and ids, never a name, a birth date or an
-address; an e-mail address in any message (a mail server's answer that quotes one) is
-replaced by ``<adres>``. Lines that say nothing (django-axes' banner at every command,
+address; an e-mail address in any line (a mail server's answer that quotes one, a traceback)
+is written ``<adres>``. Times are UTC in every process. gunicorn's access lines are not
+written (nginx has them). Lines that say nothing (django-axes' banner at every command,
 pikepdf's start-up line, WeasyPrint's notes about our own templates) are not written.
 """
 
@@ -20,29 +21,52 @@ import contextvars
 import json
 import logging
 import re
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import request_finished
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 FORMATS = ("text", "json")
 _request = contextvars.ContextVar("request_id", default="-")
 _account = contextvars.ContextVar("account", default="-")
 _TOKEN = re.compile(r"[A-Za-z0-9._-]{1,64}")
-_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+\.[A-Za-z]{2,}")
+# An e-mail address as a mail server may quote one: a quoted or plain local part, a domain
+# in any script (or an address literal). Never a URL's path.
+_ADDRESS = re.compile(
+    r"(?:\"[^\"\n]*\"|[\w.!#$%&'*+/=?^`{|}~-]+)@(?:\[[^\]\s]+\]|[\w-]+(?:\.[\w-]+)+)"
+)
+
+
+def hidden(text: str) -> str:
+    """``text`` with every e-mail address in it written ``<adres>``."""
+    return _ADDRESS.sub("<adres>", text) if "@" in text else text
 
 
 class Context(logging.Filter):
-    """Adds the request id and the account, and hides e-mail addresses."""
+    """Adds the request id and the account."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id, record.account = _request.get(), _account.get()
-        message = record.getMessage()
-        if "@" in message:
-            record.msg, record.args = _ADDRESS.sub("<adres>", message), None
         return True
+
+
+class Text(logging.Formatter):
+    """One line: the moment in UTC (every process alike), level, logger, request id and
+    account, the message; addresses hidden, also in a traceback."""
+
+    converter = time.gmtime
+    default_time_format, default_msec_format = "%Y-%m-%dT%H:%M:%S", "%s.%03dZ"
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s %(account)s] "
+                         "%(message)s")  # fmt: skip
+
+    def format(self, record: logging.LogRecord) -> str:
+        return hidden(super().format(record))
 
 
 class Json(logging.Formatter):
@@ -51,14 +75,11 @@ class Json(logging.Formatter):
             "tijd": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "niveau": record.levelname, "logger": record.name,
             "request_id": getattr(record, "request_id", "-"),
-            "account": getattr(record, "account", "-"), "bericht": record.getMessage(),
+            "account": getattr(record, "account", "-"), "bericht": hidden(record.getMessage()),
         }  # fmt: skip
         if record.exc_info:
-            line["fout"] = self.formatException(record.exc_info)
+            line["fout"] = hidden(self.formatException(record.exc_info))
         return json.dumps(line, ensure_ascii=False)
-
-
-TEXT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(account)s] %(message)s"
 
 
 def config(environ: dict[str, str]) -> dict[str, Any]:
@@ -69,7 +90,7 @@ def config(environ: dict[str, str]) -> dict[str, Any]:
         raise ImproperlyConfigured(f"LEAFLETPRESS_LOG_LEVEL is '{level}': kies {', '.join(LEVELS)}")
     if shape not in FORMATS:
         raise ImproperlyConfigured(f"LEAFLETPRESS_LOG_FORMAT is '{shape}': kies text of json")
-    formatter = {"()": Json} if shape == "json" else {"format": TEXT}
+    formatter = {"()": Json if shape == "json" else Text}
     handler = {
         "class": "logging.StreamHandler",
         "formatter": "leafletpress",
@@ -89,9 +110,16 @@ def config(environ: dict[str, str]) -> dict[str, Any]:
             "axes": quiet, "pikepdf": quiet,
             # gunicorn's own lines, through the same handler (leafletpress-web.service)
             "gunicorn.error": {"level": level, "handlers": ["console"], "propagate": False},
-            "gunicorn.access": {"level": level, "handlers": ["console"], "propagate": False},
+            # each request is in nginx's access log; here it would be every poll and probe
+            "gunicorn.access": {"level": "WARNING", "handlers": ["console"], "propagate": False},
         },
     }  # fmt: skip
+
+
+def _forget(**kwargs: Any) -> None:
+    """The answer went out: what this thread logs next is not that request's."""
+    _request.set("-")
+    _account.set("-")
 
 
 class RequestLog:
@@ -101,12 +129,13 @@ class RequestLog:
 
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
+        request_finished.connect(_forget, dispatch_uid="leafletpress.web.logs")
 
     def __call__(self, request: Any) -> Any:
         given = request.headers.get("X-Request-ID", "")
         request_id = given if _TOKEN.fullmatch(given) else uuid.uuid4().hex[:16]
-        _request.set(request_id)  # until the thread's next request: Django logs a 404 or a
-        user = getattr(request, "user", None)  # 500 after the middleware has answered
+        _request.set(request_id)  # until the answer is sent: Django logs a 404 or a 500
+        user = getattr(request, "user", None)  # after the middleware has answered
         signed_in = user is not None and user.is_authenticated
         _account.set(user.get_username() if signed_in else "-")
         response = self.get_response(request)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -170,11 +171,20 @@ def _orphan_lists(cutoff: datetime) -> int:
 
 
 def _stale_uploads(folder: Path, now: datetime) -> int:
-    """Uploads spooled more than a day ago: a web worker died while receiving them."""
+    """Uploads spooled more than a day ago (a web worker died while receiving them), and the
+    staging folders of a backup or restore killed outright (backup.py): their files."""
     if not folder.is_dir():
         return 0
-    stale = (now - timedelta(days=1)).timestamp()
-    return sum(_remove(path) for path in folder.iterdir() if path.lstat().st_mtime < stale)
+    stale, removed = (now - timedelta(days=1)).timestamp(), 0
+    for path in folder.iterdir():
+        if path.lstat().st_mtime >= stale:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            removed += sum(1 for p in path.rglob("*") if p.is_file() or p.is_symlink())
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            removed += _remove(path)
+    return removed
 
 
 def _forget_addresses(log: Path, cutoff: datetime) -> None:

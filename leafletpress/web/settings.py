@@ -21,9 +21,15 @@ from leafletpress.common.project import CHECKOUT, DEFAULT_ROOT
 from leafletpress.web import logs, signin
 
 os.umask(0o077)  # the database, the leaflets and the lists: readable by their owner only
+PRODUCTION = os.environ.get("LEAFLETPRESS_PRODUCTION") == "1"
 # The project: leaflets/, config/ (and templates/, styles/ if it has its own): the hospital's
 # content folder in production; the example one leafletpress ships otherwise.
 ROOT = Path(os.environ.get("LEAFLETPRESS_PROJECT", DEFAULT_ROOT)).resolve()
+if PRODUCTION and not CHECKOUT and "LEAFLETPRESS_PROJECT" not in os.environ:
+    raise ImproperlyConfigured(  # the example content inside the package is never the hospital's
+        "zet LEAFLETPRESS_PROJECT: de inhoudsmap van het ziekenhuis (begin er een met "
+        "'leafletpress init MAP')"
+    )
 # This machine's data: data/ in the project of a checkout; installed, where the service says
 # (else the user's own folder, never inside the installed package).
 _DATA = ROOT / "data" if CHECKOUT else Path.home() / ".local" / "share" / "leafletpress" / "data"
@@ -34,7 +40,6 @@ STORAGES = {
     "default": {"BACKEND": "leafletpress.web.storage.SharedStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-PRODUCTION = os.environ.get("LEAFLETPRESS_PRODUCTION") == "1"
 
 
 def _secret_key() -> str:

@@ -16,13 +16,12 @@ a sign-in will do.
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
@@ -100,17 +99,21 @@ def _ldap(account: str) -> Iterator[Finding]:
             "de firewall en het certificaat (LEAFLETPRESS_LDAP_CA_FILE) na",
         )
         return
-    except ldap.INVALID_CREDENTIALS:
+    except (ldap.INVALID_CREDENTIALS, ldap.INVALID_DN_SYNTAX, ldap.UNWILLING_TO_PERFORM) as exc:
         yield Finding(
             False,
-            f"het dienstaccount {bind} kan niet aanmelden bij {url}",
-            "kijk LEAFLETPRESS_LDAP_BIND_DN en _BIND_PASSWORD na",
+            f"het dienstaccount {bind} kan niet aanmelden bij {url} ({_said(exc)})",
+            "kijk LEAFLETPRESS_LDAP_BIND_DN (een volledige DN) en _BIND_PASSWORD na",
         )
+        return
+    except ldap.LDAPError as exc:
+        yield Finding(False, f"aanmelden bij {url} mislukte ({_said(exc)})")
         return
     yield Finding(True, f"aangemeld bij {url} als {bind}")
     yield from _groups_exist(connection)
     if account:
-        yield from _ldap_account(_LDAPUser(backend, username=account), account)
+        wrong = list(_user_search(connection, account))
+        yield from wrong or _ldap_account(_LDAPUser(backend, username=account), account)
 
 
 def _ldap_account(user: Any, account: str) -> Iterator[Finding]:
@@ -138,6 +141,31 @@ def _ldap_account(user: Any, account: str) -> Iterator[Finding]:
     groups = sorted(user.group_dns)
     yield Finding(True, f"groepen: {'; '.join(groups) or '(geen)'}")
     yield from _roles(groups, f"'{account}'")
+
+
+def _user_search(connection: Any, account: str) -> Iterator[Finding]:
+    """The search itself: a base that does not exist or a filter that is not one is named as
+    such (django-auth-ldap only says it found no one)."""
+    import ldap
+    from ldap.filter import escape_filter_chars
+
+    search = settings.AUTH_LDAP_USER_SEARCH
+    try:
+        connection.search_s(search.base_dn, ldap.SCOPE_BASE, attrlist=["1.1"])
+    except ldap.NO_SUCH_OBJECT:
+        yield Finding(False, f"de zoekbasis {search.base_dn} bestaat niet in de directory",
+                      "kijk LEAFLETPRESS_LDAP_USERS na")  # fmt: skip
+        return
+    except ldap.LDAPError:
+        return  # said by the search that follows
+    try:
+        wanted = search.filterstr % {"user": escape_filter_chars(account)}
+        connection.search_s(search.base_dn, ldap.SCOPE_SUBTREE, wanted, ["1.1"])
+    except (ldap.FILTER_ERROR, ValueError, TypeError, KeyError) as exc:
+        yield Finding(False, f"{search.filterstr} is geen geldige LDAP-filter ({_said(exc)})",
+                      "kijk LEAFLETPRESS_LDAP_USER_FILTER na, bv. (uid=%(user)s)")  # fmt: skip
+    except ldap.LDAPError:
+        pass
 
 
 def _groups_exist(connection: Any) -> Iterator[Finding]:
@@ -175,7 +203,7 @@ def _oidc(claims: dict[str, Any] | None) -> Iterator[Finding]:
     try:
         found = _json(f"{issuer}/.well-known/openid-configuration")
         keys = _json(found["jwks_uri"]).get("keys", [])
-    except (OSError, ValueError, KeyError) as exc:
+    except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
         yield Finding(
             False,
             f"de aanmeldserver {issuer} geeft geen discovery-document of sleutels ({exc})",
@@ -189,6 +217,11 @@ def _oidc(claims: dict[str, Any] | None) -> Iterator[Finding]:
             f"de aanmeldserver noemt zich {found.get('issuer')}, niet {issuer}",
             "zet LEAFLETPRESS_OIDC_ISSUER precies zo",
         )
+        return
+    if not keys:
+        yield Finding(False, f"de aanmeldserver {issuer} geeft geen sleutels ({found['jwks_uri']})",
+                      "zonder sleutel kan geen ID-token gecontroleerd worden: vraag het de "
+                      "beheerder van de aanmeldserver")  # fmt: skip
         return
     yield Finding(
         True,
@@ -241,8 +274,10 @@ def _claims(claims: dict[str, Any]) -> Iterator[Finding]:
 
 
 def _json(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        found = json.load(response)
+    """As the sign-in reads the provider (requests, with its certificates)."""
+    answer = requests.get(url, timeout=5)
+    answer.raise_for_status()
+    found = answer.json()
     if not isinstance(found, dict):
         raise ValueError(f"{url}: geen JSON-object")
     return found

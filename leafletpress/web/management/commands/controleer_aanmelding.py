@@ -31,6 +31,9 @@ class Command(BaseCommand):
                 claims = json.loads(Path(options["claims"]).read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise CommandError(f"{options['claims']}: geen leesbare JSON ({exc})") from None
+            if not isinstance(claims, dict):
+                raise CommandError(f"{options['claims']}: geen claims, verwacht een JSON-object: "
+                                   '{"preferred_username": …, "groups": […]}')  # fmt: skip
         problems = 0
         for finding in check(options["account"], claims):
             self.stdout.write(f"{'in orde' if finding.good else 'FOUT'}: {finding.text}")

@@ -1,16 +1,18 @@
 """`manage.py herstel BESTAND`: this installation made again from a backup, into an empty
 database and shared folder (backup.py), then retention run. Stop the web app and the workers
-first; run it as the role that owns the tables (docs/install.md, 'Reservekopie')."""
+first; run it as the role that owns the tables (docs/install.md, 9. Backup and restore).
+An interrupted restore of the same backup can simply be run again."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ....common.errors import LeafletpressError
-from ...backup import restore
+from ...backup import interruptible, restore
 from ...retention import purge
 
 
@@ -22,9 +24,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            manifest = restore(Path(options["bestand"]))
-        except (LeafletpressError, OSError) as exc:
+            with interruptible():
+                manifest = restore(Path(options["bestand"]))
+        except LeafletpressError as exc:
             raise CommandError(str(exc)) from None
+        except (OSError, KeyboardInterrupt) as exc:  # a full disk, SIGTERM: again goes on
+            raise CommandError(f"herstellen onderbroken ({exc or 'gestopt'}): herstel opnieuw "
+                               "dezelfde reservekopie, het gaat verder") from None  # fmt: skip
+        call_command("migrate", verbosity=0)  # a backup of an older release
         self.stdout.write(
             f"Hersteld: de reservekopie van {manifest['gemaakt']} (leafletpress "
             f"{manifest['leafletpress']}), {manifest['auditgebeurtenissen']} auditgebeurtenissen; "

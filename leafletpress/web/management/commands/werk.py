@@ -3,7 +3,8 @@
 queued), then django-tasks' `db_worker` with the options given.
 
 A database that stays locked longer than its timeout (SQLite, while another process writes
-at length) does not end the worker: it says so, waits and goes on.
+at length), that is down or restarts (PostgreSQL) does not end the worker: it says so in the
+log, waits and goes on.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError, connections
 from django_tasks_db.utils import is_locked_database_exception
 
 PAUSE_SECONDS = 1.0
+GONE_PAUSE_SECONDS = 5  # a database restarting, or down: tried again, quietly
 log = logging.getLogger(__name__)
 
 
@@ -34,7 +36,14 @@ class Command(BaseCommand):
                 call_command("db_worker", *options["worker_options"])
                 return
             except OperationalError as exc:
-                if not is_locked_database_exception(exc):
-                    raise
-                log.warning("de databank is bezet (%s); de werker probeert het zo opnieuw", exc)
-                time.sleep(PAUSE_SECONDS)
+                if is_locked_database_exception(exc):
+                    log.warning("de databank is bezet (%s); de werker probeert het zo opnieuw", exc)
+                    time.sleep(PAUSE_SECONDS)
+                    continue
+                log.warning("de databank antwoordt niet (%s); de werker probeert het over %d s "
+                            "opnieuw", str(exc).strip(), GONE_PAUSE_SECONDS)  # fmt: skip
+            except InterfaceError as exc:  # a connection the database ended (a restart)
+                log.warning("de verbinding met de databank is weg (%s); de werker probeert het "
+                            "over %d s opnieuw", exc, GONE_PAUSE_SECONDS)  # fmt: skip
+            connections.close_all()
+            time.sleep(GONE_PAUSE_SECONDS)
