@@ -210,7 +210,7 @@ def test_an_interrupted_restore_runs_again_and_replaces_the_example_content_init
     monkeypatch.setattr(backups, "_restore_database", real)
     said = io.StringIO()
     call_command("herstel", str(backup), stdout=said)
-    assert f"inhoud: {begun} is al gelijk aan die van de reservekopie" in said.getvalue()
+    assert f"inhoud: hersteld in {begun}" in said.getvalue()  # as decided on the first try
     assert (
         begun / "config/email.yaml"
     ).read_text() == own_config  # the hospital's, not the example's
@@ -229,3 +229,27 @@ def test_a_member_the_manifest_does_not_list_is_not_restored(
     lose_everything(Path(settings.SHARED))
     call_command("herstel", str(backup), stdout=io.StringIO())
     assert not (Path(settings.SHARED) / "folders/PAT-9999.pdf").exists()
+
+
+def test_after_an_interrupted_restore_no_worker_starts_and_work_done_meanwhile_stops_a_retry(
+    smtp, tmp_path: Path, settings, monkeypatch
+) -> None:
+    from leafletpress.web import backup as backups
+    from leafletpress.web.models import SYSTEM, audit
+
+    made_day(sender())
+    backup = back_up(tmp_path)
+    lose_everything(Path(settings.SHARED))
+
+    def full_disk(stage: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backups, "_restore_database", full_disk)
+    with pytest.raises(CommandError, match="herstel opnieuw dezelfde reservekopie"):
+        call_command("herstel", str(backup), stdout=io.StringIO())
+    with pytest.raises(CommandError, match="een herstel uit een reservekopie is bezig"):
+        call_command("werk", "--", "--batch", stdout=io.StringIO())
+    audit(SYSTEM, "aangemeld")  # the web app was used meanwhile
+    monkeypatch.undo()
+    with pytest.raises(CommandError, match="de databank heeft al gebeurtenissen"):
+        call_command("herstel", str(backup), stdout=io.StringIO())

@@ -38,7 +38,7 @@ def test_a_well_installation_answers_200_with_every_check_and_no_patient(setting
     status, body = health()
     assert status == 200 and body["status"] == "ok", body
     assert set(body["checks"]) == {"database", "gedeelde_map", "inhoud", "werkers", "wachtrij",
-                                   "opruimen"}  # fmt: skip
+                                   "opruimen", "herstel"}  # fmt: skip
     assert "PAT-" not in str(body) and "Peeters" not in str(body)
     assert str(settings.SHARED) not in str(body)  # no paths either
 

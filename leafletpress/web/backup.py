@@ -56,7 +56,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from .. import __version__
@@ -76,16 +77,18 @@ RESTORING = ".herstel-bezig"  # in the shared folder while a restore runs: names
 
 @contextmanager
 def interruptible() -> Iterator[None]:
-    """SIGTERM as Ctrl-C: the command stops with its ``finally`` blocks run (nothing left)."""
+    """SIGTERM and SIGHUP (a closed terminal) as Ctrl-C: the command stops with its
+    ``finally`` blocks run (nothing left behind)."""
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def make(folder: Path) -> Path:
@@ -93,7 +96,7 @@ def make(folder: Path) -> Path:
     now = timezone.localtime()
     sums: dict[str, str] = {}
     try:
-        with _staging() as stage, _written(folder, now) as (temporary, target):
+        with _staging() as stage, _written(folder, now) as (temporary, named):
             with tarfile.open(temporary, "w") as tar:
                 for prefix, top, names, follow in (
                     ("gedeeld", Path(settings.SHARED), SHARED_FOLDERS, False),
@@ -110,8 +113,8 @@ def make(folder: Path) -> Path:
             _check(temporary, sums)
     except OSError as exc:
         raise output_error(exc, "de reservekopie kon niet geschreven worden", folder) from None
-    audit(SYSTEM, "reservekopie", detail=f"{target.name}: {len(sums)} bestanden")
-    return target
+    audit(SYSTEM, "reservekopie", detail=f"{named[0].name}: {len(sums)} bestanden")
+    return named[0]
 
 
 def _description(now: Any, sums: dict[str, str]) -> dict[str, Any]:
@@ -123,14 +126,14 @@ def _description(now: Any, sums: dict[str, str]) -> dict[str, Any]:
 
 
 def _files(top: Path, names: tuple[str, ...], follow: bool) -> Iterator[tuple[Path, str]]:
-    """The regular files under ``top``'s folders ``names`` and their names from there; links
-    only when ``follow`` (the content folder, which may be a link into a git checkout); never
-    a temporary ``.part`` file."""
+    """The regular files under ``top``'s folders ``names`` (each may itself be a link) and
+    their names from there; links inside only when ``follow`` (the content folder, a checkout's
+    links); never a temporary ``.part`` file."""
     for name in names:
         folder = top / name
-        if not folder.is_dir() or (folder.is_symlink() and not follow):
+        if not folder.is_dir():
             continue
-        root = folder.resolve() if follow else folder
+        root = folder.resolve()  # dagen/ may be a link to another volume; inside, no link is
         for base, dirs, files in os.walk(root, followlinks=follow):
             dirs.sort()
             for file in sorted(files):
@@ -178,9 +181,9 @@ def _staging() -> Iterator[Path]:
 
 
 @contextmanager
-def _written(folder: Path, now: Any) -> Iterator[tuple[Path, Path]]:
-    """A temporary file in ``folder`` and the name it gets once whole (never another
-    backup's, also of the same second)."""
+def _written(folder: Path, now: Any) -> Iterator[tuple[Path, list[Path]]]:
+    """A temporary file in ``folder``, and a list that gets the name it has once whole (never
+    another backup's, also of one started in the same second)."""
     if not folder.is_dir():
         raise InputError("deze map bestaat niet", file=folder,
                          hint="maak ze, van de gebruiker leafletpress: install -d -m 0700 "
@@ -190,19 +193,20 @@ def _written(folder: Path, now: Any) -> Iterator[tuple[Path, Path]]:
     )
     os.close(handle)
     temporary = Path(name)
+    named: list[Path] = []
     try:
-        stem = f"leafletpress-reservekopie-{now:%Y-%m-%d-%H%M%S}"
-        number = 1
-        target = folder / f"{stem}.tar"
-        while target.exists():
-            number += 1
-            target = folder / f"{stem}-{number}.tar"
-        yield temporary, target
+        yield temporary, named
         with open(temporary, "rb") as done:
             os.fsync(done.fileno())
-        if target.exists():
-            raise OutputError("er staat al een reservekopie met deze naam", file=target)
-        os.replace(temporary, target)
+        stem, number = f"leafletpress-reservekopie-{now:%Y-%m-%d-%H%M%S}", 1
+        while True:  # a name no other backup has, claimed at once (a link fails if it exists)
+            target = folder / (f"{stem}.tar" if number == 1 else f"{stem}-{number}.tar")
+            try:
+                os.link(temporary, target)
+                named.append(target)
+                break
+            except FileExistsError:
+                number += 1
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -269,19 +273,23 @@ def restore(backup: Path) -> dict[str, Any]:
                 f"gebruikt {connection.vendor}", file=backup,
                 hint="herstel in een installatie met hetzelfde soort databank")  # fmt: skip
         shared = Path(settings.SHARED)
-        _refuse_unless_empty(shared, backup.name)
-        shared.mkdir(parents=True, exist_ok=True)
-        (shared / RESTORING).write_text(backup.name)  # a retry of this restore may go on
+        marker = _refuse_unless_empty(shared, manifest["sha256"])
         for name in SHARED_FOLDERS:
             if (stage / "gedeeld" / name).is_dir():
                 shutil.copytree(stage / "gedeeld" / name, shared / name, dirs_exist_ok=True)
         if (stage / SEND_LOG).is_file():
             _sqlite_copy(stage / SEND_LOG, service.send_log())
-        manifest["inhoud"] = _restore_content(stage / "inhoud")
-        _restore_database(stage)  # last: until it is there, the installation counts as empty
+        manifest["inhoud"] = _restore_content(stage / "inhoud", marker)
+        _restore_database(stage)  # last, whole or not: until then the database is empty
+        call_command("migrate", verbosity=0)  # a backup of an older release
+        audit(SYSTEM, "hersteld", detail=f"uit {backup.name}, gemaakt {manifest['gemaakt']}")
         (shared / RESTORING).unlink()
-    audit(SYSTEM, "hersteld", detail=f"uit {backup.name}, gemaakt {manifest['gemaakt']}")
     return manifest
+
+
+def restoring() -> bool:
+    """Whether a restore is under way (or was interrupted): no worker may start then."""
+    return (Path(settings.SHARED) / RESTORING).exists()
 
 
 def _unpacked(backup: Path, stage: Path) -> dict[str, Any]:
@@ -295,6 +303,9 @@ def _unpacked(backup: Path, stage: Path) -> dict[str, Any]:
             if not _complete(manifest):
                 raise unreadable
             sums = manifest["bestanden"]
+            manifest["sha256"] = hashlib.sha256(
+                json.dumps(sums, sort_keys=True).encode()
+            ).hexdigest()
             tar.extractall(stage, members=[m for m in tar.getmembers() if m.name in sums],
                            filter="data")  # fmt: skip
     except (OSError, tarfile.TarError, ValueError, KeyError) as exc:
@@ -317,21 +328,34 @@ def _complete(manifest: Any) -> bool:
     )  # fmt: skip
 
 
-def _refuse_unless_empty(shared: Path, backup: str) -> None:
+def _refuse_unless_empty(shared: Path, backup: str) -> dict[str, str]:
+    """The restore's marker, written: the database must be empty (also on a retry: it is
+    restored last and whole), the shared folder too unless this very backup's restore was
+    interrupted there (then it goes on)."""
     marker = shared / RESTORING
-    if marker.is_file() and marker.read_text().strip() == backup:
-        return  # this very restore, interrupted: it goes on where it stopped
-    try:
-        events = AuditEvent.objects.exists()
-    except DatabaseError:  # no tables yet: a new database
-        events = False
-    taken = [n for n in SHARED_FOLDERS if any(p.is_file() for p in (shared / n).rglob("*"))]
-    if events or taken or service.send_log().exists() or marker.exists():
-        what = "de databank heeft al gebeurtenissen" if events else f"{shared} is niet leeg"
-        raise InputError(f"herstellen kan alleen in een lege installatie: {what}",
-                         file=shared if not events else "DATABASE_URL",
-                         hint="een nieuwe, lege databank en een lege gedeelde map (docs/"
-                         "install.md, 9. Backup and restore); er is niets veranderd")  # fmt: skip
+    ongoing = json.loads(marker.read_text()) if marker.is_file() else None
+    if AuditEvent._meta.db_table in connection.introspection.table_names():
+        events = AuditEvent.objects.exists()  # (a database that does not answer: its error)
+    else:
+        events = False  # a new database, without tables
+    hint = ("een nieuwe, lege databank en een lege gedeelde map (docs/install.md, 9. Backup "
+            "and restore); er is niets veranderd")  # fmt: skip
+    if events:
+        raise InputError("herstellen kan alleen in een lege installatie: de databank heeft al "
+                         "gebeurtenissen", file="DATABASE_URL", hint=hint)  # fmt: skip
+    if ongoing is not None and ongoing.get("reservekopie") != backup:
+        raise InputError(f"een herstel van een andere reservekopie werd onderbroken ({RESTORING} "
+                         "in de gedeelde map)", file=shared, hint="herstel die opnieuw, of "
+                         "begin met een lege gedeelde map")  # fmt: skip
+    taken = [n for n in SHARED_FOLDERS
+             if any(p.is_file() or p.is_symlink() for p in (shared / n).rglob("*"))]  # fmt: skip
+    if ongoing is None and (taken or service.send_log().exists()):
+        raise InputError(f"herstellen kan alleen in een lege installatie: {shared} is niet "
+                         "leeg", file=shared, hint=hint)  # fmt: skip
+    ongoing = ongoing or {"reservekopie": backup}
+    shared.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(ongoing))
+    return ongoing
 
 
 def _restore_database(stage: Path) -> None:
@@ -348,29 +372,41 @@ def _restore_database(stage: Path) -> None:
     connection.close()
 
 
-def _restore_content(backed_up: Path) -> str:
+def _restore_content(backed_up: Path, marker: dict[str, str]) -> str:
     """The content folder from the backup, unless this one has the hospital's own leaflets:
-    then the backup's copy is put beside the data, and said where."""
+    then the backup's copy is put beside the data, and said where. The decision is kept in the
+    restore's marker, so a retry finishes what it began."""
     content = Path(settings.ROOT)
-    if not backed_up.is_dir():
+    folders = [backed_up / n for n in CONTENT_FOLDERS if (backed_up / n).is_dir()]
+    if not folders:
         return "niet in de reservekopie"
-    if all(_same_files(content / f.name, f) for f in backed_up.iterdir()):
-        return f"{content} is al gelijk aan die van de reservekopie"  # (also: a retry)
-    example = Project(shipped("leaflets").parent)
-    own = [n for n in ("leaflets", "config")
-           if (content / n).is_dir() and any((content / n).iterdir())
-           and not _same_files(content / n, example.root / n)]  # fmt: skip
-    if own:
+    if "inhoud" not in marker:
+        same = all(_same_files(content / f.name, f) for f in folders)
+        example = Project(shipped("leaflets").parent)
+        own = [n for n in ("leaflets", "config")
+               if (content / n).is_dir() and any((content / n).iterdir())
+               and not _same_files(content / n, example.root / n)]  # fmt: skip
+        marker["inhoud"] = "gelijk" if same else "ernaast" if own else "vervangen"
+        (Path(settings.SHARED) / RESTORING).write_text(json.dumps(marker))
+    if marker["inhoud"] == "gelijk":
+        return f"{content} is al gelijk aan die van de reservekopie"
+    if marker["inhoud"] == "ernaast":
         aside = Path(settings.DATA) / f"inhoud-uit-reservekopie-{timezone.now():%Y%m%d%H%M%S}"
         shutil.copytree(backed_up, aside, dirs_exist_ok=True)
         return (
             f"{content} heeft al eigen folders: niet overschreven; die van de reservekopie: {aside}"
         )
-    for name in ("leaflets", "config"):  # the untouched example that 'init' began: replaced
-        if (content / name).is_dir() and not (content / name).is_symlink():
-            shutil.rmtree(content / name)
-    for folder in backed_up.iterdir():
-        shutil.copytree(folder, content / folder.name, dirs_exist_ok=True)
+    for folder in folders:  # the untouched example that 'init' began: each folder swapped whole
+        new, old = content / f".{folder.name}.herstel", content / f".{folder.name}.oud"
+        shutil.rmtree(new, ignore_errors=True)  # of an interrupted try
+        shutil.rmtree(old, ignore_errors=True)
+        shutil.copytree(folder, new)
+        if (content / folder.name).is_symlink():
+            raise InputError("een link, geen map: niet vervangen", file=content / folder.name)
+        if (content / folder.name).exists():
+            os.replace(content / folder.name, old)
+        os.replace(new, content / folder.name)
+        shutil.rmtree(old, ignore_errors=True)
     return f"hersteld in {content}"
 
 

@@ -105,6 +105,13 @@ def _retention(now: datetime) -> tuple[bool, str]:
     return False, "niet gedraaid in het laatste etmaal" if last else "nooit gedraaid"
 
 
+def _restore(now: datetime) -> tuple[bool, str]:
+    """No restore from a backup under way or interrupted (workers do not start then)."""
+    from .backup import restoring
+
+    return (False, "bezig of onderbroken") if restoring() else (True, "geen")
+
+
 CHECKS: dict[str, Callable[[datetime], tuple[bool, str]]] = {
     "database": _database,
     "gedeelde_map": _shared,
@@ -112,4 +119,5 @@ CHECKS: dict[str, Callable[[datetime], tuple[bool, str]]] = {
     "werkers": _workers,
     "wachtrij": _queue,
     "opruimen": _retention,
+    "herstel": _restore,
 }

@@ -36,8 +36,8 @@ _account = contextvars.ContextVar("account", default="-")
 _TOKEN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # An e-mail address as a mail server may quote one: a quoted or plain local part, a domain
 # in any script (or an address literal). Never a URL's path.
-_ADDRESS = re.compile(
-    r"(?:\"[^\"\n]*\"|[\w.!#$%&'*+/=?^`{|}~-]+)@(?:\[[^\]\s]+\]|[\w-]+(?:\.[\w-]+)+)"
+_ADDRESS = re.compile(  # (\\: an address in a bytes repr, b'jos\xc3\xa9@…')
+    r"(?:\"[^\"\n]*\"|[\w.!#$%&'*+/=?^`{|}~\\-]+)@(?:\[[^\]\s]+\]|[\w\\-]+(?:\.[\w\\-]+)+)"
 )
 
 
@@ -56,7 +56,8 @@ class Context(logging.Filter):
 
 class Text(logging.Formatter):
     """One line: the moment in UTC (every process alike), level, logger, request id and
-    account, the message; addresses hidden, also in a traceback."""
+    account (an OIDC account name may look like an address: it is kept), the message;
+    addresses hidden in it and in a traceback."""
 
     converter = time.gmtime
     default_time_format, default_msec_format = "%Y-%m-%dT%H:%M:%S", "%s.%03dZ"
@@ -65,8 +66,12 @@ class Text(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s %(account)s] "
                          "%(message)s")  # fmt: skip
 
-    def format(self, record: logging.LogRecord) -> str:
-        return hidden(super().format(record))
+    def formatMessage(self, record: logging.LogRecord) -> str:  # the account stays as it is
+        record.message = hidden(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:
+        return hidden(super().formatException(ei))
 
 
 class Json(logging.Formatter):

@@ -170,6 +170,12 @@ def _orphan_lists(cutoff: datetime) -> int:
     )  # fmt: skip
 
 
+def stale_local_files(now: datetime | None = None) -> int:
+    """This machine's leftovers in its data folder's tmp/ (``_stale_uploads``): run by the
+    daily retention on the worker that runs it, and by ``hervat`` on every machine at start."""
+    return _stale_uploads(Path(settings.FILE_UPLOAD_TEMP_DIR), now or timezone.now())
+
+
 def _stale_uploads(folder: Path, now: datetime) -> int:
     """Uploads spooled more than a day ago (a web worker died while receiving them), and the
     staging folders of a backup or restore killed outright (backup.py): their files."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ....common.errors import LeafletpressError
@@ -31,7 +30,6 @@ class Command(BaseCommand):
         except (OSError, KeyboardInterrupt) as exc:  # a full disk, SIGTERM: again goes on
             raise CommandError(f"herstellen onderbroken ({exc or 'gestopt'}): herstel opnieuw "
                                "dezelfde reservekopie, het gaat verder") from None  # fmt: skip
-        call_command("migrate", verbosity=0)  # a backup of an older release
         self.stdout.write(
             f"Hersteld: de reservekopie van {manifest['gemaakt']} (leafletpress "
             f"{manifest['leafletpress']}), {manifest['auditgebeurtenissen']} auditgebeurtenissen; "

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from ...models import Day, Mailing
+from ...retention import stale_local_files
 from ...tasks import email_day, keep_watching, make_day
 
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
     help = "Zet onderbroken dagen opnieuw in de wachtrij."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        stale_local_files()  # this machine's: a web machine runs no retention task
         unfinished = Day.objects.filter(status__in=[Day.QUEUED, Day.RUNNING])
         unfinished.update(finisher="")  # one that stopped while making the print files
         for day in unfinished:
