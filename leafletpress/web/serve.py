@@ -51,8 +51,9 @@ def main() -> int:
     python = sys.executable
     workers = [_worker() for _ in range(WORKERS)]
     server = subprocess.Popen(
-        [python, "-m", "gunicorn", "leafletpress.web.wsgi", "--bind", ADDRESS,
-         "--workers", "2", "--threads", "2", "--timeout", "120", "--access-logfile", "-"]
+        [python, "-m", "gunicorn", "leafletpress.web.wsgi", "--bind", ADDRESS, "--config",
+         "python:leafletpress.web.gunicorn_config",  # its lines in the app's one format
+         "--workers", "2", "--threads", "2", "--timeout", "120"]
     )  # fmt: skip
     print(f"leafletpress draait op http://{ADDRESS}/ (Ctrl-C om te stoppen)", flush=True)
     stopping = False
