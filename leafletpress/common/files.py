@@ -18,7 +18,9 @@ PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700  # patient data: for the account tha
 
 
 def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """A file's SHA-256, read in pieces (a database dump may be large)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def write_atomic(path: Path, data: bytes) -> None:

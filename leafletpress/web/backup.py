@@ -72,7 +72,9 @@ CONTENT_FOLDERS = ("leaflets", "config", "templates", "styles")
 SEND_LOG = "verzendlog.sqlite"
 MANIFEST = "manifest.json"
 DATABASES = {"sqlite": "databank.sqlite3", "postgresql": "databank.dump"}
-RESTORING = ".herstel-bezig"  # in the shared folder while a restore runs: names its backup
+# In the shared folder while a restore runs or after it stopped: the backup (by its checksums)
+# and what was decided for the content folder, so that running it again finishes it.
+RESTORING = ".herstel-bezig"
 
 
 @contextmanager
@@ -165,7 +167,7 @@ def _check(tar_path: Path, sums: dict[str, str]) -> None:
     with tarfile.open(tar_path) as tar:
         for name, expected in sums.items():
             found = tar.extractfile(name)
-            if found is None or hashlib.sha256(found.read()).hexdigest() != expected:
+            if found is None or hashlib.file_digest(found, "sha256").hexdigest() != expected:
                 raise OutputError(f"'{name}' werd niet goed geschreven", file=tar_path)
 
 

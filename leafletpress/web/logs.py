@@ -96,12 +96,12 @@ def config(environ: dict[str, str]) -> dict[str, Any]:
     if shape not in FORMATS:
         raise ImproperlyConfigured(f"LEAFLETPRESS_LOG_FORMAT is '{shape}': kies text of json")
     formatter = {"()": Json if shape == "json" else Text}
-    handler = {
+    handler = {  # the level here too: db_worker sets its loggers' own
         "class": "logging.StreamHandler",
         "formatter": "leafletpress",
         "level": level,
         "filters": ["context"],
-    }  # fmt: skip  (a level here too: db_worker sets its own)
+    }
     quiet = {"level": "WARNING"}
     return {
         "version": 1,
