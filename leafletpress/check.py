@@ -11,6 +11,7 @@ from typing import Any
 from .common.errors import ContentError, LeafletpressError, clipped
 from .common.project import Project
 from .common.validation import ContentErrors, Translations
+from .content import history
 from .content.fonts import described, hint, unprintable
 from .content.labels import load_labels
 from .content.languages import language_name
@@ -56,9 +57,10 @@ def _collect(exc: ContentError) -> list[Problem]:
     return [Problem(e) for e in (exc.problems if isinstance(exc, ContentErrors) else [exc])]
 
 
-def check_project(project: Project, today: date) -> list[Problem]:
-    """Every problem found, errors and warnings; an empty list means ready to print."""
-    problems: list[Problem] = []
+def check_project(project: Project, today: date, only: str | None = None) -> list[Problem]:
+    """Every problem found, errors and warnings; an empty list means ready to print. With
+    ``only`` (a leaflet's folder name), the configuration and that leaflet alone."""
+    problems = _unapproved(project)
     registry: Registry | None = None
     try:
         registry = load_registry(project)
@@ -87,6 +89,8 @@ def check_project(project: Project, today: date) -> list[Problem]:
             _error("geen folders gevonden", file="leaflets/", hint="maak leaflets/<naam>/nl.md")
         )
     for slug, langs in leaflets.items():
+        if only is not None and slug != only:
+            continue
         if DEFAULT_LANGUAGE not in langs:
             problems.append(
                 _error(
@@ -110,6 +114,19 @@ def check_project(project: Project, today: date) -> list[Problem]:
                 found += _try_compose(composer, leaflet, today)
             problems += found
     return problems
+
+
+def _unapproved(project: Project) -> list[Problem]:
+    """Files changed in a content folder with a history, but not approved (history.py)."""
+    return [
+        _error(
+            "gewijzigd buiten de goedkeuring om: wordt niet gedrukt",
+            file=path,
+            hint="laat de wijziging in de browser goedkeuren, of zet ze terug met "
+            f"'git checkout -- {path}' in de inhoudsmap",
+        )
+        for path in history.unapproved(project)
+    ]
 
 
 def _example_data(registry: Registry) -> list[Problem]:

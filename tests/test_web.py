@@ -58,7 +58,7 @@ ONE_PATIENT = {
     "surgeon": "claes", "date": "15/12/2026", "time": "8u30", "name": "Marie Peeters",
     "reference": "PAT-0042", "lang": "nl", "edition": "a5",
 }  # fmt: skip
-ROLES = ("secretariaat", "redactie", "beheer", "verzenden")
+ROLES = ("secretariaat", "redactie", "beheer", "verzenden", "goedkeuring")
 
 
 @pytest.fixture(autouse=True)
@@ -109,17 +109,17 @@ def day(data) -> Day:
 
 # (view, arguments, whether the roles may open it: secretariaat, redactie, beheer, verzenden)
 VIEWS = [
-    ("home", {}, (200, 200, 200, 200)),
-    ("patient", {}, (200, 200, 403, 403)),
-    ("document", {"pk": "doc"}, (200, 404, 403, 403)),  # redactie: only its own previews
-    ("document_page", {"pk": "doc", "page": 1}, (200, 404, 403, 403)),
-    ("document_pdf", {"pk": "doc"}, (200, 403, 403, 403)),
-    ("days", {}, (200, 403, 403, 403)),
-    ("day", {"pk": "day"}, (200, 403, 403, 403)),
-    ("day_progress", {"pk": "day"}, (200, 403, 403, 403)),
-    ("day_email", {"pk": "day"}, (403, 403, 403, 404)),  # 404: the day is not made yet,
-    ("content_check", {}, (403, 200, 200, 403)),
-    ("audit", {}, (403, 403, 200, 403)),
+    ("home", {}, (200, 200, 200, 200, 200)),
+    ("patient", {}, (200, 200, 403, 403, 403)),
+    ("document", {"pk": "doc"}, (200, 404, 403, 403, 403)),  # redactie: only its own previews
+    ("document_page", {"pk": "doc", "page": 1}, (200, 404, 403, 403, 403)),
+    ("document_pdf", {"pk": "doc"}, (200, 403, 403, 403, 403)),
+    ("days", {}, (200, 403, 403, 403, 403)),
+    ("day", {"pk": "day"}, (200, 403, 403, 403, 403)),
+    ("day_progress", {"pk": "day"}, (200, 403, 403, 403, 403)),
+    ("day_email", {"pk": "day"}, (403, 403, 403, 404, 403)),  # 404: the day is not made yet,
+    ("content_check", {}, (403, 200, 200, 403, 200)),
+    ("audit", {}, (403, 403, 200, 403, 403)),
 ]
 
 

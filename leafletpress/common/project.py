@@ -94,8 +94,9 @@ class Project:
         return (self.styles_dir.resolve(), (self.config_dir / "assets").resolve())
 
     def relative(self, path: Path) -> str:
-        """A path as users see it in messages: relative to the project when possible."""
-        try:
-            return str(path.resolve().relative_to(self.root.resolve()))
-        except ValueError:
-            return str(path)
+        """A path as users see it in messages: relative to the project when possible (also
+        through a link: a draft's check reads the approved files through links, history.py)."""
+        for inside, root in ((path, self.root), (path.resolve(), self.root.resolve())):
+            if inside.is_relative_to(root):
+                return str(inside.relative_to(root))
+        return str(path)

@@ -128,6 +128,12 @@ class Policy(Strict):
         return tuple(name for name in type(self).model_fields if not getattr(self, name).signed)
 
 
+class Readability(Strict):
+    """The reading level the editors' report measures against (content/readability.py)."""
+
+    target: Literal["A2", "B1", "B2"] = "B1"
+
+
 class Hospital(Strict):
     example: bool = False
     name: Text
@@ -144,6 +150,7 @@ class Hospital(Strict):
     timezone: TimeZone = "Europe/Brussels"  # appointments and derived times are in it
     holidays: HolidayCountry = "BE"  # public holidays: deadlines move to the working day before
     policy: Policy = Policy()
+    readability: Readability = Readability()
 
 
 class Site(Strict):
@@ -156,6 +163,8 @@ class Site(Strict):
     report_to: Localised  # a text, or one per language (nl, fr, en)
     # The consultations held here (e.g. orthopedie), each with where to report for it.
     consultations: dict[Slug, Localised] = Field(default_factory=dict)
+    # From this day on no longer offered or accepted; kept so that older days still read it.
+    retired: date | None = None
 
 
 class Surgeon(Strict):
@@ -163,6 +172,9 @@ class Surgeon(Strict):
     title: Localised | None = None  # "dr.", or one per language: {nl: dr., fr: Dr, en: Dr}
     service: Text
     sites: list[Slug] = Field(min_length=1)
+    # From this day on no longer offered or accepted (left, retired); kept so that older
+    # days and manifests still name them.
+    retired: date | None = None
 
     @property
     def display_name(self) -> str:

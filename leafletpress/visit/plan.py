@@ -164,8 +164,9 @@ class Planner:
             dutch = self.leaflet(leaflet.slug, DEFAULT_LANGUAGE).meta.variants
             labels = {k: [v.label, dutch.get(k, v).label] for k, v in leaflet.meta.variants.items()}
             variant = attempt(lambda: _Names(labels, "ingreep", "variant").key(values["variant"]))
-            site = attempt(lambda: self.sites.key(values["site"], leaflet.meta.sites))
-        surgeon = attempt(lambda: self.surgeons.key(values["surgeon"]))
+            site = attempt(lambda: self._serving(
+                self.sites.key(values["site"], leaflet.meta.sites), on))  # fmt: skip
+        surgeon = attempt(lambda: self._serving(self.surgeons.key(values["surgeon"]), on))
         if cells.problems or leaflet is None or moment is None:
             return cells.problems
         try:
@@ -193,6 +194,20 @@ class Planner:
             who=visit.patient.reference or pseudonym(visit),
             warnings=language_notes + tuple(warnings(p, self.today)),
         )
+
+    def _serving(self, key: str, on: date | None) -> str:
+        """A surgeon or campus (by its key) that has not retired by the appointment's day."""
+        surgeon = self.registry.surgeons.get(key)
+        item = surgeon or self.registry.sites[key]
+        day = on or self.today
+        if item.retired is not None and item.retired <= day:
+            what, name = ("chirurg", surgeon.display_name) if surgeon else ("campus", item.name)
+            raise InputError(
+                f"{name} is geen {what} van het ziekenhuis meer (sinds {item.retired:%d/%m/%Y})",
+                field="surgeon" if surgeon else "site",
+                hint=f"kies een andere {what}; de beheerder houdt de lijst bij",
+            )
+        return key
 
     def _discharge(self, cells: _Cells) -> dict[str, object]:
         """The discharge columns (make_visit says where they belong). A follow-up date with

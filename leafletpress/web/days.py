@@ -35,6 +35,8 @@ from django.db.models.functions import Now
 
 from ..common.errors import BusyError
 from ..common.files import own_folder
+from ..common.project import Project
+from ..content.registry import Registry
 from ..day.batch import Outcome, render_part, run_batch
 from ..day.finish import strays
 from ..visit.daylist import DayList, read_day_list
@@ -76,12 +78,15 @@ class Work:
     day: Day
     listing: DayList
     planned: Plan
+    project: Project  # the content as approved when the day was queued (service.pinned)
+    registry: Registry
 
     @classmethod
     def of(cls, day: Day) -> Work:
-        project = service.project()
+        project, registry = service.pinned(day.content)
         listing = read_day_list(day.upload, project, shown=day.source_name)
-        return cls(day, listing, plan(listing, project, service.registry(), date.today()))
+        planned = plan(listing, project, registry, date.today())
+        return cls(day, listing, planned, project, registry)
 
 
 def cut(work: Work) -> int:
@@ -159,7 +164,7 @@ def make_part(work: Work, part: DayPart) -> None:
         _progress(work.day)
 
     results = render_part(
-        work.planned, set(part.rows), service.project(), service.registry(),
+        work.planned, set(part.rows), work.project, work.registry,
         work.day.out_dir, service.edition_of(work.day.outcome.get("edition", "a5")),
         on_progress=progress, before_each=alive,
     )  # fmt: skip
@@ -191,7 +196,7 @@ def finish(work: Work) -> Outcome | None:
     correction = day.outcome.get("correction")
     try:
         outcome = run_batch(
-            work.listing, work.planned, service.project(), service.registry(), day.out_dir,
+            work.listing, work.planned, work.project, work.registry, day.out_dir,
             service.edition_of(day.outcome.get("edition", "a5")),
             separators=bool(day.outcome.get("separators", True)), parts_made=True,
             earlier=_kept(day, correction) if correction else None,

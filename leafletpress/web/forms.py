@@ -105,3 +105,65 @@ class AuditFilter(forms.Form):
         if found.get("van") and found.get("tot") and found["van"] > found["tot"]:
             self.add_error("tot", "‘tot en met’ ligt vóór ‘van’: draai ze om")
         return found
+
+
+class NewLeafletForm(forms.Form):
+    """A new leaflet: what the program needs to begin it; the text is written in the editor."""
+
+    title = forms.CharField(
+        label="Titel",
+        max_length=120,
+        help_text="Zoals de patiënt ze leest, bv. ‘Een staaroperatie’",
+    )
+    slug = forms.SlugField(
+        label="Korte naam",
+        max_length=60,
+        allow_unicode=False,
+        help_text="Kleine letters, cijfers en streepjes, bv. staar-oog; "
+        "zo heet de folder in de lijst van de dag",
+    )
+    code = forms.CharField(label="Documentcode", max_length=40, help_text="bv. OOG-STAAR-01")
+    service = forms.CharField(label="Dienst", max_length=120, help_text="bv. Oogziekten")
+    url = forms.URLField(
+        label="Webpagina voor meer uitleg",
+        max_length=300,
+        assume_scheme="https",
+        help_text="De QR-code op de folder wijst ernaar",
+    )
+    sites = forms.MultipleChoiceField(
+        label="Campussen waar de ingreep gebeurt", widget=forms.CheckboxSelectMultiple
+    )
+    variants = forms.CharField(
+        label="Varianten van de ingreep",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Eén per regel, bv. ‘Linkeroog’; een folder heeft er minstens één",
+    )
+    consultation = forms.ChoiceField(
+        label="Opvolging na ontslag",
+        required=False,
+        help_text="Met een raadpleging krijgt de folder ook een versie bij ontslag",
+    )
+
+    def __init__(self, *args: Any, registry: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        serving = {k: s for k, s in registry.sites.items() if s.retired is None}
+        self.fields["sites"].choices = [(k, s.name) for k, s in serving.items()]
+        held = sorted({c for s in serving.values() for c in s.consultations})
+        self.fields["consultation"].choices = [("", "Geen versie bij ontslag")] + [
+            (c, c) for c in held
+        ]
+
+    def clean_variants(self) -> list[tuple[str, str]]:
+        from django.utils.text import slugify
+
+        labels = [
+            line.strip() for line in self.cleaned_data["variants"].splitlines() if line.strip()
+        ]
+        found = [
+            (slugify(label)[:40] or f"variant-{n}", label) for n, label in enumerate(labels, 1)
+        ]
+        if not found:
+            raise forms.ValidationError("geef minstens één variant")
+        if len({key for key, _ in found}) != len(found):
+            raise forms.ValidationError("twee varianten hebben bijna dezelfde naam")
+        return found

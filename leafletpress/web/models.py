@@ -98,6 +98,9 @@ class Day(models.Model):
     replaces = models.OneToOneField("self", null=True, on_delete=models.SET_NULL,
                                     related_name="replaced_by")  # fmt: skip
     folder = models.CharField(max_length=36, blank=True)  # the first upload's id, or ours
+    # The approved content it is made with (a commit of the content's history), fixed when
+    # it is queued: an approval during the day does not change it (issue 26, item 5).
+    content = models.CharField(max_length=40, blank=True)
 
     @property
     def upload_name(self) -> str:  # in the shared storage
@@ -199,6 +202,54 @@ class Mailing(models.Model):
     @property
     def busy(self) -> bool:
         return self.status in (self.QUEUED, self.RUNNING)
+
+
+class Draft(models.Model):
+    """A change to one file of the content folder (a leaflet in one language, the campuses or
+    the surgeons), from its first keystroke until it is approved (a commit in the content's
+    history, content/history.py) or withdrawn. Never printed: only approved files are.
+
+    One open draft per file: two editors share it, and each save names the ``revision`` it
+    was typed on, so that one never silently overwrites the other."""
+
+    EDITING, SUBMITTED = "bewerken", "ter goedkeuring"
+    APPROVED, WITHDRAWN = "goedgekeurd", "ingetrokken"
+    OPEN = (EDITING, SUBMITTED)
+    STATUSES = [(s, s) for s in (EDITING, SUBMITTED, APPROVED, WITHDRAWN)]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    path = models.CharField(max_length=120)  # leaflets/avn-hip/nl.md, config/surgeons.yaml
+    text = models.TextField()
+    base = models.CharField(max_length=40)  # the approved version it was begun from
+    revision = models.PositiveIntegerField(default=1)  # one more at every save
+    status = models.CharField(max_length=20, choices=STATUSES, default=EDITING)
+    created = models.DateTimeField(auto_now_add=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")  # fmt: skip
+    saved = models.DateTimeField(auto_now=True)
+    saved_by = models.CharField(max_length=150)
+    editors = models.JSONField(default=list)  # every account that typed in it: none approves
+    note = models.TextField(blank=True)  # the author's change note, asked for on submitting
+    comment = models.TextField(blank=True)  # why it was sent back
+    commented_by = models.CharField(max_length=150, blank=True)
+    decided_by = models.CharField(max_length=150, blank=True)
+    decided = models.DateTimeField(null=True)
+    commit = models.CharField(max_length=40, blank=True)  # the approved version it became
+    version = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-saved"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["path"],
+                condition=models.Q(status__in=("bewerken", "ter goedkeuring")),
+                name="one_open_draft_per_file",
+            ),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
 
 
 class AuditEvent(models.Model):

@@ -2,8 +2,12 @@
 
 - ``secretariaat``: make, download and print leaflets; run a clinic day.
 - ``verzenden``: email a finished day's leaflets to the patients (with the secretariat's role).
-- ``redactie``: check the content; preview any leaflet as images (no patient PDFs).
-- ``beheer``: accounts and roles, unblocking accounts (in the admin), and the audit log.
+- ``redactie``: write and change the leaflets in the browser (drafts), check them, preview
+  any leaflet as images (no patient PDFs).
+- ``goedkeuring``: the medical owner: approves a draft written by someone else, or sends it
+  back; only then is it printed.
+- ``beheer``: accounts and roles, unblocking accounts (in the admin), the audit log, and the
+  hospital's own data (campuses, consultations, surgeons).
 
 Need to know (``LEAFLETPRESS_NEED_TO_KNOW=1``, or a directory's ``LEAFLETPRESS_SERVICE_GROUPS``):
 an account also has one or more *services* (a Django group ``dienst: <service>``, the
@@ -24,12 +28,13 @@ from django.shortcuts import render
 from .signin import SERVICE
 
 SECRETARIAAT, VERZENDEN = "secretariaat", "verzenden"
-REDACTIE, BEHEER = "redactie", "beheer"
+REDACTIE, GOEDKEURING, BEHEER = "redactie", "goedkeuring", "beheer"
 ROLES = {
     SECRETARIAAT: "folders maken, downloaden en afdrukken; een dag verwerken",
     VERZENDEN: "de folders van een dag e-mailen naar de patiënten",
-    REDACTIE: "inhoud controleren; elke folder bekijken",
-    BEHEER: "accounts en rollen, geblokkeerde accounts vrijgeven, het auditlog",
+    REDACTIE: "folderteksten schrijven en wijzigen, controleren; elke folder bekijken",
+    GOEDKEURING: "wijzigingen van anderen in de folderteksten goedkeuren of terugsturen",
+    BEHEER: "accounts en rollen, campussen en chirurgen, het auditlog",
 }
 
 

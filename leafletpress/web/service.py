@@ -16,7 +16,7 @@ from datetime import date
 from email.message import EmailMessage
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -24,6 +24,7 @@ from django.db import models
 from ..common.errors import InputError, LeafletpressError, clipped
 from ..common.matching import match_key
 from ..common.project import FORMATS, Edition, Project
+from ..content import history
 from ..content.leaflet import DEFAULT_LANGUAGE, DISCHARGE, catalogue, load_leaflet
 from ..content.registry import Registry, load_registry
 from ..day.finish import CHANGES_SUFFIX
@@ -36,6 +37,9 @@ from ..mail.sendlog import SEND_LOG
 from ..visit.daylist import FIELDS, DayList, Row, read_day_list
 from ..visit.personalise import Personalisation
 from ..visit.plan import Plan, Planner, plan
+
+if TYPE_CHECKING:
+    from ..pdf.render import Rendered
 
 _lock = threading.Lock()  # WeasyPrint is not thread-safe: one leaflet at a time per process
 
@@ -58,6 +62,7 @@ class Engine:
         from ..pdf.render import Renderer
 
         self.digest = digest
+        self.unapproved = history.unapproved(project())  # changed by hand: never printed
         self.registry = load_registry(project())
         self.renderer = Renderer(project(), self.registry)
         self.choices = _choices(self.registry)
@@ -87,6 +92,28 @@ def registry() -> Registry:
     return engine().registry
 
 
+def content_version() -> str:
+    """The approved content now in force (a commit of the content's history); "" for a
+    content folder without a history (only ever changed outside the browser)."""
+    return history.head(project()) if history.enabled(project()) else ""
+
+
+_pinned: dict[str, tuple[Project, Registry]] = {}
+
+
+def pinned(version: str) -> tuple[Project, Registry]:
+    """The content as it was at ``version`` (a day's, fixed when it was queued), with its
+    registry: extracted once on this machine, so a later approval never reaches that day."""
+    if not version:
+        return project(), registry()
+    with _lock:
+        if version not in _pinned:
+            snap = history.snapshot(project(), version, Path(settings.DATA) / "versies")
+            _pinned.clear()  # the days being made now share one or two versions
+            _pinned[version] = (snap, load_registry(snap))
+        return _pinned[version]
+
+
 def edition_of(value: str) -> Edition:
     """The form's "Uitvoering" as the engine's Edition."""
     if value == "large":
@@ -106,22 +133,30 @@ def choices() -> dict[str, Any]:
 
 def _choices(reg: Registry) -> dict[str, Any]:
     found = {}
+    today = date.today()  # a campus or surgeon retired is no longer offered
+    serving = {k: s.name for k, s in reg.sites.items() if _serving(s, today)}
     for slug, langs in catalogue(project()).items():
         meta = load_leaflet(project(), slug, DEFAULT_LANGUAGE if "nl" in langs else langs[0]).meta
         holding = []
         if meta.discharge:
             wanted = meta.discharge.consultation
-            holding = [k for k, s in reg.sites.items() if wanted in s.consultations]
+            holding = [
+                k for k, s in reg.sites.items() if wanted in s.consultations and k in serving
+            ]
         found[slug] = {
             "title": meta.title,
             "variants": {k: v.label for k, v in meta.variants.items()},
-            "sites": {k: reg.sites[k].name for k in meta.sites if k in reg.sites},
+            "sites": {k: serving[k] for k in meta.sites if k in serving},
             "followup_sites": {k: reg.sites[k].name for k in holding},
             "discharge": meta.discharge is not None,
             "service": str(meta.service or ""),  # in Dutch: one name per service
         }
-    surgeons = {k: (s.display_name, s.sites) for k, s in reg.surgeons.items()}
+    surgeons = {k: (s.display_name, s.sites) for k, s in reg.surgeons.items() if _serving(s, today)}
     return {"leaflets": found, "surgeons": surgeons}
+
+
+def _serving(item: Any, today: date) -> bool:
+    return item.retired is None or item.retired > today
 
 
 # --- one patient ----------------------------------------------------------------------------
@@ -147,6 +182,8 @@ def make_one(values: dict[str, str], edition: Edition) -> Made | list[Leafletpre
     row = {k: values.get(k, "") for k in FIELDS if k not in hidden}
     row["language"] = values.get("lang", "")
     current = engine()
+    if current.unapproved:
+        history.refuse_unapproved(project())
     checked = current.planner().check(Row(0, row))
     if isinstance(checked, list):
         return list(checked)
@@ -158,6 +195,13 @@ def make_one(values: dict[str, str], edition: Edition) -> Made | list[Leafletpre
 
 
 _AT_DISCHARGE = ("discharge_date", "followup_date", "followup_time", "followup_site")
+
+
+def render(p: Personalisation, edition: Edition) -> Rendered:
+    """Any personalisation (a draft's, for the fictional patient) with the warm renderer."""
+    current = engine()
+    with _lock:
+        return current.renderer.render(p, edition.layout, edition.archive)
 
 
 def preview_image(p: Personalisation) -> bytes:

@@ -26,7 +26,13 @@ AXES = "axes.backends.AxesStandaloneBackend"  # first: refuses a locked-out sign
 LOCAL = "django.contrib.auth.backends.ModelBackend"
 LDAP = "leafletpress.web.backends.DirectoryLDAPBackend"
 OIDC = "leafletpress.web.backends.OIDCBackend"
-ROLES = ("secretariaat", "verzenden", "redactie", "beheer")  # roles.ROLES, without Django
+ROLES = (
+    "secretariaat",
+    "verzenden",
+    "redactie",
+    "goedkeuring",
+    "beheer",
+)  # roles.ROLES, without Django
 SERVICE = "dienst: "  # a service's group: "dienst: Orthopedie en Traumatologie" (roles.py)
 
 

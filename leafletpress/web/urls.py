@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from . import views
+from . import editing, views
 from .backends import OIDCCallback, OIDCStart
 
 urlpatterns = [
@@ -34,7 +34,21 @@ urlpatterns = [
     path("dag/<uuid:pk>/email/proef", views.day_email_proof, name="day_email_proof"),
     path("dag/<uuid:pk>/email/voortgang", views.day_email_progress, name="day_email_progress"),
     path("dag/<uuid:pk>/<str:kind>/<int:number>", views.day_file, name="day_file"),
-    path("inhoud/", views.content_check, name="content_check"),
+    path("inhoud/", editing.overview, name="content_check"),
+    path("inhoud/nieuw/", editing.new, name="content_new"),
+    path("inhoud/bewerk/<path:path>", editing.edit, name="content_edit"),
+    path("inhoud/bewaar", editing.save, name="content_save"),
+    path("inhoud/controle", editing.check, name="content_findings"),
+    path("inhoud/voorbeeld", editing.preview, name="content_preview"),
+    path("inhoud/voorbeeld/<str:key>/<int:page>.png", editing.preview_page,
+         name="content_preview_page"),
+    path("inhoud/voorbeeld/<str:key>.pdf", editing.preview_pdf, name="content_preview_pdf"),
+    path("inhoud/concept/<uuid:pk>/", editing.review, name="content_draft"),
+    path("inhoud/concept/<uuid:pk>/indienen", editing.submit, name="content_submit"),
+    path("inhoud/concept/<uuid:pk>/intrekken", editing.withdraw, name="content_withdraw"),
+    path("inhoud/concept/<uuid:pk>/besluit", editing.decide, name="content_decide"),
+    path("inhoud/versies/<path:path>", editing.versions, name="content_versions"),
+    path("inhoud/terugzetten/<path:path>", editing.restore, name="content_restore"),
     path("audit/", views.audit_log, name="audit"),
     path("beheer/", admin.site.urls),
 ]  # fmt: skip

@@ -326,25 +326,6 @@ def document_pdf(request: HttpRequest, pk: Any) -> HttpResponse:
     )
 
 
-# --- content (redactie) ---------------------------------------------------------------------
-
-
-@role_required(REDACTIE, BEHEER)
-@require_GET
-def content_check(request: HttpRequest) -> HttpResponse:
-    from ..check import check_project
-
-    problems = check_project(service.project(), date.today())
-    return render(
-        request,
-        "web/check.html",
-        {
-            "errors": [p for p in problems if not p.warning],
-            "warnings": [p for p in problems if p.warning],
-        },
-    )
-
-
 # --- a clinic day ---------------------------------------------------------------------------
 
 
@@ -577,6 +558,7 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
         the_day.rows = len(checked.listing.rows) if checked.listing else 0
         the_day.good = the_day.total = len(checked.planned.entries) if checked.planned else 0
         the_day.status = Day.QUEUED
+        the_day.content = service.content_version()  # made with it, whatever is approved later
         the_day.outcome = {"edition": form.cleaned_data["edition"] or "a5",
                            "separators": form.cleaned_data["separators"],
                            "refused": service.refused_rows(checked)}  # fmt: skip

@@ -1,0 +1,304 @@
+"""Issue 26: the content edited, checked, approved and kept in the browser, in-process.
+
+The content folder is a copy (a git repository of its own, begun on first use); the accounts
+are made as the README says. The whole path in Chromium is in test_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.urls import reverse
+from helpers import KNOWN_NOW, ROOT, all_text
+from mailserver import ROWS
+from test_cli import GOOD
+from test_web import account, data, later, made_day, signed_in, upload, work  # noqa: F401
+
+from leafletpress.content import history
+from leafletpress.web import drafts
+from leafletpress.web.models import AuditEvent, Day, Draft
+
+pytestmark = pytest.mark.django_db(transaction=True)
+NL = "leaflets/avn-hip/nl.md"
+FR = "leaflets/avn-hip/fr.md"
+
+
+@pytest.fixture(autouse=True)
+def content(settings, project_copy: Path) -> Path:
+    """The hospital's own content folder: a copy, so the browser may change it."""
+    settings.ROOT = project_copy
+    return project_copy
+
+
+def typed(client: Client, path: str, text: str, revision: int) -> tuple[int, dict]:
+    answer = client.post(
+        reverse("content_save"),
+        json.dumps({"path": path, "text": text, "revision": revision}),
+        content_type="application/json",
+    )
+    return answer.status_code, answer.json()
+
+
+def changed(text: str) -> str:
+    return text.replace(
+        "Het verbindt je bekken met je dijbeen", "Het verbindt je bekken met je bovenbeen"
+    )
+
+
+def submitted(client: Client, path: str = NL, text: str | None = None) -> Draft:
+    before = (Path(drafts.service.project().root) / path).read_text()
+    status, body = typed(client, path, text or changed(before), 0)
+    assert status == 200, body
+    draft = Draft.objects.get(pk=body["concept"])
+    answer = client.post(
+        reverse("content_submit", args=[draft.pk]),
+        {"revisie": body["revisie"], "nota": "bovenbeen: zoals patiënten het zeggen"},
+    )
+    assert answer.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == Draft.SUBMITTED, client.session.get("melding")
+    return draft
+
+
+def approve(client: Client, draft: Draft, version: str = "3.4") -> Client:
+    return client.post(
+        reverse("content_decide", args=[draft.pk]),
+        {
+            "besluit": "goedkeuren",
+            "revisie": draft.revision,
+            "versie": version,
+            "nota": "nagekeken",
+        },
+    )
+
+
+def test_a_draft_is_saved_as_typed_and_never_reaches_the_content_folder(content) -> None:
+    editor = signed_in("redactie")
+    before = (content / NL).read_text()
+    status, body = typed(editor, NL, changed(before), 0)
+    assert status == 200 and body["revisie"] == 1
+    assert (content / NL).read_text() == before  # approved files only
+    assert history.unapproved(drafts.service.project()) == []
+    assert Draft.objects.get().editors == ["redactie"]
+    assert AuditEvent.objects.filter(action="concept begonnen", leaflet=NL).exists()
+
+
+def test_two_editors_are_told_before_one_overwrites_the_other(content) -> None:
+    first, second = signed_in("redactie"), Client()
+    second.force_login(account_named("lien", "redactie"))
+    text = (content / NL).read_text()
+    assert typed(first, NL, changed(text), 0)[0] == 200
+    status, body = typed(second, NL, text + "\nmijn versie", 0)  # typed on the approved text
+    assert status == 409 and body["door"] == "redactie"
+    assert typed(first, NL, changed(text) + "\nverder", 1)[0] == 200
+    status, body = typed(second, NL, "mijn versie", 1)  # one revision behind now
+    assert status == 409 and "intussen gewijzigd" in body["fout"]
+    assert "verder" in Draft.objects.get().text
+
+
+def account_named(name: str, role: str) -> User:
+    user = User.objects.create_user(name, password="x" * 20)
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+def test_nobody_approves_a_draft_they_wrote_and_the_approver_sees_the_difference(content) -> None:
+    both = Client()
+    both.force_login(writer := account_named("an", "redactie"))
+    writer.groups.add(Group.objects.get_or_create(name="goedkeuring")[0])
+    draft = submitted(both)
+    answer = approve(both, draft)
+    assert answer.status_code == 302
+    assert "zelf schreef" in both.session["melding"]
+    assert Draft.objects.get().status == Draft.SUBMITTED
+    owner = signed_in("goedkeuring")
+    page = owner.get(reverse("content_draft", args=[draft.pk])).content.decode()
+    assert '<del><span class="visually-hidden">verwijderd: </span>zitten' not in page
+    assert "bovenbeen" in page and "<ins>" in page and "<del>" in page
+    assert "Goedgekeurd nu" in page and "Met dit concept" in page  # pages side by side
+    assert 'value="3.4"' in page  # the next version, suggested
+
+
+def test_an_approved_draft_is_the_next_version_with_who_when_and_why(content) -> None:
+    draft = submitted(signed_in("redactie"))
+    answer = approve(signed_in("goedkeuring"), draft)
+    assert answer.status_code == 302
+    text = (content / NL).read_text()
+    assert "bovenbeen" in text and 'version: "3.4"' in text
+    assert f"updated: {KNOWN_NOW.date().isoformat()}" in text
+    newest = history.versions(drafts.service.project(), NL)[0]
+    assert newest.username == "goedkeuring" and newest.note == "nagekeken"
+    log = subprocess.run(
+        ["git", "-C", str(content), "log", "-1", "--format=%an%n%B"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Geschreven-door: redactie" in log  # IT reads it with ordinary tools
+    actions = list(AuditEvent.objects.filter(leaflet=NL).values_list("action", flat=True))
+    assert {"concept begonnen", "concept ingediend", "versie goedgekeurd"} <= set(actions)
+    overview = signed_in("redactie").get(reverse("content_check")).content.decode()
+    assert "Loopt achter op het Nederlands" in overview  # fr and en translate 3.3
+
+
+def test_a_draft_sent_back_carries_the_comment_and_can_be_edited_again(content) -> None:
+    editor = signed_in("redactie")
+    draft = submitted(editor)
+    owner = signed_in("goedkeuring")
+    owner.post(
+        reverse("content_decide", args=[draft.pk]),
+        {"besluit": "terugsturen", "opmerking": "zeg ook waarom"},
+    )
+    draft.refresh_from_db()
+    assert draft.status == Draft.EDITING and draft.comment == "zeg ook waarom"
+    page = editor.get(reverse("content_edit", args=[NL])).content.decode()
+    assert "Teruggestuurd door goedkeuring" in page and "zeg ook waarom" in page
+
+
+def test_a_submitted_draft_is_not_changed_under_the_approvers_eyes(content) -> None:
+    editor = signed_in("redactie")
+    draft = submitted(editor)
+    status, body = typed(editor, NL, "iets anders", draft.revision)
+    assert status == 409 and "ter goedkeuring" in body["fout"]
+
+
+def test_the_check_names_the_line_as_it_is_typed(content) -> None:
+    editor = signed_in("redactie")
+    text = (content / NL).read_text().replace("Daardoor sterft", "[[onbekend]] Daardoor sterft")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "[[onbekend]]" in row)
+    html = editor.post(reverse("content_findings"), {"path": NL, "text": text}).content.decode()
+    assert f'data-line="{line}"' in html and "onbekend" in html
+    assert "Leesbaarheid (doel: B1)" in html and "Wat is avasculaire necrose?" in html
+
+
+def test_a_front_matter_error_points_at_its_key(content) -> None:
+    text = (content / NL).read_text().replace("fasting_hours: 6", "fasting_hours: zes")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "fasting_hours" in row)
+    found = drafts.findings(NL, text)
+    assert any(f.line == line and not f.warning for f in found), found
+
+
+def test_the_preview_is_the_draft_for_a_fictional_patient(content) -> None:
+    editor = signed_in("redactie")
+    text = changed((content / NL).read_text())
+    body = editor.post(
+        reverse("content_preview"),
+        {"path": NL, "text": text, "variant": "osteotomie", "moment": "voor", "edition": "a5"},
+    ).json()
+    assert body["sleutel"] and body["paginas"] >= 4
+    pdf = drafts.previews() / f"{body['sleutel']}.pdf"
+    words = all_text(pdf.read_bytes())
+    assert "Voorbeeld Patiënt" in words and "bovenbeen" in words and "Osteotomie" in words
+    image = editor.get(reverse("content_preview_page", args=[body["sleutel"], 1]))
+    assert image["Content-Type"] == "image/png"
+
+
+def test_a_hand_edit_in_the_content_folder_is_never_printed(content, cli) -> None:
+    drafts.project()  # the history begun, as the web app does on first use
+    path = content / NL
+    path.write_text(path.read_text().replace("kogelgewricht", "KOGEL"))
+    code, out, err = cli("--project", str(content), "check")
+    assert code == 1 and "gewijzigd buiten de goedkeuring om" in out + err
+    secretary = signed_in("secretariaat")
+    answer = secretary.post(
+        reverse("patient"),
+        {
+            "leaflet": "avn-hip",
+            "variant": "heupprothese",
+            "site": "cadix",
+            "surgeon": "claes",
+            "date": "2026-12-15",
+            "time": "08:30",
+            "name": "Test Patiënt",
+            "lang": "nl",
+            "moment": "voor",
+        },
+    )
+    assert "niet goedgekeurd" in answer.content.decode()
+
+
+def test_restoring_an_old_version_is_a_new_draft_approved_again(content) -> None:
+    draft = submitted(signed_in("redactie"))
+    approve(signed_in("goedkeuring"), draft)
+    first = history.versions(drafts.service.project(), NL)[-1]
+    editor = signed_in("redactie")
+    editor.post(reverse("content_restore", args=[NL]), {"versie": first.commit})
+    restored = Draft.objects.get(status=Draft.EDITING)
+    assert "bovenbeen" not in restored.text and "bovenbeen" in (content / NL).read_text()
+    page = editor.get(reverse("content_versions", args=[NL]) + "?op=2026-11-25").content.decode()
+    assert "De versie van" in page
+
+
+def test_a_day_keeps_the_version_it_started_with(content) -> None:
+    secretary = signed_in("secretariaat")
+    upload(secretary, ROWS[:2])
+    day = Day.objects.latest("created")
+    drafts.project()
+    version = drafts.service.content_version()
+    secretary.post(reverse("day_make", args=[day.id]), {"edition": "a5", "vervangt": ""})
+    draft = submitted(signed_in("redactie"))  # approved while the day waits for a worker
+    approve(signed_in("goedkeuring"), draft)
+    work()
+    day.refresh_from_db()
+    assert day.status == Day.DONE and day.content == version
+    manifest = next(day.out_dir.rglob("manifest*.json"))
+    assert '"3.3"' in manifest.read_text()  # not 3.4
+
+
+def test_a_retired_surgeon_is_no_longer_offered_or_accepted(content) -> None:
+    manager = signed_in("beheer")
+    text = (content / "config/surgeons.yaml").read_text()
+    retired = text.replace(
+        "    sites: [cadix, palfijn]\n", "    sites: [cadix, palfijn]\n    retired: 2026-11-01\n", 1
+    )
+    status, body = typed(manager, "config/surgeons.yaml", retired, 0)
+    assert status == 200
+    answer = manager.post(
+        reverse("content_submit", args=[body["concept"]]),
+        {"revisie": body["revisie"], "nota": "dr. Claes is met pensioen"},
+    )
+    assert answer.status_code == 302 and "claes" not in drafts.service.choices()["surgeons"]
+    secretary = signed_in("secretariaat")
+    page = secretary.post(
+        reverse("patient"),
+        {
+            "leaflet": "avn-hip",
+            "variant": "heupprothese",
+            "site": "cadix",
+            "surgeon": "claes",
+            "date": "2026-12-15",
+            "time": "08:30",
+            "name": "Test Patiënt",
+            "lang": "nl",
+            "moment": "voor",
+        },
+    ).content.decode()
+    assert "geen chirurg van het ziekenhuis meer" in page
+    assert (
+        history.versions(drafts.service.project(), "config/surgeons.yaml")[0].username == "beheer"
+    )
+
+
+def test_the_source_checkouts_example_is_never_edited(settings) -> None:
+    settings.ROOT = ROOT
+    page = signed_in("redactie").get(reverse("content_check")).content.decode()
+    assert "schrijven niet" in page
+    assert typed(signed_in("redactie"), NL, "x", 0)[0] == 409
+
+
+def test_the_cli_prints_the_approved_version_only(content, cli, tmp_path) -> None:
+    draft = submitted(signed_in("redactie"))
+
+    def printed() -> str:
+        code, _, err = cli("--project", str(content), *GOOD, "--out-dir", str(tmp_path))
+        assert code == 0, err
+        return all_text(max(tmp_path.rglob("*.pdf"), key=lambda p: p.stat().st_mtime).read_bytes())
+
+    assert "bovenbeen" not in printed()
+    approve(signed_in("goedkeuring"), draft)
+    assert "bovenbeen" in printed()
