@@ -171,7 +171,8 @@ def test_the_check_names_the_line_as_it_is_typed(content) -> None:
     editor = signed_in("redactie")
     text = (content / NL).read_text().replace("Daardoor sterft", "[[onbekend]] Daardoor sterft")
     line = next(n for n, row in enumerate(text.splitlines(), 1) if "[[onbekend]]" in row)
-    html = editor.post(reverse("content_findings"), {"path": NL, "text": text}).content.decode()
+    crlf = text.replace("\n", "\r\n")  # as a browser's form sends it
+    html = editor.post(reverse("content_findings"), {"path": NL, "text": crlf}).content.decode()
     assert f'data-line="{line}"' in html and "onbekend" in html
     assert "Leesbaarheid (doel: B1)" in html and "Wat is avasculaire necrose?" in html
 

@@ -138,11 +138,17 @@ def begin(project: Project, who: Person) -> str:
 
 
 def _inside_other(project: Project) -> bool:
+    """Inside another repository's work tree, and not a folder it ignores (data/inhoud of a
+    checkout, which ``make serve`` uses, is ignored by leafletpress's own repository)."""
     try:
         _git(project, "rev-parse", "--show-toplevel")
     except HistoryError:
         return False
-    return True
+    try:
+        _git(project, "check-ignore", "--quiet", str(project.root.resolve()))
+    except HistoryError:
+        return True  # not ignored (check-ignore answers 1)
+    return False
 
 
 def head(project: Project) -> str:

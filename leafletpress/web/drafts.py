@@ -95,6 +95,16 @@ def slug_lang(path: str) -> tuple[str, str] | None:
     return (match["slug"], match["lang"]) if match else None
 
 
+def shown_name(path: str) -> str:
+    """A file as the editors know it: 'Avasculaire necrose van de heup (fr)', 'Chirurgen'."""
+    if path in CONFIG_FILES:
+        return CONFIG_FILES[path]
+    found = slug_lang(path)
+    text = approved_text(path) if found else None
+    leaflet = parsed(path, text) if text else None
+    return f"{leaflet.meta.title} ({found[1]})" if leaflet and found else path
+
+
 def open_draft(path: str) -> Draft | None:
     return Draft.objects.filter(path=path, status__in=Draft.OPEN).first()
 
@@ -517,16 +527,14 @@ def preview(path: str, text: str, choice: dict[str, str]) -> Preview:
     if found is None:
         return Preview(problems=["voor campussen en chirurgen is er geen voorbeeld"])
     with overlaid(path, text) as folder:
-        registry = service.registry()
-        planner = Planner(folder, registry, timezone.localdate())
-        checked = planner.check(Row(0, fictional_row(found, choice, planner)))
-        if isinstance(checked, list):
-            return Preview(problems=[str(e) for e in checked])
-        edition = service.edition_of(choice.get("edition", "a5"))
         try:
-            rendered = service.render(checked.p, edition)
-        except LeafletpressError as exc:
-            return Preview(problems=[str(exc)])
+            planner = Planner(folder, service.registry(), timezone.localdate())
+            checked = planner.check(Row(0, fictional_row(found, choice, planner)))
+            if isinstance(checked, list):
+                return Preview(problems=[e.message for e in checked])
+            rendered = service.render(checked.p, service.edition_of(choice.get("edition", "")))
+        except LeafletpressError as exc:  # the check says where; the preview says why not
+            return Preview(problems=[exc.message])
     key = hashlib.sha256(rendered.pdf).hexdigest()[:32]
     store = previews()
     store.mkdir(mode=0o700, parents=True, exist_ok=True)

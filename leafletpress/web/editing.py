@@ -30,6 +30,9 @@ from .models import Draft, audit
 from .roles import BEHEER, GOEDKEURING, REDACTIE, role_required, roles_of
 
 _KEY = re.compile(r"[0-9a-f]{32}")
+NO_DRAFT = (
+    "00000000-0000-0000-0000-000000000000"  # in the editor's form actions until the first save
+)
 CONTENT_ROLES = (REDACTIE, GOEDKEURING, BEHEER)
 
 
@@ -96,6 +99,7 @@ def edit(request: HttpRequest, path: str) -> HttpResponse:
         "web/bewerk.html",
         {
             "path": path,
+            "name": drafts.shown_name(path),
             "text": text,
             "draft": draft,
             "revision": draft.revision if draft else 0,
@@ -106,8 +110,14 @@ def edit(request: HttpRequest, path: str) -> HttpResponse:
             "is_data": path in drafts.CONFIG_FILES,
             "notice": _notice(request),
             "lines": range(1, text.count("\n") + 2),
+            "NO_DRAFT": NO_DRAFT,
         },
     )
+
+
+def _typed(text: str) -> str:
+    """What was typed, with the line ends the files have (a form sends CR LF)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _posted_json(request: HttpRequest) -> dict[str, Any]:
@@ -123,7 +133,7 @@ def _posted_json(request: HttpRequest) -> dict[str, Any]:
 def save(request: HttpRequest) -> JsonResponse:
     """An autosave: ``{path, text, revision}`` -> the new revision, or 409 with who changed it."""
     posted = _posted_json(request)
-    path, text = str(posted.get("path", "")), str(posted.get("text", ""))
+    path, text = str(posted.get("path", "")), _typed(str(posted.get("text", "")))
     try:
         _may_edit(request, path)
         revision = int(posted.get("revision", -1))
@@ -155,7 +165,7 @@ def save(request: HttpRequest) -> JsonResponse:
 @require_POST
 def check(request: HttpRequest) -> HttpResponse:
     """The check's findings and the reading-level report of what was typed (HTML)."""
-    path, text = request.POST.get("path", ""), request.POST.get("text", "")
+    path, text = request.POST.get("path", ""), _typed(request.POST.get("text", ""))
     if not drafts.editable(path):
         raise Http404("geen bestand dat in de browser gewijzigd wordt")
     found = drafts.findings(path, text)
@@ -175,7 +185,7 @@ def check(request: HttpRequest) -> HttpResponse:
 @role_required(REDACTIE, BEHEER, GOEDKEURING)
 @require_POST
 def preview(request: HttpRequest) -> JsonResponse:
-    path, text = request.POST.get("path", ""), request.POST.get("text", "")
+    path, text = request.POST.get("path", ""), _typed(request.POST.get("text", ""))
     if not drafts.editable(path):
         raise Http404("geen bestand dat in de browser gewijzigd wordt")
     choice = {k: request.POST.get(k, "") for k in ("variant", "moment", "edition")}
@@ -276,13 +286,15 @@ def review(request: HttpRequest, pk: Any) -> HttpResponse:
     if draft.path not in drafts.CONFIG_FILES and draft.is_open:
         old = drafts.preview(draft.path, before, choice) if before else drafts.Preview()
         new = drafts.preview(draft.path, draft.text, choice)
-        pages = {"old": old, "new": new, "numbers": range(1, max(old.pages, new.pages) + 1)}
+        pages = {"old": old, "new": new, "changed": _changed_pages(old, new),
+                 "numbers": range(1, max(old.pages, new.pages) + 1)}  # fmt: skip
     roles = roles_of(request.user)
     return render(
         request,
         "web/concept.html",
         {
             "draft": draft,
+            "name": drafts.shown_name(draft.path),
             "diff": _diff(before, draft.text),
             "pages": pages,
             "choice": choice,
@@ -295,6 +307,17 @@ def review(request: HttpRequest, pk: Any) -> HttpResponse:
             "notice": _notice(request),
         },
     )
+
+
+def _changed_pages(old: drafts.Preview, new: drafts.Preview) -> list[int]:
+    """The pages whose text differs between the approved version and the draft."""
+    if not old.key or not new.key:
+        return list(range(1, new.pages + 1))
+    before = service.page_texts(drafts.previews() / f"{old.key}.pdf")
+    after = service.page_texts(drafts.previews() / f"{new.key}.pdf")
+    count = max(len(before), len(after))
+    before, after = before + [""] * (count - len(before)), after + [""] * (count - len(after))
+    return [n for n, (a, b) in enumerate(zip(before, after, strict=True), 1) if a != b]
 
 
 @dataclass
@@ -376,6 +399,7 @@ def versions(request: HttpRequest, path: str) -> HttpResponse:
         "web/versies.html",
         {
             "path": path,
+            "name": drafts.shown_name(path),
             "versions": listed,
             "shown": shown,
             "text": text,

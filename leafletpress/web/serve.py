@@ -10,6 +10,7 @@ day. Ctrl-C (or SIGTERM) stops them all. In a hospital, run them as services ins
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +30,20 @@ FIRST_ACCOUNT = (
 )
 
 
+def own_content() -> None:
+    """In a checkout without LEAFLETPRESS_PROJECT: the content folder data/inhoud, begun from
+    the example on the first run, so that editing in the browser never changes the example
+    leafletpress ships (its own git history is begun there on the first edit)."""
+    if CHECKOUT is None or "LEAFLETPRESS_PROJECT" in os.environ:
+        return
+    folder = CHECKOUT / "data" / "inhoud"
+    if not folder.is_dir():
+        shutil.copytree(CHECKOUT / "leaflets", folder / "leaflets")
+        shutil.copytree(CHECKOUT / "config", folder / "config")
+        print(f"Inhoudsmap begonnen: {folder} (een kopie van het voorbeeld)", flush=True)
+    os.environ["LEAFLETPRESS_PROJECT"] = str(folder)
+
+
 def prepare() -> None:
     import django
     from django.contrib.auth import get_user_model
@@ -43,6 +58,7 @@ def prepare() -> None:
 def main() -> int:
     from django.core.exceptions import ImproperlyConfigured
 
+    own_content()
     try:
         prepare()
     except ImproperlyConfigured as exc:  # a setting from the environment: its message only

@@ -230,6 +230,14 @@ def _png(pdf: bytes, page: int, width: int = 900) -> bytes | None:
     return buffer.getvalue()
 
 
+def page_texts(pdf_path: Path) -> list[str]:
+    """The text of each page of a stored PDF (pdfium), to compare two versions page by page."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf_path.read_bytes())
+    return [page.get_textpage().get_text_range() for page in document]
+
+
 def page_count(pdf_path: Path) -> int:
     import pypdfium2 as pdfium
 

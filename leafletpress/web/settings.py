@@ -30,9 +30,10 @@ if PRODUCTION and not CHECKOUT and "LEAFLETPRESS_PROJECT" not in os.environ:
         "zet LEAFLETPRESS_PROJECT: de inhoudsmap van het ziekenhuis (begin er een met "
         "'leafletpress init MAP')"
     )
-# This machine's data: data/ in the project of a checkout; installed, where the service says
+# This machine's data: data/ in a checkout; installed, where the service says
 # (else the user's own folder, never inside the installed package).
-_DATA = ROOT / "data" if CHECKOUT else Path.home() / ".local" / "share" / "leafletpress" / "data"
+_HOME_DATA = Path.home() / ".local" / "share" / "leafletpress" / "data"
+_DATA = CHECKOUT / "data" if CHECKOUT else _HOME_DATA
 DATA = Path(os.environ.get("LEAFLETPRESS_DATA", _DATA)).resolve()
 # Patients' files, on a folder every machine shares (Django's storage API: storage.py).
 SHARED = Path(os.environ.get("LEAFLETPRESS_SHARED", DATA)).resolve()

@@ -83,6 +83,13 @@
     }
     revision = body.revisie;
     saved = text;
+    const ready = document.getElementById("klaar");
+    if (ready && ready.hidden) {  // the first save made the draft: it can be submitted now
+      for (const next of ready.querySelectorAll("form[data-action]")) {
+        next.action = next.dataset.action.replace("00000000-0000-0000-0000-000000000000", body.concept);
+      }
+      ready.hidden = false;
+    }
     const field = document.getElementById("revisie");
     if (field) field.value = revision;
     status.textContent = `Concept bewaard om ${body.bewaard}.`;
@@ -112,7 +119,10 @@
     const answer = await post(form.dataset.preview, fields(choice));
     const body = await answer.json().catch(() => ({}));
     if (!answer.ok || !body.sleutel) {
-      previewStatus.textContent = `Geen voorbeeld: ${(body.fouten || []).join("; ") || "de tekst heeft fouten"}`;
+      const why = (body.fouten || []).join("; ") || "de tekst heeft fouten";
+      previewStatus.textContent = pages.children.length
+        ? `Voorbeeld niet bijgewerkt (${why}): hieronder staat de laatste tekst zonder fouten.`
+        : `Nog geen voorbeeld: ${why}.`;
       return;
     }
     const list = document.createElement("ol");
@@ -158,6 +168,15 @@
   area.addEventListener("scroll", () => { gutter.scrollTop = area.scrollTop; });
   form.addEventListener("change", (event) => { if (event.target !== area) preview(); });
   form.addEventListener("submit", (event) => event.preventDefault());
+  const ready = document.getElementById("klaar");
+  if (ready) {  // submitting: what was typed last is saved first, so exactly that is offered
+    ready.addEventListener("submit", async (event) => {
+      if (area.value === saved) return;
+      event.preventDefault();
+      clearTimeout(timer);
+      if (await save()) event.target.submit();
+    });
+  }
   findings.addEventListener("click", (event) => {
     const button = event.target.closest("button.goto");
     if (button) goTo(parseInt(button.dataset.line, 10));
