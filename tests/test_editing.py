@@ -7,6 +7,7 @@ are made as the README says. The whole path in Chromium is in test_browser.py.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -232,7 +233,13 @@ def test_restoring_an_old_version_is_a_new_draft_approved_again(content) -> None
     restored = Draft.objects.get(status=Draft.EDITING)
     assert "bovenbeen" not in restored.text and "bovenbeen" in (content / NL).read_text()
     page = editor.get(reverse("content_versions", args=[NL]) + "?op=2026-11-25").content.decode()
-    assert "De versie van" in page
+    assert "De versie van" in page  # the one in force at the end of that day
+    page = editor.get(
+        reverse("content_versions", args=[NL]), {"versie": first.commit}
+    ).content.decode()
+    key = re.search(r"/inhoud/voorbeeld/([0-9a-f]{32})\.pdf", page)[1]
+    printed = all_text(editor.get(reverse("content_preview_pdf", args=[key])).getvalue())
+    assert "bovenbeen" not in printed and "Voorbeeld Patiënt" in printed  # as printed then
 
 
 def test_a_day_keeps_the_version_it_started_with(content) -> None:

@@ -95,12 +95,13 @@ def slug_lang(path: str) -> tuple[str, str] | None:
     return (match["slug"], match["lang"]) if match else None
 
 
-def shown_name(path: str) -> str:
-    """A file as the editors know it: 'Avasculaire necrose van de heup (fr)', 'Chirurgen'."""
+def shown_name(path: str, draft: str = "") -> str:
+    """A file as the editors know it: 'Avasculaire necrose van de heup (fr)', 'Chirurgen'
+    (a new leaflet by its draft's title)."""
     if path in CONFIG_FILES:
         return CONFIG_FILES[path]
     found = slug_lang(path)
-    text = approved_text(path) if found else None
+    text = (approved_text(path) or draft) if found else None
     leaflet = parsed(path, text) if text else None
     return f"{leaflet.meta.title} ({found[1]})" if leaflet and found else path
 
@@ -403,6 +404,7 @@ def new_leaflet(user: Any, slug: str, values: dict[str, Any]) -> Draft:
     if slug in catalogue(project()) or open_draft(path):
         raise Refused(f"er is al een folder '{slug}'")
     template = (project().templates_dir / "nieuwe-folder.md").read_text(encoding="utf-8")
+    both = bool(values.get("consultation"))  # a discharge edition beside the one before
     variants = "\n".join(
         f"  {key}:\n    label: {_yaml_text(label)}" for key, label in values["variants"]
     )
@@ -415,9 +417,9 @@ def new_leaflet(user: Any, slug: str, values: dict[str, Any]) -> Draft:
         variants=variants,
         updated=timezone.localdate().isoformat(),
         review_by=(timezone.localdate() + timedelta(days=365)).isoformat(),
-        discharge=f"discharge:\n  consultation: {values['consultation']}\n"
-        if values.get("consultation")
-        else "",
+        discharge=f"discharge:\n  consultation: {values['consultation']}\n" if both else "",
+        before="::::: moment voor\n" if both else "",  # only before the operation
+        before_end=":::::\n" if both else "",
     )
     return save(user, path, text, 0)
 
@@ -520,19 +522,22 @@ class Preview:
     warnings: list[str] = field(default_factory=list)
 
 
-def preview(path: str, text: str, choice: dict[str, str]) -> Preview:
-    """The leaflet as this draft would print it, for the fictional patient: kept as a PDF
-    under a key (its hash), whose pages editing.py shows as images."""
+def preview(path: str, text: str, choice: dict[str, str], version: str = "") -> Preview:
+    """The leaflet as this draft would print it (or as ``version`` printed it: the whole
+    content as approved then), for the fictional patient: kept as a PDF under a key (its
+    hash), whose pages editing.py shows as images."""
     found = slug_lang(path)
     if found is None:
         return Preview(problems=["voor campussen en chirurgen is er geen voorbeeld"])
     with overlaid(path, text) as folder:
         try:
-            planner = Planner(folder, service.registry(), timezone.localdate())
+            project, registry = service.pinned(version) if version else (folder, service.registry())
+            planner = Planner(project, registry, timezone.localdate())
             checked = planner.check(Row(0, fictional_row(found, choice, planner)))
             if isinstance(checked, list):
                 return Preview(problems=[e.message for e in checked])
-            rendered = service.render(checked.p, service.edition_of(choice.get("edition", "")))
+            edition = service.edition_of(choice.get("edition", ""))
+            rendered = service.render(checked.p, edition, version)
         except LeafletpressError as exc:  # the check says where; the preview says why not
             return Preview(problems=[exc.message])
     key = hashlib.sha256(rendered.pdf).hexdigest()[:32]
@@ -552,7 +557,7 @@ def fictional_row(
     found: tuple[str, str], choice: dict[str, str], planner: Planner
 ) -> dict[str, str]:
     """The fictional patient's row: the chosen variant and moment, a campus where the leaflet
-    is done and a surgeon working there, an operation two weeks from today."""
+    is done and a surgeon of its service working there, an operation two weeks from today."""
     slug, lang = found
     meta = planner.leaflet(slug, lang).meta
     variant = (
@@ -561,13 +566,11 @@ def fictional_row(
         else next(iter(meta.variants))
     )
     registry = planner.registry
-    pairs = [
-        (site, key)
-        for site in meta.sites
-        for key, s in registry.surgeons.items()
-        if site in s.sites and not s.retired
-    ]
-    site, surgeon = pairs[0] if pairs else (meta.sites[0], next(iter(registry.surgeons)))
+    pairs = sorted(
+        ((s.service != meta.service, site, key) for site in meta.sites
+         for key, s in registry.surgeons.items() if site in s.sites and not s.retired)
+    )  # fmt: skip
+    _, site, surgeon = pairs[0] if pairs else (0, meta.sites[0], next(iter(registry.surgeons)))
     on = timezone.localdate() + timedelta(days=14)
     while on.weekday() >= 5:
         on += timedelta(days=1)

@@ -294,7 +294,7 @@ def review(request: HttpRequest, pk: Any) -> HttpResponse:
         "web/concept.html",
         {
             "draft": draft,
-            "name": drafts.shown_name(draft.path),
+            "name": drafts.shown_name(draft.path, draft.text),
             "diff": _diff(before, draft.text),
             "pages": pages,
             "choice": choice,
@@ -392,7 +392,11 @@ def versions(request: HttpRequest, path: str) -> HttpResponse:
     shown = next((v for v in listed if v.commit == chosen), None)
     text = history.text_at(folder, shown.commit, path) if shown else None
     choice = {k: request.GET.get(k, "") for k in ("variant", "moment", "edition")}
-    made = drafts.preview(path, text, choice) if text and drafts.slug_lang(path) else None
+    made = (
+        drafts.preview(path, text, choice, shown.commit)
+        if shown and text and drafts.slug_lang(path)
+        else None
+    )
     audit(request.user, "versies bekeken", leaflet=path, detail=shown.short if shown else "")
     return render(
         request,

@@ -107,11 +107,16 @@ def pinned(version: str) -> tuple[Project, Registry]:
     if not version:
         return project(), registry()
     with _lock:
-        if version not in _pinned:
-            snap = history.snapshot(project(), version, Path(settings.DATA) / "versies")
-            _pinned.clear()  # the days being made now share one or two versions
-            _pinned[version] = (snap, load_registry(snap))
-        return _pinned[version]
+        return pinned_unlocked(version)
+
+
+def pinned_unlocked(version: str) -> tuple[Project, Registry]:
+    if version not in _pinned:
+        snap = history.snapshot(project(), version, Path(settings.DATA) / "versies")
+        if len(_pinned) >= 2:  # the days being made now share one or two versions
+            _pinned.pop(next(iter(_pinned)))
+        _pinned[version] = (snap, load_registry(snap))
+    return _pinned[version]
 
 
 def edition_of(value: str) -> Edition:
@@ -197,11 +202,23 @@ def make_one(values: dict[str, str], edition: Edition) -> Made | list[Leafletpre
 _AT_DISCHARGE = ("discharge_date", "followup_date", "followup_time", "followup_site")
 
 
-def render(p: Personalisation, edition: Edition) -> Rendered:
-    """Any personalisation (a draft's, for the fictional patient) with the warm renderer."""
+def render(p: Personalisation, edition: Edition, version: str = "") -> Rendered:
+    """Any personalisation (a draft's, for the fictional patient) with the warm renderer; or
+    with a renderer of the content as approved at ``version`` (a past version, kept warm
+    while it is looked at)."""
+    global _past
     current = engine()
     with _lock:
-        return current.renderer.render(p, edition.layout, edition.archive)
+        if not version:
+            return current.renderer.render(p, edition.layout, edition.archive)
+        if _past is None or _past[0] != version:
+            from ..pdf.render import Renderer
+
+            _past = (version, Renderer(*pinned_unlocked(version)))
+        return _past[1].render(p, edition.layout, edition.archive)
+
+
+_past: tuple[str, Any] | None = None
 
 
 def preview_image(p: Personalisation) -> bytes:

@@ -72,8 +72,13 @@
       conflict.textContent = "";
       const p = document.createElement("p");
       p.textContent = `Niet bewaard: ${body.fout}${body.door ? ` (${body.door}, om ${body.om})` : ""}. ` +
-        "Je tekst staat nog hier: kopieer wat je wil houden en herlaad de pagina om hun versie te zien.";
-      conflict.appendChild(p);
+        "Je tekst staat nog hier: kopieer wat je wil houden, en laad dan de bewaarde versie.";
+      const reload = document.createElement("button");
+      reload.type = "button";
+      reload.className = "secondary";
+      reload.textContent = "Laad de bewaarde versie";
+      reload.addEventListener("click", () => { stopped = false; saved = area.value; window.location.reload(); });
+      conflict.append(p, reload);
       status.textContent = "Niet bewaard: iemand anders wijzigde dit concept.";
       return false;
     }
