@@ -60,7 +60,8 @@ def person(browser: Browser, live_server, content) -> Iterator[Callable[..., Pag
         groups = [Group.objects.get_or_create(name=role)[0] for role in roles]
         User.objects.get(username=name).groups.add(*groups)
         context = browser.new_context(base_url=live_server.url, locale="nl-BE",
-                                      accept_downloads=True, viewport={"width": 1366, "height": 768})  # fmt: skip
+                                      viewport={"width": 1366, "height": 768},
+                                      accept_downloads=True)  # fmt: skip
         contexts.append(context)
         tab = context.new_page()
         tab.goto("/aanmelden/")
@@ -131,7 +132,8 @@ def test_a_new_leaflet_of_another_specialty_goes_from_the_browser_to_a_printed_d
     typed(lien, text.replace("Leg in een paar korte zinnen uit wat de aandoening is.", TEXT))
     expect(lien.locator("#bevindingen")).to_contain_text("Leesbaarheid (doel: B1)")
     expect(lien.locator("#voorbeeld-status")).to_contain_text("bijgewerkt in", timeout=20_000)
-    expect(lien.get_by_role("img", name=re.compile(r"^Voorbeeld, pagina 1 van \d$"))).to_be_visible()
+    first = lien.get_by_role("img", name=re.compile(r"^Voorbeeld, pagina 1 van \d$"))
+    expect(first).to_be_visible()
     shot(lien, "26-04-editor")
 
     # two editors: the second is told before overwriting the first
