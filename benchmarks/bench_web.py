@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -111,15 +112,22 @@ def web_day(
 
 
 @contextlib.contextmanager
-def serving(scratch: Path, accounts: list[str]) -> Iterator[subprocess.Popen[bytes]]:
-    """`make serve`'s server (gunicorn and the workers) on a scratch data folder, with these
-    secretariat accounts, until the block ends."""
+def serving(
+    scratch: Path, accounts: list[str], role: str = "secretariaat"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`make serve`'s server (gunicorn and the workers) on a scratch data folder and a copy
+    of the example content (as make serve's data/inhoud), with these accounts of ``role``,
+    until the block ends."""
+    content = scratch / "inhoud"
+    for name in ("leaflets", "config"):
+        shutil.copytree(ROOT / name, content / name, dirs_exist_ok=True)
     env = os.environ | {"LEAFLETPRESS_DATA": str(scratch / "data"),
+                        "LEAFLETPRESS_PROJECT": str(content),
                         "LEAFLETPRESS_ADDRESS": f"127.0.0.1:{PORT}"}  # fmt: skip
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
     for user in accounts:
-        subprocess.run([*manage, "maak_account", user, "--rol", "secretariaat"], check=True,
+        subprocess.run([*manage, "maak_account", user, "--rol", role], check=True,
                        env=env | {"LEAFLETPRESS_WACHTWOORD": PASSWORD}, cwd=ROOT,
                        capture_output=True)  # fmt: skip
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
