@@ -36,8 +36,8 @@ bench: $(STAMP)
 
 # The user guide's pictures (docs/hulp/*.png), made again by the browser tests that show them.
 guide: test-deps
-	LEAFLETPRESS_GUIDE_SHOTS=1 $(PY) -m pytest tests/test_browser.py -q \
-		-k "fits_a_hospital or example_day_with_errors or corrected_list_replaces"
+	LEAFLETPRESS_GUIDE_SHOTS=1 $(PY) -m pytest tests/test_browser.py tests/test_editing_browser.py -q \
+		-k "fits_a_hospital or example_day_with_errors or corrected_list_replaces or another_specialty"
 
 # What the machine lacks is decided in one place, tools/deps.py: it asks apt (as root) for the
 # Debian packages of what is missing only, and uses what is there from any source (a Node.js

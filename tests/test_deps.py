@@ -41,6 +41,7 @@ COMMANDS = {
     "npm": "10.8.2",
     "java": 'openjdk version "17.0.15" 2025-04-15',
     "systemd-analyze": "systemd 252 (252.38-1~deb12u1)",
+    "git": "git version 2.39.5",
 }
 
 
@@ -114,6 +115,7 @@ def test_postgresql_of_any_major_version_will_do(tmp_path) -> None:
         (("usr/include/ldap.h", "gcc"), ["gcc", "libldap-dev"]),
         (("usr/include/sasl",), ["libsasl2-dev"]),
         ((sysconfig.get_paths()["include"].lstrip("/"),), ["python3-dev"]),
+        (("git",), ["git"]),
     ],
 )
 def test_the_system_plan_asks_apt_only_for_what_is_missing(tmp_path, without, asked) -> None:

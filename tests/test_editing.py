@@ -6,13 +6,16 @@ are made as the README says. The whole path in Chromium is in test_browser.py.
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from helpers import KNOWN_NOW, ROOT, all_text
@@ -20,6 +23,7 @@ from mailserver import ROWS
 from test_cli import GOOD
 from test_web import account, data, later, made_day, signed_in, upload, work  # noqa: F401
 
+from leafletpress.common.project import Project
 from leafletpress.content import history
 from leafletpress.web import drafts
 from leafletpress.web.models import AuditEvent, Day, Draft
@@ -200,12 +204,25 @@ def test_the_preview_is_the_draft_for_a_fictional_patient(content) -> None:
     assert image["Content-Type"] == "image/png"
 
 
+def test_a_translation_that_lags_is_previewed_in_its_own_language(content) -> None:
+    approve(signed_in("goedkeuring"), submitted(signed_in("redactie")))  # Dutch 3.4 now
+    french = (content / FR).read_text().replace("articulation sphérique", "articulation ronde")
+    made = drafts.preview(FR, french, {"variant": "heupprothese"})
+    words = all_text((drafts.previews() / f"{made.key}.pdf").read_bytes())
+    assert "articulation ronde" in words and "Nécrose avasculaire" in words
+    found = drafts.findings(FR, french)
+    assert any("loopt achter" in f.message and f.line for f in found)
+
+
 def test_a_hand_edit_in_the_content_folder_is_never_printed(content, cli) -> None:
     drafts.project()  # the history begun, as the web app does on first use
     path = content / NL
     path.write_text(path.read_text().replace("kogelgewricht", "KOGEL"))
     code, out, err = cli("--project", str(content), "check")
     assert code == 1 and "gewijzigd buiten de goedkeuring om" in out + err
+    code, _, err = cli("--project", str(content), *GOOD, "--out-dir", str(content.parent / "uit"))
+    assert code == 3 and "niet goedgekeurd" in err and "leaflets/avn-hip/nl.md" in err
+    assert not (content.parent / "uit").exists() or not any((content.parent / "uit").rglob("*.pdf"))
     secretary = signed_in("secretariaat")
     answer = secretary.post(
         reverse("patient"),
@@ -290,6 +307,26 @@ def test_a_retired_surgeon_is_no_longer_offered_or_accepted(content) -> None:
     assert (
         history.versions(drafts.service.project(), "config/surgeons.yaml")[0].username == "beheer"
     )
+
+
+def test_the_history_of_approvals_is_in_the_backup_and_comes_back_with_it(
+    content, settings, tmp_path
+) -> None:
+    approve(signed_in("goedkeuring"), submitted(signed_in("redactie")))
+    said = io.StringIO()
+    call_command("reservekopie", str(tmp_path), stdout=said)
+    backup = said.getvalue().split(": ", 1)[1].rsplit(" (", 1)[0]
+    call_command("flush", "--noinput", verbosity=0)  # the machine lost
+    shutil.rmtree(settings.SHARED)
+    begun = tmp_path / "nieuw"  # as 'leafletpress init' begins one
+    for name in ("leaflets", "config"):
+        shutil.copytree(ROOT / name, begun / name)
+    settings.ROOT = begun
+    call_command("herstel", backup, stdout=io.StringIO())
+    restored = history.versions(drafts.service.project(), NL)
+    assert [v.note for v in restored] == ["nagekeken", ""] and history.unapproved(
+        Project(begun)
+    ) == []
 
 
 def test_the_source_checkouts_example_is_never_edited(settings) -> None:

@@ -57,8 +57,15 @@ def test_every_stage_package_says_what_it_takes_and_gives() -> None:
 
 @pytest.mark.parametrize(
     "script",
-    ["bench_leaflet.py", "bench_batch.py", "bench_web.py", "bench_load.py", "clinic_day.py",
-     "bench_week.py", "bench_editor.py"],  # fmt: skip
+    [
+        "bench_leaflet.py",
+        "bench_batch.py",
+        "bench_web.py",
+        "bench_load.py",
+        "clinic_day.py",
+        "bench_week.py",
+        "bench_editor.py",
+    ],
 )
 def test_the_benchmarks_still_start(script: str) -> None:
     """They import the engine by module path; a move must not break `make bench` unseen."""

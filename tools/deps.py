@@ -169,6 +169,8 @@ SYSTEM = (
         ("libsasl2-dev",),
         _present(lambda m: m.file("/usr/include/sasl/sasl.h")),
     ),
+    # The content's history: every approved version a commit (content/history.py).
+    Need("git", ("git",), _present(lambda m: m.command("git") is not None)),
 )
 
 # What `make test` needs on top: the PDF/A validator (Apache PDFBox Preflight, Java), Debian's

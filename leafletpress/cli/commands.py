@@ -26,6 +26,7 @@ from ..common.errors import (
 )
 from ..common.files import own_folder
 from ..common.project import CHECKOUT, DEFAULT_FORMAT, Edition, Project, shipped
+from ..content import history
 from ..content.leaflet import (
     DEFAULT_LANGUAGE,
     DISCHARGE,
@@ -64,6 +65,8 @@ def _project(args: argparse.Namespace) -> Project:
 
 def _loaded(args: argparse.Namespace) -> tuple[Project, Registry]:
     project = _project(args)
+    if args.command != "check":  # check lists them with the rest
+        history.refuse_unapproved(project)  # a file changed outside the approval: never printed
     registry = load_registry(project)
     # check says it in its own words; the demo's own batch and email runs heard it already
     if registry.example and args.command != "check" and not args.example_said:

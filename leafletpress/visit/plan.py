@@ -140,6 +140,13 @@ class Planner:
             self._translations[slug, wanted] = (leaflet, tuple(notes))
         return self._translations[slug, wanted]
 
+    def use(self, leaflet: Leaflet) -> None:
+        """Make rows in ``leaflet``'s language use it: a draft being previewed, also a
+        translation that lags behind the Dutch text (its translator must see what they type;
+        the check says it lags)."""
+        self._leaflets[leaflet.slug, leaflet.lang] = leaflet
+        self._translations[leaflet.slug, leaflet.lang] = (leaflet, ())
+
     def check(self, row: Row) -> Entry | list[InputError]:
         """The row as an Entry, or every problem that stops it."""
         cells = _Cells(row.values)

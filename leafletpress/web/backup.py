@@ -13,7 +13,8 @@ Output: one file, ``leafletpress-reservekopie-<moment>.tar`` (owner-only), holdi
 - ``gedeeld/``: the shared folder's ``dagen/``, ``lijsten/`` and ``folders/``, as retention left
   them (a backup holds patients' data for at most the retention period plus its own age);
 - ``inhoud/``: the content folder's ``leaflets/`` and ``config/`` (and ``templates/`` and
-  ``styles/`` when it has its own).
+  ``styles/`` when it has its own), and its history (``.git``: every approved version) once
+  the browser began one.
 
 Not in it: the hospital's key file (it must be backed up apart: beside the send log it would
 undo the keyed hashes) and the secret key; both are settings the restored machine has.
@@ -64,6 +65,7 @@ from .. import __version__
 from ..common.errors import InputError, OutputError, output_error
 from ..common.files import sha256_of
 from ..common.project import Project, shipped
+from ..content import history as content_history
 from . import service
 from .models import SYSTEM, AuditEvent, audit
 
@@ -102,7 +104,7 @@ def make(folder: Path) -> Path:
             with tarfile.open(temporary, "w") as tar:
                 for prefix, top, names, follow in (
                     ("gedeeld", Path(settings.SHARED), SHARED_FOLDERS, False),
-                    ("inhoud", Path(settings.ROOT), CONTENT_FOLDERS, True),  # a link: followed
+                    ("inhoud", Path(settings.ROOT), _content_folders(), True),  # links followed
                 ):  # fmt: skip
                     for path, name in _files(top, names, follow):
                         _add_read(tar, sums, path, f"{prefix}/{name}")
@@ -117,6 +119,13 @@ def make(folder: Path) -> Path:
         raise output_error(exc, "de reservekopie kon niet geschreven worden", folder) from None
     audit(SYSTEM, "reservekopie", detail=f"{named[0].name}: {len(sums)} bestanden")
     return named[0]
+
+
+def _content_folders() -> tuple[str, ...]:
+    """The content folder's folders, and its history (``.git``: who approved what, when and
+    why) once the browser began one; never leafletpress's own repository."""
+    history_begun = content_history.enabled(service.project())
+    return (*CONTENT_FOLDERS, ".git") if history_begun else CONTENT_FOLDERS
 
 
 def _description(now: Any, sums: dict[str, str]) -> dict[str, Any]:
@@ -379,7 +388,7 @@ def _restore_content(backed_up: Path, marker: dict[str, str]) -> str:
     then the backup's copy is put beside the data, and said where. The decision is kept in the
     restore's marker, so a retry finishes what it began."""
     content = Path(settings.ROOT)
-    folders = [backed_up / n for n in CONTENT_FOLDERS if (backed_up / n).is_dir()]
+    folders = [backed_up / n for n in (*CONTENT_FOLDERS, ".git") if (backed_up / n).is_dir()]
     if not folders:
         return "niet in de reservekopie"
     if "inhoud" not in marker:

@@ -533,6 +533,8 @@ def preview(path: str, text: str, choice: dict[str, str], version: str = "") -> 
         try:
             project, registry = service.pinned(version) if version else (folder, service.registry())
             planner = Planner(project, registry, timezone.localdate())
+            if not version:
+                planner.use(load_leaflet(project, *found))  # the draft, even if it lags
             checked = planner.check(Row(0, fictional_row(found, choice, planner)))
             if isinstance(checked, list):
                 return Preview(problems=[e.message for e in checked])
