@@ -145,6 +145,17 @@ def test_a_new_leaflet_of_another_specialty_goes_from_the_browser_to_a_printed_d
     expect(mo.locator("#conflict")).to_contain_text("lien heeft dit concept intussen gewijzigd")
     shot(mo, "26-05-twee-redacteurs")
 
+    # a session that ends while typing loses nothing: back after signing in, it is saved
+    lien.context.clear_cookies()
+    lien.locator("#tekst").fill(lien.locator("#tekst").input_value() + "\nNa het afmelden.")
+    expect(lien.locator("#conflict")).to_contain_text("Je bent afgemeld")
+    lien.get_by_role("link", name="meld je opnieuw aan").click()
+    lien.get_by_label("Gebruikersnaam").fill("lien")
+    lien.get_by_label("Wachtwoord").fill(PASSWORD)
+    lien.get_by_role("button", name="Aanmelden").click()
+    expect(lien.locator("#status")).to_contain_text("bewaard om", timeout=10_000)
+    expect(lien.locator("#tekst")).to_have_value(re.compile("Na het afmelden"))
+
     # a draft is never printed: the secretary is not offered it
     an = person("an", "secretariaat")
     an.get_by_role("link", name="Eén patiënt").click()

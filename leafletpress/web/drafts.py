@@ -317,6 +317,7 @@ def approve(user: Any, draft: Draft, revision: int, version: str, note: str) -> 
         locked = Draft.objects.select_for_update().get(pk=draft.pk)
         if locked.status != Draft.SUBMITTED or locked.revision != revision:
             raise Refused("dit concept veranderde sinds je het opende: bekijk het opnieuw", draft)
+        _not_own(user, locked, "goedkeuren")  # as it is now, not as the page was read
         name = user.get_full_name() or user.username
         message = (
             f"Goedgekeurd: {draft.path}{f' versie {version}' if found else ''}\n\n"

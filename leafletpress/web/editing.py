@@ -30,6 +30,8 @@ from .models import Draft, audit
 from .roles import BEHEER, GOEDKEURING, REDACTIE, role_required, roles_of
 
 _KEY = re.compile(r"[0-9a-f]{32}")
+MAX_TEXT = 200_000  # characters: a leaflet is about 15 000
+TOO_LONG = "de tekst is te lang (meer dan 200 000 tekens)"
 NO_DRAFT = (
     "00000000-0000-0000-0000-000000000000"  # in the editor's form actions until the first save
 )
@@ -45,8 +47,9 @@ def _may_edit(request: HttpRequest, path: str) -> None:
         raise PermissionError(needed)
 
 
-def _refused(request: HttpRequest, exc: drafts.Refused, to: str, *args: Any) -> HttpResponse:
-    request.session["melding"] = exc.message
+def _refused(request: HttpRequest, exc: Exception, to: str, *args: Any) -> HttpResponse:
+    """Back to the page, which says why (a refusal, or the engine's error with its hint)."""
+    request.session["melding"] = exc.message if isinstance(exc, drafts.Refused) else str(exc)
     return redirect(to, *args)
 
 
@@ -141,8 +144,8 @@ def save(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"fout": "je rol mag dit bestand niet wijzigen"}, status=403)
     except (TypeError, ValueError):
         return JsonResponse({"fout": "ongeldige revisie"}, status=400)
-    if len(text) > 200_000:
-        return JsonResponse({"fout": "de tekst is te lang (meer dan 200 000 tekens)"}, status=413)
+    if len(text) > MAX_TEXT:
+        return JsonResponse({"fout": TOO_LONG}, status=413)
     try:
         draft = drafts.save(request.user, path, text, revision)
     except LeafletpressError as exc:  # the content folder cannot keep a history here
@@ -168,6 +171,8 @@ def check(request: HttpRequest) -> HttpResponse:
     path, text = request.POST.get("path", ""), _typed(request.POST.get("text", ""))
     if not drafts.editable(path):
         raise Http404("geen bestand dat in de browser gewijzigd wordt")
+    if len(text) > MAX_TEXT:
+        return JsonResponse({"fout": TOO_LONG}, status=413)
     found = drafts.findings(path, text)
     leaflet = drafts.parsed(path, text)
     return render(
@@ -188,6 +193,8 @@ def preview(request: HttpRequest) -> JsonResponse:
     path, text = request.POST.get("path", ""), _typed(request.POST.get("text", ""))
     if not drafts.editable(path):
         raise Http404("geen bestand dat in de browser gewijzigd wordt")
+    if len(text) > MAX_TEXT:
+        return JsonResponse({"fout": TOO_LONG}, status=413)
     choice = {k: request.POST.get(k, "") for k in ("variant", "moment", "edition")}
     made = drafts.preview(path, text, choice)
     return JsonResponse(
@@ -256,7 +263,7 @@ def submit(request: HttpRequest, pk: Any) -> HttpResponse:
         drafts.submit(request.user, draft, _revision(request), request.POST.get("nota", ""))
     except PermissionError as needed:
         return render(request, "web/403.html", {"needed": str(needed)}, status=403)
-    except drafts.Refused as exc:
+    except (drafts.Refused, LeafletpressError) as exc:
         return _refused(request, exc, "content_edit", draft.path)
     request.session["melding"] = "Ingediend: een medisch verantwoordelijke keurt het goed."
     return redirect("content_draft", draft.pk)
@@ -266,6 +273,10 @@ def submit(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 def withdraw(request: HttpRequest, pk: Any) -> HttpResponse:
     draft = _draft(pk)
+    try:
+        _may_edit(request, draft.path)
+    except PermissionError as needed:
+        return render(request, "web/403.html", {"needed": str(needed)}, status=403)
     if request.POST.get("wat") == "terughalen":
         drafts.recall(request.user, draft)
         return redirect("content_edit", draft.path)
@@ -361,7 +372,7 @@ def decide(request: HttpRequest, pk: Any) -> HttpResponse:
             request.session["melding"] = "Goedgekeurd: vanaf nu wordt deze versie gedrukt."
             return redirect("content_check")
         drafts.send_back(request.user, draft, request.POST.get("opmerking", ""))
-    except drafts.Refused as exc:
+    except (drafts.Refused, LeafletpressError) as exc:
         return _refused(request, exc, "content_draft", draft.pk)
     request.session["melding"] = "Teruggestuurd naar de redactie, met je opmerking."
     return redirect("content_check")

@@ -16,6 +16,37 @@
   const path = form.dataset.path;
   let revision = parseInt(form.dataset.revision, 10);
   let saved = area.value, timer = null, busy = false, again = false, stopped = false;
+  // What is typed and not yet saved, in this tab only (a session that ended, a server that did
+  // not answer): back on this page after signing in again, it is put back and saved.
+  const UNSAVED = `leafletpress-concept:${path}`;
+  const account = document.body.dataset.account;
+
+  function remember() {
+    sessionStorage.setItem(UNSAVED, JSON.stringify({account, revision, text: area.value}));
+  }
+
+  function signedOut() {
+    stopped = true;
+    conflict.hidden = false;
+    conflict.textContent = "";
+    const p = document.createElement("p");
+    p.textContent = "Je bent afgemeld. Wat je typte, staat nog in dit venster: ";
+    const link = document.createElement("a");
+    link.href = "/aanmelden/?next=" + encodeURIComponent(location.pathname);
+    link.textContent = "meld je opnieuw aan";
+    p.append(link, ", dan komt het terug en wordt het bewaard.");
+    conflict.append(p);
+    status.textContent = "Niet bewaard: je bent afgemeld.";
+  }
+
+  function answered(answer) {  // false when the session ended: sent to sign in, or CSRF refused
+    const toSignIn = answer.redirected && new URL(answer.url).pathname.startsWith("/aanmelden/");
+    if (toSignIn || answer.status === 403) {
+      signedOut();
+      return false;
+    }
+    return true;
+  }
 
   function post(url, body, json) {
     const headers = {"X-CSRFToken": token};
@@ -64,7 +95,9 @@
   async function save() {
     if (area.value === saved || stopped || form.dataset.readonly) return true;
     const text = area.value;
+    remember();
     const answer = await post(form.dataset.save, JSON.stringify({path: path, text: text, revision: revision}), true);
+    if (!answered(answer)) return false;
     const body = await answer.json().catch(() => ({}));
     if (answer.status === 409) {
       stopped = true;
@@ -88,6 +121,7 @@
     }
     revision = body.revisie;
     saved = text;
+    if (area.value === text) sessionStorage.removeItem(UNSAVED);
     const ready = document.getElementById("klaar");
     if (ready && ready.hidden) {  // the first save made the draft: it can be submitted now
       for (const next of ready.querySelectorAll("form[data-action]")) {
@@ -103,7 +137,7 @@
 
   async function check() {
     const answer = await post(form.dataset.check, fields());
-    if (!answer.ok) return;
+    if (!answered(answer) || !answer.ok) return;
     findings.innerHTML = await answer.text();  // the server's own escaped HTML
     mark();
     const options = findings.querySelector("#varianten");
@@ -122,6 +156,7 @@
     const choice = {};
     for (const name of ["variant", "moment", "edition"]) choice[name] = form.elements[name].value;
     const answer = await post(form.dataset.preview, fields(choice));
+    if (!answered(answer)) return;
     const body = await answer.json().catch(() => ({}));
     if (!answer.ok || !body.sleutel) {
       const why = (body.fouten || []).join("; ") || "de tekst heeft fouten";
@@ -166,6 +201,7 @@
 
   area.addEventListener("input", () => {
     lines();
+    remember();
     status.textContent = "Niet bewaard…";
     clearTimeout(timer);
     timer = setTimeout(run, 600);
@@ -190,6 +226,14 @@
     if (area.value !== saved && !stopped) { save(); event.preventDefault(); }
   });
   setInterval(() => { if (area.value !== saved && !busy) run(); }, 5000);  // retries a failed save
+  const kept = JSON.parse(sessionStorage.getItem(UNSAVED) || "null");
+  if (kept && kept.account === account && kept.revision === revision && kept.text !== area.value
+      && !form.dataset.readonly) {
+    area.value = kept.text;
+    status.textContent = "Wat je typte voor je afgemeld werd, staat er weer; het wordt nu bewaard.";
+  } else if (kept) {
+    sessionStorage.removeItem(UNSAVED);  // another account's, or typed on an older revision
+  }
   lines();
   run();
 })();
