@@ -114,6 +114,8 @@ def edit(request: HttpRequest, path: str) -> HttpResponse:
             "notice": _notice(request),
             "lines": range(1, text.count("\n") + 2),
             "NO_DRAFT": NO_DRAFT,
+            "campuses": list(service.registry().sites),
+            "services": sorted({s.service for s in service.registry().surgeons.values()}),
         },
     )
 
