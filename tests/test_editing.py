@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from mailserver import ROWS
 from test_cli import GOOD
 from test_web import account, data, later, made_day, signed_in, upload, work  # noqa: F401
 
+from leafletpress.check import check_project
 from leafletpress.common.project import Project
 from leafletpress.content import history
 from leafletpress.web import drafts
@@ -347,3 +349,113 @@ def test_the_cli_prints_the_approved_version_only(content, cli, tmp_path) -> Non
     assert "bovenbeen" not in printed()
     approve(signed_in("goedkeuring"), draft)
     assert "bovenbeen" in printed()
+
+
+# --- what the hostile review of issue 26 found ---------------------------------------------
+
+
+def test_a_fact_every_translation_shares_is_changed_in_dutch_and_the_translations_lag(
+    content,
+) -> None:
+    text = (content / NL).read_text().replace("fasting_hours: 6", "fasting_hours: 8")
+    text = text.replace("Vanaf 6 uur vóór", "Vanaf 8 uur vóór")
+    draft = submitted(signed_in("redactie"), NL, text)
+    assert approve(signed_in("goedkeuring"), draft).status_code == 302
+    assert "fasting_hours: 8" in (content / NL).read_text()
+    problems = check_project(Project(content), KNOWN_NOW.date())
+    lagging = [p for p in problems if p.error.file == FR and "timing" in str(p.error)]
+    assert lagging and all(p.warning for p in lagging)  # the Dutch is printed meanwhile
+
+
+BOMB = "".join(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9) if n else 'x'}]\n" for n in range(9))
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        pytest.param(lambda t: t.replace("---\n", "---\n" + BOMB, 1), "verwijzingen",
+                     id="an alias that multiplies itself is refused at once"),
+        pytest.param(lambda t: t.replace('version: "3.3"\n', 'version: "3.3"\nversion: "9"\n'),
+                     "twee keer", id="a key given twice is refused, not the last one taken"),
+    ],
+)  # fmt: skip
+def test_yaml_a_person_would_not_write_is_refused_at_its_line(content, change, said) -> None:
+    text = change((content / NL).read_text())
+    started = time.monotonic()
+    found = [f for f in drafts.findings(NL, text) if not f.warning and not f.file]
+    assert time.monotonic() - started < 5
+    assert any(said in f.message and f.line for f in found), found
+
+
+def test_an_editors_stray_files_are_no_change_but_a_new_leaflet_file_is(content, cli) -> None:
+    drafts.project()
+    (content / "leaflets/avn-hip/nl.md~").write_text("backup")
+    (content / "config/.DS_Store").write_bytes(b"\0")
+    assert history.unapproved(Project(content)) == []
+    code, _, err = cli("--project", str(content), *GOOD, "--out-dir", str(content.parent / "uit"))
+    assert code == 0, err
+    (content / "leaflets/knie").mkdir()
+    (content / "leaflets/knie/nl.md").write_text("---\n")
+    assert history.unapproved(Project(content)) == ["leaflets/knie/nl.md"]
+
+
+def test_an_approval_is_not_stopped_by_a_git_status_or_a_stale_index_lock(content) -> None:
+    draft = submitted(signed_in("redactie"))
+    (content / ".git/index.lock").write_text("")  # IT's git status, or one that was killed
+    assert approve(signed_in("goedkeuring"), draft).status_code == 302
+    assert Draft.objects.get(pk=draft.pk).status == Draft.APPROVED
+    assert "bovenbeen" in (content / NL).read_text()
+    (content / ".git/index.lock").unlink()
+    assert history.unapproved(Project(content)) == []
+
+
+def test_an_approval_stopped_after_its_commit_is_finished_when_approved_again(content) -> None:
+    draft = submitted(signed_in("redactie"))
+    folder = Project(content)
+    before = (content / NL).read_text()
+    landed = history.commit(folder, {NL: draft.text}, history.Person("B", "goedkeuring"),
+                            f"Goedgekeurd\n\nnagekeken\n\nConcept: {draft.pk}\n")  # fmt: skip
+    (content / NL).write_text(before)  # killed before the file was written
+    assert history.unapproved(folder) == [NL]
+    history.settle(folder)  # as the next commit does first
+    assert history.unapproved(folder) == [] and "bovenbeen" in (content / NL).read_text()
+    (content / NL).write_text(before.replace("kogelgewricht", "HAND"))  # a hand edit stays
+    history.settle(folder)
+    assert history.unapproved(folder) == [NL]
+    (content / NL).write_text(draft.text)
+    approve(signed_in("goedkeuring"), draft)  # the retry: no second commit, the draft decided
+    assert Draft.objects.get(pk=draft.pk).commit == landed == history.head(folder)
+
+
+@pytest.mark.parametrize("version", ["3.²", "٣.٥", "3." + "9" * 5000, '3.4"\nx: "1'])
+def test_a_version_that_is_no_version_is_refused_in_words(content, version) -> None:
+    draft = submitted(signed_in("redactie"))
+    answer = approve(signed_in("goedkeuring"), draft, version)
+    assert answer.status_code == 302 and Draft.objects.get(pk=draft.pk).status == Draft.SUBMITTED
+
+
+def test_control_characters_in_a_change_note_never_reach_the_history(content) -> None:
+    draft = submitted(signed_in("redactie"))
+    owner = signed_in("goedkeuring")
+    note = "na\x1fge\x1eke\x00ken"
+    owner.post(reverse("content_decide", args=[draft.pk]), {"besluit": "goedkeuren",
+               "revisie": draft.revision, "versie": "3.4", "nota": note})  # fmt: skip
+    assert history.versions(Project(content), NL)[0].note == "nagekeken"
+    assert owner.get(reverse("content_versions", args=[NL])).status_code == 200
+
+
+def test_without_git_a_folder_with_a_history_prints_nothing(content, cli, monkeypatch) -> None:
+    drafts.project()
+    monkeypatch.setenv("PATH", str(content.parent / "leeg"))
+    code, _, err = cli("--project", str(content), *GOOD, "--out-dir", str(content.parent / "uit"))
+    assert code == 3 and "git ontbreekt" in err
+
+
+def test_a_retired_campus_is_never_the_fictional_patients(content) -> None:
+    sites = (content / "config/sites.yaml").read_text()
+    sites = sites.replace(
+        "    day_hospital: true\n", "    day_hospital: true\n    retired: 2026-11-01\n", 1
+    )
+    (content / "config/sites.yaml").write_text(sites)  # augustinus, the leaflet's first campus
+    made = drafts.preview(NL, (content / NL).read_text(), {})
+    assert made.key and not made.problems

@@ -110,9 +110,32 @@ def load_yaml(path: Path, shown_as: str) -> Any:
     return parse_yaml(text, shown_as)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML as people write it by hand: no anchors and aliases (``*a`` repeated a million
+    times is a few hundred bytes), and a key given twice is a mistake, never the last one
+    silently winning (a second ``version:`` under the approved one)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.MarkedYAMLError(problem="verwijzingen (*naam) worden niet aanvaard",
+                                       problem_mark=event.start_mark)  # fmt: skip
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int) and key in seen:
+                raise yaml.MarkedYAMLError(problem=f"sleutel '{key}' staat er twee keer",
+                                           problem_mark=key_node.start_mark)  # fmt: skip
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_yaml(text: str, shown_as: str, first_line: int = 1) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader: nothing is ever run
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + first_line if mark is not None else None

@@ -17,6 +17,7 @@ command line and the web app refuse to print it.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import io
 import os
@@ -44,6 +45,7 @@ EDITABLE = re.compile(
     r"leaflets/[a-z0-9][a-z0-9-]{0,59}/(nl|fr|en)\.md|config/(sites|surgeons)\.yaml"
 )
 _LOCK_NAME = "leafletpress.lock"
+KEPT = 10  # versions extracted per machine (snapshot): the days being made use one or two
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,14 @@ class HistoryError(ContentError):
     """The history cannot be read or written (git missing, a folder that is not ours)."""
 
 
+class GitMissing(HistoryError):
+    """No git on this machine: a folder with a history cannot say what is approved."""
+
+
+# Files editors' tools leave beside the text: never taken for an unapproved change.
+IGNORED = ("*~", ".*.swp", ".*.swo", "*.bak", ".DS_Store", "Thumbs.db", "*.part", ".*.part")
+
+
 def _git(project: Project, *args: str, text_in: bytes | None = None,
          env: Mapping[str, str] | None = None) -> bytes:  # fmt: skip
     root = str(project.root.resolve())
@@ -83,9 +93,10 @@ def _git(project: Project, *args: str, text_in: bytes | None = None,
                *args]  # fmt: skip
     try:
         done = subprocess.run(command, input=text_in, capture_output=True, check=False,
-                              env={**os.environ, "LC_ALL": "C", **(env or {})})  # fmt: skip
+                              env={**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0",
+                                   **(env or {})})  # fmt: skip
     except FileNotFoundError:
-        raise HistoryError(
+        raise GitMissing(
             "git ontbreekt: de geschiedenis van de inhoud kan niet gelezen worden",
             file=project.root,
             hint="installeer git (apt-get install git)",
@@ -106,6 +117,8 @@ def enabled(project: Project) -> bool:
         return False
     try:
         return _git(project, "config", "--get", _MARK).strip() == b"true"
+    except GitMissing:
+        raise  # a history we cannot read: nothing is printed rather than anything
     except HistoryError:
         return False
 
@@ -115,26 +128,40 @@ def begin(project: Project, who: Person) -> str:
     first version. Refuses leafletpress's own checkout and a folder inside another repository."""
     if enabled(project):
         return head(project)
+    if refused := refusal(project):
+        raise refused
+    root = project.root.resolve()
+    _git(project, "init", "--quiet", "--initial-branch=main")  # the same folder again: nothing
+    (root / ".git" / "info").mkdir(exist_ok=True)
+    (root / ".git" / "info" / "exclude").write_text("\n".join(IGNORED) + "\n")
+    with locked(project):  # two first edits at once: one first version
+        if not enabled(project):
+            present = [name for name in TRACKED if (root / name).is_dir()]
+            _git(project, "add", "--", *present)
+            _commit(project, who, "Begin van de geschiedenis: de inhoud zoals ze was",
+                    allow_empty=True)  # fmt: skip
+            _git(project, "config", _MARK, "true")
+    return head(project)
+
+
+def refusal(project: Project) -> HistoryError | None:
+    """Why this folder cannot keep a history (leafletpress's own checkout, a folder inside
+    another repository), without beginning one; None when it can (or does)."""
     root = project.root.resolve()
     if CHECKOUT is not None and root == CHECKOUT.resolve():
-        raise HistoryError(
+        return HistoryError(
             "de voorbeeldinhoud van leafletpress zelf wordt niet in de browser bewerkt",
             file=root,
             hint="zet LEAFLETPRESS_PROJECT op een eigen inhoudsmap ('leafletpress init MAP'; "
             "make serve doet dat in data/inhoud)",
         )
     if not (root / ".git").exists() and _inside_other(project):
-        raise HistoryError(
+        return HistoryError(
             "de inhoudsmap ligt in een andere git-repository",
             file=root,
             hint="kies een inhoudsmap buiten elke repository",
         )
-    _git(project, "init", "--quiet", "--initial-branch=main")
-    _git(project, "config", _MARK, "true")
-    present = [name for name in TRACKED if (root / name).is_dir()]
-    _git(project, "add", "--", *present)
-    _commit(project, who, "Begin van de geschiedenis: de inhoud zoals ze was", allow_empty=True)
-    return head(project)
+    return None
 
 
 def _inside_other(project: Project) -> bool:
@@ -155,14 +182,17 @@ def head(project: Project) -> str:
     return _git(project, "rev-parse", "HEAD").decode().strip()
 
 
-def _commit(project: Project, who: Person, message: str, allow_empty: bool = False) -> None:
+def _identity(who: Person) -> dict[str, str]:
     now = datetime.now(UTC).isoformat()  # the app's clock, as the audit log's
-    identity = {"GIT_AUTHOR_NAME": who.name, "GIT_AUTHOR_EMAIL": who.email,
-                "GIT_COMMITTER_NAME": who.name, "GIT_COMMITTER_EMAIL": who.email,
-                "GIT_AUTHOR_DATE": now, "GIT_COMMITTER_DATE": now}  # fmt: skip
+    return {"GIT_AUTHOR_NAME": who.name, "GIT_AUTHOR_EMAIL": who.email,
+            "GIT_COMMITTER_NAME": who.name, "GIT_COMMITTER_EMAIL": who.email,
+            "GIT_AUTHOR_DATE": now, "GIT_COMMITTER_DATE": now}  # fmt: skip
+
+
+def _commit(project: Project, who: Person, message: str, allow_empty: bool = False) -> None:
     _git(project, "commit", "--quiet", "--no-verify", "--file=-",
          *(["--allow-empty"] if allow_empty else []), text_in=message.encode(),
-         env=identity)  # fmt: skip
+         env=_identity(who))  # fmt: skip
 
 
 @contextmanager
@@ -177,56 +207,79 @@ def locked(project: Project) -> Iterator[None]:
         os.close(fd)
 
 
-def commit(project: Project, changes: Mapping[str, str], who: Person, message: str,
-           expected_head: str | None = None) -> str:  # fmt: skip
-    """Write ``changes`` (path in the folder -> text) and commit them as ``who``; the new
-    commit. With ``expected_head``, refuse if another approval landed since (the caller
-    compared against that version). On any failure the files are put back as they were."""
+def commit(project: Project, changes: Mapping[str, str], who: Person, message: str) -> str:
+    """Commit ``changes`` (path in the folder -> text) as ``who``, then write them into the
+    folder; the new commit. The commit is made beside the folder's own index (a temporary
+    one), so a ``git status`` running meanwhile never stops it, and lands with one atomic
+    update of HEAD, or not at all. Stopped after that and before the files are written (a
+    killed worker), the folder shows the old files as unapproved until ``settle`` (which
+    every later commit runs first) writes them."""
     for path in changes:
         if not EDITABLE.fullmatch(path):
             raise HistoryError(f"'{path}' kan niet in de browser gewijzigd worden", file=path)
     with locked(project):
-        if expected_head is not None and head(project) != expected_head:
-            raise HistoryError(
-                "intussen werd een andere versie goedgekeurd",
-                hint="open het concept opnieuw: je ziet dan het verschil met die versie",
-            )
+        settle(project)
         if stray := unapproved(project):
             raise HistoryError(
                 f"de inhoudsmap heeft wijzigingen buiten de browser om: {', '.join(stray)}",
-                hint="laat IT ze terugzetten (git checkout) of vastleggen, en probeer opnieuw",
+                hint="laat IT ze terugzetten (git checkout -- BESTAND), wissen (een nieuw "
+                "bestand) of vastleggen (git commit), en probeer opnieuw",
             )
-        try:
+        parent = head(project)
+        with tempfile.TemporaryDirectory(dir=project.root / ".git") as scratch:
+            index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+            _git(project, "read-tree", parent, env=index)
             for path, text in changes.items():
-                write_atomic(project.root / path, text.encode("utf-8"))
-            _git(project, "add", "--", *changes)
-            _commit(project, who, message)
-        except BaseException:
-            _restore(project, list(changes))
-            raise
-        return head(project)
+                blob = _git(project, "hash-object", "-w", "--stdin", "--path", path,
+                            text_in=text.encode("utf-8")).decode().strip()  # fmt: skip
+                _git(project, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}",
+                     env=index)  # fmt: skip
+            tree = _git(project, "write-tree", env=index).decode().strip()
+        made = _git(project, "commit-tree", tree, "-p", parent, text_in=message.encode(),
+                    env=_identity(who)).decode().strip()  # fmt: skip
+        _git(project, "update-ref", "-m", "leafletpress: goedgekeurd", "HEAD", made, parent)
+        settle(project)
+        return made
 
 
-def _restore(project: Project, paths: list[str]) -> None:
-    """Put files back as the last approved version has them (remove new ones)."""
-    _git(project, "reset", "--quiet", "HEAD", "--", *paths)
-    known = set(_git(project, "ls-files", "--", *paths).decode().splitlines())
-    for path in paths:
-        if path in known:
-            _git(project, "checkout", "HEAD", "--", path)
-        else:
-            (project.root / path).unlink(missing_ok=True)
+def settle(project: Project) -> None:
+    """Write into the folder the files of commits made by ``commit`` whose writing was
+    stopped (a process killed in between), and bring the folder's index up to date."""
+    changed = _git(project, "diff", "--name-only", "-z", "HEAD", "--").decode().split("\0")
+    for path in filter(None, changed):
+        on_disk = project.root / path
+        if not EDITABLE.fullmatch(path) or on_disk.is_symlink():
+            continue
+        last = _git(project, "log", "-1", "--format=%H", "HEAD", "--", path).decode().strip()
+        before = text_at(project, last, path, parent=True) if last else None
+        try:
+            stopped = on_disk.read_text(encoding="utf-8") == before  # the old file, left
+        except (FileNotFoundError, UnicodeDecodeError):
+            stopped = before is None
+        if stopped:  # never a change made by hand since: that stays unapproved
+            write_atomic(on_disk, _git(project, "show", f"HEAD:{path}"))
+    with contextlib.suppress(HistoryError):  # the index, for people who run git status there
+        _git(project, "reset", "--quiet", "HEAD", "--", *_present(project))
+
+
+def _present(project: Project) -> list[str]:
+    return [name for name in TRACKED if (project.root / name).exists()]
 
 
 def unapproved(project: Project) -> list[str]:
     """The files in the folder that differ from their last approved version (changed, added
-    or removed by hand); empty when the history is not begun."""
+    or removed by hand; never an editor's backup file, ``IGNORED``); empty when the history
+    is not begun. Compared with the approved version itself (HEAD), not the folder's index."""
     if not enabled(project):
         return []
-    present = [name for name in TRACKED if (project.root / name).exists()]
-    out = _git(project, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--",
-               *present)  # fmt: skip
-    return sorted({entry[3:] for entry in out.decode("utf-8", "replace").split("\0") if entry})
+    present = _present(project)
+    if not present:
+        return []
+    changed = _git(project, "diff", "--name-only", "-z", "HEAD", "--", *present)
+    added = _git(project, "ls-files", "--others", "--exclude-standard", "-z", "--", *present)
+    return sorted(
+        {p for p in (changed + b"\0" + added).decode("utf-8", "replace").split("\0") if p}
+    )
 
 
 def refuse_unapproved(project: Project) -> None:
@@ -249,7 +302,7 @@ def versions(project: Project, path: str | None = None, limit: int = 200) -> lis
     out = _git(project, *args, *(["--", path] if path else [])).decode("utf-8", "replace")
     found = []
     for record in filter(None, (r.strip("\n") for r in out.split("\x1e"))):
-        sha, when, name, email, subject, body = record.split("\x1f")
+        sha, when, name, email, subject, body = record.split("\x1f", 5)
         username = email.removesuffix("@leafletpress")
         found.append(Version(sha, datetime.fromisoformat(when), name, username, subject,
                              _note(body)))  # fmt: skip
@@ -267,12 +320,20 @@ def _note(body: str) -> str:
     return "\n\n".join(paragraphs).strip()
 
 
-def text_at(project: Project, commit: str, path: str) -> str | None:
-    """A file's text at a version; None if it did not exist then."""
+def landed(project: Project, path: str, marker: str) -> str | None:
+    """The commit of ``path`` whose message holds ``marker`` (``Concept: <id>``), if any: an
+    approval whose commit landed while its process was stopped before it said so."""
+    out = _git(project, "log", "-1", "--format=%H", "--fixed-strings", f"--grep={marker}",
+               "HEAD", "--", path)  # fmt: skip
+    return out.decode().strip() or None
+
+
+def text_at(project: Project, commit: str, path: str, parent: bool = False) -> str | None:
+    """A file's text at a version (or just before it); None if it did not exist then."""
     if not _SHA.fullmatch(commit):
         raise HistoryError(f"onbekende versie '{commit[:40]}'")
     try:
-        return _git(project, "show", f"{commit}:{path}").decode("utf-8")
+        return _git(project, "show", f"{commit}{'^' if parent else ''}:{path}").decode("utf-8")
     except HistoryError:
         return None
 
@@ -286,6 +347,8 @@ def snapshot(project: Project, commit: str, cache: Path) -> Project:
     if target.is_dir():
         return Project(target)
     cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for old in sorted(cache.glob("[0-9a-f]*"), key=lambda p: p.stat().st_mtime)[:-KEPT]:
+        shutil.rmtree(old, ignore_errors=True)  # older versions: a day is made in hours
     archive = _git(project, "archive", "--format=tar", commit)
     part = Path(tempfile.mkdtemp(dir=cache, prefix=f".{commit}.", suffix=".part"))
     try:

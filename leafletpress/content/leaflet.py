@@ -30,6 +30,7 @@ DEFAULT_LANGUAGE = "nl"
 BEFORE, DISCHARGE = "voor", "ontslag"
 MOMENTS = {BEFORE: "voor de ingreep", DISCHARGE: "bij ontslag"}
 
+_VERSION = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6}){0,5}", re.ASCII)  # 3.4, 3.4.1
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.DOTALL)
 
 
@@ -228,8 +229,9 @@ def load_leaflet(project: Project, slug: str, lang: str = DEFAULT_LANGUAGE) -> L
 
 def version_key(version: str) -> tuple[int, ...] | None:
     """'3.10' -> (3, 10), so versions compare as numbers; None if not dotted numbers."""
-    parts = version.split(".")
-    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
+    if not _VERSION.fullmatch(version):
+        return None
+    return tuple(int(p) for p in version.split("."))
 
 
 def translates(translation: LeafletMeta, dutch: LeafletMeta) -> bool:

@@ -412,6 +412,9 @@ def _restore_content(backed_up: Path, marker: dict[str, str]) -> str:
         shutil.rmtree(new, ignore_errors=True)  # of an interrupted try
         shutil.rmtree(old, ignore_errors=True)
         shutil.copytree(folder, new)
+        if folder.name == ".git":  # a backup keeps no empty folder; git needs these
+            for name in ("refs/heads", "refs/tags", "objects"):
+                (new / name).mkdir(parents=True, exist_ok=True)
         if (content / folder.name).is_symlink():
             raise InputError("een link, geen map: niet vervangen", file=content / folder.name)
         if (content / folder.name).exists():

@@ -19,6 +19,7 @@ import hashlib
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -31,7 +32,7 @@ from django.utils import timezone
 
 from ..check import check_project
 from ..common.errors import ContentError, LeafletpressError
-from ..common.project import Project
+from ..common.project import Project, shipped
 from ..content import history
 from ..content.leaflet import (
     DEFAULT_LANGUAGE,
@@ -79,11 +80,8 @@ def project() -> Project:
 def unavailable() -> str:
     """Why the content cannot be changed in the browser here (leafletpress's own example
     content, or a folder inside another repository); "" when it can."""
-    try:
-        project()
-    except history.HistoryError as exc:
-        return f"{exc.message}: {exc.hint}"
-    return ""
+    refused = history.refusal(service.project())
+    return f"{refused.message}: {refused.hint}" if refused else ""
 
 
 def editable(path: str) -> bool:
@@ -172,11 +170,9 @@ def overview() -> list[Entry]:
         entries.append(entry)
     for path, draft in sorted(drafts.items()):  # new leaflets
         if found := slug_lang(path):
-            entries.append(
-                Entry(
-                    found[0], f"{found[0]} (nieuw)", "", "", [Language(found[1], path, draft=draft)]
-                )
-            )
+            leaflet = parsed(path, draft.text)
+            title = f"{leaflet.meta.title if leaflet else found[0]} (nieuw)"
+            entries.append(Entry(found[0], title, "", "", [Language(found[1], path, draft=draft)]))
     return entries
 
 
@@ -220,12 +216,13 @@ def save(user: Any, path: str, text: str, revision: int) -> Draft:
 
 def submit(user: Any, draft: Draft, revision: int, note: str) -> None:
     """Offer a draft for approval; only one without errors, and with a change note."""
-    if not note.strip():
+    note = _plain(note)
+    if not note:
         raise Refused("zeg in een paar woorden wat er veranderde en waarom")
-    if errors := [f for f in findings(draft.path, draft.text) if not f.warning]:
+    if errors := blocking(draft.path, draft.text):
         raise Refused(f"de tekst heeft nog {len(errors)} fout(en): los ze eerst op")
     updated = Draft.objects.filter(pk=draft.pk, status=Draft.EDITING, revision=revision)
-    if not updated.update(status=Draft.SUBMITTED, note=note.strip(), comment=""):
+    if not updated.update(status=Draft.SUBMITTED, note=note, comment=""):
         raise Refused("het concept veranderde intussen: bekijk het opnieuw", draft)
     audit(user, "concept ingediend", leaflet=draft.path, detail=f"concept {draft.pk}")
 
@@ -237,7 +234,8 @@ def recall(user: Any, draft: Draft) -> None:
 
 
 def send_back(user: Any, draft: Draft, comment: str) -> None:
-    if not comment.strip():
+    comment = _plain(comment)
+    if not comment:
         raise Refused("zeg wat er nog moet veranderen")
     _not_own(user, draft, "terugsturen")
     updated = Draft.objects.filter(pk=draft.pk, status=Draft.SUBMITTED)
@@ -297,51 +295,67 @@ def _bump(version: str) -> str:
 def approve(user: Any, draft: Draft, revision: int, version: str, note: str) -> str:
     """Approve the revision the approver saw: stamp version and date, commit it as them."""
     _not_own(user, draft, "goedkeuren")
-    if not note.strip():
+    note = _plain(note)
+    if not note:
         raise Refused("geef een wijzigingsnota: wat veranderde er en waarom")
-    text = draft.text
-    if found := slug_lang(draft.path):
-        text = _stamped(draft, version.strip(), found)
     folder = project()
-    if history.text_at(folder, history.head(folder), draft.path) != history.text_at(
-        folder, draft.base, draft.path
-    ):
-        raise Refused(
-            "de goedgekeurde tekst veranderde sinds dit concept begon: vraag de "
-            "redactie het concept opnieuw te beginnen",
-            draft,
-        )
-    if errors := [f for f in findings(draft.path, text) if not f.warning]:
+    if done := history.landed(folder, draft.path, f"Concept: {draft.pk}"):
+        return _decided(user, draft, done, note, version)  # landed; its process was stopped
+    found = slug_lang(draft.path)
+    text = _stamped(draft, version.strip(), found) if found else draft.text
+    _unchanged_since_begun(folder, draft)
+    if errors := blocking(draft.path, text):
         raise Refused(f"de tekst heeft {len(errors)} fout(en): stuur het concept terug", draft)
     with transaction.atomic():
         locked = Draft.objects.select_for_update().get(pk=draft.pk)
         if locked.status != Draft.SUBMITTED or locked.revision != revision:
             raise Refused("dit concept veranderde sinds je het opende: bekijk het opnieuw", draft)
         _not_own(user, locked, "goedkeuren")  # as it is now, not as the page was read
-        name = user.get_full_name() or user.username
-        message = (
-            f"Goedgekeurd: {draft.path}{f' versie {version}' if found else ''}\n\n"
-            f"{note.strip()}\n\nConcept: {draft.pk}\n"
-            f"Geschreven-door: {', '.join(draft.editors)}\n"
-        )
-        commit = history.commit(
-            folder, {draft.path: text}, history.Person(name, user.username), message
-        )
-        Draft.objects.filter(pk=draft.pk).update(
-            status=Draft.APPROVED,
-            text=text,
-            note=note.strip(),
-            decided_by=user.username,
-            decided=timezone.now(),
-            commit=commit,
-            version=version if found else "",
-        )
-    audit(
-        user,
-        "versie goedgekeurd",
-        leaflet=draft.path,
-        detail=f"{version or 'gegevens'}, {commit[:10]}: {note.strip()}",
-    )
+        message = (f"Goedgekeurd: {draft.path}{f' versie {version}' if found else ''}\n\n"
+                   f"{note}\n\nConcept: {draft.pk}\n"
+                   f"Geschreven-door: {', '.join(draft.editors)}\n")  # fmt: skip
+        commit = history.commit(folder, {draft.path: text}, _person(user), message)
+        return _decided(user, draft, commit, note, version if found else "", text)
+
+
+def _person(user: Any) -> history.Person:
+    return history.Person(_plain(user.get_full_name()) or user.username, user.username)
+
+
+def _plain(text: str) -> str:
+    """A note as the history keeps it: no control characters but new lines, at most 2000."""
+    kept = "".join(c for c in text if c in "\n\t" or (c.isprintable() and c != "\x7f"))
+    return kept.strip()[:2000]
+
+
+def _unchanged_since_begun(folder: Project, draft: Draft) -> None:
+    """The draft is compared with the approved file it began from: refuse if that changed."""
+    if history.text_at(folder, history.head(folder), draft.path) != history.text_at(
+        folder, draft.base, draft.path
+    ):
+        raise Refused("de goedgekeurde tekst veranderde sinds dit concept begon: begin een "
+                      "nieuw concept (kopieer eerst wat je wil houden)", draft)  # fmt: skip
+
+
+def blocking(path: str, text: str) -> list[Finding]:
+    """The errors that stop a draft: in its own file (a translation made different by a new
+    Dutch version lags, and the Dutch is printed meanwhile); for the hospital's data, every
+    error, since every leaflet reads it."""
+    return [
+        f for f in findings(path, text) if not f.warning and (path in CONFIG_FILES or not f.file)
+    ]
+
+
+def _decided(user: Any, draft: Draft, commit: str, note: str, version: str = "",
+             text: str | None = None) -> str:  # fmt: skip
+    """The draft approved as ``commit`` (approved or published), and the audit event."""
+    Draft.objects.filter(pk=draft.pk).update(
+        status=Draft.APPROVED, text=draft.text if text is None else text, note=note,
+        decided_by=user.username, decided=timezone.now(), commit=commit, version=version,
+    )  # fmt: skip
+    action = "gegevens gepubliceerd" if draft.path in CONFIG_FILES else "versie goedgekeurd"
+    audit(user, action, leaflet=draft.path,
+          detail=f"{version or 'gegevens'}, {commit[:10]}: {note}")  # fmt: skip
     return commit
 
 
@@ -404,7 +418,10 @@ def new_leaflet(user: Any, slug: str, values: dict[str, Any]) -> Draft:
         raise Refused("kies een korte naam van kleine letters, cijfers en streepjes")
     if slug in catalogue(project()) or open_draft(path):
         raise Refused(f"er is al een folder '{slug}'")
-    template = (project().templates_dir / "nieuwe-folder.md").read_text(encoding="utf-8")
+    template_path = project().templates_dir / "nieuwe-folder.md"  # a hospital's own, or ours
+    if not template_path.is_file():
+        template_path = shipped("templates") / "nieuwe-folder.md"
+    template = template_path.read_text(encoding="utf-8")
     both = bool(values.get("consultation"))  # a discharge edition beside the one before
     variants = "\n".join(
         f"  {key}:\n    label: {_yaml_text(label)}" for key, label in values["variants"]
@@ -447,6 +464,11 @@ def overlaid(path: str, text: str) -> Iterator[Project]:
     preview; removed afterwards."""
     scratch = Path(settings.DATA) / "concepten"
     scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
+    hour_ago = time.time() - 3600
+    for stale in scratch.iterdir():  # left by a process stopped in the middle
+        with contextlib.suppress(OSError):
+            if stale.lstat().st_mtime < hour_ago:
+                shutil.rmtree(stale, ignore_errors=True)
     folder = Path(tempfile.mkdtemp(dir=scratch))
     try:
         yield history.overlay(project(), {path: text}, folder / "inhoud")
@@ -569,8 +591,9 @@ def fictional_row(
         else next(iter(meta.variants))
     )
     registry = planner.registry
+    open_sites = [k for k in meta.sites if k in registry.sites and not registry.sites[k].retired]
     pairs = sorted(
-        ((s.service != meta.service, site, key) for site in meta.sites
+        ((s.service != meta.service, site, key) for site in open_sites
          for key, s in registry.surgeons.items() if site in s.sites and not s.retired)
     )  # fmt: skip
     _, site, surgeon = pairs[0] if pairs else (0, meta.sites[0], next(iter(registry.surgeons)))
@@ -598,29 +621,19 @@ def publish(user: Any, draft: Draft, revision: int, note: str) -> str:
     itself, as it changes every month; history and audit as for a leaflet."""
     if draft.path not in CONFIG_FILES:
         raise Refused("een folder wordt goedgekeurd door een medisch verantwoordelijke")
-    if not note.strip():
+    note = _plain(note)
+    if not note:
         raise Refused("zeg in een paar woorden wat er veranderde")
-    if errors := [f for f in findings(draft.path, draft.text) if not f.warning]:
+    folder = project()
+    if done := history.landed(folder, draft.path, f"Concept: {draft.pk}"):
+        return _decided(user, draft, done, note)
+    _unchanged_since_begun(folder, draft)
+    if errors := blocking(draft.path, draft.text):
         raise Refused(f"de gegevens hebben nog {len(errors)} fout(en): los ze eerst op")
     with transaction.atomic():
         locked = Draft.objects.select_for_update().get(pk=draft.pk)
         if not locked.is_open or locked.revision != revision:
             raise Refused("het concept veranderde intussen: bekijk het opnieuw", draft)
-        name = user.get_full_name() or user.username
-        commit = history.commit(
-            project(),
-            {draft.path: draft.text},
-            history.Person(name, user.username),
-            f"Gewijzigd: {CONFIG_FILES[draft.path]}\n\n{note.strip()}\n\nConcept: {draft.pk}\n",
-        )
-        Draft.objects.filter(pk=draft.pk).update(
-            status=Draft.APPROVED,
-            note=note.strip(),
-            decided_by=user.username,
-            decided=timezone.now(),
-            commit=commit,
-        )
-    audit(
-        user, "gegevens gepubliceerd", leaflet=draft.path, detail=f"{commit[:10]}: {note.strip()}"
-    )
-    return commit
+        message = f"Gewijzigd: {CONFIG_FILES[draft.path]}\n\n{note}\n\nConcept: {draft.pk}\n"
+        commit = history.commit(folder, {draft.path: draft.text}, _person(user), message)
+        return _decided(user, draft, commit, note)

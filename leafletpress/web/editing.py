@@ -54,7 +54,13 @@ def _refused(request: HttpRequest, exc: Exception, to: str, *args: Any) -> HttpR
 
 
 def _notice(request: HttpRequest) -> str:
+    """Why the last step was refused (an error banner)."""
     return str(request.session.pop("melding", ""))
+
+
+def _done(request: HttpRequest) -> str:
+    """What the last step did (a status banner)."""
+    return str(request.session.pop("gelukt", ""))
 
 
 @role_required(*CONTENT_ROLES)
@@ -73,6 +79,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "errors": [p for p in problems if not p.warning],
             "warnings": [p for p in problems if p.warning],
             "notice": _notice(request),
+            "done": _done(request),
         },
     )
 
@@ -112,6 +119,7 @@ def edit(request: HttpRequest, path: str) -> HttpResponse:
             "editions": EDITIONS,
             "is_data": path in drafts.CONFIG_FILES,
             "notice": _notice(request),
+            "done": _done(request),
             "lines": range(1, text.count("\n") + 2),
             "NO_DRAFT": NO_DRAFT,
             "campuses": list(service.registry().sites),
@@ -148,6 +156,10 @@ def save(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"fout": "ongeldige revisie"}, status=400)
     if len(text) > MAX_TEXT:
         return JsonResponse({"fout": TOO_LONG}, status=413)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return JsonResponse({"fout": "de tekst bevat ongeldige tekens"}, status=400)
     try:
         draft = drafts.save(request.user, path, text, revision)
     except LeafletpressError as exc:  # the content folder cannot keep a history here
@@ -260,14 +272,14 @@ def submit(request: HttpRequest, pk: Any) -> HttpResponse:
         _may_edit(request, draft.path)
         if draft.path in drafts.CONFIG_FILES:
             drafts.publish(request.user, draft, _revision(request), request.POST.get("nota", ""))
-            request.session["melding"] = "Gepubliceerd: elke folder gebruikt nu deze gegevens."
+            request.session["gelukt"] = "Gepubliceerd: elke folder gebruikt nu deze gegevens."
             return redirect("content_check")
         drafts.submit(request.user, draft, _revision(request), request.POST.get("nota", ""))
     except PermissionError as needed:
         return render(request, "web/403.html", {"needed": str(needed)}, status=403)
     except (drafts.Refused, LeafletpressError) as exc:
         return _refused(request, exc, "content_edit", draft.path)
-    request.session["melding"] = "Ingediend: een medisch verantwoordelijke keurt het goed."
+    request.session["gelukt"] = "Ingediend: een medisch verantwoordelijke keurt het goed."
     return redirect("content_draft", draft.pk)
 
 
@@ -283,7 +295,7 @@ def withdraw(request: HttpRequest, pk: Any) -> HttpResponse:
         drafts.recall(request.user, draft)
         return redirect("content_edit", draft.path)
     drafts.withdraw(request.user, draft)
-    request.session["melding"] = "Het concept is ingetrokken; de goedgekeurde tekst blijft."
+    request.session["gelukt"] = "Het concept is ingetrokken; de goedgekeurde tekst blijft."
     return redirect("content_check")
 
 
@@ -318,6 +330,7 @@ def review(request: HttpRequest, pk: Any) -> HttpResponse:
             "own": request.user.username in draft.editors,
             "version": drafts.suggested_version(draft),
             "notice": _notice(request),
+            "done": _done(request),
         },
     )
 
@@ -371,12 +384,12 @@ def decide(request: HttpRequest, pk: Any) -> HttpResponse:
                 request.POST.get("versie", ""),
                 request.POST.get("nota", ""),
             )
-            request.session["melding"] = "Goedgekeurd: vanaf nu wordt deze versie gedrukt."
+            request.session["gelukt"] = "Goedgekeurd: vanaf nu wordt deze versie gedrukt."
             return redirect("content_check")
         drafts.send_back(request.user, draft, request.POST.get("opmerking", ""))
     except (drafts.Refused, LeafletpressError) as exc:
         return _refused(request, exc, "content_draft", draft.pk)
-    request.session["melding"] = "Teruggestuurd naar de redactie, met je opmerking."
+    request.session["gelukt"] = "Teruggestuurd naar de redactie, met je opmerking."
     return redirect("content_check")
 
 
@@ -393,8 +406,8 @@ def versions(request: HttpRequest, path: str) -> HttpResponse:
     if problem := drafts.unavailable():
         request.session["melding"] = problem
         return redirect("content_check")
-    folder = drafts.project()
-    listed = history.versions(folder, path)
+    folder = service.project()  # looking never begins a history: the first edit does
+    listed = history.versions(folder, path) if history.enabled(folder) else []
     chosen, on = request.GET.get("versie", ""), request.GET.get("op", "")
     if on:  # the version in force at the end of that day: the last approved before it
         try:
@@ -424,6 +437,7 @@ def versions(request: HttpRequest, path: str) -> HttpResponse:
             "on": on,
             "may_restore": REDACTIE in roles_of(request.user) or BEHEER in roles_of(request.user),
             "notice": _notice(request),
+            "done": _done(request),
         },
     )
 
@@ -439,7 +453,7 @@ def restore(request: HttpRequest, path: str) -> HttpResponse:
     except (drafts.Refused, LeafletpressError) as exc:
         request.session["melding"] = getattr(exc, "message", str(exc))
         return redirect("content_versions", path)
-    request.session["melding"] = "Teruggezet als nieuw concept: het wordt gedrukt na goedkeuring."
+    request.session["gelukt"] = "Teruggezet als nieuw concept: het wordt gedrukt na goedkeuring."
     return redirect("content_edit", path)
 
 

@@ -140,6 +140,11 @@
     if (!answered(answer) || !answer.ok) return;
     findings.innerHTML = await answer.text();  // the server's own escaped HTML
     mark();
+    const own = findings.querySelector("ul.findings");  // said aloud: the count, not the list
+    const errors = own ? own.querySelectorAll("li.error").length : 0;
+    const said = errors ? `Controle: ${errors} fout${errors > 1 ? "en" : ""}.` : "Controle: geen fouten.";
+    const live = document.getElementById("controle-status");
+    if (live.textContent !== said) live.textContent = said;
     const options = findings.querySelector("#varianten");
     const select = document.getElementById("v-variant");
     if (options && select && options.innerHTML.trim()) {
