@@ -881,7 +881,8 @@ def test_a_file_that_is_not_a_list_is_refused_in_one_sentence(tmp_path, cli, nam
 def test_limits_are_configuration(tmp_path, cli, project_copy) -> None:
     listing = write_csv(tmp_path / "dag.csv", GOOD, "utf-8", ";")
     columns = project_copy / "config/columns.yaml"
-    columns.write_text(columns.read_text(encoding="utf-8") + "limits: {max_rows: 3}\n", "utf-8")
+    text = columns.read_text(encoding="utf-8")  # one `limits:`: a key given twice is refused
+    columns.write_text(text.replace("  max_rows: 2000", "  max_rows: 3"), "utf-8")
     code, _, err = cli("--project", str(project_copy), "batch", str(listing),
                        "--out-dir", str(tmp_path / "out"))  # fmt: skip
     assert code == 2 and "heeft 4 rijen met afspraken; meer dan 3" in err, err
