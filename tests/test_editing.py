@@ -33,6 +33,9 @@ from leafletpress.web.models import AuditEvent, Day, Draft
 pytestmark = pytest.mark.django_db(transaction=True)
 NL = "leaflets/avn-hip/nl.md"
 FR = "leaflets/avn-hip/fr.md"
+ONE_PATIENT = {"leaflet": "avn-hip", "variant": "heupprothese", "site": "cadix", "surgeon": "claes",
+               "date": "2026-12-15", "time": "08:30", "name": "Test Patiënt", "lang": "nl",
+               "moment": "voor"}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -228,17 +231,7 @@ def test_a_hand_edit_in_the_content_folder_is_never_printed(content, cli) -> Non
     secretary = signed_in("secretariaat")
     answer = secretary.post(
         reverse("patient"),
-        {
-            "leaflet": "avn-hip",
-            "variant": "heupprothese",
-            "site": "cadix",
-            "surgeon": "claes",
-            "date": "2026-12-15",
-            "time": "08:30",
-            "name": "Test Patiënt",
-            "lang": "nl",
-            "moment": "voor",
-        },
+        ONE_PATIENT,
     )
     assert "niet goedgekeurd" in answer.content.decode()
 
@@ -293,17 +286,7 @@ def test_a_retired_surgeon_is_no_longer_offered_or_accepted(content) -> None:
     secretary = signed_in("secretariaat")
     page = secretary.post(
         reverse("patient"),
-        {
-            "leaflet": "avn-hip",
-            "variant": "heupprothese",
-            "site": "cadix",
-            "surgeon": "claes",
-            "date": "2026-12-15",
-            "time": "08:30",
-            "name": "Test Patiënt",
-            "lang": "nl",
-            "moment": "voor",
-        },
+        ONE_PATIENT,
     ).content.decode()
     assert "geen chirurg van het ziekenhuis meer" in page
     assert (

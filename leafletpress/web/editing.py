@@ -128,6 +128,19 @@ def edit(request: HttpRequest, path: str) -> HttpResponse:
     )
 
 
+def _posted_text(request: HttpRequest) -> tuple[str, str]:
+    """The file and the text the editor's script sent as a form."""
+    path, text = request.POST.get("path", ""), _typed(request.POST.get("text", ""))
+    if not drafts.editable(path):
+        raise Http404("geen bestand dat in de browser gewijzigd wordt")
+    return path, text
+
+
+def _choice(values: Any) -> dict[str, str]:
+    """The fictional patient's variant, moment and edition, as the page chose them."""
+    return {k: values.get(k, "") for k in ("variant", "moment", "edition")}
+
+
 def _typed(text: str) -> str:
     """What was typed, with the line ends the files have (a form sends CR LF)."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -182,9 +195,7 @@ def save(request: HttpRequest) -> JsonResponse:
 @require_POST
 def check(request: HttpRequest) -> HttpResponse:
     """The check's findings and the reading-level report of what was typed (HTML)."""
-    path, text = request.POST.get("path", ""), _typed(request.POST.get("text", ""))
-    if not drafts.editable(path):
-        raise Http404("geen bestand dat in de browser gewijzigd wordt")
+    path, text = _posted_text(request)
     if len(text) > MAX_TEXT:
         return JsonResponse({"fout": TOO_LONG}, status=413)
     found = drafts.findings(path, text)
@@ -204,12 +215,10 @@ def check(request: HttpRequest) -> HttpResponse:
 @role_required(REDACTIE, BEHEER, GOEDKEURING)
 @require_POST
 def preview(request: HttpRequest) -> JsonResponse:
-    path, text = request.POST.get("path", ""), _typed(request.POST.get("text", ""))
-    if not drafts.editable(path):
-        raise Http404("geen bestand dat in de browser gewijzigd wordt")
+    path, text = _posted_text(request)
     if len(text) > MAX_TEXT:
         return JsonResponse({"fout": TOO_LONG}, status=413)
-    choice = {k: request.POST.get(k, "") for k in ("variant", "moment", "edition")}
+    choice = _choice(request.POST)
     made = drafts.preview(path, text, choice)
     return JsonResponse(
         {
@@ -306,7 +315,7 @@ def review(request: HttpRequest, pk: Any) -> HttpResponse:
     variant, moment and edition the pages of both side by side."""
     draft = _draft(pk)
     before = drafts.approved_text(draft.path) or ""
-    choice = {k: request.GET.get(k, "") for k in ("variant", "moment", "edition")}
+    choice = _choice(request.GET)
     pages = None
     if draft.path not in drafts.CONFIG_FILES and draft.is_open:
         old = drafts.preview(draft.path, before, choice) if before else drafts.Preview()
@@ -417,7 +426,7 @@ def versions(request: HttpRequest, path: str) -> HttpResponse:
         chosen = next((v.commit for v in listed if end and v.when <= end), "")
     shown = next((v for v in listed if v.commit == chosen), None)
     text = history.text_at(folder, shown.commit, path) if shown else None
-    choice = {k: request.GET.get(k, "") for k in ("variant", "moment", "edition")}
+    choice = _choice(request.GET)
     made = (
         drafts.preview(path, text, choice, shown.commit)
         if shown and text and drafts.slug_lang(path)
