@@ -203,6 +203,17 @@ def _check_leaflet(leaflet: Leaflet, registry: Registry | None, today: date) -> 
         ]
     if registry is not None:
         found += [
+            _warn(
+                f"{registry.sites[site].name} is geen campus meer sinds "
+                f"{registry.sites[site].retired:%d/%m/%Y}: niet meer aangeboden",
+                file=where,
+                field=f"sites.{index}",
+                hint="haal de campus uit 'sites' van deze folder",
+            )
+            for index, site in enumerate(meta.sites)
+            if site in registry.sites and (gone := registry.sites[site].retired) and gone <= today
+        ]
+        found += [
             _error(
                 f"onbekende campus '{site}'",
                 file=where,

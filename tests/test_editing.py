@@ -442,3 +442,32 @@ def test_a_retired_campus_is_never_the_fictional_patients(content) -> None:
     (content / "config/sites.yaml").write_text(sites)  # augustinus, the leaflet's first campus
     made = drafts.preview(NL, (content / NL).read_text(), {})
     assert made.key and not made.problems
+
+
+def test_a_translation_is_begun_from_the_dutch_and_approved_as_its_version(content) -> None:
+    (content / "leaflets/avn-hip/en.md").unlink()  # before the history begins: never there
+    editor = signed_in("redactie")
+    page = editor.get(reverse("content_check")).content.decode()
+    assert "Vertaling beginnen" in page
+    answer = editor.post(reverse("content_translate", args=["avn-hip", "en"]))
+    assert answer.status_code == 302 and answer["Location"].endswith("leaflets/avn-hip/en.md")
+    draft = Draft.objects.get(path="leaflets/avn-hip/en.md")
+    assert draft.text == (content / NL).read_text()  # the translator replaces it
+    assert editor.post(reverse("content_translate", args=["avn-hip", "en"])).status_code == 302
+    assert Draft.objects.filter(path="leaflets/avn-hip/en.md").count() == 1  # once
+    editor.post(reverse("content_submit", args=[draft.pk]), {"revisie": draft.revision,
+                "nota": "Engelse vertaling"})  # fmt: skip
+    draft.refresh_from_db()
+    approve(signed_in("goedkeuring"), draft, "3.3")
+    assert 'version: "3.3"' in (content / "leaflets/avn-hip/en.md").read_text()
+
+
+def test_a_leaflet_that_lists_a_retired_campus_is_a_warning(content) -> None:
+    sites = (content / "config/sites.yaml").read_text()
+    retired = "    day_hospital: true\n    retired: 2026-11-01\n"
+    (content / "config/sites.yaml").write_text(
+        sites.replace("    day_hospital: true\n", retired, 1)
+    )
+    problems = check_project(Project(content), KNOWN_NOW.date())
+    said = [p for p in problems if "geen campus meer" in str(p.error)]
+    assert said and all(p.warning for p in said) and said[0].error.file == NL

@@ -138,6 +138,12 @@ class Entry:
     service: str
     languages: list[Language] = field(default_factory=list)
 
+    @property
+    def missing(self) -> list[str]:
+        """Languages it has no text in yet (a translation can be begun)."""
+        have = {language.lang for language in self.languages}
+        return [lang for lang in LOCALES if lang not in have] if DEFAULT_LANGUAGE in have else []
+
 
 def overview() -> list[Entry]:
     """Every leaflet with its languages, approved versions, drafts and lagging translations;
@@ -406,6 +412,18 @@ def restore(user: Any, path: str, commit: str) -> Draft:
     Draft.objects.filter(pk=draft.pk).update(note=f"Teruggezet naar de versie van {commit[:10]}")
     audit(user, "versie teruggezet als concept", leaflet=path, detail=f"{commit[:10]}")
     return draft
+
+
+def new_translation(user: Any, slug: str, lang: str) -> Draft:
+    """A translation begun from the approved Dutch text: the translator replaces it, and its
+    approval makes it the translation of that Dutch version."""
+    path = f"leaflets/{slug}/{lang}.md"
+    dutch = approved_text(f"leaflets/{slug}/{DEFAULT_LANGUAGE}.md")
+    if not editable(path) or lang == DEFAULT_LANGUAGE or dutch is None:
+        raise Refused("deze vertaling kan niet begonnen worden")
+    if approved_text(path) is not None or open_draft(path):
+        raise Refused("deze vertaling bestaat al: bewerk ze")
+    return save(user, path, dutch, 0)
 
 
 # --- a new leaflet --------------------------------------------------------------------------

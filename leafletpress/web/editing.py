@@ -470,6 +470,18 @@ def restore(request: HttpRequest, path: str) -> HttpResponse:
 
 
 @role_required(REDACTIE)
+@require_POST
+def translate(request: HttpRequest, slug: str, lang: str) -> HttpResponse:
+    """Begin a leaflet's translation from its approved Dutch text."""
+    try:
+        draft = drafts.new_translation(request.user, slug, lang)
+    except (drafts.Refused, LeafletpressError) as exc:
+        return _refused(request, exc, "content_check")
+    request.session["gelukt"] = "Vertaling begonnen met de Nederlandse tekst: vertaal ze hier."
+    return redirect("content_edit", draft.path)
+
+
+@role_required(REDACTIE)
 @require_http_methods(["GET", "POST"])
 def new(request: HttpRequest) -> HttpResponse:
     if problem := drafts.unavailable():

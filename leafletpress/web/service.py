@@ -65,7 +65,7 @@ class Engine:
         self.unapproved = history.unapproved(project())  # changed by hand: never printed
         self.registry = load_registry(project())
         self.renderer = Renderer(project(), self.registry)
-        self.choices = _choices(self.registry)
+        self.offered: tuple[date, dict[str, Any]] | None = None  # choices(), of one day
         self._planners: dict[date, Planner] = {}
 
     def planner(self) -> Planner:
@@ -132,8 +132,12 @@ def edition_of(value: str) -> Edition:
 
 
 def choices() -> dict[str, Any]:
-    """Leaflets with their variants, campuses and surgeons, for choices that follow each other."""
-    return engine().choices
+    """Leaflets with their variants, campuses and surgeons, for choices that follow each other:
+    made again each day, since a surgeon or campus retires on a day of its own."""
+    current = engine()
+    if current.offered is None or current.offered[0] != date.today():
+        current.offered = (date.today(), _choices(current.registry))
+    return current.offered[1]
 
 
 def _choices(reg: Registry) -> dict[str, Any]:

@@ -36,6 +36,7 @@ urlpatterns = [
     path("dag/<uuid:pk>/<str:kind>/<int:number>", views.day_file, name="day_file"),
     path("inhoud/", editing.overview, name="content_check"),
     path("inhoud/nieuw/", editing.new, name="content_new"),
+    path("inhoud/vertaling/<slug:slug>/<str:lang>", editing.translate, name="content_translate"),
     path("inhoud/bewerk/<path:path>", editing.edit, name="content_edit"),
     path("inhoud/bewaar", editing.save, name="content_save"),
     path("inhoud/controle", editing.check, name="content_findings"),
