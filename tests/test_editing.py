@@ -471,3 +471,16 @@ def test_a_leaflet_that_lists_a_retired_campus_is_a_warning(content) -> None:
     problems = check_project(Project(content), KNOWN_NOW.date())
     said = [p for p in problems if "geen campus meer" in str(p.error)]
     assert said and all(p.warning for p in said) and said[0].error.file == NL
+
+
+def test_page_images_asked_for_at_once_are_made_one_at_a_time(content) -> None:
+    """pdfium is not thread-safe: a page asks for its images at once and gunicorn serves them
+    with several threads. Two at once crashed the process (a segmentation fault)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    made = drafts.preview(NL, (content / NL).read_text(), {})
+    pdf = drafts.previews() / f"{made.key}.pdf"
+    pages = [n for _ in range(40) for n in range(1, made.pages + 1)]
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        images = list(pool.map(lambda n: drafts.service.page_image(pdf, n), pages))
+    assert all(image and image[:4] == b"\x89PNG" for image in images)

@@ -6,11 +6,13 @@ pages are shown as PNG images made with pdfium from the very PDF that is downloa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
@@ -238,31 +240,44 @@ def page_image(pdf_path: Path, page: int) -> bytes | None:
     return _png(pdf_path.read_bytes(), page)
 
 
-def _png(pdf: bytes, page: int, width: int = 900) -> bytes | None:
+# pdfium is not thread-safe: a web process serves pages with several threads (gunicorn's
+# --threads; a page asks for its images at once), so one pdfium call at a time per process,
+# from opening a document until it is closed again (two at once crashed the process).
+_pdfium = threading.Lock()
+
+
+@contextlib.contextmanager
+def _opened(pdf: bytes) -> Iterator[Any]:
     import pypdfium2 as pdfium
 
-    document = pdfium.PdfDocument(pdf)
-    if not 1 <= page <= len(document):
-        return None
-    sheet = document[page - 1]
-    image = sheet.render(scale=width / sheet.get_width()).to_pil()
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False)
-    return buffer.getvalue()
+    with _pdfium:
+        document = pdfium.PdfDocument(pdf)
+        try:
+            yield document
+        finally:
+            document.close()
+
+
+def _png(pdf: bytes, page: int, width: int = 900) -> bytes | None:
+    with _opened(pdf) as document:
+        if not 1 <= page <= len(document):
+            return None
+        sheet = document[page - 1]
+        image = sheet.render(scale=width / sheet.get_width()).to_pil()
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=False)
+        return buffer.getvalue()
 
 
 def page_texts(pdf_path: Path) -> list[str]:
     """The text of each page of a stored PDF (pdfium), to compare two versions page by page."""
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(pdf_path.read_bytes())
-    return [page.get_textpage().get_text_range() for page in document]
+    with _opened(pdf_path.read_bytes()) as document:
+        return [page.get_textpage().get_text_range() for page in document]
 
 
 def page_count(pdf_path: Path) -> int:
-    import pypdfium2 as pdfium
-
-    return len(pdfium.PdfDocument(pdf_path.read_bytes()))
+    with _opened(pdf_path.read_bytes()) as document:
+        return len(document)
 
 
 # --- a clinic day ---------------------------------------------------------------------------
