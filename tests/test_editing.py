@@ -314,6 +314,13 @@ def test_the_history_of_approvals_is_in_the_backup_and_comes_back_with_it(
     ) == []
 
 
+def test_a_leaflet_is_redacties_and_the_hospitals_data_beheers(content) -> None:
+    page = signed_in("beheer").get(reverse("content_edit", args=[NL]))
+    assert page.status_code == 403 and "ze is voor de rol redactie" in page.content.decode()
+    own = signed_in("redactie").get(reverse("content_edit", args=["config/surgeons.yaml"]))
+    assert own.status_code == 403 and "ze is voor de rol beheer" in own.content.decode()
+
+
 def test_the_source_checkouts_example_is_never_edited(settings) -> None:
     settings.ROOT = ROOT
     page = signed_in("redactie").get(reverse("content_check")).content.decode()

@@ -78,10 +78,6 @@ class Report:
     limits: Limits
     sections: list[Section]
 
-    @property
-    def hints(self) -> int:
-        return sum(len(s.hints) for s in self.sections)
-
 
 _WORD = re.compile(r"[^\W\d_](?:[\w’'-]*[^\W\d_])?")
 _PLACEHOLDER = re.compile(r"\[\[\s*([a-z_]+)\s*\]\]")

@@ -27,7 +27,7 @@ from ..content.leaflet import MOMENTS
 from . import drafts, service
 from .forms import EDITIONS, NewLeafletForm
 from .models import Draft, audit
-from .roles import BEHEER, GOEDKEURING, REDACTIE, role_required, roles_of
+from .roles import BEHEER, GOEDKEURING, REDACTIE, RoleNeeded, role_required, roles_of
 
 _KEY = re.compile(r"[0-9a-f]{32}")
 MAX_TEXT = 200_000  # characters: a leaflet is about 15 000
@@ -44,7 +44,7 @@ def _may_edit(request: HttpRequest, path: str) -> None:
         raise Http404("geen bestand dat in de browser gewijzigd wordt")
     needed = BEHEER if path in drafts.CONFIG_FILES else REDACTIE
     if needed not in roles_of(request.user):
-        raise PermissionError(needed)
+        raise RoleNeeded(needed)
 
 
 def _refused(request: HttpRequest, exc: Exception, to: str, *args: Any) -> HttpResponse:
@@ -91,10 +91,7 @@ def _config_files() -> list[tuple[str, str, Draft | None]]:
 @role_required(REDACTIE, BEHEER)
 @require_GET
 def edit(request: HttpRequest, path: str) -> HttpResponse:
-    try:
-        _may_edit(request, path)
-    except PermissionError as needed:
-        return render(request, "web/403.html", {"needed": str(needed)}, status=403)
+    _may_edit(request, path)
     if problem := drafts.unavailable():
         request.session["melding"] = problem
         return redirect("content_check")
@@ -163,7 +160,7 @@ def save(request: HttpRequest) -> JsonResponse:
     try:
         _may_edit(request, path)
         revision = int(posted.get("revision", -1))
-    except PermissionError:
+    except RoleNeeded:
         return JsonResponse({"fout": "je rol mag dit bestand niet wijzigen"}, status=403)
     except (TypeError, ValueError):
         return JsonResponse({"fout": "ongeldige revisie"}, status=400)
@@ -284,8 +281,6 @@ def submit(request: HttpRequest, pk: Any) -> HttpResponse:
             request.session["gelukt"] = "Gepubliceerd: elke folder gebruikt nu deze gegevens."
             return redirect("content_check")
         drafts.submit(request.user, draft, _revision(request), request.POST.get("nota", ""))
-    except PermissionError as needed:
-        return render(request, "web/403.html", {"needed": str(needed)}, status=403)
     except (drafts.Refused, LeafletpressError) as exc:
         return _refused(request, exc, "content_edit", draft.path)
     request.session["gelukt"] = "Ingediend: een medisch verantwoordelijke keurt het goed."
@@ -296,10 +291,7 @@ def submit(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 def withdraw(request: HttpRequest, pk: Any) -> HttpResponse:
     draft = _draft(pk)
-    try:
-        _may_edit(request, draft.path)
-    except PermissionError as needed:
-        return render(request, "web/403.html", {"needed": str(needed)}, status=403)
+    _may_edit(request, draft.path)
     if request.POST.get("wat") == "terughalen":
         drafts.recall(request.user, draft)
         return redirect("content_edit", draft.path)
@@ -457,8 +449,6 @@ def restore(request: HttpRequest, path: str) -> HttpResponse:
     try:
         _may_edit(request, path)
         drafts.restore(request.user, path, request.POST.get("versie", ""))
-    except PermissionError as needed:
-        return render(request, "web/403.html", {"needed": str(needed)}, status=403)
     except (drafts.Refused, LeafletpressError) as exc:
         request.session["melding"] = getattr(exc, "message", str(exc))
         return redirect("content_versions", path)

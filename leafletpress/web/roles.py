@@ -22,8 +22,8 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
 from .signin import SERVICE
 
@@ -36,6 +36,14 @@ ROLES = {
     GOEDKEURING: "wijzigingen van anderen in de folderteksten goedkeuren of terugsturen",
     BEHEER: "accounts en rollen, campussen en chirurgen, het auditlog",
 }
+
+
+class RoleNeeded(PermissionDenied):
+    """This account lacks ``role`` for what it asked (a page or a file): the 403 page names it."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__(role)
+        self.role = role
 
 
 def services_of(user: Any) -> set[str] | None:
@@ -74,8 +82,7 @@ def role_required(*allowed: str) -> Callable[[Callable[..., HttpResponse]], Call
 
                 return redirect_to_login(request.get_full_path())
             if not roles_of(request.user) & set(allowed):
-                needed = " of ".join(allowed)
-                return render(request, "web/403.html", {"needed": needed}, status=403)
+                raise RoleNeeded(" of ".join(allowed))  # views.forbidden: the 403 page
             return view(request, *args, **kwargs)
 
         return guarded

@@ -40,6 +40,7 @@ from .roles import (
     REDACTIE,
     SECRETARIAAT,
     VERZENDEN,
+    RoleNeeded,
     may_see,
     role_required,
     roles_of,
@@ -968,7 +969,8 @@ def _audit_csv(events: Any) -> HttpResponse:
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "web/403.html", {"needed": ""}, status=403)
+    needed = exception.role if isinstance(exception, RoleNeeded) else ""
+    return render(request, "web/403.html", {"needed": needed}, status=403)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
