@@ -28,6 +28,9 @@ from .content.leaflet import (
 )
 from .content.markup import discharge_findings, lint
 from .content.registry import Registry, load_registry
+from .feed.mapping import SHOWN as FEED_SHOWN
+from .feed.mapping import load_mapping
+from .feed.mapping import problems as feed_problems
 from .mail.config import EMAIL_CONFIG, load_email_config
 from .pdf.compose import Composer
 from .visit.appointment import make_visit
@@ -82,6 +85,7 @@ def check_project(project: Project, today: date, only: str | None = None) -> lis
         except ContentError as exc:
             problems += _collect(exc)
 
+    problems += _check_feed(project, registry)
     composer = Composer(project, registry) if registry is not None else None
     leaflets = catalogue(project)
     if not leaflets:
@@ -114,6 +118,22 @@ def check_project(project: Project, today: date, only: str | None = None) -> lis
                 found += _try_compose(composer, leaflet, today)
             problems += found
     return problems
+
+
+def _check_feed(project: Project, registry: Registry | None) -> list[Problem]:
+    """The appointment feed's codes (config/koppeling.yaml), if the hospital has a feed."""
+    try:
+        mapping = load_mapping(project)
+    except ContentError as exc:
+        return _collect(exc)
+    if mapping is None:
+        return []
+    found = [Problem(e) for e in feed_problems(mapping, project, registry)] if registry else []
+    if mapping.example:
+        found.append(_warn("bevat voorbeeldgegevens (example: true)", file=FEED_SHOWN,
+                           hint="vul de codes van het eigen ziekenhuissysteem in en verwijder "
+                                "'example: true'"))  # fmt: skip
+    return found
 
 
 def _unapproved(project: Project) -> list[Problem]:

@@ -101,6 +101,9 @@ class Day(models.Model):
     # The approved content it is made with (a commit of the content's history), fixed when
     # it is queued: an approval during the day does not change it (issue 26, item 5).
     content = models.CharField(max_length=40, blank=True)
+    # A list the appointment feed made (feed.py): "<date>|<moment>|<service>". Its latest
+    # version is the day; each change of an appointment makes a new one that replaces it.
+    feed = models.CharField(max_length=200, blank=True, db_index=True)
 
     @property
     def upload_name(self) -> str:  # in the shared storage
@@ -252,6 +255,53 @@ class Draft(models.Model):
         return self.status in self.OPEN
 
 
+class FeedMessage(models.Model):
+    """One message from the hospital system (HL7 v2 over MLLP, or a FHIR Appointment),
+    stored before it is acknowledged: a message sent again (the same control id, after a lost
+    acknowledgement) is recognised and never applied twice. No patient fields here: what a
+    leaflet needs of it is in ``event_name`` (storage), the message as received in
+    ``raw_name``; both are deleted at the end of the retention period."""
+
+    ACCEPTED, ERROR = "AA", "AE"  # HL7's words; a malformed message (AR) is never stored
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    received = models.DateTimeField(auto_now_add=True, db_index=True)
+    channel = models.CharField(max_length=10)  # hl7 or fhir
+    sender = models.CharField(max_length=100)  # its address (and FHIR: the account)
+    control = models.CharField(max_length=210, unique=True)  # "<channel>:<control id>"
+    kind = models.CharField(max_length=30)  # SIU^S12, ADT^A03, FHIR Appointment
+    appointment = models.CharField(max_length=120, blank=True)
+    reference = models.CharField(max_length=40, blank=True)
+    outcome = models.CharField(max_length=2)
+    reason = models.TextField(blank=True)  # in Dutch, as answered
+    purged = models.DateTimeField(null=True)  # its files deleted (retention)
+
+    class Meta:
+        ordering = ["-received"]
+
+    @property
+    def raw_name(self) -> str:  # in the shared storage
+        return f"koppeling/{self.id}.bericht"
+
+    @property
+    def event_name(self) -> str:
+        return f"koppeling/{self.id}.json"
+
+
+class FeedAppointment(models.Model):
+    """An appointment as the hospital system last described it: which message holds its
+    fields, which day's list it is on, and whether it was cancelled."""
+
+    key = models.CharField(max_length=130, unique=True)  # the system's id ("/ontslag": discharge)
+    message = models.ForeignKey(FeedMessage, on_delete=models.PROTECT, related_name="+")
+    sent = models.CharField(max_length=20, blank=True)  # when that message was sent (ISO)
+    date = models.DateField(db_index=True)  # of the list it is on (operation or discharge)
+    moment = models.CharField(max_length=10)
+    reference = models.CharField(max_length=40, db_index=True)
+    cancelled = models.BooleanField(default=False)
+    updated = models.DateTimeField(auto_now=True)
+
+
 class AuditEvent(models.Model):
     """Who did what, when, to which reference and leaflet: never a name. Append-only.
 
@@ -297,8 +347,9 @@ class DirectorySubject(models.Model):
 
 
 SYSTEM = "systeem"  # the app itself in the audit log (retention)
+FEED = "koppeling"  # the hospital system's messages: the account its days are made by
 # Names the audit log gives to what is not an account: no account may have them.
-RESERVED = (SYSTEM, UNKNOWN)
+RESERVED = (SYSTEM, UNKNOWN, FEED)
 LOCAL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,149}")
 
 

@@ -152,6 +152,16 @@ PROXIES = int(os.environ.get("LEAFLETPRESS_PROXIES", "1" if PRODUCTION else "0")
 AXES_CLIENT_IP_CALLABLE = "leafletpress.web.signin.client_address"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# The appointment feed (docs/koppeling.md): the MLLP listener (`leafletpress-web luister`)
+# and the FHIR endpoint. Only these senders' addresses (or networks) are answered.
+FEED_ADDRESS = os.environ.get("LEAFLETPRESS_FEED_ADDRESS", "127.0.0.1:2575")
+FEED_SENDERS = [a.strip() for a in os.environ.get("LEAFLETPRESS_FEED_SENDERS", "127.0.0.1,::1"
+                                                  ).split(",") if a.strip()]  # fmt: skip
+FEED_TLS_CERT = os.environ.get("LEAFLETPRESS_FEED_TLS_CERT", "")  # PEM: TLS when set
+FEED_TLS_KEY = os.environ.get("LEAFLETPRESS_FEED_TLS_KEY", "")
+FEED_TLS_CLIENTS = os.environ.get("LEAFLETPRESS_FEED_TLS_CLIENTS", "")  # CA: client certificates
+FEED_TOKEN = os.environ.get("LEAFLETPRESS_FEED_TOKEN", "")  # FHIR: the bearer token (else off)
 # A worker silent this long (killed, its machine gone) leaves its part of a day to another.
 WORKER_LEASE_SECONDS = int(os.environ.get("LEAFLETPRESS_WORKER_LEASE_SECONDS", "120"))
 WORKER_HELPERS = 7  # at most this many more workers join a day's first one

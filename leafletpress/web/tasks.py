@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +33,13 @@ from ..common.files import own_folder
 from ..day.batch import Outcome
 from ..day.manifest import JSON_NAME, MADE, read_manifest
 from ..mail.sending import run_email
-from . import days, service
+from . import days, feed, service
 from .models import Day, Mailing, audit
 
 log = logging.getLogger(__name__)  # what needs someone's attention (docs/install.md, Logs)
 PURGED = "de bestanden van deze dag zijn gewist (bewaartermijn)"
 REPLACED = "deze lijst werd vervangen door een verbeterde lijst: verstuur de folders van die lijst"
+CANCELLED = "alle afspraken van deze lijst werden geannuleerd in het ziekenhuissysteem"
 
 
 @task()
@@ -125,13 +126,15 @@ def waiting(task_name: str, *args: Any) -> bool:
 @task()
 def watch() -> None:
     """Every half lease: a day whose workers all stopped (killed, their machines gone) is
-    queued again; and this watch and the daily retention run stay queued."""
+    queued again; the appointment feed's days are made and emailed when their time comes;
+    and this watch and the daily retention run stay queued."""
     try:
         for day in days.revive(lambda day: waiting("make_day", str(day.id))):
             log.warning(
                 "dag %s: geen werker meer (gestopt of machine weg); weer in de wachtrij", day.id
             )
             make_day.enqueue(str(day.id))
+        feed.timing()
     finally:
         patiently(keep_watching)
 
@@ -174,8 +177,9 @@ def _done(day: Day, outcome: Outcome) -> None:
         "refused": day.outcome.get("refused", []),
         "failed": [{"row": row, "problem": problem} for row, problem in outcome.failed],
     }
-    if "correction" in day.outcome:  # what the corrected list changed, for its page
-        listed["correction"] = day.outcome["correction"]
+    for kept in ("correction", "feed", "checked"):  # what changed; the feed's codes; who looked
+        if kept in day.outcome:
+            listed[kept] = day.outcome[kept]
     Day.objects.filter(pk=day.pk, status=Day.RUNNING).update(
         status=Day.DONE, outcome=listed, finished=timezone.now(), done=day.total
     )
@@ -223,6 +227,8 @@ def _send(mailing: Mailing) -> tuple[dict[str, int], str]:
         return {}, PURGED
     if day.replaced() is not None:
         return {}, REPLACED
+    if day.outcome.get("cancelled"):
+        return {}, CANCELLED
     manifests = service.day_manifests(day)
     sizes = [sum(r["status"] in MADE for r in read_manifest(m)["leaflets"]) for m in manifests]
     Mailing.objects.filter(pk=mailing.pk).update(status=Mailing.RUNNING, total=sum(sizes))
@@ -259,6 +265,14 @@ def _mailing_progress(mailing: Mailing, offset: int) -> Callable[[int, int], Non
             Mailing.objects.filter(pk=mailing.pk).update(done=offset + done)
 
     return progress
+
+
+@task()
+def build_feed_day(on: str, moment: str) -> None:
+    """The appointment feed's lists of one day, as its appointments now stand (feed.py);
+    again a little later while an earlier version is being made or emailed."""
+    if not feed.build(date.fromisoformat(on), moment):
+        feed.schedule([(date.fromisoformat(on), moment)], seconds=feed.AGAIN_SECONDS)
 
 
 @task()

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from . import editing, views
+from . import editing, views, views_feed
 from .backends import OIDCCallback, OIDCStart
 
 urlpatterns = [
@@ -25,6 +25,8 @@ urlpatterns = [
     path("dag/<uuid:pk>/maak", views.day_make, name="day_make"),
     path("dag/<uuid:pk>/voortgang", views.day_progress, name="day_progress"),
     path("dag/<uuid:pk>/behandeld", views.day_dealt, name="day_dealt"),
+    path("dag/<uuid:pk>/nagekeken", views_feed.day_checked, name="day_checked"),
+    path("koppeling/fhir/Appointment", views_feed.appointment, name="feed_fhir"),
     path("dag/<uuid:pk>/rij/<int:row>/", views.day_row, name="day_row"),
     path("dag/<uuid:pk>/patient/<int:row>/", views.day_leaflet, name="day_leaflet"),
     path("dag/<uuid:pk>/patient/<int:row>/pagina/<int:page>.png", views.day_leaflet_page,

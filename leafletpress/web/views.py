@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,6 +35,7 @@ from ..visit.daylist import corrected_list
 from . import patients, service
 from .forms import EDITIONS, LANGUAGES, AuditFilter, MakeForm, PatientForm, UploadForm
 from .models import AuditEvent, Day, DayPart, Document, Mailing, audit
+from .queueing import queue
 from .roles import (
     BEHEER,
     REDACTIE,
@@ -553,25 +554,15 @@ def day_make(request: HttpRequest, pk: Any) -> HttpResponse:
             return redirect("day", the_day.id)  # already started: never twice
         if checked.planned is None or not checked.planned.entries:
             return redirect("day", the_day.id)  # nothing to make: the check page says why
-        the_day.services = sorted(service.services_in(checked))  # the content may have changed
-        if not may_see(request.user, the_day.services):
+        if not may_see(request.user, service.services_in(checked)):
             raise Http404("geen dag van uw dienst")
-        the_day.rows = len(checked.listing.rows) if checked.listing else 0
-        the_day.good = the_day.total = len(checked.planned.entries) if checked.planned else 0
-        the_day.status = Day.QUEUED
-        the_day.content = service.content_version()  # made with it, whatever is approved later
-        the_day.outcome = {"edition": form.cleaned_data["edition"] or "a5",
-                           "separators": form.cleaned_data["separators"],
-                           "refused": service.refused_rows(checked)}  # fmt: skip
-        if fix is not None and not _replace(the_day, fix):
+        options = {"edition": form.cleaned_data["edition"] or "a5",
+                   "separators": form.cleaned_data["separators"]}  # fmt: skip
+        queued = queue(the_day, checked, fix, options)
+        if queued is None:
             request.session[f"dag {the_day.id}"] = NOT_NOW
+        if not queued:
             return redirect("day", the_day.id)
-        try:
-            with transaction.atomic():
-                the_day.save()
-        except IntegrityError:  # the same, at the same moment (one day replaces another once)
-            return redirect("day", the_day.id)
-        patients.index_day(the_day, checked.planned.entries)
     make_day.enqueue(str(the_day.id))
     audit(request.user, "dag gestart", detail=f"dag {the_day.id}: {the_day.total} folders",
           covers=[entry.who for entry in checked.planned.entries],
@@ -599,32 +590,6 @@ def _not_as_shown(request: HttpRequest, seen: Day, fix: patients.Correction | No
         return ""
     return ("de lijsten van die dag veranderden sinds je deze pagina opende: kijk na wat deze "
             "lijst nu vervangt en klik dan opnieuw")  # fmt: skip
-
-
-def _replace(the_day: Day, fix: patients.Correction) -> bool:
-    """Make a corrected list in the folder of the day it replaces: the engine's journal keeps
-    the unchanged leaflets; the day records what changed. False if that day was replaced
-    (or purged) meanwhile."""
-    earlier = Day.objects.select_for_update().filter(pk=fix.earlier.pk, purged__isnull=True,
-                                                     status=Day.DONE).first()  # fmt: skip
-    if earlier is None or Day.objects.filter(replaces=earlier).exclude(pk=the_day.pk).exists():
-        return False
-    if earlier.mailings.filter(status__in=[Mailing.QUEUED, Mailing.RUNNING]).exists():
-        return False  # its leaflets are being emailed: replaced after that
-    changes = fix.changes
-    the_day.replaces, the_day.folder = earlier, earlier.folder or str(earlier.id)
-    the_day.outcome["correction"] = {
-        "earlier": str(earlier.id),
-        "summary": changes.summary,
-        "same": changes.same + [c.row for c in changes.changed if not c.reprint],
-        "changed": [
-            {"row": c.row, "reference": c.who, "what": list(c.what)} for c in changes.changed
-        ],
-        "new": [{"row": row, "reference": who} for row, who in changes.new],
-        "gone": [{"row": row, "reference": who} for row, who in changes.gone],
-        "held": [{"row": row, "reference": who} for row, who in changes.held],
-    }
-    return True
 
 
 def _again(request: HttpRequest, the_day: Day) -> HttpResponse:

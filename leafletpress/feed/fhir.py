@@ -1,0 +1,142 @@
+"""FHIR R4 Appointments, the same events as HL7's SIU, validated with ``fhir.resources``.
+
+Input: a posted JSON body: an ``Appointment`` whose ``Patient`` is contained in it, or a
+``Bundle`` holding both. Output: an ``Event`` (events.py), or ``Malformed`` (not valid FHIR:
+HTTP 400) or ``Unusable`` (valid, but a field we need is missing: 422); ``outcome`` writes the
+``OperationOutcome`` that answers it, in Dutch. (R4B's models: its Appointment and Patient are
+R4's.)
+
+Read: ``Appointment.identifier[0]`` (else its id) the appointment; ``status`` booked, pending
+or proposed (booked), cancelled, noshow or entered-in-error (cancelled); ``serviceType`` (else
+``appointmentType``) the procedure code; ``start``; the participants: the Patient, the first
+Practitioner (the surgeon: its identifier, else the id in its reference) and the Location.
+Of the Patient: ``identifier[0]``, ``name[0]``, ``birthDate``, the ``email`` telecom and
+``communication[0].language``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fhir.resources.R4B.appointment import Appointment
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.patient import Patient
+from pydantic import ValidationError
+
+from .events import BOOKED, CANCELLED, Event, Malformed, Unusable, clean
+
+KIND = "FHIR Appointment"
+STATUSES = {"booked": BOOKED, "pending": BOOKED, "proposed": BOOKED,
+            "cancelled": CANCELLED, "noshow": CANCELLED, "entered-in-error": CANCELLED}  # fmt: skip
+
+
+def parse(body: bytes, zone: ZoneInfo) -> Event:
+    """What a posted Appointment (or Bundle) says."""
+    appointment, patient = _resources(body)
+    status = str(appointment.status or "")
+    if status not in STATUSES:
+        raise Unusable(f"status '{clean(status, 30)}' verandert niets aan een folder: stuur "
+                       "booked, pending, proposed, cancelled, noshow of entered-in-error")  # fmt: skip
+    version = appointment.meta.versionId if appointment.meta else None
+    control = (f"Appointment/{appointment.id}/_history/{version}" if appointment.id and version
+               else f"Appointment/{appointment.id or ''}#{hashlib.sha256(body).hexdigest()[:20]}")  # fmt: skip
+    number = next((i.value for i in appointment.identifier or [] if i.value), appointment.id)
+    if not number:
+        raise Unusable("Appointment.identifier en Appointment.id ontbreken")
+    common = {"control": clean(control, 199), "kind": KIND, "action": STATUSES[status],
+              "appointment": clean(number, 80),
+              "sent": _local(appointment.meta.lastUpdated, zone) if appointment.meta else ""}  # fmt: skip
+    if STATUSES[status] == CANCELLED:
+        return Event(**common)
+    if patient is None:
+        raise Unusable("de Patient ontbreekt: zet hem in Appointment.contained of in de Bundle")
+    coding = [c for c in (appointment.serviceType or []) + [appointment.appointmentType]
+              if c is not None for c in c.coding or []]  # fmt: skip
+    event = Event(**common, **_patient(patient), procedure=clean(coding[0].code, 60) if coding else "",
+                  start=_local(appointment.start, zone), **_actors(appointment))  # fmt: skip
+    for field, value in (("Appointment.serviceType (de ingreep)", event.procedure),
+                         ("Appointment.start (het uur)", event.start),
+                         ("Patient.identifier (het patiëntnummer)", event.reference),
+                         ("Patient.name (de naam)", event.name)):  # fmt: skip
+        if not value:
+            raise Unusable(f"{field} ontbreekt")
+    return event
+
+
+def _resources(body: bytes) -> tuple[Appointment, Patient | None]:
+    """The Appointment and its Patient, validated."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise Malformed(f"geen geldige JSON ({clean(exc, 100)})") from None
+    kind = data.get("resourceType") if isinstance(data, dict) else None
+    if kind not in ("Appointment", "Bundle"):
+        raise Malformed("stuur een Appointment (met de Patient in contained) of een Bundle")
+    try:
+        if kind == "Appointment":
+            appointment = Appointment.model_validate(data)
+            found = [r for r in appointment.contained or [] if isinstance(r, Patient)]
+            return appointment, found[0] if found else None
+        bundle = Bundle.model_validate(data)
+    except (ValidationError, ValueError, TypeError) as exc:
+        errors = exc.errors() if isinstance(exc, ValidationError) else []
+        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
+        raise Malformed(f"geen geldige FHIR R4-{kind} ({len(errors) or 1} fout(en)"
+                        f"{f', eerst bij {clean(where, 80)}' if where else ''})") from None  # fmt: skip
+    entries = [e.resource for e in bundle.entry or [] if e.resource is not None]
+    appointments = [r for r in entries if isinstance(r, Appointment)]
+    if len(appointments) != 1:
+        raise Unusable("de Bundle moet precies één Appointment bevatten")
+    patients = [r for r in entries if isinstance(r, Patient)]
+    return appointments[0], patients[0] if patients else None
+
+
+def _patient(patient: Patient) -> dict[str, str]:
+    """Of the Patient, the fields a leaflet needs, and nothing else."""
+    name = (patient.name or [None])[0]
+    email = next((t.value for t in patient.telecom or [] if t.system == "email" and t.value), "")
+    language = ""
+    if patient.communication and patient.communication[0].language.coding:
+        language = patient.communication[0].language.coding[0].code or ""
+    return {
+        "reference": clean(next((i.value for i in patient.identifier or [] if i.value), ""), 40),
+        "name": clean(" ".join([*(name.given or []), name.family or ""])) if name else "",
+        "birth_date": patient.birthDate.isoformat() if patient.birthDate else "",
+        "email": clean(email, 254),
+        "language": clean(language, 20),
+    }
+
+
+def _actors(appointment: Appointment) -> dict[str, str]:
+    """The surgeon's and the location's codes among the participants."""
+    found: dict[str, str] = {}
+    for participant in appointment.participant or []:
+        actor = participant.actor
+        if actor is None:
+            continue
+        reference = actor.reference or ""
+        kind = actor.type or reference.split("/")[0]
+        code = (actor.identifier.value if actor.identifier else "") or reference.split("/")[-1]
+        field = {"Practitioner": "surgeon", "Location": "site"}.get(kind)
+        if field and field not in found and code:
+            found[field] = clean(code, 60)
+    return found
+
+
+def _local(moment: Any, zone: ZoneInfo) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(zone).replace(tzinfo=None)
+    return str(moment.isoformat(timespec="minutes"))
+
+
+def outcome(severity: str, text: str) -> str:
+    """The OperationOutcome that answers a post: ``information`` (accepted) or ``error``."""
+    code = "informational" if severity == "information" else "processing"
+    issue = {"severity": severity, "code": code, "diagnostics": clean(text, 500)}
+    return str(OperationOutcome(issue=[issue]).model_dump_json())

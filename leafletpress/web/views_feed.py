@@ -1,0 +1,92 @@
+"""The appointment feed's web side: the FHIR R4 endpoint the hospital system posts its
+Appointments to, and the secretary's "Nagekeken" on a day the feed made.
+
+The endpoint is for a system, not a person: it answers only a sender address of
+``settings.FEED_SENDERS`` with the bearer token ``settings.FEED_TOKEN`` (without a token it is
+not there: 404), and answers in FHIR (``OperationOutcome``): 200 stored and applied; 422
+valid FHIR but not usable, with the reason in Dutch; 400 not valid FHIR; 401, 403, 413.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from ..feed import fhir
+from ..feed.events import Malformed, Unusable, clean
+from . import feed, service
+from .models import FEED, Day, audit
+from .roles import SECRETARIAAT, role_required
+from .signin import client_address
+
+MAX_BODY = 1_000_000
+FHIR_JSON = "application/fhir+json"
+
+
+def _answer(status: int, text: str, severity: str = "error") -> HttpResponse:
+    return HttpResponse(fhir.outcome(severity, text), status=status, content_type=FHIR_JSON)
+
+
+def _sender_allowed(address: str) -> bool:
+    try:
+        found = ipaddress.ip_address(address)
+        networks = [ipaddress.ip_network(a, strict=False) for a in settings.FEED_SENDERS]
+    except ValueError:
+        return False
+    return any(found in network for network in networks)
+
+
+@csrf_exempt
+@require_POST
+def appointment(request: HttpRequest) -> HttpResponse:
+    """POST [base]/Appointment: one Appointment (with its Patient contained) or a Bundle."""
+    if not settings.FEED_TOKEN:
+        raise Http404("geen FHIR-koppeling ingesteld")
+    address = client_address(request) or "?"
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), settings.FEED_TOKEN.encode()):
+        audit(FEED, "bericht geweigerd", detail=f"FHIR van {clean(address, 60)}: geen of een "
+                                                "verkeerd token")  # fmt: skip
+        response = _answer(401, "geen of een verkeerd token (Authorization: Bearer …)")
+        response["WWW-Authenticate"] = 'Bearer realm="leafletpress"'
+        return response
+    if not _sender_allowed(address):
+        audit(FEED, "bericht geweigerd", detail=f"FHIR van {clean(address, 60)}: geen toegelaten "
+                                                "afzender")  # fmt: skip
+        return _answer(403, "dit adres mag geen afspraken sturen (LEAFLETPRESS_FEED_SENDERS)")
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+        return _answer(413, f"bericht groter dan {MAX_BODY // 1000} kB")
+    body = request.body
+    try:
+        event = fhir.parse(body, ZoneInfo(service.registry().hospital.timezone))
+    except (Malformed, Unusable) as exc:
+        audit(FEED, "bericht geweigerd", detail=f"FHIR van {clean(address, 60)}: {exc}")
+        return _answer(422 if isinstance(exc, Unusable) else 400, str(exc))
+    answer = feed.accept("fhir", address, body, event)
+    if answer.code != "AA":
+        return _answer(422, answer.text)
+    return _answer(200, answer.text or "ontvangen en verwerkt", severity="information")
+
+
+@role_required(SECRETARIAAT)
+@require_POST
+def day_checked(request: HttpRequest, pk: Any) -> HttpResponse:
+    """ "Nagekeken": she looked at this version of a day the feed made; it may be emailed by
+    itself when its time comes (config/koppeling.yaml, timing)."""
+    from .views import _visible_day
+
+    seen = _visible_day(request, pk)
+    with transaction.atomic():
+        the_day = get_object_or_404(Day.objects.select_for_update(), pk=seen.pk)
+        if the_day.feed and not the_day.purged and not the_day.outcome.get("checked"):
+            feed.checked_by(the_day, request.user)
+    return redirect("day", the_day.id)
