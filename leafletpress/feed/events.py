@@ -22,6 +22,13 @@ from .mapping import SHOWN, Mapping
 BOOKED, CHANGED, CANCELLED, DISCHARGED = "geboekt", "gewijzigd", "geannuleerd", "ontslagen"
 BEFORE, DISCHARGE = "voor", "ontslag"  # the moments of visit/appointment.py
 MAX_TEXT = 200  # a field kept from a message: a name, an address, a code
+# A list's fields as an answer to the hospital system names them.
+FIELD_NAMES = {"reference": "patiëntnummer", "name": "naam", "birth_date": "geboortedatum",
+               "email": "e-mailadres", "language": "taal", "leaflet": "folder",
+               "variant": "ingreep", "surgeon": "chirurg", "site": "campus", "date": "datum",
+               "time": "uur", "moment": "moment", "discharge_date": "ontslagdatum",
+               "followup_date": "controledatum", "followup_time": "controle-uur",
+               "followup_site": "controlecampus"}  # fmt: skip
 
 
 class Unusable(Exception):

@@ -132,7 +132,7 @@ def _local(moment: Any, zone: ZoneInfo) -> str:
         return ""
     if moment.tzinfo is not None:
         moment = moment.astimezone(zone).replace(tzinfo=None)
-    return str(moment.isoformat(timespec="minutes"))
+    return str(moment.isoformat(timespec="seconds"))
 
 
 def outcome(severity: str, text: str) -> str:

@@ -18,6 +18,7 @@ Read, per type (docs/koppeling.md has the table for the interface engine):
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +30,9 @@ from .events import BOOKED, CANCELLED, CHANGED, DISCHARGED, Event, Malformed, Un
 TYPES = {"SIU^S12": BOOKED, "SIU^S13": CHANGED, "SIU^S14": CHANGED, "SIU^S15": CANCELLED,
          "SIU^S17": CANCELLED, "ADT^A03": DISCHARGED}  # fmt: skip
 SURGEON_ROLES = ("SURG", "SUR", "OP")
+# HL7's DTM, strictly: a date with the hour and minutes (and seconds, a fraction, an offset).
+HOUR = re.compile(r"\d{12}(\d{2}(\.\d{1,4})?)?([+-]\d{4})?")
+DAY = re.compile(r"\d{8}(\d{4}(\d{2}(\.\d{1,4})?)?)?([+-]\d{4})?")
 APPLICATION = "LEAFLETPRESS"
 
 
@@ -66,7 +70,7 @@ def parse(message: hl7.Message, zone: ZoneInfo) -> Event:
                         "S13, S14, S15 of ADT^A03")  # fmt: skip
     action = TYPES[kind]
     common = {"control": control, "kind": kind, "action": action,
-              "sent": _when(_get(message, "MSH.F7"), zone, "MSH-7") or "",
+              "sent": _when(_get(message, "MSH.F7"), zone, "MSH-7", hour=False) or "",
               **_patient(message)}  # fmt: skip
     if action == DISCHARGED:
         return _discharge(message, common, zone)
@@ -97,7 +101,7 @@ def control_of(message: hl7.Message) -> str:
 
 
 def _discharge(message: hl7.Message, common: dict[str, Any], zone: ZoneInfo) -> Event:
-    discharged = _when(_get(message, "PV1.F45"), zone, "PV1-45")
+    discharged = _when(_get(message, "PV1.F45"), zone, "PV1-45", hour=False)
     if not discharged:
         raise Unusable("PV1-45 (de ontslagdatum) ontbreekt")
     if not common["reference"]:
@@ -160,19 +164,25 @@ def _get(message: hl7.Message, key: str) -> str:
         return ""
 
 
-def _when(value: str, zone: ZoneInfo, field: str) -> str | None:
-    """An HL7 date and time in the hospital's time (ISO); None when it is empty."""
+def _when(value: str, zone: ZoneInfo, field: str, hour: bool = True) -> str | None:
+    """An HL7 date and time in the hospital's time (ISO); None when it is empty. ``hour``:
+    the hour is needed (an appointment), else the date will do (a discharge)."""
     if not value:
         return None
+    shape = HOUR if hour else DAY
     try:
-        moment = hl7.parse_datetime(value)
+        if not shape.fullmatch(value):
+            raise ValueError(value)
+        moment = hl7.parse_datetime(value)  # lenient on its own: '2026-12-15' is 1 Jan 2026
     except ValueError:
-        raise Unusable(f"{field} is geen geldige datum en tijd (nu: {clean(value, 30)})") from None
+        wanted = "JJJJMMDDUUMM" if hour else "JJJJMMDD"
+        raise Unusable(f"{field} is geen geldige datum en tijd (nu: {clean(value, 30)}; "
+                       f"verwacht: {wanted}, eventueel met seconden en +ZZZZ)") from None  # fmt: skip
     if moment is None:
         return None
     if moment.tzinfo is not None:
         moment = moment.astimezone(zone).replace(tzinfo=None)
-    return moment.isoformat(timespec="minutes")
+    return moment.isoformat(timespec="seconds")
 
 
 def _date(value: str) -> str:

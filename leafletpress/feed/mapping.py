@@ -26,7 +26,7 @@ SHOWN = f"config/{MAPPING_FILE}"
 # of HL7 (| ^ ~ \ &) or a space at either end.
 Code = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v),
                  StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,59}$")]  # fmt: skip
-DAYS_BEFORE = re.compile(r"^(\d{1,3}) dagen? voor(af)?$")
+DAYS_BEFORE = re.compile(r"^([1-9]\d{0,2}) dagen? voor(af)?$")
 
 
 def _days_before(value: object) -> object:

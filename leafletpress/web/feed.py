@@ -39,6 +39,7 @@ from ..feed.events import (
     CHANGED,
     DISCHARGE,
     DISCHARGED,
+    FIELD_NAMES,
     Event,
     Mapped,
     day_list,
@@ -169,7 +170,7 @@ def _judged(mapped: Mapped) -> tuple[str, str]:
     if not problems:
         checked = service.engine().planner().check(Row(2, mapped.values))
         if isinstance(checked, list):
-            problems = [f"{error.field or ''}: {error.message}"
+            problems = [f"{FIELD_NAMES.get(error.field or '', error.field)}: {error.message}"
                         + (f" ({error.hint})" if error.hint else "") for error in checked]  # fmt: skip
     return ("AE", "; ".join(problems)) if problems else ("AA", "")
 
@@ -302,9 +303,10 @@ def _emptied(latest: Day | None) -> bool:
 
 
 def _due(key: str, days_before: int | None, today: date | None = None) -> bool:
-    """Whether ``days_before`` the list's day has come (0: at once; None: never)."""
-    if days_before is None:
-        return False
+    """Whether ``days_before`` the list's day has come (0: at once, 'bij boeking'; None:
+    never)."""
+    if days_before is None or days_before == 0:
+        return days_before == 0
     on = date.fromisoformat(key.split("|", 1)[0])
     return (today or timezone.localdate()) >= on - timedelta(days=days_before)
 

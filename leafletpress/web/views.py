@@ -32,7 +32,7 @@ from ..common.project import shipped
 from ..day.manifest import JSON_NAME
 from ..mail.sendlog import ACCEPTED, FAILED, REFUSED, SENDING, UNCERTAIN
 from ..visit.daylist import corrected_list
-from . import patients, service
+from . import patients, service, views_feed
 from .forms import EDITIONS, LANGUAGES, AuditFilter, MakeForm, PatientForm, UploadForm
 from .models import AuditEvent, Day, DayPart, Document, Mailing, audit
 from .queueing import queue
@@ -441,6 +441,7 @@ def day(request: HttpRequest, pk: Any) -> HttpResponse:
         "earlier": earlier,
         "make": MakeForm(),
         "editions": dict(EDITIONS[:3]),
+        "feed": views_feed.about(the_day),
     }
     detail = f"dag {the_day.id} ({the_day.status})"
     if the_day.status == Day.CHECKED and not the_day.purged:

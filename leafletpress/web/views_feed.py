@@ -10,6 +10,7 @@ valid FHIR but not usable, with the reason in Dutch; 400 not valid FHIR; 401, 40
 from __future__ import annotations
 
 import hmac
+from datetime import date, timedelta
 import ipaddress
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -90,3 +91,24 @@ def day_checked(request: HttpRequest, pk: Any) -> HttpResponse:
         if the_day.feed and not the_day.purged and not the_day.outcome.get("checked"):
             feed.checked_by(the_day, request.user)
     return redirect("day", the_day.id)
+
+
+def about(day: Day) -> dict[str, Any] | None:
+    """What the day page says of a day the feed made: the codes to add to the mapping, who
+    looked at it, and when it is made and emailed by itself."""
+    if not day.feed:
+        return None
+    mapping = feed.configured()[0]
+    on = date.fromisoformat(day.feed.split("|", 1)[0])
+    timing = mapping.timing if mapping is not None else None
+    before = day.feed.split("|")[1] == "voor"
+    email = timing.email if timing is not None and before else None
+    unknown = (day.outcome.get("feed") or {}).get("unknown", {})
+    return {
+        "unknown": sorted(((int(row), said) for row, said in unknown.items())),
+        "checked": day.outcome.get("checked"),
+        "cancelled": day.outcome.get("cancelled"),
+        "email_on": None if email is None else on - timedelta(days=email) if email else "boeking",
+        "email_unchecked": bool(timing and timing.email_unchecked),
+        "current": day == feed.current(day.feed),
+    }
