@@ -25,6 +25,7 @@ import yaml
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from helpers import ROOT, all_text, free_port
 from hl7messages import adt_a03, code_of, mllp_send, send, send_tls, siu
 from test_browser import _test_database
@@ -280,3 +281,236 @@ def test_a_listener_that_cannot_work_says_why_and_stops(data: Path, settings) ->
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.returncode != 0 and "LEAFLETPRESS_FEED_SENDERS" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- what the messages make ------------------------------------------------------------------
+
+JAN = {"reference": "ZAS-300", "family": "Janssens", "given": "Jan",
+       "email": "jan.janssens@example.org", "start": "202612150930"}  # fmt: skip
+
+
+def emailed_when_due(today: date) -> None:
+    """The workers' watch on ``today``, then the worker that sends."""
+    feed.timing(today=today)
+    work()
+
+
+def test_a_day_is_emailed_when_its_time_comes_once_a_secretary_looked_at_it(
+    mail_server, listener: Listener
+) -> None:
+    send(listener.port, siu("S12", "E-1", "FI-E1"), siu("S12", "E-2", "FI-E2", **JAN))
+    build()
+    day, client = feed_day(), sender()
+    assert day.status == Day.DONE and day.outcome["counts"] == {"made": 2}
+    emailed_when_due(DAY - timedelta(days=14))
+    assert not mail_server.mailbox.received  # nobody looked at it yet
+    page = client.get(reverse("day", args=[day.id])).content.decode()
+    assert "vanaf <strong>dinsdag 1 december 2026</strong> vanzelf gemaild" in page
+    client.post(reverse("day_checked", args=[day.id]))
+    emailed_when_due(DAY - timedelta(days=15))
+    assert not mail_server.mailbox.received  # not yet its time
+    emailed_when_due(DAY - timedelta(days=14))
+    assert len(mail_server.mailbox.received) == 2
+    emailed_when_due(DAY - timedelta(days=13))
+    assert len(mail_server.mailbox.received) == 2  # once
+    assert AuditEvent.objects.filter(action="folder gemaild", user="koppeling").count() == 2
+
+
+def test_a_change_makes_that_leaflet_again_and_sends_it_as_changed_a_cancellation_stops_it(
+    mail_server, listener: Listener
+) -> None:
+    send(listener.port, siu("S12", "C-1", "FI-C1"), siu("S12", "C-2", "FI-C2", **JAN))
+    build()
+    first, client = feed_day(), sender()
+    client.post(reverse("day_checked", args=[first.id]))
+    emailed_when_due(DAY - timedelta(days=14))
+    ack = send(listener.port, siu("S13", "C-3", "FI-C1", start="202612151100",
+                                  sent="20261201120000"))  # fmt: skip
+    assert code_of(ack[0]) == ("AA", "")
+    build()
+    second = feed_day()
+    assert second.replaces_id == first.id and second.status == Day.DONE
+    assert second.outcome["counts"] == {"made": 1, "unchanged": 1}
+    assert second.outcome["correction"]["changed"] == [
+        {"row": 3, "reference": "ZAS-100231", "what": ["uur 08:15 → 11:00"]}]  # now after Jan
+    emailed_when_due(DAY - timedelta(days=12))
+    assert len(mail_server.mailbox.received) == 2  # a new version: looked at again first
+    page = client.get(reverse("day", args=[second.id])).content.decode()
+    assert "uur 08:15 → 11:00" in page and 'action="/dag/' in page
+    client.post(reverse("day_checked", args=[second.id]))
+    emailed_when_due(DAY - timedelta(days=12))
+    changed = mail_server.mailbox.to("marie.peeters@example.org")
+    assert len(changed) == 2 and changed[1]["Subject"].startswith("Je afspraak is gewijzigd")
+    assert len(mail_server.mailbox.to("jan.janssens@example.org")) == 1  # his did not change
+    send(listener.port, siu("S15", "C-4", "FI-C2", sent="20261202120000", **JAN))
+    build()
+    third = feed_day()
+    assert third.outcome["correction"]["gone"] == [{"row": 2, "reference": "ZAS-300"}]
+    assert third.rows == 1 and third.outcome["counts"] == {"unchanged": 1}
+    emailed_when_due(DAY - timedelta(days=10))
+    assert len(mail_server.mailbox.to("jan.janssens@example.org")) == 1
+
+
+def test_an_older_message_never_undoes_a_newer_one(listener: Listener) -> None:
+    send(listener.port, siu("S13", "O-2", "FI-O", start="202612151100", sent="20261201120000"),
+         siu("S12", "O-1", "FI-O", sent="20261125090000"))  # fmt: skip
+    build()
+    assert "11:00" in feed_day().upload.read_text(encoding="utf-8-sig")
+    said = FeedMessage.objects.get(control="hl7:O-1").reason
+    assert said == "ouder dan het laatste bericht over deze afspraak: niet toegepast"
+
+
+def test_when_every_appointment_is_cancelled_the_made_day_says_so_and_is_never_emailed(
+    mail_server, listener: Listener
+) -> None:
+    send(listener.port, siu("S12", "X-1", "FI-X1"))
+    build()
+    day = feed_day()
+    sender().post(reverse("day_checked", args=[day.id]))
+    send(listener.port, siu("S15", "X-2", "FI-X1", sent="20261126090000"))
+    build()
+    day.refresh_from_db()
+    assert day.outcome["cancelled"] and Day.objects.count() == 1
+    emailed_when_due(DAY - timedelta(days=14))
+    assert not mail_server.mailbox.received
+    page = sender().get(reverse("day", args=[day.id])).content.decode()
+    assert "Alle afspraken geannuleerd" in page
+
+
+def test_a_discharge_puts_the_discharge_leaflet_on_the_wards_list_ready_to_print(
+    listener: Listener,
+) -> None:
+    send(listener.port, siu("S12", "D-1", "FI-D1"),
+         siu("S12", "D-2", "FI-D2", **JAN | {"site": "CAD", "surgeon": "10232"}))  # fmt: skip
+    answers = send(listener.port, adt_a03("D-3", "20261217"),
+                   adt_a03("D-4", "20261217", "202701281400", "CAD", **JAN),
+                   adt_a03("D-5", "20261217", reference="ZAS-999"))  # fmt: skip
+    assert [code_of(a) for a in answers][:2] == [("AA", ""), ("AA", "")]
+    assert code_of(answers[2]) == (
+        "AA", "geen operatie met een folder voor deze patiënt: geen ontslagfolder")  # fmt: skip
+    build()
+    ward = feed_day("ontslag")
+    assert ward.status == Day.DONE and ward.outcome["counts"] == {"made": 2}, ward.error
+    assert ward.feed == "2026-12-17|ontslag|Orthopedie en Traumatologie"
+    assert ward.outcome["print_files"]  # for the nurse's printer
+    texts = {item["name"].split("_")[0]: all_text((ward.out_dir / item["path"]).read_bytes())
+             for item in ward.outcome["leaflets"]}  # fmt: skip
+    assert "Nog niet gepland" in texts["ZAS-100231"]
+    assert "28/01/2027" in texts["ZAS-300"] or "28 januari 2027" in texts["ZAS-300"]
+
+
+# --- FHIR ------------------------------------------------------------------------------------
+
+
+def fhir_appointment(status: str = "booked", version: str = "1", **change: Any) -> dict:
+    patient = {"resourceType": "Patient", "id": "p", "identifier": [{"value": "ZAS-100231"}],
+               "name": [{"family": "Peeters", "given": ["Marie"]}], "birthDate": "1961-04-23",
+               "telecom": [{"system": "phone", "value": "03 123 45 67"},
+                           {"system": "email", "value": "marie.peeters@example.org"}],
+               "address": [{"text": "Kerkstraat 1, 2000 Antwerpen"}]}  # fmt: skip
+    return {"resourceType": "Appointment", "id": "a1", "meta": {"versionId": version},
+            "status": status, "identifier": [{"value": "FI-F1"}],
+            "serviceType": [{"coding": [{"code": "ORT-AVN-THP"}]}],
+            "start": "2026-12-15T08:15:00+01:00", "end": "2026-12-15T10:00:00+01:00",
+            "contained": [patient],
+            "participant": [
+                {"actor": {"reference": "#p"}, "status": "accepted"},
+                {"actor": {"reference": "Practitioner/10234"}, "status": "accepted"},
+                {"actor": {"identifier": {"value": "AUG"}, "type": "Location"},
+                 "status": "accepted"}]} | change  # fmt: skip
+
+
+def post(body: Any, token: str = TOKEN, **headers: str) -> Any:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return Client().post(reverse("feed_fhir"), raw, content_type="application/fhir+json",
+                         HTTP_AUTHORIZATION=f"Bearer {token}", **headers)  # fmt: skip
+
+
+def test_a_fhir_appointment_makes_the_same_day_as_its_hl7_message(data) -> None:
+    answer = post(fhir_appointment())
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/fhir+json"
+    assert json.loads(answer.content)["issue"][0]["severity"] == "information"
+    assert post(fhir_appointment()).status_code == 200  # the same version again: once
+    assert FeedMessage.objects.count() == 1
+    build()
+    day = feed_day()
+    assert day.status == Day.DONE and day.outcome["counts"] == {"made": 1}
+    text = all_text((day.out_dir / day.outcome["leaflets"][0]["path"]).read_bytes())
+    assert "Marie Peeters" in text and "08:15" in text and "prof. dr. Sofie Wouters" in text
+    kept = path_of(FeedMessage.objects.get().event_name).read_text(encoding="utf-8")
+    assert "Kerkstraat" not in kept and "03 123" not in kept  # only what the leaflet needs
+    assert post(fhir_appointment("cancelled", "2")).status_code == 200
+    assert FeedAppointment.objects.get().cancelled
+
+
+@pytest.mark.parametrize(("body", "token", "status", "said"), [
+    (fhir_appointment(), "fout", 401, "geen of een verkeerd token"),
+    (b"{niet-json", TOKEN, 400, "geen geldige JSON"),
+    (fhir_appointment(start="morgen"), TOKEN, 400, "geen geldige FHIR R4-Appointment"),
+    (fhir_appointment(status="fulfilled"), TOKEN, 422, "status 'fulfilled' verandert niets"),
+    (fhir_appointment(serviceType=[{"coding": [{"code": "ORT-KNIE"}]}]), TOKEN, 422,
+     "procedurecode 'ORT-KNIE' staat niet in config/koppeling.yaml"),
+    (fhir_appointment(contained=[]), TOKEN, 422, "de Patient ontbreekt"),
+])  # fmt: skip
+def test_a_fhir_post_is_answered_with_what_to_do(data, body, token, status, said) -> None:
+    answer = post(body, token)
+    assert answer.status_code == status
+    assert said in json.loads(answer.content)["issue"][0]["diagnostics"]
+
+
+def test_the_fhir_endpoint_is_not_there_without_a_token_and_refuses_other_senders(
+    data, settings
+) -> None:
+    assert post(fhir_appointment(), REMOTE_ADDR="10.9.9.9").status_code == 403
+    settings.FEED_TOKEN = ""
+    assert post(fhir_appointment(), "").status_code == 404
+    assert not FeedMessage.objects.exists()
+
+
+# --- privacy ---------------------------------------------------------------------------------
+
+
+def test_only_what_a_leaflet_needs_is_kept_and_the_message_goes_after_the_retention_period(
+    listener: Listener,
+) -> None:
+    send(listener.port, siu("S12", "P-1", "FI-P1", address="Kerkstraat 1^^Antwerpen"))
+    message = FeedMessage.objects.get()
+    kept = path_of(message.event_name).read_text(encoding="utf-8")
+    assert "Kerkstraat" not in kept and "1234567" not in kept and "Marie Peeters" in kept
+    assert b"Kerkstraat" in path_of(message.raw_name).read_bytes()  # as received, for IT
+    assert oct(path_of(message.raw_name).stat().st_mode)[-3:] == "600"
+    build()
+    with later(8):  # the message is past the retention period; its appointment is not
+        call_command("opruimen", stdout=io.StringIO())
+    assert not path_of(message.raw_name).exists() and path_of(message.event_name).exists()
+    assert feed_day().purged is None  # booked weeks ahead: kept until its day is past
+    with later(20 + 8):
+        call_command("opruimen", stdout=io.StringIO())
+    assert not path_of(message.event_name).exists() and not FeedAppointment.objects.exists()
+    assert feed_day().purged is not None
+    assert FeedMessage.objects.get().purged is not None  # the row says what came, no name
+
+
+def test_a_message_whose_storing_was_interrupted_leaves_no_file_behind(data) -> None:
+    stray = path_of("koppeling/0d2c6f0e-0000-4000-8000-000000000000.bericht")
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"MSH|...|Peeters^Marie")
+    now = timezone.now().timestamp()  # the test clock's (the disk keeps the real one)
+    os.utime(stray, (now, now))
+    with later(0.5 / 24):
+        call_command("opruimen", stdout=io.StringIO())
+    assert stray.exists()  # it may be being stored right now
+    with later(2 / 24):
+        call_command("opruimen", stdout=io.StringIO())
+    assert not stray.exists()
+
+
+def test_no_patient_name_reaches_the_listeners_log_or_the_audit_log(
+    listener: Listener, caplog
+) -> None:
+    send(listener.port, siu("S12", "L-1", "FI-L1"), siu("S12", "L-2", "FI-L2", procedure="X"),
+         "MSH|^~\\&|HIS|ZAS|L|ZAS|20261125||ADT^A01^ADT_A01|L-3|P|2.5\rPID|||1||Peeters^Marie\r")  # fmt: skip
+    build()
+    said = " ".join(e.detail for e in AuditEvent.objects.all())
+    assert "Peeters" not in said and "Marie" not in said
+    assert all(e.user == "koppeling" for e in AuditEvent.objects.filter(action__contains="bericht"))

@@ -358,6 +358,8 @@ def mailable(day: Day, mapping: Mapping) -> str | None:
         return "deze lijst werd al gemaild"
     if not day.outcome.get("checked") and not mapping.timing.email_unchecked:
         return "nog niet nagekeken door het secretariaat"
+    if service.proof_needed():
+        return "er ging nog geen proef-e-mail met de huidige instellingen"
     return None
 
 

@@ -4,7 +4,9 @@ Input: the clock and the database. Output: files deleted, rows marked ``purged``
 event with the counts (and one per day that could not be purged, with why). Deleted: each
 leaflet made for one patient, each uploaded list, each day's PDFs (patients' leaflets and
 print files) and the outbox's messages; in the send log, the patients' addresses (replaced by
-a keyed hash, common/keyed.py, and left out of the servers' answers). Kept: the manifests
+a keyed hash, common/keyed.py, and left out of the servers' answers); the appointment feed's
+messages as received, and its appointments once their day is that far past (a day the feed
+made is kept until then, however early it was booked). Kept: the manifests
 (references, leaflet versions, no names), the rows that say what was made and sent, and the
 audit log.
 
@@ -27,6 +29,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..common.errors import LeafletpressError
@@ -34,7 +37,17 @@ from ..common.files import own_folder
 from ..day.manifest import CSV_NAME, JSON_NAME, forget_refused
 from ..mail.sendlog import FORGOTTEN, UNKEYED, SendLog, forgotten, rekeyed
 from . import service
-from .models import SYSTEM, Day, Document, Mailing, PatientLeaflet, audit
+from .models import (
+    SYSTEM,
+    Day,
+    Document,
+    FeedAppointment,
+    FeedMessage,
+    Mailing,
+    PatientLeaflet,
+    audit,
+)
+from .storage import path_of
 
 log = logging.getLogger(__name__)
 KEPT = {CSV_NAME, JSON_NAME}
@@ -64,6 +77,8 @@ def purge(now: datetime | None = None) -> Purged:
         done.documents += 1
     ended = Day.objects.exclude(status__in=BUSY)
     for day in ended.filter(created__lt=cutoff, purged__isnull=True):
+        if day.feed and max(day.dates, default="") >= cutoff.date().isoformat():
+            continue  # made when booked, weeks ahead: kept until its day is past as long
         done.files += _try(done, day, _purge_day)
         done.days += day.purged is not None
     for day in Day.objects.filter(purged__isnull=False):  # files a run left behind (F7)
@@ -75,7 +90,7 @@ def purge(now: datetime | None = None) -> Purged:
         audit(SYSTEM, "opruimen mislukt", detail=f"verzendlogboek: {exc}"[:300])
         log.error("opruimen mislukt: verzendlogboek: %s", exc.message)
     done.files += _stale_uploads(Path(settings.FILE_UPLOAD_TEMP_DIR), now or timezone.now())
-    done.files += _orphan_lists(cutoff)
+    done.files += _orphan_lists(cutoff) + _feed(cutoff, now or timezone.now())
     if done.documents or done.days or done.files:
         audit(SYSTEM, "opgeruimd", detail=f"bewaartermijn {settings.RETENTION_DAYS} dagen: "
               f"{done}")  # fmt: skip
@@ -168,6 +183,35 @@ def _orphan_lists(cutoff: datetime) -> int:
         _remove(path) for path in folder.iterdir()
         if path.stem.replace("-", "") not in days and path.lstat().st_mtime < cutoff.timestamp()
     )  # fmt: skip
+
+
+def _feed(cutoff: datetime, now: datetime) -> int:
+    """The appointment feed's: appointments whose day is past the retention period (or
+    cancelled that long ago); each message as received, once it is that old; what a leaflet
+    needed of a message, once no appointment is described by it any more; and the files of a
+    message whose storing was interrupted (its transaction never committed)."""
+    FeedAppointment.objects.filter(
+        Q(date__lt=cutoff.date()) | Q(cancelled=True, updated__lt=cutoff)
+    ).delete()
+    described = set(FeedAppointment.objects.values_list("message_id", flat=True))
+    removed = 0
+    for message in FeedMessage.objects.filter(received__lt=cutoff, purged__isnull=True):
+        removed += _remove(path_of(message.raw_name))
+        if message.pk not in described:
+            removed += _remove(path_of(message.event_name))
+            FeedMessage.objects.filter(pk=message.pk).update(purged=now)
+    folder = Path(settings.SHARED) / "koppeling"
+    if folder.is_dir():
+        known = {str(pk) for pk in FeedMessage.objects.values_list("id", flat=True)}
+        removed += sum(
+            _remove(path) for path in folder.iterdir()
+            if path.name.split(".")[0] not in known
+            and path.lstat().st_mtime < (now - STORING).timestamp()
+        )  # fmt: skip
+    return removed
+
+
+STORING = timedelta(hours=1)  # longer than any message takes to store
 
 
 def stale_local_files(now: datetime | None = None) -> int:

@@ -549,6 +549,18 @@ def shown_message(message: EmailMessage) -> dict[str, Any]:
     }  # fmt: skip
 
 
+PROOF, PROOF_SETTINGS = "proef-e-mail verstuurd", "instellingen "
+
+
+def proof_needed() -> bool:
+    """No real message before a proof went out with the message settings as they are now:
+    once, and again after the mail server, the sender or the texts changed."""
+    from .models import AuditEvent
+
+    done = f"{PROOF_SETTINGS}{message_settings()};"
+    return not AuditEvent.objects.filter(action=PROOF, detail__startswith=done).exists()
+
+
 def message_settings() -> str:
     """What the patients' messages are made from besides the day (the mail server and sender,
     the hospital and its campuses, the message texts), as a short digest: a proof is sent

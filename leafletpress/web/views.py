@@ -47,6 +47,7 @@ from .roles import (
     roles_of,
     services_of,
 )
+from .service import PROOF, PROOF_SETTINGS, proof_needed
 from .storage import keep
 
 
@@ -843,14 +844,6 @@ def day_email_proof(request: HttpRequest, pk: Any) -> HttpResponse:
     return redirect("day_email", the_day.id)
 
 
-PROOF, PROOF_SETTINGS = "proef-e-mail verstuurd", "instellingen "
-
-
-def proof_needed() -> bool:
-    """No real message before a proof went out with the message settings as they are now:
-    once, and again after the mail server, the sender or the texts changed."""
-    done = f"{PROOF_SETTINGS}{service.message_settings()};"
-    return not AuditEvent.objects.filter(action=PROOF, detail__startswith=done).exists()
 
 
 NO_ADDRESS = ("je account heeft geen e-mailadres — vraag de beheerder het in te vullen (bij "
