@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve test lint bench guide clean system-deps test-deps lock wheelhouse
+.PHONY: demo serve feed-demo test lint bench guide clean system-deps test-deps lock wheelhouse
 
 # Example leaflets, then the example lists (examples/) moved to a day two weeks ahead, made as a
 # clinic day and a ward's discharge list with their emails as a dry run: see output/demo/.
@@ -15,6 +15,11 @@ demo: $(STAMP)
 # The web app on http://127.0.0.1:8000/ with a worker beside it; data in data/ (see README).
 serve: $(STAMP)
 	$(PY) -m leafletpress.web.serve
+
+# With `make serve` running: the example hospital system's messages (examples/koppeling/) sent
+# to its listener, as an interface engine sends them; the day appears under "Dagen".
+feed-demo: $(STAMP)
+	$(PY) -m leafletpress.web.manage koppeling_voorbeeld
 
 test: lint test-deps
 	$(PY) -m pytest

@@ -10,6 +10,7 @@ ones before it (checked by import-linter in ``make lint``):
 ``printing``  4. print files for duplex printers, folded booklets
 ``day``       5. a clinic day: parallel, resumable rendering, print files per campus, manifest
 ``mail``      6. email to patients, with the send log
+``feed``      the hospital system's appointment messages (HL7 v2, FHIR) as day-list rows
 ``check``     validates all content and configuration (uses every stage, changes nothing)
 ``cli``       the command line: parses input, calls the stages, prints results
 ``web``       the secretaries' web app (Django): forms and uploads in, pages and files out

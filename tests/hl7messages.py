@@ -102,15 +102,15 @@ def mllp_send(port: int, message: str, folder: Path) -> str:
 def send_tls(port: int, message: str, ca_file: str) -> str:
     """One message over TLS (MLLP framing by hand: python-hl7's client has no TLS)."""
     context = ssl.create_default_context(cafile=ca_file)
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
-        with context.wrap_socket(raw, server_hostname="localhost") as tls:
-            tls.sendall(b"\x0b" + message.encode() + b"\x1c\r")
-            answer = b""
-            while not answer.endswith(b"\x1c\r"):
-                chunk = tls.recv(4096)
-                if not chunk:
-                    break
-                answer += chunk
+    raw = socket.create_connection(("127.0.0.1", port), timeout=30)
+    with context.wrap_socket(raw, server_hostname="localhost") as tls:
+        tls.sendall(b"\x0b" + message.encode() + b"\x1c\r")
+        answer = b""
+        while not answer.endswith(b"\x1c\r"):
+            chunk = tls.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
     return answer.strip(b"\x0b\x1c\r").decode()
 
 

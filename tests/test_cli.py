@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from helpers import ROOT, all_text, edit, normalise, page_texts, sign_off_policy
 
-from leafletpress.cli.commands import demo_date
+from leafletpress.visit.calendar import demo_date
 
 GOOD = [
     "leaflet", "avn-hip", "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes",

@@ -8,8 +8,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,13 +21,14 @@ from typing import Any
 import pytest
 import yaml
 from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from helpers import ROOT, all_text, free_port
 from hl7messages import adt_a03, code_of, mllp_send, send, send_tls, siu
 from test_browser import _test_database
-from test_web import PASSWORD, account, later, mail_server, sender, signed_in, work
+from test_web import PASSWORD, later, mail_server, sender, signed_in, work
 
 from leafletpress.check import check_project
 from leafletpress.common.project import Project
@@ -332,7 +331,8 @@ def test_a_change_makes_that_leaflet_again_and_sends_it_as_changed_a_cancellatio
     assert second.replaces_id == first.id and second.status == Day.DONE
     assert second.outcome["counts"] == {"made": 1, "unchanged": 1}
     assert second.outcome["correction"]["changed"] == [
-        {"row": 3, "reference": "ZAS-100231", "what": ["uur 08:15 → 11:00"]}]  # now after Jan
+        {"row": 3, "reference": "ZAS-100231", "what": ["uur 08:15 → 11:00"]}
+    ]  # now after Jan
     emailed_when_due(DAY - timedelta(days=12))
     assert len(mail_server.mailbox.received) == 2  # a new version: looked at again first
     page = client.get(reverse("day", args=[second.id])).content.decode()
@@ -508,9 +508,39 @@ def test_a_message_whose_storing_was_interrupted_leaves_no_file_behind(data) -> 
 def test_no_patient_name_reaches_the_listeners_log_or_the_audit_log(
     listener: Listener, caplog
 ) -> None:
-    send(listener.port, siu("S12", "L-1", "FI-L1"), siu("S12", "L-2", "FI-L2", procedure="X"),
-         "MSH|^~\\&|HIS|ZAS|L|ZAS|20261125||ADT^A01^ADT_A01|L-3|P|2.5\rPID|||1||Peeters^Marie\r")  # fmt: skip
+    send(
+        listener.port,
+        siu("S12", "L-1", "FI-L1"),
+        siu("S12", "L-2", "FI-L2", procedure="X"),
+        "MSH|^~\\&|HIS|ZAS|L|ZAS|20261125||ADT^A01^ADT_A01|L-3|P|2.5\rPID|||1||Peeters^Marie\r",
+    )
     build()
     said = " ".join(e.detail for e in AuditEvent.objects.all())
     assert "Peeters" not in said and "Marie" not in said
     assert all(e.user == "koppeling" for e in AuditEvent.objects.filter(action__contains="bericht"))
+
+
+def test_a_code_added_to_the_mapping_puts_its_rows_right_without_a_new_message(
+    data, settings, project_copy
+) -> None:
+    from leafletpress.web.tasks import waiting
+
+    settings.ROOT = project_copy
+    knee = fhir_appointment(serviceType=[{"coding": [{"code": "ORT-KNIE"}]}])
+    assert post(knee).status_code == 422  # kept, and shown with the day's errors
+    build()
+    assert (feed_day().rows, feed_day().good) == (1, 0)
+    feed.timing()  # the lists were built with this content: nothing to do
+    DBTaskResult.objects.all().delete()
+    feed.timing()
+    assert not waiting("build_feed_day", DAY.isoformat(), "voor")
+    mapping = project_copy / "config" / "koppeling.yaml"
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace("procedures:\n", "procedures:\n  ORT-KNIE: "
+                                    "{leaflet: avn-hip, variant: osteotomie}\n"),
+                       encoding="utf-8")  # fmt: skip
+    feed.timing()
+    assert waiting("build_feed_day", DAY.isoformat(), "voor")
+    build()
+    day = feed_day()
+    assert (day.rows, day.good, day.status) == (1, 1, Day.DONE)

@@ -140,7 +140,7 @@ def test_a_hospital_content_folder_is_begun_from_the_example_and_never_overwritt
 DEPLOY = ROOT / "deploy"
 UNITS = ("leafletpress-migrate.service", "leafletpress-web.service", "leafletpress.target",
          "leafletpress-worker@.service", "leafletpress-reservekopie.service",
-         "leafletpress-reservekopie.timer")  # fmt: skip
+         "leafletpress-reservekopie.timer", "leafletpress-koppeling.service")  # fmt: skip
 
 
 def unit(name: str, venv: Path, **changes: str) -> dict[str, list[str]]:

@@ -36,6 +36,7 @@ from ..content.leaflet import (
 )
 from ..content.registry import load_registry
 from ..visit.appointment import make_visit, parse_date, parse_moment, parse_time
+from ..visit.calendar import demo_date
 from ..visit.personalise import personalise, warnings
 
 if TYPE_CHECKING:
@@ -294,12 +295,6 @@ DEMO_VISITS: tuple[dict[str, object], ...] = (
 
 # At discharge, two days later: the follow-up campus of each example (one not planned yet).
 DEMO_FOLLOWUPS = ("hoge-beuken", "middelheim", None)
-
-
-def demo_date(today: date) -> date:
-    """A Tuesday at least 14 days ahead, so no deadline in the demo has passed."""
-    day = today + timedelta(days=14)
-    return day + timedelta(days=(1 - day.weekday()) % 7)
 
 
 # The example lists (examples/) are for a Tuesday in December 2026. The demo makes copies moved

@@ -40,9 +40,10 @@ from ..common.project import CHECKOUT, Project
 TRACKED = ("leaflets", "config", "templates", "styles")
 _MARK = "leafletpress.inhoud"  # git config key: this repository is a content history
 _SHA = re.compile(r"[0-9a-f]{40}")
-# Files the browser may change: a leaflet in one language, the campuses, the surgeons.
+# Files the browser may change: a leaflet in one language, the campuses, the surgeons, the
+# appointment feed's codes.
 EDITABLE = re.compile(
-    r"leaflets/[a-z0-9][a-z0-9-]{0,59}/(nl|fr|en)\.md|config/(sites|surgeons)\.yaml"
+    r"leaflets/[a-z0-9][a-z0-9-]{0,59}/(nl|fr|en)\.md|config/(sites|surgeons|koppeling)\.yaml"
 )
 _LOCK_NAME = "leafletpress.lock"
 KEPT = 10  # versions extracted per machine (snapshot): the days being made use one or two

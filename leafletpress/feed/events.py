@@ -16,6 +16,7 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+
 from ..visit.daylist import FIELDS, REQUIRED, Columns
 from .mapping import SHOWN, Mapping
 

@@ -39,24 +39,33 @@ def parse(body: bytes, zone: ZoneInfo) -> Event:
     appointment, patient = _resources(body)
     status = str(appointment.status or "")
     if status not in STATUSES:
-        raise Unusable(f"status '{clean(status, 30)}' verandert niets aan een folder: stuur "
-                       "booked, pending, proposed, cancelled, noshow of entered-in-error")  # fmt: skip
+        raise Unusable(
+            f"status '{clean(status, 30)}' verandert niets aan een folder: stuur "
+            "booked, pending, proposed, cancelled, noshow of entered-in-error"
+        )
     version = appointment.meta.versionId if appointment.meta else None
-    control = (f"Appointment/{appointment.id}/_history/{version}" if appointment.id and version
-               else f"Appointment/{appointment.id or ''}#{hashlib.sha256(body).hexdigest()[:20]}")  # fmt: skip
+    control = (
+        f"Appointment/{appointment.id}/_history/{version}"
+        if appointment.id and version
+        else f"Appointment/{appointment.id or ''}#{hashlib.sha256(body).hexdigest()[:20]}"
+    )
     number = next((i.value for i in appointment.identifier or [] if i.value), appointment.id)
     if not number:
         raise Unusable("Appointment.identifier en Appointment.id ontbreken")
-    common = {"control": clean(control, 199), "kind": KIND, "action": STATUSES[status],
-              "appointment": clean(number, 80),
-              "sent": _local(appointment.meta.lastUpdated, zone) if appointment.meta else ""}  # fmt: skip
+    common = {
+        "control": clean(control, 199),
+        "kind": KIND,
+        "action": STATUSES[status],
+        "appointment": clean(number, 80),
+        "sent": _local(appointment.meta.lastUpdated, zone) if appointment.meta else "",
+    }
     if STATUSES[status] == CANCELLED:
         return Event(**common)
     if patient is None:
         raise Unusable("de Patient ontbreekt: zet hem in Appointment.contained of in de Bundle")
-    coding = [c for c in (appointment.serviceType or []) + [appointment.appointmentType]
-              if c is not None for c in c.coding or []]  # fmt: skip
-    event = Event(**common, **_patient(patient), procedure=clean(coding[0].code, 60) if coding else "",
+    kinds = [*(appointment.serviceType or []), appointment.appointmentType]
+    codes = [c.code for kind in kinds if kind is not None for c in kind.coding or [] if c.code]
+    event = Event(**common, **_patient(patient), procedure=clean(codes[0] if codes else "", 60),
                   start=_local(appointment.start, zone), **_actors(appointment))  # fmt: skip
     for field, value in (("Appointment.serviceType (de ingreep)", event.procedure),
                          ("Appointment.start (het uur)", event.start),
@@ -85,8 +94,10 @@ def _resources(body: bytes) -> tuple[Appointment, Patient | None]:
     except (ValidationError, ValueError, TypeError) as exc:
         errors = exc.errors() if isinstance(exc, ValidationError) else []
         where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
-        raise Malformed(f"geen geldige FHIR R4-{kind} ({len(errors) or 1} fout(en)"
-                        f"{f', eerst bij {clean(where, 80)}' if where else ''})") from None  # fmt: skip
+        raise Malformed(
+            f"geen geldige FHIR R4-{kind} ({len(errors) or 1} fout(en)"
+            f"{f', eerst bij {clean(where, 80)}' if where else ''})"
+        ) from None
     entries = [e.resource for e in bundle.entry or [] if e.resource is not None]
     appointments = [r for r in entries if isinstance(r, Appointment)]
     if len(appointments) != 1:
@@ -97,14 +108,16 @@ def _resources(body: bytes) -> tuple[Appointment, Patient | None]:
 
 def _patient(patient: Patient) -> dict[str, str]:
     """Of the Patient, the fields a leaflet needs, and nothing else."""
-    name = (patient.name or [None])[0]
+    name = patient.name[0] if patient.name else None
     email = next((t.value for t in patient.telecom or [] if t.system == "email" and t.value), "")
     language = ""
     if patient.communication and patient.communication[0].language.coding:
         language = patient.communication[0].language.coding[0].code or ""
     return {
         "reference": clean(next((i.value for i in patient.identifier or [] if i.value), ""), 40),
-        "name": clean(" ".join([*(name.given or []), name.family or ""])) if name else "",
+        "name": clean(" ".join([*(g or "" for g in name.given or []), name.family or ""]))
+        if name
+        else "",
         "birth_date": patient.birthDate.isoformat() if patient.birthDate else "",
         "email": clean(email, 254),
         "language": clean(language, 20),

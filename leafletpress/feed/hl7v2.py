@@ -176,13 +176,15 @@ def _when(value: str, zone: ZoneInfo, field: str, hour: bool = True) -> str | No
         moment = hl7.parse_datetime(value)  # lenient on its own: '2026-12-15' is 1 Jan 2026
     except ValueError:
         wanted = "JJJJMMDDUUMM" if hour else "JJJJMMDD"
-        raise Unusable(f"{field} is geen geldige datum en tijd (nu: {clean(value, 30)}; "
-                       f"verwacht: {wanted}, eventueel met seconden en +ZZZZ)") from None  # fmt: skip
+        raise Unusable(
+            f"{field} is geen geldige datum en tijd (nu: {clean(value, 30)}; "
+            f"verwacht: {wanted}, eventueel met seconden en +ZZZZ)"
+        ) from None
     if moment is None:
         return None
     if moment.tzinfo is not None:
         moment = moment.astimezone(zone).replace(tzinfo=None)
-    return moment.isoformat(timespec="seconds")
+    return str(moment.isoformat(timespec="seconds"))
 
 
 def _date(value: str) -> str:

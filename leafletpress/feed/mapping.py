@@ -31,8 +31,12 @@ DAYS_BEFORE = re.compile(r"^([1-9]\d{0,2}) dagen? voor(af)?$")
 
 def _days_before(value: object) -> object:
     """'14 dagen voor' -> 14; 'bij boeking' (made) -> 0; 'nooit' (emailed) -> None."""
-    if value in ("bij boeking", "nooit", None) or isinstance(value, int):
-        return {"bij boeking": 0, "nooit": None}.get(value, value)  # type: ignore[call-overload]
+    if value == "bij boeking":
+        return 0
+    if value in ("nooit", None):
+        return None
+    if isinstance(value, int):
+        return value
     if isinstance(value, str) and (found := DAYS_BEFORE.match(value.strip())):
         return int(found.group(1))
     raise ValueError("schrijf 'bij boeking', 'nooit' of een aantal dagen: '14 dagen voor'")
@@ -122,13 +126,24 @@ def problems(mapping: Mapping, project: Project, registry: Registry) -> list[Con
                                       f"{wanted.leaflet}", file=SHOWN, field=f"{where}.variant",
                                       hint=f"kies uit: {', '.join(variants)}"))  # fmt: skip
         if code in mapping.ignore:
-            found.append(ContentError("staat ook onder ignore", file=SHOWN, field=where,
-                                      hint="een code heeft een folder of wordt genegeerd"))  # fmt: skip
+            found.append(
+                ContentError(
+                    "staat ook onder ignore",
+                    file=SHOWN,
+                    field=where,
+                    hint="een code heeft een folder of wordt genegeerd",
+                )
+            )
     for kind, known, shown in (("surgeons", registry.surgeons, "chirurg"),
                                ("sites", registry.sites, "campus")):  # fmt: skip
         for code, key in getattr(mapping, kind).items():
             if key not in known:
-                found.append(ContentError(f"{shown} '{key}' bestaat niet", file=SHOWN,
-                                          field=f"{kind}.{code}",
-                                          hint=f"kies uit: {', '.join(sorted(known))}"))  # fmt: skip
+                found.append(
+                    ContentError(
+                        f"{shown} '{key}' bestaat niet",
+                        file=SHOWN,
+                        field=f"{kind}.{code}",
+                        hint=f"kies uit: {', '.join(sorted(known))}",
+                    )
+                )
     return found

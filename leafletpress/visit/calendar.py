@@ -52,3 +52,9 @@ class Calendar:
 @cache
 def calendar(zone: str, country: str) -> Calendar:
     return Calendar(ZoneInfo(zone), holidays.country_holidays(country))
+
+
+def demo_date(today: date) -> date:
+    """A Tuesday at least 14 days ahead, so no deadline in the demo has passed."""
+    day = today + timedelta(days=14)
+    return day + timedelta(days=(1 - day.weekday()) % 7)

@@ -55,6 +55,7 @@ from .models import SYSTEM, Draft, audit
 CONFIG_FILES = {
     "config/sites.yaml": "Campussen en raadplegingen",
     "config/surgeons.yaml": "Chirurgen",
+    "config/koppeling.yaml": "Koppeling met het ziekenhuissysteem",  # if the hospital has one
 }
 # The fictional patient of every preview: never a real one, and it says so.
 FICTIONAL = {"name": "Voorbeeld Patiënt", "reference": "VOORBEELD-0001", "birth_date": "01/01/1970"}

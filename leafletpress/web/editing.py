@@ -85,7 +85,8 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 def _config_files() -> list[tuple[str, str, Draft | None]]:
-    return [(path, name, drafts.open_draft(path)) for path, name in drafts.CONFIG_FILES.items()]
+    return [(path, name, drafts.open_draft(path)) for path, name in drafts.CONFIG_FILES.items()
+            if drafts.approved_text(path) is not None]  # fmt: skip
 
 
 @role_required(REDACTIE, BEHEER)

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from ..common.errors import LeafletpressError
 from ..common.files import write_atomic
+from ..day.journal import inputs_digest
 from ..feed.events import (
     BOOKED,
     CANCELLED,
@@ -141,7 +142,8 @@ def _apply(message: FeedMessage, event: Event, mapping: Mapping) -> Applied:
         if found is None or found.cancelled:
             return "AA", "deze afspraak heeft geen folder: niets te annuleren", set(), None
         FeedAppointment.objects.filter(pk=found.pk).update(
-            cancelled=True, message=message, sent=event.sent, updated=timezone.now())
+            cancelled=True, message=message, sent=event.sent, updated=timezone.now()
+        )
         return "AA", "", {(found.date, found.moment)}, None
     mapped = row(event, mapping)
     if mapped.ignored:
@@ -170,8 +172,11 @@ def _judged(mapped: Mapped) -> tuple[str, str]:
     if not problems:
         checked = service.engine().planner().check(Row(2, mapped.values))
         if isinstance(checked, list):
-            problems = [f"{FIELD_NAMES.get(error.field or '', error.field)}: {error.message}"
-                        + (f" ({error.hint})" if error.hint else "") for error in checked]  # fmt: skip
+            problems = [
+                f"{FIELD_NAMES.get(error.field or '', error.field)}: {error.message}"
+                + (f" ({error.hint})" if error.hint else "")
+                for error in checked
+            ]
     return ("AE", "; ".join(problems)) if problems else ("AA", "")
 
 
@@ -184,7 +189,12 @@ def _discharge(message: FeedMessage, event: Event, mapping: Mapping) -> Applied:
         .select_related("message").order_by("-date", "-updated").first()
     )  # fmt: skip
     if operation is None:
-        return "AA", "geen operatie met een folder voor deze patiënt: geen ontslagfolder", set(), None
+        return (
+            "AA",
+            "geen operatie met een folder voor deze patiënt: geen ontslagfolder",
+            set(),
+            None,
+        )
     merged = _event_of(operation).discharged(event)
     earlier = FeedAppointment.objects.filter(key=merged.appointment).first()
     before = {(earlier.date, earlier.moment)} if earlier else set()
@@ -281,9 +291,10 @@ def _build_one(key: str, data: bytes, unknown: dict[str, list[str]], mapping: Ma
 
 def _busy(day: Day) -> bool:
     """Being made, or its leaflets being emailed: a new version waits until it ends."""
-    return day.status in (Day.QUEUED, Day.RUNNING) or day.mailings.filter(
-        status__in=[Mailing.QUEUED, Mailing.RUNNING]
-    ).exists()
+    return (
+        day.status in (Day.QUEUED, Day.RUNNING)
+        or day.mailings.filter(status__in=[Mailing.QUEUED, Mailing.RUNNING]).exists()
+    )
 
 
 def _emptied(latest: Day | None) -> bool:
@@ -341,6 +352,7 @@ def timing(today: date | None = None) -> None:
     mapping = configured()[0]
     if mapping is None:
         return
+    _again_after_a_change()
     for day in Day.objects.filter(status=Day.CHECKED, purged__isnull=True).exclude(feed=""):
         if day == current(day.feed) and _due(day.feed, mapping.timing.make, today):
             make(day)
@@ -348,6 +360,25 @@ def timing(today: date | None = None) -> None:
                                   feed__contains="|voor|"):  # fmt: skip
         if _due(day.feed, mapping.timing.email, today) and mailable(day, mapping) is None:
             send(day)
+
+
+def _again_after_a_change() -> None:
+    """After the content changed (a code added to the mapping, a campus, a leaflet): every
+    coming day's lists built again, so a row refused for a code nobody had mapped yet is put
+    right without waiting for a new message about it."""
+    marker = path_of(BUILT_WITH)
+    digest = inputs_digest(service.project())
+    try:
+        if marker.read_text(encoding="ascii") == digest:
+            return
+    except OSError:
+        pass
+    coming = FeedAppointment.objects.filter(date__gte=timezone.localdate())
+    schedule(set(coming.values_list("date", "moment").distinct()))
+    write_atomic(marker, digest.encode("ascii"))
+
+
+BUILT_WITH = "koppeling-inhoud"  # in the shared folder: the content the lists were last built with
 
 
 def mailable(day: Day, mapping: Mapping) -> str | None:
@@ -383,4 +414,3 @@ def checked_by(day: Day, user: Any) -> None:
                               "at": timezone.now().isoformat(timespec="seconds")}  # fmt: skip
     day.save(update_fields=["outcome"])
     audit(user, "dag nagekeken", detail=f"dag {day.id}", service=day.services)
-

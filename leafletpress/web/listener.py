@@ -72,8 +72,11 @@ async def serve(ready: asyncio.Event | None = None) -> None:
         await server.serve_forever()
 
 
-async def _conversation(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                        allowed: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> None:  # fmt: skip
+async def _conversation(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    allowed: list[ipaddress.IPv4Network | ipaddress.IPv6Network],
+) -> None:
     peer = str((writer.get_extra_info("peername") or ("?",))[0])
     try:
         if not any(_address(peer) in network for network in allowed):

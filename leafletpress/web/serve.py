@@ -3,7 +3,8 @@
 Migrates the database, says how to make the first account when there is none, and starts
 gunicorn on 127.0.0.1:8000 with one worker per core beside it (``LEAFLETPRESS_WORKERS``;
 `manage.py werk`, which first queues again what a stop interrupted): the workers share each
-day. Ctrl-C (or SIGTERM) stops them all. In a hospital, run them as services instead
+day; and the appointment feed's listener (`manage.py luister`, on 127.0.0.1:2575 for senders
+on this machine). Ctrl-C (or SIGTERM) stops them all. In a hospital, run them as services instead
 (docs/install.md).
 """
 
@@ -66,6 +67,7 @@ def main() -> int:
         return 2
     python = sys.executable
     workers = [_worker() for _ in range(WORKERS)]
+    listener = subprocess.Popen([python, "-m", "leafletpress.web.manage", "luister"])
     server = subprocess.Popen(
         [python, "-m", "gunicorn", "leafletpress.web.wsgi", "--bind", ADDRESS, "--config",
          "python:leafletpress.web.gunicorn_config",  # its lines in the app's one format
@@ -81,12 +83,15 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     while not stopping and server.poll() is None:
+        if listener.returncode is None and listener.poll() is not None:
+            print("de koppeling (luister) stopte: zie de reden hierboven; de rest draait door",
+                  flush=True)  # fmt: skip
         for number, worker in enumerate(workers):
             if worker.poll() is not None:  # started again: `werk` picks up its work
                 print("een worker stopte: opnieuw gestart", flush=True)
                 workers[number] = _worker()
         time.sleep(0.5)
-    _end(server, *workers)
+    _end(server, listener, *workers)
     return 0 if stopping else 1
 
 

@@ -844,8 +844,6 @@ def day_email_proof(request: HttpRequest, pk: Any) -> HttpResponse:
     return redirect("day_email", the_day.id)
 
 
-
-
 NO_ADDRESS = ("je account heeft geen e-mailadres — vraag de beheerder het in te vullen (bij "
               "aanmelden met de gebruikerslijst van het ziekenhuis komt het daaruit)")  # fmt: skip
 

@@ -10,8 +10,8 @@ valid FHIR but not usable, with the reason in Dutch; 400 not valid FHIR; 401, 40
 from __future__ import annotations
 
 import hmac
-from datetime import date, timedelta
 import ipaddress
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 

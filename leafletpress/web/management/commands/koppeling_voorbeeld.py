@@ -1,0 +1,62 @@
+"""`manage.py koppeling_voorbeeld` (`make feed-demo`): the example hospital system's messages
+(examples/koppeling/) sent to the running listener (`make serve` starts one), as its
+interface engine would send them: three bookings, a change, a cancellation and a discharge,
+moved to a day two weeks ahead, as `generate.py demo` moves the example lists. Prints each
+acknowledgement; the day appears under "Dagen" a few seconds later."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import hl7
+from django.core.management.base import BaseCommand, CommandError
+from hl7.client import MLLPClient
+
+from ....common.project import CHECKOUT
+from ....visit.calendar import demo_date
+from ... import listener
+
+EXAMPLE_DAY = date(2026, 12, 15)  # the examples' operation day; the others follow from it
+
+
+class Command(BaseCommand):
+    help = "Stuur de voorbeeldberichten (examples/koppeling/) naar de koppeling."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        folder = (CHECKOUT / "examples" / "koppeling") if CHECKOUT else None
+        if folder is None or not folder.is_dir():
+            raise CommandError("de voorbeeldberichten staan in examples/koppeling/ van een "
+                               "kopie van leafletpress (git clone)")  # fmt: skip
+        shift = demo_date(date.today()) - EXAMPLE_DAY
+        host, port = listener.address()
+        host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        try:
+            with MLLPClient(host, port) as client:  # python-hl7's, as mllp_send uses
+                for path in sorted(folder.glob("*.hl7")):
+                    for message in _messages(path.read_text(encoding="utf-8"), shift):
+                        answer = client.send_message(message).decode("utf-8", "replace")
+                        self.stdout.write(f"{path.name}: {_said(answer)}")
+        except OSError as exc:
+            raise CommandError(f"de koppeling luistert niet op {host}:{port} ({exc}): start "
+                               "eerst make serve") from None  # fmt: skip
+
+
+def _messages(text: str, shift: timedelta) -> list[str]:
+    """The file's messages (each begins with MSH), their dates moved by ``shift``."""
+
+    def moved(found: re.Match[str]) -> str:
+        day = date(int(found[1]), int(found[2]), int(found[3])) + shift
+        return day.strftime("%Y%m%d")
+
+    text = re.sub(r"\b(20\d\d)(\d\d)(\d\d)(?=\d{0,6}\b)", moved, text)
+    parts = re.split(r"\n(?=MSH\|)", text.strip())
+    return ["\r".join(line for line in part.splitlines() if line.strip()) + "\r" for part in parts]
+
+
+def _said(answer: str) -> str:
+    """The acknowledgement as a line: 'AA (bericht ZAS-SIU-0001)', with its reason."""
+    ack = hl7.parse(answer.strip().replace("\n", "\r"))
+    text = ack.unescape(str(ack["MSA.F3"]))
+    return f"{ack['MSA.F1']} (bericht {ack['MSA.F2']}){': ' + text if text else ''}"
