@@ -32,7 +32,7 @@ class Command(BaseCommand):
             listener.tls()
         except (OSError, ssl.SSLError) as exc:
             raise CommandError(f"het TLS-certificaat of de sleutel van de koppeling is niet te "
-                               f"lezen (LEAFLETPRESS_FEED_TLS_*): {exc}") from None  # fmt: skip
+                               f"lezen (LEAFLETPRESS_FEED_TLS_CERT, LEAFLETPRESS_FEED_TLS_KEY, LEAFLETPRESS_FEED_TLS_CLIENTS): {exc}") from None  # fmt: skip
         try:
             asyncio.run(listener.serve())
         except OSError as exc:
