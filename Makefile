@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_load.py
 	$(PY) benchmarks/bench_week.py
 	$(PY) benchmarks/bench_editor.py
+	$(PY) benchmarks/bench_feed.py
 
 # The user guide's pictures (docs/hulp/*.png), made again by the browser tests that show them.
 guide: test-deps

@@ -65,6 +65,7 @@ def test_every_stage_package_says_what_it_takes_and_gives() -> None:
         "clinic_day.py",
         "bench_week.py",
         "bench_editor.py",
+        "bench_feed.py",
     ],
 )
 def test_the_benchmarks_still_start(script: str) -> None:

@@ -46,7 +46,7 @@ from ..feed.events import (
     day_list,
     row,
 )
-from ..feed.mapping import Mapping, load_mapping
+from ..feed.mapping import Mapping
 from ..visit.daylist import Row, load_columns
 from . import patients, service
 from .models import FEED, Day, FeedAppointment, FeedMessage, Mailing, audit
@@ -54,8 +54,9 @@ from .queueing import queue
 from .storage import keep, path_of
 
 log = logging.getLogger(__name__)
-PAUSE_SECONDS = 2  # a burst of messages is one list: built this long after the first
-AGAIN_SECONDS = 30  # a list whose day is being made or emailed: built again after this
+PAUSE_SECONDS = 2  # a burst of messages is one list: built this long after the last
+LONGEST_WAIT = 20  # ...or this long after the first, while a long burst goes on
+AGAIN_SECONDS = 10  # a list whose day is being made or emailed: built again after this
 NO_FEED = "het ziekenhuis heeft geen koppeling ingesteld (config/koppeling.yaml ontbreekt)"
 
 
@@ -66,10 +67,14 @@ class Answer:
     again: bool = False  # the same message came before: answered as then, not applied
 
 
+RECENT = 2.0  # seconds: a message is checked against the content as it was this recently
+
+
 def configured() -> tuple[Mapping | None, str]:
-    """The hospital's feed configuration, or why there is none to use."""
+    """The hospital's feed configuration, or why there is none to use; read once per
+    version of the content."""
     try:
-        mapping = load_mapping(service.project())
+        mapping = service.engine(recent=RECENT).mapping()
     except LeafletpressError as exc:
         log.error("de koppeling kan niet werken: %s", exc)
         return None, f"{exc.where()}: {exc.message}: het ziekenhuis moet dit verbeteren"
@@ -170,7 +175,7 @@ def _judged(mapped: Mapped) -> tuple[str, str]:
     shown with the day's errors until a later message or the mapping puts it right)."""
     problems = list(mapped.unknown)
     if not problems:
-        checked = service.engine().planner().check(Row(2, mapped.values))
+        checked = service.engine(recent=RECENT).planner().check(Row(2, mapped.values))
         if isinstance(checked, list):
             problems = [
                 f"{FIELD_NAMES.get(error.field or '', error.field)}: {error.message}"
@@ -209,13 +214,19 @@ def _event_of(appointment: FeedAppointment) -> Event:
 
 
 def schedule(dates: Iterable[tuple[date, str]], seconds: float = PAUSE_SECONDS) -> None:
-    """Build these days' lists soon: once for a burst of messages."""
-    from .tasks import build_feed_day, waiting
+    """Build these days' lists ``seconds`` after the last message of a burst: once for the
+    burst, and at least every ``LONGEST_WAIT`` while a long one goes on."""
+    from .tasks import build_feed_day, queued
 
-    later = timezone.now() + timedelta(seconds=seconds)
+    now = timezone.now()
     for on, moment in dates:
-        if not waiting("build_feed_day", on.isoformat(), moment):
-            build_feed_day.using(run_after=later).enqueue(on.isoformat(), moment)
+        waiting = queued("build_feed_day", on.isoformat(), moment)
+        recent = waiting.filter(enqueued_at__gte=now - timedelta(seconds=LONGEST_WAIT))
+        if recent.update(run_after=now + timedelta(seconds=seconds)) or waiting.exists():
+            continue  # pushed back to after this message; or built soon anyway
+        build_feed_day.using(run_after=now + timedelta(seconds=seconds)).enqueue(
+            on.isoformat(), moment
+        )
 
 
 def build(on: date, moment: str) -> bool:

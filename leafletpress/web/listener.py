@@ -124,7 +124,8 @@ def _handle(block: bytes, peer: str) -> bytes:
     message = None
     try:
         message = hl7v2.read(block)
-        event = hl7v2.parse(message, ZoneInfo(service.registry().hospital.timezone))
+        zone = service.engine(recent=feed.RECENT).registry.hospital.timezone
+        event = hl7v2.parse(message, ZoneInfo(zone))
         answer = feed.accept("hl7", peer, block, event)
     except (Malformed, Unusable) as exc:
         code = "AE" if isinstance(exc, Unusable) else "AR"

@@ -11,6 +11,7 @@ import hashlib
 import io
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from ..content.registry import Registry, load_registry
 from ..day.finish import CHANGES_SUFFIX
 from ..day.journal import inputs_digest
 from ..day.manifest import JSON_NAME, MADE, read_manifest
+from ..feed.mapping import Mapping, load_mapping
 from ..mail import sending
 from ..mail.messages import Letter
 from ..mail.sending import PROOF_PATIENT, Report, run_email, verdicts
@@ -69,6 +71,13 @@ class Engine:
         self.renderer = Renderer(project(), self.registry)
         self.offered: tuple[date, dict[str, Any]] | None = None  # choices(), of one day
         self._planners: dict[date, Planner] = {}
+        self._mapping: tuple[Mapping | None] | None = None
+
+    def mapping(self) -> Mapping | None:
+        """The appointment feed's codes (config/koppeling.yaml), read once; None: no feed."""
+        if self._mapping is None:
+            self._mapping = (load_mapping(project()),)  # an error is raised, and read again
+        return self._mapping[0]
 
     def planner(self) -> Planner:
         """Today's planner (warnings depend on the day), with the leaflets it has loaded."""
@@ -79,14 +88,20 @@ class Engine:
 
 
 _engine: Engine | None = None
+_checked_at = 0.0  # when the engine's digest was last compared with the content's
 
 
-def engine() -> Engine:
-    global _engine
-    digest = inputs_digest(project())  # about 5 ms; the project's folder is part of it
+def engine(recent: float = 0) -> Engine:
+    """The engine of the content as it is now; ``recent``: as it was at most that many
+    seconds ago (the feed's listener, many messages a second, spares the digest)."""
+    global _engine, _checked_at
+    if recent and _engine is not None and time.monotonic() - _checked_at < recent:
+        return _engine
+    digest = inputs_digest(project())  # 5 to 15 ms; the project's folder is part of it
     with _lock:
         if _engine is None or _engine.digest != digest:
             _engine = Engine(digest)
+        _checked_at = time.monotonic()
         return _engine
 
 

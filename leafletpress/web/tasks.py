@@ -116,11 +116,16 @@ def _stop_between_leaflets() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def waiting(task_name: str, *args: Any) -> bool:
-    """Whether such a task is queued and not yet started."""
+def queued(task_name: str, *args: Any) -> Any:
+    """Such tasks queued and not yet started."""
     return DBTaskResult.objects.filter(task_path=f"{__name__}.{task_name}",
                                        status=TaskResultStatus.READY,
-                                       args_kwargs__args=list(args)).exists()  # fmt: skip
+                                       args_kwargs__args=list(args))  # fmt: skip
+
+
+def waiting(task_name: str, *args: Any) -> bool:
+    """Whether such a task is queued and not yet started."""
+    return queued(task_name, *args).exists()
 
 
 @task()

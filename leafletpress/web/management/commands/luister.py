@@ -31,8 +31,9 @@ class Command(BaseCommand):
         try:
             listener.tls()
         except (OSError, ssl.SSLError) as exc:
-            raise CommandError(f"het TLS-certificaat of de sleutel van de koppeling is niet te "
-                               f"lezen (LEAFLETPRESS_FEED_TLS_CERT, LEAFLETPRESS_FEED_TLS_KEY, LEAFLETPRESS_FEED_TLS_CLIENTS): {exc}") from None  # fmt: skip
+            raise CommandError("het TLS-certificaat of de sleutel van de koppeling is niet te "
+                               "lezen (LEAFLETPRESS_FEED_TLS_CERT, LEAFLETPRESS_FEED_TLS_KEY, "
+                               f"LEAFLETPRESS_FEED_TLS_CLIENTS): {exc}") from None  # fmt: skip
         try:
             asyncio.run(listener.serve())
         except OSError as exc:
