@@ -199,8 +199,12 @@ def test_every_setting_install_md_names_is_read_by_the_app_and_every_one_is_docu
     read = set(re.findall(r"LEAFLETPRESS_[A-Z_]+[A-Z]", "".join(p.read_text() for p in sources)))
     documented = set(re.findall(r"LEAFLETPRESS_[A-Z_]+[A-Z]", INSTALL + README))
     assert documented - read == set()
-    development = {"LEAFLETPRESS_ADDRESS", "LEAFLETPRESS_WORKERS", "LEAFLETPRESS_DEBUG",
-                   "LEAFLETPRESS_FEED_FAULT"}  # the last: the tests' listener that dies
+    development = {
+        "LEAFLETPRESS_ADDRESS",
+        "LEAFLETPRESS_WORKERS",
+        "LEAFLETPRESS_DEBUG",
+        "LEAFLETPRESS_FEED_FAULT",
+    }  # the last: the tests' listener that dies
     assert read - documented - development == set()
 
 

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 import yaml
 from django.core.management import call_command
-from django_tasks_db.models import DBTaskResult
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from helpers import ROOT, all_text, free_port
 from hl7messages import adt_a03, code_of, mllp_send, send, send_tls, siu
 from test_browser import _test_database
