@@ -27,7 +27,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from helpers import ROOT, all_text, free_port
 from hl7messages import adt_a03, code_of, mllp_send, send, send_tls, siu
-from test_browser import _test_database
+from playwright.sync_api import expect
+from test_browser import _axe, _test_database, page, shot
 from test_web import PASSWORD, later, mail_server, sender, signed_in, work
 
 from leafletpress.check import check_project
@@ -37,7 +38,7 @@ from leafletpress.web.models import AuditEvent, Day, FeedAppointment, FeedMessag
 from leafletpress.web.storage import path_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
-_ = (mail_server, PASSWORD)  # fixtures used here
+_ = (mail_server, page, PASSWORD)  # fixtures used here
 DAY = date(2026, 12, 15)
 TOKEN = "een-lang-geheim-voor-de-fhir-koppeling-42"
 
@@ -544,3 +545,31 @@ def test_a_code_added_to_the_mapping_puts_its_rows_right_without_a_new_message(
     build()
     day = feed_day()
     assert (day.rows, day.good, day.status) == (1, 1, Day.DONE)
+
+
+# --- in the browser --------------------------------------------------------------------------
+
+
+def test_the_feeds_day_shows_its_bad_row_and_the_code_to_add_and_is_marked_nagekeken(
+    page, listener: Listener
+) -> None:
+    """The day page a secretary opens, in Chromium at 1366x768: where the list came from,
+    when it is emailed, the row the mapping could not place, and "Nagekeken"."""
+    send(listener.port, siu("S12", "W-1", "FI-W1"), siu("S12", "W-2", "FI-W2", **JAN),
+         siu("S12", "W-3", "FI-W3", procedure="ORT-KNIE-TKP", reference="ZAS-400",
+             family="Maes", given="Lotte"))  # fmt: skip
+    build()
+    page.goto("/dag/")
+    page.get_by_role("link", name="15/12/2026 – Orthopedie en Traumatologie (ziekenhuis").click()
+    expect(page.get_by_role("link", name="Wijzig")).to_have_count(0)  # in the system, not here
+    expect(page.get_by_role("heading", name="Uit het ziekenhuissysteem")).to_be_visible()
+    unknown = page.get_by_role("alert").filter(has_text="Codes die de koppeling niet kent")
+    expect(unknown).to_contain_text("Rij 3: procedurecode 'ORT-KNIE-TKP'")
+    expect(page.get_by_text("2 folders gemaakt")).to_be_visible()
+    expect(page.get_by_text("vanaf dinsdag 1 december 2026 vanzelf gemaild")).to_be_visible()
+    shot(page, "27-01-koppeling-dag")
+    assert _axe(page, "koppeling-dag")[1] == []
+    page.get_by_role("button", name="Nagekeken").click()
+    expect(page.get_by_text("Nagekeken door an op 25/11/2026 om")).to_be_visible()
+    assert Day.objects.get().outcome["checked"]["by"] == "an"
+    shot(page, "27-02-koppeling-nagekeken")

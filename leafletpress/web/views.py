@@ -680,6 +680,8 @@ def day_row(request: HttpRequest, pk: Any, row: int) -> HttpResponse:
     cells under the list's own headers; "Controleer" makes it a corrected list of the day,
     whose check page says what changed and offers to replace the day's leaflet."""
     the_day = _day(request, pk, status=Day.DONE)
+    if the_day.feed:
+        raise Http404("een afspraak uit het ziekenhuissysteem wijzig je daar")
     if (newer := the_day.replaced()) is not None:
         return redirect("day", newer.id)  # the row as the latest list has it
     listing = service.check_day(the_day.upload, the_day.source_name).listing

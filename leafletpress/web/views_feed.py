@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -106,9 +106,14 @@ def about(day: Day) -> dict[str, Any] | None:
     unknown = (day.outcome.get("feed") or {}).get("unknown", {})
     return {
         "unknown": sorted(((int(row), said) for row, said in unknown.items())),
-        "checked": day.outcome.get("checked"),
-        "cancelled": day.outcome.get("cancelled"),
+        "checked": _moment(day.outcome.get("checked") or {}),
+        "cancelled": (day.outcome.get("cancelled") or "")[:10],
         "email_on": None if email is None else on - timedelta(days=email) if email else "boeking",
         "email_unchecked": bool(timing and timing.email_unchecked),
         "current": day == feed.current(day.feed),
     }
+
+
+def _moment(said: dict[str, str]) -> dict[str, Any] | None:
+    """Who did it and when (a moment to show), or None."""
+    return {"by": said["by"], "at": datetime.fromisoformat(said["at"])} if said else None
