@@ -280,9 +280,9 @@ def _build_one(key: str, data: bytes, unknown: dict[str, list[str]], mapping: Ma
     if day is None:
         on, moment, services = key.split("|", 2)
         shown = date.fromisoformat(on).strftime("%d/%m/%Y")
+        named = f"{shown}{' ontslag' if moment == DISCHARGE else ''} – {services or '?'}"
         day = Day(made_by=account(), feed=key, suffix=".csv",
-                  source_name=f"{shown}{' ontslag' if moment == DISCHARGE else ''} – "
-                              f"{services or 'dienst onbekend'} (ziekenhuissysteem)"[:120])  # fmt: skip
+                  source_name=f"{named} (ziekenhuissysteem)"[-120:])  # fmt: skip
     day.sha256, day.size = service.sha256(data), len(data)
     keep(day.upload_name, data)
     checked = service.check_day(day.upload, day.source_name)
