@@ -192,7 +192,8 @@ def test_a_message_sent_twice_is_applied_once_and_answered_the_same(listener: Li
     (siu("S12", "M-14", "FI-14", site="AUG", surgeon="10232"),
      ("AE", "chirurg: dr. Pieter Claes opereert niet in ZAS Augustinus")),
     (siu("S12", "M-15", "FI-15", procedure="ORT-RAAD"),
-     ("AA", "ingreep zonder folder (ignore in config/koppeling.yaml)")),
+     ("AA", "ingreep zonder folder (ignore in config/koppeling.yaml): niets te doen")),
+    (siu("S15", "M-16", "FI-16"), ("AA", "geen afspraak met een folder (of al geannuleerd)")),
 ])  # fmt: skip
 def test_each_message_gets_the_answer_that_says_what_to_do(listener, message, expected) -> None:
     code, text = code_of(send(listener.port, message)[0])
@@ -350,6 +351,19 @@ def test_a_change_makes_that_leaflet_again_and_sends_it_as_changed_a_cancellatio
     assert third.rows == 1 and third.outcome["counts"] == {"unchanged": 1}
     emailed_when_due(DAY - timedelta(days=10))
     assert len(mail_server.mailbox.to("jan.janssens@example.org")) == 1
+
+
+def test_a_procedure_changed_to_one_without_a_leaflet_takes_the_row_off_the_list(
+    listener: Listener,
+) -> None:
+    send(listener.port, siu("S12", "N-1", "FI-N1"), siu("S12", "N-2", "FI-N2", **JAN))
+    build()
+    answer = send(listener.port, siu("S14", "N-3", "FI-N2", procedure="ORT-RAAD",
+                                     sent="20261126090000", **JAN))[0]  # fmt: skip
+    assert code_of(answer) == ("AA", "ingreep zonder folder (ignore in config/koppeling.yaml): "
+                                     "de folder vervalt")  # fmt: skip
+    build()
+    assert feed_day().outcome["correction"]["gone"] == [{"row": 3, "reference": "ZAS-300"}]
 
 
 def test_an_older_message_never_undoes_a_newer_one(listener: Listener) -> None:

@@ -46,7 +46,7 @@ from ..feed.events import (
     day_list,
     row,
 )
-from ..feed.mapping import Mapping
+from ..feed.mapping import SHOWN, Mapping
 from ..visit.daylist import Row, load_columns
 from . import patients, service
 from .models import FEED, Day, FeedAppointment, FeedMessage, Mailing, audit
@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 PAUSE_SECONDS = 2  # a burst of messages is one list: built this long after the last
 LONGEST_WAIT = 20  # ...or this long after the first, while a long burst goes on
 AGAIN_SECONDS = 10  # a list whose day is being made or emailed: built again after this
+NOTHING_TO_CANCEL = "geen afspraak met een folder (of al geannuleerd): niets te annuleren"
 NO_FEED = "het ziekenhuis heeft geen koppeling ingesteld (config/koppeling.yaml ontbreekt)"
 
 
@@ -143,16 +144,20 @@ def _apply(message: FeedMessage, event: Event, mapping: Mapping) -> Applied:
     found = FeedAppointment.objects.select_for_update().filter(key=event.appointment).first()
     if found is not None and event.sent and found.sent > event.sent:
         return "AA", "ouder dan het laatste bericht over deze afspraak: niet toegepast", set(), None
-    if event.action == CANCELLED:
+    mapped = row(event, mapping) if event.action != CANCELLED else None
+    if mapped is None or mapped.ignored:  # cancelled, or now a procedure without a leaflet
+        why = f"ingreep zonder folder (ignore in {SHOWN}): " if mapped else ""
         if found is None or found.cancelled:
-            return "AA", "deze afspraak heeft geen folder: niets te annuleren", set(), None
+            return "AA", why + ("niets te doen" if mapped else NOTHING_TO_CANCEL), set(), None
         FeedAppointment.objects.filter(pk=found.pk).update(
             cancelled=True, message=message, sent=event.sent, updated=timezone.now()
         )
-        return "AA", "", {(found.date, found.moment)}, None
-    mapped = row(event, mapping)
-    if mapped.ignored:
-        return "AA", "ingreep zonder folder (ignore in config/koppeling.yaml)", set(), None
+        return (
+            "AA",
+            why + ("de folder vervalt" if mapped else ""),
+            {(found.date, found.moment)},
+            None,
+        )
     if event.action == BOOKED and found is not None and not found.cancelled:
         event = dataclasses.replace(event, action=CHANGED)  # booked again: a change
     before = {(found.date, found.moment)} if found is not None else set()
@@ -282,7 +287,7 @@ def _build_one(key: str, data: bytes, unknown: dict[str, list[str]], mapping: Ma
         shown = date.fromisoformat(on).strftime("%d/%m/%Y")
         named = f"{shown}{' ontslag' if moment == DISCHARGE else ''} – {services or '?'}"
         day = Day(made_by=account(), feed=key, suffix=".csv",
-                  source_name=f"{named} (ziekenhuissysteem)"[-120:])  # fmt: skip
+                  source_name=f"{named[:100]} (ziekenhuissysteem)")  # fmt: skip
     day.sha256, day.size = service.sha256(data), len(data)
     keep(day.upload_name, data)
     checked = service.check_day(day.upload, day.source_name)

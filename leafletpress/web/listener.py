@@ -88,8 +88,9 @@ async def _conversation(
             except asyncio.IncompleteReadError:
                 return  # the sender closed the connection
             except (InvalidBlockError, ValueError) as exc:
-                block, said = None, _frame(exc)
-            answer = await asyncio.to_thread(_handle, block, peer) if block else said
+                answer = _frame(exc)
+            else:
+                answer = await asyncio.to_thread(_handle, block, peer)
             writer.writeblock(answer)  # type: ignore[attr-defined]
             await writer.drain()
     except (ConnectionError, ssl.SSLError) as exc:
