@@ -587,3 +587,18 @@ def test_the_feeds_day_shows_its_bad_row_and_the_code_to_add_and_is_marked_nagek
     expect(page.get_by_text("Nagekeken door an op 25/11/2026 om")).to_be_visible()
     assert Day.objects.get().outcome["checked"]["by"] == "an"
     shot(page, "27-02-koppeling-nagekeken")
+
+
+def test_the_feeds_messages_are_in_the_backup_and_a_restored_feed_builds_its_days(
+    data, tmp_path: Path
+) -> None:
+    from test_backup import back_up, lose_everything
+
+    assert post(fhir_appointment()).status_code == 200
+    backup = back_up(tmp_path)
+    lose_everything(data)
+    call_command("herstel", str(backup), stdout=io.StringIO())
+    assert post(fhir_appointment()).status_code == 200  # known: sent again, applied once
+    assert FeedMessage.objects.count() == 1
+    build()
+    assert feed_day().outcome["counts"] == {"made": 1}

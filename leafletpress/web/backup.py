@@ -10,8 +10,8 @@ Output: one file, ``leafletpress-reservekopie-<moment>.tar`` (owner-only), holdi
 - ``databank.dump`` (PostgreSQL: ``pg_dump`` custom format) or ``databank.sqlite3`` (SQLite's
   online backup);
 - ``verzendlog.sqlite``: the send log, by SQLite's online backup;
-- ``gedeeld/``: the shared folder's ``dagen/``, ``lijsten/`` and ``folders/``, as retention left
-  them (a backup holds patients' data for at most the retention period plus its own age);
+- ``gedeeld/``: the shared folder's ``dagen/``, ``lijsten/``, ``folders/`` and ``koppeling/``
+  (the appointment feed's messages), as retention left them (a backup holds patients' data for at most the retention period plus its own age);
 - ``inhoud/``: the content folder's ``leaflets/`` and ``config/`` (and ``templates/`` and
   ``styles/`` when it has its own), and its history (``.git``: every approved version) once
   the browser began one.
@@ -69,7 +69,7 @@ from ..content import history as content_history
 from . import service
 from .models import SYSTEM, AuditEvent, audit
 
-SHARED_FOLDERS = ("dagen", "lijsten", "folders")
+SHARED_FOLDERS = ("dagen", "lijsten", "folders", "koppeling")  # the last: the feed's messages
 CONTENT_FOLDERS = ("leaflets", "config", "templates", "styles")
 SEND_LOG = "verzendlog.sqlite"
 MANIFEST = "manifest.json"
