@@ -194,6 +194,13 @@ def test_a_message_sent_twice_is_applied_once_and_answered_the_same(listener: Li
     (siu("S12", "M-15", "FI-15", procedure="ORT-RAAD"),
      ("AA", "ingreep zonder folder (ignore in config/koppeling.yaml): niets te doen")),
     (siu("S15", "M-16", "FI-16"), ("AA", "geen afspraak met een folder (of al geannuleerd)")),
+    (siu("S12", "M-17", "FI-17") + "\r" + siu("S12", "M-18", "FI-18"),
+     ("AR", "meer dan één bericht in één MLLP-blok")),
+    (siu("S12", "M-19", "FI-19", start="999912312359-1200"),
+     ("AE", "AIS-4 is geen geldige datum en tijd")),
+    (siu("S12", "M-20", "FI-20", start="206212150815"),
+     ("AE", "AIS-4 ligt meer dan een jaar terug of twee jaar vooruit")),
+    (siu("S12", "M" * 200, "FI-21"), ("AR", "MSH-10 (berichtnummer) is te lang")),
 ])  # fmt: skip
 def test_each_message_gets_the_answer_that_says_what_to_do(listener, message, expected) -> None:
     code, text = code_of(send(listener.port, message)[0])
@@ -253,6 +260,10 @@ def test_only_configured_senders_are_answered(data: Path, settings) -> None:
     elsewhere.start()
     try:
         assert unanswered(elsewhere.port, siu("S12", "M-40", "FI-40"))
+        deadline = time.monotonic() + 30  # said by a thread of the listener: wait for it
+        while not AuditEvent.objects.filter(action="verbinding geweigerd").exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
     finally:
         elsewhere.stop()
     assert not FeedMessage.objects.exists()
@@ -460,6 +471,10 @@ def test_a_fhir_appointment_makes_the_same_day_as_its_hl7_message(data) -> None:
 
 @pytest.mark.parametrize(("body", "token", "status", "said"), [
     (fhir_appointment(), "fout", 401, "geen of een verkeerd token"),
+    (b"[" * 100_000, TOKEN, 400, "geen geldige JSON"),
+    (fhir_appointment(contained=[
+        {"resourceType": "Patient", "id": "x", "identifier": [{"value": "ZAS-X"}],
+         "name": [{"family": "Verkeerd"}]}]), TOKEN, 422, "de Patient ontbreekt of is niet"),
     (b"{niet-json", TOKEN, 400, "geen geldige JSON"),
     (fhir_appointment(start="morgen"), TOKEN, 400, "geen geldige FHIR R4-Appointment"),
     (fhir_appointment(status="fulfilled"), TOKEN, 422, "status 'fulfilled' verandert niets"),
@@ -473,10 +488,44 @@ def test_a_fhir_post_is_answered_with_what_to_do(data, body, token, status, said
     assert said in json.loads(answer.content)["issue"][0]["diagnostics"]
 
 
+def test_a_bundle_takes_the_patient_its_appointment_names_not_the_first_one(data) -> None:
+    appointment = fhir_appointment(
+        contained=[],
+        participant=[
+            {"actor": {"reference": "Patient/r"}, "status": "accepted"},
+            {"actor": {"reference": "Practitioner/10234"}, "status": "accepted"},
+            {"actor": {"identifier": {"value": "AUG"}, "type": "Location"}, "status": "accepted"},
+        ],
+    )
+    patient = fhir_appointment()["contained"][0]
+    stranger = patient | {"id": "w", "identifier": [{"value": "ZAS-999"}],
+                          "name": [{"family": "Verkeerd", "given": ["Willem"]}]}  # fmt: skip
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": stranger},
+            {"resource": appointment},
+            {"resource": patient | {"id": "r"}},
+        ],
+    }
+    assert post(bundle).status_code == 200
+    kept = path_of(FeedMessage.objects.get().event_name).read_text(encoding="utf-8")
+    assert "Marie Peeters" in kept and "Verkeerd" not in kept
+
+
 def test_the_fhir_endpoint_is_not_there_without_a_token_and_refuses_other_senders(
     data, settings
 ) -> None:
     assert post(fhir_appointment(), REMOTE_ADDR="10.9.9.9").status_code == 403
+    assert post(fhir_appointment(), "fout", REMOTE_ADDR="10.9.9.9").status_code == 403
+    plain = Client().post(
+        reverse("feed_fhir"),
+        json.dumps(fhir_appointment()),
+        content_type="text/plain",
+        HTTP_AUTHORIZATION=f"Bearer {TOKEN}",
+    )
+    assert plain.status_code == 415
     settings.FEED_TOKEN = ""
     assert post(fhir_appointment(), "").status_code == 404
     assert not FeedMessage.objects.exists()
@@ -501,9 +550,103 @@ def test_only_what_a_leaflet_needs_is_kept_and_the_message_goes_after_the_retent
     assert feed_day().purged is None  # booked weeks ahead: kept until its day is past
     with later(20 + 8):
         call_command("opruimen", stdout=io.StringIO())
-    assert not path_of(message.event_name).exists() and not FeedAppointment.objects.exists()
     assert feed_day().purged is not None
+    kept = json.loads(path_of(message.event_name).read_text(encoding="utf-8"))
+    assert (kept["name"], kept["email"], kept["procedure"]) == ("", "", "ORT-AVN-THP")
     assert FeedMessage.objects.get().purged is not None  # the row says what came, no name
+    with later(20 + 8 + 61):  # no discharge came: the rest goes too
+        call_command("opruimen", stdout=io.StringIO())
+    assert not path_of(message.event_name).exists() and not FeedAppointment.objects.exists()
+
+
+def test_a_discharge_after_a_stay_longer_than_the_retention_period_still_gets_its_leaflet(
+    listener: Listener,
+) -> None:
+    send(listener.port, siu("S12", "S-1", "FI-S1"))
+    build()
+    with later(20 + 30):  # the operation's day 30 days past: its list and names are gone
+        call_command("opruimen", stdout=io.StringIO())
+        feed.accept("hl7", "127.0.0.1", b"", hl7_event(adt_a03("S-2", "20270114")))
+        assert FeedAppointment.objects.filter(moment="ontslag").exists()
+        build()
+    ward = feed_day("ontslag")
+    assert ward.status == Day.DONE and ward.outcome["counts"] == {"made": 1}, ward.error
+    text = all_text((ward.out_dir / ward.outcome["leaflets"][0]["path"]).read_bytes())
+    assert "Marie Peeters" in text  # from the discharge message
+
+
+def hl7_event(message: str) -> Any:
+    from zoneinfo import ZoneInfo
+
+    from leafletpress.feed import hl7v2
+
+    return hl7v2.parse(hl7v2.read(message.encode()), ZoneInfo("Europe/Brussels"))
+
+
+def test_another_message_under_a_used_number_is_refused_never_taken_for_the_first(
+    listener: Listener,
+) -> None:
+    first, other = send(listener.port, siu("S12", "R-1", "FI-R1"),
+                        siu("S12", "R-1", "FI-R2", **JAN))  # fmt: skip
+    assert code_of(first) == ("AA", "")
+    assert code_of(other)[0] == "AR" and "werd al gebruikt voor een ander bericht" in code_of(
+        other)[1]  # fmt: skip
+    assert list(FeedAppointment.objects.values_list("key", flat=True)) == ["FI-R1"]
+    assert post(fhir_appointment()).status_code == 200
+    assert post(fhir_appointment(start="2026-12-15T11:00:00+01:00")).status_code == 409
+
+
+def test_a_cancellation_that_overtakes_its_booking_is_not_undone_by_it(listener: Listener) -> None:
+    _, booking = send(listener.port, siu("S15", "T-2", "FI-T", sent="20261125100000"),
+                         siu("S12", "T-1", "FI-T", sent="20261125090000"))  # fmt: skip
+    assert code_of(booking) == ("AA", "ouder dan het laatste bericht over deze afspraak: niet "
+                                      "toegepast")  # fmt: skip
+    assert FeedAppointment.objects.get().cancelled
+
+
+def test_a_broken_mapping_refuses_messages_to_be_sent_again_and_stores_none(
+    data, settings, project_copy
+) -> None:
+    settings.ROOT = project_copy
+    mapping = project_copy / "config" / "koppeling.yaml"
+    good = mapping.read_text(encoding="utf-8")
+    mapping.write_text(good + "\nonbekend: 1\n", encoding="utf-8")
+    answer = feed.accept("hl7", "127.0.0.1", b"", hl7_event(siu("S12", "K-1", "FI-K1")))
+    assert answer.code == "AR" and "onbekend" in answer.text and "opnieuw" in answer.text
+    assert not FeedMessage.objects.exists()
+    assert post(fhir_appointment()).status_code == 503
+    mapping.write_text(good, encoding="utf-8")
+    time.sleep(feed.RECENT)
+    assert feed.accept("hl7", "127.0.0.1", b"", hl7_event(siu("S12", "K-1", "FI-K1"))).code == "AA"
+
+
+def test_an_older_version_of_a_day_is_never_emailed(mail_server, listener: Listener) -> None:
+    send(listener.port, siu("S12", "V-1", "FI-V1"))
+    build()
+    first = feed_day()
+    sender().post(reverse("day_checked", args=[first.id]))
+    send(listener.port, siu("S14", "V-2", "FI-V1", surgeon="77777", sent="20261126090000"))
+    build()  # a version with the row refused: not made, so it replaces nothing
+    assert feed_day().good == 0 and feed_day().status == Day.CHECKED
+    emailed_when_due(DAY - timedelta(days=14))
+    assert not mail_server.mailbox.received
+    page = sender().get(reverse("day", args=[first.id])).content.decode()
+    assert "Er is een nieuwere versie van deze lijst" in page
+    send(listener.port, siu("S15", "V-3", "FI-V1", sent="20261127090000"))
+    build()
+    first.refresh_from_db()
+    assert first.outcome["cancelled"] and Day.objects.count() == 1
+    emailed_when_due(DAY - timedelta(days=14))
+    assert not mail_server.mailbox.received
+
+
+def test_an_oversized_frame_gets_one_answer_and_the_connection_ends(listener: Listener) -> None:
+    with socket.create_connection(("127.0.0.1", listener.port), timeout=30) as raw:
+        raw.sendall(b"\x0bMSH|^~\\&|" + b"X" * 1_100_000 + b"\x1c\r")
+        answers = b""
+        while chunk := raw.recv(65536):
+            answers += chunk
+    assert answers.count(b"MSA|AR") == 1 and b"groter dan 1000 kB" in answers
 
 
 def test_a_message_whose_storing_was_interrupted_leaves_no_file_behind(data) -> None:
@@ -602,3 +745,27 @@ def test_the_feeds_messages_are_in_the_backup_and_a_restored_feed_builds_its_day
     assert FeedMessage.objects.count() == 1
     build()
     assert feed_day().outcome["counts"] == {"made": 1}
+
+
+def test_answers_are_utf8_with_hl7s_separators_escaped(listener: Listener) -> None:
+    raw = send(listener.port, siu("S12", "U-1", "FI-U1", reference=""))[0]
+    assert "PID-3 (het patiëntnummer) ontbreekt" in raw  # not \\Xeb\\ (one Latin-1 byte)
+    from leafletpress.feed import hl7v2
+
+    said = "code 'A|B^C&D~E' staat niet in de lijst: één fout"
+    escaped = hl7v2.ack(hl7v2.read(siu("S12", "U-2", "FI-U2").encode()), "AE", said).decode()
+    assert "A\\F\\B\\S\\C\\T\\D\\R\\E" in escaped and code_of(escaped) == ("AE", said)
+    assert hl7v2.escape("a\\b") == "a\\E\\b"
+
+
+def test_one_worker_builds_a_day_at_a_time(listener: Listener) -> None:
+    from leafletpress.common.errors import BusyError
+    from leafletpress.common.files import exclusive
+
+    send(listener.port, siu("S12", "Q-1", "FI-Q1"))
+    lock = path_of(f"{feed.BUILDING}/{DAY.isoformat()}-voor.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive(lock, BusyError("bezet")):
+        assert feed.build(DAY, "voor") is False  # its task tries again a little later
+    assert not Day.objects.exists()
+    assert feed.build(DAY, "voor") is True and Day.objects.count() == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -23,9 +24,10 @@ from .mapping import SHOWN, Mapping
 BOOKED, CHANGED, CANCELLED, DISCHARGED = "geboekt", "gewijzigd", "geannuleerd", "ontslagen"
 BEFORE, DISCHARGE = "voor", "ontslag"  # the moments of visit/appointment.py
 MAX_TEXT = 200  # a field kept from a message: a name, an address, a code
+JOINERS = "\u200c\u200d"  # zero-width (non-)joiners: part of Persian and Indic names
 # A list's fields as an answer to the hospital system names them.
 FIELD_NAMES = {"reference": "patiëntnummer", "name": "naam", "birth_date": "geboortedatum",
-               "email": "e-mailadres", "language": "taal", "leaflet": "folder",
+               "email": "e-mailadres", "language": "taal", "lang": "taal", "leaflet": "folder",
                "variant": "ingreep", "surgeon": "chirurg", "site": "campus", "date": "datum",
                "time": "uur", "moment": "moment", "discharge_date": "ontslagdatum",
                "followup_date": "controledatum", "followup_time": "controle-uur",
@@ -72,6 +74,13 @@ class Event:
         when = self.discharge or self.start[:10]
         return date.fromisoformat(when) if when else None
 
+    @property
+    def digest(self) -> str:
+        """What the message says (not when it was sent, nor its number): the same message
+        sent again has the same digest; another one under a used number has not."""
+        said = dataclasses.asdict(self) | {"control": "", "sent": ""}
+        return hashlib.sha256(json.dumps(said, sort_keys=True).encode()).hexdigest()
+
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), ensure_ascii=False, sort_keys=True)
 
@@ -95,7 +104,7 @@ class Event:
 
 def clean(value: object, limit: int = MAX_TEXT) -> str:
     """A field from a message as text: no control characters, no runs of spaces."""
-    text = "".join(ch if ch.isprintable() else " " for ch in str(value or ""))
+    text = "".join(ch if ch.isprintable() or ch in JOINERS else " " for ch in str(value or ""))
     return " ".join(text.split())[:limit]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,7 +37,7 @@ STATUSES = {"booked": BOOKED, "pending": BOOKED, "proposed": BOOKED,
 
 def parse(body: bytes, zone: ZoneInfo) -> Event:
     """What a posted Appointment (or Bundle) says."""
-    appointment, patient = _resources(body)
+    appointment, patients = _resources(body)
     status = str(appointment.status or "")
     if status not in STATUSES:
         raise Unusable(
@@ -57,12 +58,11 @@ def parse(body: bytes, zone: ZoneInfo) -> Event:
         "kind": KIND,
         "action": STATUSES[status],
         "appointment": clean(number, 80),
-        "sent": _local(appointment.meta.lastUpdated, zone) if appointment.meta else "",
+        "sent": _utc(appointment.meta.lastUpdated) if appointment.meta else "",
     }
     if STATUSES[status] == CANCELLED:
         return Event(**common)
-    if patient is None:
-        raise Unusable("de Patient ontbreekt: zet hem in Appointment.contained of in de Bundle")
+    patient = _patient_of(appointment, patients)
     kinds = [*(appointment.serviceType or []), appointment.appointmentType]
     codes = [c.code for kind in kinds if kind is not None for c in kind.coding or [] if c.code]
     event = Event(**common, **_patient(patient), procedure=clean(codes[0] if codes else "", 60),
@@ -76,11 +76,12 @@ def parse(body: bytes, zone: ZoneInfo) -> Event:
     return event
 
 
-def _resources(body: bytes) -> tuple[Appointment, Patient | None]:
-    """The Appointment and its Patient, validated."""
+def _resources(body: bytes) -> tuple[Appointment, dict[str, Patient]]:
+    """The Appointment and the Patients beside it, by the references that name them
+    ('#p' for a contained one; 'Patient/123', or the entry's fullUrl, in a Bundle)."""
     try:
         data = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise Malformed(f"geen geldige JSON ({clean(exc, 100)})") from None
     kind = data.get("resourceType") if isinstance(data, dict) else None
     if kind not in ("Appointment", "Bundle"):
@@ -88,22 +89,37 @@ def _resources(body: bytes) -> tuple[Appointment, Patient | None]:
     try:
         if kind == "Appointment":
             appointment = Appointment.model_validate(data)
-            found = [r for r in appointment.contained or [] if isinstance(r, Patient)]
-            return appointment, found[0] if found else None
+            contained = appointment.contained or []
+            return appointment, {f"#{r.id}": r for r in contained if isinstance(r, Patient)}
         bundle = Bundle.model_validate(data)
-    except (ValidationError, ValueError, TypeError) as exc:
+    except (ValidationError, ValueError, TypeError, RecursionError) as exc:
         errors = exc.errors() if isinstance(exc, ValidationError) else []
         where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
         raise Malformed(
             f"geen geldige FHIR R4-{kind} ({len(errors) or 1} fout(en)"
             f"{f', eerst bij {clean(where, 80)}' if where else ''})"
         ) from None
-    entries = [e.resource for e in bundle.entry or [] if e.resource is not None]
-    appointments = [r for r in entries if isinstance(r, Appointment)]
+    entries = [e for e in bundle.entry or [] if e.resource is not None]
+    appointments = [e.resource for e in entries if isinstance(e.resource, Appointment)]
     if len(appointments) != 1:
         raise Unusable("de Bundle moet precies één Appointment bevatten")
-    patients = [r for r in entries if isinstance(r, Patient)]
-    return appointments[0], patients[0] if patients else None
+    patients = {}
+    for entry in entries:
+        if isinstance(entry.resource, Patient):
+            patients[f"Patient/{entry.resource.id}"] = entry.resource
+            patients[str(entry.fullUrl or "")] = entry.resource
+    return appointments[0], patients
+
+
+def _patient_of(appointment: Appointment, patients: dict[str, Patient]) -> Patient:
+    """The Patient the appointment's participant names; never another one beside it."""
+    named = [p.actor.reference for p in appointment.participant or [] if p.actor is not None]
+    found = {id(patients[r]): patients[r] for r in named if r and r in patients}
+    if len(found) != 1:
+        raise Unusable("de Patient ontbreekt of is niet eenduidig: een participant van de "
+                       "Appointment verwijst naar hem (#id in contained, Patient/id of de "
+                       "fullUrl in de Bundle)")  # fmt: skip
+    return next(iter(found.values()))
 
 
 def _patient(patient: Patient) -> dict[str, str]:
@@ -138,6 +154,15 @@ def _actors(appointment: Appointment) -> dict[str, str]:
         if field and field not in found and code:
             found[field] = clean(code, 60)
     return found
+
+
+def _utc(moment: Any) -> str:
+    """When the resource was last changed, in UTC: to compare two of them."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return str(moment.isoformat(timespec="seconds"))
 
 
 def _local(moment: Any, zone: ZoneInfo) -> str:

@@ -19,7 +19,7 @@ Read, per type (docs/koppeling.md has the table for the interface engine):
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ from .events import BOOKED, CANCELLED, CHANGED, DISCHARGED, Event, Malformed, Un
 TYPES = {"SIU^S12": BOOKED, "SIU^S13": CHANGED, "SIU^S14": CHANGED, "SIU^S15": CANCELLED,
          "SIU^S17": CANCELLED, "ADT^A03": DISCHARGED}  # fmt: skip
 SURGEON_ROLES = ("SURG", "SUR", "OP")
+MAX_CONTROL = 199  # characters of MSH-10: a longer one is refused, never cut
 # HL7's DTM, strictly: a date with the hour and minutes (and seconds, a fraction, an offset).
 HOUR = re.compile(r"\d{12}(\d{2}(\.\d{1,4})?)?([+-]\d{4})?")
 DAY = re.compile(r"\d{8}(\d{4}(\d{2}(\.\d{1,4})?)?)?([+-]\d{4})?")
@@ -52,9 +53,12 @@ def read(data: bytes) -> hl7.Message:
     if not text.startswith("MSH"):
         raise Malformed("geen HL7-bericht: het begint niet met een MSH-segment")
     try:
-        return hl7.parse(text)
+        message = hl7.parse(text)
     except Exception as exc:  # python-hl7 raises what it meets: any of them means malformed
         raise Malformed(f"geen leesbaar HL7-bericht ({type(exc).__name__})") from None
+    if sum(1 for segment in text.split("\r") if segment.startswith("MSH")) > 1:
+        raise Malformed("meer dan één bericht in één MLLP-blok: stuur elk bericht apart")
+    return message
 
 
 def parse(message: hl7.Message, zone: ZoneInfo) -> Event:
@@ -62,15 +66,16 @@ def parse(message: hl7.Message, zone: ZoneInfo) -> Event:
     without one are the hospital's own)."""
     kind = f"{_get(message, 'MSH.F9.R1.C1')}^{_get(message, 'MSH.F9.R1.C2')}".upper()
     control = control_of(message)
-    if not control:
-        raise Malformed("MSH-10 (berichtnummer) ontbreekt: zonder nummer kan een bericht dat "
-                        "twee keer komt niet herkend worden")  # fmt: skip
+    if not control or len(control) > MAX_CONTROL:
+        raise Malformed(f"MSH-10 (berichtnummer) {'is te lang' if control else 'ontbreekt'}: "
+                        "zonder eigen nummer (hoogstens 199 tekens) kan een bericht dat twee "
+                        "keer komt niet herkend worden")  # fmt: skip
     if kind not in TYPES:
         raise Malformed(f"berichttype {clean(kind, 20)} wordt niet gelezen: stuur SIU^S12, "
                         "S13, S14, S15 of ADT^A03")  # fmt: skip
     action = TYPES[kind]
     common = {"control": control, "kind": kind, "action": action,
-              "sent": _when(_get(message, "MSH.F7"), zone, "MSH-7", hour=False) or "",
+              "sent": _instant(_get(message, "MSH.F7"), zone),
               **_patient(message)}  # fmt: skip
     if action == DISCHARGED:
         return _discharge(message, common, zone)
@@ -83,7 +88,7 @@ def parse(message: hl7.Message, zone: ZoneInfo) -> Event:
     event = Event(
         **common, appointment=appointment,
         procedure=clean(_get(message, "AIS.F3.R1.C1"), 60),
-        start=_when(start, zone, "AIS-4") or "",
+        start=_when(start, zone, "AIS-4", soon=True) or "",
         site=clean(_get(message, "AIL.F3.R1.C4") or _get(message, "AIL.F3.R1.C1"), 60),
         surgeon=_surgeon(message),
     )  # fmt: skip
@@ -97,7 +102,7 @@ def parse(message: hl7.Message, zone: ZoneInfo) -> Event:
 
 def control_of(message: hl7.Message) -> str:
     """MSH-10, the message's control id ('' when it has none)."""
-    return clean(_get(message, "MSH.F10"), 199)
+    return clean(_get(message, "MSH.F10"), MAX_CONTROL + 1)
 
 
 def _discharge(message: hl7.Message, common: dict[str, Any], zone: ZoneInfo) -> Event:
@@ -164,27 +169,50 @@ def _get(message: hl7.Message, key: str) -> str:
         return ""
 
 
-def _when(value: str, zone: ZoneInfo, field: str, hour: bool = True) -> str | None:
+def _when(value: str, zone: ZoneInfo, field: str, hour: bool = True,
+          soon: bool = False) -> str | None:  # fmt: skip
     """An HL7 date and time in the hospital's time (ISO); None when it is empty. ``hour``:
-    the hour is needed (an appointment), else the date will do (a discharge)."""
+    the hour is needed (an appointment), else the date will do (a discharge). ``soon``: a
+    day within a year before and two years after today (2062 is a typo, not a booking)."""
+    moment = _moment(value, zone, field, hour)
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(zone).replace(tzinfo=None)
+    today = datetime.now(zone).date()
+    if soon and not today - timedelta(days=366) <= moment.date() <= today + timedelta(days=731):
+        raise Unusable(f"{field} ligt meer dan een jaar terug of twee jaar vooruit "
+                       f"(nu: {clean(value, 30)}): is het jaartal juist?")  # fmt: skip
+    return str(moment.isoformat(timespec="seconds"))
+
+
+def _instant(value: str, zone: ZoneInfo) -> str:
+    """When a message was sent (MSH-7), in UTC, to compare two messages: the hour after a
+    clock goes back is later than the hour before it. '' when not given."""
+    moment = _moment(value, zone, "MSH-7", hour=False)
+    if moment is None:
+        return ""
+    local = moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+    return str(local.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds"))
+
+
+def _moment(value: str, zone: ZoneInfo, field: str, hour: bool) -> datetime | None:
+    """HL7's DTM, strictly (python-hl7 alone reads '2026-12-15' as 1 January 2026)."""
     if not value:
         return None
-    shape = HOUR if hour else DAY
     try:
-        if not shape.fullmatch(value):
+        if not (HOUR if hour else DAY).fullmatch(value):
             raise ValueError(value)
-        moment = hl7.parse_datetime(value)  # lenient on its own: '2026-12-15' is 1 Jan 2026
-    except ValueError:
+        moment = hl7.parse_datetime(value)
+        if moment is not None and moment.tzinfo is not None:
+            moment.astimezone(zone)  # an offset that leaves the calendar: refused here
+    except (ValueError, OverflowError):
         wanted = "JJJJMMDDUUMM" if hour else "JJJJMMDD"
         raise Unusable(
             f"{field} is geen geldige datum en tijd (nu: {clean(value, 30)}; "
             f"verwacht: {wanted}, eventueel met seconden en +ZZZZ)"
         ) from None
-    if moment is None:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(zone).replace(tzinfo=None)
-    return str(moment.isoformat(timespec="seconds"))
+    return moment if isinstance(moment, datetime) else None
 
 
 def _date(value: str) -> str:
@@ -201,10 +229,19 @@ def ack(message: hl7.Message | None, code: str, text: str = "", control: str = "
     if message is not None:
         answer = message.create_ack(code, application=APPLICATION)
         if text:
-            answer.segment("MSA").assign_field(message.escape(clean(text, 500)), 3)
+            answer.segment("MSA").assign_field(escape(clean(text, 500)), 3)
         return str(answer).encode("utf-8")
     stamp = datetime.now().strftime("%Y%m%d%H%M%S")
     bare = hl7.parse(f"MSH|^~\\&|{APPLICATION}|||||{stamp}||ACK|{stamp}|P|2.5\rMSA|{code}|\r")
-    bare.segment("MSA").assign_field(bare.escape(control), 2)
-    bare.segment("MSA").assign_field(bare.escape(clean(text, 500)), 3)
+    bare.segment("MSA").assign_field(escape(control), 2)
+    bare.segment("MSA").assign_field(escape(clean(text, 500)), 3)
     return str(bare).encode("utf-8")
+
+
+ESCAPES = {"\\": "\\E\\", "|": "\\F\\", "^": "\\S\\", "&": "\\T\\", "~": "\\R\\"}
+
+
+def escape(text: str) -> str:
+    """HL7's escapes for its separators only: the answer is UTF-8, so 'ë' stays 'ë'
+    (python-hl7's escape writes every non-ASCII letter as a byte of Latin-1)."""
+    return "".join(ESCAPES.get(ch, ch) for ch in text)

@@ -11,7 +11,8 @@ Output: one file, ``leafletpress-reservekopie-<moment>.tar`` (owner-only), holdi
   online backup);
 - ``verzendlog.sqlite``: the send log, by SQLite's online backup;
 - ``gedeeld/``: the shared folder's ``dagen/``, ``lijsten/``, ``folders/`` and ``koppeling/``
-  (the appointment feed's messages), as retention left them (a backup holds patients' data for at most the retention period plus its own age);
+  (the appointment feed's messages), as retention left them (a backup holds patients' data
+  for at most the retention period plus its own age);
 - ``inhoud/``: the content folder's ``leaflets/`` and ``config/`` (and ``templates/`` and
   ``styles/`` when it has its own), and its history (``.git``: every approved version) once
   the browser began one.

@@ -31,10 +31,11 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..common.errors import LeafletpressError
-from ..common.files import write_atomic
+from ..common.errors import BusyError, LeafletpressError
+from ..common.files import exclusive, write_atomic
 from ..day.journal import inputs_digest
 from ..feed.events import (
+    BEFORE,
     BOOKED,
     CANCELLED,
     CHANGED,
@@ -57,6 +58,8 @@ log = logging.getLogger(__name__)
 PAUSE_SECONDS = 2  # a burst of messages is one list: built this long after the last
 LONGEST_WAIT = 20  # ...or this long after the first, while a long burst goes on
 AGAIN_SECONDS = 10  # a list whose day is being made or emailed: built again after this
+REJECTED = "AR"  # not stored: the engine sends it again (HL7's application reject)
+OLDER = "ouder dan het laatste bericht over deze afspraak: niet toegepast"
 NOTHING_TO_CANCEL = "geen afspraak met een folder (of al geannuleerd): niets te annuleren"
 NO_FEED = "het ziekenhuis heeft geen koppeling ingesteld (config/koppeling.yaml ontbreekt)"
 
@@ -66,6 +69,7 @@ class Answer:
     code: str  # AA or AE (AR: the listener, for what it could not read)
     text: str = ""
     again: bool = False  # the same message came before: answered as then, not applied
+    later: bool = False  # not stored, for a reason of ours: the sender should send it again
 
 
 RECENT = 2.0  # seconds: a message is checked against the content as it was this recently
@@ -78,7 +82,7 @@ def configured() -> tuple[Mapping | None, str]:
         mapping = service.engine(recent=RECENT).mapping()
     except LeafletpressError as exc:
         log.error("de koppeling kan niet werken: %s", exc)
-        return None, f"{exc.where()}: {exc.message}: het ziekenhuis moet dit verbeteren"
+        return None, f"{str(exc).splitlines()[0]}: het ziekenhuis moet dit verbeteren"
     return mapping, "" if mapping is not None else NO_FEED
 
 
@@ -95,42 +99,66 @@ def accept(channel: str, sender: str, raw: bytes, event: Event) -> Answer:
     """Store and apply one message, once; what to answer. ``raw`` is kept for the retention
     period, for IT to see what was sent; the leaflet's fields are kept apart from it."""
     mapping, problem = configured()
-    if mapping is None:
-        return Answer(FeedMessage.ERROR, problem)
-    control = f"{channel}:{event.control}"
+    if mapping is None:  # nothing stored: the engine sends it again once this is put right
+        return Answer(REJECTED, f"{problem}; stuur het bericht later opnieuw", later=True)
+    control, digest = f"{channel}:{event.control}", event.digest
     try:
         with transaction.atomic():
             earlier = FeedMessage.objects.filter(control=control).first()
             if earlier is not None:
-                return _again(earlier, sender)
+                return _again(earlier, sender, digest)
             message = FeedMessage.objects.create(
                 channel=channel, sender=sender[:100], control=control, kind=event.kind,
                 appointment=event.appointment, reference=event.reference, outcome="",
+                digest=digest,
             )  # fmt: skip
             code, text, dates, kept = _apply(message, event, mapping)
             if kept is not None:  # written before the commit: an accepted message is on disk
                 write_atomic(path_of(message.raw_name), raw)
                 write_atomic(path_of(message.event_name), kept.to_json().encode("utf-8"))
             FeedMessage.objects.filter(pk=message.pk).update(outcome=code, reason=text[:2000])
-            _audit(message, code, text)
+            _audit(message, code)
     except IntegrityError:  # the same message on two connections at once: one stored it
-        return _again(FeedMessage.objects.get(control=control), sender)
-    transaction.on_commit(lambda: schedule(dates))
+        return _again(FeedMessage.objects.get(control=control), sender, digest)
+    transaction.on_commit(lambda: _soon(dates))
     return Answer(code, text)
 
 
-def _again(earlier: FeedMessage, sender: str) -> Answer:
-    audit(FEED, "bericht opnieuw ontvangen", earlier.reference,
-          detail=f"{earlier.kind} {earlier.control} van {sender}: al verwerkt "
-                 f"({earlier.outcome}), niet opnieuw toegepast")  # fmt: skip
+def _again(earlier: FeedMessage, sender: str, digest: str) -> Answer:
+    """A control id seen before: the same message sent again is answered as then; another
+    message under the same id is refused (never applied, never taken for the first)."""
+    same = earlier.digest == digest
+    audit(FEED, "bericht opnieuw ontvangen" if same else "bericht geweigerd", earlier.reference,
+          detail=f"{earlier.kind} {earlier.control} van {sender}: "
+                 + ("al verwerkt, niet opnieuw toegepast" if same else
+                    "ander bericht onder een berichtnummer dat al gebruikt werd"))  # fmt: skip
+    if not same:
+        return Answer(REJECTED, f"berichtnummer {earlier.control.split(':', 1)[1]} werd al "
+                                "gebruikt voor een ander bericht: geef elk bericht een eigen "
+                                "nummer (MSH-10) en stuur het opnieuw")  # fmt: skip
+    _soon({(a.date, a.moment) for a in FeedAppointment.objects.filter(message=earlier)})
     return Answer(earlier.outcome, earlier.reason, again=True)
 
 
-def _audit(message: FeedMessage, code: str, text: str) -> None:
+def _soon(dates: set[tuple[date, str]]) -> None:
+    """The builds of these days queued; a failure here is the watch's to make up for (the
+    message is stored: its answer stays)."""
+    try:
+        schedule(dates)
+    except Exception:  # the database locked for longer than its timeout
+        log.exception("koppeling: de lijst van %s wordt bij de volgende wacht gemaakt",
+                      ", ".join(sorted(on.isoformat() for on, _ in dates)))  # fmt: skip
+        for on, moment in dates:  # for the watch (``timing``)
+            write_atomic(path_of(f"{BUILDING}/{on.isoformat()}-{moment}.todo"), b"")
+
+
+def _audit(message: FeedMessage, code: str) -> None:
+    """Every message, by its numbers and answer; the answer's reason only in the message's
+    row (it may quote a cell, such as a name typed where a language goes: retention clears
+    it)."""
     said = f"{message.kind} {message.control} van {message.sender}"
     said += f", afspraak {message.appointment}" if message.appointment else ""
-    audit(FEED, "bericht ontvangen", message.reference,
-          detail=f"{said}: {code}{f' ({text})' if text else ''}")  # fmt: skip
+    audit(FEED, "bericht ontvangen", message.reference, detail=f"{said}: {code}")
 
 
 Applied = tuple[str, str, set[tuple[date, str]], Event | None]
@@ -143,10 +171,16 @@ def _apply(message: FeedMessage, event: Event, mapping: Mapping) -> Applied:
         return _discharge(message, event, mapping)
     found = FeedAppointment.objects.select_for_update().filter(key=event.appointment).first()
     if found is not None and event.sent and found.sent > event.sent:
-        return "AA", "ouder dan het laatste bericht over deze afspraak: niet toegepast", set(), None
+        return "AA", OLDER, set(), None
     mapped = row(event, mapping) if event.action != CANCELLED else None
     if mapped is None or mapped.ignored:  # cancelled, or now a procedure without a leaflet
         why = f"ingreep zonder folder (ignore in {SHOWN}): " if mapped else ""
+        if found is None and mapped is None:  # before its booking came: a booking sent
+            FeedAppointment.objects.create(  # earlier, arriving later, is then older
+                key=event.appointment, message=message, sent=event.sent,
+                date=timezone.localdate(), moment=BEFORE, reference=event.reference,
+                cancelled=True,
+            )  # fmt: skip
         if found is None or found.cancelled:
             return "AA", why + ("niets te doen" if mapped else NOTHING_TO_CANCEL), set(), None
         FeedAppointment.objects.filter(pk=found.pk).update(
@@ -207,6 +241,8 @@ def _discharge(message: FeedMessage, event: Event, mapping: Mapping) -> Applied:
         )
     merged = _event_of(operation).discharged(event)
     earlier = FeedAppointment.objects.filter(key=merged.appointment).first()
+    if earlier is not None and event.sent and earlier.sent > event.sent:
+        return "AA", OLDER, set(), None
     before = {(earlier.date, earlier.moment)} if earlier else set()
     return (*_judged(row(merged, mapping)), before | {_keep(merged, message)}, merged)
 
@@ -236,10 +272,24 @@ def schedule(dates: Iterable[tuple[date, str]], seconds: float = PAUSE_SECONDS) 
 
 def build(on: date, moment: str) -> bool:
     """The day's lists, one per service, as the appointments now stand; made if ``timing``
-    says so. False when a list's earlier version is being made or emailed: try again."""
+    says so. False when a list's earlier version is being made or emailed, or another worker
+    builds this day now: try again."""
     mapping = configured()[0]
     if mapping is None:
         return True  # said in the log; the messages wait until it is put right
+    lock = path_of(f"{BUILDING}/{on.isoformat()}-{moment}.lock")
+    lock.parent.mkdir(mode=0o700, exist_ok=True)
+    try:
+        with exclusive(lock, BusyError("wordt al gemaakt")):
+            return _build(on, moment, mapping)
+    except BusyError:
+        return False
+
+
+BUILDING = "koppeling-bouw"  # in the shared folder: one lock per day being built
+
+
+def _build(on: date, moment: str, mapping: Mapping) -> bool:
     columns = load_columns(service.project())
     groups: dict[str, list[tuple[str, str, Mapped]]] = {}
     for appointment in FeedAppointment.objects.filter(date=on, moment=moment, cancelled=False
@@ -280,7 +330,7 @@ def _build_one(key: str, data: bytes, unknown: dict[str, list[str]], mapping: Ma
     if latest is not None and _busy(latest):
         return False
     if not data:  # every appointment of the list cancelled
-        return _emptied(latest)
+        return _emptied(key)
     day = latest if latest is not None and latest.status == Day.CHECKED else None
     if day is None:
         on, moment, services = key.split("|", 2)
@@ -313,19 +363,18 @@ def _busy(day: Day) -> bool:
     )
 
 
-def _emptied(latest: Day | None) -> bool:
-    """Every appointment of a list cancelled: a list never made goes; a made one stays, said
-    to be cancelled, and is never emailed or printed from the feed again."""
-    if latest is None:
-        return True
-    if latest.status == Day.CHECKED:
-        latest.upload.unlink(missing_ok=True)
-        latest.delete()
-    elif not latest.outcome.get("cancelled"):
-        latest.outcome["cancelled"] = timezone.now().isoformat(timespec="seconds")
-        latest.save(update_fields=["outcome"])
-        audit(FEED, "lijst geannuleerd", detail=f"dag {latest.id}: alle afspraken geannuleerd",
-              service=latest.services)  # fmt: skip
+def _emptied(key: str) -> bool:
+    """Every appointment of a list cancelled: a version never made goes; the latest made one
+    stays, said to be cancelled, and is never emailed from the feed again."""
+    for day in Day.objects.filter(feed=key, status=Day.CHECKED, purged__isnull=True):
+        day.upload.unlink(missing_ok=True)
+        day.delete()
+    made = patients.correctable(Day.objects.filter(feed=key)).order_by("-created").first()
+    if made is not None and not made.outcome.get("cancelled"):
+        made.outcome["cancelled"] = timezone.now().isoformat(timespec="seconds")
+        made.save(update_fields=["outcome"])
+        audit(FEED, "lijst geannuleerd", detail=f"dag {made.id}: alle afspraken geannuleerd",
+              service=made.services)  # fmt: skip
     return True
 
 
@@ -369,12 +418,17 @@ def timing(today: date | None = None) -> None:
     if mapping is None:
         return
     _again_after_a_change()
+    for todo in path_of(BUILDING).glob("*.todo"):  # a build that could not be queued
+        on, moment = todo.stem.rsplit("-", 1)
+        schedule({(date.fromisoformat(on), moment)})
+        todo.unlink()
     for day in Day.objects.filter(status=Day.CHECKED, purged__isnull=True).exclude(feed=""):
         if day == current(day.feed) and _due(day.feed, mapping.timing.make, today):
             make(day)
     for day in Day.objects.filter(status=Day.DONE, purged__isnull=True, replaced_by__isnull=True,
                                   feed__contains="|voor|"):  # fmt: skip
-        if _due(day.feed, mapping.timing.email, today) and mailable(day, mapping) is None:
+        if (_due(day.feed, mapping.timing.email, today) and day == current(day.feed)
+                and mailable(day, mapping) is None):  # never an older version  # fmt: skip
             send(day)
 
 

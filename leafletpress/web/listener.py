@@ -16,6 +16,8 @@ import ipaddress
 import logging
 import os
 import ssl
+import time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -23,7 +25,7 @@ from django.db import close_old_connections
 from hl7.mllp import InvalidBlockError, start_hl7_server
 
 from ..feed import hl7v2
-from ..feed.events import Malformed, Unusable, clean
+from ..feed.events import Event, Malformed, Unusable, clean
 from . import feed, service
 from .models import FEED, audit
 
@@ -87,10 +89,11 @@ async def _conversation(
                 block = await reader.readblock()  # type: ignore[attr-defined]
             except asyncio.IncompleteReadError:
                 return  # the sender closed the connection
-            except (InvalidBlockError, ValueError) as exc:
-                answer = _frame(exc)
-            else:
-                answer = await asyncio.to_thread(_handle, block, peer)
+            except (InvalidBlockError, ValueError) as exc:  # where the next message begins
+                writer.writeblock(_frame(exc))  # type: ignore[attr-defined]
+                await writer.drain()  # is unknown now: answered, then closed (the engine
+                return  # connects again)
+            answer = await asyncio.to_thread(_handle, block, peer)
             writer.writeblock(answer)  # type: ignore[attr-defined]
             await writer.drain()
     except (ConnectionError, ssl.SSLError) as exc:
@@ -105,11 +108,37 @@ def _address(peer: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return mapped or found
 
 
+_refused_at: dict[str, float] = {}  # address -> when its refusal was last said
+SAID_EVERY = 900  # seconds: an address that keeps trying is said once a quarter
+
+
 def _refused(peer: str) -> None:
+    """Said in the log and the audit log once a quarter per address: a scanner that
+    connects a thousand times a minute leaves one line, not a thousand."""
+    now = time.monotonic()
+    if now - _refused_at.get(peer, -SAID_EVERY) < SAID_EVERY:
+        return
+    if len(_refused_at) > 10_000:
+        _refused_at.clear()
+    _refused_at[peer] = now
     close_old_connections()
     log.warning("koppeling: verbinding van %s geweigerd (geen toegelaten afzender)", peer)
     audit(FEED, "verbinding geweigerd", detail=f"{clean(peer, 60)}: geen toegelaten afzender "
-                                               "(LEAFLETPRESS_FEED_SENDERS)")  # fmt: skip
+                                               "(LEAFLETPRESS_FEED_SENDERS); hoogstens één "
+                                               "melding per kwartier per adres")  # fmt: skip
+
+
+def _read(message: Any, zone: ZoneInfo) -> Event:
+    """What the message says; a message our reader fails on is one we cannot use (AE, said
+    and logged): never AR, which would have the engine send it again for ever."""
+    try:
+        return hl7v2.parse(message, zone)
+    except (Malformed, Unusable):
+        raise
+    except Exception as exc:
+        log.exception("koppeling: een bericht kon niet gelezen worden")
+        raise Unusable(f"kon niet gelezen worden ({type(exc).__name__}): meld dit aan wie "
+                       "leafletpress beheert") from None  # fmt: skip
 
 
 def _frame(exc: Exception) -> bytes:
@@ -126,13 +155,13 @@ def _handle(block: bytes, peer: str) -> bytes:
     try:
         message = hl7v2.read(block)
         zone = service.engine(recent=feed.RECENT).registry.hospital.timezone
-        event = hl7v2.parse(message, ZoneInfo(zone))
+        event = _read(message, ZoneInfo(zone))
         answer = feed.accept("hl7", peer, block, event)
     except (Malformed, Unusable) as exc:
         code = "AE" if isinstance(exc, Unusable) else "AR"
         control = hl7v2.control_of(message) if message is not None else ""
         audit(FEED, "bericht geweigerd", detail=f"HL7 {clean(control, 60)} van {peer}: {code} "
-                                                f"({exc})")  # fmt: skip
+                                                f"({exc})"[:300])  # fmt: skip
         return hl7v2.ack(message, code, str(exc), control)
     except Exception:  # the database or the disk: not stored, so the sender must send again
         log.exception("koppeling: bericht van %s niet opgeslagen", peer)

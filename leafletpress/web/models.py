@@ -269,6 +269,7 @@ class FeedMessage(models.Model):
     channel = models.CharField(max_length=10)  # hl7 or fhir
     sender = models.CharField(max_length=100)  # its address (and FHIR: the account)
     control = models.CharField(max_length=210, unique=True)  # "<channel>:<control id>"
+    digest = models.CharField(max_length=64, blank=True)  # what it says (Event.digest)
     kind = models.CharField(max_length=30)  # SIU^S12, ADT^A03, FHIR Appointment
     appointment = models.CharField(max_length=120, blank=True)
     reference = models.CharField(max_length=40, blank=True)

@@ -18,6 +18,7 @@ runs it; so does the worker, daily.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -33,7 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..common.errors import LeafletpressError
-from ..common.files import own_folder
+from ..common.files import own_folder, write_atomic
 from ..day.manifest import CSV_NAME, JSON_NAME, forget_refused
 from ..mail.sendlog import FORGOTTEN, UNKEYED, SendLog, forgotten, rekeyed
 from . import service
@@ -186,29 +187,57 @@ def _orphan_lists(cutoff: datetime) -> int:
 
 
 def _feed(cutoff: datetime, now: datetime) -> int:
-    """The appointment feed's: appointments whose day is past the retention period (or
-    cancelled that long ago); each message as received, once it is that old; what a leaflet
-    needed of a message, once no appointment is described by it any more; and the files of a
-    message whose storing was interrupted (its transaction never committed)."""
-    FeedAppointment.objects.filter(
-        Q(date__lt=cutoff.date()) | Q(cancelled=True, updated__lt=cutoff)
-    ).delete()
+    """The appointment feed's. Each message as received, once it is that old, and the
+    reason it was answered with (it may quote a cell). What a leaflet needed of a message:
+    once no appointment is described by it any more; of an appointment whose day is past
+    the retention period, the patient's name, birth date and address go, and what its
+    discharge leaflet needs (leaflet, surgeon, campus, day) stays for ``LONGEST_STAY`` (a
+    discharge message brings the patient's details again). The files of a message whose
+    storing was interrupted (its transaction never committed)."""
+    gone = FeedAppointment.objects.filter(
+        Q(date__lt=(cutoff - LONGEST_STAY).date()) | Q(cancelled=True, updated__lt=cutoff)
+    )
+    removed = sum(_remove(path_of(m.event_name)) for m in FeedMessage.objects.filter(
+        pk__in=gone.values("message_id")))  # fmt: skip
+    gone.delete()
+    ended = FeedAppointment.objects.filter(date__lt=cutoff.date())
+    past = set(ended.values_list("message_id", flat=True))
     described = set(FeedAppointment.objects.values_list("message_id", flat=True))
-    removed = 0
     for message in FeedMessage.objects.filter(received__lt=cutoff, purged__isnull=True):
         removed += _remove(path_of(message.raw_name))
-        if message.pk not in described:
+        if message.pk in described and message.pk not in past:
+            continue  # its appointment is still to come: the leaflet needs it whole
+        if message.pk in past:
+            _scrub(path_of(message.event_name))
+        else:
             removed += _remove(path_of(message.event_name))
-            FeedMessage.objects.filter(pk=message.pk).update(purged=now)
+        FeedMessage.objects.filter(pk=message.pk).update(purged=now, reason="")
+    return removed + _interrupted(now)
+
+
+LONGEST_STAY = timedelta(days=60)  # after the operation's day: a discharge still finds it
+
+
+def _scrub(event: Path) -> None:
+    """What a leaflet needed of a message, without the patient's name, birth date and
+    address (the discharge message gives them again)."""
+    if event.is_file():
+        kept = json.loads(event.read_text(encoding="utf-8"))
+        kept |= {"name": "", "birth_date": "", "email": ""}
+        write_atomic(event, json.dumps(kept, ensure_ascii=False, sort_keys=True).encode())
+
+
+def _interrupted(now: datetime) -> int:
+    """A message's files whose storing never committed: no message row names them."""
     folder = Path(settings.SHARED) / "koppeling"
-    if folder.is_dir():
-        known = {str(pk) for pk in FeedMessage.objects.values_list("id", flat=True)}
-        removed += sum(
-            _remove(path) for path in folder.iterdir()
-            if path.name.split(".")[0] not in known
-            and path.lstat().st_mtime < (now - STORING).timestamp()
-        )  # fmt: skip
-    return removed
+    if not folder.is_dir():
+        return 0
+    known = {str(pk) for pk in FeedMessage.objects.values_list("id", flat=True)}
+    return sum(
+        _remove(path) for path in folder.iterdir()
+        if path.name.split(".")[0] not in known
+        and path.lstat().st_mtime < (now - STORING).timestamp()
+    )  # fmt: skip
 
 
 STORING = timedelta(hours=1)  # longer than any message takes to store

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ from .models import FEED, Day, audit
 from .roles import SECRETARIAAT, role_required
 from .signin import client_address
 
+log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
 FHIR_JSON = "application/fhir+json"
 
@@ -53,6 +55,10 @@ def appointment(request: HttpRequest) -> HttpResponse:
     if not settings.FEED_TOKEN:
         raise Http404("geen FHIR-koppeling ingesteld")
     address = client_address(request) or "?"
+    if not _sender_allowed(address):  # first: a stranger learns nothing of the token
+        audit(FEED, "bericht geweigerd", detail=f"FHIR van {clean(address, 60)}: geen toegelaten "
+                                                "afzender")  # fmt: skip
+        return _answer(403, "dit adres mag geen afspraken sturen (LEAFLETPRESS_FEED_SENDERS)")
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(given.encode(), settings.FEED_TOKEN.encode()):
         audit(FEED, "bericht geweigerd", detail=f"FHIR van {clean(address, 60)}: geen of een "
@@ -60,19 +66,28 @@ def appointment(request: HttpRequest) -> HttpResponse:
         response = _answer(401, "geen of een verkeerd token (Authorization: Bearer …)")
         response["WWW-Authenticate"] = 'Bearer realm="leafletpress"'
         return response
-    if not _sender_allowed(address):
-        audit(FEED, "bericht geweigerd", detail=f"FHIR van {clean(address, 60)}: geen toegelaten "
-                                                "afzender")  # fmt: skip
-        return _answer(403, "dit adres mag geen afspraken sturen (LEAFLETPRESS_FEED_SENDERS)")
+    if request.content_type not in (FHIR_JSON, "application/json"):
+        return _answer(415, f"stuur {FHIR_JSON}")
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
         return _answer(413, f"bericht groter dan {MAX_BODY // 1000} kB")
-    body = request.body
+    return _received(request.body, address)
+
+
+def _received(body: bytes, address: str) -> HttpResponse:
+    """A post read, stored and answered: 200, 422 (AE), 400 (AR), 503 (not stored: again)."""
     try:
-        event = fhir.parse(body, ZoneInfo(service.registry().hospital.timezone))
+        zone = service.engine(recent=feed.RECENT).registry.hospital.timezone
+        event = fhir.parse(body, ZoneInfo(zone))
     except (Malformed, Unusable) as exc:
-        audit(FEED, "bericht geweigerd", detail=f"FHIR van {clean(address, 60)}: {exc}")
+        audit(FEED, "bericht geweigerd", detail=f"FHIR van {clean(address, 60)}: {exc}"[:300])
         return _answer(422 if isinstance(exc, Unusable) else 400, str(exc))
-    answer = feed.accept("fhir", address, body, event)
+    try:
+        answer = feed.accept("fhir", address, body, event)
+    except Exception:  # the database or the disk: not stored
+        log.exception("koppeling: FHIR-bericht van %s niet opgeslagen", address)
+        return _answer(503, "niet opgeslagen door een storing bij leafletpress: stuur opnieuw")
+    if answer.code == feed.REJECTED:
+        return _answer(503 if answer.later else 409, answer.text)
     if answer.code != "AA":
         return _answer(422, answer.text)
     return _answer(200, answer.text or "ontvangen en verwerkt", severity="information")
@@ -110,7 +125,7 @@ def about(day: Day) -> dict[str, Any] | None:
         "cancelled": (day.outcome.get("cancelled") or "")[:10],
         "email_on": None if email is None else on - timedelta(days=email) if email else "boeking",
         "email_unchecked": bool(timing and timing.email_unchecked),
-        "current": day == feed.current(day.feed),
+        "newer": None if day == (latest := feed.current(day.feed)) else latest,
     }
 
 
