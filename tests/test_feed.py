@@ -640,13 +640,23 @@ def test_an_older_version_of_a_day_is_never_emailed(mail_server, listener: Liste
     assert not mail_server.mailbox.received
 
 
-def test_an_oversized_frame_gets_one_answer_and_the_connection_ends(listener: Listener) -> None:
+def test_an_oversized_block_gets_one_answer_and_the_next_message_its_own(
+    listener: Listener,
+) -> None:
     with socket.create_connection(("127.0.0.1", listener.port), timeout=30) as raw:
-        raw.sendall(b"\x0bMSH|^~\\&|" + b"X" * 1_100_000 + b"\x1c\r")
+        for block in (
+            b"MSH|^~\\&|" + b"X" * 1_100_000,
+            b"zonder VT",
+            siu("S12", "Z-1", "FI-Z").encode(),
+        ):
+            raw.sendall((b"" if block == b"zonder VT" else b"\x0b") + block + b"\x1c\r")
         answers = b""
-        while chunk := raw.recv(65536):
-            answers += chunk
-    assert answers.count(b"MSA|AR") == 1 and b"groter dan 1000 kB" in answers
+        while answers.count(b"\x1c\r") < 3:
+            answers += raw.recv(65536)
+    said = [code_of(a.strip(b"\x0b").decode()) for a in answers.split(b"\x1c\r")[:3]]
+    assert said[0] == ("AR", "bericht groter dan 1000 kB")
+    assert said[1] == ("AR", "geen MLLP-blok (begint niet met het teken VT, 0x0B)")
+    assert said[2] == ("AA", "")
 
 
 def test_a_message_whose_storing_was_interrupted_leaves_no_file_behind(data) -> None:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import close_old_connections
-from hl7.mllp import InvalidBlockError, start_hl7_server
+from hl7.mllp import start_hl7_server
 
 from ..feed import hl7v2
 from ..feed.events import Event, Malformed, Unusable, clean
@@ -86,14 +86,13 @@ async def _conversation(
             return
         while True:
             try:
-                block = await reader.readblock()  # type: ignore[attr-defined]
+                block = await _next_block(reader)
             except asyncio.IncompleteReadError:
                 return  # the sender closed the connection
-            except (InvalidBlockError, ValueError) as exc:  # where the next message begins
-                writer.writeblock(_frame(exc))  # type: ignore[attr-defined]
-                await writer.drain()  # is unknown now: answered, then closed (the engine
-                return  # connects again)
-            answer = await asyncio.to_thread(_handle, block, peer)
+            if isinstance(block, str):
+                answer = hl7v2.ack(None, "AR", block)
+            else:
+                answer = await asyncio.to_thread(_handle, block, peer)
             writer.writeblock(answer)  # type: ignore[attr-defined]
             await writer.drain()
     except (ConnectionError, ssl.SSLError) as exc:
@@ -141,11 +140,26 @@ def _read(message: Any, zone: ZoneInfo) -> Event:
                        "leafletpress beheert") from None  # fmt: skip
 
 
-def _frame(exc: Exception) -> bytes:
-    """What to answer a block that is not an MLLP frame, or too big to be a message."""
-    if isinstance(exc, ValueError):
-        return hl7v2.ack(None, "AR", f"bericht groter dan {MAX_MESSAGE // 1000} kB")
-    return hl7v2.ack(None, "AR", "geen MLLP-blok (begint niet met het teken VT, 0x0B)")
+async def _next_block(reader: asyncio.StreamReader) -> bytes | str:
+    """The next MLLP block's message, or why it is refused. A block too big is read to its
+    end and dropped (python-hl7's own reader drops what it read of it, and the rest would be
+    read as the next message); so the message after it is read from its start."""
+    try:
+        block = await reader.readuntil(END)
+    except asyncio.LimitOverrunError as exc:
+        while True:  # the block, to its end, without keeping it
+            await reader.readexactly(exc.consumed)
+            try:
+                await reader.readuntil(END)
+                return f"bericht groter dan {MAX_MESSAGE // 1000} kB"
+            except asyncio.LimitOverrunError as more:
+                exc = more
+    if not block.startswith(START):
+        return "geen MLLP-blok (begint niet met het teken VT, 0x0B)"
+    return block[len(START) : -len(END)]
+
+
+START, END = b"\x0b", b"\x1c\r"  # MLLP's start and end of a block
 
 
 def _handle(block: bytes, peer: str) -> bytes:
