@@ -58,7 +58,7 @@ def parse(body: bytes, zone: ZoneInfo) -> Event:
         "kind": KIND,
         "action": STATUSES[status],
         "appointment": clean(number, 80),
-        "sent": _utc(appointment.meta.lastUpdated) if appointment.meta else "",
+        "sent": _local(appointment.meta.lastUpdated, UTC) if appointment.meta else "",
     }
     if STATUSES[status] == CANCELLED:
         return Event(**common)
@@ -156,16 +156,9 @@ def _actors(appointment: Appointment) -> dict[str, str]:
     return found
 
 
-def _utc(moment: Any) -> str:
-    """When the resource was last changed, in UTC: to compare two of them."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return str(moment.isoformat(timespec="seconds"))
-
-
-def _local(moment: Any, zone: ZoneInfo) -> str:
+def _local(moment: Any, zone: ZoneInfo | Any) -> str:
+    """A FHIR moment as ISO in ``zone``: the hospital's for an appointment, UTC for when a
+    resource was last changed (to compare two of them)."""
     if moment is None:
         return ""
     if moment.tzinfo is not None:

@@ -68,7 +68,6 @@ NO_FEED = "het ziekenhuis heeft geen koppeling ingesteld (config/koppeling.yaml 
 class Answer:
     code: str  # AA or AE (AR: the listener, for what it could not read)
     text: str = ""
-    again: bool = False  # the same message came before: answered as then, not applied
     later: bool = False  # not stored, for a reason of ours: the sender should send it again
 
 
@@ -137,7 +136,7 @@ def _again(earlier: FeedMessage, sender: str, digest: str) -> Answer:
                                 "gebruikt voor een ander bericht: geef elk bericht een eigen "
                                 "nummer (MSH-10) en stuur het opnieuw")  # fmt: skip
     _soon({(a.date, a.moment) for a in FeedAppointment.objects.filter(message=earlier)})
-    return Answer(earlier.outcome, earlier.reason, again=True)
+    return Answer(earlier.outcome, earlier.reason)
 
 
 def _soon(dates: set[tuple[date, str]]) -> None:

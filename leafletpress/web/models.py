@@ -262,8 +262,6 @@ class FeedMessage(models.Model):
     leaflet needs of it is in ``event_name`` (storage), the message as received in
     ``raw_name``; both are deleted at the end of the retention period."""
 
-    ACCEPTED, ERROR = "AA", "AE"  # HL7's words; a malformed message (AR) is never stored
-
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     received = models.DateTimeField(auto_now_add=True, db_index=True)
     channel = models.CharField(max_length=10)  # hl7 or fhir
@@ -273,7 +271,7 @@ class FeedMessage(models.Model):
     kind = models.CharField(max_length=30)  # SIU^S12, ADT^A03, FHIR Appointment
     appointment = models.CharField(max_length=120, blank=True)
     reference = models.CharField(max_length=40, blank=True)
-    outcome = models.CharField(max_length=2)
+    outcome = models.CharField(max_length=2)  # AA or AE (HL7's words; AR: never stored)
     reason = models.TextField(blank=True)  # in Dutch, as answered
     purged = models.DateTimeField(null=True)  # its files deleted (retention)
 
