@@ -73,6 +73,7 @@ class Listener:
                 return self
             except OSError:
                 time.sleep(0.1)
+        self.stop()  # never left running after the test
         raise AssertionError("de luisteraar luistert niet")
 
     def stop(self) -> None:
