@@ -83,6 +83,13 @@ def page_sizes_mm(pdf: bytes) -> list[tuple[float, float]]:
     ]
 
 
+def content(pdf: bytes) -> tuple[list[str], list[tuple[float, float]], set[str]]:
+    """What a PDF shows, whatever its bytes: each page's text, each page's size, and its
+    fonts (without the subset tag, 'ABCDEF+')."""
+    fonts = {name.split("+")[-1] for name in embedded_fonts(pdf)}
+    return page_texts(pdf), page_sizes_mm(pdf), fonts
+
+
 def embedded_fonts(pdf: bytes) -> dict[str, bool]:
     """Font name -> whether its font program is embedded in the file."""
     reader = pypdf.PdfReader(io.BytesIO(pdf))

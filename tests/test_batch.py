@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from helpers import ROOT, normalise, page_sizes_mm, page_texts
+from helpers import ROOT, content, normalise, page_sizes_mm, page_texts
 from openpyxl import Workbook
 
 from leafletpress.visit.daylist import read_day_list
@@ -415,7 +415,9 @@ def day_rows(count: int) -> list[list[str]]:
 
 
 def outputs(folder: Path) -> dict[str, object]:
-    """Everything a batch leaves, with the run's own timings and statuses taken out."""
+    """Everything a batch leaves, with the run's own timings and statuses taken out, and
+    each PDF as it reads (``content``): a leaflet made again after an interruption is made
+    with other patients than before, so its bytes differ (render.py), never its pages."""
     found: dict[str, object] = {}
     for path in sorted(folder.rglob("*")):
         name = str(path.relative_to(folder))
@@ -423,11 +425,12 @@ def outputs(folder: Path) -> dict[str, object]:
             manifest = json.loads(path.read_text(encoding="utf-8"))
             for key in ("started", "finished", "counts"):
                 manifest["batch"].pop(key)
-            for record in manifest["leaflets"]:
-                record.pop("status")
+            for record in manifest["leaflets"] + manifest["print_files"]:
+                for key in ("status", "sha256", "inputs"):  # the last two: of the bytes
+                    record.pop(key, None)
             found[name] = manifest
         elif path.suffix == ".pdf":
-            found[name] = path.read_bytes()
+            found[name] = content(path.read_bytes())
     return found
 
 

@@ -18,27 +18,30 @@ import os
 import signal
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import groupby
 from multiprocessing.connection import wait
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..common.errors import FULL, DiskFullError, LeafletpressError, output_error
 from ..common.files import write_atomic
 from ..common.project import Edition, Project
 from ..content.leaflet import Leaflet, load_leaflet
 from ..content.registry import load_registry
+from ..pdf.compose import TOGETHER
 from ..printing.printfile import build_print_file
 from ..visit.appointment import Visit
-from ..visit.personalise import personalise
+from ..visit.personalise import Personalisation, personalise
 from .journal import JOURNAL, record_done
 
 if TYPE_CHECKING:
-    from ..pdf.render import Renderer
+    from ..pdf.render import Rendered, Renderer
 
+T = TypeVar("T")
 MIN_CHUNK = 6  # below this many leaflets, starting worker processes costs more than it saves
 
 
@@ -114,13 +117,15 @@ def render_tasks(
     root: str, tasks: list[Task], before_each: Callable[[], None] | None = None
 ) -> list[Result]:
     """Render and write each task's leaflet; a failure is reported, the others go on.
-    ``before_each`` (in this process only) may stop the work before a leaflet by raising."""
+    ``before_each`` (in this process only) may stop the work before a leaflet by raising.
+    Neighbours with one text are made together (``Renderer.render_many``)."""
     global _renderer, _inputs
     if tasks and _inputs and tasks[0].inputs != _inputs:  # the content changed since
         _renderer = None  # loaded: the renderer (registry) and the leaflets again
     _inputs = tasks[0].inputs if tasks else _inputs
     renderer = _init_renderer(root)
     results = []
+    made = _made(renderer, tasks)
     for task in tasks:
         if _stop is not None and _stop.is_set():
             if isinstance(_stop, threading.Event):  # in the batch's own process: end it here
@@ -129,11 +134,9 @@ def render_tasks(
         if before_each is not None:
             before_each()
         try:
-            key = (task.visit.leaflet, task.lang)
-            if key not in _leaflets:
-                _leaflets[key] = load_leaflet(renderer.project, *key)
-            p = personalise(task.visit, _leaflets[key], renderer.composer.registry)
-            rendered = renderer.render(p, task.layout, task.archive)
+            rendered = next(made)
+            if isinstance(rendered, Exception):
+                raise rendered
             path = Path(task.path)
             write_atomic(path, rendered.pdf)
             digest = hashlib.sha256(rendered.pdf).hexdigest()
@@ -154,6 +157,27 @@ def render_tasks(
             problem = f"interne fout ({type(exc).__name__}: {exc}); meld dit als programmafout"
             results.append(Result(task.row, "failed", problem=problem))
     return results
+
+
+def _made(renderer: Renderer, tasks: list[Task]) -> Iterator[Rendered | Exception]:
+    """Each task's leaflet (or why it failed) in turn, made only when asked for: runs of
+    tasks of one edition go to ``render_many`` together."""
+    for (layout, archive), run in groupby(tasks, key=lambda t: (t.layout, t.archive)):
+        ps = [_personalised(renderer, task) for task in run]
+        ready = iter(renderer.render_many([p for p in ps if isinstance(p, Personalisation)],
+                                          layout, archive))  # fmt: skip
+        for p in ps:
+            yield next(ready) if isinstance(p, Personalisation) else p
+
+
+def _personalised(renderer: Renderer, task: Task) -> Personalisation | Exception:
+    try:
+        key = (task.visit.leaflet, task.lang)
+        if key not in _leaflets:
+            _leaflets[key] = load_leaflet(renderer.project, *key)
+        return personalise(task.visit, _leaflets[key], renderer.composer.registry)
+    except Exception as exc:
+        return exc
 
 
 def print_task(
@@ -236,13 +260,28 @@ class Workers:
             self._signals[signum] = signal.signal(signum, lambda *_: local.set())
 
 
+def runs(items: list[T], text: Callable[[T], str]) -> list[list[T]]:
+    """``items`` by leaflet text (``text`` gives it), each text's in their order and in runs
+    of at most TOGETHER: the patients whose first pages are made together. The same list
+    gives the same runs however many workers share it, and so the same bytes."""
+    groups: dict[str, list[T]] = defaultdict(list)
+    for item in items:
+        groups[text(item)].append(item)
+    return [g[i : i + TOGETHER] for g in groups.values() for i in range(0, len(g), TOGETHER)]
+
+
 def chunks(tasks: list[Task], keys: dict[int, str], workers: int) -> list[list[Task]]:
     """Tasks that share a leaflet text go to one worker, so its layout is made once; groups
-    larger than a fair share are split so every core stays busy. Biggest first, so the last
-    tasks are small and no core waits long for the others."""
-    groups: dict[str, list[Task]] = defaultdict(list)
-    for task in tasks:
-        groups[keys[task.row]].append(task)
+    larger than a fair share are split (between two runs) so every core stays busy. Biggest
+    first, so the last tasks are small and no core waits long for the others."""
     size = max(MIN_CHUNK, -(-len(tasks) // (workers * 4)))
-    ordered = sorted(groups.values(), key=len, reverse=True)
-    return [group[i : i + size] for group in ordered for i in range(0, len(group), size)]
+    found: list[list[Task]] = []
+    last = None
+    for run in runs(tasks, lambda task: keys[task.row]):
+        text = keys[run[0].row]
+        if text == last and len(found[-1]) + len(run) <= size:
+            found[-1].extend(run)
+        else:
+            found.append(list(run))
+        last = text
+    return sorted(found, key=len, reverse=True)

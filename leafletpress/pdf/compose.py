@@ -35,6 +35,11 @@ from .qr import qr_data_uri
 # A leaflet is rendered in two parts: the patient's own first page, and the rest, which is the
 # same for every patient with the same procedure, campus, surgeon and day.
 COVER = "cover.html.j2"
+COVERS = "covers.html.j2"  # the first pages of several patients who share the rest, together
+# First pages laid out in one document at most (render.py): the gain levels off well before,
+# a batch that is stopped waits for the group in hand, and a leaflet's bytes depend on the
+# patients made with it (workers.runs keeps those the same for the same list).
+TOGETHER = 16
 LEAFLET = "leaflet.html.j2"
 SEPARATORS = "separators.html.j2"  # sheets between leaflets in a print file
 
@@ -134,6 +139,20 @@ class Composer:
         """The HTML of page 1: masthead, title and the appointment card with QR codes."""
         return self._render(COVER, p, total_pages=total_pages, **self._cover_context(p))
 
+    def covers(self, ps: list[Personalisation], total_pages: int) -> str:
+        """The first pages of several patients whose leaflets share the rest (the same
+        ``leaflet`` HTML), one after the other in one document, each numbered page 1."""
+        cards = []
+        for p in ps:
+            context = self._context(COVER, p, total_pages=total_pages, **self._cover_context(p))
+            cards.append(Markup(self._template(COVER, context, block="body")))
+        return self._render(COVERS, ps[0], total_pages=total_pages, together=True, covers=cards)
+
+    def joins_covers(self) -> bool:
+        """Whether the project's templates can lay out covers together (a project with
+        templates of its own from before they could has no covers.html.j2)."""
+        return (self.project.templates_dir / COVERS).is_file()
+
     def leaflet(self, p: Personalisation, cover_pages: int = 1) -> str:
         """The HTML of the leaflet after the cover. It holds no more of the patient than the
         editor's placeholders put in the text, so many patients of a day share one layout."""
@@ -224,6 +243,9 @@ class Composer:
         return " " + labels["page_in"].format(language=_language(pages, p))
 
     def _render(self, template: str, p: Personalisation, **context: object) -> str:
+        return self._template(template, self._context(template, p, **context))
+
+    def _context(self, template: str, p: Personalisation, **context: object) -> dict[str, object]:
         meta = p.leaflet.meta
         labels = load_labels(self.project.templates_dir, p.leaflet.lang)
         values = placeholder_values(p, labels)
@@ -249,11 +271,15 @@ class Composer:
         if "card" in context:  # the cover; the day-and-night number once, in the box if there
             context["card_box"] = Markup(fill(body.card_box, values))
             context["urgent_in_box"] = "urgent_phone" in PLACEHOLDER_RE.findall(body.card_box)
-        return self._template(template, context)
+        return context
 
-    def _template(self, template: str, context: dict[str, object]) -> str:
+    def _template(self, template: str, context: dict[str, object], block: str | None = None) -> str:
+        """The template filled in; with ``block``, only that block of it."""
         try:
-            return self.env.get_template(template).render(context)
+            loaded = self.env.get_template(template)
+            if block is None:
+                return loaded.render(context)
+            return "".join(loaded.blocks[block](loaded.new_context(context)))
         except TemplateSyntaxError as exc:
             raise ContentError(
                 f"sjabloonfout: {exc.message}", file=f"templates/{exc.name}", row=exc.lineno

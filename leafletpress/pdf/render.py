@@ -5,6 +5,11 @@ that is what makes a clinic day fast. A leaflet is laid out in two parts: the pa
 first page, and the rest, which is laid out once and reused for every patient whose text is
 the same (same procedure, campus, surgeon and day); both are joined into one PDF.
 
+``render_many`` goes further for patients who share a text: their first pages are laid out
+as one document, written with the rest as one PDF (each page drawn, each font subset once),
+and that PDF is split into one leaflet per patient (split.py). A first page that takes more
+than one page (a very long name) is made alone, as ``render`` makes it.
+
 Rendering reads nothing but the project's own assets (``styles/`` and ``config/assets/``) and
 ``data:`` URIs; every other URL is refused.
 """
@@ -16,6 +21,7 @@ import hashlib
 import logging
 import mimetypes
 from collections import OrderedDict, deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -28,7 +34,8 @@ from ..common.errors import ContentError
 from ..common.project import DEFAULT_FORMAT, FLOWING, LAYOUTS, Project
 from ..content.registry import Registry
 from ..visit.personalise import Personalisation
-from .compose import Composer
+from .compose import TOGETHER, Composer
+from .split import Together
 from .standards import write_pdf
 
 log = logging.getLogger(__name__)
@@ -64,6 +71,36 @@ def _split_boxes(document: Document) -> set[str]:
                 pages_of.setdefault(key, set()).add(number)
             stack.extend(getattr(box, "children", ()))
     return {key for key, pages in pages_of.items() if len(pages) > 1}
+
+
+def _cover_of_each_page(document: Document) -> list[int]:
+    """For each page of a document of first pages (covers.html.j2), whose first page it is
+    (0-based, in their order): a first page that flows over takes two."""
+    found: list[int] = []
+    elements: list[object] = []
+    for page in document.pages:
+        box = page._page_box  # WeasyPrint's layout tree: no public API walks it
+        for tag in ("html", "body"):
+            box = next(c for c in box.children if c.element_tag == tag)
+        cover = next(
+            c.element for c in map(lambda c: getattr(c, "_box", c), box.children)
+            if c.element is not None and "cover" in (c.element.get("class") or "").split()
+        )  # fmt: skip
+        if not elements or elements[-1] is not cover:
+            elements.append(cover)
+        found.append(len(elements) - 1)
+    return found
+
+
+class _SameAnchors(logging.Filter):
+    """First pages laid out together repeat their anchors ('appointment-title'); WeasyPrint
+    says so, keeps the first, and split.py points each patient's to their own page."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Anchor defined twice")
+
+
+_SAME_ANCHORS = _SameAnchors()
 
 
 def _marked_tall(html: str, numbers: set[str]) -> str:
@@ -185,8 +222,79 @@ class Renderer:
             cover_pages = len(cover.pages)
         return self._done(cover.copy(cover.pages + body.pages[cover_pages:]), archive)
 
+    def render_many(
+        self, ps: Sequence[Personalisation], layout: str = DEFAULT_FORMAT, archive: bool = False
+    ) -> Iterator[Rendered | Exception]:
+        """Each patient's leaflet in turn, as ``render`` would make it; patients next to each
+        other who share a text are made together (module docstring). A patient whose leaflet
+        fails gets the error in their place, and the others go on."""
+        if layout in FLOWING or not self.composer.joins_covers():
+            for p in ps:
+                yield self._alone(p, layout, archive)
+            return
+        start = 0
+        while start < len(ps):
+            try:
+                text = self.composer.leaflet(ps[start])
+                end = start + 1
+                while (
+                    end < len(ps) and end - start < TOGETHER
+                    and self.composer.leaflet(ps[end]) == text
+                ):  # fmt: skip
+                    end += 1
+            except Exception as exc:  # this patient's own: the next is tried on its own
+                yield exc
+                start += 1
+                continue
+            yield from self._together(ps[start:end], text, layout, archive)
+            start = end
+
+    def _alone(self, p: Personalisation, layout: str, archive: bool) -> Rendered | Exception:
+        try:
+            return self.render(p, layout, archive)
+        except Exception as exc:
+            return exc
+
+    def _together(
+        self, ps: Sequence[Personalisation], text: str, layout: str, archive: bool
+    ) -> Iterator[Rendered | Exception]:
+        """The leaflets of patients with one text (``text``, their leaflet after page 1)."""
+        if len(ps) == 1:
+            yield self._alone(ps[0], layout, archive)
+            return
+        try:
+            body = self._body(text, layout)
+            html = self.composer.covers(list(ps), len(body.pages))
+            logging.getLogger("weasyprint").addFilter(_SAME_ANCHORS)
+            try:
+                covers = self.layout(html, layout)
+            finally:
+                logging.getLogger("weasyprint").removeFilter(_SAME_ANCHORS)
+            owners = _cover_of_each_page(covers)
+            alone = {n for n in owners if owners.count(n) > 1}  # flows over: made alone
+            pages = [page for page, n in zip(covers.pages, owners, strict=True) if n not in alone]
+            group = covers.copy(pages + body.pages[1:])
+            together = Together(write_pdf(group, archive, to_split=True), len(pages))
+        except Exception:  # one patient's, most likely: each is made alone, and says so
+            for p in ps:
+                yield self._alone(p, layout, archive)
+            return
+        place = {n: k for k, n in enumerate(n for n in owners if n not in alone)}
+        for n, p in enumerate(ps):
+            if n in alone:
+                yield self._alone(p, layout, archive)
+                continue
+            try:
+                pdf = together.leaflet(place[n])
+            except Exception:
+                yield self._alone(p, layout, archive)
+                continue
+            yield self._counted(Rendered(pdf, len(body.pages)))
+
     def _done(self, document: Document, archive: bool) -> Rendered:
-        result = Rendered(write_pdf(document, archive), len(document.pages))
+        return self._counted(Rendered(write_pdf(document, archive), len(document.pages)))
+
+    def _counted(self, result: Rendered) -> Rendered:
         self.rendered += 1
         if self.rendered % self.COLLECT_EVERY == 0:
             gc.collect()

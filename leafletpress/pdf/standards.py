@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import SubElement, fromstring, tostring
 
+from pikepdf import ObjectStreamMode
 from weasyprint import Document
 from weasyprint.pdf.metadata import NS, DocumentMetadata
 
@@ -63,12 +64,17 @@ class _Metadata(DocumentMetadata):
         )
 
 
-def write_pdf(document: Document, archive: bool = False) -> bytes:
+def write_pdf(document: Document, archive: bool = False, to_split: bool = False) -> bytes:
     """The document as a tagged PDF/UA-1 file, or as PDF/A-1b (also tagged) for filing, its
-    structure tree finished for screen readers (structure.py)."""
+    structure tree finished for screen readers (structure.py). ``to_split``: written to be
+    opened once per patient (split.py), with object streams as qpdf reads them fastest,
+    and none in an archive copy (PDF/A-1 allows none)."""
     metadata = _Metadata()
     metadata.__dict__.update(vars(document.metadata))
     document.metadata = metadata
     variant = ARCHIVE if archive else ACCESSIBLE
     pdf: bytes = document.write_pdf(pdf_variant=variant, pdf_tags=True)
-    return finish_tags(pdf, split_by_breaks(document))
+    streams = None
+    if to_split:
+        streams = ObjectStreamMode.disable if archive else ObjectStreamMode.generate
+    return finish_tags(pdf, split_by_breaks(document), streams)

@@ -100,8 +100,11 @@ def split_by_breaks(document: Document) -> list[Split | None]:
     return found
 
 
-def finish_tags(pdf: bytes, splits: list[Split | None]) -> bytes:
-    """The PDF with its structure tree finished as the module docstring says."""
+def finish_tags(
+    pdf: bytes, splits: list[Split | None], streams: pikepdf.ObjectStreamMode | None = None
+) -> bytes:
+    """The PDF with its structure tree finished as the module docstring says; its object
+    streams as WeasyPrint wrote them, or as ``streams`` says."""
     with pikepdf.open(io.BytesIO(pdf)) as document:
         root = document.Root.get("/StructTreeRoot")
         if root is None:
@@ -112,7 +115,8 @@ def finish_tags(pdf: bytes, splits: list[Split | None]) -> bytes:
         _join_links(document, root, parents)
         _table_headers(root)
         out = io.BytesIO()
-        document.save(out, deterministic_id=True)  # the same leaflet, the same bytes
+        mode = streams or pikepdf.ObjectStreamMode.preserve
+        document.save(out, deterministic_id=True, object_stream_mode=mode)  # same bytes
     return out.getvalue()
 
 

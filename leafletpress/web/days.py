@@ -39,12 +39,13 @@ from ..common.project import Project
 from ..content.registry import Registry
 from ..day.batch import Outcome, render_part, run_batch
 from ..day.finish import strays
+from ..day.workers import runs
+from ..pdf.compose import Composer
 from ..visit.daylist import DayList, read_day_list
 from ..visit.plan import Plan, plan
 from . import service
 from .models import Day, DayPart
 
-PART_ROWS = 10  # leaflets a worker takes at a time: small enough to share, big enough to warm
 HEARTBEAT_SECONDS = 5  # how often a worker writes that it is alive; at most a quarter lease
 
 
@@ -90,25 +91,19 @@ class Work:
 
 
 def cut(work: Work) -> int:
-    """Cut the day into parts, once: rows that share a leaflet text side by side."""
+    """Cut the day into parts, once: the runs of rows that share a leaflet text and are
+    made together (``workers.runs``, as the CLI's ``batch`` makes them: the same bytes)."""
     with transaction.atomic():
         Day.objects.select_for_update().filter(pk=work.day.pk).first()  # one cutter at a time
         if work.day.parts.exists():
             return 0
-        rows = [e.row for e in sorted(work.planned.entries, key=_text_of)]
-        parts = [rows[i : i + PART_ROWS] for i in range(0, len(rows), PART_ROWS)]
+        composer = Composer(work.project, work.registry)
+        parts = runs(work.planned.entries, lambda entry: composer.leaflet(entry.p))
         DayPart.objects.bulk_create(
-            DayPart(day=work.day, number=n, rows=part) for n, part in enumerate(parts)
+            DayPart(day=work.day, number=n, rows=[e.row for e in part])
+            for n, part in enumerate(parts)
         )
         return len(parts)
-
-
-def _text_of(entry: Any) -> tuple[str, ...]:
-    """What a leaflet's text (and so its layout, which a worker keeps) depends on: the
-    leaflet, language, moment and variant, and the campus, surgeon and day it names."""
-    p, visit = entry.p, entry.p.visit
-    return (p.leaflet.meta.code, p.leaflet.lang, visit.moment, visit.variant, visit.site,
-            visit.surgeon, visit.date.isoformat(), f"{entry.row:06}")  # fmt: skip
 
 
 def _free(day: Day) -> Any:

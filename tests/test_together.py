@@ -1,0 +1,215 @@
+"""Patients who share a text are made together (render.py ``render_many``, split.py): their
+first pages laid out as one document, written with the rest as one PDF, then split. Each
+patient must get the leaflet they would get alone: the same pages, text, fonts, structure,
+bookmarks and QR codes, a valid PDF/UA-1 (and PDF/A-1b) file, and nothing of anyone else."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from datetime import date, time
+from typing import Any
+
+import a11y
+import pikepdf
+import pytest
+from helpers import ROOT, content, decode_qr_codes, visit_fields
+from test_editions import preflight, ua_findings
+
+from leafletpress.common.errors import ContentError
+from leafletpress.common.project import Project
+from leafletpress.content.leaflet import load_leaflet
+from leafletpress.content.registry import load_registry
+from leafletpress.pdf.compose import Composer
+from leafletpress.pdf.render import Rendered, Renderer, _cover_of_each_page
+from leafletpress.visit.appointment import make_visit
+from leafletpress.visit.personalise import Personalisation, personalise
+
+# Five patients of one text (heupprothese at Augustinus with Wouters on the tests' day): names
+# in several scripts and lengths, their own hour, birth date and reference.
+PATIENTS = [
+    ("Marie Peeters", "PAT-1001", date(1958, 3, 12), time(8, 30)),
+    ("Ünal Çelik", "PAT-1002", date(1971, 7, 1), time(9, 15)),
+    ("Hélène Dubois-Van den Broeck", "PAT-1003", date(1949, 12, 24), time(10, 0)),
+    ("محمد العلوي", "PAT-1004", date(1966, 5, 5), time(11, 45)),
+    ("Noor El Idrissi", "PAT-1005", date(1990, 1, 31), time(13, 30)),
+]
+DISCHARGED = {"moment": "ontslag", "time": None, "discharge_date": date(2026, 12, 17),
+              "followup_date": date(2027, 1, 26), "followup_time": time(10, 30),
+              "followup_site": "hoge-beuken"}  # fmt: skip
+
+
+def patients(project, registry, lang: str = "nl", **fields: Any) -> list[Personalisation]:
+    leaflet = load_leaflet(project, "avn-hip", lang)
+    found = []
+    for name, reference, born, at in PATIENTS:
+        visit = visit_fields(name=name, reference=reference, birth_date=born, language=lang,
+                             **{"time": at, **fields})  # fmt: skip
+        found.append(personalise(make_visit(**visit), leaflet, registry))
+    return found
+
+
+def bookmarks(pdf: bytes) -> list[tuple[str, int, list[Any]]]:
+    """The outline: (title, page, children) for each bookmark."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        pages = {p.obj.objgen: n for n, p in enumerate(document.pages)}
+
+        def items(level: list[Any]) -> list[tuple[str, int, list[Any]]]:
+            return [(i.title, pages[i.destination[0].objgen], items(i.children)) for i in level]
+
+        with document.open_outline() as outline:
+            return items(outline.root)
+
+
+def destinations(pdf: bytes) -> dict[str, int]:
+    """Named destinations and the page each leads to."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        pages = {p.obj.objgen: n for n, p in enumerate(document.pages)}
+        names = document.Root.Names.Dests.Names
+        return {str(names[n]): pages[names[n + 1][0].objgen] for n in range(0, len(names), 2)}
+
+
+def made(renderer: Renderer, ps: list[Personalisation], *edition: Any) -> list[Rendered]:
+    found = list(renderer.render_many(ps, *edition))
+    assert not [f for f in found if isinstance(f, Exception)], found
+    return found  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(("layout", "moment"), [("a5", "voor"), ("a4", "voor"),
+                                                ("a4", "ontslag")])  # fmt: skip
+def test_patients_made_together_get_the_leaflet_each_would_get_alone(
+    project, registry, renderer, layout, moment
+) -> None:
+    ps = patients(project, registry, **(DISCHARGED if moment == "ontslag" else {}))
+    laid_out = renderer.layouts
+    together = made(renderer, ps, layout)
+    # The rest (twice, when a box is taller than a page), and every first page at once
+    assert renderer.layouts - laid_out <= 3 < len(ps)
+    for p, leaflet in zip(ps, together, strict=True):
+        alone = renderer.render(p, layout)
+        assert content(leaflet.pdf) == content(alone.pdf)
+        assert leaflet.pages == alone.pages
+        spoken = [a11y.spoken(leaflet.pdf, n) for n in range(leaflet.pages)]
+        assert spoken == [a11y.spoken(alone.pdf, n) for n in range(alone.pages)]
+        assert p.visit.patient.reference in spoken[0]
+        assert bookmarks(leaflet.pdf) == bookmarks(alone.pdf)
+        assert destinations(leaflet.pdf) == destinations(alone.pdf)
+        assert decode_qr_codes(leaflet.pdf) == decode_qr_codes(alone.pdf)
+        assert a11y.findings(leaflet.pdf) == []
+
+
+@pytest.mark.parametrize("archive", [False, True])
+def test_a_leaflet_made_together_passes_the_pdfua_checker_and_preflight(
+    project, registry, renderer, tmp_path, archive
+) -> None:
+    ps = patients(project, registry, "fr")
+    for leaflet in made(renderer, ps, "a5", archive)[::2]:
+        assert ua_findings(leaflet.pdf, tmp_path) == []
+        if archive:
+            assert "is a valid PDF/A-1b file" in preflight(leaflet.pdf, tmp_path)
+
+
+def everything_in(pdf: bytes) -> str:
+    """The text the pages show, and every string and stream in the file, decompressed."""
+    found = [" ".join(content(pdf)[0])]
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        for obj in document.objects:
+            if isinstance(obj, pikepdf.Stream):
+                found.append(obj.read_bytes().decode("latin-1"))
+            elif isinstance(obj, pikepdf.Dictionary | pikepdf.Array):
+                found.append(repr(obj))
+        assert sum(1 for o in document.objects if isinstance(o, pikepdf.Dictionary)
+                   and o.get("/Type") == pikepdf.Name.Page) == len(document.pages)  # fmt: skip
+    return "\n".join(found)
+
+
+def test_nothing_of_another_patient_is_in_a_leaflet_made_together(
+    project, registry, renderer
+) -> None:
+    ps = patients(project, registry)
+    for own, leaflet in enumerate(made(renderer, ps)):
+        found = everything_in(leaflet.pdf)
+        assert PATIENTS[own][1] in found, "the search can find what is there"
+        for other, (name, reference, born, _) in enumerate(PATIENTS):
+            if other != own:
+                assert reference not in found and f"{born:%d/%m/%Y}" not in found
+                assert name not in found and name.split()[-1] not in found
+
+
+def test_a_first_page_that_flows_over_is_made_alone_and_the_others_together(
+    project, registry, renderer, weasyprint_warnings
+) -> None:
+    """The discharge card of a decompression at Cadix fits on page 1 without a follow-up
+    appointment, not with one: those patients are made alone, as before."""
+    leaflet = load_leaflet(project, "avn-hip")
+    planned = {**DISCHARGED, "variant": "decompressie", "site": "cadix", "surgeon": "claes"}
+    unplanned = {**planned, "followup_date": None, "followup_time": None, "followup_site": None}
+    fields = [("Jan Maes", planned), ("Noor Aerts", unplanned), ("Luc Claes", unplanned),
+              ("Sofie Wouters", planned)]  # fmt: skip
+    ps = [personalise(make_visit(**visit_fields(name=name, **f)), leaflet, registry)
+          for name, f in fields]  # fmt: skip
+    for p, together in zip(ps, made(renderer, ps), strict=True):
+        alone = renderer.render(p)
+        assert content(together.pdf) == content(alone.pdf)
+        assert a11y.spoken(together.pdf) == a11y.spoken(alone.pdf)
+        assert a11y.findings(together.pdf) == []
+    body = renderer.composer.leaflet(ps[0])
+    covers = renderer.layout(renderer.composer.covers(ps, len(renderer._body(body, "a5").pages)))
+    assert _cover_of_each_page(covers) == [0, 0, 1, 2, 3, 3], "two flow over, two do not"
+    assert {r.getMessage() for r in weasyprint_warnings} == {
+        "Anchor defined twice: 'discharge-title'"
+    }, "laid out here without render_many, which keeps WeasyPrint from saying so"
+    weasyprint_warnings.clear()
+
+
+class _FailsFor(Composer):
+    """The project's composer, failing for one patient's first page (a fault injected)."""
+
+    name = "Fout Patiënt"
+
+    def _cover_context(self, p: Personalisation) -> dict[str, object]:
+        if p.visit.patient.name == self.name:
+            raise ContentError("sjabloonfout: voor deze test", file="templates/cover.html.j2")
+        return super()._cover_context(p)
+
+
+def test_a_patient_whose_leaflet_fails_gets_the_error_and_the_others_their_leaflet(
+    project, registry
+) -> None:
+    renderer = Renderer(project, registry)
+    renderer.composer = _FailsFor(project, registry)
+    ps = patients(project, registry)
+    failing = personalise(make_visit(**visit_fields(name=_FailsFor.name)), ps[0].leaflet, registry)
+    found = list(renderer.render_many([ps[0], failing, ps[1]]))
+    assert isinstance(found[1], ContentError) and "voor deze test" in str(found[1])
+    for p, leaflet in ((ps[0], found[0]), (ps[1], found[2])):
+        assert isinstance(leaflet, Rendered)
+        assert content(leaflet.pdf) == content(renderer.render(p).pdf)
+
+
+def test_a_project_with_templates_from_before_makes_each_leaflet_alone(tmp_path) -> None:
+    root = tmp_path / "ziekenhuis"
+    for folder in ("leaflets", "config"):
+        shutil.copytree(ROOT / folder, root / folder)
+    shutil.copytree(ROOT / "templates", root / "templates", ignore=shutil.ignore_patterns(
+        "covers.html.j2"))  # fmt: skip
+    project = Project(root)
+    registry = load_registry(project)
+    renderer = Renderer(project, registry)
+    ps = patients(project, registry)[:3]
+    found = made(renderer, ps)
+    assert renderer.layouts == 1 + len(ps), "the rest once, then each first page alone"
+    assert [content(f.pdf) for f in found] == [content(renderer.render(p).pdf) for p in ps]
+
+
+def test_the_same_list_gives_the_same_bytes_with_one_worker_or_two(cli, tmp_path) -> None:
+    from test_batch import day_rows, write_csv
+
+    listing = write_csv(tmp_path / "dag.csv", day_rows(40), "utf-8", ";")
+    made_with = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs-{jobs}"
+        code, _, err = cli("batch", str(listing), "--out-dir", str(out), "-q", "--jobs", jobs)
+        assert code == 0, err
+        made_with[jobs] = {p.name: p.read_bytes() for p in sorted(out.rglob("*.pdf"))}
+    assert len(made_with["1"]) > 40 and made_with["1"] == made_with["2"]
