@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve feed-demo test lint bench guide clean system-deps test-deps lock wheelhouse
+.PHONY: demo serve feed-demo test lint bench bench-compare guide clean system-deps test-deps lock wheelhouse
 
 # Example leaflets, then the example lists (examples/) moved to a day two weeks ahead, made as a
 # clinic day and a ward's discharge list with their emails as a dry run: see output/demo/.
@@ -32,13 +32,11 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_leaflet.py
-	$(PY) benchmarks/bench_batch.py
-	$(PY) benchmarks/bench_web.py
-	$(PY) benchmarks/bench_load.py
-	$(PY) benchmarks/bench_week.py
-	$(PY) benchmarks/bench_editor.py
-	$(PY) benchmarks/bench_feed.py
+	$(PY) benchmarks/run.py
+
+bench-compare: $(STAMP)
+	@test -n "$(REF)" || { echo "gebruik: make bench-compare REF=<commit>"; exit 2; }
+	$(PY) benchmarks/compare.py $(REF)
 
 # The user guide's pictures (docs/hulp/*.png), made again by the browser tests that show them.
 guide: test-deps

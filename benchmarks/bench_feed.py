@@ -26,12 +26,13 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from figures import ROOT, record
+
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
-from bench_web import p95, serving  # noqa: E402
-from hl7.client import MLLPClient  # noqa: E402
-from hl7messages import siu  # noqa: E402
+from bench_web import p95, serving
+from hl7.client import MLLPClient
+from hl7messages import siu
 
 FEED_PORT = 2599
 FAMILIES = ("Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes", "Goossens")
@@ -97,6 +98,9 @@ def main() -> None:
     print(f"  made: every leaflet {making:.1f} s after the last ACK ({make:.1f} leaflets/s)")
     print(f"  the listener takes messages {take / make:.0f}x faster than the leaflets are made: "
           f"{'never the bottleneck' if take > make else 'THE BOTTLENECK'}")  # fmt: skip
+    record("feed", {"accepted_per_s": take, "round_trip_median_ms": median,
+                    "round_trip_p95_ms": slow, "made_after_last_ack_s": making,
+                    "made_per_s": make, "listener_vs_making_x": take / make})  # fmt: skip
 
 
 if __name__ == "__main__":

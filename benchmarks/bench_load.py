@@ -24,7 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from figures import ROOT, record
+
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "tests")]
 from clinic_day import clinic_day  # noqa: E402
 from deployment import Deployment, Postgres, p95, preview  # noqa: E402
@@ -95,6 +96,8 @@ def main() -> None:
               f"{wrong_quiet + wrong_busy}")  # fmt: skip
         print(f"3 days of {rows} rows by 2 workers, under that load: {days:.1f} s "
               f"({failed} failed)")  # fmt: skip
+        record("load", {"preview_quiet_median_s": statistics.median(quiet),
+                        "preview_busy_p95_s": p95(busy), "three_days_s": days})  # fmt: skip
     finally:
         deployment.stop()
         database.stop()

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import psutil
 import requests
+from figures import ROOT, record
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from clinic_day import clinic_day  # noqa: E402
+from clinic_day import clinic_day
 
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
@@ -169,6 +169,8 @@ def main() -> None:
         print("submit -> preview showing (page 1 image), seconds")
         print(f"  1 user      : median {statistics.median(alone):.2f}  p95 {p95(alone):.2f}")
         print(f"  5 at once   : median {statistics.median(crowd):.2f}  p95 {p95(crowd):.2f}")
+        figures = {"preview_median_s": statistics.median(alone), "preview_p95_s": p95(alone),
+                   "preview_5_median_s": statistics.median(crowd)}  # fmt: skip
 
         on = date.today() + timedelta(days=40)
         listing = scratch / "dag.csv"
@@ -179,6 +181,7 @@ def main() -> None:
             f"clinic day of {rows} rows: web {web:.1f} s, CLI {cli:.1f} s, "
             f"ratio {web / cli:.2f}x (target <= 1.2x)"
         )
+        figures |= {"day_web_s": web, "day_cli_s": cli, "day_web_vs_cli_x": web / cli}
 
         parent = psutil.Process(server.pid)
         workers = [p for p in parent.children() if "werk" in p.cmdline()]
@@ -191,10 +194,16 @@ def main() -> None:
         for peak in peaks:
             peak.running = False
         each = ", ".join(f"{p.peak / 2**20:.0f}" for p in peaks[:-1])
+        big_cli = cli_day(listing, scratch / "cli-big")
         print(
-            f"clinic day of {big} rows through the web: {seconds:.1f} s; peak memory: "
+            f"clinic day of {big} rows through the web: {seconds:.1f} s, CLI {big_cli:.1f} s, "
+            f"ratio {seconds / big_cli:.2f}x (target <= 1.2x); peak memory: "
             f"{len(workers)} workers {each} MB, web server {peaks[-1].peak / 2**20:.0f} MB"
         )
+        figures |= {"big_day_web_s": seconds, "big_day_cli_s": big_cli,
+                    "big_day_web_vs_cli_x": seconds / big_cli,
+                    "worker_peak_mb": max(p.peak for p in peaks[:-1]) / 2**20}  # fmt: skip
+        record("web", figures)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from figures import ROOT, record
+
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_web import BASE, serving, session, web_day  # noqa: E402
-from clinic_day import clinic_day  # noqa: E402
+from bench_web import BASE, serving, session, web_day
+from clinic_day import clinic_day
 
 
 def timed(action: object, times: int = 10) -> float:
@@ -76,6 +77,9 @@ def main() -> None:
         ratio = corrected / whole
         print(f"  one row corrected: upload to check page {check:.1f}; click to made "
               f"{corrected:.1f} (target < 5 s; {ratio:.2f}x the whole day)")  # fmt: skip
+        record("week", {"find_by_reference_s": by_reference, "find_by_name_s": by_name,
+                        "reprint_s": reprint, "whole_day_s": whole, "correction_s": corrected,
+                        "correction_vs_day_x": ratio})  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -81,7 +81,9 @@ def run_batch(
         tasks = run.skip_unchanged(inputs, edition, force, found, earlier or ())
         composer = Composer(project, registry)
         wanted = jobs or os.cpu_count() or 1
-        pool = stack.enter_context(Workers(str(project.root), wanted, len(tasks)))
+        sites = len({((out_dir / e.file).parent, e.p.visit.site) for e in plan.entries})
+        merged = len(plan.entries) if sites > 1 else 0  # print files built side by side
+        pool = stack.enter_context(Workers(str(project.root), wanted, len(tasks), merged))
         run.render(pool.executor, str(project.root), run.chunks(tasks, composer, wanted))
         finish = DayFinisher(
             day, plan, run.results, registry, composer, pool.executor, str(project.root),

@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MIN_CHUNK = 6  # below this many leaflets, starting worker processes costs more than it saves
+# Leaflets in the print files of a day with several campuses above which those are built in
+# worker processes, side by side, even when every leaflet was made already (the web's days)
+MIN_MERGED = 60
 
 
 @dataclass(frozen=True)
@@ -216,11 +219,11 @@ class Workers:
     """Where a day is rendered: worker processes, or this process for a small day. Leaving
     the block after an error or an interrupt stops the workers between two leaflets."""
 
-    def __init__(self, root: str, jobs: int, tasks: int) -> None:
+    def __init__(self, root: str, jobs: int, tasks: int, merged: int = 0) -> None:
         self._stop: EventType | None = None
         self._signals: dict[int, Any] = {}
         self.executor: Executor
-        if jobs <= 1 or tasks <= MIN_CHUNK:
+        if jobs <= 1 or (tasks <= MIN_CHUNK and merged <= MIN_MERGED):
             self.executor = _InProcess()
             self._stop_between_leaflets()
             return
