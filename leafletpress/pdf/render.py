@@ -275,7 +275,8 @@ class Renderer:
             pages = [page for page, n in zip(covers.pages, owners, strict=True) if n not in alone]
             group = covers.copy(pages + body.pages[1:])
             together = Together(write_pdf(group, archive, to_split=True), len(pages))
-        except Exception:  # one patient's, most likely: each is made alone, and says so
+        except Exception as exc:  # one patient's, most likely: each is made alone, and says so
+            log.warning("first pages together failed (%s): each made alone", type(exc).__name__)
             for p in ps:
                 yield self._alone(p, layout, archive)
             return

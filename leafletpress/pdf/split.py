@@ -89,7 +89,7 @@ def _names(drawn: Any, resources: Any) -> set[bytes]:
     """The resource names a page (or form) uses, with those of the forms it draws."""
     names = set(_NAMED.findall(drawn.Contents.read_bytes() if "/Contents" in drawn
                                else drawn.read_bytes()))  # fmt: skip
-    forms = resources.get("/XObject") if resources is not None else None
+    forms: Any = resources.get("/XObject") if resources is not None else None
     for key in list(forms.keys()) if forms is not None else []:
         form = forms[key]
         if key[1:].encode() in names and form.get("/Subtype") == "/Form":
