@@ -12,6 +12,7 @@ from typing import Any
 
 import a11y
 import pikepdf
+import pypdfium2 as pdfium
 import pytest
 from helpers import ROOT, content, decode_qr_codes, visit_fields
 from test_editions import preflight, ua_findings
@@ -69,6 +70,11 @@ def destinations(pdf: bytes) -> dict[str, int]:
         return {str(names[n]): pages[names[n + 1][0].objgen] for n in range(0, len(names), 2)}
 
 
+def page_image(pdf: bytes, page: int = 0) -> bytes:
+    """A page rendered at 100 dpi, as raw pixels."""
+    return pdfium.PdfDocument(pdf)[page].render(scale=100 / 72).to_pil().tobytes()
+
+
 def made(renderer: Renderer, ps: list[Personalisation], *edition: Any) -> list[Rendered]:
     found = list(renderer.render_many(ps, *edition))
     assert not [f for f in found if isinstance(f, Exception)], found
@@ -88,6 +94,7 @@ def test_patients_made_together_get_the_leaflet_each_would_get_alone(
     for p, leaflet in zip(ps, together, strict=True):
         alone = renderer.render(p, layout)
         assert content(leaflet.pdf) == content(alone.pdf)
+        assert page_image(leaflet.pdf) == page_image(alone.pdf), "page 1 looks the same"
         assert leaflet.pages == alone.pages
         spoken = [a11y.spoken(leaflet.pdf, n) for n in range(leaflet.pages)]
         assert spoken == [a11y.spoken(alone.pdf, n) for n in range(alone.pages)]

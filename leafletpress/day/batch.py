@@ -122,10 +122,13 @@ def render_part(
     tasks = run.skip_unchanged(inputs_digest(project), edition, force=False)
     composer = Composer(project, registry)
     run.progress()  # in this process; the caller stops it between two (``before_each``)
-    for chunk in run.chunks(tasks, composer, 1):
-        done = workers.render_tasks(str(project.root), chunk, before_each)
-        run.results.update((r.row, r) for r in done)
+
+    def journaled(result: Result) -> None:
+        run.results[result.row] = result
         run.progress()
+
+    for chunk in run.chunks(tasks, composer, 1):
+        workers.render_tasks(str(project.root), chunk, before_each, journaled)
     return run.results
 
 

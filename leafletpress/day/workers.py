@@ -117,11 +117,15 @@ def _release_renderer() -> None:
 
 
 def render_tasks(
-    root: str, tasks: list[Task], before_each: Callable[[], None] | None = None
+    root: str,
+    tasks: list[Task],
+    before_each: Callable[[], None] | None = None,
+    after_each: Callable[[Result], None] | None = None,
 ) -> list[Result]:
     """Render and write each task's leaflet; a failure is reported, the others go on.
-    ``before_each`` (in this process only) may stop the work before a leaflet by raising.
-    Neighbours with one text are made together (``Renderer.render_many``)."""
+    ``before_each`` (in this process only) may stop the work before a leaflet by raising;
+    ``after_each`` hears of each leaflet as it is journaled. Neighbours with one text are
+    made together (``Renderer.render_many``)."""
     global _renderer, _inputs
     if tasks and _inputs and tasks[0].inputs != _inputs:  # the content changed since
         _renderer = None  # loaded: the renderer (registry) and the leaflets again
@@ -159,6 +163,8 @@ def render_tasks(
         except Exception as exc:  # a bug: keep going with the other patients, report it
             problem = f"interne fout ({type(exc).__name__}: {exc}); meld dit als programmafout"
             results.append(Result(task.row, "failed", problem=problem))
+        if after_each is not None:
+            after_each(results[-1])
     return results
 
 

@@ -273,8 +273,10 @@ class Renderer:
             owners = _cover_of_each_page(covers)
             alone = {n for n in owners if owners.count(n) > 1}  # flows over: made alone
             pages = [page for page, n in zip(covers.pages, owners, strict=True) if n not in alone]
-            group = covers.copy(pages + body.pages[1:])
-            together = Together(write_pdf(group, archive, to_split=True), len(pages))
+            together = None
+            if pages:
+                group = covers.copy(pages + body.pages[1:])
+                together = Together(write_pdf(group, archive, to_split=True), len(pages))
         except Exception as exc:  # one patient's, most likely: each is made alone, and says so
             log.warning("first pages together failed (%s): each made alone", type(exc).__name__)
             for p in ps:
@@ -282,7 +284,7 @@ class Renderer:
             return
         place = {n: k for k, n in enumerate(n for n in owners if n not in alone)}
         for n, p in enumerate(ps):
-            if n in alone:
+            if together is None or n in alone:
                 yield self._alone(p, layout, archive)
                 continue
             try:

@@ -69,9 +69,7 @@ class Together:
                 root.ParentTree.Nums = _pairs(root.ParentTree.Nums, lambda k, _: int(k) in keys)
                 if "/IDTree" in root:
                     ids = {i for n in others for i in self.ids[n]}
-                    root.IDTree.Names = _pairs(
-                        root.IDTree.Names, lambda _, i: i in ids, indexed=True
-                    )
+                    root.IDTree.Names = _pairs(root.IDTree.Names, lambda _, i: i in ids)
             if "/Outlines" in document.Root:
                 with document.open_outline() as outline:
                     outline.root[:] = _kept_bookmarks(outline.root, gone)
@@ -114,7 +112,7 @@ def _page_of(element: Any) -> tuple[int, int] | None:
     return None
 
 
-def _pairs(array: Any, dropped: Any, indexed: bool = False) -> Any:
+def _pairs(array: Any, dropped: Any) -> Any:
     """A number or name tree's flat [key, value, ...] array without the pairs ``dropped``
     says (given the key, and the pair's index)."""
     return Array(
@@ -166,17 +164,20 @@ def _own_resources(document: Any, pages: list[Any], used: set[bytes]) -> None:
     images that only other patients' pages use; the forms the pages draw share the fonts."""
     shared = pages[0].obj.Resources
     own = Dictionary({key: shared[key] for key in shared.keys()})  # noqa: SIM118
+    left_out = set()
     for kind in (k for k in _KINDS if k in shared):
         entries = shared[kind]
         kept = {key: entries[key] for key in entries.keys() if key[1:].encode() in used}  # noqa: SIM118
         if len(kept) < len(entries.keys()):
             own[kind] = document.make_indirect(Dictionary(kept))
-    if all(own[kind] is shared[kind] for kind in _KINDS if kind in shared):
+            left_out.add(kind)
+    if not left_out:
         return
-    for form in own.get("/XObject", {}).values():
-        inner = form.get("/Resources")
-        if inner is not None and "/Font" in inner and inner.Font.objgen == shared.Font.objgen:
-            inner.Font = own.Font
+    for form in own.get("/XObject", {}).values() if "/Font" in left_out else ():
+        inner: Any = form.get("/Resources")
+        fonts = inner.get("/Font") if inner is not None else None
+        if fonts is not None and fonts.objgen == shared.Font.objgen:  # the pages' fonts
+            form.Resources.Font = own.Font
     resources = document.make_indirect(own)
     for page in pages:
         page.obj.Resources = resources

@@ -47,7 +47,6 @@ from . import service
 from .models import Day, DayPart
 
 HEARTBEAT_SECONDS = 5  # how often a worker writes that it is alive; at most a quarter lease
-PROGRESS_SECONDS = 1  # how often a worker writes how far its part is
 
 
 def me() -> str:
@@ -155,13 +154,9 @@ def make_part(work: Work, part: DayPart) -> None:
             raise TakenOver(part.pk)
         said[0] = time.monotonic()
 
-    shown = [0.0]
-
-    def progress(done: int, total: int) -> None:  # every second at most: a write each
-        if time.monotonic() - shown[0] >= PROGRESS_SECONDS:
-            mine.update(done=done)
-            _progress(work.day)
-            shown[0] = time.monotonic()
+    def progress(done: int, total: int) -> None:
+        mine.update(done=done)
+        _progress(work.day)
 
     results = render_part(
         work.planned, set(part.rows), work.project, work.registry,
