@@ -446,6 +446,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
+    from ..day.workers import warm_up
     from ..visit.daylist import read_day_list
     from ..visit.plan import plan
 
@@ -453,6 +454,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     edition = _edition(args)
     project, registry = _loaded(args)
     day = read_day_list(Path(args.file), project, args.sheet, shown=args.file)
+    warm_up(len(day.rows), args.jobs)
     planned = plan(day, project, registry, date.today())
     refused = _report_plan(args, day, planned)
     outcome = None

@@ -207,6 +207,24 @@ def print_task(
     return built.pages, hashlib.sha256(built.pdf).hexdigest(), [p.first_page for p in built.placed]
 
 
+def _context() -> Any:
+    """Workers are forked from a server process that has imported WeasyPrint and this module
+    (with pikepdf) once: each starts warm."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["leafletpress.pdf.render", __name__])
+    return context
+
+
+def warm_up(rows: int, jobs: int | None) -> None:
+    """Start that server now, for a day that will have workers: its imports (about a second)
+    then run while this process reads and checks the list, not after."""
+    if rows > MIN_CHUNK and (jobs or os.cpu_count() or 1) > 1:
+        from multiprocessing import forkserver
+
+        _context()
+        forkserver.ensure_running()
+
+
 class _InProcess(Executor):
     """Runs tasks in this process: for small batches, where starting workers costs more."""
 
@@ -233,8 +251,7 @@ class Workers:
             self.executor = _InProcess()
             self._stop_between_leaflets()
             return
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["leafletpress.pdf.render"])  # start with it imported
+        context = _context()
         self._stop = context.Event()
         self.executor = ProcessPoolExecutor(
             max_workers=jobs,

@@ -1,4 +1,4 @@
-"""Folded A5 booklets: the leaflet's A5 pages imposed two-up on A4 landscape (pypdf).
+"""Folded A5 booklets: the leaflet's A5 pages imposed two-up on A4 landscape (pikepdf).
 
 Print the sheets duplex, flipping on the short edge, fold the stack in the middle, and the
 booklet reads in order (saddle stitch). The page count is padded with blank pages to a
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 
-from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+import pikepdf
 
 # The sheet: A4 landscape. Two A5 pages take 296 of its 297 mm, so they meet at the fold.
 SHEET_WIDTH, SHEET_HEIGHT = 297 * 72 / 25.4, 210 * 72 / 25.4
@@ -28,28 +28,29 @@ def saddle_stitch(pages: int) -> list[tuple[int | None, int | None]]:
     ]
 
 
-def impose_pages(writer: PdfWriter, pages: list[PageObject]) -> int:
-    """Add ``pages`` to ``writer`` as booklet sheets; returns how many sides were added."""
-    width, height = float(pages[0].mediabox.width), float(pages[0].mediabox.height)
+def impose_pages(target: pikepdf.Pdf, pages: list[pikepdf.Page]) -> int:
+    """Add ``pages`` (of another, open PDF) to ``target`` as booklet sheets, each page placed
+    as it is (a form XObject, not scaled); returns how many sides were added."""
+    box = pages[0].mediabox
+    width, height = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
     fold, bottom = SHEET_WIDTH / 2, (SHEET_HEIGHT - height) / 2
+    forms = [target.copy_foreign(page.as_form_xobject()) for page in pages]
     sides = saddle_stitch(len(pages))
     for halves in sides:
-        side = writer.add_blank_page(width=SHEET_WIDTH, height=SHEET_HEIGHT)
+        side = target.add_blank_page(page_size=(SHEET_WIDTH, SHEET_HEIGHT))
         for index, left in zip(halves, (fold - width, fold), strict=True):
             if index is not None:
-                move = Transformation().translate(left, bottom)
-                side.merge_transformed_page(pages[index], move)
+                where = pikepdf.Rectangle(left, bottom, left + width, bottom + height)
+                side.add_overlay(forms[index], where)
     return len(sides)
 
 
 def impose(pdf: bytes) -> bytes:
     """A leaflet PDF (A5) as a booklet to print on A4."""
-    reader = PdfReader(io.BytesIO(pdf))
-    writer = PdfWriter()
-    impose_pages(writer, list(reader.pages))
-    if reader.metadata:
-        writer.add_metadata(dict(reader.metadata))
-    writer.compress_identical_objects()
-    buffer = io.BytesIO()
-    writer.write(buffer)
+    with pikepdf.open(io.BytesIO(pdf)) as source, pikepdf.new() as target:
+        impose_pages(target, list(source.pages))
+        for key, value in source.docinfo.items():
+            target.docinfo[key] = value
+        buffer = io.BytesIO()
+        target.save(buffer, deterministic_id=True)
     return buffer.getvalue()
