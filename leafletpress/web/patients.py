@@ -37,7 +37,7 @@ def name_words(name: str) -> str:
     return " " + " ".join(sorted({keyed(f"naam:{w}")[:16] for w in words(name)})) + " "
 
 
-def _row(p: Personalisation, who: str) -> dict[str, Any]:
+def _row(p: Personalisation, who: str, services: dict[str, str]) -> dict[str, Any]:
     visit = p.visit
     return {
         "who": who,
@@ -50,20 +50,22 @@ def _row(p: Personalisation, who: str) -> dict[str, Any]:
         "variant": visit.variant,
         "moment": visit.moment,
         "language": p.leaflet.lang,
-        "service": service.service_of(visit.leaflet),
+        "service": services.get(visit.leaflet, ""),
     }
 
 
 def index_day(day: Day, entries: Iterable[Entry]) -> None:
     """A day's leaflets, when it is started: found by the search from then on."""
     PatientLeaflet.objects.filter(day=day).delete()
+    services = service.services()
     PatientLeaflet.objects.bulk_create(
-        PatientLeaflet(day=day, row=entry.row, **_row(entry.p, entry.who)) for entry in entries
+        PatientLeaflet(day=day, row=entry.row, **_row(entry.p, entry.who, services))
+        for entry in entries
     )
 
 
 def index_document(document: Document, p: Personalisation, who: str) -> None:
-    PatientLeaflet.objects.create(document=document, **_row(p, who))
+    PatientLeaflet.objects.create(document=document, **_row(p, who, service.services()))
 
 
 def current() -> Any:

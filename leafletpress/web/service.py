@@ -444,20 +444,26 @@ def site_name(key: str) -> str:
     return site.name if site else key
 
 
+def services() -> dict[str, str]:
+    """Each leaflet's service (slug -> service), from one look at the content: ask once per
+    list, not once per row (each look hashes the content, 5 to 15 ms)."""
+    return {slug: str(found.get("service", "")) for slug, found in choices()["leaflets"].items()}
+
+
 def service_of(leaflet: str) -> str:
     """The service a leaflet belongs to ('' for a leaflet the content does not have)."""
-    found: dict[str, Any] = choices()["leaflets"].get(leaflet, {})
-    return str(found.get("service", ""))
+    return services().get(leaflet, "")
 
 
 def services_in(checked: Checked) -> dict[str, list[int]]:
     """The services of the leaflets a list names, with the rows that name them: a list
     belongs to these services (need to know)."""
     names = engine().planner().leaflets  # as the planner reads them: slug, code, any case
+    of = services()
     found: dict[str, list[int]] = {}
     for row in checked.listing.rows if checked.listing else []:
         slug = names.lookup.get(match_key(row.values.get("leaflet", "")), "")
-        if service := service_of(slug):
+        if service := of.get(slug, ""):
             found.setdefault(service, []).append(row.number)
     return found
 
