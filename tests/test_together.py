@@ -6,6 +6,7 @@ bookmarks and QR codes, a valid PDF/UA-1 (and PDF/A-1b) file, and nothing of any
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from datetime import date, time
 from typing import Any
@@ -23,17 +24,21 @@ from leafletpress.content.leaflet import load_leaflet
 from leafletpress.content.registry import load_registry
 from leafletpress.pdf.compose import Composer
 from leafletpress.pdf.render import Rendered, Renderer, _cover_of_each_page
+from leafletpress.pdf.split import OthersGlyphs, Together
+from leafletpress.pdf.standards import write_pdf
 from leafletpress.visit.appointment import make_visit
 from leafletpress.visit.personalise import Personalisation, personalise
 
-# Five patients of one text (heupprothese at Augustinus with Wouters on the tests' day): names
-# in several scripts and lengths, their own hour, birth date and reference.
+# Six patients of one text (heupprothese at Augustinus with Wouters on the tests' day), their
+# own hour, birth date and reference: names of several lengths made together, and two whose
+# names share their letters beyond ASCII (Ü, Ç), made together with each other only.
 PATIENTS = [
     ("Marie Peeters", "PAT-1001", date(1958, 3, 12), time(8, 30)),
     ("Ünal Çelik", "PAT-1002", date(1971, 7, 1), time(9, 15)),
-    ("Hélène Dubois-Van den Broeck", "PAT-1003", date(1949, 12, 24), time(10, 0)),
-    ("محمد العلوي", "PAT-1004", date(1966, 5, 5), time(11, 45)),
+    ("Jan Dubois-Van den Broeck", "PAT-1003", date(1949, 12, 24), time(10, 0)),
+    ("Çetin Ünver", "PAT-1004", date(1966, 5, 5), time(11, 45)),
     ("Noor El Idrissi", "PAT-1005", date(1990, 1, 31), time(13, 30)),
+    ("Lotte Hermans", "PAT-1006", date(1977, 9, 9), time(14, 0)),
 ]
 DISCHARGED = {"moment": "ontslag", "time": None, "discharge_date": date(2026, 12, 17),
               "followup_date": date(2027, 1, 26), "followup_time": time(10, 30),
@@ -89,8 +94,9 @@ def test_patients_made_together_get_the_leaflet_each_would_get_alone(
     ps = patients(project, registry, **(DISCHARGED if moment == "ontslag" else {}))
     laid_out = renderer.layouts
     together = made(renderer, ps, layout)
-    # The rest (twice, when a box is taller than a page), and every first page at once
-    assert renderer.layouts - laid_out <= 3 < len(ps)
+    # The rest (twice when a box is taller than a page), and the first pages of each group at
+    # once (4 ASCII names, then Ü and Ç; a discharge card that flows over is made alone)
+    assert renderer.layouts - laid_out < len(ps)
     for p, leaflet in zip(ps, together, strict=True):
         alone = renderer.render(p, layout)
         assert content(leaflet.pdf) == content(alone.pdf)
@@ -143,6 +149,56 @@ def test_nothing_of_another_patient_is_in_a_leaflet_made_together(
                 assert name not in found and name.split()[-1] not in found
 
 
+def unusual_glyphs(pdf: bytes) -> set[str]:
+    """The characters beyond printable ASCII that the PDF's fonts hold (their ToUnicode maps)."""
+    found = set()
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        for obj in document.objects:
+            if isinstance(obj, pikepdf.Dictionary) and "/ToUnicode" in obj:
+                cmap = b"".join(re.findall(rb"beginbfchar(.*?)endbfchar",
+                                           obj.ToUnicode.read_bytes(), re.DOTALL))  # fmt: skip
+                for text in re.findall(rb"<[0-9A-Fa-f]+>\s*<([0-9A-Fa-f]+)>", cmap):
+                    found |= {c for c in bytes.fromhex(text.decode()).decode("utf-16-be")
+                              if not " " <= c <= "~"}  # fmt: skip
+    return found
+
+
+NAMES = ["محمد العلوي", "فاطمة الزهراء", "Ægir Þórsson", "Zoë Ørsted", "Jan Peeters", "Marie Maes"]
+
+
+def test_a_leaflet_made_together_holds_no_glyph_of_another_patients_name(
+    project, registry, renderer
+) -> None:
+    """Found by a review: the group's font subsets held the letters of the others' names (in
+    the fonts' ToUnicode maps, with their widths and outlines). Each leaflet's fonts hold the
+    characters beyond ASCII they hold when it is made alone, no more."""
+    leaflet = load_leaflet(project, "avn-hip", "nl")
+    ps = [personalise(make_visit(**visit_fields(name=name, reference=f"PAT-{n}")), leaflet,
+                      registry) for n, name in enumerate(NAMES)]  # fmt: skip
+    for p, made_one in zip(ps, made(renderer, ps), strict=True):
+        alone = renderer.render(p).pdf
+        assert unusual_glyphs(made_one.pdf) == unusual_glyphs(alone), p.visit.patient.name
+    assert "Þ" in unusual_glyphs(renderer.render(ps[2]).pdf), "the check can see a letter"
+
+
+def test_the_split_refuses_a_leaflet_whose_fonts_hold_another_patients_letters(
+    project, registry, renderer, weasyprint_warnings
+) -> None:
+    """Should two names with different letters beyond ASCII ever be laid out together, the
+    split refuses (and render.py makes the patient alone)."""
+    leaflet = load_leaflet(project, "avn-hip", "nl")
+    names = ["Jan Peeters", "Ægir Þórsson"]
+    ps = [personalise(make_visit(**visit_fields(name=name, reference=f"PAT-{n}")), leaflet,
+                      registry) for n, name in enumerate(names)]  # fmt: skip
+    body = renderer._body(renderer.composer.leaflet(ps[0]), "a5")
+    covers = renderer.layout(renderer.composer.covers(ps, len(body.pages)), "a5")
+    weasyprint_warnings.clear()  # 'Anchor defined twice': render.py filters it out
+    group = Together(write_pdf(covers.copy(covers.pages + body.pages[1:]), to_split=True), 2)
+    with pytest.raises(OthersGlyphs):
+        group.leaflet(0)
+    assert {"Æ", "Þ", "ó"} <= unusual_glyphs(group.leaflet(1))
+
+
 def test_a_first_page_that_flows_over_is_made_alone_and_the_others_together(
     project, registry, renderer, weasyprint_warnings
 ) -> None:
@@ -170,26 +226,36 @@ def test_a_first_page_that_flows_over_is_made_alone_and_the_others_together(
 
 
 class _FailsFor(Composer):
-    """The project's composer, failing for one patient's first page (a fault injected)."""
+    """The project's composer, failing for one patient (a fault injected): their first page,
+    or with ``text``, their leaflet's text."""
 
-    name = "Fout Patiënt"
+    name = "Fout Patient"
+    text = False
 
     def _cover_context(self, p: Personalisation) -> dict[str, object]:
-        if p.visit.patient.name == self.name:
+        if p.visit.patient.name == self.name and not self.text:
             raise ContentError("sjabloonfout: voor deze test", file="templates/cover.html.j2")
         return super()._cover_context(p)
 
+    def leaflet(self, p: Personalisation, cover_pages: int = 1) -> str:
+        if p.visit.patient.name == self.name and self.text:
+            raise ContentError("sjabloonfout: voor deze test", file="templates/leaflet.html.j2")
+        return super().leaflet(p, cover_pages)
 
+
+@pytest.mark.parametrize("text", [False, True], ids=["first page", "text"])
 def test_a_patient_whose_leaflet_fails_gets_the_error_and_the_others_their_leaflet(
-    project, registry
+    project, registry, text
 ) -> None:
+    """Found by a review: a text that failed was the error of the patients before it."""
     renderer = Renderer(project, registry)
     renderer.composer = _FailsFor(project, registry)
+    renderer.composer.text = text
     ps = patients(project, registry)
     failing = personalise(make_visit(**visit_fields(name=_FailsFor.name)), ps[0].leaflet, registry)
-    found = list(renderer.render_many([ps[0], failing, ps[1]]))
+    found = list(renderer.render_many([ps[0], failing, ps[4]]))
     assert isinstance(found[1], ContentError) and "voor deze test" in str(found[1])
-    for p, leaflet in ((ps[0], found[0]), (ps[1], found[2])):
+    for p, leaflet in ((ps[0], found[0]), (ps[4], found[2])):
         assert isinstance(leaflet, Rendered)
         assert content(leaflet.pdf) == content(renderer.render(p).pdf)
 

@@ -209,9 +209,11 @@ def print_task(
 
 def _context() -> Any:
     """Workers are forked from a server process that has imported WeasyPrint and this module
-    (with pikepdf) once: each starts warm."""
+    (with pikepdf) once: each starts warm. The server ignores Ctrl-C (serverstart.py)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["leafletpress.pdf.render", __name__])
+    context.set_forkserver_preload(
+        ["leafletpress.day.serverstart", "leafletpress.pdf.render", __name__]
+    )
     return context
 
 

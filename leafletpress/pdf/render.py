@@ -92,6 +92,12 @@ def _cover_of_each_page(document: Document) -> list[int]:
     return found
 
 
+def _unusual(p: Personalisation) -> frozenset[str]:
+    """The characters of a patient's own details beyond printable ASCII (name, reference)."""
+    patient = p.visit.patient
+    return frozenset(c for c in f"{patient.name}{patient.reference or ''}" if not " " <= c <= "~")
+
+
 class _SameAnchors(logging.Filter):
     """First pages laid out together repeat their anchors ('appointment-title'); WeasyPrint
     says so, keeps the first, and split.py points each patient's to their own page."""
@@ -236,22 +242,41 @@ class Renderer:
             for p in ps:
                 yield self._alone(p, layout, archive)
             return
+        texts: list[str | Exception] = []
+        for p in ps:
+            try:
+                texts.append(self.composer.leaflet(p))
+            except Exception as exc:  # this patient's own: the others go on
+                texts.append(exc)
         start = 0
         while start < len(ps):
-            try:
-                text = self.composer.leaflet(ps[start])
-                end = start + 1
-                while (
-                    end < len(ps) and end - start < TOGETHER
-                    and self.composer.leaflet(ps[end]) == text
-                ):  # fmt: skip
-                    end += 1
-            except Exception as exc:  # this patient's own: the next is tried on its own
-                yield exc
+            text = texts[start]
+            if isinstance(text, Exception):
+                yield text
                 start += 1
                 continue
-            yield from self._together(ps[start:end], text, layout, archive)
+            end = start + 1
+            while end < len(ps) and end - start < TOGETHER and texts[end] == text:
+                end += 1
+            yield from self._run(ps[start:end], text, layout, archive)
             start = end
+
+    def _run(
+        self, ps: Sequence[Personalisation], text: str, layout: str, archive: bool
+    ) -> Iterator[Rendered | Exception]:
+        """Patients of one text, in their order: made together with those whose details hold
+        the same characters beyond printable ASCII (split.py says why), mostly all of them."""
+        groups: dict[frozenset[str], list[int]] = {}
+        for n, p in enumerate(ps):
+            groups.setdefault(_unusual(p), []).append(n)
+        if len(groups) == 1:
+            yield from self._together(ps, text, layout, archive)
+            return
+        made: dict[int, Rendered | Exception] = {}
+        for members in groups.values():
+            group = [ps[n] for n in members]
+            made.update(zip(members, self._together(group, text, layout, archive), strict=True))
+        yield from (made[n] for n in range(len(ps)))
 
     def _alone(self, p: Personalisation, layout: str, archive: bool) -> Rendered | Exception:
         try:

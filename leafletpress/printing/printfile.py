@@ -126,18 +126,20 @@ def _digest(obj: object, digests: dict[tuple[int, int], bytes]) -> bytes:
     h = hashlib.blake2b(digest_size=16)
     items: list[tuple[object, object]]
     if isinstance(obj, pikepdf.Stream):
-        h.update(b"S" + obj.read_raw_bytes())
+        raw = obj.read_raw_bytes()
+        h.update(b"S%d:" % len(raw) + raw)  # each part with its length: no two read alike
         items = sorted((k, v) for k, v in obj.stream_dict.items() if k != "/Length")
     elif isinstance(obj, pikepdf.Dictionary):
-        h.update(b"D")
+        h.update(b"D%d:" % len(obj.keys()))
         items = sorted(obj.items())
     elif isinstance(obj, pikepdf.Array):
-        h.update(b"A")
+        h.update(b"A%d:" % len(obj))
         items = list(enumerate(obj))
     else:
         return b"P" + obj.unparse()
     for k, v in items:
-        h.update(str(k).encode() + b"=" + _digest(v, digests) + b";")
+        key, value = str(k).encode(), _digest(v, digests)
+        h.update(b"%d:%s%d:%s" % (len(key), key, len(value), value))
     if obj.is_indirect:
         digests[obj.objgen] = h.digest()
     return h.digest()
