@@ -8,7 +8,9 @@ the same (same procedure, campus, surgeon and day); both are joined into one PDF
 ``render_many`` goes further for patients who share a text: their first pages are laid out
 as one document, written with the rest as one PDF (each page drawn, each font subset once),
 and that PDF is split into one leaflet per patient (split.py). A first page that takes more
-than one page (a very long name) is made alone, as ``render`` makes it.
+than one page (a very long name) is made alone, as ``render`` makes it; so is a patient whose
+leaflet would hold, in the group's fonts, a letter beyond ASCII of another patient's name
+(patients are grouped by those letters first, so that is rare).
 
 Rendering reads nothing but the project's own assets (``styles/`` and ``config/assets/``) and
 ``data:`` URIs; every other URL is refused.
