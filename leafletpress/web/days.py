@@ -48,7 +48,8 @@ from .models import Day, DayPart
 
 HEARTBEAT_SECONDS = 5  # how often a worker writes that it is alive; at most a quarter lease
 # How often a worker writes how far its part is: each write is a database transaction (two
-# writes and a sum), 10 ms a leaflet when written for each; the part's end is always written.
+# writes and a sum), 10 ms a leaflet when written for each; the first leaflet and the part's
+# end are always written.
 PROGRESS_SECONDS = 0.5
 
 
@@ -158,7 +159,7 @@ def make_part(work: Work, part: DayPart) -> None:
         said[0] = time.monotonic()
 
     def progress(done: int, total: int) -> None:
-        if time.monotonic() - shown[0] >= PROGRESS_SECONDS:
+        if done <= 1 or time.monotonic() - shown[0] >= PROGRESS_SECONDS:  # the first at once
             mine.update(done=done)
             _progress(work.day)
             shown[0] = time.monotonic()
