@@ -47,10 +47,6 @@ from . import service
 from .models import Day, DayPart
 
 HEARTBEAT_SECONDS = 5  # how often a worker writes that it is alive; at most a quarter lease
-# How often a worker writes how far its part is: each write is a database transaction (two
-# writes and a sum), 10 ms a leaflet when written for each; the first leaflet and the part's
-# end are always written.
-PROGRESS_SECONDS = 0.5
 
 
 def me() -> str:
@@ -142,7 +138,7 @@ def make_part(work: Work, part: DayPart) -> None:
     another worker took the part over (it was silent too long): a leaflet is never made by
     two workers, except the one in hand when a live worker is thought gone."""
     mine = DayPart.objects.filter(pk=part.pk, worker=me())
-    said, shown = [time.monotonic()], [0.0]
+    said = [time.monotonic()]
 
     def alive() -> None:
         if STOPPING.is_set():
@@ -159,10 +155,8 @@ def make_part(work: Work, part: DayPart) -> None:
         said[0] = time.monotonic()
 
     def progress(done: int, total: int) -> None:
-        if done <= 1 or time.monotonic() - shown[0] >= PROGRESS_SECONDS:  # the first at once
-            mine.update(done=done)
-            _progress(work.day)
-            shown[0] = time.monotonic()
+        mine.update(done=done)
+        _progress(work.day)
 
     results = render_part(
         work.planned, set(part.rows), work.project, work.registry,
