@@ -8,9 +8,8 @@ the same (same procedure, campus, surgeon and day); both are joined into one PDF
 ``render_many`` goes further for patients who share a text: their first pages are laid out
 as one document, written with the rest as one PDF (each page drawn, each font subset once),
 and that PDF is split into one leaflet per patient (split.py). A first page that takes more
-than one page (a very long name) is made alone, as ``render`` makes it; so is a patient whose
-leaflet would hold, in the group's fonts, a letter beyond ASCII of another patient's name
-(patients are grouped by those letters first, so that is rare).
+than one page (a very long name) is made alone, as ``render`` makes it. Each leaflet's fonts
+are cut down to the glyphs of its own pages (split.py): no letter of another patient's name.
 
 Rendering reads nothing but the project's own assets (``styles/`` and ``config/assets/``) and
 ``data:`` URIs; every other URL is refused.
@@ -92,12 +91,6 @@ def _cover_of_each_page(document: Document) -> list[int]:
             elements.append(cover)
         found.append(len(elements) - 1)
     return found
-
-
-def _unusual(p: Personalisation) -> frozenset[str]:
-    """The characters of a patient's own details beyond printable ASCII (name, reference)."""
-    patient = p.visit.patient
-    return frozenset(c for c in f"{patient.name}{patient.reference or ''}" if not " " <= c <= "~")
 
 
 class _SameAnchors(logging.Filter):
@@ -260,25 +253,8 @@ class Renderer:
             end = start + 1
             while end < len(ps) and end - start < TOGETHER and texts[end] == text:
                 end += 1
-            yield from self._run(ps[start:end], text, layout, archive)
+            yield from self._together(ps[start:end], text, layout, archive)
             start = end
-
-    def _run(
-        self, ps: Sequence[Personalisation], text: str, layout: str, archive: bool
-    ) -> Iterator[Rendered | Exception]:
-        """Patients of one text, in their order: made together with those whose details hold
-        the same characters beyond printable ASCII (split.py says why), mostly all of them."""
-        groups: dict[frozenset[str], list[int]] = {}
-        for n, p in enumerate(ps):
-            groups.setdefault(_unusual(p), []).append(n)
-        if len(groups) == 1:
-            yield from self._together(ps, text, layout, archive)
-            return
-        made: dict[int, Rendered | Exception] = {}
-        for members in groups.values():
-            group = [ps[n] for n in members]
-            made.update(zip(members, self._together(group, text, layout, archive), strict=True))
-        yield from (made[n] for n in range(len(ps)))
 
     def _alone(self, p: Personalisation, layout: str, archive: bool) -> Rendered | Exception:
         try:

@@ -9,36 +9,27 @@ destinations, and a valid PDF/UA-1 (or PDF/A-1b) file still.
 
 Guarantee: nothing of another patient stays in the file. Their pages go, and with them every
 structure element, annotation and bookmark of those pages and every image only they used
-(qpdf writes only what is still reachable). The fonts are the group's, subset once for all
-its pages, so a font may hold a glyph this patient's pages do not draw, with its width and
-its Unicode in the font's ToUnicode map: a character of another patient's details. That is
-allowed only for the characters of printable ASCII (digits, unaccented letters, punctuation),
-which tell of nobody; for any other (an accented letter, another script) ``leaflet`` refuses
-with ``OthersGlyphs`` and the patient is made alone. (render.py groups patients whose names
-hold the same such characters, so this is rare.)
+(qpdf writes only what is still reachable). The fonts, subset once for the whole group, are
+cut down to the glyphs this patient's pages draw (subset.py): their programs, widths and
+Unicode maps hold no letter of another patient's name, no digit of their dates, as when the
+leaflet is made alone. A font that cannot be cut (none WeasyPrint writes today) makes
+``leaflet`` refuse with ``OthersGlyphs`` if it holds anything more: the patient is then made
+alone.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections import defaultdict
 from typing import Any
 
 import pikepdf
 from pikepdf import Array, Dictionary
 
+from .subset import Fonts, drawn, font_id, union
+
 _NAMED = re.compile(rb"/([^\s/\[\]<>(){}%]+)")  # a name in a content stream: a resource's
 _KINDS = ("/Font", "/XObject", "/ExtGState", "/Pattern", "/Shading")  # resources, by name
-
-
-Glyphs = dict[tuple[int, int], set[int]]  # per font (its object), the glyphs drawn with it
-_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.DOTALL)
-_CMAP_PAIR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
-
-
-class OthersGlyphs(Exception):
-    """The group's fonts hold glyphs this patient's pages do not draw."""
 
 
 class Together:
@@ -54,8 +45,11 @@ class Together:
             number = {page.objgen: n for n, page in enumerate(pages[:covers])}
             self.names = [_names(page, page.get("/Resources")) for page in pages]
             self.rest_names = set().union(*self.names[covers:])
-            self.drawn = [_glyphs(page, page.get("/Resources")) for page in pages]
-            self.telling = _telling(pages, _union(self.drawn))
+            self.drawn = [drawn(page, page.get("/Resources")) for page in pages]
+            resources: Any = pages[0].get("/Resources")
+            fonts = {font_id(f): f for f in (resources.get("/Font") or {}).values()}
+            fonts.update((key, document.get_object(key)) for key in union(self.drawn))
+            self.fonts = Fonts(list(fonts.values()), union(self.drawn))
             root = document.Root.get("/StructTreeRoot")
             # Per first page: its top elements (a first page is never joined to the next
             # page, structure.py), its ParentTree keys (page and annotations), its IDs
@@ -73,10 +67,7 @@ class Together:
 
     def leaflet(self, own: int) -> bytes:
         """The leaflet of the patient whose first page is page ``own`` (0-based); raises
-        OthersGlyphs if a font would hold a glyph only other patients' pages draw."""
-        mine = _union([self.drawn[own], *self.drawn[self.covers :]])
-        if any(glyphs - mine.get(font, set()) for font, glyphs in self.telling.items()):
-            raise OthersGlyphs(own)
+        OthersGlyphs if a font that cannot be cut would hold glyphs only others' pages draw."""
         others = [n for n in range(self.covers) if n != own]
         with pikepdf.open(io.BytesIO(self.pdf)) as document:
             pages = list(document.pages)
@@ -97,6 +88,7 @@ class Together:
             _retarget(document.Root.get("/Names"), gone, pages[own].obj)
             kept = [pages[own], *pages[self.covers :]]
             _own_resources(document, kept, self.rest_names | self.names[own])
+            self.fonts.cut(document, union([self.drawn[own], *self.drawn[self.covers :]]))
             for n in others:
                 document.pages.remove(pages[n])
             out = io.BytesIO()
@@ -114,96 +106,6 @@ def _names(drawn: Any, resources: Any) -> set[bytes]:
         if key[1:].encode() in names and form.get("/Subtype") == "/Form":
             names |= _names(form, form.get("/Resources"))
     return names
-
-
-def _glyphs(drawn: Any, resources: Any) -> Glyphs:
-    """The glyphs a page (or form) draws, per font, with those of the forms it draws."""
-    found: Glyphs = defaultdict(set)
-    fonts = resources.get("/Font") if resources is not None else None
-    forms = resources.get("/XObject") if resources is not None else None
-    font: tuple[int, int] | None = None
-    wide = True
-    for instruction in pikepdf.parse_content_stream(drawn, "Tf Tj TJ ' \" Do"):
-        operands: Any = instruction.operands
-        op = str(instruction.operator)
-        if op == "Tf" and fonts is not None and operands[0] in fonts:
-            chosen = fonts[operands[0]]
-            font, wide = _id(chosen), chosen.get("/Subtype") == "/Type0"
-        elif op == "Do" and forms is not None and operands[0] in forms:
-            form = forms[operands[0]]
-            if form.get("/Subtype") == "/Form":
-                inner = _glyphs(form, form.get("/Resources") or resources)
-                for key, glyphs in inner.items():
-                    found[key] |= glyphs
-        elif op in ("Tj", "'", '"', "TJ") and font is not None:
-            shown = operands[0] if op == "TJ" else [operands[-1]]
-            for item in shown:
-                if isinstance(item, pikepdf.String):
-                    code = bytes(item)
-                    step = 2 if wide else 1
-                    found[font] |= {
-                        int.from_bytes(code[i : i + step]) for i in range(0, len(code), step)
-                    }
-    return found
-
-
-def _id(obj: Any) -> tuple[int, int]:
-    return (obj.objgen[0], obj.objgen[1])
-
-
-def _union(sets: list[Glyphs]) -> Glyphs:
-    found: Glyphs = defaultdict(set)
-    for glyphs in sets:
-        for key, value in glyphs.items():
-            found[key] |= value
-    return found
-
-
-def _telling(pages: list[Any], drawn: Glyphs) -> Glyphs:
-    """Per font of the pages' resources, the glyphs it holds (those drawn, and for composite
-    fonts every glyph WeasyPrint gave a width, /W) whose Unicode is not printable ASCII."""
-    found: Glyphs = {}
-    resources: Any = pages[0].get("/Resources")
-    fonts: Any = resources.get("/Font") if resources is not None else None
-    for key in list(fonts.keys()) if fonts is not None else []:
-        font: Any = fonts[key]
-        held = drawn.get(_id(font), set()) | _widths(font)
-        text = _unicode(font)
-        found[_id(font)] = {g for g in held if not _plain(text.get(g))}
-    return found
-
-
-def _widths(font: Any) -> set[int]:
-    """The glyphs a composite font gives a width (its /W array)."""
-    if font.get("/Subtype") != "/Type0":
-        return set()
-    widths, found, n = font.DescendantFonts[0].get("/W", Array()), set(), 0
-    while n + 1 < len(widths):
-        if isinstance(widths[n + 1], Array):  # c [w1 w2 ...]
-            found |= set(range(int(widths[n]), int(widths[n]) + len(widths[n + 1])))
-            n += 2
-        else:  # c_first c_last w
-            found |= set(range(int(widths[n]), int(widths[n + 1]) + 1))
-            n += 3
-    return found
-
-
-def _unicode(font: Any) -> dict[int, str]:
-    """A font's glyphs as its ToUnicode map gives them (WeasyPrint writes bfchar pairs)."""
-    if "/ToUnicode" not in font:
-        return {}
-    found = {}
-    for block in _BFCHAR.findall(font.ToUnicode.read_bytes()):
-        for glyph, text in _CMAP_PAIR.findall(block):
-            try:
-                found[int(glyph, 16)] = bytes.fromhex(text.decode()).decode("utf-16-be")
-            except ValueError:
-                continue
-    return found
-
-
-def _plain(text: str | None) -> bool:
-    return bool(text) and all(" " <= c <= "~" for c in text)  # type: ignore[union-attr]
 
 
 def _keys(page: Any) -> set[int]:

@@ -1,0 +1,210 @@
+"""The glyphs a PDF's pages draw, and the PDF's fonts cut down to a set of glyphs.
+
+Input: pages read with pikepdf, and their fonts as WeasyPrint writes them: composite (Type0)
+fonts whose embedded TrueType or OpenType program is a subset that kept its glyph IDs, with
+a widths array (/W), a ToUnicode map of ``bfchar`` pairs and, in PDF/A-1, a CIDSet.
+
+Output: ``drawn`` reads which glyphs a page draws with each font, forms included. ``Fonts``
+reads a document's fonts once; ``Fonts.cut`` then rewrites them, in a copy of that document,
+to hold only the glyphs given: the font program (subset again with HarfBuzz, as WeasyPrint
+subsets it, glyph IDs kept so that the pages' text is unchanged), its widths, its Unicode
+map, its CIDSet and the width of its bounding box.
+
+Guarantee: after ``cut``, a font holds no glyph beyond those given, save the parts of
+composite glyphs (an accent that an "é" is drawn with: the program needs them, and they map
+to no character). A font it cannot rewrite (not composite, no embedded program) is left
+whole, and ``cut`` raises ``OthersGlyphs`` if it holds a glyph beyond those given.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import pikepdf
+import uharfbuzz as hb
+from pikepdf import Array
+
+FontId = tuple[int, int]  # a font dictionary's object number and generation
+Glyphs = dict[FontId, set[int]]  # per font, a set of glyphs (CIDs: WeasyPrint's are GIDs)
+
+_PAIR_BLOCKS = b"beginbfchar", b"endbfchar"
+_SUBSET = (
+    hb.SubsetFlags.RETAIN_GIDS  # the pages' text keeps its glyph IDs
+    | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED
+    | hb.SubsetFlags.NOTDEF_OUTLINE  # .notdef stays as it is (drawn for a missing glyph)
+)
+
+
+class OthersGlyphs(Exception):
+    """A font that cannot be cut holds glyphs beyond those allowed."""
+
+
+def font_id(obj: Any) -> FontId:
+    return (obj.objgen[0], obj.objgen[1])
+
+
+def union(sets: list[Glyphs]) -> Glyphs:
+    found: Glyphs = defaultdict(set)
+    for glyphs in sets:
+        for key, value in glyphs.items():
+            found[key] |= value
+    return found
+
+
+def drawn(page: Any, resources: Any) -> Glyphs:
+    """The glyphs a page (or form) draws, per font, with those of the forms it draws."""
+    found: Glyphs = defaultdict(set)
+    fonts = resources.get("/Font") if resources is not None else None
+    forms = resources.get("/XObject") if resources is not None else None
+    font: FontId | None = None
+    wide = True
+    for instruction in pikepdf.parse_content_stream(page, "Tf Tj TJ ' \" Do"):
+        operands: Any = instruction.operands
+        op = str(instruction.operator)
+        if op == "Tf" and fonts is not None and operands[0] in fonts:
+            chosen = fonts[operands[0]]
+            font, wide = font_id(chosen), chosen.get("/Subtype") == "/Type0"
+        elif op == "Do" and forms is not None and operands[0] in forms:
+            form = forms[operands[0]]
+            if form.get("/Subtype") == "/Form":
+                for key, glyphs in drawn(form, form.get("/Resources") or resources).items():
+                    found[key] |= glyphs
+        elif op in ("Tj", "'", '"', "TJ") and font is not None:
+            shown = operands[0] if op == "TJ" else [operands[-1]]
+            step = 2 if wide else 1
+            for item in shown:
+                if isinstance(item, pikepdf.String):
+                    code = bytes(item)
+                    found[font] |= {
+                        int.from_bytes(code[i : i + step]) for i in range(0, len(code), step)
+                    }
+    return found
+
+
+@dataclass
+class _Font:
+    """What a composite font says of its glyphs, read once: its widths and Unicode pairs."""
+
+    widths: dict[int, Any]  # CID -> width (a pikepdf number, written back as it was)
+    pairs: dict[int, bytes]  # CID -> its ToUnicode line, "<0041> <0041>"
+    cmap: tuple[bytes, bytes]  # the ToUnicode stream before its pairs and after them
+    program: FontId  # the embedded font program (a stream several fonts may share)
+    cid_set: bool  # has a CIDSet (PDF/A-1)
+
+    @property
+    def held(self) -> set[int]:
+        return set(self.widths) | set(self.pairs)
+
+
+class Fonts:
+    """The fonts of a document, read once, to be cut down in copies of it (``cut``)."""
+
+    def __init__(self, fonts: list[Any], glyphs: Glyphs) -> None:
+        """``fonts``: the document's font dictionaries; ``glyphs``: what its pages draw."""
+        self.composite: dict[FontId, _Font] = {}
+        self.whole: Glyphs = {}  # fonts that cannot be cut: the glyphs they hold
+        for font in fonts:
+            if (read := _read(font)) is not None:
+                self.composite[font_id(font)] = read
+            else:
+                self.whole[font_id(font)] = glyphs.get(font_id(font), set())
+
+    def cut(self, document: Any, keep: Glyphs) -> None:
+        """Rewrite the fonts of ``document`` (a copy of the one read) to hold only the glyphs
+        ``keep`` gives each, and .notdef. Raises OthersGlyphs for a font that cannot be cut."""
+        if any(held - keep.get(key, set()) for key, held in self.whole.items()):
+            raise OthersGlyphs(sorted(self.whole))
+        programs: dict[FontId, set[int]] = defaultdict(set)  # what each program keeps
+        cut = set()
+        for key, font in self.composite.items():
+            kept = keep.get(key, set()) | {0}
+            programs[font.program] |= kept
+            if font.held - kept:
+                _cut_font(document.get_object(key), font, kept)
+                cut.add(font.program)
+        for key in cut:
+            program = document.get_object(key)
+            data = _subset(program.read_bytes(), programs[key])
+            program.write(data)  # qpdf compresses it again on save
+            if "/Length1" in program:
+                program.Length1 = len(data)
+
+
+def _read(font: Any) -> _Font | None:
+    if font.get("/Subtype") != "/Type0" or "/ToUnicode" not in font:
+        return None
+    descriptor = font.DescendantFonts[0].FontDescriptor
+    program = descriptor.get("/FontFile2", descriptor.get("/FontFile3"))
+    if program is None:
+        return None
+    cmap = font.ToUnicode.read_bytes()
+    start, end = cmap.find(_PAIR_BLOCKS[0]), cmap.rfind(_PAIR_BLOCKS[1])
+    if start < 0:
+        return None
+    start = cmap.rfind(b"\n", 0, start) + 1  # the line "N beginbfchar"
+    end += len(_PAIR_BLOCKS[1]) + 1
+    pairs = {}
+    for line in cmap[start:end].splitlines():
+        if line.startswith(b"<"):
+            pairs[int(line[1 : line.index(b">")], 16)] = line
+    return _Font(
+        widths=_widths(font.DescendantFonts[0].get("/W", Array())),
+        pairs=pairs,
+        cmap=(cmap[:start], cmap[end:]),
+        program=font_id(program),
+        cid_set="/CIDSet" in descriptor,
+    )
+
+
+def _widths(array: Any) -> dict[int, Any]:
+    """A /W array as CID -> width: runs "c [w1 w2 ...]" and ranges "c_first c_last w"."""
+    found: dict[int, Any] = {}
+    n = 0
+    while n + 1 < len(array):
+        if isinstance(array[n + 1], Array):
+            found.update(enumerate(array[n + 1], start=int(array[n])))
+            n += 2
+        else:
+            found.update(dict.fromkeys(range(int(array[n]), int(array[n + 1]) + 1), array[n + 2]))
+            n += 3
+    return found
+
+
+def _cut_font(obj: Any, font: _Font, kept: set[int]) -> None:
+    """Widths, Unicode map, CIDSet and bounding box of ``obj`` for the glyphs ``kept``."""
+    descendant = obj.DescendantFonts[0]
+    descriptor = descendant.FontDescriptor
+    widths = {cid: width for cid, width in sorted(font.widths.items()) if cid in kept}
+    runs: list[list[Any]] = []
+    for cid, width in widths.items():
+        if cid - 1 not in widths:
+            runs.append([cid, []])
+        runs[-1][1].append(width)
+    descendant.W = Array(item for cid, run in runs for item in (cid, Array(run)))
+    lines = [line for cid, line in font.pairs.items() if cid in kept]
+    blocks = b"".join(
+        b"%d beginbfchar\n%s\nendbfchar\n" % (len(chunk), b"\n".join(chunk))
+        for chunk in (lines[n : n + 100] for n in range(0, len(lines), 100))
+    )
+    obj.ToUnicode.write(font.cmap[0] + blocks + font.cmap[1])
+    box = descriptor.get("/FontBBox")
+    if isinstance(box, Array) and len(box) == 4:
+        box[2] = max(widths.values(), key=float, default=0)
+    if font.cid_set:  # one bit per CID, the first the highest of the first byte
+        size = max(widths, default=0) // 8 + 1
+        bits = sum(1 << (size * 8 - 1 - cid) for cid in widths)
+        descriptor.CIDSet.write(bits.to_bytes(size))
+
+
+def _subset(program: bytes, glyphs: set[int]) -> bytes:
+    """A font program (TrueType or OpenType) with only ``glyphs``, their IDs kept."""
+    wanted = hb.SubsetInput()
+    for glyph in glyphs:
+        wanted.glyph_set.add(glyph)
+    wanted.flags = _SUBSET
+    cut = hb.subset(hb.Face(hb.Blob(program)), wanted)
+    if cut is None:
+        raise OthersGlyphs("HarfBuzz could not subset the font")
+    return bytes(cut.blob.data)
