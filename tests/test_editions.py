@@ -85,6 +85,7 @@ def test_a_booklet_reads_in_order_when_folded(render) -> None:
     # Sheet 1 front: back cover (blank) | page 1; back: 2 | 7 (blank); sheet 2: 6 | 3, 4 | 5.
     assert footer_numbers(booklet) == [(None, 1), (2, None), (6, 3), (4, 5)]
     assert decode_qr(booklet, 0) == decode_qr(a5, 0), "QR codes survive the imposition"
+    assert impose(a5) == booklet, "the same leaflet, the same booklet (found by a review)"
 
 
 def decode_qr(pdf: bytes, page: int) -> list[str]:

@@ -214,6 +214,116 @@ def test_a_font_that_cannot_be_cut_makes_the_split_refuse(
         group.leaflet(0)
 
 
+def named(project, registry, *names: str) -> list[Personalisation]:
+    leaflet = load_leaflet(project, "avn-hip", "nl")
+    return [personalise(make_visit(**visit_fields(name=name, reference=f"PAT-{n}")), leaflet,
+                        registry) for n, name in enumerate(names)]  # fmt: skip
+
+
+def test_a_leaflet_made_together_is_the_same_whoever_it_is_made_with(project, registry, renderer):
+    """Found by a review: the numbers of a leaflet's structure, the order of its fonts' maps,
+    its object streams and its file ID followed the other first pages of its group (whether
+    another name was Arabic, had two lines, or a birth date). Now its bytes are its own."""
+    b = named(project, registry, "Zoë Ørsted")[0]
+    long_name = "Jan Peeters-Van den Broeck de la Montagne"  # on two lines
+    groups = [[*named(project, registry, "Jan Peeters"), b],
+              [*named(project, registry, "محمد العلوي", "שרה כהן"), b],
+              [b, *named(project, registry, long_name)]]  # fmt: skip
+    made_with = {made(renderer, group)[group.index(b)].pdf for group in groups}
+    assert len(made_with) == 1
+    assert content(made_with.pop()) == content(renderer.render(b).pdf)
+
+
+def glyph_text(pdf: bytes) -> str:
+    """The text every content stream in the file draws (pages, forms, drawn or not), read
+    through the bundled fonts by glyph ID (the IDs a subset keeps), not the PDF's own maps."""
+    characters = {}
+    for path in (ROOT / "styles/fonts").glob("*.ttf"):
+        font = TTFont(path)
+        by_glyph = {font.getGlyphID(g): chr(c) for c, g in reversed(font.getBestCmap().items())}
+        characters[re.sub(r"[ -]", "", font["name"].getDebugName(4)).lower()] = by_glyph
+    found = []
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        forms = [o for o in document.objects if isinstance(o, pikepdf.Stream)
+                 and o.get("/Subtype") == "/Form"]  # fmt: skip
+        streams = [p.obj for p in document.pages] + forms
+        for stream in streams:
+            fonts = (stream.get("/Resources") or {}).get("/Font") or {}
+            glyphs: dict[int, str] = {}
+            for op in pikepdf.parse_content_stream(stream, "Tf Tj TJ"):
+                if str(op.operator) == "Tf":
+                    name = str(fonts[op.operands[0]].BaseFont).split("+")[-1]
+                    glyphs = characters.get(re.sub(r"[ -]", "", name).lower(), {})
+                    continue
+                for item in op.operands[0] if str(op.operator) == "TJ" else op.operands:
+                    if isinstance(item, pikepdf.String):
+                        code = bytes(item)
+                        found += [
+                            glyphs.get(int.from_bytes(code[i : i + 2]), "")
+                            for i in range(0, len(code), 2)
+                        ]
+    return "".join(found)
+
+
+def test_a_hospitals_stylesheet_with_nested_layers_keeps_no_other_first_page(tmp_path):
+    """Found by a review: with two nested levels of opacity on page 1 (a hospital's CSS),
+    another patient's appointment card stayed in the file (a form named as one of this
+    patient's own, one level down), with their name in glyph IDs a public font reads."""
+    root = tmp_path / "ziekenhuis"
+    for folder in ("leaflets", "config", "templates", "styles"):
+        shutil.copytree(ROOT / folder, root / folder)
+    with (root / "styles/leaflet.css").open("a", encoding="utf-8") as css:
+        css.write("\n.appointment { opacity: 0.97 } .patient-name { opacity: 0.8 }\n")
+    project = Project(root)
+    registry = load_registry(project)
+    renderer = Renderer(project, registry)
+    ps = named(project, registry, "Jan Peeters", "Zoë Quax", "Ægir Þórsson")
+    for own, leaflet in enumerate(made(renderer, ps)):
+        drawn = glyph_text(leaflet.pdf).replace(" ", "")
+        for n, p in enumerate(ps):
+            name = p.visit.patient.name.replace(" ", "")
+            assert (name in drawn) == (n == own), (own, name)
+
+
+def test_a_name_is_printed_and_read_as_its_patient_spelled_it(project, registry) -> None:
+    """Found by a review: a PDF gives a glyph one text, the first drawn; made together, a
+    name could read with another patient's spelling ("e" and an accent for "é", "ﻻ" for
+    "لا"). Names are composed (NFC) when read, and one with a compatibility character is
+    made alone."""
+    ps = named(project, registry, "\ufefb Ali", "Rene\u0301e Dubois", "لا Ali", "Renée Maes")
+    assert ps[1].visit.patient.name == "Renée Dubois"
+    renderer = Renderer(project, registry)
+    together = made(renderer, ps)
+    assert renderer.layouts == 1 + 1 + 1, "the rest, three first pages together, one alone"
+    for p, leaflet in zip(ps, together, strict=True):
+        assert content(leaflet.pdf) == content(renderer.render(p).pdf)
+
+
+@pytest.mark.parametrize("change", ["a form with fields", "a Unicode map with ranges"])
+def test_a_group_pdf_the_split_cannot_read_exactly_makes_it_refuse(
+    project, registry, renderer, weasyprint_warnings, change
+) -> None:
+    """WeasyPrint writes neither; should it, each patient is made alone rather than guessed."""
+    ps = named(project, registry, "Jan Peeters", "Ægir Þórsson")
+    body = renderer._body(renderer.composer.leaflet(ps[0]), "a5")
+    covers = renderer.layout(renderer.composer.covers(ps, len(body.pages)), "a5")
+    weasyprint_warnings.clear()  # 'Anchor defined twice': render.py filters it out
+    pdf = write_pdf(covers.copy(covers.pages + body.pages[1:]), to_split=True)
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        if change == "a form with fields":
+            document.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array())
+        for font in document.pages[0].Resources.Font.values():
+            if change == "a Unicode map with ranges":
+                cmap = font.ToUnicode.read_bytes().replace(
+                    b"endcmap", b"1 beginbfrange\n<00de> <00de> <00de>\nendbfrange\nendcmap"
+                )
+                font.ToUnicode.write(cmap)
+        out = io.BytesIO()
+        document.save(out)
+    with pytest.raises(OthersGlyphs):
+        Together(out.getvalue(), 2).leaflet(0)
+
+
 def test_a_first_page_that_flows_over_is_made_alone_and_the_others_together(
     project, registry, renderer, weasyprint_warnings
 ) -> None:

@@ -8,8 +8,9 @@ the same (same procedure, campus, surgeon and day); both are joined into one PDF
 ``render_many`` goes further for patients who share a text: their first pages are laid out
 as one document, written with the rest as one PDF (each page drawn, each font subset once),
 and that PDF is split into one leaflet per patient (split.py). A first page that takes more
-than one page (a very long name) is made alone, as ``render`` makes it. Each leaflet's fonts
-are cut down to the glyphs of its own pages (split.py): no letter of another patient's name.
+than one page (a very long name) is made alone, as ``render`` makes it, and so is a patient
+whose name holds a compatibility character (``_spelled_otherwise``). Each leaflet's fonts are
+cut down to the glyphs of its own pages (split.py): no letter of another patient's name.
 
 Rendering reads nothing but the project's own assets (``styles/`` and ``config/assets/``) and
 ``data:`` URIs; every other URL is refused.
@@ -21,6 +22,7 @@ import gc
 import hashlib
 import logging
 import mimetypes
+import unicodedata
 from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -91,6 +93,13 @@ def _cover_of_each_page(document: Document) -> list[int]:
             elements.append(cover)
         found.append(len(elements) - 1)
     return found
+
+
+def _spelled_otherwise(p: Personalisation) -> bool:
+    """Whether the patient's name holds a compatibility character ("ﬁ", "ﻻ", a full-width
+    letter): one drawn with the glyph of another spelling ("fi", "لا"). A PDF gives each glyph
+    one text, the first drawn: made with others, the patient's name could read as theirs."""
+    return any(unicodedata.normalize("NFKC", c) != c for c in p.visit.patient.name)
 
 
 class _SameAnchors(logging.Filter):
@@ -266,12 +275,13 @@ class Renderer:
         self, ps: Sequence[Personalisation], text: str, layout: str, archive: bool
     ) -> Iterator[Rendered | Exception]:
         """The leaflets of patients with one text (``text``, their leaflet after page 1)."""
-        if len(ps) == 1:
-            yield self._alone(ps[0], layout, archive)
+        members = [n for n, p in enumerate(ps) if not _spelled_otherwise(p)]
+        if len(members) < 2:
+            yield from (self._alone(p, layout, archive) for p in ps)
             return
         try:
             body = self._body(text, layout)
-            html = self.composer.covers(list(ps), len(body.pages))
+            html = self.composer.covers([ps[n] for n in members], len(body.pages))
             logging.getLogger("weasyprint").addFilter(_SAME_ANCHORS)
             try:
                 covers = self.layout(html, layout)
@@ -289,9 +299,9 @@ class Renderer:
             for p in ps:
                 yield self._alone(p, layout, archive)
             return
-        place = {n: k for k, n in enumerate(n for n in owners if n not in alone)}
+        place = {members[n]: k for k, n in enumerate(n for n in owners if n not in alone)}
         for n, p in enumerate(ps):
-            if together is None or n in alone:
+            if together is None or n not in place:
                 yield self._alone(p, layout, archive)
                 continue
             try:

@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pikepdf
-from pikepdf import Array, Dictionary
+from pikepdf import Array, Dictionary, ObjectStreamMode
 
-from .subset import Fonts, drawn, font_id, union
+from .subset import Fonts, OthersGlyphs, drawing, drawn, font_id, union
 
-_NAMED = re.compile(rb"/([^\s/\[\]<>(){}%]+)")  # a name in a content stream: a resource's
 _KINDS = ("/Font", "/XObject", "/ExtGState", "/Pattern", "/Shading")  # resources, by name
 
 
@@ -43,9 +44,14 @@ class Together:
         with pikepdf.open(io.BytesIO(pdf)) as document:
             pages = [p.obj for p in document.pages]
             number = {page.objgen: n for n, page in enumerate(pages[:covers])}
-            self.names = [_names(page, page.get("/Resources")) for page in pages]
-            self.rest_names = set().union(*self.names[covers:])
-            self.drawn = [drawn(page, page.get("/Resources")) for page in pages]
+            if "/AcroForm" in document.Root:  # fields outlive their pages: not split
+                raise OthersGlyphs("a form with fields")
+            self.used = [_used(page) for page in pages]
+            # Object streams packed again, not as the group's were (PDF/A-1 has none)
+            self.streams = ObjectStreamMode.disable
+            if document.pdf_version >= "1.5":
+                self.streams = ObjectStreamMode.generate
+            self.drawn = [drawn(page) for page in pages]
             resources: Any = pages[0].get("/Resources")
             fonts = {font_id(f): f for f in (resources.get("/Font") or {}).values()}
             fonts.update((key, document.get_object(key)) for key in union(self.drawn))
@@ -64,6 +70,11 @@ class Together:
                 for index in range(0, len(names), 2):
                     if (n := number.get(_page_of(names[index + 1]))) is not None:  # type: ignore[arg-type]
                         self.ids[n].append(index)
+            # The header cells and the cells that name them (renumbered in each leaflet), per
+            # first page, and those of the rest
+            self.labelled: list[list[tuple[int, int]]] = [[] for _ in range(covers + 1)]
+            for element in _labelled(root.K[0]) if root is not None else ():
+                self.labelled[number.get(_page_of(element), covers)].append(element.objgen)  # type: ignore[arg-type]
 
     def leaflet(self, own: int) -> bytes:
         """The leaflet of the patient whose first page is page ``own`` (0-based); raises
@@ -82,30 +93,116 @@ class Together:
                 if "/IDTree" in root:
                     ids = {i for n in others for i in self.ids[n]}
                     root.IDTree.Names = _pairs(root.IDTree.Names, lambda _, i: i in ids)
+                labelled = self.labelled[own] + self.labelled[self.covers]
+                _renumber(document, root, [pages[own], *pages[self.covers :]], labelled)
             if "/Outlines" in document.Root:
                 with document.open_outline() as outline:
                     outline.root[:] = _kept_bookmarks(outline.root, gone)
             _retarget(document.Root.get("/Names"), gone, pages[own].obj)
             kept = [pages[own], *pages[self.covers :]]
-            _own_resources(document, kept, self.rest_names | self.names[own])
+            _own_resources(document, kept, [self.used[own], *self.used[self.covers :]])
             self.fonts.cut(document, union([self.drawn[own], *self.drawn[self.covers :]]))
             for n in others:
                 document.pages.remove(pages[n])
+            # Written once, numbered in the order of its own objects (qpdf packs object
+            # streams in the group's order), then packed: the same bytes, whoever it was
+            # made with
+            first = io.BytesIO()
+            document.save(
+                first, object_stream_mode=ObjectStreamMode.disable, fix_metadata_version=False
+            )
+        with pikepdf.open(first) as document:
+            del document.trailer["/ID"]  # the group's: both made from this file's content
             out = io.BytesIO()
-            document.save(out, deterministic_id=True)  # the same leaflet, the same bytes
+            document.save(
+                out,
+                deterministic_id=True,
+                object_stream_mode=self.streams,
+                fix_metadata_version=False,  # the group's, the same
+            )
         return out.getvalue()
 
 
-def _names(drawn: Any, resources: Any) -> set[bytes]:
-    """The resource names a page (or form) uses, with those of the forms it draws."""
-    names = set(_NAMED.findall(drawn.Contents.read_bytes() if "/Contents" in drawn
-                               else drawn.read_bytes()))  # fmt: skip
-    forms: Any = resources.get("/XObject") if resources is not None else None
-    for key in list(forms.keys()) if forms is not None else []:
-        form = forms[key]
-        if key[1:].encode() in names and form.get("/Subtype") == "/Form":
-            names |= _names(form, form.get("/Resources"))
-    return names
+@dataclass(frozen=True)
+class _Uses:
+    """What a page draws with (``_used``)."""
+
+    names: set[bytes]  # the resource names its own content uses
+    objects: set[tuple[int, int]]  # every object those and the names of what it draws lead to
+    drawers: set[tuple[int, int]]  # the forms, patterns and masks it draws
+
+
+def _used(page: Any) -> _Uses:
+    uses = _Uses(set(), set(), set())
+    for n, (stream, resources, names) in enumerate(drawing(page)):
+        if n == 0:  # the page's own come first
+            uses.names.update(names)
+        else:
+            uses.drawers.add(stream.objgen)
+        for kind in _KINDS:
+            entries: Any = resources.get(kind) if resources is not None else None
+            for key in list(entries.keys()) if entries is not None else []:
+                if key[1:].encode() in names and entries[key].is_indirect:
+                    uses.objects.add(entries[key].objgen)
+    return uses
+
+
+_ID = re.compile(rb"(\d+)(-.*)", re.DOTALL)  # a header cell's ID: "<table>-<row>-<column>"
+
+
+def _labelled(element: Any) -> Iterator[Any]:
+    """The structure elements under ``element`` with an /ID or /Headers."""
+    attributes = element.get("/A")
+    if "/ID" in element or (isinstance(attributes, Dictionary) and "/Headers" in attributes):
+        yield element
+    kids = element.get("/K")
+    for kid in kids if isinstance(kids, Array) else [kids]:
+        if isinstance(kid, Dictionary) and "/S" in kid:
+            yield from _labelled(kid)
+
+
+def _renumber(document: Any, root: Any, pages: list[Any], labelled: list[Any]) -> None:
+    """The structure's numbers counted in this leaflet, whoever else was in the group: the
+    ParentTree keys from 0 (as alone), the header cells' IDs by table from 1 ("1-0-0"). In
+    the group they count the pages and elements of the others' first pages before this one:
+    how many there were, and something of what they held."""
+    nums = root.ParentTree.Nums
+    new = {int(nums[n]): k for k, n in enumerate(range(0, len(nums), 2))}  # kept in order
+    root.ParentTree.Nums = Array(
+        item for n in range(0, len(nums), 2) for item in (new[int(nums[n])], nums[n + 1])
+    )
+    if "/ParentTreeNextKey" in root:
+        root.ParentTreeNextKey = len(new)
+    for page in (p.obj for p in pages):
+        if "/StructParents" in page:
+            page.StructParents = new.get(int(page.StructParents), page.StructParents)
+        for annotation in page.get("/Annots", ()):
+            if "/StructParent" in annotation:
+                annotation.StructParent = new.get(
+                    int(annotation.StructParent), annotation.StructParent
+                )
+    names = root.IDTree.Names if "/IDTree" in root else Array()
+    keys = [_ID.fullmatch(bytes(names[n])) for n in range(0, len(names), 2)]
+    if not keys or not all(keys):
+        return
+    tables = sorted({int(key.group(1)) for key in keys if key is not None})
+    table = {number: str(n + 1).encode() for n, number in enumerate(tables)}
+
+    def renamed(key: Any) -> pikepdf.String:
+        found = _ID.fullmatch(bytes(key))
+        if found is None or int(found.group(1)) not in table:
+            return key  # type: ignore[no-any-return]
+        return pikepdf.String(table[int(found.group(1))] + found.group(2))
+
+    for element in (document.get_object(objgen) for objgen in labelled):
+        if "/ID" in element:
+            element.ID = renamed(element.ID)
+        attributes = element.get("/A")
+        if isinstance(attributes, Dictionary) and "/Headers" in attributes:
+            attributes.Headers = Array(renamed(key) for key in attributes.Headers)
+    pairs = sorted(((renamed(names[n]), names[n + 1]) for n in range(0, len(names), 2)),
+                   key=lambda pair: bytes(pair[0]))  # fmt: skip
+    root.IDTree.Names = Array(item for pair in pairs for item in pair)
 
 
 def _keys(page: Any) -> set[int]:
@@ -172,25 +269,32 @@ def _retarget(names: Any, gone: set[tuple[int, int]], mine: Any) -> None:
             array[0] = mine
 
 
-def _own_resources(document: Any, pages: list[Any], used: set[bytes]) -> None:
-    """The pages' resources (WeasyPrint gives every page the same) without the fonts and
-    images that only other patients' pages use; the forms the pages draw share the fonts."""
+def _own_resources(document: Any, pages: list[Any], used: list[_Uses]) -> None:
+    """The pages' resources (WeasyPrint gives every page the same) without the fonts, images
+    and forms that only other patients' pages use (``used``: of each page kept). An entry is
+    kept if one of the pages leads to its object, or, written in the dictionary itself, if a
+    page names it; what the forms they draw share with the pages is cut down too."""
+    names = set().union(*(u.names for u in used))
+    objects = set().union(*(u.objects for u in used))
     shared = pages[0].obj.Resources
     own = Dictionary({key: shared[key] for key in shared.keys()})  # noqa: SIM118
-    left_out = set()
+    cut = {}
     for kind in (k for k in _KINDS if k in shared):
         entries = shared[kind]
-        kept = {key: entries[key] for key in entries.keys() if key[1:].encode() in used}  # noqa: SIM118
-        if len(kept) < len(entries.keys()):
-            own[kind] = document.make_indirect(Dictionary(kept))
-            left_out.add(kind)
-    if not left_out:
-        return
-    for form in own.get("/XObject", {}).values() if "/Font" in left_out else ():
-        inner: Any = form.get("/Resources")
-        fonts = inner.get("/Font") if inner is not None else None
-        if fonts is not None and fonts.objgen == shared.Font.objgen:  # the pages' fonts
-            form.Resources.Font = own.Font
+        kept = {
+            key: value
+            for key, value in ((key, entries[key]) for key in entries.keys())  # noqa: SIM118
+            if (value.objgen in objects if value.is_indirect else key[1:].encode() in names)
+        }
+        own[kind] = document.make_indirect(Dictionary(kept))  # a new one even if all is kept:
+        if entries.is_indirect:  # the file is the same whoever else was in the group
+            cut[entries.objgen] = own[kind]
+    for objgen in set().union(*(u.drawers for u in used)):  # drawing with the pages'
+        inner: Any = document.get_object(objgen)
+        theirs: Any = inner.get("/Resources") if isinstance(inner, pikepdf.Stream) else None
+        for kind in _KINDS if isinstance(theirs, Dictionary) else ():
+            if kind in theirs and theirs[kind].is_indirect:
+                theirs[kind] = cut.get(theirs[kind].objgen, theirs[kind])
     resources = document.make_indirect(own)
     for page in pages:
         page.obj.Resources = resources

@@ -18,18 +18,22 @@ whole, and ``cut`` raises ``OthersGlyphs`` if it holds a glyph beyond those give
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pikepdf
 import uharfbuzz as hb
-from pikepdf import Array
+from pikepdf import Array, Dictionary
 
 FontId = tuple[int, int]  # a font dictionary's object number and generation
 Glyphs = dict[FontId, set[int]]  # per font, a set of glyphs (CIDs: WeasyPrint's are GIDs)
 
+_NAMED = re.compile(rb"/([^\s/\[\]<>(){}%]+)")  # a name in a content stream: a resource's
 _PAIR_BLOCKS = b"beginbfchar", b"endbfchar"
+_PAIR = re.compile(rb"<[0-9A-Fa-f]{4}> <(?:[0-9A-Fa-f]{4})+>")  # "<cid> <utf-16be>"
 _SUBSET = (
     hb.SubsetFlags.RETAIN_GIDS  # the pages' text keeps its glyph IDs
     | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED
@@ -53,33 +57,55 @@ def union(sets: list[Glyphs]) -> Glyphs:
     return found
 
 
-def drawn(page: Any, resources: Any) -> Glyphs:
-    """The glyphs a page (or form) draws, per font, with those of the forms it draws."""
+def drawing(page: Any) -> Iterator[tuple[Any, Any, set[bytes]]]:
+    """Each content stream a page draws, with its resources and the names it uses: the page's
+    own first, then, each once, every form, tiling pattern and soft mask it draws (in theirs)."""
+    seen: set[tuple[int, int]] = set()
+    todo = [(page, page.get("/Resources"))]
+    while todo:
+        stream, resources = todo.pop()
+        contents = stream.Contents if "/Contents" in stream else stream
+        parts = contents if isinstance(contents, Array) else [contents]
+        names = set(_NAMED.findall(b"\n".join(part.read_bytes() for part in parts)))
+        yield stream, resources, names
+        for kind in ("/XObject", "/Pattern", "/ExtGState"):
+            entries: Any = resources.get(kind) if resources is not None else None
+            for key in list(entries.keys()) if entries is not None else []:
+                inner = entries[key] if key[1:].encode() in names else None
+                if kind == "/ExtGState" and inner is not None:
+                    mask = inner.get("/SMask")
+                    inner = mask.get("/G") if isinstance(mask, Dictionary) else None
+                if (
+                    isinstance(inner, pikepdf.Stream)
+                    and (inner.get("/Subtype") == "/Form" or inner.get("/PatternType") == 1)
+                    and inner.objgen not in seen
+                ):
+                    seen.add(inner.objgen)
+                    todo.append((inner, inner.get("/Resources") or resources))
+
+
+def drawn(page: Any) -> Glyphs:
+    """The glyphs a page draws, per font, with those of what it draws (``drawing``)."""
     found: Glyphs = defaultdict(set)
-    fonts = resources.get("/Font") if resources is not None else None
-    forms = resources.get("/XObject") if resources is not None else None
-    font: FontId | None = None
-    wide = True
-    for instruction in pikepdf.parse_content_stream(page, "Tf Tj TJ ' \" Do"):
-        operands: Any = instruction.operands
-        op = str(instruction.operator)
-        if op == "Tf" and fonts is not None and operands[0] in fonts:
-            chosen = fonts[operands[0]]
-            font, wide = font_id(chosen), chosen.get("/Subtype") == "/Type0"
-        elif op == "Do" and forms is not None and operands[0] in forms:
-            form = forms[operands[0]]
-            if form.get("/Subtype") == "/Form":
-                for key, glyphs in drawn(form, form.get("/Resources") or resources).items():
-                    found[key] |= glyphs
-        elif op in ("Tj", "'", '"', "TJ") and font is not None:
-            shown = operands[0] if op == "TJ" else [operands[-1]]
-            step = 2 if wide else 1
-            for item in shown:
-                if isinstance(item, pikepdf.String):
-                    code = bytes(item)
-                    found[font] |= {
-                        int.from_bytes(code[i : i + step]) for i in range(0, len(code), step)
-                    }
+    for stream, resources, _ in drawing(page):
+        fonts = resources.get("/Font") if resources is not None else None
+        font: FontId | None = None
+        wide = True
+        for instruction in pikepdf.parse_content_stream(stream, "Tf Tj TJ ' \""):
+            operands: Any = instruction.operands
+            if str(instruction.operator) == "Tf":
+                chosen = fonts[operands[0]] if fonts is not None and operands[0] in fonts else None
+                font = font_id(chosen) if chosen is not None else None
+                wide = chosen is None or chosen.get("/Subtype") == "/Type0"
+            elif font is not None:
+                shown = operands[0] if str(instruction.operator) == "TJ" else [operands[-1]]
+                step = 2 if wide else 1
+                for item in shown:
+                    if isinstance(item, pikepdf.String):
+                        code = bytes(item)
+                        found[font] |= {
+                            int.from_bytes(code[i : i + step]) for i in range(0, len(code), step)
+                        }
     return found
 
 
@@ -113,41 +139,45 @@ class Fonts:
 
     def cut(self, document: Any, keep: Glyphs) -> None:
         """Rewrite the fonts of ``document`` (a copy of the one read) to hold only the glyphs
-        ``keep`` gives each, and .notdef. Raises OthersGlyphs for a font that cannot be cut."""
+        ``keep`` gives each, and .notdef. Every font is rewritten, whether or not it held
+        more: what is left depends on those glyphs alone, never on the fonts read (the group's
+        drawing order, what their subset held). Raises OthersGlyphs for a font that cannot be
+        cut and holds more."""
         if any(held - keep.get(key, set()) for key, held in self.whole.items()):
             raise OthersGlyphs(sorted(self.whole))
         programs: dict[FontId, set[int]] = defaultdict(set)  # what each program keeps
-        cut = set()
         for key, font in self.composite.items():
             kept = keep.get(key, set()) | {0}
             programs[font.program] |= kept
-            if font.held - kept:
-                _cut_font(document.get_object(key), font, kept)
-                cut.add(font.program)
-        for key in cut:
+            _cut_font(document.get_object(key), font, kept)
+        for key, kept in programs.items():
             program = document.get_object(key)
-            data = _subset(program.read_bytes(), programs[key])
+            data = _subset(program.read_bytes(), kept)
             program.write(data)  # qpdf compresses it again on save
             if "/Length1" in program:
                 program.Length1 = len(data)
 
 
 def _read(font: Any) -> _Font | None:
-    if font.get("/Subtype") != "/Type0" or "/ToUnicode" not in font:
+    """A composite font as WeasyPrint writes it (Identity-H, one "<cid> <text>" pair a line in
+    bfchar blocks, an embedded program), or None for any other: it is not cut."""
+    if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
         return None
     descriptor = font.DescendantFonts[0].FontDescriptor
     program = descriptor.get("/FontFile2", descriptor.get("/FontFile3"))
-    if program is None:
+    if program is None or "/ToUnicode" not in font:
         return None
     cmap = font.ToUnicode.read_bytes()
     start, end = cmap.find(_PAIR_BLOCKS[0]), cmap.rfind(_PAIR_BLOCKS[1])
-    if start < 0:
+    if start < 0 or b"bfrange" in cmap:
         return None
     start = cmap.rfind(b"\n", 0, start) + 1  # the line "N beginbfchar"
     end += len(_PAIR_BLOCKS[1]) + 1
     pairs = {}
     for line in cmap[start:end].splitlines():
         if line.startswith(b"<"):
+            if not _PAIR.fullmatch(line):
+                return None
             pairs[int(line[1 : line.index(b">")], 16)] = line
     return _Font(
         widths=_widths(font.DescendantFonts[0].get("/W", Array())),
@@ -183,7 +213,7 @@ def _cut_font(obj: Any, font: _Font, kept: set[int]) -> None:
             runs.append([cid, []])
         runs[-1][1].append(width)
     descendant.W = Array(item for cid, run in runs for item in (cid, Array(run)))
-    lines = [line for cid, line in font.pairs.items() if cid in kept]
+    lines = [line for cid, line in sorted(font.pairs.items()) if cid in kept]
     blocks = b"".join(
         b"%d beginbfchar\n%s\nendbfchar\n" % (len(chunk), b"\n".join(chunk))
         for chunk in (lines[n : n + 100] for n in range(0, len(lines), 100))
@@ -192,6 +222,9 @@ def _cut_font(obj: Any, font: _Font, kept: set[int]) -> None:
     box = descriptor.get("/FontBBox")
     if isinstance(box, Array) and len(box) == 4:
         box[2] = max(widths.values(), key=float, default=0)
+    if "/Flags" in descriptor:  # FixedPitch, as WeasyPrint sets it: all widths the same
+        fixed = len(widths) > 1 and len({float(w) for w in widths.values()}) == 1
+        descriptor.Flags = int(descriptor.Flags) & ~1 | fixed
     if font.cid_set:  # one bit per CID, the first the highest of the first byte
         size = max(widths, default=0) // 8 + 1
         bits = sum(1 << (size * 8 - 1 - cid) for cid in widths)
@@ -204,7 +237,7 @@ def _subset(program: bytes, glyphs: set[int]) -> bytes:
     for glyph in glyphs:
         wanted.glyph_set.add(glyph)
     wanted.flags = _SUBSET
-    cut = hb.subset(hb.Face(hb.Blob(program)), wanted)
-    if cut is None:
-        raise OthersGlyphs("HarfBuzz could not subset the font")
-    return bytes(cut.blob.data)
+    try:
+        return bytes(hb.subset(hb.Face(hb.Blob(program)), wanted).blob.data)
+    except Exception as exc:  # HarfBuzz could not read it: the patient is made alone
+        raise OthersGlyphs("HarfBuzz could not subset the font") from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 
 import pikepdf
+from pikepdf import Name
 
 # The sheet: A4 landscape. Two A5 pages take 296 of its 297 mm, so they meet at the fold.
 SHEET_WIDTH, SHEET_HEIGHT = 297 * 72 / 25.4, 210 * 72 / 25.4
@@ -38,10 +39,12 @@ def impose_pages(target: pikepdf.Pdf, pages: list[pikepdf.Page]) -> int:
     sides = saddle_stitch(len(pages))
     for halves in sides:
         side = target.add_blank_page(page_size=(SHEET_WIDTH, SHEET_HEIGHT))
-        for index, left in zip(halves, (fold - width, fold), strict=True):
-            if index is not None:
+        for half, (index, left) in enumerate(zip(halves, (fold - width, fold), strict=True)):
+            if index is not None:  # placed as add_overlay does, by a name of our own:
                 where = pikepdf.Rectangle(left, bottom, left + width, bottom + height)
-                side.add_overlay(forms[index], where)
+                name = side.add_resource(forms[index], Name.XObject, Name(f"/Half{half}"))
+                placed = side.calc_form_xobject_placement(forms[index], name, where)
+                side.contents_add(b"q\n" + placed + b"\nQ\n")  # (its own are random)
     return len(sides)
 
 

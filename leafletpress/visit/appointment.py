@@ -87,9 +87,11 @@ def parse_time(text: str, field: str = "time") -> time:
 
 
 def _printable(value: str) -> str:
+    """The name in its composed form (NFC: "e" and a combining accent become "é", the same
+    letter, as a printed leaflet and a screen reader give it); invisible characters refused."""
     if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
         raise ValueError("bevat onzichtbare of stuurtekens")
-    return value
+    return unicodedata.normalize("NFC", value)
 
 
 Name = Annotated[
