@@ -57,8 +57,10 @@ def run(names: list[str], root: Path, quick: bool) -> dict[str, dict[str, float]
         for name in names:
             extra = QUICK.get(name, []) if quick else []
             print(f"== {name} ({root})", flush=True)
+            # In the tree measured: Python 3.11's forkserver (the batch's workers) imports
+            # leafletpress from the working directory, whatever the parent's sys.path
             subprocess.run([sys.executable, str(HERE / SCRIPTS[name]), *extra], env=env,
-                           check=True)  # fmt: skip
+                           cwd=root, check=True)  # fmt: skip
         return json.loads(collected.read_text()) if collected.exists() else {}
 
 
