@@ -214,24 +214,57 @@ def test_a_font_that_cannot_be_cut_makes_the_split_refuse(
         group.leaflet(0)
 
 
-def named(project, registry, *names: str) -> list[Personalisation]:
+def named(project, registry, *names: str, **fields: Any) -> list[Personalisation]:
     leaflet = load_leaflet(project, "avn-hip", "nl")
-    return [personalise(make_visit(**visit_fields(name=name, reference=f"PAT-{n}")), leaflet,
-                        registry) for n, name in enumerate(names)]  # fmt: skip
+    return [personalise(make_visit(**visit_fields(**{"name": name, "reference": f"PAT-{n}",
+                                                     **fields})),
+                        leaflet, registry) for n, name in enumerate(names)]  # fmt: skip
 
 
-def test_a_leaflet_made_together_is_the_same_whoever_it_is_made_with(project, registry, renderer):
-    """Found by a review: the numbers of a leaflet's structure, the order of its fonts' maps,
+def hospital_css(tmp_path, css: str) -> tuple[Project, Any, Renderer]:
+    """A copy of the project whose leaflet.css ends with ``css``: project, registry, renderer."""
+    root = tmp_path / "ziekenhuis"
+    for folder in ("leaflets", "config", "templates", "styles"):
+        shutil.copytree(ROOT / folder, root / folder)
+    with (root / "styles/leaflet.css").open("a", encoding="utf-8") as sheet:
+        sheet.write(f"\n{css}\n")
+    project = Project(root)
+    registry = load_registry(project)
+    return project, registry, Renderer(project, registry)
+
+
+@pytest.mark.parametrize("variant", ["heupprothese", "osteotomie"])
+def test_a_leaflet_made_together_is_the_same_whoever_it_is_made_with(
+    project, registry, renderer, variant
+) -> None:
+    """Found by reviews: the numbers of a leaflet's structure, the order of its fonts' maps,
     its object streams and its file ID followed the other first pages of its group (whether
-    another name was Arabic, had two lines, or a birth date). Now its bytes are its own."""
-    b = named(project, registry, "Zoë Ørsted")[0]
-    long_name = "Jan Peeters-Van den Broeck de la Montagne"  # on two lines
-    groups = [[*named(project, registry, "Jan Peeters"), b],
-              [*named(project, registry, "محمد العلوي", "שרה כהן"), b],
-              [b, *named(project, registry, long_name)]]  # fmt: skip
+    another name was Arabic, had two lines, or a birth date); so did a font with a ligature
+    that maps to no text (osteotomie's "fi"). Now its bytes are its own."""
+    b = named(project, registry, "Zoë Ørsted", variant=variant)[0]
+    long_name = "Jan Peeters-Van den Broeck"  # on two lines
+    groups = [[*named(project, registry, "Jan Peeters", variant=variant, reference="Q-7",
+                      birth_date=date(1941, 2, 3)), b],
+              [*named(project, registry, "محمد العلوي", "שרה כהן", variant=variant), b],
+              [b, *named(project, registry, long_name, variant=variant)]]  # fmt: skip
     made_with = {made(renderer, group)[group.index(b)].pdf for group in groups}
     assert len(made_with) == 1
     assert content(made_with.pop()) == content(renderer.render(b).pdf)
+
+
+@pytest.mark.parametrize("variant", ["heupprothese", "osteotomie", "decompressie"])
+def test_every_font_weasyprint_writes_can_be_cut(
+    project, registry, renderer, weasyprint_warnings, variant
+) -> None:
+    """Found by a review: at Palfijn, osteotomie's text draws the "fi" ligature that WeasyPrint
+    maps to no text ("<0234> <>"); subset.py could not read that map, kept the font whole."""
+    where = {"site": "palfijn", "surgeon": "el-amrani"}
+    ps = named(project, registry, "Jan Peeters", "Zoë Quax", variant=variant, **where)
+    body = renderer._body(renderer.composer.leaflet(ps[0]), "a5")
+    covers = renderer.layout(renderer.composer.covers(ps, len(body.pages)), "a5")
+    weasyprint_warnings.clear()  # 'Anchor defined twice': render.py filters it out
+    group = Together(write_pdf(covers.copy(covers.pages + body.pages[1:]), to_split=True), 2)
+    assert group.fonts.whole == {} and len(group.fonts.composite) >= 3
 
 
 def glyph_text(pdf: bytes) -> str:
@@ -269,20 +302,39 @@ def test_a_hospitals_stylesheet_with_nested_layers_keeps_no_other_first_page(tmp
     """Found by a review: with two nested levels of opacity on page 1 (a hospital's CSS),
     another patient's appointment card stayed in the file (a form named as one of this
     patient's own, one level down), with their name in glyph IDs a public font reads."""
-    root = tmp_path / "ziekenhuis"
-    for folder in ("leaflets", "config", "templates", "styles"):
-        shutil.copytree(ROOT / folder, root / folder)
-    with (root / "styles/leaflet.css").open("a", encoding="utf-8") as css:
-        css.write("\n.appointment { opacity: 0.97 } .patient-name { opacity: 0.8 }\n")
-    project = Project(root)
-    registry = load_registry(project)
-    renderer = Renderer(project, registry)
+    css = ".appointment { opacity: 0.97 } .patient-name { opacity: 0.8 }"
+    project, registry, renderer = hospital_css(tmp_path, css)
     ps = named(project, registry, "Jan Peeters", "Zoë Quax", "Ægir Þórsson")
     for own, leaflet in enumerate(made(renderer, ps)):
         drawn = glyph_text(leaflet.pdf).replace(" ", "")
         for n, p in enumerate(ps):
             name = p.visit.patient.name.replace(" ", "")
             assert (name in drawn) == (n == own), (own, name)
+
+
+CARRIED = {
+    "fixed": ".patient-name { position: fixed; top: 2mm; right: 2mm }",
+    "running": ".nowrap { position: running(born) }"
+    " @page { @top-center { content: element(born) } }",
+    "named string": ".appointment td span:last-child { string-set: ref content() }"
+    " @page { @top-center { content: string(ref) } }",
+    "page counter": "@page { @bottom-center { content: 'p. ' counter(page) } }",
+}
+
+
+@pytest.mark.parametrize("css", CARRIED.values(), ids=CARRIED.keys())
+def test_a_stylesheet_that_carries_boxes_or_text_to_the_next_page_makes_first_pages_apart(
+    tmp_path, css
+) -> None:
+    """Found by a review: laid out as one document, a first page showed what a hospital's
+    stylesheet carries from page to page: every patient's name fixed on every page, the
+    previous patient's reference or birth date in the margin of one who has none, "p. 2"."""
+    project, registry, renderer = hospital_css(tmp_path, css)
+    first = named(project, registry, "Jan Peeters")
+    second = named(project, registry, "Zoë Quax", reference=None, birth_date=None)
+    ps = [*first, *second, *named(project, registry, "Ægir Þórsson")]
+    for p, leaflet in zip(ps, made(renderer, ps), strict=True):
+        assert content(leaflet.pdf) == content(renderer.render(p).pdf)
 
 
 def test_a_name_is_printed_and_read_as_its_patient_spelled_it(project, registry) -> None:

@@ -22,6 +22,7 @@ import gc
 import hashlib
 import logging
 import mimetypes
+import re
 import unicodedata
 from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
@@ -76,11 +77,25 @@ def _split_boxes(document: Document) -> set[str]:
     return {key for key, pages in pages_of.items() if len(pages) > 1}
 
 
+class SharedBoxes(ValueError):
+    """First pages laid out together show parts of each other (``_cover_of_each_page``)."""
+
+
+# What carries from one page to the next in a stylesheet: named strings, counters (their own,
+# or a page number a hospital's margin box shows). Laid out together, a first page would show
+# the one before it's (a reference, "p. 2"), so such a project's first pages are made apart.
+_CARRIED = re.compile(r"string-set|counter-(?:increment|reset|set)|counters?\(", re.IGNORECASE)
+_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
 def _cover_of_each_page(document: Document) -> list[int]:
     """For each page of a document of first pages (covers.html.j2), whose first page it is
-    (0-based, in their order): a first page that flows over takes two."""
+    (0-based, in their order): a first page that flows over takes two. Raises ValueError if
+    a page shows anything of another first page: a box a hospital's stylesheet made fixed
+    (repeated on every page) or running (moved to the page margins), say."""
     found: list[int] = []
     elements: list[object] = []
+    cover_of: dict[int, int] = {}  # the id of each element of a first page -> that page
     for page in document.pages:
         box = page._page_box  # WeasyPrint's layout tree: no public API walks it
         for tag in ("html", "body"):
@@ -91,7 +106,15 @@ def _cover_of_each_page(document: Document) -> list[int]:
         )  # fmt: skip
         if not elements or elements[-1] is not cover:
             elements.append(cover)
+            cover_of.update((id(e), len(elements) - 1) for e in cover.iter())
         found.append(len(elements) - 1)
+    for page, owner in zip(document.pages, found, strict=True):
+        stack = [page._page_box]
+        while stack:
+            box = stack.pop()
+            if cover_of.get(id(box.element), owner) != owner:
+                raise SharedBoxes("a first page shows part of another")
+            stack.extend(getattr(box, "children", ()))
     return found
 
 
@@ -168,6 +191,7 @@ class Renderer:
         self._stylesheets: dict[str, list[CSS]] = {}
         self._image_cache: dict[str, object] = {}
         self._bodies: OrderedDict[tuple[str, str], Document] = OrderedDict()
+        self._apart: dict[str, bool] = {}  # per layout: first pages made one by one (_joins)
         self.base_url = project.root.resolve().as_uri() + "/"
         self.layouts = 0  # documents laid out so far (tests check the reuse)
         self.rendered = 0
@@ -242,7 +266,7 @@ class Renderer:
         """Each patient's leaflet in turn, as ``render`` would make it; patients next to each
         other who share a text are made together (module docstring). A patient whose leaflet
         fails gets the error in their place, and the others go on."""
-        if layout in FLOWING or not self.composer.joins_covers():
+        if layout in FLOWING or not self._joins(layout):
             for p in ps:
                 yield self._alone(p, layout, archive)
             return
@@ -265,6 +289,20 @@ class Renderer:
             yield from self._together(ps[start:end], text, layout, archive)
             start = end
 
+    def _joins(self, layout: str) -> bool:
+        """Whether first pages of ``layout`` may be laid out together: the project's templates
+        can (covers.html.j2), and its stylesheets carry nothing from page to page."""
+        if layout not in self._apart:
+            sheets = [self.project.styles_dir / n for n in ("leaflet.css", *LAYOUTS[layout])]
+            carried = [
+                path.name for path in sheets
+                if path.is_file() and _CARRIED.search(_COMMENT.sub("", path.read_text("utf-8")))
+            ]  # fmt: skip
+            if carried:
+                log.warning("%s: named strings or counters: first pages made one by one", carried)
+            self._apart[layout] = bool(carried) or not self.composer.joins_covers()
+        return not self._apart[layout]
+
     def _alone(self, p: Personalisation, layout: str, archive: bool) -> Rendered | Exception:
         try:
             return self.render(p, layout, archive)
@@ -276,7 +314,7 @@ class Renderer:
     ) -> Iterator[Rendered | Exception]:
         """The leaflets of patients with one text (``text``, their leaflet after page 1)."""
         members = [n for n, p in enumerate(ps) if not _spelled_otherwise(p)]
-        if len(members) < 2:
+        if len(members) < 2 or self._apart.get(layout):
             yield from (self._alone(p, layout, archive) for p in ps)
             return
         try:
@@ -294,6 +332,11 @@ class Renderer:
             if pages:
                 group = covers.copy(pages + body.pages[1:])
                 together = Together(write_pdf(group, archive, to_split=True), len(pages))
+        except SharedBoxes:  # the stylesheet's: from now on, each first page alone
+            log.warning("boxes fixed or running on page 1: first pages made one by one")
+            self._apart[layout] = True
+            yield from (self._alone(p, layout, archive) for p in ps)
+            return
         except Exception as exc:  # one patient's, most likely: each is made alone, and says so
             log.warning("first pages together failed (%s): each made alone", type(exc).__name__)
             for p in ps:

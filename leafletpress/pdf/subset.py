@@ -33,7 +33,7 @@ Glyphs = dict[FontId, set[int]]  # per font, a set of glyphs (CIDs: WeasyPrint's
 
 _NAMED = re.compile(rb"/([^\s/\[\]<>(){}%]+)")  # a name in a content stream: a resource's
 _PAIR_BLOCKS = b"beginbfchar", b"endbfchar"
-_PAIR = re.compile(rb"<[0-9A-Fa-f]{4}> <(?:[0-9A-Fa-f]{4})+>")  # "<cid> <utf-16be>"
+_PAIR = re.compile(rb"<[0-9A-Fa-f]{4}> <(?:[0-9A-Fa-f]{4})*>")  # "<cid> <utf-16be>" ("<>": none)
 _SUBSET = (
     hb.SubsetFlags.RETAIN_GIDS  # the pages' text keeps its glyph IDs
     | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED
