@@ -27,7 +27,7 @@ from leafletpress.pdf.compose import Composer
 from leafletpress.pdf.render import Rendered, Renderer, _cover_of_each_page
 from leafletpress.pdf.split import Together
 from leafletpress.pdf.standards import write_pdf
-from leafletpress.pdf.subset import OthersGlyphs, _widths
+from leafletpress.pdf.subset import OthersWouldStay, _widths
 from leafletpress.visit.appointment import make_visit
 from leafletpress.visit.personalise import Personalisation, personalise
 
@@ -210,7 +210,7 @@ def test_a_font_that_cannot_be_cut_makes_the_split_refuse(
         out = io.BytesIO()
         document.save(out)
     group = Together(out.getvalue(), 2)
-    with pytest.raises(OthersGlyphs):
+    with pytest.raises(OthersWouldStay):
         group.leaflet(0)
 
 
@@ -372,7 +372,7 @@ def test_a_group_pdf_the_split_cannot_read_exactly_makes_it_refuse(
                 font.ToUnicode.write(cmap)
         out = io.BytesIO()
         document.save(out)
-    with pytest.raises(OthersGlyphs):
+    with pytest.raises(OthersWouldStay):
         Together(out.getvalue(), 2).leaflet(0)
 
 

@@ -13,7 +13,7 @@ structure element, annotation and bookmark of those pages and every image only t
 cut down to the glyphs this patient's pages draw (subset.py): their programs, widths and
 Unicode maps hold no letter of another patient's name, no digit of their dates, as when the
 leaflet is made alone. A font that cannot be cut (none WeasyPrint writes today) makes
-``leaflet`` refuse with ``OthersGlyphs`` if it holds anything more: the patient is then made
+``leaflet`` refuse with ``OthersWouldStay`` if it holds anything more: the patient is then made
 alone.
 """
 
@@ -28,7 +28,7 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Dictionary, ObjectStreamMode
 
-from .subset import Fonts, OthersGlyphs, drawing, drawn, font_id, union
+from .subset import Fonts, OthersWouldStay, drawing, drawn, font_id, union
 
 _KINDS = ("/Font", "/XObject", "/ExtGState", "/Pattern", "/Shading")  # resources, by name
 
@@ -45,7 +45,7 @@ class Together:
             pages = [p.obj for p in document.pages]
             number = {page.objgen: n for n, page in enumerate(pages[:covers])}
             if "/AcroForm" in document.Root:  # fields outlive their pages: not split
-                raise OthersGlyphs("a form with fields")
+                raise OthersWouldStay("a form with fields")
             self.used = [_used(page) for page in pages]
             # Object streams packed again, not as the group's were (PDF/A-1 has none)
             self.streams = ObjectStreamMode.disable
@@ -78,7 +78,7 @@ class Together:
 
     def leaflet(self, own: int) -> bytes:
         """The leaflet of the patient whose first page is page ``own`` (0-based); raises
-        OthersGlyphs if a font that cannot be cut would hold glyphs only others' pages draw."""
+        OthersWouldStay if a font that cannot be cut would hold glyphs only others' pages draw."""
         others = [n for n in range(self.covers) if n != own]
         with pikepdf.open(io.BytesIO(self.pdf)) as document:
             pages = list(document.pages)

@@ -13,7 +13,7 @@ map, its CIDSet and the width of its bounding box.
 Guarantee: after ``cut``, a font holds no glyph beyond those given, save the parts of
 composite glyphs (an accent that an "é" is drawn with: the program needs them, and they map
 to no character). A font it cannot rewrite (not composite, no embedded program) is left
-whole, and ``cut`` raises ``OthersGlyphs`` if it holds a glyph beyond those given.
+whole, and ``cut`` raises ``OthersWouldStay`` if it holds a glyph beyond those given.
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ _SUBSET = (
 )
 
 
-class OthersGlyphs(Exception):
-    """A font that cannot be cut holds glyphs beyond those allowed."""
+class OthersWouldStay(Exception):
+    """Something of other patients would stay in a leaflet: a font that cannot be cut and
+    holds their glyphs, say. The patient is made alone instead."""
 
 
 def font_id(obj: Any) -> FontId:
@@ -119,10 +120,6 @@ class _Font:
     program: FontId  # the embedded font program (a stream several fonts may share)
     cid_set: bool  # has a CIDSet (PDF/A-1)
 
-    @property
-    def held(self) -> set[int]:
-        return set(self.widths) | set(self.pairs)
-
 
 class Fonts:
     """The fonts of a document, read once, to be cut down in copies of it (``cut``)."""
@@ -141,10 +138,10 @@ class Fonts:
         """Rewrite the fonts of ``document`` (a copy of the one read) to hold only the glyphs
         ``keep`` gives each, and .notdef. Every font is rewritten, whether or not it held
         more: what is left depends on those glyphs alone, never on the fonts read (the group's
-        drawing order, what their subset held). Raises OthersGlyphs for a font that cannot be
+        drawing order, what their subset held). Raises OthersWouldStay for a font that cannot be
         cut and holds more."""
         if any(held - keep.get(key, set()) for key, held in self.whole.items()):
-            raise OthersGlyphs(sorted(self.whole))
+            raise OthersWouldStay(sorted(self.whole))
         programs: dict[FontId, set[int]] = defaultdict(set)  # what each program keeps
         for key, font in self.composite.items():
             kept = keep.get(key, set()) | {0}
@@ -240,4 +237,4 @@ def _subset(program: bytes, glyphs: set[int]) -> bytes:
     try:
         return bytes(hb.subset(hb.Face(hb.Blob(program)), wanted).blob.data)
     except Exception as exc:  # HarfBuzz could not read it: the patient is made alone
-        raise OthersGlyphs("HarfBuzz could not subset the font") from exc
+        raise OthersWouldStay("HarfBuzz could not subset the font") from exc
