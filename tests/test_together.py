@@ -319,6 +319,12 @@ CARRIED = {
     "named string": ".appointment td span:last-child { string-set: ref content() }"
     " @page { @top-center { content: string(ref) } }",
     "page counter": "@page { @bottom-center { content: 'p. ' counter(page) } }",
+    # Found by a second review: what a check of the stylesheets' text did not see
+    "escaped": ".patient-name { string\\2d set: n content() }"
+    " @page { @top-center { content: string(n, start) } }",
+    "page selector": "@page :first { @top-center { content: 'EERSTE' } }"
+    " @page :left { @bottom-center { content: 'LINKS' } }",
+    "footnote": ".nowrap { float: footnote }",
 }
 
 
@@ -326,9 +332,10 @@ CARRIED = {
 def test_a_stylesheet_that_carries_boxes_or_text_to_the_next_page_makes_first_pages_apart(
     tmp_path, css
 ) -> None:
-    """Found by a review: laid out as one document, a first page showed what a hospital's
+    """Found by reviews: laid out as one document, a first page showed what a hospital's
     stylesheet carries from page to page: every patient's name fixed on every page, the
-    previous patient's reference or birth date in the margin of one who has none, "p. 2"."""
+    previous patient's reference, birth date or name in the margin, "p. 2", footnote 2, a
+    :first rule on the first patient's page only. The layout says so; they are made apart."""
     project, registry, renderer = hospital_css(tmp_path, css)
     first = named(project, registry, "Jan Peeters")
     second = named(project, registry, "Zoë Quax", reference=None, birth_date=None)

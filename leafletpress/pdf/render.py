@@ -22,7 +22,6 @@ import gc
 import hashlib
 import logging
 import mimetypes
-import re
 import unicodedata
 from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
@@ -78,21 +77,13 @@ def _split_boxes(document: Document) -> set[str]:
 
 
 class SharedBoxes(ValueError):
-    """First pages laid out together show parts of each other (``_cover_of_each_page``)."""
-
-
-# What carries from one page to the next in a stylesheet: named strings, counters (their own,
-# or a page number a hospital's margin box shows). Laid out together, a first page would show
-# the one before it's (a reference, "p. 2"), so such a project's first pages are made apart.
-_CARRIED = re.compile(r"string-set|counter-(?:increment|reset|set)|counters?\(", re.IGNORECASE)
-_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+    """First pages laid out together would show something of each other (``_shared``)."""
 
 
 def _cover_of_each_page(document: Document) -> list[int]:
     """For each page of a document of first pages (covers.html.j2), whose first page it is
-    (0-based, in their order): a first page that flows over takes two. Raises ValueError if
-    a page shows anything of another first page: a box a hospital's stylesheet made fixed
-    (repeated on every page) or running (moved to the page margins), say."""
+    (0-based, in their order): a first page that flows over takes two. Raises SharedBoxes if
+    one could show something of another (``_shared``)."""
     found: list[int] = []
     elements: list[object] = []
     cover_of: dict[int, int] = {}  # the id of each element of a first page -> that page
@@ -108,14 +99,57 @@ def _cover_of_each_page(document: Document) -> list[int]:
             elements.append(cover)
             cover_of.update((id(e), len(elements) - 1) for e in cover.iter())
         found.append(len(elements) - 1)
-    for page, owner in zip(document.pages, found, strict=True):
+    _shared(document, found, cover_of)
+    return found
+
+
+_OWN_COUNTERS = {"list-item", "page"}  # counted within a list, or per page of each leaflet
+
+
+def _shared(document: Document, owners: list[int], cover_of: dict[int, int]) -> None:
+    """Raise SharedBoxes if a first page could show something of another, as a hospital's
+    stylesheet may make it do: a box of another first page (fixed boxes repeat on every page,
+    running ones go to the margins); anything that carries over to the next page (a named
+    string, a counter, a footnote number); or pages unlike each other (margins, page
+    selectors such as :first or :left, page numbers). Read from the layout, not the
+    stylesheets' text, which escapes and imports hide."""
+    margins: set[tuple[object, ...]] = set()
+    for page, owner in zip(document.pages, owners, strict=True):
         stack = [page._page_box]
         while stack:
             box = stack.pop()
-            if cover_of.get(id(box.element), owner) != owner:
-                raise SharedBoxes("a first page shows part of another")
+            style = box.style
+            if (
+                cover_of.get(id(box.element), owner) != owner
+                or style["string_set"] != "none"
+                or {name for name, _ in style["counter_reset"]} - _OWN_COUNTERS
+                or {name for name, _ in style["counter_set"]} - _OWN_COUNTERS
+                or (
+                    style["counter_increment"] != "auto"
+                    and {name for name, _ in style["counter_increment"]} - _OWN_COUNTERS
+                )
+                or (box.element_tag or "").endswith("::footnote-call")
+            ):
+                raise SharedBoxes(f"page {len(margins) + 1}: {box.element_tag}")
             stack.extend(getattr(box, "children", ()))
-    return found
+        margins.add(_page_frame(page._page_box))
+        if len(margins) > 1:
+            raise SharedBoxes("first pages unlike each other")
+
+
+def _page_frame(page: object) -> tuple[object, ...]:
+    """A page's size and margins, and what its margin boxes show, where."""
+    texts = []
+    for box in getattr(page, "children", ()):
+        if hasattr(box, "at_keyword"):
+            stack, shown = [box], []
+            while stack:
+                inner = stack.pop()
+                shown.append(getattr(inner, "text", ""))
+                stack.extend(getattr(inner, "children", ()))
+            texts.append((box.at_keyword, box.position_x, box.position_y, "".join(shown)))
+    sides = ("margin_top", "margin_right", "margin_bottom", "margin_left", "width", "height")
+    return (*(getattr(page, side) for side in sides), tuple(texts))
 
 
 def _spelled_otherwise(p: Personalisation) -> bool:
@@ -291,16 +325,9 @@ class Renderer:
 
     def _joins(self, layout: str) -> bool:
         """Whether first pages of ``layout`` may be laid out together: the project's templates
-        can (covers.html.j2), and its stylesheets carry nothing from page to page."""
+        can (covers.html.j2), and its stylesheets did not show one in another (SharedBoxes)."""
         if layout not in self._apart:
-            sheets = [self.project.styles_dir / n for n in ("leaflet.css", *LAYOUTS[layout])]
-            carried = [
-                path.name for path in sheets
-                if path.is_file() and _CARRIED.search(_COMMENT.sub("", path.read_text("utf-8")))
-            ]  # fmt: skip
-            if carried:
-                log.warning("%s: named strings or counters: first pages made one by one", carried)
-            self._apart[layout] = bool(carried) or not self.composer.joins_covers()
+            self._apart[layout] = not self.composer.joins_covers()
         return not self._apart[layout]
 
     def _alone(self, p: Personalisation, layout: str, archive: bool) -> Rendered | Exception:
@@ -332,8 +359,8 @@ class Renderer:
             if pages:
                 group = covers.copy(pages + body.pages[1:])
                 together = Together(write_pdf(group, archive, to_split=True), len(pages))
-        except SharedBoxes:  # the stylesheet's: from now on, each first page alone
-            log.warning("boxes fixed or running on page 1: first pages made one by one")
+        except SharedBoxes as exc:  # the stylesheet's: from now on, each first page alone
+            log.warning("first pages would show each other's (%s): made one by one", exc)
             self._apart[layout] = True
             yield from (self._alone(p, layout, archive) for p in ps)
             return
