@@ -10,7 +10,9 @@ as one document, written with the rest as one PDF (each page drawn, each font su
 and that PDF is split into one leaflet per patient (split.py). A first page that takes more
 than one page (a very long name) is made alone, as ``render`` makes it, and so is a patient
 whose name holds a compatibility character (``_spelled_otherwise``). Each leaflet's fonts are
-cut down to the glyphs of its own pages (split.py): no letter of another patient's name.
+cut down to the glyphs of its own pages (split.py): no letter of another patient's name. If
+the first pages' layout shows that a stylesheet carries something from one page to the next
+(``_shared``), that layout's first pages are made one by one from then on.
 
 Rendering reads nothing but the project's own assets (``styles/`` and ``config/assets/``) and
 ``data:`` URIs; every other URL is refused.
