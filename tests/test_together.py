@@ -151,6 +151,14 @@ def test_nothing_of_another_patient_is_in_a_leaflet_made_together(
                 assert name not in found and name.split()[-1] not in found
 
 
+def group_pdf(renderer: Renderer, ps: list[Personalisation], warnings: list[Any]) -> bytes:
+    """The PDF render.py writes for a group (A5): the patients' first pages, then the rest."""
+    body = renderer._body(renderer.composer.leaflet(ps[0]), "a5")
+    covers = renderer.layout(renderer.composer.covers(ps, len(body.pages)), "a5")
+    warnings.clear()  # 'Anchor defined twice': render.py filters it out
+    return write_pdf(covers.copy(covers.pages + body.pages[1:]), to_split=True)
+
+
 def glyphs_held(pdf: bytes) -> dict[str, tuple[set[str], set[int], set[int], set[int]]]:
     """Per font (its name without the subset tag): the characters of its ToUnicode map, the
     glyphs it gives a width (/W), and in its program the glyphs with an outline and the
@@ -198,10 +206,7 @@ def test_a_font_that_cannot_be_cut_makes_the_split_refuse(
     names = ["Jan Peeters", "Ægir Þórsson"]
     ps = [personalise(make_visit(**visit_fields(name=name, reference=f"PAT-{n}")), leaflet,
                       registry) for n, name in enumerate(names)]  # fmt: skip
-    body = renderer._body(renderer.composer.leaflet(ps[0]), "a5")
-    covers = renderer.layout(renderer.composer.covers(ps, len(body.pages)), "a5")
-    weasyprint_warnings.clear()  # 'Anchor defined twice': render.py filters it out
-    pdf = write_pdf(covers.copy(covers.pages + body.pages[1:]), to_split=True)
+    pdf = group_pdf(renderer, ps, weasyprint_warnings)
     assert "Þ" not in glyphs_held(Together(pdf, 2).leaflet(0))["Open-Sans-Semi-Bold"][0]
     with pikepdf.open(io.BytesIO(pdf)) as document:
         for obj in document.objects:
@@ -260,10 +265,7 @@ def test_every_font_weasyprint_writes_can_be_cut(
     maps to no text ("<0234> <>"); subset.py could not read that map, kept the font whole."""
     where = {"site": "palfijn", "surgeon": "el-amrani"}
     ps = named(project, registry, "Jan Peeters", "Zoë Quax", variant=variant, **where)
-    body = renderer._body(renderer.composer.leaflet(ps[0]), "a5")
-    covers = renderer.layout(renderer.composer.covers(ps, len(body.pages)), "a5")
-    weasyprint_warnings.clear()  # 'Anchor defined twice': render.py filters it out
-    group = Together(write_pdf(covers.copy(covers.pages + body.pages[1:]), to_split=True), 2)
+    group = Together(group_pdf(renderer, ps, weasyprint_warnings), 2)
     assert group.fonts.whole == {} and len(group.fonts.composite) >= 3
 
 
@@ -364,10 +366,7 @@ def test_a_group_pdf_the_split_cannot_read_exactly_makes_it_refuse(
 ) -> None:
     """WeasyPrint writes neither; should it, each patient is made alone rather than guessed."""
     ps = named(project, registry, "Jan Peeters", "Ægir Þórsson")
-    body = renderer._body(renderer.composer.leaflet(ps[0]), "a5")
-    covers = renderer.layout(renderer.composer.covers(ps, len(body.pages)), "a5")
-    weasyprint_warnings.clear()  # 'Anchor defined twice': render.py filters it out
-    pdf = write_pdf(covers.copy(covers.pages + body.pages[1:]), to_split=True)
+    pdf = group_pdf(renderer, ps, weasyprint_warnings)
     with pikepdf.open(io.BytesIO(pdf)) as document:
         if change == "a form with fields":
             document.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array())

@@ -29,6 +29,7 @@ from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from weasyprint import CSS, HTML, Document
@@ -64,17 +65,23 @@ def tune_gc() -> None:
     gc.freeze()
 
 
+def _boxes(box: Any) -> Iterator[Any]:
+    """A box of WeasyPrint's layout tree and every box under it (no public API walks it)."""
+    stack = [box]
+    while stack:
+        box = stack.pop()
+        yield box
+        stack.extend(getattr(box, "children", ()))
+
+
 def _split_boxes(document: Document) -> set[str]:
     """The numbers (``data-box``, markup.py) of the call-out boxes laid out over more than one
     page. Boxes avoid breaks inside, so only a box taller than a page is split."""
     pages_of: dict[str, set[int]] = {}
     for number, page in enumerate(document.pages):
-        stack = [page._page_box]  # WeasyPrint's layout tree: no public API walks it
-        while stack:
-            box = stack.pop()
+        for box in _boxes(page._page_box):
             if box.element_tag == "aside" and (key := box.element.get("data-box")):
                 pages_of.setdefault(key, set()).add(number)
-            stack.extend(getattr(box, "children", ()))
     return {key for key, pages in pages_of.items() if len(pages) > 1}
 
 
@@ -117,9 +124,7 @@ def _shared(document: Document, owners: list[int], cover_of: dict[int, int]) -> 
     stylesheets' text, which escapes and imports hide."""
     margins: set[tuple[object, ...]] = set()
     for page, owner in zip(document.pages, owners, strict=True):
-        stack = [page._page_box]
-        while stack:
-            box = stack.pop()
+        for box in _boxes(page._page_box):
             style = box.style
             if (
                 cover_of.get(id(box.element), owner) != owner
@@ -133,7 +138,6 @@ def _shared(document: Document, owners: list[int], cover_of: dict[int, int]) -> 
                 or (box.element_tag or "").endswith("::footnote-call")
             ):
                 raise SharedBoxes(f"page {len(margins) + 1}: {box.element_tag}")
-            stack.extend(getattr(box, "children", ()))
         margins.add(_page_frame(page._page_box))
         if len(margins) > 1:
             raise SharedBoxes("first pages unlike each other")
@@ -144,12 +148,8 @@ def _page_frame(page: object) -> tuple[object, ...]:
     texts = []
     for box in getattr(page, "children", ()):
         if hasattr(box, "at_keyword"):
-            stack, shown = [box], []
-            while stack:
-                inner = stack.pop()
-                shown.append(getattr(inner, "text", ""))
-                stack.extend(getattr(inner, "children", ()))
-            texts.append((box.at_keyword, box.position_x, box.position_y, "".join(shown)))
+            shown = "".join(getattr(inner, "text", "") for inner in _boxes(box))
+            texts.append((box.at_keyword, box.position_x, box.position_y, shown))
     sides = ("margin_top", "margin_right", "margin_bottom", "margin_left", "width", "height")
     return (*(getattr(page, side) for side in sides), tuple(texts))
 
@@ -303,8 +303,7 @@ class Renderer:
         other who share a text are made together (module docstring). A patient whose leaflet
         fails gets the error in their place, and the others go on."""
         if layout in FLOWING or not self._joins(layout):
-            for p in ps:
-                yield self._alone(p, layout, archive)
+            yield from (self._alone(p, layout, archive) for p in ps)
             return
         texts: list[str | Exception] = []
         for p in ps:
@@ -361,15 +360,13 @@ class Renderer:
             if pages:
                 group = covers.copy(pages + body.pages[1:])
                 together = Together(write_pdf(group, archive, to_split=True), len(pages))
-        except SharedBoxes as exc:  # the stylesheet's: from now on, each first page alone
-            log.warning("first pages would show each other's (%s): made one by one", exc)
-            self._apart[layout] = True
+        except Exception as exc:  # each is made alone, and says so
+            if isinstance(exc, SharedBoxes):  # the stylesheet's: from now on, for every group
+                log.warning("first pages would show each other's (%s): made one by one", exc)
+                self._apart[layout] = True
+            else:  # one patient's, most likely
+                log.warning("first pages together failed (%s): each made alone", type(exc).__name__)
             yield from (self._alone(p, layout, archive) for p in ps)
-            return
-        except Exception as exc:  # one patient's, most likely: each is made alone, and says so
-            log.warning("first pages together failed (%s): each made alone", type(exc).__name__)
-            for p in ps:
-                yield self._alone(p, layout, archive)
             return
         place = {members[n]: k for k, n in enumerate(n for n in owners if n not in alone)}
         for n, p in enumerate(ps):

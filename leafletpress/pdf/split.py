@@ -28,7 +28,7 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Dictionary, ObjectStreamMode
 
-from .subset import Fonts, OthersWouldStay, drawing, drawn, font_id, union
+from .subset import Drawing, Fonts, OthersWouldStay, drawing, drawn, font_id, union
 
 _KINDS = ("/Font", "/XObject", "/ExtGState", "/Pattern", "/Shading")  # resources, by name
 
@@ -46,16 +46,18 @@ class Together:
             number = {page.objgen: n for n, page in enumerate(pages[:covers])}
             if "/AcroForm" in document.Root:  # fields outlive their pages: not split
                 raise OthersWouldStay("a form with fields")
-            self.used = [_used(page) for page in pages]
+            streams = [list(drawing(page)) for page in pages]
+            self.used = [_used(drawn_by) for drawn_by in streams]
+            self.drawn = [drawn(drawn_by) for drawn_by in streams]
             # Object streams packed again, not as the group's were (PDF/A-1 has none)
             self.streams = ObjectStreamMode.disable
             if document.pdf_version >= "1.5":
                 self.streams = ObjectStreamMode.generate
-            self.drawn = [drawn(page) for page in pages]
             resources: Any = pages[0].get("/Resources")
             fonts = {font_id(f): f for f in (resources.get("/Font") or {}).values()}
-            fonts.update((key, document.get_object(key)) for key in union(self.drawn))
-            self.fonts = Fonts(list(fonts.values()), union(self.drawn))
+            all_drawn = union(self.drawn)
+            fonts.update((key, document.get_object(key)) for key in all_drawn)
+            self.fonts = Fonts(list(fonts.values()), all_drawn)
             root = document.Root.get("/StructTreeRoot")
             # Per first page: its top elements (a first page is never joined to the next
             # page, structure.py), its ParentTree keys (page and annotations), its IDs
@@ -132,9 +134,10 @@ class _Uses:
     drawers: set[tuple[int, int]]  # the forms, patterns and masks it draws
 
 
-def _used(page: Any) -> _Uses:
+def _used(streams: Drawing) -> _Uses:
+    """What a page draws with, from its streams (``drawing``)."""
     uses = _Uses(set(), set(), set())
-    for n, (stream, resources, names) in enumerate(drawing(page)):
+    for n, (stream, resources, names) in enumerate(streams):
         if n == 0:  # the page's own come first
             uses.names.update(names)
         else:

@@ -4,7 +4,8 @@ Input: pages read with pikepdf, and their fonts as WeasyPrint writes them: compo
 fonts whose embedded TrueType or OpenType program is a subset that kept its glyph IDs, with
 a widths array (/W), a ToUnicode map of ``bfchar`` pairs and, in PDF/A-1, a CIDSet.
 
-Output: ``drawn`` reads which glyphs a page draws with each font, forms included. ``Fonts``
+Output: ``drawing`` lists the content streams a page draws (its own, forms, patterns, masks);
+``drawn`` reads which glyphs they draw with each font. ``Fonts``
 reads a document's fonts once; ``Fonts.cut`` then rewrites them, in a copy of that document,
 to hold only the glyphs given: the font program (subset again with HarfBuzz, as WeasyPrint
 subsets it, glyph IDs kept so that the pages' text is unchanged), its widths, its Unicode
@@ -85,10 +86,13 @@ def drawing(page: Any) -> Iterator[tuple[Any, Any, set[bytes]]]:
                     todo.append((inner, inner.get("/Resources") or resources))
 
 
-def drawn(page: Any) -> Glyphs:
-    """The glyphs a page draws, per font, with those of what it draws (``drawing``)."""
+Drawing = list[tuple[Any, Any, set[bytes]]]  # what ``drawing`` yields for a page
+
+
+def drawn(streams: Drawing) -> Glyphs:
+    """The glyphs a page draws, per font, in its streams (``drawing``)."""
     found: Glyphs = defaultdict(set)
-    for stream, resources, _ in drawing(page):
+    for stream, resources, _ in streams:
         fonts = resources.get("/Font") if resources is not None else None
         font: FontId | None = None
         wide = True
