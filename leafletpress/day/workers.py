@@ -291,7 +291,7 @@ class Workers:
 def runs(items: list[T], text: Callable[[T], str]) -> list[list[T]]:
     """``items`` by leaflet text (``text`` gives it), each text's in their order and in runs
     of at most TOGETHER: the patients whose first pages are made together. The same list
-    gives the same runs however many workers share it, and so the same bytes."""
+    gives the same runs however many workers share it."""
     groups: dict[str, list[T]] = defaultdict(list)
     for item in items:
         groups[text(item)].append(item)

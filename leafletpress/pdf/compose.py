@@ -37,8 +37,8 @@ from .qr import qr_data_uri
 COVER = "cover.html.j2"
 COVERS = "covers.html.j2"  # the first pages of several patients who share the rest, together
 # First pages laid out in one document at most (render.py): the gain levels off well before,
-# a batch that is stopped waits for the group in hand, and a leaflet's bytes depend on the
-# patients made with it (workers.runs keeps those the same for the same list).
+# and a batch that is stopped waits for the group in hand. (Whoever a leaflet is made with,
+# its bytes are the same: split.py.)
 TOGETHER = 16
 LEAFLET = "leaflet.html.j2"
 SEPARATORS = "separators.html.j2"  # sheets between leaflets in a print file
