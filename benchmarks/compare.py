@@ -25,7 +25,9 @@ ROOT = HERE.parent
 def measure(root: Path, only: str, quick: bool, out: Path) -> dict[str, float]:
     command = [sys.executable, str(HERE / "run.py"), "--root", str(root), "--only", only,
                "--out", str(out), *(["--quick"] if quick else [])]  # fmt: skip
-    subprocess.run(command, check=True)
+    done = subprocess.run(command)
+    if not out.exists():  # a benchmark that fails leaves "-" in the table; no file at all stops
+        sys.exit(f"bench-compare: run.py on {root} wrote no figures (exit {done.returncode})")
     found = json.loads(out.read_text())["figures"]
     return {f"{bench}.{name}": value for bench, figures in found.items()
             for name, value in figures.items()}  # fmt: skip

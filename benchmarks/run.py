@@ -49,8 +49,10 @@ def machine() -> dict[str, object]:
             "system": platform.platform()}  # fmt: skip
 
 
-def run(names: list[str], root: Path, quick: bool) -> dict[str, dict[str, float]]:
-    """Each benchmark in turn on ``root``; their figures."""
+def run(names: list[str], root: Path, quick: bool) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Each benchmark in turn on ``root``; their figures, and the benchmarks that failed (the
+    others still run: a long run is not lost to its last benchmark)."""
+    failed = []
     with tempfile.TemporaryDirectory() as scratch:
         collected = Path(scratch) / "figures.json"
         env = {**os.environ, RESULTS: str(collected), "LEAFLETPRESS_BENCH_ROOT": str(root)}
@@ -59,9 +61,13 @@ def run(names: list[str], root: Path, quick: bool) -> dict[str, dict[str, float]
             print(f"== {name} ({root})", flush=True)
             # In the tree measured: Python 3.11's forkserver (the batch's workers) imports
             # leafletpress from the working directory, whatever the parent's sys.path
-            subprocess.run([sys.executable, str(HERE / SCRIPTS[name]), *extra], env=env,
-                           cwd=root, check=True)  # fmt: skip
-        return json.loads(collected.read_text()) if collected.exists() else {}
+            done = subprocess.run([sys.executable, str(HERE / SCRIPTS[name]), *extra], env=env,
+                                  cwd=root)  # fmt: skip
+            if done.returncode != 0:
+                print(f"== {name}: FAILED (exit {done.returncode}), see above", flush=True)
+                failed.append(name)
+        figures = json.loads(collected.read_text()) if collected.exists() else {}
+        return figures, failed
 
 
 def main() -> None:
@@ -77,14 +83,16 @@ def main() -> None:
         parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(SCRIPTS)}")
     head, changed = commit(args.root)
     started = datetime.now().astimezone()
-    figures = run(names, args.root.resolve(), args.quick)
+    figures, failed = run(names, args.root.resolve(), args.quick)
     result = {"commit": head, "changes": changed, "machine": machine(),
               "started": started.isoformat(timespec="seconds"), "quick": args.quick,
-              "figures": figures}  # fmt: skip
+              "figures": figures, "failed": failed}  # fmt: skip
     out = args.out or HERE / "results" / f"{head}{'-changed' if changed else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"figures: {out}")
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

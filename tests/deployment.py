@@ -84,6 +84,10 @@ class Deployment:
             "DATABASE_URL": database.url,
             "LEAFLETPRESS_SHARED": str(self.shared),
             "LEAFLETPRESS_WORKER_LEASE_SECONDS": str(lease_seconds),
+            # every machine the same key, as the README asks (the tests' own, if set)
+            "LEAFLETPRESS_KEY_FILE": os.environ.get(
+                "LEAFLETPRESS_KEY_FILE", str(scratch / "sleutel")
+            ),
         }
         self.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         self.workers: list[subprocess.Popen[bytes]] = []

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -42,6 +43,19 @@ def deployment(postgres, tmp_path):
     running.account("an", "secretariaat")
     yield running
     running.stop()
+
+
+def test_a_deployment_started_outside_the_tests_has_every_setting_a_machine_needs(
+    tmp_path, monkeypatch
+) -> None:
+    """`make bench` starts one without the tests' environment: with no key file of its own,
+    the load benchmark stopped at its first `manage.py` (machines that share a folder need
+    one). Every machine of the deployment has the same, as the README asks."""
+    monkeypatch.delenv("LEAFLETPRESS_KEY_FILE")
+    deployment = Deployment(SimpleNamespace(url="postgresql://127.0.0.1:9/none"), tmp_path)
+    deployment.manage("check")  # no database needed: the settings are what is checked
+    keys = {deployment.machine(name)["LEAFLETPRESS_KEY_FILE"] for name in ("web", "a", "b")}
+    assert keys == {str(tmp_path / "sleutel")}
 
 
 def wait_until(condition, seconds: float, what: str):
