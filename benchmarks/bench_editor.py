@@ -11,6 +11,8 @@ Run: `.venv/bin/python benchmarks/bench_editor.py` (about a minute; `--edits N`,
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import statistics
 import sys
 import tempfile
@@ -55,6 +57,7 @@ def main() -> None:
         return
     edits = int(sys.argv[sys.argv.index("--edits") + 1]) if "--edits" in sys.argv else 15
     scratch = Path(tempfile.mkdtemp(prefix="bench-editor-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)  # however the run ends
     with serving(scratch, ["redacteur"], role="redactie"):
         web = session("redacteur")
         original = (scratch / "inhoud" / PATH).read_text(encoding="utf-8")

@@ -12,6 +12,8 @@ Run: make bench   (or .venv/bin/python benchmarks/bench_leaflet.py --leaflets 12
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,6 +70,7 @@ def main() -> None:
     renderer = Renderer(project, load_registry(project))
     people = list(visits(args.leaflets))
     work = Path(tempfile.mkdtemp(prefix="leafletpress-bench-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)  # however the run ends
 
     # 1 and 2, interleaved so both see the same machine noise: the warm renderer makes a
     # leaflet (HTML and PDF), then a fresh `weasyprint` process renders that same HTML with the

@@ -16,6 +16,7 @@ person, days of 30 rows).
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import sys
 import tempfile
@@ -64,7 +65,8 @@ def main() -> None:
         return
     each, rows = (2, 30) if "--quick" in sys.argv else (5, 100)
     database = Postgres().start()
-    deployment = Deployment(database, Path(tempfile.mkdtemp(prefix="bench-load-")))
+    scratch = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    deployment = Deployment(database, scratch)
     try:
         deployment.start_server(processes=2, threads=4)
         for number in range(PEOPLE):
@@ -101,6 +103,7 @@ def main() -> None:
     finally:
         deployment.stop()
         database.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

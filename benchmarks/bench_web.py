@@ -15,6 +15,7 @@ Run: `.venv/bin/python benchmarks/bench_web.py` (about 10 minutes; `--quick` for
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -160,6 +161,7 @@ def main() -> None:
     quick = "--quick" in sys.argv
     rows, big = (50, 100) if quick else (200, 1000)
     scratch = Path(tempfile.mkdtemp(prefix="bench-web-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)  # however the run ends
     with serving(scratch, [f"sec{i}" for i in range(5)]) as server:
         users = [session(f"sec{i}") for i in range(5)]
         preview_seconds(users[0], 0)  # warm the renderer of that gunicorn worker

@@ -13,7 +13,9 @@ Run: `.venv/bin/python benchmarks/bench_week.py` (about 2 minutes; `--quick` for
 
 from __future__ import annotations
 
+import atexit
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -43,6 +45,7 @@ def main() -> None:
         return
     rows = 50 if "--quick" in sys.argv else 200
     scratch = Path(tempfile.mkdtemp(prefix="bench-week-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)  # however the run ends
     with serving(scratch, ["sec0"]):
         web = session("sec0")
         text = clinic_day(rows, date.today() + timedelta(days=40))

@@ -22,15 +22,17 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def measure(root: Path, only: str, quick: bool, out: Path) -> dict[str, float]:
+def measure(root: Path, only: str, quick: bool, out: Path) -> tuple[dict[str, float], list[str]]:
+    """One run.py on ``root``: its figures (``bench.name``), and the benchmarks that failed."""
     command = [sys.executable, str(HERE / "run.py"), "--root", str(root), "--only", only,
                "--out", str(out), *(["--quick"] if quick else [])]  # fmt: skip
     done = subprocess.run(command)
-    if not out.exists():  # a benchmark that fails leaves "-" in the table; no file at all stops
+    if not out.exists():  # a benchmark that fails is named; no file at all stops the comparison
         sys.exit(f"bench-compare: run.py on {root} wrote no figures (exit {done.returncode})")
-    found = json.loads(out.read_text())["figures"]
-    return {f"{bench}.{name}": value for bench, figures in found.items()
-            for name, value in figures.items()}  # fmt: skip
+    found = json.loads(out.read_text())
+    figures = {f"{bench}.{name}": value for bench, values in found["figures"].items()
+               for name, value in values.items()}  # fmt: skip
+    return figures, found.get("failed", [])
 
 
 def main() -> None:
@@ -51,11 +53,14 @@ def main() -> None:
                         ref.stdout.strip()], check=True)  # fmt: skip
         try:
             runs: dict[str, list[dict[str, float]]] = {"ref": [], "here": []}
+            failed: dict[str, list[str]] = {"ref": [], "here": []}
             for n in range(args.rounds):
                 order = [("ref", tree), ("here", ROOT)]
                 for label, root in order if n % 2 == 0 else order[::-1]:
                     out = Path(scratch) / f"{label}-{n}.json"
-                    runs[label].append(measure(root, args.only, args.quick, out))
+                    figures, failures = measure(root, args.only, args.quick, out)
+                    runs[label].append(figures)
+                    failed[label] += failures
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
                            check=False)  # fmt: skip
@@ -63,12 +68,28 @@ def main() -> None:
     print(f"\n{'figure':<40}{args.ref[:12]:>14}{'this tree':>14}{'this/ref':>10}")
     for name in names:
         values = {k: [r[name] for r in runs[k] if name in r] for k in runs}
-        if not values["ref"] or not values["here"]:
-            print(f"{name:<40}{'-':>14}{'-':>14}")
-            continue
-        a, b = statistics.median(values["ref"]), statistics.median(values["here"])
-        print(f"{name:<40}{a:>14.3f}{b:>14.3f}{(b / a if a else float('nan')):>10.2f}")
-    print(f"(medians of {args.rounds} rounds, in turns; figures ending _x are ratios already)")
+        shown = {k: _median(v, args.rounds) for k, v in values.items()}
+        ratio = ""
+        if values["ref"] and values["here"] and statistics.median(values["ref"]):
+            ratio = f"{statistics.median(values['here']) / statistics.median(values['ref']):.2f}"
+        print(f"{name:<40}{shown['ref']:>14}{shown['here']:>14}{ratio:>10}")
+    print(f"(medians of {args.rounds} rounds, in turns, or of the (n) rounds a benchmark "
+          "passed; figures ending _x are ratios already)")  # fmt: skip
+    for label, tree_name in (("ref", args.ref), ("here", "this tree")):
+        for bench in sorted(set(failed[label])):
+            times = failed[label].count(bench)
+            print(f"FAILED on {tree_name}: {bench} ({times} of {args.rounds} rounds; left out)")
+    if failed["ref"] or failed["here"]:
+        sys.exit(1)
+
+
+def _median(values: list[float], rounds: int) -> str:
+    """The median, with how many rounds it is of when some failed; '-' when all did."""
+    if not values:
+        return "-"
+    return f"{statistics.median(values):.3f}" + (
+        f" ({len(values)})" if len(values) < rounds else ""
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 ROOT = Path(os.environ.get("LEAFLETPRESS_BENCH_ROOT") or Path(__file__).resolve().parent.parent)
-RESULTS = "LEAFLETPRESS_BENCH_RESULTS"  # the file run.py collects the figures in
+RESULTS = "LEAFLETPRESS_BENCH_RESULTS"  # the file run.py collects a script's figures in
 
 
 def record(bench: str, figures: dict[str, float]) -> None:
@@ -24,4 +24,6 @@ def record(bench: str, figures: dict[str, float]) -> None:
     path = Path(target)
     found = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     found[bench] = {name: round(value, 4) for name, value in figures.items()}
-    path.write_text(json.dumps(found, indent=2, sort_keys=True), encoding="utf-8")
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps(found, indent=2, sort_keys=True), encoding="utf-8")
+    part.replace(path)  # whole or not at all, even if the script is killed meanwhile

@@ -6,14 +6,21 @@ Runs each benchmark script (or those --only names) on a tree (this checkout, or 
 (and whether its tree had changes), the machine (cores, processor, memory, Python), when, and
 every figure each script recorded (figures.py), ratios included. Figures vary with the
 machine; ratios taken in one run much less: compare commits with `make bench-compare`.
+
+A script that fails (or is interrupted) does not stop the others, and none of its figures are
+kept: the file names it under ``failed`` and is written as <commit>-failed.json, beside a
+complete run's file rather than over it. Each script runs in a process group of its own,
+removed when it ends, so that servers a killed script started do not load the next one.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -50,24 +57,49 @@ def machine() -> dict[str, object]:
 
 
 def run(names: list[str], root: Path, quick: bool) -> tuple[dict[str, dict[str, float]], list[str]]:
-    """Each benchmark in turn on ``root``; their figures, and the benchmarks that failed (the
-    others still run: a long run is not lost to its last benchmark)."""
-    failed = []
+    """Each benchmark in turn on ``root``; the figures of those that passed, and the names of
+    those that did not. Ctrl-C stops the one running and the rest (KeyboardInterrupt, with
+    what was measured until then as its argument)."""
+    figures: dict[str, dict[str, float]] = {}
+    failed: list[str] = []
     with tempfile.TemporaryDirectory() as scratch:
-        collected = Path(scratch) / "figures.json"
-        env = {**os.environ, RESULTS: str(collected), "LEAFLETPRESS_BENCH_ROOT": str(root)}
+        env = {
+            **os.environ,
+            "LEAFLETPRESS_BENCH_ROOT": str(root),
+            "LEAFLETPRESS_KEY_FILE": str(Path(scratch) / "sleutel"),  # never a real one
+        }
         for name in names:
+            collected = Path(scratch) / f"{name}.json"
             extra = QUICK.get(name, []) if quick else []
             print(f"== {name} ({root})", flush=True)
             # In the tree measured: Python 3.11's forkserver (the batch's workers) imports
             # leafletpress from the working directory, whatever the parent's sys.path
-            done = subprocess.run([sys.executable, str(HERE / SCRIPTS[name]), *extra], env=env,
-                                  cwd=root)  # fmt: skip
-            if done.returncode != 0:
-                print(f"== {name}: FAILED (exit {done.returncode}), see above", flush=True)
+            command = [sys.executable, str(HERE / SCRIPTS[name]), *extra]
+            code = _run_alone(command, root, {**env, RESULTS: str(collected)})
+            if code is None:
+                raise KeyboardInterrupt((figures, [*failed, name]))
+            if code != 0:
+                print(f"== {name}: FAILED (exit {code}), its figures left out", flush=True)
                 failed.append(name)
-        figures = json.loads(collected.read_text()) if collected.exists() else {}
-        return figures, failed
+            elif collected.exists():
+                figures.update(json.loads(collected.read_text(encoding="utf-8")))
+    return figures, failed
+
+
+def _run_alone(command: list[str], cwd: Path, env: dict[str, str]) -> int | None:
+    """Run a benchmark in a process group of its own, then end whatever it left running; its
+    exit code, or None if Ctrl-C stopped it."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        os.killpg(process.pid, signal.SIGINT)  # its own clean-up first, as with a Ctrl-C
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=15)
+        return None
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def main() -> None:
@@ -83,14 +115,22 @@ def main() -> None:
         parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(SCRIPTS)}")
     head, changed = commit(args.root)
     started = datetime.now().astimezone()
-    figures, failed = run(names, args.root.resolve(), args.quick)
+    interrupted = False
+    try:
+        figures, failed = run(names, args.root.resolve(), args.quick)
+    except KeyboardInterrupt as stop:  # between two benchmarks: nothing of the one stopped
+        figures, failed = stop.args[0] if stop.args else ({}, list(names))
+        interrupted = True
     result = {"commit": head, "changes": changed, "machine": machine(),
               "started": started.isoformat(timespec="seconds"), "quick": args.quick,
               "figures": figures, "failed": failed}  # fmt: skip
-    out = args.out or HERE / "results" / f"{head}{'-changed' if changed else ''}.json"
+    name = f"{head}{'-changed' if changed else ''}{'-failed' if failed else ''}.json"
+    out = args.out or HERE / "results" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"figures: {out}")
+    if interrupted:
+        sys.exit(130)
     if failed:
         sys.exit(f"failed: {', '.join(failed)}")
 
