@@ -4,8 +4,9 @@
 REF is checked out in a temporary git worktree; the same benchmark scripts (this checkout's)
 then measure both trees in turns, --rounds times (REF first, then this tree, then the other
 way round: both see the same machine), with this checkout's Python environment. Printed: each
-figure's median per tree and their ratio (this tree / REF). The result files go to
-benchmarks/results/ as `make bench` writes them.
+figure's median per tree and their ratio (this tree / REF), and the benchmarks that failed
+(left out; the comparison then ends with an error). Each run's result file is kept in a
+temporary folder only: `make bench` writes the one of this checkout.
 """
 
 from __future__ import annotations
