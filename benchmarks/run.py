@@ -8,8 +8,9 @@ every figure each script recorded (figures.py), ratios included. Figures vary wi
 machine; ratios taken in one run much less: compare commits with `make bench-compare`.
 
 A script that fails (or is interrupted) does not stop the others, and none of its figures are
-kept: the file names it under ``failed`` and is written as <commit>-failed.json, beside a
-complete run's file rather than over it. Each script runs in a process group of its own,
+kept: the file names it under ``failed``. Only a complete run (every benchmark, full size,
+none failed) is written as <commit>.json; any other names what it is (``_file_name``), beside
+a complete run's file rather than over it. Each script runs in a process group of its own,
 removed when it ends, so that servers a killed script started do not load the next one.
 """
 
@@ -107,7 +108,7 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(SCRIPTS), help="e.g. leaflet,batch")
     parser.add_argument("--root", type=Path, default=HERE.parent, help="the tree measured")
     parser.add_argument("--quick", action="store_true", help="smaller days, fewer runs")
-    parser.add_argument("--out", type=Path, help="default: benchmarks/results/<commit>.json")
+    parser.add_argument("--out", type=Path, help="default: benchmarks/results/<commit>[-...].json")
     args = parser.parse_args()
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = sorted(set(names) - set(SCRIPTS))
@@ -124,8 +125,7 @@ def main() -> None:
     result = {"commit": head, "changes": changed, "machine": machine(),
               "started": started.isoformat(timespec="seconds"), "quick": args.quick,
               "figures": figures, "failed": failed}  # fmt: skip
-    name = f"{head}{'-changed' if changed else ''}{'-failed' if failed else ''}.json"
-    out = args.out or HERE / "results" / name
+    out = args.out or HERE / "results" / _file_name(head, changed, names, args.quick, failed)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"figures: {out}")
@@ -133,6 +133,14 @@ def main() -> None:
         sys.exit(130)
     if failed:
         sys.exit(f"failed: {', '.join(failed)}")
+
+
+def _file_name(head: str, changed: bool, names: list[str], quick: bool, failed: list[str]) -> str:
+    """<commit>.json for a complete run; any other says what it is, so that it never takes
+    the place of a complete one: <commit>-changed-quick-leaflet+batch-failed.json."""
+    parts = [head, "changed" if changed else "", "quick" if quick else ""]
+    parts += ["+".join(names) if set(names) != set(SCRIPTS) else "", "failed" if failed else ""]
+    return "-".join(part for part in parts if part) + ".json"
 
 
 if __name__ == "__main__":
