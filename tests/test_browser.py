@@ -12,7 +12,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -24,6 +26,7 @@ from django.core.management import call_command
 from django.utils.timezone import now as django_now
 from helpers import ROOT, all_text, decode_qr_codes, embedded_fonts, free_port
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are ordinary
@@ -451,22 +454,146 @@ def test_what_she_typed_survives_signing_in_again_in_this_tab_only(page: Page) -
     expect(page.get_by_label("Naam van de patiënt")).to_have_value("")  # not an's patient
 
 
+def test_a_form_with_another_leaflet_than_the_first_comes_back_whole_after_signing_in_again(
+    page: Page, settings, project_copy: Path
+) -> None:
+    """The procedure of a leaflet other than the first was lost: the form came back with the
+    first leaflet's procedures, which hers is not one of."""
+    knee = project_copy / "leaflets" / "aa-knie"  # first in the list, so the form's default
+    knee.mkdir()
+    for text in (project_copy / "leaflets" / "avn-hip").glob("*.md"):
+        (knee / text.name).write_text(re.sub(r"\bheupprothese\b", "knieprothese", text.read_text()))
+    settings.ROOT = project_copy
+    fill_one_patient(page)  # the hip
+    page.context.clear_cookies()
+    page.get_by_role("button", name="Maak de folder").click()
+    page.get_by_role("link", name="Opnieuw aanmelden").click()
+    page.get_by_label("Gebruikersnaam").fill("an")
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    expect(page.get_by_label("Folder", exact=True)).to_have_value("avn-hip")
+    expect(page.get_by_label("Ingreep", exact=True)).to_have_value("heupprothese", timeout=20_000)
+    expect(page.get_by_label("Chirurg")).to_have_value("claes")
+    expect(page.get_by_label("Chirurg")).not_to_contain_text("Youssef El Amrani")  # Cadix's
+    page.get_by_role("button", name="Maak de folder").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Folder PAT-0042")
+
+
 def test_what_is_typed_stays_when_the_choices_change(page: Page) -> None:
     page.get_by_role("link", name="Eén patiënt").click()
-    # htmx must have read the form before a choice can ask for the surgeons: on a loaded
-    # machine the choice came first, no request went out, and the surgeons never changed
-    page.wait_for_load_state("load")
+    # a choice made before htmx has read the form is the test of its own below
     page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
     page.get_by_label("Dag van de ingreep").fill("15/12/2026")
+    page.get_by_label("Uur van de ingreep").fill("8u30")  # swapped with the choices: was lost
     page.get_by_label("Naam van de patiënt").fill("Marie Peeters")
     page.get_by_label("Campus", exact=True).select_option("palfijn")
     # htmx swaps the surgeons in: on a loaded 2-core machine that took over the default 5 s
     expect(page.get_by_label("Chirurg")).not_to_contain_text("Lotte Verbeeck", timeout=20_000)
+    expect(page.get_by_label("Uur van de ingreep")).to_have_value("8u30")
     page.get_by_label("Bij ontslag").check()
     expect(page.get_by_label("Dag van ontslag")).to_be_visible()
     expect(page.get_by_label("Dag van de ingreep")).to_have_value("15/12/2026")
     expect(page.get_by_label("Naam van de patiënt")).to_have_value("Marie Peeters")
     expect(page.get_by_label("Campus van de ingreep")).to_have_value("palfijn")  # so labelled
+
+
+# --- the choices that follow each other (leaflet -> variants -> campuses -> surgeons) --------
+# htmx asks the server for them as she chooses; the server answers from the form as it was
+# sent. These tests hold an answer back in the browser (Playwright's routing: the server is
+# real) to show a slow one, as after an approval, when the new content is loaded first.
+
+
+def _form_ready(page: Page) -> None:
+    page.goto("/folder/")
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+
+
+def _held(page: Page, routes: list, what: str) -> None:
+    """Until the browser has asked: route handlers run while Playwright waits."""
+    for _ in range(400):
+        if routes:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"the browser never asked for {what}")
+
+
+def _campus_of(route) -> str:
+    return parse_qs(route.request.post_data or "").get("site", [""])[0]
+
+
+def test_a_campus_chosen_the_moment_the_choices_appear_still_brings_its_surgeons(
+    page: Page,
+) -> None:
+    """The new choices were on screen 20 ms before they asked anything (htmx's settle delay):
+    a campus chosen in that time brought no surgeons, and the form showed Palfijn's surgeons
+    under Cadix (a failed CI run: a fast hand, or a test)."""
+    _form_ready(page)
+    page.evaluate("""() => {
+      const first = document.getElementById("id_site");
+      new MutationObserver((changes, observer) => {
+        const site = document.getElementById("id_site");
+        if (site === first) return;
+        observer.disconnect();
+        site.value = "cadix";  // the instant the new choices are there
+        site.dispatchEvent(new Event("change", { bubbles: true }));
+      }).observe(document.getElementById("inhoud"), { childList: true, subtree: true });
+    }""")
+    page.get_by_label("Campus", exact=True).select_option("palfijn")
+    expect(page.get_by_label("Chirurg")).to_contain_text("Lotte Verbeeck", timeout=20_000)
+    expect(page.get_by_label("Chirurg")).not_to_contain_text("Youssef El Amrani")
+    expect(page.get_by_label("Campus", exact=True)).to_have_value("cadix")
+
+
+def test_a_slow_answer_to_an_earlier_choice_does_not_undo_a_later_one(page: Page) -> None:
+    """She chose Palfijn, then Cadix before the answer came: the answer for Palfijn put Palfijn
+    back on screen, and the one for Cadix went nowhere."""
+    slow = []
+
+    def answer(route) -> None:
+        if _campus_of(route) == "palfijn":
+            slow.append(route)  # held back
+            return
+        for late in slow:  # Palfijn's answer arrives first, then Cadix's is asked
+            with suppress(PlaywrightError):  # unless the browser gave up on it
+                late.fulfill(response=late.fetch())
+        route.continue_()
+
+    _form_ready(page)
+    page.route("**/folder/keuzes/", answer)
+    page.get_by_label("Campus", exact=True).select_option("palfijn")
+    page.get_by_label("Campus", exact=True).select_option("cadix")
+    expect(page.get_by_label("Chirurg")).not_to_contain_text("Youssef El Amrani", timeout=20_000)
+    expect(page.get_by_label("Campus", exact=True)).to_have_value("cadix")
+
+
+def test_what_is_typed_or_chosen_while_the_surgeons_load_stays(page: Page) -> None:
+    """The answer replaced the fields with what they held when the question left: the hour she
+    typed and the procedure she chose meanwhile were gone."""
+    slow = []
+    _form_ready(page)
+    page.route("**/folder/keuzes/", lambda route: slow.append(route))
+    page.get_by_label("Campus", exact=True).select_option("palfijn")
+    _held(page, slow, "Palfijn's surgeons")
+    page.get_by_label("Uur van de ingreep").fill("8u30")
+    page.get_by_label("Ingreep", exact=True).select_option("heupprothese")
+    slow[0].continue_()
+    expect(page.get_by_label("Chirurg")).not_to_contain_text("Lotte Verbeeck", timeout=20_000)
+    expect(page.get_by_label("Uur van de ingreep")).to_have_value("8u30")
+    expect(page.get_by_label("Ingreep", exact=True)).to_have_value("heupprothese")
+
+
+def test_a_campus_chosen_before_the_page_was_ready_still_brings_its_surgeons(
+    page: Page,
+) -> None:
+    """htmx had not read the form yet: the choice asked nothing, and all surgeons stayed."""
+    scripts = []  # a slow PC: the page is there, htmx not yet
+    page.route("**/htmx-2.min.js", lambda route: scripts.append(route))
+    page.goto("/folder/", wait_until="commit")
+    page.get_by_label("Campus", exact=True).select_option("cadix")
+    _held(page, scripts, "htmx")
+    scripts[0].continue_()
+    expect(page.get_by_label("Chirurg")).not_to_contain_text("Youssef El Amrani", timeout=20_000)
+    expect(page.get_by_label("Chirurg")).to_contain_text("Lotte Verbeeck")
 
 
 # --- the hospital's OpenID Connect sign-in --------------------------------------------------

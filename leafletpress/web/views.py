@@ -240,10 +240,12 @@ def _keep(request: HttpRequest, made: service.Made, values: dict[str, str]) -> D
 @role_required(SECRETARIAAT, REDACTIE)
 @require_POST
 def patient_choices(request: HttpRequest) -> HttpResponse:
-    """The selects that depend on each other, for htmx to swap in as the user chooses. A POST:
-    the form it sends holds the patient's name, which must never be in a URL or a log."""
+    """The selects that depend on each other, for htmx to swap in as the user chooses, with
+    the moment's fields as they were sent (an unbound form emptied the hour she had typed). A
+    POST: the form it sends holds the patient's name, which must never be in a URL or a log."""
     values = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
-    return render(request, "web/_choices.html", _form_context(PatientForm(), values, request))
+    form = PatientForm(initial=values)  # shown as sent, not yet checked
+    return render(request, "web/_choices.html", _form_context(form, values, request))
 
 
 def _document(request: HttpRequest, pk: Any) -> Document:

@@ -77,7 +77,8 @@ function restore() {
   for (const [name, value] of Object.entries(values)) {
     for (const field of form.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
       if (field.type === "radio") field.checked = field.value === value;
-      else if (field.tagName !== "SELECT" || field.querySelector(`option[value="${CSS.escape(value)}"]`)) field.value = value;
+      else if (field.tagName !== "SELECT" || offers(field, value)) field.value = value;
+      else unsent.push([name, value]); // a procedure of her leaflet: asked for with it, below
     }
   }
   const banner = document.createElement("div");
@@ -87,5 +88,67 @@ function restore() {
   form.before(banner);
 }
 
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", restore);
-else restore();
+const offers = (select, value) => [...select.options].some((option) => option.value === value);
+
+// The choices that follow each other (leaflet -> variants -> campuses -> surgeons) come from
+// the server, which answers from the form as it was sent. What is on screen must be what she
+// chose, however fast she is or however slow the answer (a failed CI run, issue 28):
+// - new choices work the moment they are on screen (htmx's defaultSettleDelay 0, base.html);
+// - a later choice cancels the answer to an earlier one (hx-sync, _select.html);
+// - what she typed or chose while an answer was on its way is put back into the new fields;
+// - a choice made before htmx had read the page, or one kept over signing in again whose
+//   options the page does not have yet, asks for what follows once htmx has read the page.
+let unsent = []; // kept values whose options come with the answer
+let asking = null; // the form as it was when the question left, and what changed since
+
+document.addEventListener("htmx:configRequest", (event) => {
+  const form = event.detail.elt.closest("form");
+  asking = form && { form, asked: new FormData(form) };
+  for (const [name, value] of unsent) event.detail.parameters[name] = value;
+  unsent = [];
+});
+
+document.addEventListener("htmx:beforeSwap", () => {
+  if (!asking) return;
+  const { form, asked } = asking;
+  asking.meanwhile = [...new FormData(form)].filter(
+    ([name, value]) => typeof value === "string" && asked.get(name) !== value,
+  );
+  const active = document.activeElement;
+  if (active && active.form === form && active.type === "text") {
+    asking.caret = { id: active.id, start: active.selectionStart, end: active.selectionEnd };
+  }
+});
+
+document.addEventListener("htmx:afterSettle", () => {
+  if (!asking || !asking.meanwhile) return;
+  const { form, meanwhile, caret } = asking;
+  for (const [name, value] of meanwhile) {
+    const field = form.elements.namedItem(name);
+    if (!field || field.value === value) continue;
+    if (field instanceof HTMLSelectElement && !offers(field, value)) continue;
+    field.value = value; // of a radio group (RadioNodeList): checks the radio of that value
+  }
+  const active = caret && document.getElementById(caret.id);
+  if (active && active === document.activeElement) active.setSelectionRange(caret.start, caret.end);
+});
+
+function askForWhatFollows() {
+  if (!window.htmx) return;
+  const asks = [...document.querySelectorAll("select[hx-post], [hx-post] input[type=radio]")];
+  const changed = asks.find((field) => field.type === "radio"
+    ? field.checked !== field.defaultChecked
+    : field.value !== ([...field.options].find((o) => o.defaultSelected) || field.options[0] || {}).value);
+  const ask = changed || (unsent.length ? asks.find((field) => field.tagName === "SELECT") : null);
+  if (ask) htmx.trigger(ask, "change");
+}
+
+function ready() {
+  restore();
+  askForWhatFollows();
+}
+
+// A deferred script runs before DOMContentLoaded (readyState "interactive"), htmx reads the page
+// at DOMContentLoaded: after it, as htmx itself decides.
+if (document.readyState === "complete") ready();
+else document.addEventListener("DOMContentLoaded", ready);
