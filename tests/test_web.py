@@ -261,6 +261,37 @@ def test_choices_follow_each_other(data) -> None:
     assert 'name="discharge_date"' in html and 'name="time"' not in html
 
 
+def test_a_choice_that_is_not_offered_lends_nothing_to_the_leaflet_shown(
+    data, settings, project_copy: Path
+) -> None:
+    """A leaflet no longer offered (kept over signing in again) fell back to the first one,
+    with the old leaflet's procedure chosen if the first had one of that name; and "Bij
+    ontslag" stayed chosen, and disabled, for a leaflet without discharge leaflets."""
+    first = project_copy / "leaflets" / "aa-zonder-ontslag"  # first in the list: the default
+    first.mkdir()
+    for text in (project_copy / "leaflets" / "avn-hip").glob("*.md"):
+        without = re.sub(r"(?m)^discharge:\n(?:  .*\n)+", "", text.read_text())
+        (first / text.name).write_text(without.replace("ORT-AVN-01", "ORT-AVN-02"))
+    settings.ROOT = project_copy
+    client = signed_in("secretariaat")
+    gone = {"leaflet": "weg", "variant": "heupprothese", "moment": "voor"}
+    html = client.post(reverse("patient_choices"), gone).content.decode()
+    assert 'value="aa-zonder-ontslag" selected' in html
+    assert 'value="heupprothese" selected' not in html, "not the old leaflet's procedure"
+    chosen = {"leaflet": "aa-zonder-ontslag", "moment": "ontslag", "time": "8u30"}
+    html = client.post(reverse("patient_choices"), chosen).content.decode()
+    assert 'value="voor" checked' in html and 'value="ontslag" checked' not in html
+    assert 'name="time"' in html and 'value="8u30"' in html and 'name="discharge_date"' not in html
+
+
+def test_a_choice_asked_after_the_session_ended_is_refused_for_the_page_to_say_so(data) -> None:
+    """htmx followed the redirect to the sign-in page and swapped the choices out for nothing:
+    the Moment and Ingreep blocks vanished without a word."""
+    asked = Client().post(reverse("patient_choices"), {"site": "cadix"}, HTTP_HX_REQUEST="true")
+    assert asked.status_code == 403 and "afgemeld" in asked.content.decode()
+    assert Client().get(reverse("patient")).status_code == 302, "a page still goes to sign in"
+
+
 # --- security baseline ----------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 
 from .signin import SERVICE
 
@@ -72,12 +72,15 @@ def roles_of(user: Any) -> set[str]:
 
 
 def role_required(*allowed: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
-    """Anonymous: to the sign-in page. Signed in without the role: a clear 403 page."""
+    """Anonymous: to the sign-in page (htmx: a 403, for the page to say so). Signed in without
+    the role: a clear 403 page."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
+                if request.headers.get("HX-Request"):  # htmx would swap the sign-in page in
+                    return HttpResponseForbidden("Je bent afgemeld.")  # app.js says so
                 from django.contrib.auth.views import redirect_to_login
 
                 return redirect_to_login(request.get_full_path())

@@ -146,8 +146,12 @@ def _form_context(
     found = service.choices()
     mine = _services_for_leaflets(request)
     leaflets = {k: v for k, v in found["leaflets"].items() if mine is None or v["service"] in mine}
-    slug = values.get("leaflet") if values.get("leaflet") in leaflets else next(iter(leaflets), "")
+    if values.get("leaflet") in leaflets:
+        slug = values["leaflet"]
+    else:  # none yet, or no longer offered: the first, and none of another leaflet's procedures
+        slug, values = next(iter(leaflets), ""), values | {"variant": ""}
     current = leaflets.get(slug, {"variants": {}, "sites": {}, "followup_sites": {}})
+    discharge = current.get("discharge", False)
     site = values.get("site") if values.get("site") in current["sites"] else ""
     surgeons = {
         key: name for key, (name, sites) in found["surgeons"].items() if not site or site in sites
@@ -161,10 +165,10 @@ def _form_context(
         "sites": current["sites"],
         "surgeons": surgeons,
         "followup_sites": current["followup_sites"],
-        "discharge_possible": current.get("discharge", False),
+        "discharge_possible": discharge,
         "languages": dict(LANGUAGES),
         "editions": dict(EDITIONS),
-        "moment": "ontslag" if values.get("moment") == "ontslag" else "voor",
+        "moment": "ontslag" if discharge and values.get("moment") == "ontslag" else "voor",
     }
 
 

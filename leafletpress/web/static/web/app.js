@@ -23,10 +23,28 @@ window.addEventListener("pageshow", (event) => {
   }
 });
 
+// A choice that asks the server (htmx) and gets no answer (no network, a server error) said
+// nothing, and what followed it stayed as it was: the page says so until an answer comes.
+function unanswered() {
+  if (document.getElementById("geen-antwoord")) return;
+  const banner = document.createElement("div");
+  banner.id = "geen-antwoord";
+  banner.className = "banner error";
+  banner.setAttribute("role", "alert");
+  banner.textContent = "leafletpress antwoordt niet: wat je hier ziet, is misschien niet bijgewerkt. "
+    + "Kies opnieuw, of herlaad de pagina.";
+  document.getElementById("inhoud").prepend(banner);
+}
+document.addEventListener("htmx:sendError", unanswered);
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (event.detail.successful) document.getElementById("geen-antwoord")?.remove();
+});
+
 // A choice that asks the server (htmx) and is refused because the session ended said nothing
 // and changed nothing: now the page says so, with the way back (issue 24, item 8).
 document.addEventListener("htmx:responseError", (event) => {
-  if (event.detail.xhr.status !== 403 || document.getElementById("afgemeld")) return;
+  if (event.detail.xhr.status !== 403) return unanswered();
+  if (document.getElementById("afgemeld")) return;
   const banner = document.createElement("div");
   banner.id = "afgemeld";
   banner.className = "banner error";
@@ -75,10 +93,12 @@ function restore() {
   if (!form || path !== location.pathname || document.getElementById("fouten")) return;
   if (account !== document.body.dataset.account) return; // someone else signed in here
   for (const [name, value] of Object.entries(values)) {
-    for (const field of form.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
+    const fields = form.querySelectorAll(`[name="${CSS.escape(name)}"]`);
+    if (!fields.length) carried.set(name, value); // the discharge fields: the page draws "voor"
+    for (const field of fields) {
       if (field.type === "radio") field.checked = field.value === value;
       else if (field.tagName !== "SELECT" || offers(field, value)) field.value = value;
-      else unsent.push([name, value]); // a procedure of her leaflet: asked for with it, below
+      else unsent.set(name, value); // a procedure of her leaflet: asked for with it, below
     }
   }
   const banner = document.createElement("div");
@@ -94,26 +114,29 @@ const offers = (select, value) => [...select.options].some((option) => option.va
 // the server, which answers from the form as it was sent. What is on screen must be what she
 // chose, however fast she is or however slow the answer (a failed CI run, issue 28):
 // - new choices work the moment they are on screen (htmx's defaultSettleDelay 0, base.html);
-// - a later choice cancels the answer to an earlier one (hx-sync, _select.html);
+// - a later choice cancels the answer to an earlier one (hx-sync, _keuzes.html);
 // - what she typed or chose while an answer was on its way is put back into the new fields;
-// - a choice made before htmx had read the page, or one kept over signing in again whose
-//   options the page does not have yet, asks for what follows once htmx has read the page.
-let unsent = []; // kept values whose options come with the answer
-let asking = null; // the form as it was when the question left, and what changed since
+// - the other moment's fields, off the page, keep what she typed there: each question carries
+//   them and the answer draws them as sent;
+// - a choice made before htmx had read the page, one the browser put back (Back), or one kept
+//   over signing in again whose options the page does not have yet, asks for what follows.
+const carried = new Map(); // the form's last values, for its fields that are off the page
+const unsent = new Map(); // kept values whose options come with the next answer
+let asking = null; // the form as it was when the question left
 
 document.addEventListener("htmx:configRequest", (event) => {
   const form = event.detail.elt.closest("form");
   asking = form && { form, asked: new FormData(form) };
+  if (!form) return;
+  for (const [name, value] of asking.asked) carried.set(name, value);
+  for (const [name, value] of carried) if (!asking.asked.has(name)) event.detail.parameters[name] = value;
   for (const [name, value] of unsent) event.detail.parameters[name] = value;
-  unsent = [];
 });
 
 document.addEventListener("htmx:beforeSwap", () => {
   if (!asking) return;
   const { form, asked } = asking;
-  asking.meanwhile = [...new FormData(form)].filter(
-    ([name, value]) => typeof value === "string" && asked.get(name) !== value,
-  );
+  asking.meanwhile = [...new FormData(form)].filter(([name, value]) => asked.get(name) !== value);
   const active = document.activeElement;
   if (active && active.form === form && active.type === "text") {
     asking.caret = { id: active.id, start: active.selectionStart, end: active.selectionEnd };
@@ -123,6 +146,8 @@ document.addEventListener("htmx:beforeSwap", () => {
 document.addEventListener("htmx:afterSettle", () => {
   if (!asking || !asking.meanwhile) return;
   const { form, meanwhile, caret } = asking;
+  asking = null; // once, though both blocks settle
+  unsent.clear(); // the answer has their options
   for (const [name, value] of meanwhile) {
     const field = form.elements.namedItem(name);
     if (!field || field.value === value) continue;
@@ -136,19 +161,17 @@ document.addEventListener("htmx:afterSettle", () => {
 function askForWhatFollows() {
   if (!window.htmx) return;
   const asks = [...document.querySelectorAll("select[hx-post], [hx-post] input[type=radio]")];
+  const shown = (select) => [...select.options].find((o) => o.defaultSelected) || select.options[0];
   const changed = asks.find((field) => field.type === "radio"
     ? field.checked !== field.defaultChecked
-    : field.value !== ([...field.options].find((o) => o.defaultSelected) || field.options[0] || {}).value);
-  const ask = changed || (unsent.length ? asks.find((field) => field.tagName === "SELECT") : null);
+    : field.options.length > 0 && field.value !== shown(field).value);
+  const ask = changed || (unsent.size ? asks.find((field) => field.tagName === "SELECT") : null);
   if (ask) htmx.trigger(ask, "change");
 }
 
-function ready() {
-  restore();
-  askForWhatFollows();
-}
-
 // A deferred script runs before DOMContentLoaded (readyState "interactive"), htmx reads the page
-// at DOMContentLoaded: after it, as htmx itself decides.
-if (document.readyState === "complete") ready();
-else document.addEventListener("DOMContentLoaded", ready);
+// at DOMContentLoaded: after it, as htmx itself decides. The browser puts back what was chosen
+// on a page one returns to after "load", before "pageshow".
+if (document.readyState === "complete") restore();
+else document.addEventListener("DOMContentLoaded", restore);
+window.addEventListener("pageshow", askForWhatFollows);
