@@ -41,6 +41,29 @@ KEY_FILE = Path(os.environ.setdefault("LEAFLETPRESS_KEY_FILE", str(
     Path(tempfile.mkdtemp(prefix="leafletpress-key-")) / "sleutel")))  # fmt: skip
 
 
+_ONE_RUN: list[object] = []  # the lock, held for the whole run
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """One test run at a time in a data folder: two shared its test database
+    (data/test.sqlite3), and each corrupted the other's ("malformed database schema")."""
+    import fcntl
+
+    from django.conf import settings
+
+    settings.DATA.mkdir(parents=True, exist_ok=True)
+    lock = (settings.DATA / "test.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pytest.exit(
+            f"Er lopen al tests met de gegevensmap {settings.DATA} (en haar testdatabank): "
+            "wacht tot ze klaar zijn, of geef deze run een eigen map met LEAFLETPRESS_DATA=...",
+            returncode=3,
+        )
+    _ONE_RUN.append(lock)
+
+
 @pytest.fixture(autouse=True)
 def hospital_key() -> None:
     """The web app in this process and the engine take the tests' key file (the app's own
