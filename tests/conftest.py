@@ -46,21 +46,30 @@ _ONE_RUN: list[object] = []  # the lock, held for the whole run
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """One test run at a time in a data folder: two shared its test database
-    (data/test.sqlite3), and each corrupted the other's ("malformed database schema")."""
+    (data/test.sqlite3), and each corrupted the other's ("malformed database schema"). A POSIX
+    lock: a process forked from the run does not hold it, and a killed run lets go of it."""
+    import errno
     import fcntl
 
     from django.conf import settings
 
     settings.DATA.mkdir(parents=True, exist_ok=True)
-    lock = (settings.DATA / "test.lock").open("w")
+    lock = (settings.DATA / "test.lock").open("a+")
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EAGAIN):
+            return  # a file system without locks (some network mounts): as before
+        lock.seek(0)
         pytest.exit(
-            f"Er lopen al tests met de gegevensmap {settings.DATA} (en haar testdatabank): "
-            "wacht tot ze klaar zijn, of geef deze run een eigen map met LEAFLETPRESS_DATA=...",
-            returncode=3,
+            f"Er lopen al tests (proces {lock.read().strip() or '?'}) met de gegevensmap "
+            f"{settings.DATA} en haar testdatabank: wacht tot ze klaar zijn, of geef deze run "
+            "een eigen map met LEAFLETPRESS_DATA=...",
+            returncode=pytest.ExitCode.USAGE_ERROR,
         )
+    lock.truncate(0)
+    lock.write(str(os.getpid()))
+    lock.flush()
     _ONE_RUN.append(lock)
 
 

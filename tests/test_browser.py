@@ -221,6 +221,39 @@ def test_refused_rows_stay_in_sight_after_the_day_is_made(page: Page, data: Path
     expect(page.get_by_text("Behandeld door an")).to_be_visible()
 
 
+def test_a_day_being_made_when_one_machine_is_down_or_the_session_ends(page: Page) -> None:
+    """The progress page asks every second. With one machine of several down, every other
+    answer was missed and the alarm came and went; after the session ended, each question
+    was refused and logged, every second, for as long as the page stayed open."""
+    page.get_by_role("link", name="Lijst van de dag", exact=True).click()
+    page.get_by_label("Afsprakenlijst van de dag").set_input_files(
+        ROOT / "examples/dag-met-fouten.csv"
+    )
+    page.get_by_role("button", name="Controleer de lijst").click()
+    page.get_by_role("button", name="Maak 3 folders (zonder de rijen met fouten)").click()
+    asked = []  # no worker runs: the page keeps asking
+    page.on("request", lambda request: asked.append(request) if "voortgang" in request.url else 0)
+
+    def every_other(route) -> None:
+        route.abort("connectionrefused") if len(asked) % 2 else route.continue_()
+
+    page.route("**/voortgang", every_other)
+    page.evaluate("""() => { window.alarms = 0; new MutationObserver(() => {
+      window.alarms += document.getElementById("geen-antwoord") ? 1 : 0;
+    }).observe(document.getElementById("inhoud"), { childList: true }); }""")
+    for _ in range(200):
+        if len(asked) >= 6:
+            break
+        page.wait_for_timeout(50)
+    assert page.evaluate("window.alarms") == 0, "one missed answer in a row is no alarm"
+    page.unroute("**/voortgang")
+    page.context.clear_cookies(name="sessionid")
+    expect(page.get_by_role("alert").filter(has_text="Je bent afgemeld")).to_be_visible()
+    after = len(asked)
+    page.wait_for_timeout(3000)
+    assert len(asked) <= after + 1, "it stops asking"
+
+
 def test_a_good_day_is_made_while_the_secretary_watches(page: Page, data: Path) -> None:
     page.get_by_role("link", name="Lijst van de dag", exact=True).click()
     page.get_by_label("Afsprakenlijst van de dag").set_input_files(
@@ -458,16 +491,74 @@ def test_what_she_typed_survives_signing_in_again_in_this_tab_only(page: Page) -
     expect(page.get_by_label("Naam van de patiënt")).to_have_value("")  # not an's patient
 
 
+def first_leaflet(project: Path, *, sites: str = "", discharge: bool = True) -> Path:
+    """A copy of the hip, first in the list (so the form's default), with other procedures and,
+    if given, other campuses or no discharge leaflets."""
+    first = project / "leaflets" / "aa-knie"
+    first.mkdir()
+    for text in (project / "leaflets" / "avn-hip").glob("*.md"):
+        copy = re.sub(r"\bheupprothese\b", "knieprothese", text.read_text())
+        if sites:
+            copy = copy.replace("sites: [augustinus, cadix, palfijn]", f"sites: {sites}")
+        if not discharge:
+            copy = re.sub(r"(?m)^discharge:\n(?:  .*\n)+", "", copy)
+        (first / text.name).write_text(copy.replace("ORT-AVN-01", "ORT-AVN-02"))
+    return project
+
+
+def come_back_to(page: Page, kept: dict[str, str]) -> None:
+    """The form as app.js kept it when the session ended, and the form page after signing in."""
+    _form_ready(page)
+    page.evaluate(
+        """(values) => sessionStorage.setItem("leafletpress-formulier", JSON.stringify(
+            {path: "/folder/", account: document.body.dataset.account, values}))""",
+        kept,
+    )
+    page.goto("/folder/")
+
+
+HIP_AT_PALFIJN = {
+    "name": "Marie Peeters", "leaflet": "avn-hip", "variant": "heupprothese", "site": "palfijn",
+    "moment": "voor", "date": "15/12/2026", "time": "8u30",
+}  # fmt: skip
+
+
+def test_a_campus_chosen_after_signing_in_again_wins_over_the_kept_one(
+    page: Page, settings, project_copy: Path
+) -> None:
+    """The kept campus, not offered by the first leaflet, went with every question until an
+    answer came: she chose Cadix, and Palfijn came back, with its surgeons."""
+    settings.ROOT = first_leaflet(project_copy, sites="[augustinus, cadix]")
+    asked = []
+    page.route("**/folder/keuzes/", lambda route: asked.append(route))
+    come_back_to(page, HIP_AT_PALFIJN)
+    _held(page, asked, "the kept leaflet's choices")
+    page.get_by_label("Campus", exact=True).select_option("cadix")  # before the answer
+    page.unroute("**/folder/keuzes/")
+    for route in asked:
+        with suppress(PlaywrightError):  # the browser gave up on the first
+            route.continue_()
+    expect(page.get_by_label("Chirurg")).not_to_contain_text("Youssef El Amrani", timeout=20_000)
+    expect(page.get_by_label("Campus", exact=True)).to_have_value("cadix")
+
+
+def test_a_discharge_form_comes_back_when_the_first_leaflet_has_none(
+    page: Page, settings, project_copy: Path
+) -> None:
+    """ "Bij ontslag" is disabled for the first leaflet: checked there, it was not sent, and the
+    form came back before the operation, under "staat er weer"."""
+    settings.ROOT = first_leaflet(project_copy, discharge=False)
+    come_back_to(page, HIP_AT_PALFIJN | {"moment": "ontslag", "discharge_date": "17/12/2026"})
+    expect(page.get_by_label("Dag van ontslag")).to_have_value("17/12/2026", timeout=20_000)
+    expect(page.get_by_label("Bij ontslag")).to_be_checked()
+
+
 def test_a_form_with_another_leaflet_than_the_first_comes_back_whole_after_signing_in_again(
     page: Page, settings, project_copy: Path
 ) -> None:
     """The procedure of a leaflet other than the first was lost: the form came back with the
     first leaflet's procedures, which hers is not one of."""
-    knee = project_copy / "leaflets" / "aa-knie"  # first in the list, so the form's default
-    knee.mkdir()
-    for text in (project_copy / "leaflets" / "avn-hip").glob("*.md"):
-        (knee / text.name).write_text(re.sub(r"\bheupprothese\b", "knieprothese", text.read_text()))
-    settings.ROOT = project_copy
+    settings.ROOT = first_leaflet(project_copy)
     fill_one_patient(page)  # the hip
     page.context.clear_cookies()
     page.get_by_role("button", name="Maak de folder").click()
@@ -649,6 +740,25 @@ def test_the_fields_of_a_moment_are_kept_when_she_switches_to_the_other_and_back
     expect(page.get_by_label("Uur van de ingreep")).to_have_value("8u30")
     page.get_by_label("Bij ontslag").check()
     expect(page.get_by_label("Dag van ontslag")).to_have_value("17/12/2026")
+
+
+def test_an_hour_corrected_while_the_other_moment_loads_is_the_one_that_comes_back(
+    page: Page,
+) -> None:
+    """The answer took the hour's field away, and with it the correction she typed meanwhile:
+    back before the operation, the hour was the one she had corrected."""
+    held = []
+    _form_ready(page)
+    page.get_by_label("Uur van de ingreep").fill("8u30")
+    page.route("**/folder/keuzes/", lambda route: held.append(route))
+    page.get_by_label("Bij ontslag").check()
+    _held(page, held, "the discharge fields")
+    page.get_by_label("Uur van de ingreep").fill("9u45")  # she corrects it while it loads
+    held[0].continue_()
+    page.unroute("**/folder/keuzes/")
+    expect(page.get_by_label("Dag van ontslag")).to_be_visible(timeout=20_000)
+    page.get_by_label("Voor de ingreep").check()
+    expect(page.get_by_label("Uur van de ingreep")).to_have_value("9u45", timeout=20_000)
 
 
 def test_a_campus_chosen_before_the_page_was_ready_still_brings_its_surgeons(

@@ -23,41 +23,55 @@ window.addEventListener("pageshow", (event) => {
   }
 });
 
-// A choice that asks the server (htmx) and gets no answer (no network, a server error) said
-// nothing, and what followed it stayed as it was: the page says so until an answer comes.
-function unanswered() {
-  if (document.getElementById("geen-antwoord")) return;
-  const banner = document.createElement("div");
-  banner.id = "geen-antwoord";
-  banner.className = "banner error";
-  banner.setAttribute("role", "alert");
-  banner.textContent = "leafletpress antwoordt niet: wat je hier ziet, is misschien niet bijgewerkt. "
-    + "Kies opnieuw, of herlaad de pagina.";
-  document.getElementById("inhoud").prepend(banner);
+// What htmx asks the server (a choice on the form, a day's progress) may get no answer: no
+// network, a server error, nothing within 15 s (htmx-config, base.html). The page says so until
+// an answer comes; a progress page, which asks every second, after three misses in a row (with
+// one machine of several down, every other one missed, and the banner came and went).
+// Refused (403) because the session ended, a choice said nothing and changed nothing (issue 24,
+// item 8): the page says so, with the way back, and a progress page stops asking (each question
+// was refused and logged, every second).
+function banner(id, ...content) {
+  if (document.getElementById(id)) return;
+  const element = document.createElement("div");
+  element.id = id;
+  element.className = "banner error";
+  element.setAttribute("role", "alert");
+  const text = document.createElement("p");
+  text.append(...content);
+  element.append(text);
+  document.getElementById("inhoud").prepend(element);
+}
+
+let missed = 0; // progress questions without an answer, in a row
+function unanswered(event) {
+  if (event.detail.requestConfig.verb === "get" && ++missed < 3) return;
+  banner("geen-antwoord", "leafletpress antwoordt niet: wat je hier ziet, is misschien niet "
+    + "bijgewerkt. Probeer het opnieuw, of herlaad de pagina.");
 }
 document.addEventListener("htmx:sendError", unanswered);
-document.addEventListener("htmx:afterRequest", (event) => {
-  if (event.detail.successful) document.getElementById("geen-antwoord")?.remove();
-});
+document.addEventListener("htmx:timeout", unanswered);
 
-// A choice that asks the server (htmx) and is refused because the session ended said nothing
-// and changed nothing: now the page says so, with the way back (issue 24, item 8).
 document.addEventListener("htmx:responseError", (event) => {
-  if (event.detail.xhr.status !== 403) return unanswered();
-  if (document.getElementById("afgemeld")) return;
-  const banner = document.createElement("div");
-  banner.id = "afgemeld";
-  banner.className = "banner error";
-  banner.setAttribute("role", "alert");
-  const text = document.createElement("p");
-  text.textContent = "Je bent afgemeld, omdat je leafletpress een tijd niet gebruikte. ";
+  if (event.detail.xhr.status !== 403) return unanswered(event);
+  const form = document.querySelector("form[data-bewaar]");
   const link = document.createElement("a");
   link.href = "/aanmelden/?next=" + encodeURIComponent(location.pathname);
   link.textContent = "Meld je opnieuw aan";
-  text.append(link, ": wat je typte, staat daarna weer in het formulier.");
-  keep(document.querySelector("form[data-bewaar]"));
-  banner.append(text);
-  document.getElementById("inhoud").prepend(banner);
+  link.addEventListener("click", () => keep(form)); // with what she typed since
+  keep(form);
+  banner("afgemeld", "Je bent afgemeld, omdat je leafletpress een tijd niet gebruikte. ", link,
+    form ? ": wat je typte, staat daarna weer in het formulier." : ".");
+});
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const polling = event.detail.requestConfig.verb === "get";
+  if (polling && document.getElementById("afgemeld")) event.preventDefault();
+});
+
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (!event.detail.successful) return;
+  missed = 0;
+  for (const id of ["geen-antwoord", "afgemeld"]) document.getElementById(id)?.remove();
 });
 
 // What she typed survives signing in again (issue 24, item 8). A form marked data-bewaar is
@@ -96,16 +110,18 @@ function restore() {
     const fields = form.querySelectorAll(`[name="${CSS.escape(name)}"]`);
     if (!fields.length) carried.set(name, value); // the discharge fields: the page draws "voor"
     for (const field of fields) {
-      if (field.type === "radio") field.checked = field.value === value;
-      else if (field.tagName !== "SELECT" || offers(field, value)) field.value = value;
+      if (field.type === "radio") {
+        field.checked = field.value === value; // disabled, it is not sent: asked for below
+        if (field.checked && field.disabled) unsent.set(name, value);
+      } else if (field.tagName !== "SELECT" || offers(field, value)) field.value = value;
       else unsent.set(name, value); // a procedure of her leaflet: asked for with it, below
     }
   }
-  const banner = document.createElement("div");
-  banner.className = "banner info";
-  banner.setAttribute("role", "status");
-  banner.textContent = "Wat je typte voor je afgemeld werd, staat er weer. Kijk het na en maak de folder.";
-  form.before(banner);
+  const note = document.createElement("div");
+  note.className = "banner info";
+  note.setAttribute("role", "status");
+  note.textContent = "Wat je typte voor je afgemeld werd, staat er weer. Kijk het na en maak de folder.";
+  form.before(note);
 }
 
 const offers = (select, value) => [...select.options].some((option) => option.value === value);
@@ -120,9 +136,15 @@ const offers = (select, value) => [...select.options].some((option) => option.va
 //   them and the answer draws them as sent;
 // - a choice made before htmx had read the page, one the browser put back (Back), or one kept
 //   over signing in again whose options the page does not have yet, asks for what follows.
-const carried = new Map(); // the form's last values, for its fields that are off the page
+const carried = new Map(); // the form's last values: those of fields off the page go along
 const unsent = new Map(); // kept values whose options come with the next answer
 let asking = null; // the form as it was when the question left
+
+// A kept value goes with each question until an answer comes, unless she chooses herself
+// (htmx's own "change" is a CustomEvent): then hers does.
+document.addEventListener("change", (event) => {
+  if (!(event instanceof CustomEvent)) unsent.delete(event.target.name);
+}, true);
 
 document.addEventListener("htmx:configRequest", (event) => {
   const form = event.detail.elt.closest("form");
@@ -150,6 +172,7 @@ document.addEventListener("htmx:afterSettle", () => {
   unsent.clear(); // the answer has their options
   for (const [name, value] of meanwhile) {
     const field = form.elements.namedItem(name);
+    if (!field) carried.set(name, value); // taken off the page: it comes back as she left it
     if (!field || field.value === value) continue;
     if (field instanceof HTMLSelectElement && !offers(field, value)) continue;
     field.value = value; // of a radio group (RadioNodeList): checks the radio of that value
@@ -169,9 +192,7 @@ function askForWhatFollows() {
   if (ask) htmx.trigger(ask, "change");
 }
 
-// A deferred script runs before DOMContentLoaded (readyState "interactive"), htmx reads the page
-// at DOMContentLoaded: after it, as htmx itself decides. The browser puts back what was chosen
-// on a page one returns to after "load", before "pageshow".
-if (document.readyState === "complete") restore();
-else document.addEventListener("DOMContentLoaded", restore);
+// This deferred script runs before DOMContentLoaded, when htmx reads the page; the browser puts
+// back what was chosen on a page one returns to after "load", before "pageshow".
+document.addEventListener("DOMContentLoaded", restore);
 window.addEventListener("pageshow", askForWhatFollows);
