@@ -474,6 +474,7 @@ def test_what_she_typed_survives_signing_in_again_in_this_tab_only(page: Page) -
     page.get_by_role("button", name="Maak de folder").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Folder PAT-0042")
     page.get_by_role("link", name="Eén patiënt").click()  # the next patient: an empty form
+    page.wait_for_function("() => document.readyState === 'complete'")  # its script has run
     expect(page.get_by_label("Naam van de patiënt")).to_have_value("")
     kept = page.evaluate("Object.keys(sessionStorage)")  # htmx keeps the path, no page
     assert kept in ([], ["htmx-current-path-for-history"]), kept
@@ -507,11 +508,13 @@ def first_leaflet(project: Path, *, sites: str = "", discharge: bool = True) -> 
 
 
 def come_back_to(page: Page, kept: dict[str, str]) -> None:
-    """The form as app.js kept it when the session ended, and the form page after signing in."""
+    """The form as app.js kept it when the session ended and the sign-in page marked it, and
+    the form page after signing in."""
     _form_ready(page)
     page.evaluate(
         """(values) => sessionStorage.setItem("leafletpress-formulier", JSON.stringify(
-            {path: "/folder/", account: document.body.dataset.account, values}))""",
+            {path: "/folder/", account: document.body.dataset.account, values,
+             signingIn: true}))""",  # as the sign-in page marks it
         kept,
     )
     page.goto("/folder/")
@@ -551,6 +554,23 @@ def test_a_discharge_form_comes_back_when_the_first_leaflet_has_none(
     come_back_to(page, HIP_AT_PALFIJN | {"moment": "ontslag", "discharge_date": "17/12/2026"})
     expect(page.get_by_label("Dag van ontslag")).to_have_value("17/12/2026", timeout=20_000)
     expect(page.get_by_label("Bij ontslag")).to_be_checked()
+
+
+def test_the_next_patients_form_is_empty_even_if_the_last_leaflets_page_had_no_time_to_forget(
+    page: Page,
+) -> None:
+    """A sent form is kept for the way back through signing in; the next page forgets it. If
+    she went on before that page's script ran (a busy PC), the next patient's form came back
+    filled in with the last patient, under "staat er weer"."""
+    fill_one_patient(page)
+    page.route("**/static/web/app.js", lambda route: route.abort())  # no time to forget
+    page.get_by_role("button", name="Maak de folder").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Folder PAT-0042")
+    page.unroute("**/static/web/app.js")
+    page.get_by_role("link", name="Eén patiënt").click()
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    expect(page.get_by_label("Naam van de patiënt")).to_have_value("")
+    expect(page.get_by_role("status").filter(has_text="staat er weer")).to_have_count(0)
 
 
 def test_a_form_with_another_leaflet_than_the_first_comes_back_whole_after_signing_in_again(

@@ -77,8 +77,9 @@ document.addEventListener("htmx:afterRequest", (event) => {
 // What she typed survives signing in again (issue 24, item 8). A form marked data-bewaar is
 // kept when it is sent, in this tab's sessionStorage only (a hospital PC is shared: nothing
 // with a patient's name may outlive the tab, so never localStorage). The next page of the app
-// forgets it, unless that page is the sign-in or the "afgemeld" page; back on the form after
-// signing in again with the same account, it is filled in again, once, and the page says so.
+// forgets it, unless that page is the sign-in or the "afgemeld" page, which mark it; back on
+// the form after signing in again with the same account, a marked form is filled in again,
+// once, and the page says so.
 // Signing out with "Afmelden" forgets it at once.
 const KEPT = "leafletpress-formulier";
 
@@ -100,10 +101,17 @@ document.addEventListener("submit", (event) => {
 
 function restore() {
   const kept = sessionStorage.getItem(KEPT);
-  if (!kept || "afgemeld" in document.body.dataset) return;
+  if (!kept) return;
+  const { path, account, values, signingIn } = JSON.parse(kept);
+  if ("afgemeld" in document.body.dataset) { // on the way back: sign-in, "Formulier verlopen"
+    sessionStorage.setItem(KEPT, JSON.stringify({ path, account, values, signingIn: true }));
+    return;
+  }
   sessionStorage.removeItem(KEPT);
+  // Only what came through signing in: when the page after a sent form had no time to forget
+  // it (a busy PC), the next patient's form came back filled in with the last one.
+  if (!signingIn) return;
   const form = document.querySelector("form[data-bewaar]");
-  const { path, account, values } = JSON.parse(kept);
   if (!form || path !== location.pathname || document.getElementById("fouten")) return;
   if (account !== document.body.dataset.account) return; // someone else signed in here
   for (const [name, value] of Object.entries(values)) {
