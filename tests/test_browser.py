@@ -249,6 +249,7 @@ def test_a_day_being_made_when_one_machine_is_down_or_the_session_ends(page: Pag
     page.unroute("**/voortgang")
     page.context.clear_cookies(name="sessionid")
     expect(page.get_by_role("alert").filter(has_text="Je bent afgemeld")).to_be_visible()
+    shot(page, "05d-dag-afgemeld")
     after = len(asked)
     page.wait_for_timeout(3000)
     assert len(asked) <= after + 1, "it stops asking"
@@ -453,18 +454,25 @@ def test_a_choice_made_after_the_session_ended_says_so(page: Page, cookie: str |
         "href", "/aanmelden/?next=%2Ffolder%2F"
     )
     expect(page.get_by_label("Chirurg")).to_be_visible()  # the choices stay
+    shot(page, f"07d-afgemeld-{cookie or 'alle-cookies'}")
+
+
+def sign_in_again(page: Page, name: str = "an") -> None:
+    """The session ended while she typed: she sends the form, and signs in again from the
+    "Formulier verlopen" page."""
+    page.context.clear_cookies()
+    page.get_by_role("button", name="Maak de folder").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Formulier verlopen")
+    page.get_by_role("link", name="Opnieuw aanmelden").click()
+    page.get_by_label("Gebruikersnaam").fill(name)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
 
 
 def test_what_she_typed_survives_signing_in_again_in_this_tab_only(page: Page) -> None:
     """Issue 24, item 8: signed out while typing, she typed it all again."""
     fill_one_patient(page)
-    page.context.clear_cookies()  # the session ended while she typed
-    page.get_by_role("button", name="Maak de folder").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Formulier verlopen")
-    page.get_by_role("link", name="Opnieuw aanmelden").click()
-    page.get_by_label("Gebruikersnaam").fill("an")
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Aanmelden").click()
+    sign_in_again(page)
     expect(page.get_by_label("Naam van de patiënt")).to_have_value("Ünal Çelik-O'Brien")
     expect(page.get_by_label("Dag van de ingreep")).to_have_value("15/12/2026")
     expect(page.get_by_label("Chirurg")).to_have_value("claes")
@@ -478,16 +486,11 @@ def test_what_she_typed_survives_signing_in_again_in_this_tab_only(page: Page) -
     expect(page.get_by_label("Naam van de patiënt")).to_have_value("")
     kept = page.evaluate("Object.keys(sessionStorage)")  # htmx keeps the path, no page
     assert kept in ([], ["htmx-current-path-for-history"]), kept
-    fill_one_patient(page)  # signed out again while typing, and someone else signs in here
-    page.context.clear_cookies()
-    page.get_by_role("button", name="Maak de folder").click()
-    page.get_by_role("link", name="Opnieuw aanmelden").click()
     User.objects.create_user("bo", password=PASSWORD).groups.add(
         *User.objects.get(username="an").groups.all()
     )
-    page.get_by_label("Gebruikersnaam").fill("bo")
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Aanmelden").click()
+    fill_one_patient(page)  # signed out again while typing, and someone else signs in here
+    sign_in_again(page, "bo")
     expect(page.get_by_role("heading", level=1)).to_have_text("Folder voor één patiënt")
     expect(page.get_by_label("Naam van de patiënt")).to_have_value("")  # not an's patient
 
@@ -580,12 +583,7 @@ def test_a_form_with_another_leaflet_than_the_first_comes_back_whole_after_signi
     first leaflet's procedures, which hers is not one of."""
     settings.ROOT = first_leaflet(project_copy)
     fill_one_patient(page)  # the hip
-    page.context.clear_cookies()
-    page.get_by_role("button", name="Maak de folder").click()
-    page.get_by_role("link", name="Opnieuw aanmelden").click()
-    page.get_by_label("Gebruikersnaam").fill("an")
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Aanmelden").click()
+    sign_in_again(page)
     expect(page.get_by_label("Folder", exact=True)).to_have_value("avn-hip")
     expect(page.get_by_label("Ingreep", exact=True)).to_have_value("heupprothese", timeout=20_000)
     expect(page.get_by_label("Chirurg")).to_have_value("claes")
@@ -602,12 +600,7 @@ def test_a_discharge_form_comes_back_whole_after_signing_in_again(page: Page) ->
     page.get_by_label("Bij ontslag").check()
     page.get_by_label("Dag van de controle").fill("29/01/2027")
     page.get_by_label("Uur van de controle").fill("10u15")
-    page.context.clear_cookies()
-    page.get_by_role("button", name="Maak de folder").click()
-    page.get_by_role("link", name="Opnieuw aanmelden").click()
-    page.get_by_label("Gebruikersnaam").fill("an")
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Aanmelden").click()
+    sign_in_again(page)
     expect(page.get_by_label("Naam van de patiënt")).to_have_value("Marie Peeters")
     expect(page.get_by_label("Bij ontslag")).to_be_checked()
     expect(page.get_by_label("Dag van de controle")).to_have_value("29/01/2027", timeout=20_000)
