@@ -3,6 +3,7 @@ the known day every test runs on."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
@@ -36,9 +37,12 @@ testclock.start()
 
 
 # The CLI's key for pseudonyms (common/keyed.py), for every process the tests start: never
-# one in the home folder of whoever runs them.
-KEY_FILE = Path(os.environ.setdefault("LEAFLETPRESS_KEY_FILE", str(
-    Path(tempfile.mkdtemp(prefix="leafletpress-key-")) / "sleutel")))  # fmt: skip
+# one in the home folder of whoever runs them, and gone with the run.
+if "LEAFLETPRESS_KEY_FILE" not in os.environ:
+    _KEYS = tempfile.mkdtemp(prefix="leafletpress-key-")
+    atexit.register(shutil.rmtree, _KEYS, ignore_errors=True)
+    os.environ["LEAFLETPRESS_KEY_FILE"] = str(Path(_KEYS) / "sleutel")
+KEY_FILE = Path(os.environ["LEAFLETPRESS_KEY_FILE"])
 
 
 _ONE_RUN: list[object] = []  # the lock, held for the whole run

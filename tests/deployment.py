@@ -94,8 +94,13 @@ class Deployment:
         self.server: subprocess.Popen[bytes] | None = None
 
     def machine(self, name: str) -> dict[str, str]:
-        """The environment of one machine: its own data folder, the shared ones."""
-        return self.env | {"LEAFLETPRESS_DATA": str(self.scratch / name)}
+        """The environment of one machine: its own data folder and /tmp (systemd's
+        PrivateTmp), the shared ones."""
+        (self.scratch / name / "tmp").mkdir(parents=True, exist_ok=True)
+        return self.env | {
+            "LEAFLETPRESS_DATA": str(self.scratch / name),
+            "TMPDIR": str(self.scratch / name / "tmp"),
+        }
 
     def manage(self, *args: str, **env: str) -> None:
         subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True,

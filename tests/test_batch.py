@@ -18,7 +18,7 @@ from pathlib import Path
 import pikepdf
 import pypdf
 import pytest
-from helpers import ROOT, content, normalise, page_sizes_mm, page_texts
+from helpers import LEAFLET, ROOT, content, normalise, page_sizes_mm, page_texts
 from openpyxl import Workbook
 
 from leafletpress.printing.printfile import build_print_file
@@ -422,6 +422,7 @@ def drawn(pdf: pikepdf.Pdf) -> dict[str, dict[tuple[int, int], pikepdf.Stream]]:
 
 
 def day_rows(count: int) -> list[list[str]]:
+    """Good rows R-000... at three campuses, in three variants, a minute apart."""
     sites = [("augustinus", "wouters"), ("cadix", "claes"), ("palfijn", "el-amrani")]
     variants = ["heupprothese", "decompressie", "osteotomie"]
     return [
@@ -434,7 +435,7 @@ def day_rows(count: int) -> list[list[str]]:
             sites[i % 3][1],
             sites[i % 3][0],
             "15/12/2026",
-            f"{7 + i // 4}:{(i % 4) * 15:02d}",
+            f"{7 + i // 60 % 12}:{i % 60:02d}",
         ]
         for i in range(count)
     ]
@@ -558,6 +559,29 @@ def test_a_finished_day_run_again_ends_without_noise(tmp_path) -> None:
         )
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["batch", "dag.csv", "-q", "--jobs", "2"], ["batch", "dag.csv", "-q", "--jobs", "1"], LEAFLET],
+    ids=["a day on two workers", "a day in one process", "one leaflet"],
+)
+def test_no_run_leaves_its_fonts_in_the_temporary_folder(tmp_path, command) -> None:
+    """WeasyPrint copies the bundled fonts (1.6 MB) to a temporary folder for each renderer and
+    removes it only when the renderer is freed, which a worker process never is: every day
+    left two copies behind (5.8 GB in a test machine's /tmp in a day), and a service's worker
+    kept them in its private /tmp, a tmpfs in memory, until it was restarted."""
+    write_csv(tmp_path / "dag.csv", day_rows(14), "utf-8", ";")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "generate.py"), *command, "--out-dir", "out"],
+        cwd=tmp_path, env={**os.environ, "TMPDIR": str(scratch)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(list((tmp_path / "out").rglob("*.pdf"))) >= 1
+    assert [p.name for p in scratch.iterdir()] == []
+
+
 # --- interrupts: what a review found (issue 12) --------------------------------------------
 
 
@@ -567,12 +591,7 @@ def start_big_day(
     """A day big enough that each worker has a long chunk, started in its own session, and
     waited on until a few leaflets are written. Its messages go to ``stderr.txt``, not to a
     pipe that nobody reads while it runs (a full pipe would stop the batch)."""
-    sites = [("augustinus", "wouters"), ("cadix", "claes"), ("palfijn", "el-amrani")]
-    variants = ["heupprothese", "decompressie", "osteotomie"]
-    lines = [[f"R-{i:04d}", f"Patiënt {i}", "", "avn-hip", variants[i % 3], sites[i % 3][1],
-              sites[i % 3][0], "15/12/2026", f"{7 + i // 60 % 12}:{i % 60:02d}"]
-             for i in range(rows)]  # fmt: skip
-    listing = write_csv(tmp_path / "dag.csv", lines, "utf-8", ";")
+    listing = write_csv(tmp_path / "dag.csv", day_rows(rows), "utf-8", ";")
     with (tmp_path / "stderr.txt").open("w") as messages:
         process = subprocess.Popen(
             [sys.executable, str(ROOT / "generate.py"), "batch", str(listing),

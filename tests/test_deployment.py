@@ -147,3 +147,5 @@ def test_twenty_people_make_leaflets_while_three_days_render_and_each_gets_their
     for path in days:
         assert "90 folders" not in an.get(path).text  # each day is its own 30
         assert "30 folders gemaakt" in an.get(path + "voortgang").text
+    deployment.stop()  # as systemd stops them: each machine's /tmp as it was (render.py)
+    assert [p.relative_to(deployment.scratch) for p in deployment.scratch.glob("*/tmp/*")] == []
