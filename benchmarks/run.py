@@ -73,8 +73,7 @@ def run(names: list[str], root: Path, quick: bool) -> tuple[dict[str, dict[str, 
             collected = Path(scratch) / f"{name}.json"
             extra = QUICK.get(name, []) if quick else []
             print(f"== {name} ({root})", flush=True)
-            # In the tree measured: Python 3.11's forkserver (the batch's workers) imports
-            # leafletpress from the working directory, whatever the parent's sys.path
+            # In the tree measured: its relative paths are its own
             command = [sys.executable, str(HERE / SCRIPTS[name]), *extra]
             code = _run_alone(command, root, {**env, RESULTS: str(collected)})
             if code is None:

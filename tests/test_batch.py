@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -580,6 +581,44 @@ def test_no_run_leaves_its_fonts_in_the_temporary_folder(tmp_path, command) -> N
     assert done.returncode == 0, done.stderr
     assert len(list((tmp_path / "out").rglob("*.pdf"))) >= 1
     assert [p.name for p in scratch.iterdir()] == []
+
+
+def test_a_leafletpress_folder_where_the_command_is_typed_is_never_run(tmp_path) -> None:
+    """Python 3.11's forkserver started with the working directory first on its path: its
+    workers imported whatever `leafletpress` was there (another checkout, another version)
+    instead of the one the batch runs."""
+    write_csv(tmp_path / "dag.csv", day_rows(14), "utf-8", ";")
+    (tmp_path / "leafletpress").mkdir()
+    (tmp_path / "leafletpress" / "__init__.py").write_text(
+        "import pathlib\npathlib.Path(__file__).with_name('run').touch()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "generate.py"), "batch", "dag.csv", "-q", "--jobs", "2",
+         "--out-dir", "out"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(list((tmp_path / "out").rglob("R-*.pdf"))) == 14
+    assert not (tmp_path / "leafletpress" / "run").exists()
+
+
+def test_workers_run_the_leafletpress_of_their_batch_not_the_installed_one(tmp_path) -> None:
+    """Another checkout (``make bench-compare``'s) run with this one's environment, where this
+    checkout is installed: its workers are made of its own code too."""
+    shutil.copytree(ROOT / "leafletpress", tmp_path / "other" / "leafletpress")
+    shutil.copy(ROOT / "generate.py", tmp_path / "other")
+    with (tmp_path / "other" / "leafletpress" / "__init__.py").open("a") as init:
+        init.write("\nimport os, pathlib\nwith pathlib.Path(__file__).with_name('pids').open('a')"
+                   " as pids:\n    pids.write(f'{os.getpid()}\\n')\n")  # fmt: skip
+    write_csv(tmp_path / "dag.csv", day_rows(14), "utf-8", ";")
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "other" / "generate.py"), "--project", str(ROOT),
+         "batch", "dag.csv", "-q", "--jobs", "2", "--out-dir", "out"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    pids = (tmp_path / "other" / "leafletpress" / "pids").read_text().split()
+    assert len(set(pids)) == 2, "the batch, and the server its workers are forked from"
 
 
 # --- interrupts: what a review found (issue 12) --------------------------------------------

@@ -19,6 +19,7 @@ import signal
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import groupby
@@ -209,22 +210,45 @@ def print_task(
 
 def _context() -> Any:
     """Workers are forked from a server process that has imported WeasyPrint and this module
-    (with pikepdf) once: each starts warm. The server ignores Ctrl-C (serverstart.py)."""
+    (with pikepdf) once: each starts warm. The server ignores Ctrl-C (serverstart.py).
+
+    The server is a ``python -c``, which would put the working directory first on its path
+    (Python 3.11's forkserver does not pass this process's path on): it imports leafletpress
+    from where this process did, never from a ``leafletpress`` folder where the command was
+    typed, nor from another checkout installed in the same environment."""
+    from multiprocessing import forkserver
+
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(
         ["leafletpress.day.serverstart", "leafletpress.pdf.render", __name__]
     )
+    ours = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(filter(None, [ours, os.environ.get("PYTHONPATH")]))
+    with _environment(PYTHONSAFEPATH="1", PYTHONPATH=path):
+        forkserver.ensure_running()
     return context
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """``values`` in this process's environment (for a process started now), then as it was."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
 
 
 def warm_up(rows: int, jobs: int | None) -> None:
     """Start that server now, for a day that will have workers: its imports (about a second)
     then run while this process reads and checks the list, not after."""
     if rows > MIN_CHUNK and (jobs or os.cpu_count() or 1) > 1:
-        from multiprocessing import forkserver
-
         _context()
-        forkserver.ensure_running()
 
 
 class _InProcess(Executor):
