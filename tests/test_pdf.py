@@ -308,6 +308,23 @@ def test_patients_with_the_same_text_share_one_layout(renderer, personalisation)
     assert renderer.layouts == before + 3, "another surgeon is named in the text: new layout"
 
 
+def test_a_template_changed_since_the_last_leaflet_is_used_for_the_next(project_copy) -> None:
+    """Templates are compiled once per process, for every Composer (compose._Compiled): one
+    changed in the meantime (by an editor, through the web) is compiled again."""
+    from leafletpress.common.project import Project
+    from leafletpress.content.registry import load_registry
+    from leafletpress.pdf.compose import Composer
+
+    project = Project(project_copy)
+    registry = load_registry(project)
+    p = personalise(make_visit(**visit_fields()), load_leaflet(project, "avn-hip"), registry)
+    assert "Een nieuwe zin." not in Composer(project, registry).leaflet(p)
+    edit(
+        project_copy / "templates/leaflet.html.j2", "{{ body }}", "<p>Een nieuwe zin.</p>{{ body }}"
+    )
+    assert "Een nieuwe zin." in Composer(project, registry).leaflet(p)
+
+
 def test_a_cover_that_runs_over_still_numbers_every_page(project_copy, leaflet) -> None:
     from leafletpress.common.project import Project
     from leafletpress.content.registry import load_registry
