@@ -19,7 +19,16 @@ from pathlib import Path
 import pikepdf
 import pypdf
 import pytest
-from helpers import LEAFLET, ROOT, content, normalise, page_sizes_mm, page_texts
+from helpers import (
+    LEAFLET,
+    ROOT,
+    all_text,
+    content,
+    edit,
+    normalise,
+    page_sizes_mm,
+    page_texts,
+)
 from openpyxl import Workbook
 
 from leafletpress.printing.printfile import build_print_file
@@ -619,6 +628,25 @@ def test_workers_run_the_leafletpress_of_their_batch_not_the_installed_one(tmp_p
     assert done.returncode == 0, done.stderr
     pids = (tmp_path / "other" / "leafletpress" / "pids").read_text().split()
     assert len(set(pids)) == 2, "the batch, and the server its workers are forked from"
+
+
+def test_a_worker_warmed_before_its_first_day_prints_the_content_of_that_day(
+    tmp_path, cli, project_copy
+) -> None:
+    """The web's worker loads its renderer (the campuses, surgeons and hospital settings) as
+    it starts, before a day is asked for (workers.warm): a phone number changed in between
+    is the one its first day prints."""
+    from leafletpress.day import workers
+
+    workers.warm(str(project_copy))
+    edit(project_copy / "config/sites.yaml", "phone: 03 000 00 01", "phone: 03 999 99 01")
+    listing = write_csv(tmp_path / "dag.csv", day_rows(1), "utf-8", ";")  # at Augustinus
+    code, _, err = cli("--project", str(project_copy), "batch", str(listing), "--out-dir",
+                       str(tmp_path / "out"), "-q", "--jobs", "1")  # fmt: skip
+    assert code == 0, err
+    (pdf,) = (tmp_path / "out").rglob("R-*.pdf")
+    text = normalise(all_text(pdf.read_bytes()))
+    assert "03 999 99 01" in text and "03 000 00 01" not in text
 
 
 # --- interrupts: what a review found (issue 12) --------------------------------------------

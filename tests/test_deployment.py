@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -56,6 +59,23 @@ def test_a_deployment_started_outside_the_tests_has_every_setting_a_machine_need
     deployment.manage("check")  # no database needed: the settings are what is checked
     keys = {deployment.machine(name)["LEAFLETPRESS_KEY_FILE"] for name in ("web", "a", "b")}
     assert keys == {str(tmp_path / "sleutel")}
+
+
+def test_a_web_server_whose_content_does_not_load_starts_and_leaves_it_to_the_first_page(
+    tmp_path,
+) -> None:
+    """Each gunicorn worker loads the engine as it starts (wsgi.py). Content that does not
+    load must not stop it there: gunicorn would give up on its workers and the hospital see
+    no page at all, rather than the page that says what is wrong."""
+    for name in ("leaflets", "config"):
+        shutil.copytree(ROOT / name, tmp_path / "inhoud" / name)
+    (tmp_path / "inhoud" / "config" / "sites.yaml").write_text("sites: [\n", encoding="utf-8")
+    env = os.environ | {"LEAFLETPRESS_PROJECT": str(tmp_path / "inhoud"),
+                        "LEAFLETPRESS_DATA": str(tmp_path / "data")}  # fmt: skip
+    booted = subprocess.run([sys.executable, "-c", "import leafletpress.web.wsgi"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert booted.returncode == 0, booted.stderr
+    assert "de inhoud laadt niet (ContentErrors)" in booted.stderr
 
 
 def wait_until(condition, seconds: float, what: str):

@@ -81,8 +81,7 @@ def run_batch(
         tasks = run.skip_unchanged(inputs, edition, force, found, earlier or ())
         composer = Composer(project, registry)
         wanted = jobs or os.cpu_count() or 1
-        sites = len({((out_dir / e.file).parent, e.p.visit.site) for e in plan.entries})
-        merged = len(plan.entries) if sites > 1 else 0  # print files built side by side
+        merged = side_by_side(plan, out_dir)
         pool = stack.enter_context(Workers(str(project.root), wanted, len(tasks), merged))
         run.render(pool.executor, str(project.root), run.chunks(tasks, composer, wanted))
         finish = DayFinisher(
@@ -98,6 +97,13 @@ def run_batch(
             outcome.manifests += done.manifests
             outcome.strays += done.strays
     return run.tally(outcome)
+
+
+def side_by_side(plan: Plan, out_dir: Path) -> int:
+    """The leaflets in print files built side by side (by workers): all, when the day has
+    more than one campus."""
+    sites = len({((out_dir / e.file).parent, e.p.visit.site) for e in plan.entries})
+    return len(plan.entries) if sites > 1 else 0
 
 
 def render_part(

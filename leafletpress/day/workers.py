@@ -37,7 +37,7 @@ from ..pdf.compose import TOGETHER
 from ..printing.printfile import build_print_file
 from ..visit.appointment import Visit
 from ..visit.personalise import Personalisation, personalise
-from .journal import JOURNAL, record_done
+from .journal import JOURNAL, inputs_digest, record_done
 
 if TYPE_CHECKING:
     from ..pdf.render import Rendered, Renderer
@@ -106,6 +106,23 @@ def _init_renderer(root: str) -> Renderer:
         _leaflets.clear()
         tune_gc()
     return _renderer
+
+
+def warm(root: str) -> None:
+    """Load the renderer now, in a process that waits for days (the web's worker), instead of
+    during its first day (WeasyPrint, the content, the templates: about a second), and with
+    several campuses, start the server its print files' workers are forked from. The
+    content's digest is taken before and after: content that changed meanwhile is loaded
+    again for that day, as any changed since (``render_tasks``)."""
+    global _inputs, _renderer
+    before = inputs_digest(Project(Path(root)))
+    renderer = _init_renderer(root)
+    if inputs_digest(Project(Path(root))) == before:
+        _inputs = before
+    else:
+        _renderer = None
+    if len(renderer.composer.registry.sites) > 1:
+        warm_up(0, None, MIN_MERGED + 1)
 
 
 def _release_renderer() -> None:
@@ -244,10 +261,17 @@ def _environment(**values: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def warm_up(rows: int, jobs: int | None) -> None:
+def in_workers(jobs: int, tasks: int, merged: int) -> bool:
+    """Whether a day is worth worker processes: ``tasks`` leaflets to make, ``merged``
+    leaflets in print files built side by side."""
+    return jobs > 1 and (tasks > MIN_CHUNK or merged > MIN_MERGED)
+
+
+def warm_up(tasks: int, jobs: int | None, merged: int = 0) -> None:
     """Start that server now, for a day that will have workers: its imports (about a second)
-    then run while this process reads and checks the list, not after."""
-    if rows > MIN_CHUNK and (jobs or os.cpu_count() or 1) > 1:
+    then run while this process reads and checks the list (or makes a web day's parts), not
+    after."""
+    if in_workers(jobs or os.cpu_count() or 1, tasks, merged):
         _context()
 
 
@@ -273,7 +297,7 @@ class Workers:
         self._stop: EventType | None = None
         self._signals: dict[int, Any] = {}
         self.executor: Executor
-        if jobs <= 1 or (tasks <= MIN_CHUNK and merged <= MIN_MERGED):
+        if not in_workers(jobs, tasks, merged):
             self.executor = _InProcess()
             self._stop_between_leaflets()
             return

@@ -30,8 +30,9 @@ from django_tasks_db.utils import is_locked_database_exception
 
 from ..common.errors import BusyError, LeafletpressError
 from ..common.files import own_folder
-from ..day.batch import Outcome
+from ..day.batch import Outcome, side_by_side
 from ..day.manifest import JSON_NAME, MADE, read_manifest
+from ..day.workers import warm_up
 from ..mail.sending import run_email
 from . import days, feed, service
 from .models import Day, Mailing, audit
@@ -76,6 +77,7 @@ def _take_part(day: Day) -> Outcome | None:
     if day.parts.exists() and not days.claimable(day) and not days.needs_finisher(day):
         return None  # a helper that came too late: the others end the day
     work = days.Work.of(day)
+    warm_up(0, None, side_by_side(work.planned, day.out_dir))  # for the print files, at the end
     parts = days.cut(work)
     for _ in range(min(parts - 1, settings.WORKER_HELPERS)):
         make_day.enqueue(str(day.id))  # other workers join in

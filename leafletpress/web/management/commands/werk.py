@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import InterfaceError, OperationalError, connections
 from django_tasks_db.utils import is_locked_database_exception
 
+from ....day.workers import warm
 from ...backup import restoring
 
 PAUSE_SECONDS = 1.0
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             raise CommandError("een herstel uit een reservekopie is bezig of werd onderbroken "
                                "(.herstel-bezig in de gedeelde map): maak het af met herstel, "
                                "dan start de werker")  # fmt: skip
+        _warm()
         gone_since, last = None, 0.0
         while True:  # hervat each time: it queues the watch again if the lock lost it
             try:
@@ -62,6 +64,17 @@ class Command(BaseCommand):
             last = now
             connections.close_all()
             time.sleep(GONE_PAUSE_SECONDS)
+
+
+def _warm() -> None:
+    """The renderer loaded before the first day, not during it. Content that cannot be loaded
+    is the first day's to report, as it would be without this."""
+    from ...service import project
+
+    try:
+        warm(str(project().root))
+    except Exception as exc:
+        log.warning("de inhoud laadt niet (%s); de eerste dag zegt waarom", type(exc).__name__)
 
 
 def _unreachable(exc: OperationalError) -> bool:
