@@ -630,16 +630,31 @@ def test_workers_run_the_leafletpress_of_their_batch_not_the_installed_one(tmp_p
     assert len(set(pids)) == 2, "the batch, and the server its workers are forked from"
 
 
+@pytest.mark.parametrize("moment", ["after", "while"], ids=["changed after", "changed while"])
 def test_a_worker_warmed_before_its_first_day_prints_the_content_of_that_day(
-    tmp_path, cli, project_copy
+    tmp_path, cli, project_copy, monkeypatch, moment
 ) -> None:
     """The web's worker loads its renderer (the campuses, surgeons and hospital settings) as
-    it starts, before a day is asked for (workers.warm): a phone number changed in between
-    is the one its first day prints."""
+    it starts, before a day is asked for (workers.warm): a phone number changed after that,
+    or while it loads, is the one its first day prints."""
     from leafletpress.day import workers
 
+    def change() -> None:
+        edit(project_copy / "config/sites.yaml", "phone: 03 000 00 01", "phone: 03 999 99 01")
+
+    if moment == "while":
+        loaded = workers.load_registry
+
+        def loading(project):
+            registry = loaded(project)
+            change()
+            return registry
+
+        monkeypatch.setattr(workers, "load_registry", loading)
     workers.warm(str(project_copy))
-    edit(project_copy / "config/sites.yaml", "phone: 03 000 00 01", "phone: 03 999 99 01")
+    monkeypatch.undo()
+    if moment == "after":
+        change()
     listing = write_csv(tmp_path / "dag.csv", day_rows(1), "utf-8", ";")  # at Augustinus
     code, _, err = cli("--project", str(project_copy), "batch", str(listing), "--out-dir",
                        str(tmp_path / "out"), "-q", "--jobs", "1")  # fmt: skip
@@ -659,11 +674,13 @@ def start_big_day(
     waited on until a few leaflets are written. Its messages go to ``stderr.txt``, not to a
     pipe that nobody reads while it runs (a full pipe would stop the batch)."""
     listing = write_csv(tmp_path / "dag.csv", day_rows(rows), "utf-8", ";")
+    (tmp_path / "tmp").mkdir()  # its TMPDIR
     with (tmp_path / "stderr.txt").open("w") as messages:
         process = subprocess.Popen(
             [sys.executable, str(ROOT / "generate.py"), "batch", str(listing),
              "--out-dir", str(tmp_path / "out"), "-q", "--jobs", str(jobs)],
             stdout=subprocess.DEVNULL, stderr=messages, text=True, start_new_session=True,
+            env={**os.environ, "TMPDIR": str(tmp_path / "tmp")},
         )  # fmt: skip
     folder = tmp_path / "out" / DAY.isoformat()
     deadline = time.monotonic() + 120
@@ -702,14 +719,21 @@ def test_ctrl_c_stops_a_big_day_within_seconds_and_every_leaflet_is_journaled(
     assert not list(folder.glob(".*.part"))
 
 
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
-def test_the_workers_end_with_the_batch(tmp_path, how: signal.Signals) -> None:
+@pytest.mark.parametrize(
+    "how, everyone",
+    [(signal.SIGTERM, False), (signal.SIGKILL, False), (signal.SIGTERM, True)],
+    ids=["SIGTERM", "SIGKILL", "SIGTERM to every process (a service manager's stop)"],
+)
+def test_the_workers_end_with_the_batch(tmp_path, how: signal.Signals, everyone: bool) -> None:
     import psutil
 
     process, folder = start_big_day(tmp_path)
     workers = psutil.Process(process.pid).children(recursive=True)
     assert workers
-    process.send_signal(how)  # the batch only, as a service manager or `kill` would
+    if everyone:
+        os.killpg(process.pid, how)
+    else:
+        process.send_signal(how)  # the batch only, as `kill` would
     process.wait(timeout=60)
     _, alive = psutil.wait_procs(workers, timeout=5)
     assert alive == [], "no worker outlives the batch (and its lock)"
@@ -719,6 +743,7 @@ def test_the_workers_end_with_the_batch(tmp_path, how: signal.Signals) -> None:
     if how == signal.SIGTERM:
         assert process.returncode == 130
         assert {p.name for p in leaflet_files(folder)} == journaled(folder)
+    assert list((tmp_path / "tmp").glob("weasyprint-*")) == [], "each worker's copy of the fonts"
 
 
 # --- lists that break the reader (issue 12) -------------------------------------------------

@@ -78,10 +78,12 @@ _stop: EventType | threading.Event | None = None  # set by the batch when it is 
 
 
 def _start_worker(root: str, stop: EventType) -> None:
-    """In each worker process: Ctrl-C is the batch's to handle (it stops us between two
-    leaflets), and the worker ends when the batch process ends, however it ends."""
+    """In each worker process: Ctrl-C and SIGTERM are the batch's to handle (it stops us
+    between two leaflets; a service manager sends SIGTERM to every process of the service),
+    and the worker ends when the batch process ends, however it ends."""
     global _stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _stop = stop
     batch = multiprocessing.parent_process()
     if batch is not None:
@@ -91,6 +93,8 @@ def _start_worker(root: str, stop: EventType) -> None:
 
 def _die_with(sentinel: int) -> None:
     wait([sentinel])
+    if _renderer is not None:  # os._exit runs no clean-up: the fonts' copy goes first
+        _renderer.remove_fonts()
     os._exit(1)  # the batch is gone: a PDF being written stays a .part file, cleaned later
 
 

@@ -25,7 +25,6 @@ import hashlib
 import logging
 import mimetypes
 import multiprocessing.util
-import os
 import shutil
 import unicodedata
 from collections import OrderedDict, deque
@@ -204,13 +203,12 @@ class AssetFetcher(URLFetcher):
         raise URLFetchingError(f"refused: {url[:200]}")
 
 
-def _remove_fonts(font_config: FontConfiguration, pid: int) -> None:
+def _remove_fonts(font_config: FontConfiguration) -> None:
     """WeasyPrint copies the fonts of @font-face rules to a temporary folder that it removes
     only when their FontConfiguration is freed: never, in a process that ends with a renderer
-    still alive (a batch worker, the web's). Registered by Renderer for this process only: a
-    child forked without multiprocessing (gunicorn's workers) must not remove its parent's."""
+    still alive (a batch worker, the web's)."""
     folder = getattr(font_config, "_folder", None)  # WeasyPrint 70's (a test checks it)
-    if folder is not None and os.getpid() == pid:
+    if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
         font_config._folder = None
 
@@ -238,10 +236,11 @@ class Renderer:
         self.composer = Composer(project, registry)
         self.fetcher = AssetFetcher(project.asset_dirs)
         self.font_config = FontConfiguration()
-        # When this renderer is freed, or when the process ends: in a multiprocessing worker
-        # too, which skips atexit (exitpriority: run by multiprocessing's own exit function)
-        multiprocessing.util.Finalize(
-            self, _remove_fonts, args=(self.font_config, os.getpid()), exitpriority=0
+        # When this renderer is freed, or when this process ends (a multiprocessing worker
+        # too, which skips atexit): exitpriority makes multiprocessing's exit function run it;
+        # never in a process forked from this one
+        self.remove_fonts = multiprocessing.util.Finalize(
+            self, _remove_fonts, args=(self.font_config,), exitpriority=0
         )
         self._stylesheets: dict[str, list[CSS]] = {}
         self._image_cache: dict[str, object] = {}
