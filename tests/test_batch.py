@@ -494,6 +494,7 @@ def test_a_killed_batch_resumes_and_ends_as_if_never_interrupted(tmp_path) -> No
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # what kill -9 leaves: fonts (render.py)
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
