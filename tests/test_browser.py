@@ -457,6 +457,33 @@ def test_a_choice_made_after_the_session_ended_says_so(page: Page, cookie: str |
     shot(page, f"07d-afgemeld-{cookie or 'alle-cookies'}")
 
 
+def test_a_choice_after_signing_in_again_in_another_tab_says_the_page_expired(
+    page: Page,
+) -> None:
+    """Signing out and in again in another tab gives the session a new CSRF token: the form's
+    next choice was refused, and the page said she was signed out, while she was signed in.
+    It says the page expired, and reloading it keeps what she typed."""
+    fill_one_patient(page)
+    other = page.context.new_page()  # she signs out and in again there
+    other.goto("/")
+    other.get_by_role("button", name="Afmelden").click()
+    other.get_by_label("Gebruikersnaam").fill("an")
+    other.get_by_label("Wachtwoord").fill(PASSWORD)
+    other.get_by_role("button", name="Aanmelden").click()
+    expect(other.get_by_role("link", name="Eén patiënt")).to_be_visible()
+    other.close()
+    page.get_by_label("Campus", exact=True).select_option("palfijn")
+    banner = page.get_by_role("alert").filter(has_text="Deze pagina is verlopen")
+    expect(banner).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("alert").filter(has_text="afgemeld")).to_have_count(0)
+    shot(page, "07e-pagina-verlopen")
+    banner.get_by_role("link", name="Laad de pagina opnieuw").click()
+    expect(page.get_by_role("status").filter(has_text="staat er weer")).to_be_visible()
+    expect(page.get_by_label("Naam van de patiënt")).to_have_value("Ünal Çelik-O'Brien")
+    expect(page.get_by_label("Campus", exact=True)).to_have_value("palfijn")
+    expect(page.get_by_label("Chirurg")).not_to_contain_text("Lotte Verbeeck")  # not at Palfijn
+
+
 def sign_in_again(page: Page, name: str = "an") -> None:
     """The session ended while she typed: she sends the form, and signs in again from the
     "Formulier verlopen" page."""

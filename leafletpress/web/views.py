@@ -950,4 +950,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form sent after the session ended: sign in again, and back to that form, where the
     browser fills in again what was typed (static/web/app.js)."""
     back = request.path if url_has_allowed_host_and_scheme(request.path, None) else "/"
-    return render(request, "web/csrf.html", {"back": back}, status=403)
+    response = render(request, "web/csrf.html", {"back": back}, status=403)
+    if request.user.is_authenticated:  # signed in again meanwhile (another tab): a new token
+        response["X-Geweigerd"] = "verlopen"  # a choice on the form: app.js says so
+    return response

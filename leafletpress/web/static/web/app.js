@@ -54,6 +54,7 @@ document.addEventListener("htmx:timeout", unanswered);
 document.addEventListener("htmx:responseError", (event) => {
   if (event.detail.xhr.status !== 403) return unanswered(event);
   const form = document.querySelector("form[data-bewaar]");
+  if (event.detail.xhr.getResponseHeader("X-Geweigerd") === "verlopen") return expired(form);
   const link = document.createElement("a");
   link.href = "/aanmelden/?next=" + encodeURIComponent(location.pathname);
   link.textContent = "Meld je opnieuw aan";
@@ -63,6 +64,17 @@ document.addEventListener("htmx:responseError", (event) => {
     form ? ": wat je typte, staat daarna weer in het formulier." : ".");
 });
 
+// Signed in again meanwhile (in another tab): the page's CSRF token is of before, and every
+// choice is refused. Reloading it brings a new one, and what she typed, as after signing in.
+function expired(form) {
+  const link = document.createElement("a");
+  link.href = location.pathname;
+  link.textContent = "Laad de pagina opnieuw";
+  link.addEventListener("click", () => keep(form, true));
+  banner("verlopen", "Deze pagina is verlopen: je meldde je intussen opnieuw aan, misschien "
+    + "in een ander tabblad. ", link, form ? ": wat je typte, staat er daarna weer." : ".");
+}
+
 document.addEventListener("htmx:beforeRequest", (event) => {
   const polling = event.detail.requestConfig.verb === "get";
   if (polling && document.getElementById("afgemeld")) event.preventDefault();
@@ -71,26 +83,27 @@ document.addEventListener("htmx:beforeRequest", (event) => {
 document.addEventListener("htmx:afterRequest", (event) => {
   if (!event.detail.successful) return;
   missed = 0;
-  for (const id of ["geen-antwoord", "afgemeld"]) document.getElementById(id)?.remove();
+  for (const id of ["geen-antwoord", "afgemeld", "verlopen"]) document.getElementById(id)?.remove();
 });
 
 // What she typed survives signing in again (issue 24, item 8). A form marked data-bewaar is
 // kept when it is sent, in this tab's sessionStorage only (a hospital PC is shared: nothing
 // with a patient's name may outlive the tab, so never localStorage). The next page of the app
-// forgets it, unless that page is the sign-in or the "afgemeld" page, which mark it; back on
-// the form after signing in again with the same account, a marked form is filled in again,
-// once, and the page says so.
+// forgets it, unless that page is the sign-in or the "afgemeld" page, which mark it (as does
+// reloading an expired page from its banner); back on the form with the same account, a
+// marked form is filled in again, once, and the page says so.
 // Signing out with "Afmelden" forgets it at once.
 const KEPT = "leafletpress-formulier";
 
-function keep(form) {
+function keep(form, signingIn = false) {
   if (!form) return;
   const values = {};
   for (const [name, value] of new FormData(form)) {
     if (name !== "csrfmiddlewaretoken" && typeof value === "string") values[name] = value;
   }
   const account = document.body.dataset.account;
-  sessionStorage.setItem(KEPT, JSON.stringify({ path: location.pathname, account, values }));
+  sessionStorage.setItem(KEPT, JSON.stringify({ path: location.pathname, account, values,
+                                                signingIn }));
 }
 
 document.addEventListener("submit", (event) => {
@@ -128,7 +141,7 @@ function restore() {
   const note = document.createElement("div");
   note.className = "banner info";
   note.setAttribute("role", "status");
-  note.textContent = "Wat je typte voor je afgemeld werd, staat er weer. Kijk het na en maak de folder.";
+  note.textContent = "Wat je typte, staat er weer. Kijk het na en maak de folder.";
   form.before(note);
 }
 
