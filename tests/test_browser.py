@@ -457,31 +457,78 @@ def test_a_choice_made_after_the_session_ended_says_so(page: Page, cookie: str |
     shot(page, f"07d-afgemeld-{cookie or 'alle-cookies'}")
 
 
-def test_a_choice_after_signing_in_again_in_another_tab_says_the_page_expired(
-    page: Page,
-) -> None:
-    """Signing out and in again in another tab gives the session a new CSRF token: the form's
-    next choice was refused, and the page said she was signed out, while she was signed in.
-    It says the page expired, and reloading it keeps what she typed."""
-    fill_one_patient(page)
-    other = page.context.new_page()  # she signs out and in again there
+def sign_in_elsewhere(page: Page, name: str) -> None:
+    """In another tab of her browser: signed out there if she still was, then in as ``name``."""
+    other = page.context.new_page()
     other.goto("/")
-    other.get_by_role("button", name="Afmelden").click()
-    other.get_by_label("Gebruikersnaam").fill("an")
+    if other.get_by_role("button", name="Afmelden").count():
+        other.get_by_role("button", name="Afmelden").click()
+    other.get_by_label("Gebruikersnaam").fill(name)
     other.get_by_label("Wachtwoord").fill(PASSWORD)
     other.get_by_role("button", name="Aanmelden").click()
     expect(other.get_by_role("link", name="Eén patiënt")).to_be_visible()
     other.close()
+
+
+def test_a_choice_after_signing_in_again_in_another_tab_says_the_page_expired(
+    page: Page,
+) -> None:
+    """Signing in again in another tab gives the session a new CSRF token: the form's next
+    choice was refused, and the page said she was signed out, while she was signed in. It
+    says the page expired (only that, after an earlier "afgemeld"), and loading it again
+    brings back what she typed, once: a link opened in a new tab left it marked here, for the
+    next patient's form."""
+    fill_one_patient(page)
+    page.context.clear_cookies()  # the session ended: a choice says so
+    page.get_by_label("Campus", exact=True).select_option("augustinus")
+    expect(page.get_by_role("alert").filter(has_text="Je bent afgemeld")).to_be_visible()
+    sign_in_elsewhere(page, "an")
     page.get_by_label("Campus", exact=True).select_option("palfijn")
     banner = page.get_by_role("alert").filter(has_text="Deze pagina is verlopen")
     expect(banner).to_be_visible(timeout=20_000)
-    expect(page.get_by_role("alert").filter(has_text="afgemeld")).to_have_count(0)
+    expect(page.get_by_role("alert")).to_have_count(1)  # the latest explanation only
     shot(page, "07e-pagina-verlopen")
-    banner.get_by_role("link", name="Laad de pagina opnieuw").click()
+    banner.get_by_role("button", name="Laad de pagina opnieuw").click(modifiers=["Control"])
     expect(page.get_by_role("status").filter(has_text="staat er weer")).to_be_visible()
     expect(page.get_by_label("Naam van de patiënt")).to_have_value("Ünal Çelik-O'Brien")
     expect(page.get_by_label("Campus", exact=True)).to_have_value("palfijn")
     expect(page.get_by_label("Chirurg")).not_to_contain_text("Lotte Verbeeck")  # not at Palfijn
+    assert len(page.context.pages) == 1
+    page.get_by_role("link", name="Eén patiënt").click()  # the next patient
+    page.wait_for_function("() => document.readyState === 'complete'")
+    expect(page.get_by_label("Naam van de patiënt")).to_have_value("")
+
+
+def test_a_form_sent_after_signing_in_again_elsewhere_comes_back_from_the_expired_page(
+    page: Page,
+) -> None:
+    """The page said "Laad ze opnieuw" and linked only to the home page, where what she typed
+    was forgotten (F5 sent the refused form again)."""
+    fill_one_patient(page)
+    sign_in_elsewhere(page, "an")
+    page.get_by_role("button", name="Maak de folder").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Formulier verlopen")
+    page.get_by_role("link", name="Laad de pagina opnieuw").click()
+    expect(page.get_by_role("status").filter(has_text="staat er weer")).to_be_visible()
+    expect(page.get_by_label("Naam van de patiënt")).to_have_value("Ünal Çelik-O'Brien")
+
+
+def test_a_page_expired_because_someone_else_signed_in_keeps_nothing_for_them(
+    page: Page,
+) -> None:
+    os.environ["LEAFLETPRESS_WACHTWOORD"] = PASSWORD
+    try:
+        call_command("maak_account", "bo", "--rol", "secretariaat", stdout=io.StringIO())
+    finally:
+        del os.environ["LEAFLETPRESS_WACHTWOORD"]
+    fill_one_patient(page)
+    sign_in_elsewhere(page, "bo")
+    page.get_by_label("Campus", exact=True).select_option("palfijn")
+    banner = page.get_by_role("alert").filter(has_text="iemand anders meldde zich")
+    expect(banner).not_to_contain_text("wat je typte")
+    banner.get_by_role("button", name="Laad de pagina opnieuw").click()
+    expect(page.get_by_label("Naam van de patiënt")).to_have_value("")
+    assert page.evaluate("sessionStorage.getItem('leafletpress-formulier')") is None
 
 
 def sign_in_again(page: Page, name: str = "an") -> None:

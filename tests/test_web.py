@@ -295,12 +295,35 @@ def test_a_choice_asked_after_the_session_ended_is_refused_for_the_page_to_say_s
 # --- security baseline ----------------------------------------------------------------------
 
 
-def test_a_forged_post_is_refused(data) -> None:
+@pytest.mark.parametrize(
+    "referer, back",
+    [("http://testserver/folder/", "/folder/"), ("https://elders.example/folder/", "/")],
+    ids=["from the form", "from another site"],
+)
+def test_a_forged_post_is_refused(data, referer, back) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(account("secretariaat"))
-    response = client.post(reverse("patient"), ONE_PATIENT)
-    assert response.status_code == 403 and "Formulier verlopen" in response.content.decode()
+    response = client.post(reverse("patient"), ONE_PATIENT, HTTP_REFERER=referer)
+    html = response.content.decode()
+    assert response.status_code == 403 and "Formulier verlopen" in html
+    assert f'href="{back}">Laad de pagina opnieuw' in html  # the form, where what she typed is
+    assert response["X-Geweigerd"] == "verlopen"
     assert Document.objects.count() == 0
+
+
+def test_a_post_refused_for_its_origin_is_not_called_expired(data) -> None:
+    """Only a token of before is "verlopen": loading the page again helps. A request from
+    another origin (another site; a proxy that changes the address) would be refused again,
+    in a loop, after a page that said she signed in again elsewhere."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(account("secretariaat"))
+    client.get(reverse("patient"))
+    token = client.cookies["csrftoken"].value
+    sent = ONE_PATIENT | {"csrfmiddlewaretoken": token}
+    response = client.post(reverse("patient"), sent, HTTP_ORIGIN="https://elders.example",
+                           HTTP_HX_REQUEST="true")  # fmt: skip
+    assert response.status_code == 403 and "Formulier geweigerd" in response.content.decode()
+    assert "X-Geweigerd" not in response
 
 
 def test_a_brute_forced_sign_in_is_locked_out(data) -> None:

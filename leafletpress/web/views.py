@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -947,10 +948,20 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """A form sent after the session ended: sign in again, and back to that form, where the
-    browser fills in again what was typed (static/web/app.js)."""
+    """A form sent with a token of before: the session ended (sign in again), or she signed in
+    again meanwhile, in another tab (load the page again). Either way back to the form, where
+    the browser fills in again what was typed (static/web/app.js). A refusal for any other
+    reason (the request's origin: another site, a proxy that changes the address) is not
+    called expired: loading the page again would not help."""
     back = request.path if url_has_allowed_host_and_scheme(request.path, None) else "/"
-    response = render(request, "web/csrf.html", {"back": back}, status=403)
-    if request.user.is_authenticated:  # signed in again meanwhile (another tab): a new token
-        response["X-Geweigerd"] = "verlopen"  # a choice on the form: app.js says so
+    referer = request.headers.get("Referer", "")
+    page = urlsplit(referer).path if url_has_allowed_host_and_scheme(
+        referer, {request.get_host()}, require_https=request.is_secure()
+    ) else "/"  # fmt: skip
+    expired = reason.startswith("CSRF ")  # Django's reasons of a token, not of an origin
+    response = render(request, "web/csrf.html", {"back": back, "page": page or "/",
+                                                 "expired": expired}, status=403)  # fmt: skip
+    if expired and request.user.is_authenticated:  # a choice on the form: app.js says so
+        response["X-Geweigerd"] = "verlopen"
+        response["X-Account"] = str(request.user.pk)  # who signed in: she, or someone else
     return response

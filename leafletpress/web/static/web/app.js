@@ -54,7 +54,11 @@ document.addEventListener("htmx:timeout", unanswered);
 document.addEventListener("htmx:responseError", (event) => {
   if (event.detail.xhr.status !== 403) return unanswered(event);
   const form = document.querySelector("form[data-bewaar]");
-  if (event.detail.xhr.getResponseHeader("X-Geweigerd") === "verlopen") return expired(form);
+  const xhr = event.detail.xhr;
+  if (xhr.getResponseHeader("X-Geweigerd") === "verlopen") {
+    return expired(form, xhr.getResponseHeader("X-Account") === document.body.dataset.account);
+  }
+  document.getElementById("verlopen")?.remove(); // the latest explanation only
   const link = document.createElement("a");
   link.href = "/aanmelden/?next=" + encodeURIComponent(location.pathname);
   link.textContent = "Meld je opnieuw aan";
@@ -65,14 +69,23 @@ document.addEventListener("htmx:responseError", (event) => {
 });
 
 // Signed in again meanwhile (in another tab): the page's CSRF token is of before, and every
-// choice is refused. Reloading it brings a new one, and what she typed, as after signing in.
-function expired(form) {
-  const link = document.createElement("a");
-  link.href = location.pathname;
-  link.textContent = "Laad de pagina opnieuw";
-  link.addEventListener("click", () => keep(form, true));
-  banner("verlopen", "Deze pagina is verlopen: je meldde je intussen opnieuw aan, misschien "
-    + "in een ander tabblad. ", link, form ? ": wat je typte, staat er daarna weer." : ".");
+// choice is refused. Loading it again brings a new one, and what she typed, as after signing
+// in; not if someone else signed in. A button, not a link: a link opened in another tab left
+// the mark here, and the next patient's form came back filled in with this one.
+function expired(form, same) {
+  document.getElementById("afgemeld")?.remove(); // the latest explanation only
+  const again = document.createElement("button");
+  again.type = "button";
+  again.className = "link";
+  again.textContent = "Laad de pagina opnieuw";
+  again.addEventListener("click", () => {
+    if (same) keep(form, true);
+    location.assign(location.pathname);
+  });
+  banner("verlopen", same
+    ? "Deze pagina is verlopen: je meldde je intussen opnieuw aan, misschien in een ander tabblad. "
+    : "Deze pagina is verlopen: iemand anders meldde zich intussen aan in deze browser. ",
+  again, same && form ? ": wat je typte, staat er daarna weer." : ".");
 }
 
 document.addEventListener("htmx:beforeRequest", (event) => {
