@@ -284,6 +284,22 @@ def test_a_choice_that_is_not_offered_lends_nothing_to_the_leaflet_shown(
     assert 'name="time"' in html and 'value="8u30"' in html and 'name="discharge_date"' not in html
 
 
+@pytest.mark.parametrize(
+    "sent",
+    [{}, ONE_PATIENT | {"moment": "later"}, ONE_PATIENT | {"date": "31/02/2026", "name": ""}],
+    ids=["nothing", "a moment that does not exist", "a wrong date and no name"],
+)
+def test_every_error_in_the_summary_links_to_its_field(data, sent) -> None:
+    """A link to "#id_moment" went nowhere: the moment's two radios are id_moment_voor and
+    id_moment_ontslag."""
+    html = signed_in("secretariaat").post(reverse("patient"), sent).content.decode()
+    summary = html.split('id="fouten"', 1)[1].split("</div>", 1)[0]
+    targets = re.findall(r'href="#([^"]+)"', summary)
+    assert targets
+    for target in targets:
+        assert f'id="{target}"' in html, target
+
+
 def test_a_choice_asked_after_the_session_ended_is_refused_for_the_page_to_say_so(data) -> None:
     """htmx followed the redirect to the sign-in page and swapped the choices out for nothing:
     the Moment and Ingreep blocks vanished without a word."""
