@@ -43,14 +43,27 @@ def data(settings, tmp_path: Path) -> Path:
     return settings.DATA
 
 
+def make_account(name: str, *roles: str) -> None:
+    """An account with the tests' password (maak_account reads it from the environment)."""
+    os.environ["LEAFLETPRESS_WACHTWOORD"] = PASSWORD
+    try:
+        options = [option for role in roles for option in ("--rol", role)]
+        call_command("maak_account", name, *options, stdout=io.StringIO())
+    finally:
+        del os.environ["LEAFLETPRESS_WACHTWOORD"]
+
+
+def sign_in(tab: Page, name: str) -> None:
+    """On the sign-in page."""
+    tab.get_by_label("Gebruikersnaam").fill(name)
+    tab.get_by_label("Wachtwoord").fill(PASSWORD)
+    tab.get_by_role("button", name="Aanmelden").click()
+
+
 @pytest.fixture
 def page(browser: Browser, live_server, data) -> Iterator[Page]:
     """A secretary's browser, signed in through the sign-in page."""
-    os.environ["LEAFLETPRESS_WACHTWOORD"] = PASSWORD
-    try:
-        call_command("maak_account", "an", "--rol", "secretariaat", stdout=io.StringIO())
-    finally:
-        del os.environ["LEAFLETPRESS_WACHTWOORD"]
+    make_account("an", "secretariaat")
     context = browser.new_context(
         base_url=live_server.url, accept_downloads=True, locale="nl-BE",
         viewport={"width": 1366, "height": 768},
@@ -58,9 +71,7 @@ def page(browser: Browser, live_server, data) -> Iterator[Page]:
     tab = context.new_page()
     tab.goto("/")
     expect(tab).to_have_title("Aanmelden – leafletpress")
-    tab.get_by_label("Gebruikersnaam").fill("an")
-    tab.get_by_label("Wachtwoord").fill(PASSWORD)
-    tab.get_by_role("button", name="Aanmelden").click()
+    sign_in(tab, "an")
     expect(tab.get_by_role("heading", level=1)).to_have_text("Goeiedag an")
     yield tab
     context.close()
@@ -463,9 +474,7 @@ def sign_in_elsewhere(page: Page, name: str) -> None:
     other.goto("/")
     if other.get_by_role("button", name="Afmelden").count():
         other.get_by_role("button", name="Afmelden").click()
-    other.get_by_label("Gebruikersnaam").fill(name)
-    other.get_by_label("Wachtwoord").fill(PASSWORD)
-    other.get_by_role("button", name="Aanmelden").click()
+    sign_in(other, name)
     expect(other.get_by_role("link", name="Eén patiënt")).to_be_visible()
     other.close()
 
@@ -508,6 +517,7 @@ def test_a_form_sent_after_signing_in_again_elsewhere_comes_back_from_the_expire
     sign_in_elsewhere(page, "an")
     page.get_by_role("button", name="Maak de folder").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Formulier verlopen")
+    shot(page, "07f-formulier-verlopen-aangemeld")
     page.get_by_role("link", name="Laad de pagina opnieuw").click()
     expect(page.get_by_role("status").filter(has_text="staat er weer")).to_be_visible()
     expect(page.get_by_label("Naam van de patiënt")).to_have_value("Ünal Çelik-O'Brien")
@@ -516,11 +526,7 @@ def test_a_form_sent_after_signing_in_again_elsewhere_comes_back_from_the_expire
 def test_a_page_expired_because_someone_else_signed_in_keeps_nothing_for_them(
     page: Page,
 ) -> None:
-    os.environ["LEAFLETPRESS_WACHTWOORD"] = PASSWORD
-    try:
-        call_command("maak_account", "bo", "--rol", "secretariaat", stdout=io.StringIO())
-    finally:
-        del os.environ["LEAFLETPRESS_WACHTWOORD"]
+    make_account("bo", "secretariaat")
     fill_one_patient(page)
     sign_in_elsewhere(page, "bo")
     page.get_by_label("Campus", exact=True).select_option("palfijn")
@@ -538,9 +544,7 @@ def sign_in_again(page: Page, name: str = "an") -> None:
     page.get_by_role("button", name="Maak de folder").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Formulier verlopen")
     page.get_by_role("link", name="Opnieuw aanmelden").click()
-    page.get_by_label("Gebruikersnaam").fill(name)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Aanmelden").click()
+    sign_in(page, name)
 
 
 def test_what_she_typed_survives_signing_in_again_in_this_tab_only(page: Page) -> None:
@@ -949,19 +953,12 @@ def test_a_provider_whose_clock_differs_a_few_minutes_still_signs_in_and_an_hour
 def test_the_email_audit_and_deleted_pages_are_clear_and_pass_axe(
     browser: Browser, live_server, data: Path
 ) -> None:
-    os.environ["LEAFLETPRESS_WACHTWOORD"] = PASSWORD
-    try:
-        call_command("maak_account", "bea", "--rol", "secretariaat", "--rol", "verzenden",
-                     "--rol", "beheer", stdout=io.StringIO())  # fmt: skip
-    finally:
-        del os.environ["LEAFLETPRESS_WACHTWOORD"]
+    make_account("bea", "secretariaat", "verzenden", "beheer")
     context = browser.new_context(base_url=live_server.url, locale="nl-BE",
                                   viewport={"width": 1366, "height": 768})  # fmt: skip
     tab = context.new_page()
     tab.goto("/")
-    tab.get_by_label("Gebruikersnaam").fill("bea")
-    tab.get_by_label("Wachtwoord").fill(PASSWORD)
-    tab.get_by_role("button", name="Aanmelden").click()
+    sign_in(tab, "bea")
     tab.get_by_role("link", name="Lijst van de dag", exact=True).click()
     tab.get_by_label("Afsprakenlijst van de dag").set_input_files(
         ROOT / "examples/dag-2026-12-15.csv"

@@ -119,9 +119,10 @@ def warm(root: str) -> None:
     content's digest is taken before and after: content that changed meanwhile is loaded
     again for that day, as any changed since (``render_tasks``)."""
     global _inputs, _renderer
-    before = inputs_digest(Project(Path(root)))
+    project = Project(Path(root))
+    before = inputs_digest(project)
     renderer = _init_renderer(root)
-    if inputs_digest(Project(Path(root))) == before:
+    if inputs_digest(project) == before:
         _inputs = before
     else:
         _renderer = None

@@ -48,6 +48,13 @@ function unanswered(event) {
   banner("geen-antwoord", "leafletpress antwoordt niet: wat je hier ziet, is misschien niet "
     + "bijgewerkt. Probeer het opnieuw, of herlaad de pagina.");
 }
+// Refused: one explanation at a time, the latest (signed out, then in again in another tab)
+const REFUSALS = ["afgemeld", "verlopen"];
+function refused(id, ...content) {
+  for (const other of REFUSALS) if (other !== id) document.getElementById(other)?.remove();
+  banner(id, ...content);
+}
+
 document.addEventListener("htmx:sendError", unanswered);
 document.addEventListener("htmx:timeout", unanswered);
 
@@ -58,13 +65,12 @@ document.addEventListener("htmx:responseError", (event) => {
   if (xhr.getResponseHeader("X-Geweigerd") === "verlopen") {
     return expired(form, xhr.getResponseHeader("X-Account") === document.body.dataset.account);
   }
-  document.getElementById("verlopen")?.remove(); // the latest explanation only
   const link = document.createElement("a");
   link.href = "/aanmelden/?next=" + encodeURIComponent(location.pathname);
   link.textContent = "Meld je opnieuw aan";
   link.addEventListener("click", () => keep(form)); // with what she typed since
   keep(form);
-  banner("afgemeld", "Je bent afgemeld, omdat je leafletpress een tijd niet gebruikte. ", link,
+  refused("afgemeld", "Je bent afgemeld, omdat je leafletpress een tijd niet gebruikte. ", link,
     form ? ": wat je typte, staat daarna weer in het formulier." : ".");
 });
 
@@ -73,7 +79,6 @@ document.addEventListener("htmx:responseError", (event) => {
 // in; not if someone else signed in. A button, not a link: a link opened in another tab left
 // the mark here, and the next patient's form came back filled in with this one.
 function expired(form, same) {
-  document.getElementById("afgemeld")?.remove(); // the latest explanation only
   const again = document.createElement("button");
   again.type = "button";
   again.className = "link";
@@ -82,7 +87,7 @@ function expired(form, same) {
     if (same) keep(form, true);
     location.assign(location.pathname);
   });
-  banner("verlopen", same
+  refused("verlopen", same
     ? "Deze pagina is verlopen: je meldde je intussen opnieuw aan, misschien in een ander tabblad. "
     : "Deze pagina is verlopen: iemand anders meldde zich intussen aan in deze browser. ",
   again, same && form ? ": wat je typte, staat er daarna weer." : ".");
@@ -96,7 +101,7 @@ document.addEventListener("htmx:beforeRequest", (event) => {
 document.addEventListener("htmx:afterRequest", (event) => {
   if (!event.detail.successful) return;
   missed = 0;
-  for (const id of ["geen-antwoord", "afgemeld", "verlopen"]) document.getElementById(id)?.remove();
+  for (const id of ["geen-antwoord", ...REFUSALS]) document.getElementById(id)?.remove();
 });
 
 // What she typed survives signing in again (issue 24, item 8). A form marked data-bewaar is
