@@ -747,6 +747,28 @@ def test_the_workers_end_with_the_batch(tmp_path, how: signal.Signals, everyone:
     assert list((tmp_path / "tmp").glob("weasyprint-*")) == [], "each worker's copy of the fonts"
 
 
+def test_a_stop_signal_to_the_server_the_workers_are_forked_from_leaves_the_day_to_the_batch(
+    tmp_path,
+) -> None:
+    """A service manager's stop signals every process, in no set order. The server that
+    forked the workers reports when they end: had it died first, the batch would have taken
+    its workers for dead and ended while they wrote, leaving a PDF without its journal line
+    (seen once in CI)."""
+    import psutil
+
+    process, folder = start_big_day(tmp_path)
+    (server,) = [
+        p for p in psutil.Process(process.pid).children() if "forkserver" in str(p.cmdline())
+    ]
+    server.send_signal(signal.SIGTERM)
+    time.sleep(1)
+    assert process.poll() is None, (tmp_path / "stderr.txt").read_text()
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    assert process.returncode == 130, (tmp_path / "stderr.txt").read_text()
+    assert {p.name for p in leaflet_files(folder)} == journaled(folder)
+
+
 # --- lists that break the reader (issue 12) -------------------------------------------------
 
 
