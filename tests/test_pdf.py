@@ -449,3 +449,23 @@ def test_a_soft_hyphen_in_the_text_never_breaks_a_word(cli, project_copy, tmp_pa
     pdf, _ = made(cli, project_copy, LEAFLET, tmp_path, "--large-print")
     raw = "".join(page_texts(pdf))
     assert "ontstekingsremmers" in raw and re.findall(r"\w+\ufffe\w+", raw) == []
+
+
+def test_loading_weasyprint_runs_no_compiler_to_find_its_libraries() -> None:
+    """Every process that renders loads WeasyPrint, which asks for its C libraries by their
+    Windows and macOS names first; for each miss, ctypes ran gcc and ld (0.2 s at every
+    start). Only the linker's cache is asked, and ctypes is left as it was."""
+    import subprocess
+    import sys
+
+    script = """if True:
+        import sys
+        ran = []
+        sys.addaudithook(lambda e, a: ran.append(a[0]) if e == "subprocess.Popen" else None)
+        import ctypes.util, leafletpress.pdf.render
+        print(sorted({str(command).rsplit("/", 1)[-1] for command in ran}))
+        print(ctypes.util.find_library.__name__, leafletpress.pdf.render.HTML.__name__)
+    """
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["['ldconfig']", "find_library HTML"]

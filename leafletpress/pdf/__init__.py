@@ -9,5 +9,6 @@ one PDF and split into their own leaflets (``split``).
 Guarantees: rendering reads only the project's own assets and ``data:`` URIs, never the
 network; patient values are escaped, never evaluated; the same patients made together give
 the same bytes, and a leaflet shows the same whoever it was made with. Only ``render``,
-``standards`` and ``structure`` import WeasyPrint, so ``check`` and ``list`` start fast.
+``standards`` and ``structure`` import WeasyPrint (``render`` first, through ``libraries``,
+which finds its C libraries without a compiler), so ``check`` and ``list`` start fast.
 """
