@@ -27,7 +27,7 @@ from leafletpress.pdf.compose import Composer
 from leafletpress.pdf.render import Rendered, Renderer, _cover_of_each_page
 from leafletpress.pdf.split import Together
 from leafletpress.pdf.standards import write_pdf
-from leafletpress.pdf.subset import OthersWouldStay, _widths
+from leafletpress.pdf.subset import OthersWouldStay, _widths, drawing, drawn
 from leafletpress.visit.appointment import make_visit
 from leafletpress.visit.personalise import Personalisation, personalise
 
@@ -195,6 +195,40 @@ def test_a_leaflet_made_together_holds_no_glyph_it_does_not_draw(project, regist
         assert glyphs_held(made_one.pdf) == glyphs_held(alone), p.visit.patient.name
     held = glyphs_held(renderer.render(ps[2]).pdf)
     assert "Þ" in held["Open-Sans-Semi-Bold"][0], "the check can see a letter"
+
+
+@pytest.mark.parametrize(
+    "shown, glyphs",
+    [
+        ("[<00410042> -20 () 3.5 <0043>] TJ", {0x41, 0x42, 0x43}),
+        ("[<0041>] TJ <0044> Tj", {0x41, 0x44}),
+        ("[(AB) 5 <0043>] TJ", {0x4142, 0x43}),
+        ("[<004100>] TJ", {0x41, 0x00}),
+        ("[<00 41> <0042>] TJ", {0x41, 0x42}),
+        ("/F2 9 Tf [<4142> -3 <43>] TJ", {("simple", 0x41), ("simple", 0x42), ("simple", 0x43)}),
+    ],
+    ids=["hex strings, kerning and empty strings (WeasyPrint's; read in one pass)",
+         "a TJ and a Tj", "a literal string", "a string of an odd length",
+         "a hex string with spaces", "a font of one-byte codes"],
+)  # fmt: skip
+def test_the_glyphs_a_page_draws_are_read_from_every_form_of_text(shown, glyphs) -> None:
+    """Which glyphs each leaflet's fonts keep (and no more) rests on this; the one-pass
+    reading of WeasyPrint's arrays gives what reading them item by item gives."""
+    document = pikepdf.new()
+    wide = document.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type0)
+    )
+    simple = document.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.TrueType)
+    )
+    page = document.add_blank_page()
+    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=wide, F2=simple))
+    page.Contents = document.make_stream(f"BT /F1 9 Tf {shown} ET".encode())
+    found = drawn(list(drawing(page.obj)))
+    ids = {wide.objgen: "wide", simple.objgen: "simple"}
+    assert {
+        (ids[f], g) if ids[f] == "simple" else g for f, gs in found.items() for g in gs
+    } == glyphs
 
 
 def test_a_font_that_cannot_be_cut_makes_the_split_refuse(

@@ -20,6 +20,7 @@ whole, and ``cut`` raises ``OthersWouldStay`` if it holds a glyph beyond those g
 from __future__ import annotations
 
 import re
+import struct
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,22 +97,38 @@ def drawn(streams: Drawing) -> Glyphs:
         fonts = resources.get("/Font") if resources is not None else None
         font: FontId | None = None
         wide = True
-        for instruction in pikepdf.parse_content_stream(stream, "Tf Tj TJ ' \""):
-            operands: Any = instruction.operands
-            if str(instruction.operator) == "Tf":
+        for operands, operator in pikepdf.parse_content_stream(stream, "Tf Tj TJ ' \""):
+            if operator == _SET_FONT:
                 chosen = fonts[operands[0]] if fonts is not None and operands[0] in fonts else None
                 font = font_id(chosen) if chosen is not None else None
                 wide = chosen is None or chosen.get("/Subtype") == "/Type0"
             elif font is not None:
-                shown = operands[0] if str(instruction.operator) == "TJ" else [operands[-1]]
-                step = 2 if wide else 1
-                for item in shown:
-                    if isinstance(item, pikepdf.String):
-                        code = bytes(item)
-                        found[font] |= {
-                            int.from_bytes(code[i : i + step]) for i in range(0, len(code), step)
-                        }
+                shown = operands[0] if operator == _SHOW_EACH else [operands[-1]]
+                found[font].update(_codes(shown, 2 if wide else 1))
     return found
+
+
+_SET_FONT, _SHOW_EACH = pikepdf.Operator("Tf"), pikepdf.Operator("TJ")
+# A TJ array of hex strings of whole 2-byte codes, empty strings and numbers only, as
+# WeasyPrint writes it and qpdf unparses it: read in one pass, without an object per item
+_CODES_ONLY = re.compile(rb"\[(?:\s*(?:<(?:[0-9A-Fa-f]{4})*>|\(\)|[-+]?[0-9]*\.?[0-9]+))*\s*\]")
+_HEX = re.compile(rb"<([0-9A-Fa-f]*)>")
+
+
+def _codes(shown: Any, step: int) -> Iterator[int]:
+    """The character codes (glyphs, in a composite font) of the strings ``shown``: a TJ
+    array, or a list of one string. Codes are ``step`` bytes; a string's odd last byte is a
+    code of its own."""
+    if step == 2 and isinstance(shown, Array):
+        raw = shown.unparse()
+        if _CODES_ONLY.fullmatch(raw):  # a sentence a letter at a time: 30,000 items a page
+            data = bytes.fromhex(b"".join(_HEX.findall(raw)).decode())
+            yield from struct.unpack(f">{len(data) // 2}H", data)
+            return
+    for item in shown:
+        if isinstance(item, pikepdf.String):
+            code = bytes(item)
+            yield from (int.from_bytes(code[i : i + step]) for i in range(0, len(code), step))
 
 
 @dataclass
