@@ -281,6 +281,32 @@ def test_broken_config_names_file_and_key(cli, project_copy) -> None:
     assert "config/sites.yaml" in err and "Traceback" not in err
 
 
+UNKNOWN_COUNTRY = "onbekend land voor de feestdagen (bv. BE)"
+
+
+@pytest.mark.parametrize(
+    "field, value, error",
+    [
+        ("holidays", "XX", UNKNOWN_COUNTRY),
+        ("holidays", "be", UNKNOWN_COUNTRY),
+        ("holidays", "NLD", None),
+        ("timezone", "Europe/Brussel", "onbekende tijdzone (bv. Europe/Brussels)"),
+    ],
+    ids=["an unknown country", "a country in small letters", "a three-letter code",
+         "a misspelt time zone"],
+)  # fmt: skip
+def test_the_hospitals_calendar_settings_are_checked(cli, project_copy, field, value, error):
+    """The public holidays and time zone set every deadline printed (fasting, medicines)."""
+    hospital = project_copy / "config/hospital.yaml"
+    was = {"holidays": "BE", "timezone": "Europe/Brussels"}[field]
+    edit(hospital, f"{field}: {was} ", f"{field}: {value} ")
+    code, out, _ = cli("--project", str(project_copy), "check")
+    if error is None:
+        assert code == 0, out
+    else:
+        assert code == 1 and f"config/hospital.yaml, veld '{field}': {error}" in out, out
+
+
 def test_template_mistakes_name_the_template(cli, project_copy, tmp_path) -> None:
     edit(project_copy / "templates/partials/appointment.html.j2", "{{ v.date }}", "{{ v.date }")
     code, out, _ = cli("--project", str(project_copy), "check")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,14 +43,13 @@ def _time_zone(name: str) -> str:
     return name
 
 
-@cache
-def _holiday_countries() -> frozenset[str]:
-    return frozenset(holidays.list_supported_countries())  # 40 ms: each site asks
-
-
 def _holiday_country(code: str) -> str:
-    if code not in _holiday_countries():
-        raise ValueError("onbekend land voor de feestdagen (bv. BE)")
+    """A country whose public holidays are known (its own module only is loaded: listing
+    every supported country took 40-60 ms at each start of every process)."""
+    try:
+        holidays.country_holidays(code)
+    except NotImplementedError:
+        raise ValueError("onbekend land voor de feestdagen (bv. BE)") from None
     return code
 
 
