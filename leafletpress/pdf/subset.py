@@ -97,7 +97,9 @@ def drawn(streams: Drawing) -> Glyphs:
         fonts = resources.get("/Font") if resources is not None else None
         font: FontId | None = None
         wide = True
-        for operands, operator in pikepdf.parse_content_stream(stream, "Tf Tj TJ ' \""):
+        for instruction in pikepdf.parse_content_stream(stream, "Tf Tj TJ ' \""):
+            operands: Any = instruction.operands
+            operator = instruction.operator
             if operator == _SET_FONT:
                 chosen = fonts[operands[0]] if fonts is not None and operands[0] in fonts else None
                 font = font_id(chosen) if chosen is not None else None
