@@ -290,13 +290,20 @@ UNKNOWN_COUNTRY = "onbekend land voor de feestdagen (bv. BE)"
         ("holidays", "XX", UNKNOWN_COUNTRY),
         ("holidays", "be", UNKNOWN_COUNTRY),
         ("holidays", "NLD", None),
+        ("holidays", "UK", None),
+        ("holidays", "NYSE", UNKNOWN_COUNTRY),
+        ("holidays", "HolidayBase", UNKNOWN_COUNTRY),
+        ("holidays", "country_holidays", UNKNOWN_COUNTRY),
         ("timezone", "Europe/Brussel", "onbekende tijdzone (bv. Europe/Brussels)"),
     ],
     ids=["an unknown country", "a country in small letters", "a three-letter code",
-         "a misspelt time zone"],
+         "an alias", "a stock market's calendar", "a class of the holidays library",
+         "a function of the holidays library", "a misspelt time zone"],
 )  # fmt: skip
 def test_the_hospitals_calendar_settings_are_checked(cli, project_copy, field, value, error):
-    """The public holidays and time zone set every deadline printed (fasting, medicines)."""
+    """The public holidays and time zone set every deadline printed (fasting, medicines):
+    only a country's calendar moves them off its holidays (a review found a stock market's,
+    and names the library holds that crashed the check)."""
     hospital = project_copy / "config/hospital.yaml"
     was = {"holidays": "BE", "timezone": "Europe/Brussels"}[field]
     edit(hospital, f"{field}: {was} ", f"{field}: {value} ")

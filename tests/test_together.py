@@ -231,6 +231,32 @@ def test_the_glyphs_a_page_draws_are_read_from_every_form_of_text(shown, glyphs)
     } == glyphs
 
 
+def test_an_array_the_one_pass_refuses_is_read_item_by_item_at_once() -> None:
+    """Found by a review: the one pass could split each number of an array in several ways,
+    so refusing an array (a glyph qpdf writes as a literal string, after a line of kerning)
+    took seconds for 14 numbers and would never end for a line. Run apart, so that a
+    regression fails here instead of hanging the tests."""
+    import subprocess
+    import sys
+
+    script = """if True:
+        import pikepdf
+        from leafletpress.pdf.subset import drawing, drawn
+        document = pikepdf.new()
+        font = document.make_indirect(pikepdf.Dictionary(Subtype=pikepdf.Name.Type0))
+        page = document.add_blank_page()
+        page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+        line = b" ".join([b"<0039> -15 () -15.46875"] * 200)
+        glyph = bytes([40, 9, 34, 41])  # 0x0922 as qpdf writes it: a literal string
+        page.Contents = document.make_stream(b"BT /F1 9 Tf [ %s %s ] TJ ET" % (line, glyph))
+        print(sorted(drawn(list(drawing(page.obj)))[font.objgen]))
+    """
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str([0x39, 0x0922])
+
+
 def test_a_font_that_cannot_be_cut_makes_the_split_refuse(
     project, registry, renderer, weasyprint_warnings
 ) -> None:

@@ -112,8 +112,10 @@ def drawn(streams: Drawing) -> Glyphs:
 
 _SET_FONT, _SHOW_EACH = pikepdf.Operator("Tf"), pikepdf.Operator("TJ")
 # A TJ array of hex strings of whole 2-byte codes, empty strings and numbers only, as
-# WeasyPrint writes it and qpdf unparses it: read in one pass, without an object per item
-_CODES_ONLY = re.compile(rb"\[(?:\s*(?:<(?:[0-9A-Fa-f]{4})*>|\(\)|[-+]?[0-9]*\.?[0-9]+))*\s*\]")
+# WeasyPrint writes it and qpdf unparses it: read in one pass, without an object per item.
+# Each item is matched once, never split again (atomic): an array of any other form is
+# refused in a time linear in its length (backtracking made that exponential in its numbers)
+_CODES_ONLY = re.compile(rb"\[(?>\s*+(?:<(?:[0-9A-Fa-f]{4})*+>|\(\)|[-+]?[0-9]*\.?[0-9]+))*+\s*+\]")
 _HEX = re.compile(rb"<([0-9A-Fa-f]*)>")
 
 
