@@ -1015,6 +1015,26 @@ def test_the_summary_names_the_hidden_rows(tmp_path, cli) -> None:
     assert manifest["batch"]["hidden_rows"] == [3]
 
 
+def test_a_warning_many_rows_share_is_said_once_with_their_rows(tmp_path, cli) -> None:
+    """A clinic on a Saturday: 'een weekend of feestdag' for every patient, one line each,
+    hid the warnings that were about one patient. Shared by more than three rows, it is said
+    once, with its rows; a warning of a few rows is still said row by row, with the patient."""
+    rows = day_rows(10)
+    for n, row in enumerate(rows):
+        row[7] = {4: "15/12/2026", 8: "20/12/2026", 9: "20/12/2026"}.get(n, "19/12/2026")
+    listing = write_csv(tmp_path / "dag.csv", rows, "utf-8", ";")
+    code, _, err = cli("batch", str(listing), "--out-dir", str(tmp_path / "out"), "-q")
+    assert code == 0, err
+    said = [line for line in err.splitlines() if "weekend of feestdag" in line]
+    question = "een weekend of feestdag: klopt die datum?"
+    assert said == [
+        f"waarschuwing: {listing}, 7 rijen (rij 2-5, 7-9): de ingreep valt op 19/12/2026, "
+        + question,
+        f"waarschuwing: {listing}, rij 10 (R-008): de ingreep valt op 20/12/2026, " + question,
+        f"waarschuwing: {listing}, rij 11 (R-009): de ingreep valt op 20/12/2026, " + question,
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [

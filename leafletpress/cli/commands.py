@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from ..pdf.render import Renderer
     from ..visit.daylist import DayList
     from ..visit.personalise import Personalisation
-    from ..visit.plan import Plan
+    from ..visit.plan import Entry, Plan
 
 
 def say(message: str) -> None:
@@ -487,15 +487,20 @@ def _report_plan(args: argparse.Namespace, day: DayList, planned: Plan) -> int:
     """Print refusals and warnings of the checked list; returns how many rows were refused."""
     for refusal in planned.refusals:
         say(f"fout: {args.file}, {refusal}")
+    shared = _shared(planned.entries)
     for entry in planned.entries:
         for warning in entry.warnings:
-            say(f"waarschuwing: {args.file}, rij {entry.row} ({entry.who}): {warning}")
+            rows = shared[warning]
+            if len(rows) <= SAID_PER_ROW:
+                say(f"waarschuwing: {args.file}, rij {entry.row} ({entry.who}): {warning}")
+            elif entry.row == rows[0]:  # a clinic on a Saturday: once, not once per patient
+                say(f"waarschuwing: {args.file}, {len(rows)} rijen ({_rows(rows)}): {warning}")
     refused = len({r.row for r in planned.refusals})
     if day.hidden_rows:  # always said, also with -q: a row that is not made must be noticed
         count = len(day.hidden_rows)
         say(
             f"let op: {count} verborgen {'rij' if count == 1 else 'rijen'} niet gebruikt "
-            f"(rij {', '.join(map(str, day.hidden_rows))}): in Excel verborgen, meestal "
+            f"({_rows(day.hidden_rows)}): in Excel verborgen, meestal "
             "geannuleerde afspraken. Maak ze zichtbaar als ze toch moeten."
         )
     if not args.quiet:
@@ -504,6 +509,29 @@ def _report_plan(args: argparse.Namespace, day: DayList, planned: Plan) -> int:
             f"{refused} geweigerd."
         )
     return refused
+
+
+SAID_PER_ROW = 3  # a warning shared by more rows is said once, with its rows
+
+
+def _shared(entries: list[Entry]) -> dict[str, list[int]]:
+    """Each warning with the rows that have it."""
+    found: dict[str, list[int]] = {}
+    for entry in entries:
+        for warning in entry.warnings:
+            found.setdefault(warning, []).append(entry.row)
+    return found
+
+
+def _rows(rows: list[int]) -> str:
+    """Row numbers as a reader scans them: 'rij 2-5, 8, 10-12'."""
+    runs: list[list[int]] = []
+    for row in sorted(rows):
+        if runs and row == runs[-1][-1] + 1:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    return "rij " + ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 def _run_with_progress(
