@@ -52,8 +52,30 @@ def run_batch(listing: Path, out: Path) -> dict[str, float]:
 def _batch(listing: Path, out: Path, sample: bool) -> dict[str, float]:
     command = [sys.executable, str(ROOT / "generate.py"), "batch", str(listing), "-q",
                "--out-dir", str(out)]  # fmt: skip
+    # Its messages go to a file: a pipe read only at the end filled up with a day's warnings
+    # (a clinic on a Saturday) and stopped the batch for good
+    messages = out.with_name(out.name + "-stderr.txt")
+    messages.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with messages.open("wb") as stderr:
+        process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        peak, peak_pss = _wait(process, sample)
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        sys.exit(f"batch failed:\n{messages.read_text(encoding='utf-8', errors='replace')}")
+    folder = next(p for p in out.iterdir() if p.is_dir())  # the day; the list's folder in it
+    [listed] = folder.glob("*/manifest.json")
+    manifest = json.loads(listed.read_text(encoding="utf-8"))
+    leaflets = sum((folder / r["file"]).stat().st_size for r in manifest["leaflets"])
+    prints = sum((listed.parent / p["file"]).stat().st_size for p in manifest["print_files"])
+    return {"wall": wall, "peak_mb": peak / 2**20, "pss_mb": peak_pss / 2**20,
+            "leaflets_bytes": leaflets,
+            "print_bytes": prints, "rows": len(manifest["leaflets"])}  # fmt: skip
+
+
+def _wait(process: psutil.Popen, sample: bool) -> tuple[int, int]:
+    """Until ``process`` ends; with ``sample``, the peak of its tree's memory (RSS and PSS
+    summed), read every 20 ms."""
     peak = peak_pss = 0
     while process.poll() is None:
         total = proportional = 0
@@ -65,17 +87,7 @@ def _batch(listing: Path, out: Path, sample: bool) -> dict[str, float]:
             pass
         peak, peak_pss = max(peak, total), max(peak_pss, proportional)
         time.sleep(0.02)
-    wall = time.perf_counter() - started
-    if process.returncode != 0:
-        sys.exit(f"batch failed:\n{process.stderr.read().decode()}")
-    folder = next(p for p in out.iterdir() if p.is_dir())  # the day; the list's folder in it
-    [listed] = folder.glob("*/manifest.json")
-    manifest = json.loads(listed.read_text(encoding="utf-8"))
-    leaflets = sum((folder / r["file"]).stat().st_size for r in manifest["leaflets"])
-    prints = sum((listed.parent / p["file"]).stat().st_size for p in manifest["print_files"])
-    return {"wall": wall, "peak_mb": peak / 2**20, "pss_mb": peak_pss / 2**20,
-            "leaflets_bytes": leaflets,
-            "print_bytes": prints, "rows": len(manifest["leaflets"])}  # fmt: skip
+    return peak, peak_pss
 
 
 def run_naive(listing: Path, work: Path, limit: int | None) -> tuple[float, int]:
