@@ -12,6 +12,7 @@ import shlex
 import shutil
 import sys
 import time as clock
+from collections.abc import Iterable
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -523,7 +524,7 @@ def _shared(entries: list[Entry]) -> dict[str, list[int]]:
     return found
 
 
-def _rows(rows: list[int]) -> str:
+def _rows(rows: Iterable[int]) -> str:
     """Row numbers as a reader scans them: 'rij 2-5, 8, 10-12'."""
     runs: list[list[int]] = []
     for row in sorted(rows):
