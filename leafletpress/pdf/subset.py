@@ -125,7 +125,7 @@ def _codes(shown: Any, step: int) -> Iterator[int]:
     code of its own."""
     if step == 2 and isinstance(shown, Array):
         raw = shown.unparse()
-        if _CODES_ONLY.fullmatch(raw):  # a sentence a letter at a time: 30,000 items a page
+        if _CODES_ONLY.fullmatch(raw):  # letter by letter: 30,000 items in a group's pages
             data = bytes.fromhex(b"".join(_HEX.findall(raw)).decode())
             yield from struct.unpack(f">{len(data) // 2}H", data)
             return
