@@ -2,7 +2,7 @@
 
 WeasyPrint asks for each library under its Windows and macOS names first. On Linux each
 name that is not found makes ``ctypes.util.find_library`` run ``ldconfig``, then ``gcc``
-and ``ld``: some 200 processes and 0.2 s at every start of a process that renders (the
+and ``ld``: 85 processes and 0.2 s at every start of a process that renders (the
 CLI's one leaflet, each batch's workers, the web's worker). Importing this module imports
 WeasyPrint with ``find_library`` asking the linker's cache only, as ctypes itself does
 first; other threads meanwhile (a web server's) get ctypes' own. Nothing is lost: a library
