@@ -48,7 +48,7 @@ def _holiday_country(code: str) -> str:
     gives, read from the holidays library's table (listing them imported every country's
     module: 40-60 ms at each start of every process). Its other names (classes, stock
     markets) are no country: their calendars move no deadline off a Belgian holiday."""
-    if code not in frozenset(EntityLoader.get_country_codes()):
+    if code not in EntityLoader.get_country_codes():
         raise ValueError("onbekend land voor de feestdagen (bv. BE)")
     return code
 

@@ -90,6 +90,9 @@ def drawing(page: Any) -> Iterator[tuple[Any, Any, set[bytes]]]:
 Drawing = list[tuple[Any, Any, set[bytes]]]  # what ``drawing`` yields for a page
 
 
+_SET_FONT, _SHOW_EACH = pikepdf.Operator("Tf"), pikepdf.Operator("TJ")
+
+
 def drawn(streams: Drawing) -> Glyphs:
     """The glyphs a page draws, per font, in its streams (``drawing``)."""
     found: Glyphs = defaultdict(set)
@@ -110,7 +113,6 @@ def drawn(streams: Drawing) -> Glyphs:
     return found
 
 
-_SET_FONT, _SHOW_EACH = pikepdf.Operator("Tf"), pikepdf.Operator("TJ")
 # A TJ array of hex strings of whole 2-byte codes, empty strings and numbers only, as
 # WeasyPrint writes it and qpdf unparses it: read in one pass, without an object per item.
 # Each item is matched once, never split again (atomic): an array of any other form is

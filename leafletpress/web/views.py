@@ -955,12 +955,11 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     called expired: loading the page again would not help."""
     back = request.path if url_has_allowed_host_and_scheme(request.path, None) else "/"
     referer = request.headers.get("Referer", "")
-    page = urlsplit(referer).path if url_has_allowed_host_and_scheme(
-        referer, {request.get_host()}, require_https=request.is_secure()
-    ) else "/"  # fmt: skip
+    ours = url_has_allowed_host_and_scheme(referer, {request.get_host()}, request.is_secure())
+    page = (urlsplit(referer).path if ours else "") or "/"
     expired = reason.startswith("CSRF ")  # Django's reasons of a token, not of an origin
-    response = render(request, "web/csrf.html", {"back": back, "page": page or "/",
-                                                 "expired": expired}, status=403)  # fmt: skip
+    context = {"back": back, "page": page, "expired": expired}
+    response = render(request, "web/csrf.html", context, status=403)
     if expired and request.user.is_authenticated:  # a choice on the form: app.js says so
         response["X-Geweigerd"] = "verlopen"
         response["X-Account"] = str(request.user.pk)  # who signed in: she, or someone else
