@@ -24,11 +24,11 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import psutil
-from clinic_day import clinic_day
+from clinic_day import clinic_date, clinic_day
 from figures import ROOT, record
 from pypdf import PdfReader, PdfWriter
 
@@ -123,7 +123,7 @@ def main() -> None:
     parser.add_argument("--big-rows", type=int, default=1000, help="0 to skip")
     parser.add_argument("--naive-rows", type=int, default=0, help="0: all rows")
     args = parser.parse_args()
-    day = date.today() + timedelta(days=14)
+    day = clinic_date(14)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         listings = {}

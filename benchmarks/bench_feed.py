@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from figures import ROOT, record
@@ -31,6 +31,7 @@ from figures import ROOT, record
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 from bench_web import p95, serving
+from clinic_day import clinic_date
 from hl7.client import MLLPClient
 from hl7messages import siu
 
@@ -71,7 +72,7 @@ def main() -> None:
         print(__doc__)
         return
     rows = int(sys.argv[sys.argv.index("--rows") + 1]) if "--rows" in sys.argv else 1000
-    day = date.today() + timedelta(days=21)
+    day = clinic_date(21)
     sent = messages(rows, day)
     os.environ["LEAFLETPRESS_FEED_ADDRESS"] = f"127.0.0.1:{FEED_PORT}"
     with tempfile.TemporaryDirectory() as folder, serving(Path(folder), []):

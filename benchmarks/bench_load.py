@@ -22,13 +22,13 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from figures import ROOT, record
 
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "tests")]
-from clinic_day import clinic_day  # noqa: E402
+from clinic_day import clinic_date, clinic_day  # noqa: E402
 from deployment import Deployment, Postgres, p95, preview  # noqa: E402
 from helpers import all_text  # noqa: E402
 
@@ -71,13 +71,13 @@ def main() -> None:
             deployment.account(f"sec{number}", "secretariaat")
         for machine in ("machine-a", "machine-b"):
             deployment.start_worker(machine)
-        on = (date.today() + timedelta(days=30)).strftime("%d/%m/%Y")
+        on = clinic_date(30).strftime("%d/%m/%Y")
         crowd(deployment, 1, on, "WARM")  # every gunicorn process has its renderer warm
         quiet, wrong_quiet = crowd(deployment, each, on, "Q")
 
         secretary = deployment.user("sec0")
         started = time.perf_counter()
-        first = date.today() + timedelta(days=40)
+        first = clinic_date(40)
         for n in range(3):
             secretary.start_day(clinic_day(rows, first + timedelta(days=n)).encode())
         busy, wrong_busy = crowd(deployment, each, on, "B")

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import psutil
@@ -36,7 +36,7 @@ import requests
 from figures import ROOT, record
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from clinic_day import clinic_day
+from clinic_day import clinic_date, clinic_day
 
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
@@ -58,7 +58,7 @@ def session(user: str) -> requests.Session:
 
 def preview_seconds(web: requests.Session, number: int) -> float:
     """Post the form; follow to the leaflet's page; fetch page 1's image."""
-    day = (date.today() + timedelta(days=30)).strftime("%d/%m/%Y")
+    day = clinic_date(30).strftime("%d/%m/%Y")
     form = FORM | {"date": day, "reference": f"BENCH-{number}",
                    "csrfmiddlewaretoken": web.cookies["csrftoken"]}  # fmt: skip
     started = time.perf_counter()
@@ -174,7 +174,7 @@ def main() -> None:
         figures = {"preview_median_s": statistics.median(alone), "preview_p95_s": p95(alone),
                    "preview_5_median_s": statistics.median(crowd)}  # fmt: skip
 
-        on = date.today() + timedelta(days=40)
+        on = clinic_date(40)
         listing = scratch / "dag.csv"
         listing.write_text(clinic_day(rows, on), encoding="utf-8")
         cli = cli_day(listing, scratch / "cli")

@@ -20,14 +20,13 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 from figures import ROOT, record
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_web import BASE, serving, session, web_day
-from clinic_day import clinic_day
+from clinic_day import clinic_date, clinic_day
 
 
 def timed(action: object, times: int = 10) -> float:
@@ -48,7 +47,7 @@ def main() -> None:
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)  # however the run ends
     with serving(scratch, ["sec0"]):
         web = session("sec0")
-        text = clinic_day(rows, date.today() + timedelta(days=40))
+        text = clinic_day(rows, clinic_date(40))
         listing = scratch / "dag.csv"
         listing.write_text(text, encoding="utf-8")
         _, whole, url = web_day(web, listing)

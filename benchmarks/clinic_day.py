@@ -1,4 +1,6 @@
-"""A generated clinic day: N appointments with mixed variants, campuses and surgeons.
+"""A generated clinic day: N appointments with mixed variants, campuses and surgeons, and
+the day to hold it on (``clinic_date``): an ordinary working day, so runs on different dates
+measure the same work.
 
 Usable on its own: `python benchmarks/clinic_day.py 200 > day.csv`.
 """
@@ -10,6 +12,8 @@ import io
 import random
 import sys
 from datetime import date, timedelta
+
+import holidays
 
 FIRST = [
     "Marie",
@@ -75,6 +79,18 @@ HEADER = [
 ]
 
 
+def clinic_date(days: int) -> date:
+    """The first Tuesday at least ``days`` from today, or the first working day after it if it
+    is a public holiday of the example hospital's calendar (Belgium). A weekend or a holiday
+    gives every row a warning of its own: runs made on different dates measured more work."""
+    day = date.today() + timedelta(days=days)
+    day += timedelta(days=(1 - day.weekday()) % 7)
+    closed = holidays.country_holidays("BE")
+    while day.weekday() >= 5 or day in closed:
+        day += timedelta(days=1)
+    return day
+
+
 def clinic_day(rows: int, on: date, seed: int = 7) -> str:
     """The day's list as CSV text (semicolons, Dutch headers, as a Belgian export)."""
     rng = random.Random(seed)
@@ -103,4 +119,4 @@ def clinic_day(rows: int, on: date, seed: int = 7) -> str:
 
 if __name__ == "__main__":
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    sys.stdout.write(clinic_day(count, date.today() + timedelta(days=14)))
+    sys.stdout.write(clinic_day(count, clinic_date(14)))
