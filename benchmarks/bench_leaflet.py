@@ -19,15 +19,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
 from datetime import time as clock_time
+from datetime import timedelta
 from pathlib import Path
 
+from clinic_day import clinic_date
 from figures import ROOT, record
 
 sys.path.insert(0, str(ROOT))
 
-from leafletpress.cli.commands import demo_date
 from leafletpress.common.project import LAYOUTS, Project
 from leafletpress.content.leaflet import load_leaflet
 from leafletpress.content.registry import load_registry
@@ -47,7 +47,7 @@ def visits(count: int):
     project = Project(ROOT)
     registry = load_registry(project)
     leaflet = load_leaflet(project, "avn-hip")
-    day = demo_date(date.today())
+    day = clinic_date(14)
     for i in range(count):
         variant, site, surgeon = COMBOS[i % len(COMBOS)]
         visit = make_visit(
@@ -101,7 +101,7 @@ def main() -> None:
         command = [
             sys.executable, str(ROOT / "generate.py"), "leaflet", "avn-hip",
             "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes",
-            "--date", demo_date(date.today()).isoformat(), "--time", "08:30",
+            "--date", clinic_date(14).isoformat(), "--time", "08:30",
             "--patient", "Bench Patiënt", "--reference", f"CLI-{i}", "--out-dir", str(work),
         ]  # fmt: skip
         started = time.perf_counter()

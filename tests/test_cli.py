@@ -14,6 +14,7 @@ import time_machine
 from helpers import ROOT, all_text, edit, normalise, page_texts, sign_off_policy
 
 from leafletpress.visit.calendar import demo_date
+from leafletpress.visit.personalise import hospital_calendar
 
 GOOD = [
     "leaflet", "avn-hip", "--variant", "heupprothese", "--site", "cadix", "--surgeon", "claes",
@@ -161,15 +162,20 @@ def test_passed_blood_thinner_deadline_is_flagged(cli, tmp_path) -> None:
     assert "waarschuwing: de termijn om bloedverdunners te melden" in err
 
 
-@pytest.mark.parametrize("moment", [None, "2027-10-30T12:00:00+02:00"], ids=["today", "later"])
+@pytest.mark.parametrize(
+    "moment",
+    [None, "2027-10-30T12:00:00+02:00", "2029-12-11T09:00:00+01:00"],
+    ids=["today", "later", "two weeks before a Christmas on a Tuesday"],
+)
 def test_demo_makes_every_variant_and_the_example_lists_without_a_warning_on_any_day(
-    cli, tmp_path: Path, moment
+    cli, registry, tmp_path: Path, moment
 ) -> None:
     """The example lists are for 15/12/2026: the demo moves them to its own day, so also a year
-    later (here the day before a change of summer time) it opens with no past dates."""
+    later (here the day before a change of summer time) it opens with no past dates, and on a
+    Tuesday that is no public holiday (25/12/2029 is one: the demo takes the week after)."""
     with time_machine.travel(datetime.fromisoformat(moment)) if moment else nullcontext():
         code, out, err = cli("demo", "--out-dir", str(tmp_path))
-        day = demo_date(date.today())
+        day = demo_date(date.today(), hospital_calendar(registry).holidays)
     assert code == 0, err
     paths = [Path(line) for line in out.split()]
     leaflets = [p for p in paths if p.parent.parent == tmp_path / "demo"]
@@ -190,6 +196,7 @@ def test_demo_makes_every_variant_and_the_example_lists_without_a_warning_on_any
     assert {p.parent.parent.name for p in print_files} == {f"{day}", f"{day + timedelta(days=2)}"}
     assert err.count("elke pagina draagt 'VOORBEELD") == 1, "one warning, not one per run"
     assert "verleden" not in err and "termijn" not in err and "fout" not in err, err
+    assert "feestdag" not in err and day.weekday() == 1, err
     assert f"$ generate.py batch {lists / f'dag-{day}.csv'}" in err
 
 

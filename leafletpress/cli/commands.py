@@ -38,7 +38,7 @@ from ..content.leaflet import (
 from ..content.registry import load_registry
 from ..visit.appointment import make_visit, parse_date, parse_moment, parse_time
 from ..visit.calendar import demo_date
-from ..visit.personalise import personalise, warnings
+from ..visit.personalise import hospital_calendar, personalise, warnings
 
 if TYPE_CHECKING:
     from ..content.registry import Registry
@@ -380,7 +380,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     leaflet = load_leaflet(project, "avn-hip", DEFAULT_LANGUAGE)
     renderer = _renderer(project, registry)
     edition = _edition(args)
-    on = demo_date(date.today())
+    on = demo_date(date.today(), hospital_calendar(registry).holidays)
     started = clock.perf_counter()
     folder = own_folder(Path(args.out_dir) / "demo", Path(args.out_dir))
     discharge: dict[str, object] = {"moment": DISCHARGE, "discharge_date": on + timedelta(days=2)}

@@ -10,6 +10,7 @@ holiday moves to the working day before (the `holidays` package, maintained upst
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -54,7 +55,11 @@ def calendar(zone: str, country: str) -> Calendar:
     return Calendar(ZoneInfo(zone), holidays.country_holidays(country))
 
 
-def demo_date(today: date) -> date:
-    """A Tuesday at least 14 days ahead, so no deadline in the demo has passed."""
+def demo_date(today: date, closed: Container[date]) -> date:
+    """A Tuesday at least 14 days ahead, so no deadline in the demo has passed; a week later
+    while it is a public holiday (``closed``: the hospital's), so the demo warns of none."""
     day = today + timedelta(days=14)
-    return day + timedelta(days=(1 - day.weekday()) % 7)
+    day += timedelta(days=(1 - day.weekday()) % 7)
+    while day in closed:
+        day += timedelta(weeks=1)
+    return day

@@ -15,8 +15,11 @@ from django.core.management.base import BaseCommand, CommandError
 from hl7.client import MLLPClient
 
 from ....common.project import CHECKOUT
+from ....content.registry import load_registry
 from ....visit.calendar import demo_date
+from ....visit.personalise import hospital_calendar
 from ... import listener
+from ...service import project
 
 EXAMPLE_DAY = date(2026, 12, 15)  # the examples' operation day; the others follow from it
 
@@ -29,7 +32,8 @@ class Command(BaseCommand):
         if folder is None or not folder.is_dir():
             raise CommandError("de voorbeeldberichten staan in examples/koppeling/ van een "
                                "kopie van leafletpress (git clone)")  # fmt: skip
-        shift = demo_date(date.today()) - EXAMPLE_DAY
+        closed = hospital_calendar(load_registry(project())).holidays
+        shift = demo_date(date.today(), closed) - EXAMPLE_DAY
         host, port = listener.address()
         host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         try:
