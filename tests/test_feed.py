@@ -14,11 +14,13 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from contextlib import nullcontext
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 import yaml
 from django.core.management import call_command
 from django.test import Client
@@ -33,6 +35,8 @@ from test_web import PASSWORD, later, mail_server, sender, signed_in, work
 
 from leafletpress.check import check_project
 from leafletpress.common.project import Project
+from leafletpress.visit.calendar import demo_date
+from leafletpress.visit.personalise import hospital_calendar
 from leafletpress.web import feed
 from leafletpress.web.models import AuditEvent, Day, FeedAppointment, FeedMessage
 from leafletpress.web.storage import path_of
@@ -167,6 +171,31 @@ def test_a_booking_is_stored_before_its_ack_and_makes_the_day_as_an_upload_would
     event = AuditEvent.objects.get(action="bericht ontvangen")
     assert event.reference == "ZAS-100231" and "SIU^S12 hl7:MSG-1" in event.detail
     assert "Peeters" not in event.detail
+
+
+@pytest.mark.parametrize("moment", [None, "2029-12-11T09:00:00+01:00"],
+                         ids=["today", "two weeks before a Christmas on a Tuesday"])  # fmt: skip
+def test_the_feed_demo_sends_every_example_message_for_the_demos_working_day(
+    data: Path, settings, registry, moment
+) -> None:
+    """`make feed-demo`: the examples' messages moved to the demo's day, as `make demo` moves
+    its lists; that day is never a public holiday (25/12/2029, then 1/1/2030, are skipped)."""
+    clock = {"LEAFLETPRESS_TEST_CLOCK": moment} if moment else {}
+    running = Listener(data, Path(settings.ROOT), **clock).start()
+    settings.FEED_ADDRESS = f"127.0.0.1:{running.port}"
+    said = io.StringIO()
+    try:
+        with time_machine.travel(datetime.fromisoformat(moment)) if moment else nullcontext():
+            call_command("koppeling_voorbeeld", stdout=said)
+            day = demo_date(date.today(), hospital_calendar(registry).holidays)
+    finally:
+        running.stop()
+    lines = said.getvalue().splitlines()
+    assert len(lines) == FeedMessage.objects.count() >= 4
+    assert all(": AA (bericht " in line for line in lines), lines
+    booked = {a.date for a in FeedAppointment.objects.filter(moment="voor")}
+    assert day in booked and min(booked) == day and day.weekday() == 1
+    assert day == (date(2030, 1, 8) if moment else DAY)
 
 
 def test_a_message_sent_twice_is_applied_once_and_answered_the_same(listener: Listener) -> None:

@@ -14,6 +14,7 @@ import hl7
 from django.core.management.base import BaseCommand, CommandError
 from hl7.client import MLLPClient
 
+from ....common.errors import LeafletpressError
 from ....common.project import CHECKOUT
 from ....content.registry import load_registry
 from ....visit.calendar import demo_date
@@ -32,7 +33,10 @@ class Command(BaseCommand):
         if folder is None or not folder.is_dir():
             raise CommandError("de voorbeeldberichten staan in examples/koppeling/ van een "
                                "kopie van leafletpress (git clone)")  # fmt: skip
-        closed = hospital_calendar(load_registry(project())).holidays
+        try:  # the demo's day, off the hospital's public holidays (as `make demo`'s)
+            closed = hospital_calendar(load_registry(project())).holidays
+        except LeafletpressError as exc:  # its configuration, named in the error
+            raise CommandError(str(exc)) from None
         shift = demo_date(date.today(), closed) - EXAMPLE_DAY
         host, port = listener.address()
         host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
