@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 
 from figures import ROOT, record
@@ -77,9 +76,8 @@ def main() -> None:
 
         secretary = deployment.user("sec0")
         started = time.perf_counter()
-        first = clinic_date(40)
         for n in range(3):
-            secretary.start_day(clinic_day(rows, first + timedelta(days=n)).encode())
+            secretary.start_day(clinic_day(rows, clinic_date(40 + 7 * n)).encode())
         busy, wrong_busy = crowd(deployment, each, on, "B")
         while database.query("SELECT count(*) FROM web_day WHERE status IN ('klaar',"
                              " 'mislukt')")[0][0] < 3:  # fmt: skip

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from helpers import ROOT, all_text, edit, normalise, page_texts, sign_off_policy
 
+from leafletpress.cli.commands import demo_uses
 from leafletpress.visit.calendar import demo_date
 from leafletpress.visit.personalise import hospital_calendar
 
@@ -162,20 +163,23 @@ def test_passed_blood_thinner_deadline_is_flagged(cli, tmp_path) -> None:
     assert "waarschuwing: de termijn om bloedverdunners te melden" in err
 
 
-@pytest.mark.parametrize(
-    "moment",
-    [None, "2027-10-30T12:00:00+02:00", "2029-12-11T09:00:00+01:00"],
-    ids=["today", "later", "two weeks before a Christmas on a Tuesday"],
-)
+@pytest.mark.parametrize("moment", [
+    pytest.param(None, id="today"),
+    pytest.param("2027-10-30T12:00:00+02:00", id="the day before a change of summer time"),
+    pytest.param("2029-12-11T09:00:00+01:00", id="two weeks before a Christmas on a Tuesday"),
+    pytest.param("2027-03-03T09:00:00+01:00", id="a listed follow-up on Ascension Day"),
+    pytest.param("2029-10-31T09:00:00+01:00", id="its own follow-up on New Year's Day"),
+])  # fmt: skip
 def test_demo_makes_every_variant_and_the_example_lists_without_a_warning_on_any_day(
-    cli, registry, tmp_path: Path, moment
+    cli, project, registry, tmp_path: Path, moment
 ) -> None:
     """The example lists are for 15/12/2026: the demo moves them to its own day, so also a year
-    later (here the day before a change of summer time) it opens with no past dates, and on a
-    Tuesday that is no public holiday (25/12/2029 is one: the demo takes the week after)."""
+    later it opens with no past dates, and with no day it uses on a public holiday: not the
+    operation (25/12/2029 then 1/1/2030 are Tuesdays), not a follow-up, its own (six weeks
+    later) or a listed one (06/05/2027)."""
     with time_machine.travel(datetime.fromisoformat(moment)) if moment else nullcontext():
         code, out, err = cli("demo", "--out-dir", str(tmp_path))
-        day = demo_date(date.today(), hospital_calendar(registry).holidays)
+        day = demo_date(date.today(), hospital_calendar(registry).holidays, demo_uses(project))
     assert code == 0, err
     paths = [Path(line) for line in out.split()]
     leaflets = [p for p in paths if p.parent.parent == tmp_path / "demo"]
@@ -210,6 +214,21 @@ def test_check_passes_on_the_shipped_project_with_example_warnings(cli) -> None:
     assert "config/sites.yaml: bevat voorbeeldgegevens" in out
     code, _, _ = cli("check", "--strict")
     assert code == 1, "--strict fails on warnings"
+
+
+@pytest.mark.parametrize(("spoil", "said"), [
+    (lambda path: path.unlink(), "config/hospital.yaml: bestand ontbreekt"),
+    (lambda path: path.write_bytes("naam: Sint-Jozef\n".encode("cp1252") + b"\xe9"),
+     "config/hospital.yaml: is geen UTF-8-tekst"),
+    (lambda path: path.unlink() or path.mkdir(),
+     "config/hospital.yaml: kan niet gelezen worden (Is a directory)"),
+], ids=["missing", "not UTF-8", "a folder"])  # fmt: skip
+def test_a_configuration_file_that_cannot_be_read_is_named_without_a_traceback(
+    cli, project_copy, spoil, said
+) -> None:
+    spoil(project_copy / "config" / "hospital.yaml")
+    code, out, err = cli("--project", str(project_copy), "check")
+    assert code == 1 and said in out and "Traceback" not in err, (out, err)
 
 
 def test_check_reports_unknown_placeholders_and_undeclared_variants(cli, project_copy) -> None:

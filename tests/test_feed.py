@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 import time_machine
 import yaml
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -35,7 +36,6 @@ from test_web import PASSWORD, later, mail_server, sender, signed_in, work
 
 from leafletpress.check import check_project
 from leafletpress.common.project import Project
-from leafletpress.visit.calendar import demo_date
 from leafletpress.visit.personalise import hospital_calendar
 from leafletpress.web import feed
 from leafletpress.web.models import AuditEvent, Day, FeedAppointment, FeedMessage
@@ -173,13 +173,17 @@ def test_a_booking_is_stored_before_its_ack_and_makes_the_day_as_an_upload_would
     assert "Peeters" not in event.detail
 
 
-@pytest.mark.parametrize("moment", [None, "2029-12-11T09:00:00+01:00"],
-                         ids=["today", "two weeks before a Christmas on a Tuesday"])  # fmt: skip
+@pytest.mark.parametrize("moment", [
+    pytest.param(None, id="today"),
+    pytest.param("2029-12-11T09:00:00+01:00", id="two weeks before a Christmas on a Tuesday"),
+    pytest.param("2029-10-31T09:00:00+01:00", id="a follow-up on New Year's Day"),
+])  # fmt: skip
 def test_the_feed_demo_sends_every_example_message_for_the_demos_working_day(
     data: Path, settings, registry, moment
 ) -> None:
     """`make feed-demo`: the examples' messages moved to the demo's day, as `make demo` moves
-    its lists; that day is never a public holiday (25/12/2029, then 1/1/2030, are skipped)."""
+    its lists, and no day they name is a public holiday: not the operation (25/12/2029, then
+    1/1/2030, are Tuesdays), not the discharge's follow-up."""
     clock = {"LEAFLETPRESS_TEST_CLOCK": moment} if moment else {}
     running = Listener(data, Path(settings.ROOT), **clock).start()
     settings.FEED_ADDRESS = f"127.0.0.1:{running.port}"
@@ -187,15 +191,39 @@ def test_the_feed_demo_sends_every_example_message_for_the_demos_working_day(
     try:
         with time_machine.travel(datetime.fromisoformat(moment)) if moment else nullcontext():
             call_command("koppeling_voorbeeld", stdout=said)
-            day = demo_date(date.today(), hospital_calendar(registry).holidays)
     finally:
         running.stop()
     lines = said.getvalue().splitlines()
     assert len(lines) == FeedMessage.objects.count() >= 4
     assert all(": AA (bericht " in line for line in lines), lines
-    booked = {a.date for a in FeedAppointment.objects.filter(moment="voor")}
-    assert day in booked and min(booked) == day and day.weekday() == 1
-    assert day == (date(2030, 1, 8) if moment else DAY)
+    day = min(a.date for a in FeedAppointment.objects.filter(moment="voor"))
+    assert day.weekday() == 1 and (day == DAY or moment)
+    kept = [path_of(m.event_name) for m in FeedMessage.objects.all()]  # a cancellation's is not
+    texts = [path.read_text(encoding="utf-8") for path in kept if path.exists()]
+    named = {a.date for a in FeedAppointment.objects.all()}  # and the follow-up's, in its event:
+    named |= {
+        date.fromisoformat(d) for text in texts for d in re.findall(r"20\d\d-\d\d-\d\d", text)
+    }
+    assert day in named and len(named) >= 3
+    assert not named & set(hospital_calendar(registry).holidays[day : day + timedelta(weeks=9)])
+
+
+@pytest.mark.parametrize(("address", "hospital", "said"), [
+    ("127.0.0.1:1", None, "de koppeling luistert niet op 127.0.0.1:1"),
+    ("nonsense", None, "LEAFLETPRESS_FEED_ADDRESS 'nonsense' is geen adres: schrijf host:poort"),
+    ("127.0.0.1:99999", None, "'127.0.0.1:99999' is geen adres"),
+    ("127.0.0.1:1", "holidays: BE\nholidays: NL\n", "config/hospital.yaml, rij"),
+])  # fmt: skip
+def test_the_feed_demo_says_what_stops_it_in_one_line(
+    settings, project_copy, address, hospital, said
+) -> None:
+    settings.FEED_ADDRESS = address
+    if hospital:
+        with (project_copy / "config/hospital.yaml").open("a", encoding="utf-8") as config:
+            config.write(hospital)
+        settings.ROOT = str(project_copy)
+    with pytest.raises(CommandError, match=re.escape(said)):
+        call_command("koppeling_voorbeeld", stdout=io.StringIO())
 
 
 def test_a_message_sent_twice_is_applied_once_and_answered_the_same(listener: Listener) -> None:

@@ -294,8 +294,10 @@ DEMO_VISITS: tuple[dict[str, object], ...] = (
 )
 
 
-# At discharge, two days later: the follow-up campus of each example (one not planned yet).
+# At discharge, two days later: the follow-up campus of each example (one not planned yet),
+# six weeks after the operation.
 DEMO_FOLLOWUPS = ("hoge-beuken", "middelheim", None)
+DEMO_DISCHARGE, DEMO_FOLLOWUP = timedelta(days=2), timedelta(weeks=6)
 
 
 # The example lists (examples/) are for a Tuesday in December 2026. The demo makes copies moved
@@ -307,15 +309,15 @@ DEMO_LISTS = ("dag-2026-12-15.csv", "ontslag-2026-12-17.csv")
 MOVED_FIELDS = ("date", "discharge_date", "followup_date")  # never the birth date
 
 
-def moved_example(source: Path, folder: Path, by: timedelta, project: Project) -> tuple[Path, date]:
-    """A copy of an example list (``dag-2026-12-15.csv``) in ``folder`` with its appointment
-    dates moved ``by``, in the example's own encoding, separator and line ends, named after its
-    moved day; returns the copy and that day. A list whose columns the project does not know
-    (its own config/columns.yaml) is refused, so the demo can leave it out."""
+def _example(
+    source: Path, project: Project
+) -> tuple[list[list[str]], dict[tuple[int, int], date], str, str]:
+    """An example list's rows, its appointment dates (MOVED_FIELDS) by (row, column), its
+    line ends and its encoding. A list whose columns the project does not know (its own
+    config/columns.yaml) is refused, so the demo can leave it out."""
     import csv
     import io
 
-    from ..common.files import write_atomic
     from ..common.matching import match_key
     from ..visit.daylist import decode_list, load_columns
 
@@ -326,16 +328,45 @@ def moved_example(source: Path, folder: Path, by: timedelta, project: Project) -
     moved = [i for i, header in enumerate(rows[0] if rows else []) if match_key(header) in keys]
     if not moved:
         raise InputError("geen kolom met een datum die config/columns.yaml kent", file=source)
-    for number, row in enumerate(rows[1:], start=2):
+    dates = {}
+    for number, row in enumerate(rows[1:], start=1):
         for i in (i for i in moved if i < len(row) and row[i].strip()):
             try:
-                row[i] = f"{parse_date(row[i]) + by:%d/%m/%Y}"
+                dates[number, i] = parse_date(row[i])
             except InputError as exc:
                 raise InputError(
-                    exc.message, file=source, row=number, field=rows[0][i], hint=exc.hint
+                    exc.message, file=source, row=number + 1, field=rows[0][i], hint=exc.hint
                 ) from None
+    return rows, dates, "\r\n" if "\r\n" in text else "\n", encoding
+
+
+def demo_uses(project: Project) -> set[int]:
+    """The days after the demo's day that the demo uses: its own leaflets' discharge and
+    follow-up, and every appointment date of the example lists it moves (those that fit)."""
+    uses = {0, DEMO_DISCHARGE.days, DEMO_FOLLOWUP.days}
+    for name in DEMO_LISTS:
+        try:
+            uses |= {
+                (day - EXAMPLES_DAY).days for day in _example(EXAMPLES / name, project)[1].values()
+            }
+        except (OSError, InputError):
+            continue  # left out of the demo, which says so
+    return uses
+
+
+def moved_example(source: Path, folder: Path, by: timedelta, project: Project) -> tuple[Path, date]:
+    """A copy of an example list (``dag-2026-12-15.csv``) in ``folder`` with its appointment
+    dates moved ``by``, in the example's own encoding, separator and line ends, named after its
+    moved day; returns the copy and that day (refused as ``_example`` refuses)."""
+    import csv
+    import io
+
+    from ..common.files import write_atomic
+
+    rows, dates, ends, encoding = _example(source, project)
+    for (number, i), day in dates.items():
+        rows[number][i] = f"{day + by:%d/%m/%Y}"
     out = io.StringIO(newline="")
-    ends = "\r\n" if "\r\n" in text else "\n"
     csv.writer(out, delimiter=";", lineterminator=ends).writerows(rows)
     stem, _, named = source.stem.partition("-")
     day = parse_date(named) + by
@@ -380,13 +411,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     leaflet = load_leaflet(project, "avn-hip", DEFAULT_LANGUAGE)
     renderer = _renderer(project, registry)
     edition = _edition(args)
-    on = demo_date(date.today(), hospital_calendar(registry).holidays)
+    on = demo_date(date.today(), hospital_calendar(registry).holidays, demo_uses(project))
     started = clock.perf_counter()
     folder = own_folder(Path(args.out_dir) / "demo", Path(args.out_dir))
-    discharge: dict[str, object] = {"moment": DISCHARGE, "discharge_date": on + timedelta(days=2)}
+    discharge: dict[str, object] = {"moment": DISCHARGE, "discharge_date": on + DEMO_DISCHARGE}
     for example, followup in zip(DEMO_VISITS, DEMO_FOLLOWUPS, strict=True):
         planned: dict[str, object] = {
-            "followup_date": on + timedelta(weeks=6),
+            "followup_date": on + DEMO_FOLLOWUP,
             "followup_time": time(10, 30),
             "followup_site": followup,
         }

@@ -107,6 +107,12 @@ def load_yaml(path: Path, shown_as: str) -> Any:
         raise ContentError(
             "is geen UTF-8-tekst", file=shown_as, hint="bewaar het bestand als UTF-8"
         ) from None
+    except OSError as exc:  # a folder of that name, no right to read it
+        raise ContentError(
+            f"kan niet gelezen worden ({exc.strerror})",
+            file=shown_as,
+            hint="het moet een bestand zijn dat leafletpress mag lezen",
+        ) from None
     return parse_yaml(text, shown_as)
 
 

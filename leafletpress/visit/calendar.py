@@ -10,7 +10,7 @@ holiday moves to the working day before (the `holidays` package, maintained upst
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Collection, Container
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -55,11 +55,15 @@ def calendar(zone: str, country: str) -> Calendar:
     return Calendar(ZoneInfo(zone), holidays.country_holidays(country))
 
 
-def demo_date(today: date, closed: Container[date]) -> date:
-    """A Tuesday at least 14 days ahead, so no deadline in the demo has passed; a week later
-    while it is a public holiday (``closed``: the hospital's), so the demo warns of none."""
-    day = today + timedelta(days=14)
-    day += timedelta(days=(1 - day.weekday()) % 7)
-    while day in closed:
-        day += timedelta(weeks=1)
-    return day
+def demo_date(today: date, closed: Container[date], uses: Collection[int] = (0,)) -> date:
+    """A Tuesday at least 14 days ahead, so no deadline in the demo has passed, on which no
+    day the demo uses (``uses``: days after it, such as a discharge or a follow-up) is a
+    public holiday (``closed``: the hospital's); whole weeks later until none is, so the demo
+    warns of none and its weekdays stay. (Within a year; after that, the first Tuesday.)"""
+    first = today + timedelta(days=14)
+    first += timedelta(days=(1 - first.weekday()) % 7)
+    for week in range(53):
+        day = first + timedelta(weeks=week)
+        if not any(day + timedelta(days=after) in closed for after in uses):
+            return day
+    return first
