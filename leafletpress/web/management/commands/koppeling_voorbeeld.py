@@ -1,8 +1,9 @@
 """`manage.py koppeling_voorbeeld` (`make feed-demo`): the example hospital system's messages
 (examples/koppeling/) sent to the running listener (`make serve` starts one), as its
 interface engine would send them: three bookings, a change, a cancellation and a discharge,
-moved to a day two weeks ahead, as `generate.py demo` moves the example lists. Prints each
-acknowledgement; the day appears under "Dagen" a few seconds later."""
+moved by whole weeks to the demo's day, as `generate.py demo` moves the example lists (a
+Tuesday at least two weeks ahead on which no date they name is a public holiday). Prints
+each acknowledgement; the day appears under "Dagen" a few seconds later."""
 
 from __future__ import annotations
 
