@@ -82,7 +82,9 @@ HEADER = [
 def clinic_date(days: int) -> date:
     """The first Tuesday at least ``days`` from today, or the first working day after it if it
     is a public holiday of the example hospital's calendar (Belgium). A weekend or a holiday
-    gives every row a warning of its own: runs made on different dates measured more work."""
+    gives every row a warning of its own: runs made on different dates measured more work.
+    Not the demo's ``demo_date``: `make bench-compare` runs these scripts against older
+    commits, whose engine may not have it as it is here."""
     day = date.today() + timedelta(days=days)
     day += timedelta(days=(1 - day.weekday()) % 7)
     closed = holidays.country_holidays("BE")

@@ -55,7 +55,7 @@ def calendar(zone: str, country: str) -> Calendar:
     return Calendar(ZoneInfo(zone), holidays.country_holidays(country))
 
 
-def demo_date(today: date, closed: Container[date], uses: Collection[int] = (0,)) -> date:
+def demo_date(today: date, closed: Container[date], uses: Collection[int]) -> date:
     """A Tuesday at least 14 days ahead, so no deadline in the demo has passed, on which no
     day the demo uses (``uses``: days after it, such as a discharge or a follow-up) is a
     public holiday (``closed``: the hospital's); whole weeks later until none is, so the demo
